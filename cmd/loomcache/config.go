@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/loomcache/loomcache/raftfsm"
+	"github.com/loomcache/loomcache/resp"
+	"github.com/loomcache/loomcache/server"
+)
+
+var errHelp = errors.New("help requested")
+
+// setting is one configuration directive: the same name on the command
+// line (--name value), in loomcache.conf (name value) and, where Redis has
+// it, in CONFIG GET.
+type setting struct {
+	name, def, help string
+	set             func(c *server.Config, v string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{"id", "n1", "node id, unique in the cluster", func(c *server.Config, v string) error {
+			if v == "" {
+				return errors.New("id must not be empty")
+			}
+			c.ID = v
+			return nil
+		}},
+		{"addr", "127.0.0.1:6379", "RESP listen address (host:port)", func(c *server.Config, v string) error {
+			c.Addr = v
+			return nil
+		}},
+		{"raft-addr", "127.0.0.1:7379", "Raft/cluster listen address (host:port)", func(c *server.Config, v string) error {
+			c.RaftAddr = v
+			return nil
+		}},
+		{"data-dir", "./loomcache-data", "directory of this node's WAL and snapshots (each node its own)", func(c *server.Config, v string) error {
+			c.DataDir = v
+			return nil
+		}},
+		{"fsync", "always", "always: a write is acknowledged once fsync'd in the WAL; no: the OS flushes when it likes", func(c *server.Config, v string) error {
+			switch v {
+			case "always":
+				c.Fsync = true
+			case "no":
+				c.Fsync = false
+			default:
+				return fmt.Errorf("fsync must be always or no, not %q", v)
+			}
+			return nil
+		}},
+		{"cluster", "", "initial members by Raft address, id=host:port,... identical on every initial node; empty: a single node", func(c *server.Config, v string) error {
+			c.Members = nil
+			if v == "" {
+				return nil
+			}
+			for _, m := range strings.Split(v, ",") {
+				id, addr, ok := strings.Cut(strings.TrimSpace(m), "=")
+				if !ok || id == "" || addr == "" {
+					return fmt.Errorf("cluster member %q: want id=host:port", m)
+				}
+				c.Members = append(c.Members, raftfsm.Member{ID: id, RaftAddr: addr})
+			}
+			return nil
+		}},
+		{"join", "", "RESP address of a running member to join (not yet supported)", func(c *server.Config, v string) error {
+			c.Join = v
+			return nil
+		}},
+		{"snapshot-threshold", "10000", "applied ops between snapshots (and log compaction)", func(c *server.Config, v string) error {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n == 0 {
+				return fmt.Errorf("snapshot-threshold must be a positive integer, not %q", v)
+			}
+			c.SnapshotThreshold = n
+			return nil
+		}},
+		{"databases", "16", "number of databases (SELECT 0..n-1)", func(c *server.Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1<<16 {
+				return fmt.Errorf("databases must be between 1 and 65536, not %q", v)
+			}
+			c.Databases = n
+			return nil
+		}},
+		{"loglevel", "warn", "log level: trace, debug, info, warn, error", func(c *server.Config, v string) error {
+			c.LogLevel = v
+			return nil
+		}},
+		{"proto-max-bulk-len", "536870912", "largest bulk string a client may send, in bytes", func(c *server.Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024*1024 {
+				return fmt.Errorf("proto-max-bulk-len must be at least 1048576, not %q", v)
+			}
+			c.MaxBulk = n
+			return nil
+		}},
+	}
+}
+
+const usage = `LoomCache: a Redis-compatible, strongly consistent cache.
+
+Usage:
+  loomcache [server] [CONFIG-FILE] [--name value ...]
+
+Every setting can be given as --name value (or --name=value) on the command
+line or as a "name value" line in a config file (loomcache.conf); the
+command line wins. Settings:
+`
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, usage)
+	for _, s := range settings() {
+		def := s.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  --%-20s %s (default %s)\n", s.name, s.help, def)
+	}
+	fmt.Fprint(w, "  --help                 print this help\n")
+}
+
+// parseArgs builds the configuration: defaults, then the config file if
+// one is named, then the command-line settings.
+func parseArgs(args []string, out io.Writer) (server.Config, error) {
+	var cfg server.Config
+	cfg.LogOutput = os.Stderr
+	byName := map[string]setting{}
+	for _, s := range settings() {
+		byName[s.name] = s
+		if err := s.set(&cfg, s.def); err != nil {
+			return cfg, fmt.Errorf("default %s: %w", s.name, err)
+		}
+	}
+	if len(args) > 0 && args[0] == "server" {
+		args = args[1:]
+	}
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	var pairs [][2]string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--help" || a == "-h" || a == "-help" {
+			printHelp(out)
+			return cfg, errHelp
+		}
+		if !strings.HasPrefix(a, "--") {
+			return cfg, fmt.Errorf("unexpected argument %q (settings are --name value)", a)
+		}
+		name, val, hasVal := strings.Cut(a[2:], "=")
+		if !hasVal {
+			if i+1 >= len(args) {
+				return cfg, fmt.Errorf("--%s needs a value", name)
+			}
+			i++
+			val = args[i]
+		}
+		pairs = append(pairs, [2]string{name, val})
+	}
+	if file != "" {
+		fp, err := readConfigFile(file)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.ConfigFile = file
+		pairs = append(fp, pairs...)
+	}
+	for _, p := range pairs {
+		s, ok := byName[p[0]]
+		if !ok {
+			return cfg, fmt.Errorf("unknown setting %q (see --help)", p[0])
+		}
+		if err := s.set(&cfg, p[1]); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// readConfigFile reads "name value" lines; # starts a comment. Values may
+// be double-quoted, as in redis.conf.
+func readConfigFile(path string) ([][2]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	var pairs [][2]string
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		args, ok := resp.SplitArgs([]byte(line), nil)
+		if !ok || len(args) != 2 {
+			return nil, fmt.Errorf("%s:%d: want \"name value\"", path, n)
+		}
+		pairs = append(pairs, [2]string{strings.ToLower(string(args[0])), string(args[1])})
+	}
+	return pairs, sc.Err()
+}

@@ -1,0 +1,40 @@
+// Command loomcache runs a LoomCache node: a Redis-compatible, strongly
+// consistent cache. `loomcache --help` lists every setting.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/loomcache/loomcache/server"
+)
+
+func main() {
+	cfg, err := parseArgs(os.Args[1:], os.Stdout)
+	if err == errHelp {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loomcache:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "loomcache:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg server.Config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.LogOutput, "loomcache: node %s serving RESP on %s, raft on %s, data in %s\n",
+		cfg.ID, s.Addr(), cfg.RaftAddr, cfg.DataDir)
+	return s.Run(ctx)
+}

@@ -1,0 +1,140 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/loomcache/loomcache/keyspace"
+	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/resp"
+)
+
+// Node is what handlers need of the replicated state machine.
+type Node interface {
+	// Propose replicates o and returns the applier's result.
+	Propose(o *op.Op) (any, error)
+	// ReadBarrier returns nil when a linearizable read may be served now.
+	ReadBarrier() error
+	// Store is the keyspace; readers hold its read lock while they look.
+	Store() *keyspace.Store
+	// Now is the node's clock in unix milliseconds.
+	Now() int64
+}
+
+// Errors a Node returns that handlers translate for the client.
+var (
+	ErrNoLeader       = errors.New("no leader")
+	ErrUnknownOutcome = errors.New("outcome unknown")
+)
+
+// Ctx is one command being served.
+type Ctx struct {
+	Args   [][]byte // Args[0] is the command name as sent
+	Cmd    *Command
+	W      *resp.Writer
+	S      *Session
+	Node   Node
+	Server Server
+	Table  *Table
+
+	now int64
+}
+
+// Now returns the time of this command (read once per command).
+func (c *Ctx) Now() int64 {
+	if c.now == 0 {
+		c.now = c.Node.Now()
+	}
+	return c.now
+}
+
+// Dispatch resolves the command and its subcommand, checks arity and runs
+// the handler, writing exactly one reply.
+func (t *Table) Dispatch(c *Ctx) {
+	c.now = 0
+	cmd := t.Lookup(c.Args[0])
+	if cmd == nil {
+		c.W.Error(unknownCommand(c.Args))
+		return
+	}
+	if cmd.HasSubs() && len(c.Args) >= 2 {
+		sub := cmd.Sub(c.Args[1])
+		if sub == nil {
+			c.W.Error(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", c.Args[1], strings.ToUpper(cmd.Name)))
+			return
+		}
+		cmd = sub
+	}
+	if !cmd.CheckArity(len(c.Args)) {
+		c.W.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name))
+		return
+	}
+	c.Cmd = cmd
+	c.S.noteCommand(cmd)
+	cmd.Handler(c)
+}
+
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ERR unknown command '%.128s', with args beginning with: ", args[0])
+	for _, a := range args[1:] {
+		if b.Len() >= 128 { // Redis stops once the list is this long
+			break
+		}
+		fmt.Fprintf(&b, "'%.128s' ", a)
+	}
+	return b.String()
+}
+
+// propose replicates o and writes its result, or the error that stands for
+// a failure to replicate.
+func (c *Ctx) propose(o *op.Op) {
+	if o.Now == 0 {
+		o.Now = c.Now()
+	}
+	res, err := c.Node.Propose(o)
+	if err != nil {
+		c.W.Error(nodeError(err))
+		return
+	}
+	writeResult(c.W, res)
+}
+
+// nodeError is the reply for a replication or read failure.
+func nodeError(err error) string {
+	switch {
+	case errors.Is(err, ErrNoLeader):
+		return "CLUSTERDOWN no leader available, the command was not applied; retry"
+	case errors.Is(err, ErrUnknownOutcome):
+		return "UNKNOWN the outcome of this write is unknown (leadership was lost); read before retrying"
+	}
+	return "ERR " + err.Error()
+}
+
+// readable checks that a linearizable read may be served, replying with
+// the error if not.
+func (c *Ctx) readable() bool {
+	if err := c.Node.ReadBarrier(); err != nil {
+		c.W.Error(nodeError(err))
+		return false
+	}
+	return true
+}
+
+// read runs fn with the current database under the store's read lock,
+// after the read barrier. It reports false (having replied) if the read
+// cannot be served.
+func (c *Ctx) read(fn func(db *keyspace.DB)) bool {
+	if !c.readable() {
+		return false
+	}
+	ks := c.Node.Store()
+	ks.RLock()
+	fn(ks.DB(c.S.DB))
+	ks.RUnlock()
+	return true
+}
+
+// db returns the connection's current database; callers hold the lock.
+func (c *Ctx) db() *keyspace.DB { return c.Node.Store().DB(c.S.DB) }

@@ -1,0 +1,64 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/loomcache/loomcache/resp"
+)
+
+// Appliers return plain values that writeResult turns into replies, so a
+// result can cross Raft's future without knowing the connection's protocol:
+//
+//	nil         null bulk string
+//	nullArray   null array
+//	int64       integer
+//	[]byte      bulk string
+//	status      simple string (+OK)
+//	error       error reply; its text carries the code ("ERR ...")
+//	[]any       array of the above
+type (
+	status    string
+	nullArray struct{}
+)
+
+const ok = status("OK")
+
+// errorf builds an error reply value.
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
+
+func writeResult(w *resp.Writer, v any) {
+	switch v := v.(type) {
+	case nil:
+		w.Null()
+	case nullArray:
+		w.NullArray()
+	case int64:
+		w.Int(v)
+	case []byte:
+		w.Bulk(v)
+	case status:
+		w.Status(string(v))
+	case error:
+		w.Error(v.Error())
+	case []any:
+		w.Array(len(v))
+		for _, e := range v {
+			writeResult(w, e)
+		}
+	default:
+		w.Error(fmt.Sprintf("ERR internal: unexpected result %T", v))
+	}
+}
+
+// Redis's shared error replies.
+var (
+	errWrongType     = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
+	errNotInt        = errors.New("ERR value is not an integer or out of range")
+	errNotFloat      = errors.New("ERR value is not a valid float")
+	errSyntax        = errors.New("ERR syntax error")
+	errNoSuchKey     = errors.New("ERR no such key")
+	errOverflow      = errors.New("ERR increment or decrement would overflow")
+	errInvalidExpire = "ERR invalid expire time in '%s' command"
+	errDBIndex       = errors.New("ERR DB index is out of range")
+)

@@ -1,0 +1,139 @@
+package commands
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Session is one client connection's state. The connection's own goroutine
+// changes it; fields other connections read (CLIENT LIST, CLIENT KILL) are
+// guarded by mu or atomic.
+type Session struct {
+	ID      int64
+	Addr    string
+	LAddr   string
+	Created time.Time
+
+	mu       sync.Mutex
+	name     string
+	db       atomic.Int64
+	lastCmd  string
+	lastSeen atomic.Int64 // unix ms of the last command
+	proto    atomic.Int32
+	user     string
+
+	// Owned by the connection goroutine only.
+	DB            int
+	Authenticated bool
+	NoEvict       bool
+	CloseAfter    bool // close once the reply is written (QUIT)
+
+	killed atomic.Bool
+}
+
+// NewSession returns a session for a new connection.
+func NewSession(id int64, addr, laddr string, now time.Time) *Session {
+	s := &Session{ID: id, Addr: addr, LAddr: laddr, Created: now, user: "default", lastCmd: "NULL"}
+	s.proto.Store(2)
+	s.lastSeen.Store(now.UnixMilli())
+	return s
+}
+
+func (s *Session) noteCommand(cmd *Command) {
+	s.lastSeen.Store(time.Now().UnixMilli())
+	s.mu.Lock()
+	s.lastCmd = cmd.Name
+	s.mu.Unlock()
+}
+
+// SelectDB switches the connection's database.
+func (s *Session) SelectDB(i int) {
+	s.DB = i
+	s.db.Store(int64(i))
+}
+
+// SetName sets CLIENT SETNAME's name.
+func (s *Session) SetName(n string) {
+	s.mu.Lock()
+	s.name = n
+	s.mu.Unlock()
+}
+
+// Name returns the connection name.
+func (s *Session) Name() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.name
+}
+
+// SetUser records the authenticated user.
+func (s *Session) SetUser(u string) {
+	s.mu.Lock()
+	s.user = u
+	s.mu.Unlock()
+}
+
+// User returns the authenticated user.
+func (s *Session) User() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.user
+}
+
+// SetProto records the RESP version.
+func (s *Session) SetProto(p int) { s.proto.Store(int32(p)) }
+
+// Proto returns the RESP version.
+func (s *Session) Proto() int { return int(s.proto.Load()) }
+
+// Kill marks the session to be closed; the server closes its connection.
+func (s *Session) Kill() { s.killed.Store(true) }
+
+// Killed reports whether the session was killed.
+func (s *Session) Killed() bool { return s.killed.Load() }
+
+// ClientInfo is a consistent copy of what CLIENT LIST/INFO prints.
+type ClientInfo struct {
+	ID      int64
+	Addr    string
+	LAddr   string
+	Name    string
+	Age     int64 // seconds
+	Idle    int64 // seconds
+	DB      int
+	LastCmd string
+	User    string
+	Proto   int
+	// Buffer figures supplied by the server.
+	QueryBuf, QueryBufFree, OutBuf int
+}
+
+// Info returns the session's CLIENT LIST figures at now.
+func (s *Session) Info(now time.Time) ClientInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ClientInfo{
+		ID: s.ID, Addr: s.Addr, LAddr: s.LAddr, Name: s.name,
+		Age:     int64(now.Sub(s.Created) / time.Second),
+		Idle:    (now.UnixMilli() - s.lastSeen.Load()) / 1000,
+		DB:      int(s.db.Load()),
+		LastCmd: s.lastCmd, User: s.user, Proto: int(s.proto.Load()),
+	}
+}
+
+// Server is what server-level commands need of the running server.
+type Server interface {
+	// Clients returns the connected sessions.
+	Clients() []*Session
+	// Info appends INFO's text for the sections asked for.
+	Info(dst []byte, sections []string, caller *Session) []byte
+	// ConfigGet returns name/value pairs of settings matching pattern.
+	ConfigGet(pattern string) [][2]string
+	// ConfigSet changes settings; the error text is the reply.
+	ConfigSet(pairs [][2]string) error
+	// ResetStats zeroes INFO's counters.
+	ResetStats()
+	// LastSave is the unix time of the newest snapshot on disk.
+	LastSave() int64
+}

@@ -1,0 +1,404 @@
+// Package commands owns the command table — one declarative entry per Redis
+// command, grouped one file per family — and the handlers and op appliers
+// behind it. Dispatch, arity errors, COMMAND replies, ACL categories and key
+// extraction are all derived from the table. Handlers validate arguments,
+// turn writes into ops for the node to replicate, and serve reads from the
+// keyspace; appliers apply ops deterministically.
+package commands
+
+import (
+	"strings"
+
+	"github.com/loomcache/loomcache/keyspace"
+	"github.com/loomcache/loomcache/op"
+)
+
+// Flag is a command flag, as COMMAND INFO lists them.
+type Flag uint32
+
+// Command flags, in the order Redis prints them.
+const (
+	FlagWrite Flag = 1 << iota
+	FlagReadonly
+	FlagDenyOOM
+	FlagModule
+	FlagAdmin
+	FlagPubsub
+	FlagNoScript
+	FlagBlocking
+	FlagLoading
+	FlagStale
+	FlagSkipMonitor
+	FlagSkipSlowlog
+	FlagAsking
+	FlagFast
+	FlagNoAuth
+	FlagMayReplicate
+	FlagSentinel
+	FlagOnlySentinel
+	FlagNoMandatoryKeys
+	FlagProtected
+	FlagModuleGetKeys
+	FlagModuleGetChannels
+	FlagNoAsyncLoading
+	FlagNoMulti
+	FlagMovableKeys
+	FlagAllowBusy
+	flagEnd
+)
+
+var flagNames = [...]string{
+	"write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
+	"blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",
+	"fast", "no_auth", "may_replicate", "sentinel", "only_sentinel",
+	"no_mandatory_keys", "protected", "module_getkeys", "module_getchannels",
+	"no_async_loading", "no_multi", "movablekeys", "allow_busy",
+}
+
+// Category is a set of ACL categories.
+type Category uint32
+
+// ACL categories, in Redis's order (ACL CAT lists them so).
+const (
+	CatKeyspace Category = 1 << iota
+	CatRead
+	CatWrite
+	CatSet
+	CatSortedSet
+	CatList
+	CatHash
+	CatString
+	CatBitmap
+	CatHyperLogLog
+	CatGeo
+	CatStream
+	CatPubsub
+	CatAdmin
+	CatFast
+	CatSlow
+	CatBlocking
+	CatDangerous
+	CatConnection
+	CatTransaction
+	CatScripting
+	catEnd
+)
+
+// CategoryNames lists the ACL category names in order.
+var CategoryNames = [...]string{
+	"keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
+	"bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast",
+	"slow", "blocking", "dangerous", "connection", "transaction", "scripting",
+}
+
+// KeyFlag describes how a key spec's keys are used.
+type KeyFlag uint32
+
+// Key spec flags, in the order Redis prints them.
+const (
+	KeyRO KeyFlag = 1 << iota
+	KeyRW
+	KeyOW
+	KeyRM
+	KeyAccess
+	KeyUpdate
+	KeyInsert
+	KeyDelete
+	KeyNotKey
+	KeyIncomplete
+	KeyVariableFlags
+	keyFlagEnd
+)
+
+var keyFlagNames = [...]string{
+	"RO", "RW", "OW", "RM", "access", "update", "insert", "delete",
+	"not_key", "incomplete", "variable_flags",
+}
+
+// KeySpec is one Redis 7 key specification: where the keys begin and how
+// to find them from there.
+type KeySpec struct {
+	Notes string
+	Flags KeyFlag
+	// Begin search: by index, or (when Keyword is set) after a keyword
+	// searched for from StartFrom (negative: from the end).
+	Index     int
+	Keyword   string
+	StartFrom int
+	// Find keys: a range (LastKey relative to the begin, -1 for the last
+	// argument, KeyStep, Limit), or with KeyNum set a count argument.
+	LastKey  int
+	KeyStep  int
+	Limit    int
+	KeyNum   bool
+	KeyNumAt int // index of the count, relative to the begin
+	FirstKey int // first key, relative to the begin
+}
+
+// Handler serves one command on one connection.
+type Handler func(c *Ctx)
+
+// ApplyFunc applies an op to a store locked for writing and returns the
+// reply value (see reply.go). It must be deterministic.
+type ApplyFunc func(ks *keyspace.Store, o *op.Op) any
+
+// Command is one entry of the table.
+type Command struct {
+	Name       string // lower case; subcommands are named "parent|sub"
+	Arity      int    // Redis convention: negative means at least -Arity
+	Flags      Flag
+	Categories Category // explicit categories; the implied ones are derived
+	Keys       []KeySpec
+	Tips       []string
+	Group      string // COMMAND DOCS group: string, generic, connection, server
+	Summary    string
+	Since      string
+	Complexity string
+	Handler    Handler
+	Subs       []*Command
+
+	parent *Command
+	subs   map[string]*Command
+	// Legacy first/last/step, derived from Keys as Redis derives them.
+	first, last, step int
+}
+
+// Table is the whole command table plus the op appliers. It is built once
+// by NewTable and never changed after.
+type Table struct {
+	cmds  map[string]*Command
+	order []*Command
+	apply map[op.Type]ApplyFunc
+}
+
+// NewTable builds the table from every family.
+func NewTable() *Table {
+	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc)}
+	for _, family := range []func(*Table){
+		registerConnection, registerServer, registerStrings, registerKeys,
+	} {
+		family(t)
+	}
+	return t
+}
+
+// add registers commands.
+func (t *Table) add(cmds ...*Command) {
+	for _, c := range cmds {
+		c.derive()
+		if _, dup := t.cmds[c.Name]; dup {
+			panic("commands: duplicate command " + c.Name)
+		}
+		t.cmds[c.Name] = c
+		t.order = append(t.order, c)
+	}
+}
+
+// applier registers the applier of an op type.
+func (t *Table) applier(typ op.Type, f ApplyFunc) {
+	if _, dup := t.apply[typ]; dup {
+		panic("commands: duplicate applier " + typ.String())
+	}
+	t.apply[typ] = f
+}
+
+// Apply applies o; an op with no applier is an error reply, identically on
+// every node.
+func (t *Table) Apply(ks *keyspace.Store, o *op.Op) any {
+	f, ok := t.apply[o.Type]
+	if !ok {
+		return errorf("ERR no applier for operation %s", o.Type)
+	}
+	return f(ks, o)
+}
+
+// Lookup finds a command by name, case-insensitively.
+func (t *Table) Lookup(name []byte) *Command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return t.cmds[strings.ToLower(string(name))]
+	}
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return t.cmds[string(buf[:len(name)])]
+}
+
+// Commands returns every top-level command in registration order.
+func (t *Table) Commands() []*Command { return t.order }
+
+// Sub finds a subcommand by name, case-insensitively.
+func (c *Command) Sub(name []byte) *Command {
+	return c.subs[strings.ToLower(string(name))]
+}
+
+// HasSubs reports whether the command is a container of subcommands.
+func (c *Command) HasSubs() bool { return len(c.subs) > 0 }
+
+// FullName is "parent|sub" for subcommands, the name otherwise.
+func (c *Command) FullName() string { return c.Name }
+
+// Has reports whether the command carries flag f.
+func (c *Command) Has(f Flag) bool { return c.Flags&f != 0 }
+
+// AllCategories returns the explicit categories plus those Redis implies
+// from the flags.
+func (c *Command) AllCategories() Category {
+	cat := c.Categories
+	if c.Flags&FlagWrite != 0 {
+		cat |= CatWrite
+	}
+	if c.Flags&FlagReadonly != 0 && cat&CatScripting == 0 {
+		cat |= CatRead
+	}
+	if c.Flags&FlagAdmin != 0 {
+		cat |= CatAdmin | CatDangerous
+	}
+	if c.Flags&FlagPubsub != 0 {
+		cat |= CatPubsub
+	}
+	if c.Flags&FlagFast != 0 {
+		cat |= CatFast
+	}
+	if c.Flags&FlagBlocking != 0 {
+		cat |= CatBlocking
+	}
+	if c.Flags&FlagFast == 0 {
+		cat |= CatSlow
+	}
+	return cat
+}
+
+// derive fills the derived fields: subcommand index and legacy key range.
+func (c *Command) derive() {
+	if len(c.Subs) > 0 {
+		c.subs = make(map[string]*Command, len(c.Subs))
+		for _, s := range c.Subs {
+			s.parent = c
+			short := s.Name[strings.IndexByte(s.Name, '|')+1:]
+			s.derive()
+			c.subs[short] = s
+		}
+	}
+	c.first, c.last, c.step = 0, 0, 0
+	first, last, prevLast := int(^uint(0)>>1), 0, 0
+	if len(c.Keys) == 1 && c.Keys[0].Keyword == "" && !c.Keys[0].KeyNum {
+		k := c.Keys[0]
+		c.first, c.step = k.Index, k.KeyStep
+		c.last = k.LastKey
+		if k.LastKey >= 0 {
+			c.last = k.Index + k.LastKey
+		}
+		if k.Flags&KeyIncomplete != 0 {
+			c.Flags |= FlagMovableKeys
+		}
+		return
+	}
+	for _, k := range c.Keys {
+		if k.Keyword != "" || k.KeyNum || k.KeyStep != 1 || (prevLast != 0 && prevLast != k.Index-1) {
+			c.Flags |= FlagMovableKeys
+			continue
+		}
+		if k.Flags&KeyIncomplete != 0 {
+			c.Flags |= FlagMovableKeys
+		}
+		first = min(first, k.Index)
+		abs := k.LastKey
+		if abs >= 0 {
+			abs += k.Index
+		}
+		if uint(abs) > uint(last) {
+			last = abs
+		}
+		prevLast = last
+	}
+	if first == int(^uint(0)>>1) {
+		if len(c.Keys) > 0 {
+			c.Flags |= FlagMovableKeys
+		}
+		return
+	}
+	c.first, c.last, c.step = first, last, 1
+}
+
+// CheckArity reports whether n arguments (the name included) fit.
+func (c *Command) CheckArity(n int) bool {
+	if c.Arity >= 0 {
+		return n == c.Arity
+	}
+	return n >= -c.Arity
+}
+
+// KeyPositions returns the indexes of args that are keys, by the key
+// specs. Malformed argument lists yield the positions that exist.
+func (c *Command) KeyPositions(args [][]byte) []int {
+	var pos []int
+	for _, k := range c.Keys {
+		if k.Flags&KeyNotKey != 0 {
+			continue
+		}
+		begin := k.Index
+		if k.Keyword != "" {
+			begin = findKeyword(args, k.Keyword, k.StartFrom)
+			if begin < 0 {
+				continue
+			}
+		}
+		if begin <= 0 || begin >= len(args) {
+			continue
+		}
+		if k.KeyNum {
+			at := begin + k.KeyNumAt
+			if at >= len(args) {
+				continue
+			}
+			n, ok := parseInt(args[at])
+			if !ok || n < 0 {
+				continue
+			}
+			step := max(k.KeyStep, 1)
+			for i, start := int64(0), begin+k.FirstKey; i < n; i++ {
+				p := start + int(i)*step
+				if p >= len(args) {
+					break
+				}
+				pos = append(pos, p)
+			}
+			continue
+		}
+		last := k.LastKey
+		switch {
+		case last >= 0:
+			last += begin
+		case k.Limit > 1:
+			last = begin + (len(args)-begin)/k.Limit - 1
+		default:
+			last = len(args) + last
+		}
+		step := max(k.KeyStep, 1)
+		for p := begin; p <= last && p < len(args); p += step {
+			pos = append(pos, p)
+		}
+	}
+	return pos
+}
+
+func findKeyword(args [][]byte, kw string, from int) int {
+	if from >= 0 {
+		for i := from; i < len(args); i++ {
+			if strings.EqualFold(string(args[i]), kw) {
+				return i + 1
+			}
+		}
+		return -1
+	}
+	for i := len(args) + from; i > 0; i-- {
+		if strings.EqualFold(string(args[i]), kw) {
+			return i + 1
+		}
+	}
+	return -1
+}

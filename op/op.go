@@ -1,0 +1,166 @@
+// Package op owns LoomCache's native operation set: every state change (and
+// every forwardable request) is one Op with a stable numeric Type and a
+// versioned binary encoding. Raft log entries, snapshots' metadata and
+// node-to-node forwarding carry these bytes. The decoder validates
+// everything and returns errors for unknown types or malformed bytes; it
+// never panics. The package imports nothing of the project.
+package op
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Version is the encoding version written by Encode.
+const Version = 1
+
+// Op is one operation. Fields are generic; each Type documents which it
+// uses (see types.go and docs/ops.md). Everything non-deterministic has
+// been decided by the proposer: Now is the proposing leader's clock and
+// deadlines in Int are absolute unix milliseconds.
+type Op struct {
+	Type  Type
+	DB    int      // database index
+	Now   int64    // proposer's clock, unix ms; expiry during apply is judged against it
+	Flags uint32   // type-specific flags
+	Int   int64    // type-specific integer
+	Args  [][]byte // type-specific arguments, usually keys then values
+}
+
+// Errors returned by Decode.
+var (
+	ErrTruncated = errors.New("op: truncated")
+	ErrVersion   = errors.New("op: unsupported version")
+	ErrUnknown   = errors.New("op: unknown type")
+	ErrMalformed = errors.New("op: malformed")
+)
+
+// maxArgs bounds the argument count a decoder accepts, so a corrupt count
+// cannot make it allocate without bound before it fails.
+const maxArgs = 1 << 26
+
+// Encode appends the binary form of o to dst.
+func (o *Op) Encode(dst []byte) []byte {
+	dst = append(dst, Version)
+	dst = binary.AppendUvarint(dst, uint64(o.Type))
+	dst = binary.AppendUvarint(dst, uint64(o.DB))
+	dst = binary.AppendVarint(dst, o.Now)
+	dst = binary.AppendUvarint(dst, uint64(o.Flags))
+	dst = binary.AppendVarint(dst, o.Int)
+	dst = binary.AppendUvarint(dst, uint64(len(o.Args)))
+	for _, a := range o.Args {
+		dst = binary.AppendUvarint(dst, uint64(len(a)))
+		dst = append(dst, a...)
+	}
+	return dst
+}
+
+// Size returns an upper bound of the encoded size, to size buffers.
+func (o *Op) Size() int {
+	n := 1 + 6*binary.MaxVarintLen64
+	for _, a := range o.Args {
+		n += binary.MaxVarintLen64 + len(a)
+	}
+	return n
+}
+
+// Decode parses b into o. Args alias b: the caller must not modify b while
+// o is in use.
+func Decode(b []byte, o *Op) error {
+	d := decoder{b: b}
+	if v := d.byte(); d.err == nil && v != Version {
+		return fmt.Errorf("%w %d", ErrVersion, v)
+	}
+	t := d.uvarint()
+	db := d.uvarint()
+	now := d.varint()
+	flags := d.uvarint()
+	i := d.varint()
+	n := d.uvarint()
+	if d.err != nil {
+		return d.err
+	}
+	if t > 0xffff || !Type(t).Known() {
+		return fmt.Errorf("%w %d", ErrUnknown, t)
+	}
+	if db > 1<<20 || flags > 0xffffffff || n > maxArgs || n > uint64(len(d.b)) {
+		return ErrMalformed
+	}
+	args := make([][]byte, n)
+	for k := range args {
+		args[k] = d.bytes()
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if len(d.b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(d.b))
+	}
+	*o = Op{Type: Type(t), DB: int(db), Now: now, Flags: uint32(flags), Int: i, Args: args}
+	return nil
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.err = ErrTruncated
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = ErrTruncated
+		if n < 0 {
+			d.err = ErrMalformed
+		}
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = ErrTruncated
+		if n < 0 {
+			d.err = ErrMalformed
+		}
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.err = ErrTruncated
+		return nil
+	}
+	p := d.b[:n:n]
+	d.b = d.b[n:]
+	return p
+}

@@ -1,0 +1,112 @@
+package op
+
+// Type identifies an operation. Codes are stable forever: never renumber or
+// reuse one; add new types at the end of their family's range.
+type Type uint16
+
+// Flags shared by several types.
+const (
+	FlagNX      uint32 = 1 << iota // only if the key does not exist
+	FlagXX                         // only if the key exists
+	FlagGT                         // only if the new value is greater
+	FlagLT                         // only if the new value is less
+	FlagKeepTTL                    // keep the existing deadline
+	FlagGet                        // reply with the old value
+	FlagPersist                    // remove the deadline
+	FlagReplace                    // overwrite the destination
+	FlagSetTTL                     // Int holds a deadline to set
+)
+
+// Internal operations: 1-9.
+const (
+	// Noop changes nothing; a new leader's barrier.
+	Noop Type = 1
+	// ExpireKeys deletes each key in Args of DB whose deadline is at or
+	// before Now. The leader's active expiry proposes it.
+	ExpireKeys Type = 2
+)
+
+// Strings: 10-39.
+const (
+	// Set: Args [key, value]; Int deadline (0: none);
+	// Flags NX XX KEEPTTL GET.
+	Set Type = 10
+	// MSet: Args [k1, v1, k2, v2, ...]; Flags NX makes it MSETNX.
+	MSet Type = 11
+	// Append: Args [key, value].
+	Append Type = 12
+	// IncrBy: Args [key]; Int delta.
+	IncrBy Type = 13
+	// IncrByFloat: Args [key, delta as text].
+	IncrByFloat Type = 14
+	// SetRange: Args [key, value]; Int offset.
+	SetRange Type = 15
+	// GetDel: Args [key].
+	GetDel Type = 16
+	// GetEx: Args [key]; Flags PERSIST, or SETTTL with Int the deadline.
+	GetEx Type = 17
+)
+
+// Generic key operations: 40-69.
+const (
+	// Del: Args keys.
+	Del Type = 40
+	// Rename: Args [src, dst]; Flags NX.
+	Rename Type = 41
+	// Expire: Args [key]; Int deadline (unix ms); Flags NX XX GT LT.
+	Expire Type = 42
+	// Persist: Args [key].
+	Persist Type = 43
+	// Copy: Args [src, dst]; Int destination db; Flags REPLACE.
+	Copy Type = 44
+	// Move: Args [key]; Int destination db.
+	Move Type = 45
+	// SwapDB: swaps DB and Int.
+	SwapDB Type = 46
+	// FlushDB: empties DB.
+	FlushDB Type = 47
+	// FlushAll: empties every database.
+	FlushAll Type = 48
+)
+
+var names = map[Type]string{
+	Noop:        "NOOP",
+	ExpireKeys:  "EXPIREKEYS",
+	Set:         "SET",
+	MSet:        "MSET",
+	Append:      "APPEND",
+	IncrBy:      "INCRBY",
+	IncrByFloat: "INCRBYFLOAT",
+	SetRange:    "SETRANGE",
+	GetDel:      "GETDEL",
+	GetEx:       "GETEX",
+	Del:         "DEL",
+	Rename:      "RENAME",
+	Expire:      "EXPIRE",
+	Persist:     "PERSIST",
+	Copy:        "COPY",
+	Move:        "MOVE",
+	SwapDB:      "SWAPDB",
+	FlushDB:     "FLUSHDB",
+	FlushAll:    "FLUSHALL",
+}
+
+// Known reports whether t is a defined type.
+func (t Type) Known() bool { _, ok := names[t]; return ok }
+
+// String returns the type's name.
+func (t Type) String() string {
+	if n, ok := names[t]; ok {
+		return n
+	}
+	return "UNKNOWN"
+}
+
+// Types returns every defined type, for documentation and tests.
+func Types() []Type {
+	ts := make([]Type, 0, len(names))
+	for t := range names {
+		ts = append(ts, t)
+	}
+	return ts
+}

@@ -1,0 +1,392 @@
+package resp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+)
+
+// Limits Redis applies while reading a request (networking.c).
+const (
+	// MaxInline bounds an inline request line and any length header.
+	MaxInline = 64 * 1024
+	// DefaultMaxBulk is Redis's default proto-max-bulk-len.
+	DefaultMaxBulk = 512 * 1024 * 1024
+	// UnauthMaxArgs and UnauthMaxBulk bound requests from a client that has
+	// not authenticated yet (CVE-2021-32675).
+	UnauthMaxArgs = 10
+	UnauthMaxBulk = 16384
+)
+
+// ProtocolError is a malformed request. Redis replies "-ERR Protocol
+// error: ..." and closes the connection after the reply.
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return "Protocol error: " + e.Msg }
+
+var (
+	errTooBigInline    = &ProtocolError{"too big inline request"}
+	errTooBigMbulk     = &ProtocolError{"too big mbulk count string"}
+	errTooBigBulkCount = &ProtocolError{"too big bulk count string"}
+	errMultibulkLen    = &ProtocolError{"invalid multibulk length"}
+	errBulkLen         = &ProtocolError{"invalid bulk length"}
+	errUnauthMultibulk = &ProtocolError{"unauthenticated multibulk length"}
+	errUnauthBulk      = &ProtocolError{"unauthenticated bulk length"}
+	errQuotes          = &ProtocolError{"unbalanced quotes in request"}
+)
+
+// ErrQueryBufferLimit is returned when one request grows past the reader's
+// MaxQueryBuffer (client-query-buffer-limit); Redis closes such a client.
+var ErrQueryBufferLimit = errors.New("query buffer limit exceeded")
+
+// Reader parses requests from a connection. It reads in large chunks and
+// hands out arguments that point into its buffer: they stay valid only until
+// the next call to ReadCommand.
+type Reader struct {
+	rd    io.Reader
+	buf   []byte
+	start int // first byte of the request being parsed
+	pos   int // parse position
+	end   int // end of buffered data
+
+	need int   // arguments still to read in a multibulk request; 0: none begun
+	bulk int   // length of the bulk being read; -1 while reading its header
+	offs []int // start/end pairs of parsed arguments, relative to start
+	args [][]byte
+	tmp  [][]byte // inline arguments (copied, as inline unescapes)
+
+	// MaxBulk is proto-max-bulk-len.
+	MaxBulk int64
+	// MaxQueryBuffer bounds the bytes one request may occupy; 0: no bound.
+	MaxQueryBuffer int
+	// Unauthenticated applies Redis's tighter limits for clients that must
+	// still authenticate.
+	Unauthenticated bool
+}
+
+const minBuffer = 16 * 1024
+
+// NewReader returns a Reader over rd with Redis's default limits.
+func NewReader(rd io.Reader) *Reader {
+	return &Reader{rd: rd, buf: make([]byte, minBuffer), bulk: -1, MaxBulk: DefaultMaxBulk}
+}
+
+// Buffered reports how many unparsed bytes are already in memory; a server
+// flushes its replies once this is zero, so pipelines get one write.
+func (r *Reader) Buffered() int { return r.end - r.pos }
+
+// ReadCommand returns the next request's arguments, reading from the
+// connection as needed. Empty requests are skipped as Redis skips them.
+// The error is a *ProtocolError for malformed input, ErrQueryBufferLimit, or
+// the connection's read error.
+func (r *Reader) ReadCommand() ([][]byte, error) {
+	if r.start == r.end && len(r.buf) > 4*minBuffer {
+		// A big request is done; give its memory back.
+		r.buf = make([]byte, minBuffer)
+		r.start, r.pos, r.end = 0, 0, 0
+	}
+	for {
+		args, done, err := r.parse()
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			if len(args) == 0 {
+				continue
+			}
+			return args, nil
+		}
+		if err := r.fill(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fill reads more bytes, compacting or growing the buffer first if full.
+func (r *Reader) fill() error {
+	if r.end == len(r.buf) {
+		if r.start > 0 {
+			n := copy(r.buf, r.buf[r.start:r.end])
+			r.pos -= r.start
+			r.end = n
+			r.start = 0
+		} else {
+			if r.MaxQueryBuffer > 0 && len(r.buf) >= r.MaxQueryBuffer {
+				return ErrQueryBufferLimit
+			}
+			size := 2 * len(r.buf)
+			if r.need > 0 && r.bulk >= 0 {
+				// Grow straight to what the current argument needs, but never
+				// more than double: a length alone earns no memory.
+				if want := r.pos + r.bulk + 2; want < size {
+					size = max(want, minBuffer)
+				}
+			}
+			nb := make([]byte, size)
+			copy(nb, r.buf[:r.end])
+			r.buf = nb
+		}
+	}
+	n, err := r.rd.Read(r.buf[r.end:])
+	r.end += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// parse tries to complete one request from the buffered bytes.
+func (r *Reader) parse() (args [][]byte, done bool, err error) {
+	if r.need == 0 {
+		if r.pos == r.end {
+			return nil, false, nil
+		}
+		if r.buf[r.pos] != '*' {
+			return r.parseInline()
+		}
+		nl := bytes.IndexByte(r.buf[r.pos:r.end], '\r')
+		if nl < 0 || r.pos+nl+1 >= r.end {
+			if r.end-r.pos > MaxInline {
+				return nil, false, errTooBigMbulk
+			}
+			return nil, false, nil
+		}
+		n, ok := parseInt(r.buf[r.pos+1 : r.pos+nl])
+		if !ok || n > math.MaxInt32 {
+			return nil, false, errMultibulkLen
+		}
+		if r.Unauthenticated && n > UnauthMaxArgs {
+			return nil, false, errUnauthMultibulk
+		}
+		r.pos += nl + 2
+		if n <= 0 {
+			r.start = r.pos
+			return nil, true, nil
+		}
+		r.need = int(n)
+		r.bulk = -1
+		r.offs = r.offs[:0]
+	}
+	for r.need > 0 {
+		if r.bulk < 0 {
+			nl := bytes.IndexByte(r.buf[r.pos:r.end], '\r')
+			if nl < 0 || r.pos+nl+1 >= r.end {
+				if r.end-r.pos > MaxInline {
+					return nil, false, errTooBigBulkCount
+				}
+				return nil, false, nil
+			}
+			if c := r.buf[r.pos]; c != '$' {
+				return nil, false, &ProtocolError{"expected '$', got '" + string([]byte{c}) + "'"}
+			}
+			n, ok := parseInt(r.buf[r.pos+1 : r.pos+nl])
+			if !ok || n < 0 || n > r.MaxBulk {
+				return nil, false, errBulkLen
+			}
+			if r.Unauthenticated && n > UnauthMaxBulk {
+				return nil, false, errUnauthBulk
+			}
+			r.pos += nl + 2
+			r.bulk = int(n)
+		}
+		if r.end-r.pos < r.bulk+2 {
+			if r.MaxQueryBuffer > 0 && r.pos+r.bulk+2-r.start > r.MaxQueryBuffer {
+				return nil, false, ErrQueryBufferLimit
+			}
+			return nil, false, nil
+		}
+		r.offs = append(r.offs, r.pos-r.start, r.pos-r.start+r.bulk)
+		// Redis skips the two bytes after a bulk without looking at them.
+		r.pos += r.bulk + 2
+		r.bulk = -1
+		r.need--
+	}
+	r.args = r.args[:0]
+	base := r.buf[r.start:]
+	for i := 0; i < len(r.offs); i += 2 {
+		r.args = append(r.args, base[r.offs[i]:r.offs[i+1]:r.offs[i+1]])
+	}
+	r.start = r.pos
+	return r.args, true, nil
+}
+
+func (r *Reader) parseInline() ([][]byte, bool, error) {
+	nl := bytes.IndexByte(r.buf[r.pos:r.end], '\n')
+	if nl < 0 {
+		if r.end-r.pos > MaxInline {
+			return nil, false, errTooBigInline
+		}
+		return nil, false, nil
+	}
+	line := r.buf[r.pos : r.pos+nl]
+	r.pos += nl + 1
+	r.start = r.pos
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	args, ok := SplitArgs(line, r.tmp[:0])
+	if !ok {
+		return nil, false, errQuotes
+	}
+	r.tmp = args
+	return args, true, nil
+}
+
+// SplitArgs splits an inline request line the way Redis's sdssplitargs
+// does: spaces separate, "double quotes" take \n \r \t \b \a \xHH escapes,
+// 'single quotes' take \'. ok is false for unbalanced quotes. The returned
+// arguments are fresh copies.
+func SplitArgs(line []byte, dst [][]byte) (args [][]byte, ok bool) {
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i] // C string semantics: a NUL ends the line
+	}
+	p := 0
+	at := func(i int) byte {
+		if i < len(line) {
+			return line[i]
+		}
+		return 0
+	}
+	for {
+		for p < len(line) && isSpace(line[p]) {
+			p++
+		}
+		if p >= len(line) {
+			return dst, true
+		}
+		var cur []byte
+		inq, insq, done := false, false, false
+		for !done {
+			c := at(p)
+			switch {
+			case inq:
+				if c == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)) {
+					cur = append(cur, unhex(at(p+2))<<4|unhex(at(p+3)))
+					p += 3
+				} else if c == '\\' && at(p+1) != 0 {
+					p++
+					switch e := at(p); e {
+					case 'n':
+						cur = append(cur, '\n')
+					case 'r':
+						cur = append(cur, '\r')
+					case 't':
+						cur = append(cur, '\t')
+					case 'b':
+						cur = append(cur, '\b')
+					case 'a':
+						cur = append(cur, '\a')
+					default:
+						cur = append(cur, e)
+					}
+				} else if c == '"' {
+					if n := at(p + 1); n != 0 && !isSpace(n) {
+						return nil, false
+					}
+					done = true
+				} else if c == 0 {
+					return nil, false
+				} else {
+					cur = append(cur, c)
+				}
+			case insq:
+				if c == '\\' && at(p+1) == '\'' {
+					p++
+					cur = append(cur, '\'')
+				} else if c == '\'' {
+					if n := at(p + 1); n != 0 && !isSpace(n) {
+						return nil, false
+					}
+					done = true
+				} else if c == 0 {
+					return nil, false
+				} else {
+					cur = append(cur, c)
+				}
+			default:
+				switch c {
+				case ' ', '\n', '\r', '\t', 0:
+					done = true
+				case '"':
+					inq = true
+				case '\'':
+					insq = true
+				default:
+					cur = append(cur, c)
+				}
+			}
+			if p < len(line) {
+				p++
+			}
+		}
+		if cur == nil {
+			cur = []byte{}
+		}
+		dst = append(dst, cur)
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// parseInt parses a length the way Redis's string2ll does: optional '-',
+// no '+', no leading zeros, no spaces, within int64.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := false
+	if b[0] == '-' {
+		neg = true
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	if b[0] < '1' || b[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}

@@ -1,0 +1,208 @@
+// Package resp owns the Redis wire protocol: reading commands (RESP
+// multibulk and inline) with Redis's limits and errors, and writing replies
+// in RESP2 or RESP3. It knows nothing of commands or data; it never blocks
+// on I/O by itself beyond the reader it is given.
+package resp
+
+import (
+	"math"
+	"strconv"
+)
+
+// Writer appends replies to a buffer in the protocol version of one
+// connection. RESP3-only types degrade to their RESP2 forms as Redis does.
+type Writer struct {
+	b     []byte
+	Proto int // 2 or 3
+}
+
+// NewWriter returns a Writer for RESP2.
+func NewWriter() *Writer { return &Writer{b: make([]byte, 0, 4096), Proto: 2} }
+
+// Bytes returns what has been written since the last Reset.
+func (w *Writer) Bytes() []byte { return w.b }
+
+// Len returns the number of buffered bytes.
+func (w *Writer) Len() int { return len(w.b) }
+
+// Reset empties the buffer, keeping its capacity.
+func (w *Writer) Reset() { w.b = w.b[:0] }
+
+// Truncate drops everything written after the first n bytes.
+func (w *Writer) Truncate(n int) { w.b = w.b[:n] }
+
+// Raw appends bytes verbatim.
+func (w *Writer) Raw(p []byte) { w.b = append(w.b, p...) }
+
+// Status writes a simple string (+OK).
+func (w *Writer) Status(s string) {
+	w.b = append(w.b, '+')
+	w.b = append(w.b, s...)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// OK writes +OK.
+func (w *Writer) OK() { w.b = append(w.b, "+OK\r\n"...) }
+
+// Error writes an error line; msg must include its code ("ERR ...").
+// Newlines in msg would break the protocol, so they become spaces as in Redis.
+func (w *Writer) Error(msg string) {
+	w.b = append(w.b, '-')
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if c == '\r' || c == '\n' {
+			c = ' '
+		}
+		w.b = append(w.b, c)
+	}
+	w.b = append(w.b, '\r', '\n')
+}
+
+// Int writes an integer reply.
+func (w *Writer) Int(n int64) {
+	w.b = append(w.b, ':')
+	w.b = strconv.AppendInt(w.b, n, 10)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// Bulk writes a bulk string.
+func (w *Writer) Bulk(p []byte) {
+	w.b = append(w.b, '$')
+	w.b = strconv.AppendInt(w.b, int64(len(p)), 10)
+	w.b = append(w.b, '\r', '\n')
+	w.b = append(w.b, p...)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// BulkString writes a bulk string from a string.
+func (w *Writer) BulkString(s string) {
+	w.b = append(w.b, '$')
+	w.b = strconv.AppendInt(w.b, int64(len(s)), 10)
+	w.b = append(w.b, '\r', '\n')
+	w.b = append(w.b, s...)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// BulkInt writes an integer as a bulk string.
+func (w *Writer) BulkInt(n int64) {
+	var tmp [24]byte
+	w.Bulk(strconv.AppendInt(tmp[:0], n, 10))
+}
+
+// Null writes the null bulk string ($-1 in RESP2, _ in RESP3).
+func (w *Writer) Null() {
+	if w.Proto == 3 {
+		w.b = append(w.b, "_\r\n"...)
+		return
+	}
+	w.b = append(w.b, "$-1\r\n"...)
+}
+
+// NullArray writes the null array (*-1 in RESP2, _ in RESP3).
+func (w *Writer) NullArray() {
+	if w.Proto == 3 {
+		w.b = append(w.b, "_\r\n"...)
+		return
+	}
+	w.b = append(w.b, "*-1\r\n"...)
+}
+
+func (w *Writer) header(c byte, n int) {
+	w.b = append(w.b, c)
+	w.b = strconv.AppendInt(w.b, int64(n), 10)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// Array writes an array header of n elements.
+func (w *Writer) Array(n int) { w.header('*', n) }
+
+// Map writes a map header of n key/value pairs (a flat array of 2n in RESP2).
+func (w *Writer) Map(n int) {
+	if w.Proto == 3 {
+		w.header('%', n)
+		return
+	}
+	w.header('*', 2*n)
+}
+
+// Set writes a set header of n elements (an array in RESP2).
+func (w *Writer) Set(n int) {
+	if w.Proto == 3 {
+		w.header('~', n)
+		return
+	}
+	w.header('*', n)
+}
+
+// Push writes an out-of-band push header (an array in RESP2).
+func (w *Writer) Push(n int) {
+	if w.Proto == 3 {
+		w.header('>', n)
+		return
+	}
+	w.header('*', n)
+}
+
+// Double writes a double (a bulk string in RESP2), formatted as Redis does.
+func (w *Writer) Double(f float64) {
+	if w.Proto == 3 {
+		w.b = append(w.b, ',')
+		switch {
+		case math.IsInf(f, 1):
+			w.b = append(w.b, "inf"...)
+		case math.IsInf(f, -1):
+			w.b = append(w.b, "-inf"...)
+		case math.IsNaN(f):
+			w.b = append(w.b, "nan"...)
+		default:
+			w.b = AppendDouble(w.b, f)
+		}
+		w.b = append(w.b, '\r', '\n')
+		return
+	}
+	var tmp [32]byte
+	w.Bulk(AppendDouble(tmp[:0], f))
+}
+
+// Bool writes a boolean (:1/:0 in RESP2).
+func (w *Writer) Bool(v bool) {
+	if w.Proto == 3 {
+		if v {
+			w.b = append(w.b, "#t\r\n"...)
+		} else {
+			w.b = append(w.b, "#f\r\n"...)
+		}
+		return
+	}
+	if v {
+		w.b = append(w.b, ":1\r\n"...)
+	} else {
+		w.b = append(w.b, ":0\r\n"...)
+	}
+}
+
+// Verbatim writes a verbatim string of the given 3-letter format
+// (a bulk string in RESP2).
+func (w *Writer) Verbatim(format string, s []byte) {
+	if w.Proto == 3 {
+		w.header('=', len(s)+4)
+		w.b = append(w.b, format...)
+		w.b = append(w.b, ':')
+		w.b = append(w.b, s...)
+		w.b = append(w.b, '\r', '\n')
+		return
+	}
+	w.Bulk(s)
+}
+
+// AppendDouble formats f the way Redis's %.17g-based reply formatting does
+// for doubles it replies with (shortest representation that round-trips).
+func AppendDouble(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', 17, 64)
+}

@@ -1,0 +1,208 @@
+// Package server owns client connections: it accepts them, runs one
+// goroutine per connection that reads requests (resp), dispatches them
+// through the command table (commands) and writes replies, and it owns the
+// node (raftfsm) those commands replicate through. It also answers the
+// server-level questions commands ask (INFO, CLIENT LIST, CONFIG).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loomcache/loomcache/commands"
+	"github.com/loomcache/loomcache/keyspace"
+	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/raftfsm"
+)
+
+// Config is a node's whole configuration.
+type Config struct {
+	ID                string
+	Addr              string // RESP listen address
+	RaftAddr          string
+	DataDir           string
+	Fsync             bool
+	Members           []raftfsm.Member
+	Join              string
+	SnapshotThreshold uint64
+	Databases         int
+	LogLevel          string
+	LogOutput         io.Writer
+	ConfigFile        string // path the settings came from, for INFO
+	MaxBulk           int64  // proto-max-bulk-len
+}
+
+// Server is a running LoomCache node.
+type Server struct {
+	cfg   Config
+	table *commands.Table
+	node  *raftfsm.Node
+	ln    net.Listener
+	log   *log.Logger
+
+	mu      sync.Mutex
+	clients map[int64]*client
+	nextID  atomic.Int64
+	wg      sync.WaitGroup
+
+	started time.Time
+	stats   stats
+}
+
+type client struct {
+	sess *commands.Session
+	nc   net.Conn
+}
+
+// New opens the node's storage, starts Raft and listens on cfg.Addr. The
+// caller runs Serve and, at the end, Close.
+func New(cfg Config) (*Server, error) {
+	if cfg.LogOutput == nil {
+		cfg.LogOutput = os.Stderr
+	}
+	if cfg.Databases == 0 {
+		cfg.Databases = 16
+	}
+	s := &Server{
+		cfg:     cfg,
+		table:   commands.NewTable(),
+		clients: make(map[int64]*client),
+		log:     log.New(cfg.LogOutput, "loomcache: ", log.LstdFlags),
+		started: time.Now(),
+	}
+	node, err := raftfsm.Open(raftfsm.Config{
+		ID:                cfg.ID,
+		RaftAddr:          cfg.RaftAddr,
+		DataDir:           cfg.DataDir,
+		Fsync:             cfg.Fsync,
+		Members:           cfg.Members,
+		SnapshotThreshold: cfg.SnapshotThreshold,
+		NumDBs:            cfg.Databases,
+		Apply: func(ks *keyspace.Store, o *op.Op) any {
+			return s.table.Apply(ks, o)
+		},
+		LogOutput: cfg.LogOutput,
+		LogLevel:  cfg.LogLevel,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.node = node
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		node.Close()
+		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	s.ln = ln
+	return s, nil
+}
+
+// Addr returns the RESP listen address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Node returns the Raft node.
+func (s *Server) Node() *raftfsm.Node { return s.node }
+
+// Run serves until ctx is done, then shuts down cleanly.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve() }()
+	select {
+	case <-ctx.Done():
+		return s.Close()
+	case err := <-errc:
+		cerr := s.Close()
+		if err == nil {
+			err = cerr
+		}
+		return err
+	}
+}
+
+// Serve accepts connections until the listener is closed.
+func (s *Server) Serve() error {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		s.stats.connections.Add(1)
+		id := s.nextID.Add(1)
+		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
+		s.mu.Lock()
+		if s.clients == nil { // closing
+			s.mu.Unlock()
+			nc.Close()
+			return nil
+		}
+		s.clients[id] = c
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serveConn(c)
+	}
+}
+
+// Close stops accepting, closes every connection, waits for their
+// goroutines, and shuts the node down.
+func (s *Server) Close() error {
+	s.ln.Close()
+	s.mu.Lock()
+	clients := s.clients
+	s.clients = nil
+	s.mu.Unlock()
+	for _, c := range clients {
+		c.nc.Close()
+	}
+	s.wg.Wait()
+	return s.node.Close()
+}
+
+func (s *Server) dropClient(c *client) {
+	s.mu.Lock()
+	if s.clients != nil {
+		delete(s.clients, c.sess.ID)
+	}
+	s.mu.Unlock()
+}
+
+// Clients returns the connected sessions.
+func (s *Server) Clients() []*commands.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*commands.Session, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c.sess)
+	}
+	return out
+}
+
+// killClient closes the connection of a killed session.
+func (s *Server) killClient(id int64) {
+	s.mu.Lock()
+	c := s.clients[id]
+	s.mu.Unlock()
+	if c != nil {
+		c.sess.Kill()
+		c.nc.Close()
+	}
+}
+
+type stats struct {
+	connections atomic.Int64
+	commands    atomic.Int64
+}
