@@ -1,0 +1,53 @@
+package nodetest
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/loomcache/loomcache/server"
+)
+
+func roundTrip(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(line)
+}
+
+func TestStartInProcessAndProcessAndRedis(t *testing.T) {
+	n := Start(t, server.Config{Fsync: true})
+	if got := roundTrip(t, n.Addr().String(), "PING\r\n"); got != "+PONG" {
+		t.Fatalf("in-process PING = %q", got)
+	}
+	if err := n.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	p := StartProcess(t, "")
+	if got := roundTrip(t, p.Addr, "SET k v\r\n"); got != "+OK" {
+		t.Fatalf("process SET = %q", got)
+	}
+	p.Stop()
+	if p.ExitCode() != 0 {
+		t.Fatalf("SIGTERM exit code %d\n%s", p.ExitCode(), p.Output())
+	}
+	p.Start()
+	if got := roundTrip(t, p.Addr, "GET k\r\n"); got != "$1" {
+		t.Fatalf("after restart GET = %q", got)
+	}
+	r := StartRedis(t)
+	if got := roundTrip(t, r.Addr, "PING\r\n"); got != "+PONG" {
+		t.Fatalf("redis PING = %q", got)
+	}
+}
