@@ -7,7 +7,7 @@ const RedisVersion = "7.0.15"
 func registerConnection(t *Table) {
 	t.add(
 		&Command{Name: "ping", Arity: -1, Flags: FlagFast, Categories: CatConnection,
-			Tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"},
+			Tips:  []string{"request_policy:all_shards", "response_policy:all_succeeded"},
 			Group: "connection", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Returns the server's liveliness response.", Handler: cmdPing},
 		&Command{Name: "echo", Arity: 2, Flags: FlagFast, Categories: CatConnection,

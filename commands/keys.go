@@ -8,8 +8,8 @@ import (
 func registerKeys(t *Table) {
 	t.add(
 		&Command{Name: "del", Arity: -2, Flags: FlagWrite, Categories: CatKeyspace,
-			Keys: []KeySpec{{Flags: KeyRM | KeyDelete, Index: 1, LastKey: -1, KeyStep: 1}},
-			Tips: []string{"request_policy:multi_shard", "response_policy:agg_sum"},
+			Keys:  []KeySpec{{Flags: KeyRM | KeyDelete, Index: 1, LastKey: -1, KeyStep: 1}},
+			Tips:  []string{"request_policy:multi_shard", "response_policy:agg_sum"},
 			Group: "generic", Since: "1.0.0", Complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
 			Summary: "Deletes one or more keys.", Handler: cmdDel},
 	)
