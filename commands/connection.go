@@ -5,24 +5,31 @@ package commands
 const RedisVersion = "7.0.15"
 
 func registerConnection(t *Table) {
+	noAuth := FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagAllowBusy
 	t.add(
 		&Command{Name: "ping", Arity: -1, Flags: FlagFast, Categories: CatConnection,
 			Tips:  []string{"request_policy:all_shards", "response_policy:all_succeeded"},
 			Group: "connection", Since: "1.0.0", Complexity: "O(1)",
-			Summary: "Returns the server's liveliness response.", Handler: cmdPing},
-		&Command{Name: "echo", Arity: 2, Flags: FlagFast, Categories: CatConnection,
+			Summary: "Ping the server", Handler: cmdPing},
+		&Command{Name: "echo", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Categories: CatConnection,
 			Group: "connection", Since: "1.0.0", Complexity: "O(1)",
-			Summary: "Returns the given string.", Handler: cmdEcho},
+			Summary: "Echo the given string", Handler: cmdEcho},
 		&Command{Name: "select", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Categories: CatConnection,
 			Group: "connection", Since: "1.0.0", Complexity: "O(1)",
-			Summary: "Changes the selected database.", Handler: cmdSelect},
-		&Command{Name: "quit", Arity: -1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagAllowBusy,
-			Categories: CatConnection, Group: "connection", Since: "1.0.0", Complexity: "O(1)",
-			Summary: "Closes the connection.", Handler: cmdQuit},
-		&Command{Name: "hello", Arity: -1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagSentinel | FlagAllowBusy,
-			Categories: CatConnection, Group: "connection", Since: "6.0.0", Complexity: "O(1)",
-			Summary: "Handshakes with the Redis server.", Handler: cmdHello},
+			Summary: "Change the selected database for the current connection", Handler: cmdSelect},
+		&Command{Name: "quit", Arity: -1, Flags: noAuth, Categories: CatConnection,
+			Group: "connection", Since: "1.0.0", Complexity: "O(1)",
+			Summary: "Close the connection", Handler: cmdQuit},
+		&Command{Name: "hello", Arity: -1, Flags: noAuth | FlagSentinel, Categories: CatConnection,
+			Group: "connection", Since: "6.0.0", Complexity: "O(1)",
+			Summary: "Handshake with Redis",
+			History: [][2]string{{"6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context."}},
+			Handler: cmdHello},
+		&Command{Name: "reset", Arity: 1, Flags: noAuth, Categories: CatConnection,
+			Group: "connection", Since: "6.2.0", Complexity: "O(1)",
+			Summary: "Reset the connection", Handler: cmdReset},
 	)
+	registerClient(t)
 }
 
 func cmdPing(c *Ctx) {
@@ -40,8 +47,12 @@ func cmdEcho(c *Ctx) { c.W.Bulk(c.Args[1]) }
 
 func cmdSelect(c *Ctx) {
 	n, ok := parseInt(c.Args[1])
-	if !ok || n < -(1<<31) || n > 1<<31-1 {
-		c.W.Error("ERR value is not an integer or out of range")
+	if !ok {
+		c.W.Error(errNotInt.Error())
+		return
+	}
+	if n < -(1<<31) || n > 1<<31-1 {
+		c.W.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
 		return
 	}
 	if n < 0 || n >= int64(c.Node.Store().NumDBs()) {
@@ -57,12 +68,25 @@ func cmdQuit(c *Ctx) {
 	c.W.OK()
 }
 
+// cmdReset clears the connection's state as Redis's clearClientConnectionState
+// does and answers +RESET in RESP2.
+func cmdReset(c *Ctx) {
+	c.S.Reset()
+	c.W.Proto = 2
+	c.W.Status("RESET")
+}
+
+// errWrongPass is AUTH's and HELLO AUTH's reply to bad credentials.
+const errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
+
 func cmdHello(c *Ctx) {
 	proto := c.W.Proto
 	args := c.Args[1:]
 	if len(args) > 0 {
+		// Redis reads a long long: any integer that fits is a version,
+		// supported or not.
 		v, ok := parseInt(args[0])
-		if !ok || v < -(1<<31) || v > 1<<31-1 {
+		if !ok {
 			c.W.Error("ERR Protocol version is not an integer or out of range")
 			return
 		}
@@ -79,8 +103,15 @@ func cmdHello(c *Ctx) {
 		more := len(args) - i - 1
 		switch {
 		case eq(args[i], "AUTH") && more >= 2:
-			// Authentication arrives with the ACL issue; until then every
-			// user is the default user with no password.
+			// Redis 7.0 authenticates as soon as it parses AUTH. Until ACLs
+			// arrive the only user is "default", with no password, so any
+			// password is accepted for it, as Redis does with nopass.
+			if string(args[i+1]) != "default" {
+				c.W.Error(errWrongPass)
+				return
+			}
+			c.S.SetUser("default")
+			c.S.Authenticated = true
 			i += 2
 		case eq(args[i], "SETNAME") && more >= 1:
 			name, setName = args[i+1], true

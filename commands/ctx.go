@@ -37,6 +37,11 @@ type Ctx struct {
 	Node   Node
 	Server Server
 	Table  *Table
+	// Defer, when set, may take a write instead of propose waiting for its
+	// outcome (the connection has more requests buffered): it reports
+	// whether it did, and then owes the reply, written where the writer
+	// stands now, once the outcome is known.
+	Defer func(o *op.Op) bool
 
 	now int64
 }
@@ -93,12 +98,20 @@ func (c *Ctx) propose(o *op.Op) {
 	if o.Now == 0 {
 		o.Now = c.Now()
 	}
-	res, err := c.Node.Propose(o)
-	if err != nil {
-		c.W.Error(nodeError(err))
+	if c.Defer != nil && c.Defer(o) {
 		return
 	}
-	writeResult(c.W, res)
+	res, err := c.Node.Propose(o)
+	WriteOutcome(c.W, res, err)
+}
+
+// WriteOutcome writes the reply for a proposal's outcome, as propose does.
+func WriteOutcome(w *resp.Writer, res any, err error) {
+	if err != nil {
+		w.Error(nodeError(err))
+		return
+	}
+	writeResult(w, res)
 }
 
 // nodeError is the reply for a replication or read failure.

@@ -30,6 +30,13 @@ type Session struct {
 	CloseAfter    bool // close once the reply is written (QUIT)
 
 	killed atomic.Bool
+
+	// Figures CLIENT LIST shows for other connections; the families that
+	// own the state (CLIENT NO-EVICT, MULTI, SUBSCRIBE) keep them current.
+	noEvict     atomic.Bool
+	subs, psubs atomic.Int32
+	ssubs       atomic.Int32
+	multi       atomic.Int32 // commands queued in MULTI, -1 outside
 }
 
 // NewSession returns a session for a new connection.
@@ -37,6 +44,7 @@ func NewSession(id int64, addr, laddr string, now time.Time) *Session {
 	s := &Session{ID: id, Addr: addr, LAddr: laddr, Created: now, user: "default", lastCmd: "NULL"}
 	s.proto.Store(2)
 	s.lastSeen.Store(now.UnixMilli())
+	s.multi.Store(-1)
 	return s
 }
 
@@ -93,6 +101,37 @@ func (s *Session) Kill() { s.killed.Store(true) }
 // Killed reports whether the session was killed.
 func (s *Session) Killed() bool { return s.killed.Load() }
 
+// SetNoEvict records CLIENT NO-EVICT.
+func (s *Session) SetNoEvict(on bool) {
+	s.NoEvict = on
+	s.noEvict.Store(on)
+}
+
+// SetSubscriptions records how many channels, patterns and shard channels
+// the connection is subscribed to (CLIENT LIST sub=, psub=, ssub=; a
+// subscribed connection is of type pubsub).
+func (s *Session) SetSubscriptions(channels, patterns, shardChannels int) {
+	s.subs.Store(int32(channels))
+	s.psubs.Store(int32(patterns))
+	s.ssubs.Store(int32(shardChannels))
+}
+
+// SetMulti records the number of commands queued in MULTI, -1 outside a
+// transaction (CLIENT LIST multi=).
+func (s *Session) SetMulti(queued int) { s.multi.Store(int32(queued)) }
+
+// Reset returns the connection to the state RESET leaves it in: database
+// 0, no name, RESP2, the default user, evictable. The families that keep
+// more state on the session (MULTI, subscriptions) clear theirs in RESET's
+// handler.
+func (s *Session) Reset() {
+	s.SelectDB(0)
+	s.SetName("")
+	s.SetProto(2)
+	s.SetUser("default")
+	s.SetNoEvict(false)
+}
+
 // ClientInfo is a consistent copy of what CLIENT LIST/INFO prints.
 type ClientInfo struct {
 	ID      int64
@@ -107,6 +146,9 @@ type ClientInfo struct {
 	Proto   int
 	// Buffer figures supplied by the server.
 	QueryBuf, QueryBufFree, OutBuf int
+	NoEvict                        bool
+	Sub, PSub, SSub                int
+	Multi                          int // -1 outside MULTI
 }
 
 // Info returns the session's CLIENT LIST figures at now.
@@ -119,6 +161,9 @@ func (s *Session) Info(now time.Time) ClientInfo {
 		Idle:    (now.UnixMilli() - s.lastSeen.Load()) / 1000,
 		DB:      int(s.db.Load()),
 		LastCmd: s.lastCmd, User: s.user, Proto: int(s.proto.Load()),
+		NoEvict: s.noEvict.Load(),
+		Sub:     int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
+		Multi: int(s.multi.Load()),
 	}
 }
 
@@ -136,4 +181,7 @@ type Server interface {
 	ResetStats()
 	// LastSave is the unix time of the newest snapshot on disk.
 	LastSave() int64
+	// KillClient closes the connection of the session with that id and
+	// reports whether there was one.
+	KillClient(id int64) bool
 }

@@ -116,7 +116,8 @@ var keyFlagNames = [...]string{
 }
 
 // KeySpec is one Redis 7 key specification: where the keys begin and how
-// to find them from there.
+// to find them from there. A spec with neither Index nor Keyword is
+// Redis's "unknown" spec (as SORT's BY/GET/STORE keys).
 type KeySpec struct {
 	Notes string
 	Flags KeyFlag
@@ -156,6 +157,11 @@ type Command struct {
 	Complexity string
 	Handler    Handler
 	Subs       []*Command
+	// COMMAND DOCS extras, where Redis has them.
+	History         [][2]string // {version, change}
+	DocFlags        []string    // "deprecated", "syscmd"
+	DeprecatedSince string
+	ReplacedBy      string
 
 	parent *Command
 	subs   map[string]*Command

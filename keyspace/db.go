@@ -37,6 +37,9 @@ func (s *Store) DB(i int) *DB { return s.dbs[i] }
 // Swap exchanges two databases, as SWAPDB does.
 func (s *Store) Swap(a, b int) { s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a] }
 
+// FlushDB empties database i, as FLUSHDB does.
+func (s *Store) FlushDB(i int) { s.dbs[i] = newDB() }
+
 // FlushAll empties every database.
 func (s *Store) FlushAll() {
 	for i := range s.dbs {

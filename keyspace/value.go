@@ -56,6 +56,9 @@ type Value struct {
 	// access is the local clock (unix ms) of the last access, for OBJECT
 	// IDLETIME. It is not replicated state.
 	access atomic.Int64
+	// copied marks a value made by Clone: Redis's COPY gives even a small
+	// integer an object of its own instead of the shared one (see Shared).
+	copied bool
 }
 
 // NewString returns a string value holding a copy of b, encoded as Redis
@@ -84,6 +87,37 @@ func NewRawString(b []byte) *Value {
 	return &Value{kind: KindString, enc: EncRaw, str: b}
 }
 
+// NewStringObject returns a string value holding a copy of b, encoded as
+// Redis's createStringObject leaves it (embstr up to 44 bytes, raw beyond,
+// never int), as INCRBYFLOAT stores its result.
+func NewStringObject(b []byte) *Value {
+	v := &Value{kind: KindString, enc: EncRaw, str: append([]byte(nil), b...)}
+	if len(b) <= embstrLimit {
+		v.enc = EncEmbstr
+	}
+	return v
+}
+
+// Append appends b to a string value in place, as APPEND does, leaving it
+// raw, and returns the new length. The caller holds the store's write lock.
+func (v *Value) Append(b []byte) int {
+	v.str = append(v.str, b...)
+	v.enc = EncRaw
+	return len(v.str)
+}
+
+// SetRange overwrites a string value from off with b in place, zero-padding
+// it first if it is shorter, as SETRANGE does, leaving it raw, and returns
+// the new length. The caller holds the store's write lock.
+func (v *Value) SetRange(off int, b []byte) int {
+	if end := off + len(b); end > len(v.str) {
+		v.str = append(v.str, make([]byte, end-len(v.str))...)
+	}
+	copy(v.str[off:], b)
+	v.enc = EncRaw
+	return len(v.str)
+}
+
 // Kind returns the value's type.
 func (v *Value) Kind() Kind { return v.kind }
 
@@ -101,9 +135,20 @@ func (v *Value) Accessed() int64 { return v.access.Load() }
 
 // Clone returns a deep copy, as COPY needs.
 func (v *Value) Clone() *Value {
-	c := &Value{kind: v.kind, enc: v.enc, str: append([]byte(nil), v.str...)}
+	c := &Value{kind: v.kind, enc: v.enc, str: append([]byte(nil), v.str...), copied: true}
 	c.access.Store(v.access.Load())
 	return c
+}
+
+// Shared reports whether Redis would hold this value as one of its shared
+// integer objects (0..9999, int-encoded, as SET and INCR store them and a
+// restart reloads them), which OBJECT REFCOUNT reports as 2147483647.
+func (v *Value) Shared() bool {
+	if v.kind != KindString || v.enc != EncInt || v.copied || len(v.str) > 4 {
+		return false
+	}
+	n, err := strconv.Atoi(string(v.str))
+	return err == nil && n >= 0 && n < 10000
 }
 
 // isCanonicalInt reports whether b is an integer Redis's string2l accepts

@@ -29,7 +29,7 @@ const (
 // Strings: 10-39.
 const (
 	// Set: Args [key, value]; Int deadline (0: none);
-	// Flags NX XX KEEPTTL GET.
+	// Flags NX XX KEEPTTL GET INTREPLY.
 	Set Type = 10
 	// MSet: Args [k1, v1, k2, v2, ...]; Flags NX makes it MSETNX.
 	MSet Type = 11
@@ -46,6 +46,10 @@ const (
 	// GetEx: Args [key]; Flags PERSIST, or SETTTL with Int the deadline.
 	GetEx Type = 17
 )
+
+// FlagIntReply makes a Set reply 1 when it stored the value and 0 when NX
+// or XX stopped it, as SETNX does. High bit: it is specific to Set.
+const FlagIntReply uint32 = 1 << 24
 
 // Generic key operations: 40-69.
 const (

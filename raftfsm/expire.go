@@ -26,7 +26,7 @@ func (n *Node) expireLoop() {
 			return
 		case <-t.C:
 		}
-		if n.readyTerm.Load() == 0 || !n.IsLeader() {
+		if !n.ready() {
 			continue
 		}
 		n.expireOnce()

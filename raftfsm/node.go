@@ -66,18 +66,28 @@ type Node struct {
 	trans *raft.NetworkTransport
 
 	// readyTerm is the term whose first barrier has applied: a leader
-	// serves no read before its own term's barrier is through.
+	// serves no read (and expires nothing) until readyTerm equals its
+	// current term.
 	readyTerm atomic.Uint64
 
 	startIndex   uint64 // last log index on disk at start
 	restoredSnap uint64 // snapshot index restored at start, 0: none
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	// gate admits the calls that wait on raft futures (proposals,
+	// barriers, leader checks) until Close; see gate.go.
+	gate      *gate
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // applyTimeout bounds how long a proposal may wait to be enqueued.
 const applyTimeout = 10 * time.Second
+
+// logCacheSize is how many recent entries are kept in memory in front of
+// the WAL, so a leader replicating to followers rarely reads Pebble.
+const logCacheSize = 1024
 
 // Open starts a node: it opens the WAL and snapshots in DataDir,
 // bootstraps a new cluster if there is no state yet, and starts Raft.
@@ -97,12 +107,18 @@ func Open(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, stop: make(chan struct{})}
+	n := &Node{cfg: cfg, gate: newGate(), stop: make(chan struct{})}
 	n.fsm = &fsm{ks: keyspace.New(cfg.NumDBs), apply: cfg.Apply}
 	ok := false
 	defer func() {
-		if !ok {
-			n.closeStores()
+		if ok {
+			return
+		}
+		if n.trans != nil {
+			n.trans.Close()
+		}
+		if n.wal != nil {
+			n.wal.Close()
 		}
 	}()
 
@@ -116,9 +132,8 @@ func Open(cfg Config) (*Node, error) {
 	if n.startIndex, err = n.wal.LastIndex(); err != nil {
 		return nil, fmt.Errorf("read wal: %w", err)
 	}
-	if metas, err := n.snaps.List(); err == nil && len(metas) > 0 {
-		n.restoredSnap = metas[0].Index
-	}
+	// Entries up to here that the FSM applies are a replay of the WAL.
+	n.fsm.replayTo = n.startIndex
 	addr, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
 	if err != nil {
 		return nil, fmt.Errorf("raft address %q: %w", cfg.RaftAddr, err)
@@ -153,14 +168,25 @@ func Open(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
-	leaderCh := make(chan bool, 16)
-	rc.NotifyCh = leaderCh
-	if n.raft, err = raft.NewRaft(rc, n.fsm, n.wal, n.wal, n.snaps, n.trans); err != nil {
+	logs, err := raft.NewLogCache(logCacheSize, n.wal)
+	if err != nil {
+		return nil, fmt.Errorf("log cache: %w", err)
+	}
+	if n.raft, err = raft.NewRaft(rc, n.fsm, logs, n.wal, n.snaps, n.trans); err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	// NewRaft restored the newest loadable snapshot before returning (it
+	// falls back to older ones), so raft's last snapshot is the one the
+	// FSM holds now.
+	if n.fsm.restores.Load() > 0 {
+		n.restoredSnap, _ = parseUint(n.raft.Stats()["last_snapshot_index"])
+		n.fsm.lastIndex.CompareAndSwap(0, n.restoredSnap)
 	}
 	ok = true
 	n.wg.Add(2)
-	go n.watchLeadership(leaderCh)
+	// LeaderCh, unlike Config.NotifyCh, never blocks raft's main loop: it
+	// keeps only the latest transition, which is all the watcher needs.
+	go n.watchLeadership(n.raft.LeaderCh())
 	go n.expireLoop()
 	return n, nil
 }
@@ -172,7 +198,8 @@ func (n *Node) Store() *keyspace.Store { return n.fsm.ks }
 func (n *Node) Now() int64 { return n.cfg.Now().UnixMilli() }
 
 // watchLeadership runs a barrier at the start of each term this node
-// leads, and marks reads ready once it has applied.
+// leads, and marks reads ready once it has applied: the barrier commits an
+// entry of the new term, so every entry of earlier terms is applied too.
 func (n *Node) watchLeadership(ch <-chan bool) {
 	defer n.wg.Done()
 	for {
@@ -184,50 +211,70 @@ func (n *Node) watchLeadership(ch <-chan bool) {
 				n.readyTerm.Store(0)
 				continue
 			}
-			term := n.term()
-			if err := n.raft.Barrier(applyTimeout).Error(); err == nil {
+			// Read the term before the barrier: if leadership changed
+			// in between, the barrier belongs to a later term and the
+			// check below (or ready's) refuses the stale one.
+			term := n.raft.CurrentTerm()
+			if !n.gate.enter() {
+				return // closing
+			}
+			err := n.raft.Barrier(applyTimeout).Error()
+			n.gate.leave()
+			if err == nil && n.raft.CurrentTerm() == term {
 				n.readyTerm.Store(term)
 			}
 		}
 	}
 }
 
-func (n *Node) term() uint64 {
-	t, _ := parseUint(n.raft.Stats()["term"])
-	return t
+// ready reports whether this node leads and its current term's barrier
+// has applied. Comparing terms (not just readyTerm != 0) covers a node
+// that lost and regained leadership before the watcher saw it.
+func (n *Node) ready() bool {
+	if n.raft.State() != raft.Leader {
+		return false
+	}
+	t := n.readyTerm.Load()
+	return t != 0 && t == n.raft.CurrentTerm()
 }
 
-// Propose replicates o and returns the leader's apply result.
-func (n *Node) Propose(o *op.Op) (any, error) {
-	if n.raft.State() != raft.Leader {
-		return nil, ErrNoLeader
+// Propose replicates o and returns the leader's apply result. ErrNoLeader
+// means o was certainly not applied; ErrUnknownOutcome means it was handed
+// to Raft and may have been (or may yet be, after a restart) applied.
+func (n *Node) Propose(o *op.Op) (any, error) { return n.ProposeAsync(o).Result() }
+
+// classify maps an Apply error to ErrNoLeader only where hashicorp/raft
+// rejects the entry before appending it to the log: a follower or a
+// stepping-down leader answers ErrNotLeader, a transferring leader
+// ErrLeadershipTransferInProgress, and ErrEnqueueTimeout means it never
+// reached the leader loop. ErrRaftShutdown is not among them: a future
+// already appended (and perhaps fsync'd and committed) also fails with it
+// when the node shuts down. ErrLeadershipLost and WAL errors are unknown
+// outcomes too.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress),
+		errors.Is(err, raft.ErrEnqueueTimeout):
+		return ErrNoLeader
+	default:
+		return fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
 	}
-	data := o.Encode(make([]byte, 0, o.Size()))
-	f := n.raft.Apply(data, applyTimeout)
-	if err := f.Error(); err != nil {
-		switch {
-		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress),
-			errors.Is(err, raft.ErrEnqueueTimeout), errors.Is(err, raft.ErrRaftShutdown):
-			return nil, ErrNoLeader
-		default:
-			return nil, fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
-		}
-	}
-	return f.Response(), nil
 }
 
 // ReadBarrier returns nil when this node may serve a linearizable read:
 // it leads, its term's first barrier has applied, and (with peers) a
 // quorum still follows it.
 func (n *Node) ReadBarrier() error {
-	if n.raft.State() != raft.Leader {
-		return ErrNoLeader
-	}
-	if n.readyTerm.Load() == 0 {
+	if !n.ready() {
 		return ErrNoLeader
 	}
 	if n.voters() > 1 {
-		if err := n.raft.VerifyLeader().Error(); err != nil {
+		if !n.gate.enter() {
+			return ErrNoLeader
+		}
+		err := n.raft.VerifyLeader().Error()
+		n.gate.leave()
+		if err != nil {
 			return ErrNoLeader
 		}
 	}
@@ -253,7 +300,7 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if n.raft.State() == raft.Leader && n.readyTerm.Load() != 0 {
+		if n.ready() {
 			return nil
 		}
 		select {
@@ -268,29 +315,42 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 
 // Close stops the node's loops, shuts Raft down and closes its stores.
+// Proposals already handed to Raft are answered first (a leader commits
+// them, or fails them when it steps down); proposals made once Close has
+// begun fail with ErrNoLeader. Calling Close again returns the first
+// call's result.
 func (n *Node) Close() error {
-	close(n.stop)
-	// Shutting Raft down first fails any barrier or proposal a loop is
-	// waiting on, so the loops return promptly.
-	err := n.raft.Shutdown().Error()
-	n.wg.Wait()
-	if cerr := n.trans.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := n.closeStores(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func (n *Node) closeStores() error {
-	if n.wal != nil {
-		err := n.wal.Close()
-		n.wal = nil
-		return err
-	}
-	return nil
+	n.closeOnce.Do(func() {
+		// Refuse new calls and wait for those inside raft calls (see
+		// gate.go). Then a last barrier flushes raft's queues: once it is
+		// answered, every entry queued before it has been answered too
+		// (committed and applied, refused, or failed by a step-down).
+		// Without quorum a leader steps down within LeaderLeaseTimeout,
+		// which answers it.
+		<-n.gate.close()
+		n.raft.Barrier(applyTimeout).Error()
+		// The loops propose nothing more once the gate is closed.
+		close(n.stop)
+		// Shutdown waits for raft's own goroutines (FSM, snapshots) and
+		// closes the transport.
+		err := n.raft.Shutdown().Error()
+		n.wg.Wait()
+		if cerr := n.trans.Close(); err == nil {
+			err = cerr
+		}
+		if cerr := n.wal.Close(); err == nil {
+			err = cerr
+		}
+		n.closeErr = err
+	})
+	return n.closeErr
 }
 
 // Snapshot takes a snapshot now (for tests and admin commands).
-func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }
+func (n *Node) Snapshot() error {
+	if !n.gate.enter() {
+		return raft.ErrRaftShutdown
+	}
+	defer n.gate.leave()
+	return n.raft.Snapshot().Error()
+}

@@ -14,11 +14,18 @@ type Stats struct {
 	Leader            string
 	CommitIndex       uint64
 	AppliedIndex      uint64
+	FirstLogIndex     uint64 // first entry still in the WAL (compaction moves it), 0: none
 	LastLogIndex      uint64
 	LastSnapshotIndex uint64
+	LastSnapshotTerm  uint64
 	RestoredSnapshot  uint64 // snapshot index loaded at start, 0: none
 	StartLogIndex     uint64 // last log index on disk at start
 	AppliedSinceStart uint64 // entries applied by this process (replay included)
+	ReplayedEntries   uint64 // entries applied from the WAL that were there at start
+	Restores          uint64 // snapshots restored by this process (at start or installed by a leader)
+	SnapshotsTaken    uint64 // snapshots this process took
+	FSMPending        uint64 // committed batches waiting for the FSM
+	ReadsReady        bool   // leads, and this term's barrier has applied
 	Voters            int
 	WAL               persistence.Stats
 	FsyncAlways       bool
@@ -37,6 +44,10 @@ func (n *Node) Stats() Stats {
 		RestoredSnapshot:  n.restoredSnap,
 		StartLogIndex:     n.startIndex,
 		AppliedSinceStart: n.fsm.applied.Load(),
+		ReplayedEntries:   n.fsm.replayed.Load(),
+		Restores:          n.fsm.restores.Load(),
+		SnapshotsTaken:    n.fsm.snapshots.Load(),
+		ReadsReady:        n.ready(),
 		Voters:            n.voters(),
 		WAL:               n.wal.Stats(),
 		FsyncAlways:       n.cfg.Fsync,
@@ -46,6 +57,12 @@ func (n *Node) Stats() Stats {
 	s.CommitIndex, _ = parseUint(rs["commit_index"])
 	s.LastLogIndex, _ = parseUint(rs["last_log_index"])
 	s.LastSnapshotIndex, _ = parseUint(rs["last_snapshot_index"])
+	s.LastSnapshotTerm, _ = parseUint(rs["last_snapshot_term"])
+	s.FSMPending, _ = parseUint(rs["fsm_pending"])
+	s.FirstLogIndex, _ = n.wal.FirstIndex()
+	// The FSM sees only commands, and an installed snapshot does not tell
+	// it its index: everything up to the last snapshot is applied too.
+	s.AppliedIndex = max(s.AppliedIndex, s.LastSnapshotIndex)
 	return s
 }
 

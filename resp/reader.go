@@ -79,13 +79,8 @@ func (r *Reader) Buffered() int { return r.end - r.pos }
 // ReadCommand returns the next request's arguments, reading from the
 // connection as needed. Empty requests are skipped as Redis skips them.
 // The error is a *ProtocolError for malformed input, ErrQueryBufferLimit, or
-// the connection's read error.
+// the connection's read error. After an error the Reader must not be used.
 func (r *Reader) ReadCommand() ([][]byte, error) {
-	if r.start == r.end && len(r.buf) > 4*minBuffer {
-		// A big request is done; give its memory back.
-		r.buf = make([]byte, minBuffer)
-		r.start, r.pos, r.end = 0, 0, 0
-	}
 	for {
 		args, done, err := r.parse()
 		if err != nil {
@@ -103,8 +98,21 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 	}
 }
 
+// maxIdleBuffer is the most buffer a Reader keeps while it waits for
+// input: a connection idle after a big request must not pin its memory.
+const maxIdleBuffer = 4 * minBuffer
+
+// trustBulk is the largest bulk length a Reader allocates for on the
+// strength of its header alone.
+const trustBulk = 1 << 20
+
 // fill reads more bytes, compacting or growing the buffer first if full.
+// It runs only inside ReadCommand, when the previous request's arguments
+// are no longer in use.
 func (r *Reader) fill() error {
+	if len(r.buf) > maxIdleBuffer && r.end-r.start <= minBuffer/4 {
+		r.shrink()
+	}
 	if r.end == len(r.buf) {
 		if r.start > 0 {
 			n := copy(r.buf, r.buf[r.start:r.end])
@@ -115,13 +123,12 @@ func (r *Reader) fill() error {
 			if r.MaxQueryBuffer > 0 && len(r.buf) >= r.MaxQueryBuffer {
 				return ErrQueryBufferLimit
 			}
-			size := 2 * len(r.buf)
-			if r.need > 0 && r.bulk >= 0 {
-				// Grow straight to what the current argument needs, but never
-				// more than double: a length alone earns no memory.
-				if want := r.pos + r.bulk + 2; want < size {
-					size = max(want, minBuffer)
-				}
+			size := max(2*len(r.buf), minBuffer)
+			if r.need > 0 && r.bulk >= 0 && (r.bulk <= trustBulk || r.bulk < size-r.pos-2) {
+				// Grow straight to what the current argument needs if that is
+				// modest or less than double; beyond that a length alone
+				// earns no memory, the bytes received must.
+				size = max(r.pos+r.bulk+2, minBuffer)
 			}
 			nb := make([]byte, size)
 			copy(nb, r.buf[:r.end])
@@ -139,7 +146,27 @@ func (r *Reader) fill() error {
 	return err
 }
 
-// parse tries to complete one request from the buffered bytes.
+// shrink moves the few unparsed bytes to a small buffer and drops every
+// reference into the big one, so the garbage collector can take it.
+func (r *Reader) shrink() {
+	nb := make([]byte, minBuffer)
+	n := copy(nb, r.buf[r.start:r.end])
+	r.pos -= r.start
+	r.end = n
+	r.start = 0
+	r.buf = nb
+	clear(r.args[:cap(r.args)])
+	clear(r.tmp[:cap(r.tmp)])
+	if cap(r.args) > 1024 {
+		r.args, r.tmp = nil, nil
+	}
+	if cap(r.offs) > 2048 && r.need == 0 {
+		r.offs = nil
+	}
+}
+
+// parse tries to complete one request from the buffered bytes. It follows
+// processMultibulkBuffer and processInlineBuffer of Redis 7.0's networking.c.
 func (r *Reader) parse() (args [][]byte, done bool, err error) {
 	if r.need == 0 {
 		if r.pos == r.end {
@@ -148,12 +175,15 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 		if r.buf[r.pos] != '*' {
 			return r.parseInline()
 		}
-		nl := bytes.IndexByte(r.buf[r.pos:r.end], '\r')
-		if nl < 0 || r.pos+nl+1 >= r.end {
+		nl := strchr(r.buf[r.pos:r.end], '\r')
+		if nl < 0 {
 			if r.end-r.pos > MaxInline {
 				return nil, false, errTooBigMbulk
 			}
 			return nil, false, nil
+		}
+		if r.pos+nl+1 >= r.end {
+			return nil, false, nil // the byte after '\r' has not arrived
 		}
 		n, ok := parseInt(r.buf[r.pos+1 : r.pos+nl])
 		if !ok || n > math.MaxInt32 {
@@ -162,6 +192,7 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 		if r.Unauthenticated && n > UnauthMaxArgs {
 			return nil, false, errUnauthMultibulk
 		}
+		// Redis skips the byte after '\r' without checking it is '\n'.
 		r.pos += nl + 2
 		if n <= 0 {
 			r.start = r.pos
@@ -173,18 +204,21 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 	}
 	for r.need > 0 {
 		if r.bulk < 0 {
-			nl := bytes.IndexByte(r.buf[r.pos:r.end], '\r')
-			if nl < 0 || r.pos+nl+1 >= r.end {
+			nl := strchr(r.buf[r.pos:r.end], '\r')
+			if nl < 0 {
 				if r.end-r.pos > MaxInline {
 					return nil, false, errTooBigBulkCount
 				}
+				return nil, false, nil
+			}
+			if r.pos+nl+1 >= r.end {
 				return nil, false, nil
 			}
 			if c := r.buf[r.pos]; c != '$' {
 				return nil, false, &ProtocolError{"expected '$', got '" + string([]byte{c}) + "'"}
 			}
 			n, ok := parseInt(r.buf[r.pos+1 : r.pos+nl])
-			if !ok || n < 0 || n > r.MaxBulk {
+			if !ok || n < 0 || n > r.MaxBulk || n > math.MaxInt-2 {
 				return nil, false, errBulkLen
 			}
 			if r.Unauthenticated && n > UnauthMaxBulk {
@@ -193,8 +227,9 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 			r.pos += nl + 2
 			r.bulk = int(n)
 		}
-		if r.end-r.pos < r.bulk+2 {
-			if r.MaxQueryBuffer > 0 && r.pos+r.bulk+2-r.start > r.MaxQueryBuffer {
+		// Written so that no sum can overflow whatever MaxBulk is.
+		if r.end-r.pos-2 < r.bulk {
+			if r.MaxQueryBuffer > 0 && r.bulk > r.MaxQueryBuffer-(r.pos-r.start)-2 {
 				return nil, false, ErrQueryBufferLimit
 			}
 			return nil, false, nil
@@ -215,7 +250,7 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 }
 
 func (r *Reader) parseInline() ([][]byte, bool, error) {
-	nl := bytes.IndexByte(r.buf[r.pos:r.end], '\n')
+	nl := strchr(r.buf[r.pos:r.end], '\n')
 	if nl < 0 {
 		if r.end-r.pos > MaxInline {
 			return nil, false, errTooBigInline
@@ -234,6 +269,17 @@ func (r *Reader) parseInline() ([][]byte, bool, error) {
 	}
 	r.tmp = args
 	return args, true, nil
+}
+
+// strchr finds c in b as C's strchr does in Redis's NUL-terminated query
+// buffer: a NUL byte ends the search, so a request with a NUL before its
+// line end waits for more input (and ends as "too big") exactly as in Redis.
+func strchr(b []byte, c byte) int {
+	i := bytes.IndexByte(b, c)
+	if i > 0 && bytes.IndexByte(b[:i], 0) >= 0 {
+		return -1
+	}
+	return i
 }
 
 // SplitArgs splits an inline request line the way Redis's sdssplitargs

@@ -25,8 +25,19 @@ func (w *Writer) Bytes() []byte { return w.b }
 // Len returns the number of buffered bytes.
 func (w *Writer) Len() int { return len(w.b) }
 
-// Reset empties the buffer, keeping its capacity.
-func (w *Writer) Reset() { w.b = w.b[:0] }
+// maxKeep is the most buffer a Writer keeps across Reset: a connection
+// idle after one huge reply must not pin that reply's memory.
+const maxKeep = 1 << 20
+
+// Reset empties the buffer, keeping its capacity unless a big reply grew
+// it past maxKeep.
+func (w *Writer) Reset() {
+	if cap(w.b) > maxKeep {
+		w.b = make([]byte, 0, 4096)
+		return
+	}
+	w.b = w.b[:0]
+}
 
 // Truncate drops everything written after the first n bytes.
 func (w *Writer) Truncate(n int) { w.b = w.b[:n] }
@@ -147,16 +158,7 @@ func (w *Writer) Push(n int) {
 func (w *Writer) Double(f float64) {
 	if w.Proto == 3 {
 		w.b = append(w.b, ',')
-		switch {
-		case math.IsInf(f, 1):
-			w.b = append(w.b, "inf"...)
-		case math.IsInf(f, -1):
-			w.b = append(w.b, "-inf"...)
-		case math.IsNaN(f):
-			w.b = append(w.b, "nan"...)
-		default:
-			w.b = AppendDouble(w.b, f)
-		}
+		w.b = AppendDouble(w.b, f)
 		w.b = append(w.b, '\r', '\n')
 		return
 	}
@@ -195,14 +197,19 @@ func (w *Writer) Verbatim(format string, s []byte) {
 	w.Bulk(s)
 }
 
-// AppendDouble formats f the way Redis's %.17g-based reply formatting does
-// for doubles it replies with (shortest representation that round-trips).
+// AppendDouble formats f as Redis's addReplyDouble does: "%.17g" from
+// glibc's printf, with inf, -inf, nan and -nan spelled the C way.
 func AppendDouble(b []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
 		return append(b, "inf"...)
 	case math.IsInf(f, -1):
 		return append(b, "-inf"...)
+	case math.IsNaN(f):
+		if math.Signbit(f) {
+			return append(b, "-nan"...)
+		}
+		return append(b, "nan"...)
 	}
 	return strconv.AppendFloat(b, f, 'g', 17, 64)
 }

@@ -15,6 +15,10 @@ import (
 // more pipelined requests are waiting.
 const flushAt = 64 * 1024
 
+// maxPending bounds the writes one connection has proposed and not yet
+// answered.
+const maxPending = 1024
+
 func (s *Server) serveConn(c *client) {
 	defer s.wg.Done()
 	defer s.dropClient(c)
@@ -22,13 +26,16 @@ func (s *Server) serveConn(c *client) {
 
 	r := resp.NewReader(c.nc)
 	r.MaxBulk = s.cfg.MaxBulk
-	w := resp.NewWriter()
-	ctx := &commands.Ctx{W: w, S: c.sess, Node: nodeAdapter{s.node}, Server: s, Table: s.table}
+	cn := &conn{nodeAdapter: nodeAdapter{s.node}, w: resp.NewWriter()}
+	w := cn.w
+	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
+	deferWrite := cn.deferWrite
 	for {
 		args, err := r.ReadCommand()
 		if err != nil {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
+				cn.drain()
 				w.Error("ERR " + pe.Error())
 				c.nc.Write(w.Bytes())
 			}
@@ -36,18 +43,95 @@ func (s *Server) serveConn(c *client) {
 		}
 		ctx.Args = args
 		s.stats.commands.Add(1)
+		// Only a write may overtake the writes in flight: anything else
+		// may look at what they change (or at the protocol their replies
+		// are written in).
+		if len(cn.pending) > 0 && !s.isWrite(args[0]) {
+			cn.drain()
+		}
+		ctx.Defer = nil
+		if r.Buffered() > 0 {
+			ctx.Defer = deferWrite
+		}
 		s.table.Dispatch(ctx)
 		if c.sess.CloseAfter || c.sess.Killed() {
+			cn.drain()
 			c.nc.Write(w.Bytes())
 			return
 		}
-		if r.Buffered() == 0 || w.Len() >= flushAt {
+		if r.Buffered() == 0 || w.Len() >= flushAt || len(cn.pending) >= maxPending {
+			cn.drain()
 			if _, err := c.nc.Write(w.Bytes()); err != nil {
 				return
 			}
 			w.Reset()
 		}
 	}
+}
+
+func (s *Server) isWrite(name []byte) bool {
+	cmd := s.table.Lookup(name)
+	return cmd != nil && cmd.Has(commands.FlagWrite)
+}
+
+// conn is one connection's node and its writes in flight: pipelined
+// writes are proposed without waiting, so those queued together share
+// Raft's batch and fsync, and their replies are spliced into the output,
+// in request order, once they are known.
+type conn struct {
+	nodeAdapter
+	w       *resp.Writer
+	pending []pendingWrite
+	tail    []byte // scratch for drain
+}
+
+type pendingWrite struct {
+	at int // writer offset the reply belongs at
+	f  raftfsm.Future
+}
+
+func (cn *conn) deferWrite(o *op.Op) bool {
+	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o)})
+	return true
+}
+
+// drain waits for the writes in flight and writes their replies where
+// they belong; replies written meanwhile (errors, queued writes' neighbours)
+// stay after them.
+func (cn *conn) drain() {
+	if len(cn.pending) == 0 {
+		return
+	}
+	w := cn.w
+	first := cn.pending[0].at
+	cn.tail = append(cn.tail[:0], w.Bytes()[first:]...)
+	w.Truncate(first)
+	prev := first
+	for i, p := range cn.pending {
+		w.Raw(cn.tail[prev-first : p.at-first])
+		res, err := p.f.Result()
+		commands.WriteOutcome(w, res, translate(err))
+		prev = p.at
+		cn.pending[i] = pendingWrite{}
+	}
+	w.Raw(cn.tail[prev-first:])
+	cn.pending = cn.pending[:0]
+	if cap(cn.tail) > flushAt {
+		cn.tail = nil
+	}
+}
+
+// A handler that reads the keyspace, or waits for a read barrier, sees
+// the connection's own earlier writes: they are drained first.
+
+func (cn *conn) ReadBarrier() error {
+	cn.drain()
+	return cn.nodeAdapter.ReadBarrier()
+}
+
+func (cn *conn) Store() *keyspace.Store {
+	cn.drain()
+	return cn.nodeAdapter.Store()
 }
 
 // nodeAdapter gives commands the node with errors in commands' terms.

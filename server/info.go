@@ -1,22 +1,306 @@
 package server
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
 	"github.com/loomcache/loomcache/commands"
 )
 
-// Info appends INFO's text.
+// This file is the server's side of the server-level commands: INFO's
+// text, CONFIG RESETSTAT, LASTSAVE and CLIENT KILL (the commands.Server
+// interface; CONFIG GET/SET are in config.go).
+
+// Version is LoomCache's own version, reported by INFO beside the Redis
+// version it is compatible with.
+const Version = "0.1.0"
+
+// infoSection is one INFO section: its name as INFO takes it and its
+// writer. Sections print in this order whatever order they were asked in.
+type infoSection struct {
+	name  string
+	title string
+	write func(s *Server, b []byte) []byte
+}
+
+func infoSections() []infoSection {
+	return []infoSection{
+		{"server", "Server", (*Server).infoServer},
+		{"clients", "Clients", (*Server).infoClients},
+		{"memory", "Memory", (*Server).infoMemory},
+		{"persistence", "Persistence", (*Server).infoPersistence},
+		{"stats", "Stats", (*Server).infoStats},
+		{"replication", "Replication", (*Server).infoReplication},
+		{"raft", "Raft", (*Server).infoRaft},
+		{"cpu", "CPU", (*Server).infoCPU},
+		{"modules", "Modules", func(_ *Server, b []byte) []byte { return b }},
+		{"cluster", "Cluster", (*Server).infoCluster},
+		{"keyspace", "Keyspace", (*Server).infoKeyspace},
+	}
+}
+
+// Info appends INFO's text for sections (lower case): none, "default",
+// "all" and "everything" mean every section; unknown names add nothing.
 func (s *Server) Info(dst []byte, sections []string, caller *commands.Session) []byte {
+	want := make(map[string]bool, len(sections))
+	every := len(sections) == 0
+	for _, name := range sections {
+		switch name {
+		case "default", "all", "everything":
+			every = true
+		default:
+			want[name] = true
+		}
+	}
+	first := true
+	for _, sec := range infoSections() {
+		if !every && !want[sec.name] {
+			continue
+		}
+		if !first {
+			dst = append(dst, "\r\n"...)
+		}
+		first = false
+		dst = append(dst, "# "...)
+		dst = append(dst, sec.title...)
+		dst = append(dst, "\r\n"...)
+		dst = sec.write(s, dst)
+	}
 	return dst
 }
 
-// ConfigGet returns settings matching pattern.
-func (s *Server) ConfigGet(pattern string) [][2]string { return nil }
+// infoField appends one "name:value" line.
+func infoField(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ':')
+	b = append(b, value...)
+	return append(b, "\r\n"...)
+}
 
-// ConfigSet changes settings.
-func (s *Server) ConfigSet(pairs [][2]string) error { return nil }
+func infoInt(b []byte, name string, v int64) []byte {
+	return infoField(b, name, strconv.FormatInt(v, 10))
+}
 
-// ResetStats zeroes counters.
-func (s *Server) ResetStats() {}
+func infoUint(b []byte, name string, v uint64) []byte {
+	return infoField(b, name, strconv.FormatUint(v, 10))
+}
 
-// LastSave returns the unix time of the newest snapshot.
-func (s *Server) LastSave() int64 { return s.started.Unix() }
+// runID identifies this process, as Redis's run_id does: 40 hex digits,
+// new at every start.
+func (s *Server) runID(salt string) string {
+	h := sha1.Sum([]byte(fmt.Sprintf("%s/%d/%d/%s", s.cfg.ID, os.Getpid(), s.started.UnixNano(), salt)))
+	return hex.EncodeToString(h[:])
+}
+
+func (s *Server) infoServer(b []byte) []byte {
+	now := time.Now()
+	uptime := int64(now.Sub(s.started) / time.Second)
+	b = infoField(b, "redis_version", commands.RedisVersion)
+	b = infoField(b, "loomcache_version", Version)
+	b = infoField(b, "redis_mode", "standalone")
+	b = infoField(b, "os", osName())
+	b = infoInt(b, "arch_bits", strconv.IntSize)
+	b = infoField(b, "go_version", runtime.Version())
+	b = infoInt(b, "process_id", int64(os.Getpid()))
+	b = infoField(b, "process_supervised", "no")
+	b = infoField(b, "run_id", s.runID("run"))
+	b = infoField(b, "tcp_port", s.ConfigGet("port")[0][1])
+	b = infoInt(b, "server_time_usec", now.UnixMicro())
+	b = infoInt(b, "uptime_in_seconds", uptime)
+	b = infoInt(b, "uptime_in_days", uptime/86400)
+	exe, _ := os.Executable()
+	b = infoField(b, "executable", exe)
+	cf := s.cfg.ConfigFile
+	if cf != "" {
+		if abs, err := filepath.Abs(cf); err == nil {
+			cf = abs
+		}
+	}
+	return infoField(b, "config_file", cf)
+}
+
+// osName is "sysname release machine", as Redis prints uname.
+func osName() string {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return runtime.GOOS + " " + runtime.GOARCH
+	}
+	return cstr(u.Sysname[:]) + " " + cstr(u.Release[:]) + " " + cstr(u.Machine[:])
+}
+
+// cstr reads a NUL-terminated C string (Utsname's fields are int8 on some
+// platforms, uint8 on others).
+func cstr[T int8 | uint8](f []T) string {
+	var sb strings.Builder
+	for _, c := range f {
+		if c == 0 {
+			break
+		}
+		sb.WriteByte(byte(c))
+	}
+	return sb.String()
+}
+
+func (s *Server) infoClients(b []byte) []byte {
+	b = infoInt(b, "connected_clients", int64(len(s.Clients())))
+	return infoField(b, "maxclients", s.ConfigGet("maxclients")[0][1])
+}
+
+func (s *Server) infoMemory(b []byte) []byte {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss := residentBytes()
+	if rss == 0 {
+		rss = ms.Sys - ms.HeapReleased
+	}
+	s.conf.mu.Lock()
+	maxmem, policy := s.conf.v.maxMemory, s.conf.v.maxmemoryPolicy()
+	s.conf.mu.Unlock()
+	b = infoUint(b, "used_memory", ms.HeapAlloc)
+	b = infoField(b, "used_memory_human", bytesToHuman(ms.HeapAlloc))
+	b = infoUint(b, "used_memory_rss", rss)
+	b = infoField(b, "used_memory_rss_human", bytesToHuman(rss))
+	b = infoUint(b, "maxmemory", maxmem)
+	b = infoField(b, "maxmemory_human", bytesToHuman(maxmem))
+	b = infoField(b, "maxmemory_policy", policy)
+	return infoField(b, "mem_allocator", "go-"+runtime.Version())
+}
+
+// residentBytes reads the process's resident set size from /proc; 0 where
+// there is none.
+func residentBytes() uint64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * uint64(os.Getpagesize())
+}
+
+// bytesToHuman formats n as Redis's bytesToHuman does.
+func bytesToHuman(n uint64) string {
+	const k = 1024
+	switch {
+	case n < k:
+		return strconv.FormatUint(n, 10) + "B"
+	case n < k*k:
+		return fmt.Sprintf("%.2fK", float64(n)/k)
+	case n < k*k*k:
+		return fmt.Sprintf("%.2fM", float64(n)/(k*k))
+	case n < k*k*k*k:
+		return fmt.Sprintf("%.2fG", float64(n)/(k*k*k))
+	case n < k*k*k*k*k:
+		return fmt.Sprintf("%.2fT", float64(n)/(k*k*k*k))
+	case n < k*k*k*k*k*k:
+		return fmt.Sprintf("%.2fP", float64(n)/(k*k*k*k*k))
+	}
+	return strconv.FormatUint(n, 10) + "B"
+}
+
+func (s *Server) infoStats(b []byte) []byte {
+	b = infoInt(b, "total_connections_received", s.stats.connections.Load())
+	b = infoInt(b, "total_commands_processed", s.stats.commands.Load())
+	return infoInt(b, "rejected_connections", 0)
+}
+
+// infoReplication describes the node as Redis clients expect a primary to
+// look: every LoomCache node serves reads and writes (followers forward
+// to the leader), so every node is a master with no replicas of its own;
+// Raft's view is in the raft section.
+func (s *Server) infoReplication(b []byte) []byte {
+	st := s.node.Stats()
+	b = infoField(b, "role", "master")
+	b = infoInt(b, "connected_slaves", 0)
+	b = infoField(b, "master_failover_state", "no-failover")
+	b = infoField(b, "master_replid", s.runID("replid"))
+	b = infoField(b, "master_replid2", strings.Repeat("0", 40))
+	b = infoUint(b, "master_repl_offset", st.AppliedIndex)
+	return infoInt(b, "second_repl_offset", -1)
+}
+
+func (s *Server) infoCPU(b []byte) []byte {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return b
+	}
+	tv := func(t syscall.Timeval) string { return fmt.Sprintf("%d.%06d", t.Sec, t.Usec) }
+	b = infoField(b, "used_cpu_sys", tv(ru.Stime))
+	b = infoField(b, "used_cpu_user", tv(ru.Utime))
+	// LoomCache never forks.
+	b = infoField(b, "used_cpu_sys_children", "0.000000")
+	return infoField(b, "used_cpu_user_children", "0.000000")
+}
+
+func (s *Server) infoCluster(b []byte) []byte {
+	// Redis Cluster's protocol (slots, MOVED) is not spoken.
+	return infoInt(b, "cluster_enabled", 0)
+}
+
+func (s *Server) infoKeyspace(b []byte) []byte {
+	ks := s.node.Store()
+	ks.RLock()
+	defer ks.RUnlock()
+	for i := 0; i < ks.NumDBs(); i++ {
+		db := ks.DB(i)
+		if db.Len() == 0 {
+			continue
+		}
+		b = append(b, "db"...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, ":keys="...)
+		b = strconv.AppendInt(b, int64(db.Len()), 10)
+		b = append(b, ",expires="...)
+		b = strconv.AppendInt(b, int64(db.Expires()), 10)
+		b = append(b, ",avg_ttl=0\r\n"...)
+	}
+	return b
+}
+
+// ResetStats zeroes INFO's counters, as CONFIG RESETSTAT does.
+func (s *Server) ResetStats() {
+	s.stats.connections.Store(0)
+	s.stats.commands.Store(0)
+}
+
+// LastSave returns the unix time of the newest snapshot on disk, or of the
+// start if there is none newer (Redis counts its start as a save).
+func (s *Server) LastSave() int64 {
+	last := s.started
+	metas, _ := filepath.Glob(filepath.Join(s.cfg.DataDir, "snapshots", "*", "meta.json"))
+	for _, m := range metas {
+		if strings.HasSuffix(filepath.Dir(m), ".tmp") {
+			continue
+		}
+		if fi, err := os.Stat(m); err == nil && fi.ModTime().After(last) {
+			last = fi.ModTime()
+		}
+	}
+	return last.Unix()
+}
+
+// KillClient closes the connection of the session with that id.
+func (s *Server) KillClient(id int64) bool {
+	s.mu.Lock()
+	c := s.clients[id]
+	s.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	s.killClient(id)
+	return true
+}

@@ -55,6 +55,7 @@ type Server struct {
 
 	started time.Time
 	stats   stats
+	conf    runtimeConfig // what CONFIG SET changed (config.go)
 }
 
 type client struct {

@@ -70,7 +70,10 @@ func settings() []setting {
 			}
 			return nil
 		}},
-		{"join", "", "RESP address of a running member to join (not yet supported)", func(c *server.Config, v string) error {
+		{"join", "", "RESP address of a running member to join (not implemented yet)", func(c *server.Config, v string) error {
+			if v != "" {
+				return errors.New("--join: joining a running cluster is not implemented yet; start every initial member with the same --cluster")
+			}
 			c.Join = v
 			return nil
 		}},

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# bench/run.sh: LoomCache against Redis 7.0, measured in the same run.
+#
+# Builds loomcache, starts (on free loopback ports, fresh temp data dirs):
+#   lc-always   loomcache single node, --fsync always (the default)
+#   lc-no       loomcache single node, --fsync no
+#   redis       redis-server, no persistence (--save '' --appendonly no)
+#   redis-aof   redis-server --appendonly yes --appendfsync always
+# and runs redis-benchmark against each: SET, GET, INCR, MSET, -c 50, with
+# and without -P 16. The servers take turns test by test, so a change in
+# the machine's load during the run falls on all of them alike. It prints
+# one table and stops every process it started, and only those.
+#
+# Settings from the environment:
+#   BENCH_SECS     seconds each measurement aims to last (default 3)
+#   BENCH_CLIENTS  redis-benchmark -c (default 50)
+#   BENCH_PIPELINE the pipelined depth (default 16)
+#   BENCH_TESTS    redis-benchmark -t list (default set,get,incr,mset)
+#   BENCH_KEYS     random keyspace size, -r (default 100000)
+#   BENCH_DIR      where the temp data dirs go (default $TMPDIR or /tmp)
+#   BENCH_CSV      if set, also write the raw figures to this file
+#   LOOMCACHE_BIN  a loomcache binary to measure instead of building one
+#                  (to compare two versions: build each, run twice)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+SECS="${BENCH_SECS:-3}"
+CLIENTS="${BENCH_CLIENTS:-50}"
+PIPE="${BENCH_PIPELINE:-16}"
+TESTS="${BENCH_TESTS:-set,get,incr,mset}"
+KEYS="${BENCH_KEYS:-100000}"
+
+for tool in go redis-server redis-cli redis-benchmark; do
+	command -v "$tool" >/dev/null || {
+		echo "bench: $tool not found (apt-get install redis-server redis-tools)" >&2
+		exit 1
+	}
+done
+
+WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/loomcache-bench.XXXXXX")
+PIDS=()
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port prints a loopback port nothing listens on and that this run
+# has not handed out yet.
+TAKEN=" "
+free_port() {
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 40000))
+		[[ $TAKEN == *" $p "* ]] && continue
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			TAKEN+="$p "
+			echo "$p"
+			return
+		fi
+	done
+	echo "bench: no free port found" >&2
+	return 1
+}
+
+# wait_ready PORT NAME: until a write is answered with an integer.
+wait_ready() {
+	local out
+	for _ in $(seq 300); do
+		out=$(redis-cli -p "$1" DEL __bench_never_a_key__ 2>/dev/null || true)
+		if [[ $out =~ ^[0-9]+$ ]]; then
+			return
+		fi
+		sleep 0.1
+	done
+	echo "bench: $2 on port $1 never became ready; its log:" >&2
+	cat "$WORK/$2.log" >&2 || true
+	exit 1
+}
+
+LC="${LOOMCACHE_BIN:-}"
+if [ -z "$LC" ]; then
+	echo "building loomcache..." >&2
+	go build -o "$WORK/loomcache" ./cmd/loomcache
+	LC="$WORK/loomcache"
+fi
+
+declare -A PORT
+NAMES=(lc-always lc-no redis redis-aof)
+
+start_loomcache() { # name fsync
+	local name=$1 port raft
+	port=$(free_port)
+	raft=$(free_port)
+	mkdir -p "$WORK/$name"
+	"$LC" --id n1 --addr "127.0.0.1:$port" --raft-addr "127.0.0.1:$raft" \
+		--data-dir "$WORK/$name" --fsync "$2" >"$WORK/$name.log" 2>&1 &
+	PIDS+=($!)
+	PORT[$name]=$port
+}
+
+start_redis() { # name extra-args...
+	local name=$1 port
+	shift
+	port=$(free_port)
+	mkdir -p "$WORK/$name"
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$WORK/$name" --daemonize no \
+		--logfile "$WORK/$name.log" --save '' "$@" &
+	PIDS+=($!)
+	PORT[$name]=$port
+}
+
+start_loomcache lc-always always
+start_loomcache lc-no no
+start_redis redis --appendonly no
+start_redis redis-aof --appendonly yes --appendfsync always
+for name in "${NAMES[@]}"; do
+	wait_ready "${PORT[$name]}" "$name"
+done
+echo "servers: $(for n in "${NAMES[@]}"; do printf '%s=:%s ' "$n" "${PORT[$n]}"; done)" >&2
+
+# bench PORT TEST PIPELINE N: one redis-benchmark run; prints the CSV row
+# "rps,avg,min,p50,p95,p99,max" of the test.
+bench() {
+	redis-benchmark -p "$1" -t "$2" -P "$3" -n "$4" -c "$CLIENTS" -r "$KEYS" --csv 2>/dev/null |
+		awk -F'","' 'NR > 1 { gsub(/"/, "", $NF); print $2","$3","$4","$5","$6","$7","$8; exit }'
+}
+
+# measure PORT TEST PIPELINE: a short probe sizes the run to about SECS
+# seconds (at least 5000 requests, at most 5 million).
+measure() {
+	local probe rps n
+	probe=$(bench "$1" "$2" "$3" $((2000 * $3)))
+	rps=${probe%%,*}
+	n=$(awk -v r="${rps:-0}" -v s="$SECS" 'BEGIN { n = int(r * s); if (n < 5000) n = 5000; if (n > 5000000) n = 5000000; print n }')
+	bench "$1" "$2" "$3" "$n"
+}
+
+declare -A RES
+IFS=, read -ra TLIST <<<"$TESTS"
+for t in "${TLIST[@]}"; do
+	for p in 1 "$PIPE"; do
+		for name in "${NAMES[@]}"; do
+			echo "  $t -P $p on $name..." >&2
+			RES[$t,$p,$name]=$(measure "${PORT[$name]}" "$t" "$p")
+		done
+	done
+done
+
+# field ROW I: the I-th (1-based) comma-separated figure.
+field() { cut -d, -f"$2" <<<"$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+printf '\nredis-benchmark -c %s -r %s, about %ss per figure; ops/s and p50/p99 latency in ms\n\n' "$CLIENTS" "$KEYS" "$SECS"
+fmt='%-5s %3s | %9s %6s %6s | %9s %6s %6s | %9s %6s %6s | %9s %6s %6s | %5s %5s %5s\n'
+printf "$fmt" test P "lc-always" p50 p99 "lc-no" p50 p99 "redis" p50 p99 "redis-aof" p50 p99 "A/red" "A/aof" "N/red"
+[ -n "${BENCH_CSV:-}" ] && echo "test,pipeline,server,rps,avg_ms,min_ms,p50_ms,p95_ms,p99_ms,max_ms" >"$BENCH_CSV"
+for t in "${TLIST[@]}"; do
+	for p in 1 "$PIPE"; do
+		row=()
+		for name in "${NAMES[@]}"; do
+			r=${RES[$t,$p,$name]:-0,0,0,0,0,0,0}
+			row+=("$(printf '%.0f' "$(field "$r" 1)")" "$(field "$r" 4)" "$(field "$r" 6)")
+			[ -n "${BENCH_CSV:-}" ] && echo "$t,$p,$name,$r" >>"$BENCH_CSV"
+		done
+		a=${row[0]} n=${row[3]} red=${row[6]} aof=${row[9]}
+		printf "$fmt" "${t^^}" "$p" "${row[@]}" "$(ratio "$a" "$red")" "$(ratio "$a" "$aof")" "$(ratio "$n" "$red")"
+	done
+done
+cat <<EOF
+
+A/red = lc-always / redis, A/aof = lc-always / redis-aof, N/red = lc-no / redis (ops/s).
+Targets: GET >= 0.8x redis, SET >= 1.0x redis-aof, p50 < 0.5 ms at -P 1.
+EOF

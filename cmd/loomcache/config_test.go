@@ -1,0 +1,70 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loomcache/loomcache/raftfsm"
+)
+
+func TestDefaultsMatchTheContract(t *testing.T) {
+	cfg, err := parseArgs(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ID != "n1" || cfg.Addr != "127.0.0.1:6379" || cfg.RaftAddr != "127.0.0.1:7379" ||
+		cfg.DataDir != "./loomcache-data" || !cfg.Fsync || len(cfg.Members) != 0 ||
+		cfg.SnapshotThreshold != 10000 || cfg.Databases != 16 {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+}
+
+func TestFileThenFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "loomcache.conf")
+	conf := "# a comment\nid n7\naddr 127.0.0.1:7000\nfsync no\ncluster \"n1=127.0.0.1:1,n7=127.0.0.1:2\"\n"
+	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseArgs([]string{"server", file, "--addr", "127.0.0.1:7001", "--snapshot-threshold=500"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []raftfsm.Member{{ID: "n1", RaftAddr: "127.0.0.1:1"}, {ID: "n7", RaftAddr: "127.0.0.1:2"}}
+	if cfg.ID != "n7" || cfg.Addr != "127.0.0.1:7001" || cfg.Fsync || cfg.SnapshotThreshold != 500 ||
+		len(cfg.Members) != 2 || cfg.Members[0] != want[0] || cfg.Members[1] != want[1] || cfg.ConfigFile != file {
+		t.Fatalf("config: %+v", cfg)
+	}
+}
+
+func TestBadSettings(t *testing.T) {
+	for _, args := range [][]string{
+		{"--fsync", "sometimes"},
+		{"--nosuch", "x"},
+		{"--addr"},
+		{"--cluster", "n1"},
+		{"--join", "127.0.0.1:6379"},
+		{"--snapshot-threshold", "0"},
+		{"--databases", "x"},
+		{"stray", "positional"},
+		{"/nonexistent/loomcache.conf"},
+	} {
+		if _, err := parseArgs(args, nil); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var out strings.Builder
+	if _, err := parseArgs([]string{"--help"}, &out); err != errHelp {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, s := range settings() {
+		if !strings.Contains(out.String(), "--"+s.name+" ") {
+			t.Errorf("--help does not document --%s", s.name)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package raftfsm
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/raft"
+	"github.com/loomcache/loomcache/keyspace"
+	"github.com/loomcache/loomcache/op"
+)
+
+// TestFSMApplyBatch: non-command entries are skipped and an entry that does
+// not decode fails the same way on every node instead of panicking.
+func TestFSMApplyBatch(t *testing.T) {
+	f := &fsm{ks: keyspace.New(16), apply: testApply, replayTo: 2}
+	good := (&op.Op{Type: op.Set, Args: [][]byte{[]byte("k"), []byte("v")}}).Encode(nil)
+	out := f.ApplyBatch([]*raft.Log{
+		{Index: 1, Type: raft.LogCommand, Data: good},
+		{Index: 2, Type: raft.LogCommand, Data: []byte{op.Version, 0xff}},
+		{Index: 3, Type: raft.LogConfiguration},
+	})
+	if out[0] != "OK" {
+		t.Errorf("good entry: %v", out[0])
+	}
+	if _, ok := out[1].(decodeError); !ok {
+		t.Errorf("corrupt entry: %T %v, want decodeError", out[1], out[1])
+	}
+	if out[2] != nil {
+		t.Errorf("configuration entry: %v", out[2])
+	}
+	if f.lastIndex.Load() != 3 || f.applied.Load() != 3 || f.replayed.Load() != 2 {
+		t.Errorf("lastIndex %d applied %d replayed %d; want 3 3 2", f.lastIndex.Load(), f.applied.Load(), f.replayed.Load())
+	}
+}
+
+// BenchmarkFSMSnapshot measures the part of a snapshot that stalls
+// applies: encoding the whole keyspace on the FSM goroutine.
+func BenchmarkFSMSnapshot(b *testing.B) {
+	for _, keys := range []int{25_000, 250_000} {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			f := &fsm{ks: keyspace.New(16), apply: testApply}
+			val := make([]byte, 100)
+			db := f.ks.DB(0)
+			for i := 0; i < keys; i++ {
+				db.Set([]byte(fmt.Sprint("key:", i)), keyspace.NewString(val), 0)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			var size int
+			for i := 0; i < b.N; i++ {
+				s, err := f.Snapshot()
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(s.(*snapshot).data)
+			}
+			b.ReportMetric(float64(size)/1e6, "MB")
+		})
+	}
+}

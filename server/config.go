@@ -1,0 +1,441 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/loomcache/loomcache/glob"
+)
+
+// This file is CONFIG GET/SET's registry: the Redis parameters whose
+// values are real in LoomCache, with Redis's names, formats and errors.
+
+// runtimeConfig holds what CONFIG SET may change at run time. Its zero
+// value is Redis's defaults.
+type runtimeConfig struct {
+	mu sync.Mutex
+	v  confValues
+}
+
+// confValues are the settable values; zero means the default.
+type confValues struct {
+	maxMemory  uint64
+	policy     string // maxmemory-policy; "" is noeviction
+	maxClients int64  // 0 is 10000
+	timeout    int64
+	notify     int // keyspace event flags
+}
+
+// setting is one CONFIG parameter.
+type setting struct {
+	name string
+	get  func(s *Server, v *confValues) string
+	// set validates val and stores it in v; nil means immutable.
+	set func(s *Server, v *confValues, val string) error
+	// protected: Redis refuses it at run time unless
+	// enable-protected-configs allows it, which LoomCache never does.
+	protected bool
+}
+
+// Errors whose text Redis reports after "CONFIG SET failed (...) - ".
+var (
+	errImmutable = errors.New("can't set immutable config")
+	errProtected = errors.New("can't set protected config")
+	errDuplicate = errors.New("duplicate parameter")
+)
+
+var maxmemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}
+
+// settings lists the parameters in the order CONFIG GET * reports them.
+func settings() []setting {
+	return []setting{
+		{name: "bind", get: func(s *Server, _ *confValues) string {
+			host, _, err := net.SplitHostPort(s.cfg.Addr)
+			if err != nil || host == "" {
+				return "*"
+			}
+			return host
+		}},
+		{name: "port", get: func(s *Server, _ *confValues) string {
+			if a, ok := s.ln.Addr().(*net.TCPAddr); ok {
+				return strconv.Itoa(a.Port)
+			}
+			return "0"
+		}},
+		{name: "databases", get: func(s *Server, _ *confValues) string { return strconv.Itoa(s.cfg.Databases) }},
+		{name: "dir", protected: true, get: func(s *Server, _ *confValues) string {
+			if abs, err := filepath.Abs(s.cfg.DataDir); err == nil {
+				return abs
+			}
+			return s.cfg.DataDir
+		}},
+		// Every write goes to the WAL, the equivalent of an always-on AOF;
+		// its fsync policy is --fsync, fixed at startup.
+		{name: "appendonly", get: func(*Server, *confValues) string { return "yes" },
+			set: func(_ *Server, _ *confValues, val string) error {
+				on, err := parseYesNo(val)
+				if err == nil && !on {
+					err = errImmutable
+				}
+				return err
+			}},
+		{name: "appendfsync", get: func(s *Server, _ *confValues) string { return appendfsync(s.cfg.Fsync) },
+			set: func(s *Server, _ *confValues, val string) error {
+				v, err := parseEnum(val, []string{"everysec", "always", "no"})
+				if err == nil && v != appendfsync(s.cfg.Fsync) {
+					err = errImmutable
+				}
+				return err
+			}},
+		// Snapshots follow the number of applied ops, not save points.
+		{name: "save", get: func(*Server, *confValues) string { return "" },
+			set: func(_ *Server, _ *confValues, val string) error {
+				n, err := parseSave(val)
+				if err == nil && n > 0 {
+					err = errImmutable
+				}
+				return err
+			}},
+		{name: "maxmemory", get: func(_ *Server, v *confValues) string { return strconv.FormatUint(v.maxMemory, 10) },
+			set: func(_ *Server, v *confValues, val string) error {
+				n, ok := memToBytes(val)
+				if !ok {
+					return errors.New("argument must be a memory value")
+				}
+				v.maxMemory = n
+				return nil
+			}},
+		{name: "maxmemory-policy", get: func(_ *Server, v *confValues) string { return v.maxmemoryPolicy() },
+			set: func(_ *Server, v *confValues, val string) error {
+				p, err := parseEnum(val, maxmemoryPolicies)
+				v.policy = p
+				return err
+			}},
+		{name: "maxclients", get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.maxclients(), 10) },
+			set: func(_ *Server, v *confValues, val string) error {
+				n, err := parseBounded(val, 1, math.MaxUint32, true)
+				v.maxClients = n
+				return err
+			}},
+		{name: "timeout", get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.timeout, 10) },
+			set: func(_ *Server, v *confValues, val string) error {
+				n, err := parseBounded(val, 0, math.MaxInt32, false)
+				v.timeout = n
+				return err
+			}},
+		// Connections read it when they start; fixed at run time.
+		{name: "proto-max-bulk-len", get: func(s *Server, _ *confValues) string {
+			return strconv.FormatInt(s.maxBulk(), 10)
+		}},
+		// Passwords arrive with ACLs; until then there is none.
+		{name: "requirepass", get: func(*Server, *confValues) string { return "" }},
+		{name: "notify-keyspace-events", get: func(_ *Server, v *confValues) string { return notifyFlagsString(v.notify) },
+			set: func(_ *Server, v *confValues, val string) error {
+				f, ok := parseNotifyFlags(val)
+				if !ok {
+					return errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+				}
+				v.notify = f
+				return nil
+			}},
+	}
+}
+
+func (v *confValues) maxmemoryPolicy() string {
+	if v.policy == "" {
+		return "noeviction"
+	}
+	return v.policy
+}
+
+func (v *confValues) maxclients() int64 {
+	if v.maxClients == 0 {
+		return 10000
+	}
+	return v.maxClients
+}
+
+func appendfsync(always bool) string {
+	if always {
+		return "always"
+	}
+	return "no"
+}
+
+func (s *Server) maxBulk() int64 {
+	if s.cfg.MaxBulk == 0 {
+		return 512 << 20
+	}
+	return s.cfg.MaxBulk
+}
+
+func lookupSetting(all []setting, name string) *setting {
+	for i := range all {
+		if strings.EqualFold(all[i].name, name) {
+			return &all[i]
+		}
+	}
+	return nil
+}
+
+// ConfigGet returns name/value pairs for pattern: a name without glob
+// characters is looked up as given (and answered under that spelling, as
+// Redis does), anything else is matched case-insensitively.
+func (s *Server) ConfigGet(pattern string) [][2]string {
+	all := settings()
+	s.conf.mu.Lock()
+	v := s.conf.v
+	s.conf.mu.Unlock()
+	if !strings.ContainsAny(pattern, "[*?") {
+		if st := lookupSetting(all, pattern); st != nil {
+			return [][2]string{{pattern, st.get(s, &v)}}
+		}
+		return nil
+	}
+	var out [][2]string
+	for i := range all {
+		if glob.MatchString(pattern, all[i].name, true) {
+			out = append(out, [2]string{all[i].name, all[i].get(s, &v)})
+		}
+	}
+	return out
+}
+
+// ConfigSet applies pairs all or nothing, checking them in Redis's order:
+// unknown names, then immutable ones and duplicates, then the values.
+func (s *Server) ConfigSet(pairs [][2]string) error {
+	all := settings()
+	found := make([]*setting, len(pairs))
+	var unknown string
+	var firstErr error
+	for i, p := range pairs {
+		st := lookupSetting(all, p[0])
+		if st == nil {
+			if unknown == "" && firstErr == nil {
+				unknown = p[0]
+			}
+			continue
+		}
+		if unknown != "" || firstErr != nil {
+			continue
+		}
+		switch {
+		case st.protected:
+			firstErr = setFailed(p[0], errProtected)
+		case st.set == nil:
+			firstErr = setFailed(p[0], errImmutable)
+		}
+		for _, prev := range found[:i] {
+			if firstErr == nil && prev == st {
+				firstErr = setFailed(p[0], errDuplicate)
+			}
+		}
+		found[i] = st
+	}
+	if unknown != "" {
+		return fmt.Errorf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", unknown)
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	s.conf.mu.Lock()
+	defer s.conf.mu.Unlock()
+	next := s.conf.v
+	for i, st := range found {
+		if err := st.set(s, &next, pairs[i][1]); err != nil {
+			return setFailed(st.name, err)
+		}
+	}
+	s.conf.v = next
+	return nil
+}
+
+func setFailed(name string, err error) error {
+	return fmt.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err)
+}
+
+// parseYesNo is Redis's yesnotoi.
+func parseYesNo(val string) (bool, error) {
+	switch {
+	case strings.EqualFold(val, "yes"):
+		return true, nil
+	case strings.EqualFold(val, "no"):
+		return false, nil
+	}
+	return false, errors.New("argument must be 'yes' or 'no'")
+}
+
+// parseEnum returns the canonical spelling of val among names.
+func parseEnum(val string, names []string) (string, error) {
+	for _, n := range names {
+		if strings.EqualFold(n, val) {
+			return n, nil
+		}
+	}
+	return "", errors.New("argument(s) must be one of the following: " + strings.Join(names, ", "))
+}
+
+// parseBounded parses an integer as Redis's numeric configs do: string2ll
+// syntax, then the bounds (compared as unsigned for unsigned settings, so
+// -1 is out of range rather than unparsable).
+func parseBounded(val string, lo, hi int64, unsigned bool) (int64, error) {
+	n, err := strconv.ParseInt(val, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != val {
+		return 0, errors.New("argument couldn't be parsed into an integer")
+	}
+	out := n < lo || n > hi
+	if unsigned {
+		out = uint64(n) < uint64(lo) || uint64(n) > uint64(hi)
+	}
+	if out {
+		return 0, fmt.Errorf("argument must be between %d and %d inclusive", lo, hi)
+	}
+	return n, nil
+}
+
+// memToBytes is Redis's memtoull: digits and an optional unit, b, k, kb,
+// m, mb, g or gb in any case (k is 1000, kb 1024).
+func memToBytes(val string) (uint64, bool) {
+	i := 0
+	for i < len(val) && val[i] >= '0' && val[i] <= '9' {
+		i++
+	}
+	var mul uint64
+	switch strings.ToLower(val[i:]) {
+	case "", "b":
+		mul = 1
+	case "k":
+		mul = 1000
+	case "kb":
+		mul = 1024
+	case "m":
+		mul = 1000 * 1000
+	case "mb":
+		mul = 1024 * 1024
+	case "g":
+		mul = 1000 * 1000 * 1000
+	case "gb":
+		mul = 1024 * 1024 * 1024
+	default:
+		return 0, false
+	}
+	var n uint64
+	if i > 0 {
+		var err error
+		if n, err = strconv.ParseUint(val[:i], 10, 64); err != nil {
+			return 0, false
+		}
+	}
+	if n > math.MaxUint64/mul {
+		return 0, false
+	}
+	return n * mul, true
+}
+
+// parseSave checks a "seconds changes ..." list as Redis does and returns
+// the number of save points.
+func parseSave(val string) (int, error) {
+	f := strings.Fields(val)
+	bad := errors.New("Invalid save parameters")
+	if len(f)%2 != 0 {
+		return 0, bad
+	}
+	for i, a := range f {
+		n, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || (i%2 == 0 && n < 1) || (i%2 == 1 && n < 0) {
+			return 0, bad
+		}
+	}
+	return len(f) / 2, nil
+}
+
+// Keyspace notification classes, as Redis numbers them.
+const (
+	notifyKeyspace = 1 << iota
+	notifyKeyevent
+	notifyGeneric
+	notifyString
+	notifyList
+	notifySet
+	notifyHash
+	notifyZset
+	notifyExpired
+	notifyEvicted
+	notifyStream
+	notifyKeyMiss
+	notifyLoaded
+	notifyModule
+	notifyNew
+	notifyAll = notifyGeneric | notifyString | notifyList | notifySet | notifyHash | notifyZset |
+		notifyExpired | notifyEvicted | notifyStream | notifyModule
+)
+
+// notifyChars maps the class characters of notify-keyspace-events to
+// flags, in the order Redis prints them.
+var notifyChars = []struct {
+	c    byte
+	flag int
+}{
+	{'g', notifyGeneric}, {'$', notifyString}, {'l', notifyList}, {'s', notifySet},
+	{'h', notifyHash}, {'z', notifyZset}, {'x', notifyExpired}, {'e', notifyEvicted},
+	{'t', notifyStream}, {'d', notifyModule}, {'n', notifyNew},
+}
+
+func parseNotifyFlags(val string) (int, bool) {
+	flags := 0
+outer:
+	for i := 0; i < len(val); i++ {
+		switch val[i] {
+		case 'A':
+			flags |= notifyAll
+			continue
+		case 'K':
+			flags |= notifyKeyspace
+			continue
+		case 'E':
+			flags |= notifyKeyevent
+			continue
+		case 'm':
+			flags |= notifyKeyMiss
+			continue
+		}
+		for _, nc := range notifyChars {
+			if nc.c == val[i] {
+				flags |= nc.flag
+				continue outer
+			}
+		}
+		return 0, false
+	}
+	return flags, true
+}
+
+func notifyFlagsString(flags int) string {
+	var b []byte
+	if flags&notifyAll == notifyAll {
+		b = append(b, 'A')
+	} else {
+		for _, nc := range notifyChars {
+			if flags&nc.flag != 0 {
+				b = append(b, nc.c)
+			}
+		}
+	}
+	if flags&notifyKeyspace != 0 {
+		b = append(b, 'K')
+	}
+	if flags&notifyKeyevent != 0 {
+		b = append(b, 'E')
+	}
+	if flags&notifyKeyMiss != 0 {
+		b = append(b, 'm')
+	}
+	return string(b)
+}

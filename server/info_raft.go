@@ -1,0 +1,100 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+)
+
+// INFO's persistence and raft sections: what the WAL and Raft report
+// (raftfsm.Stats). Info writes each section's "# Title" line; these append
+// the fields.
+//
+// persistence — Redis's fields where they mean something here (the WAL is
+// an always-on AOF; Raft snapshots stand for RDB saves), then LoomCache's:
+//
+//	loading, async_loading          always 0: a node restores and replays before it serves
+//	rdb_changes_since_last_save     entries applied since the newest snapshot
+//	rdb_bgsave_in_progress          0 (snapshots are taken by Raft in the background)
+//	rdb_last_save_time              unix time of the newest snapshot (start time if none)
+//	rdb_saves                       snapshots taken by this process
+//	aof_enabled                     1: every write is in the WAL before it is acknowledged
+//	aof_rewrite_in_progress         0
+//	aof_last_write_status           ok
+//	wal_fsync                       always | no (--fsync)
+//	wal_batches                     WAL commits (Raft hands over entries in batches)
+//	wal_entries                     log entries written
+//	wal_syncs                       fsyncs of log batches (0 under --fsync no)
+//	wal_entries_per_sync            wal_entries / wal_syncs: the group-commit factor
+//	wal_compactions                 log deletions (compaction after a snapshot, truncation)
+//	snapshot_threshold              entries between snapshots (--snapshot-threshold)
+//
+// raft — the node's view of its Raft group and of its log:
+//
+//	raft_node_id, raft_state (leader|follower|candidate|shutdown), raft_term,
+//	raft_leader_id (empty: none known), raft_voters
+//	raft_reads_ready                1 when this node leads and its term's barrier has applied
+//	raft_commit_index               highest entry known committed
+//	raft_applied_index              highest entry applied to the keyspace
+//	raft_first_log_index            first entry still in the WAL; > 1 once the log was compacted
+//	raft_last_log_index             last entry in the WAL (or snapshot)
+//	raft_last_snapshot_index/_term  newest snapshot
+//	raft_restored_snapshot_index    snapshot loaded at start, 0: none
+//	raft_start_log_index            last WAL entry at start
+//	raft_replayed_entries           entries re-applied from the WAL at start (those after the
+//	                                restored snapshot, up to raft_start_log_index)
+//	raft_applied_since_start        entries applied by this process, replay included
+//	raft_snapshot_restores          snapshots restored by this process (at start or sent by a leader)
+//	raft_fsm_pending                committed batches waiting to be applied
+
+func (s *Server) infoPersistence(b []byte) []byte {
+	st := s.node.Stats()
+	b = infoInt(b, "loading", 0)
+	b = infoInt(b, "async_loading", 0)
+	b = infoUint(b, "rdb_changes_since_last_save", st.AppliedIndex-min(st.AppliedIndex, st.LastSnapshotIndex))
+	b = infoInt(b, "rdb_bgsave_in_progress", 0)
+	b = infoInt(b, "rdb_last_save_time", s.LastSave())
+	b = infoUint(b, "rdb_saves", st.SnapshotsTaken)
+	b = infoInt(b, "aof_enabled", 1)
+	b = infoInt(b, "aof_rewrite_in_progress", 0)
+	b = infoField(b, "aof_last_write_status", "ok")
+	b = infoField(b, "wal_fsync", appendfsync(st.FsyncAlways))
+	b = infoUint(b, "wal_batches", st.WAL.Batches)
+	b = infoUint(b, "wal_entries", st.WAL.Entries)
+	b = infoUint(b, "wal_syncs", st.WAL.Syncs)
+	per := 0.0
+	if st.WAL.Syncs > 0 {
+		per = float64(st.WAL.Entries) / float64(st.WAL.Syncs)
+	}
+	b = infoField(b, "wal_entries_per_sync", strconv.FormatFloat(per, 'f', 2, 64))
+	b = infoUint(b, "wal_compactions", st.WAL.Deletes)
+	return infoUint(b, "snapshot_threshold", st.SnapshotThreshold)
+}
+
+func (s *Server) infoRaft(b []byte) []byte {
+	st := s.node.Stats()
+	b = infoField(b, "raft_node_id", st.ID)
+	b = infoField(b, "raft_state", strings.ToLower(st.State))
+	b = infoUint(b, "raft_term", st.Term)
+	b = infoField(b, "raft_leader_id", st.Leader)
+	b = infoInt(b, "raft_voters", int64(st.Voters))
+	b = infoInt(b, "raft_reads_ready", boolInt(st.ReadsReady))
+	b = infoUint(b, "raft_commit_index", st.CommitIndex)
+	b = infoUint(b, "raft_applied_index", st.AppliedIndex)
+	b = infoUint(b, "raft_first_log_index", st.FirstLogIndex)
+	b = infoUint(b, "raft_last_log_index", st.LastLogIndex)
+	b = infoUint(b, "raft_last_snapshot_index", st.LastSnapshotIndex)
+	b = infoUint(b, "raft_last_snapshot_term", st.LastSnapshotTerm)
+	b = infoUint(b, "raft_restored_snapshot_index", st.RestoredSnapshot)
+	b = infoUint(b, "raft_start_log_index", st.StartLogIndex)
+	b = infoUint(b, "raft_replayed_entries", st.ReplayedEntries)
+	b = infoUint(b, "raft_applied_since_start", st.AppliedSinceStart)
+	b = infoUint(b, "raft_snapshot_restores", st.Restores)
+	return infoUint(b, "raft_fsm_pending", st.FSMPending)
+}
+
+func boolInt(v bool) int64 {
+	if v {
+		return 1
+	}
+	return 0
+}
