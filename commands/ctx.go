@@ -66,7 +66,7 @@ func (t *Table) Dispatch(c *Ctx) {
 	if cmd.HasSubs() && len(c.Args) >= 2 {
 		sub := cmd.Sub(c.Args[1])
 		if sub == nil {
-			c.W.Error(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", c.Args[1], strings.ToUpper(cmd.Name)))
+			c.W.Error("ERR unknown subcommand '" + cstrMax(c.Args[1], 128) + "'. Try " + strings.ToUpper(cstrMax(c.Args[0], -1)) + " HELP.")
 			return
 		}
 		cmd = sub
@@ -80,16 +80,28 @@ func (t *Table) Dispatch(c *Ctx) {
 	cmd.Handler(c)
 }
 
+// unknownCommand formats Redis's reply byte for byte: arguments are
+// printed as C strings (cut at a NUL) into a list of at most about 128
+// bytes, each cut to what is left of those 128.
 func unknownCommand(args [][]byte) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ERR unknown command '%.128s', with args beginning with: ", args[0])
+	var list strings.Builder
 	for _, a := range args[1:] {
-		if b.Len() >= 128 { // Redis stops once the list is this long
+		if list.Len() >= 128 {
 			break
 		}
-		fmt.Fprintf(&b, "'%.128s' ", a)
+		list.WriteString("'" + cstrMax(a, 128-list.Len()) + "' ")
 	}
-	return b.String()
+	return "ERR unknown command '" + cstrMax(args[0], 128) + "', with args beginning with: " + list.String()
+}
+
+// cstrMax renders b as C's "%.*s" does: up to the first NUL, at most max
+// bytes (max < 0: no limit).
+func cstrMax(b []byte, max int) string {
+	b = cstr(b)
+	if max >= 0 && len(b) > max {
+		b = b[:max]
+	}
+	return string(b)
 }
 
 // propose replicates o and writes its result, or the error that stands for

@@ -87,3 +87,22 @@ func TestHarnessSetGet(t *testing.T) {
 		t.Error("unknown command reply")
 	}
 }
+
+// Expected replies recorded from redis-server 7.0.15.
+func TestUnknownCommandFormatting(t *testing.T) {
+	x := newTester(t)
+	long := strings.Repeat("x", 200)
+	x.ctx.Args = [][]byte{[]byte("foo"), []byte("a\x00b"), []byte(long)}
+	x.ctx.W.Reset()
+	x.ctx.Table.Dispatch(x.ctx)
+	want := "-ERR unknown command 'foo', with args beginning with: 'a' '" + strings.Repeat("x", 124) + "' \r\n"
+	if got := string(x.ctx.W.Bytes()); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	x.ctx.Args = [][]byte{[]byte("client"), []byte("f\x00o")}
+	x.ctx.W.Reset()
+	x.ctx.Table.Dispatch(x.ctx)
+	if got, want := string(x.ctx.W.Bytes()), "-ERR unknown subcommand 'f'. Try CLIENT HELP.\r\n"; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

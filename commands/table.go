@@ -215,6 +215,11 @@ func (t *Table) Apply(ks *keyspace.Store, o *op.Op) any {
 	if !ok {
 		return errorf("ERR no applier for operation %s", o.Type)
 	}
+	// A corrupt or hostile op must fail the same way on every node, never
+	// index out of range.
+	if o.DB < 0 || o.DB >= ks.NumDBs() {
+		return errDBIndex
+	}
 	return f(ks, o)
 }
 

@@ -27,6 +27,9 @@ const (
 	// rawIdle is how long a connection must stay quiet after a !raw send
 	// for everything it answered to count as read.
 	rawIdle = 200 * time.Millisecond
+	// rawFirst is how long a !raw step waits for the first byte: longer
+	// than rawIdle, as a write must be fsync'd before LoomCache answers.
+	rawFirst = time.Second
 	// rawLimit bounds what one !raw step may read.
 	rawLimit = 1 << 20
 	// closedMark stands for a connection the server closed, so that two
@@ -268,7 +271,8 @@ func (c *conn) do(args [][]byte) (Reply, error) {
 }
 
 // raw sends b as is and returns everything read until the connection has
-// been idle for rawIdle, and whether the server closed it.
+// been idle for rawIdle (rawFirst before any byte came), and whether the
+// server closed it.
 func (c *conn) raw(b []byte) (out []byte, closed bool, err error) {
 	c.nc.SetDeadline(time.Now().Add(replyTimeout))
 	if _, err := c.nc.Write(b); err != nil {
@@ -280,7 +284,11 @@ func (c *conn) raw(b []byte) (out []byte, closed bool, err error) {
 	deadline := time.Now().Add(replyTimeout)
 	buf := make([]byte, 4096)
 	for len(out) < rawLimit && time.Now().Before(deadline) {
-		c.nc.SetReadDeadline(time.Now().Add(rawIdle))
+		wait := rawIdle
+		if len(out) == 0 {
+			wait = rawFirst
+		}
+		c.nc.SetReadDeadline(time.Now().Add(wait))
 		n, err := c.br.Read(buf)
 		out = append(out, buf[:n]...)
 		switch {

@@ -59,12 +59,17 @@ type entry struct {
 type DB struct {
 	keys    map[string]*entry
 	expires map[string]*entry // keys with a deadline
-	// order holds entries by ascending seq for SCAN and RANDOMKEY; deleted
-	// entries stay as nil until compaction. A SCAN cursor is a seq, so
-	// compaction never invalidates one.
-	order   []*entry
-	seqs    []uint64
-	holes   int
+	// order holds entries by ascending seq for SCAN and RANDOMKEY; a
+	// deleted entry leaves a nil hole that keeps its seq. A SCAN cursor is
+	// a seq, so compaction never invalidates one.
+	order []*entry
+	seqs  []uint64
+	holes int
+	// free lists hole positions for new keys to reuse (with the hole's
+	// seq), so that a keyspace whose size stays bounded keeps a bounded
+	// order even under churn, and a SCAN over it ends: appending every new
+	// key would let inserts outrun the cursor forever.
+	free    []int
 	nextSeq uint64
 }
 
@@ -165,12 +170,24 @@ func (d *DB) Delete(key []byte, now int64) bool {
 	return !expired(e, now)
 }
 
+// insert adds a new key in the most recently freed hole, else at the end.
+// Either way a SCAN in progress may or may not return it, which is all
+// Redis promises for a key that was not there when the scan began.
 func (d *DB) insert(key string) *entry {
-	e := &entry{key: key, seq: d.nextSeq}
-	d.nextSeq++
+	e := &entry{key: key}
+	if n := len(d.free); n > 0 {
+		i := d.free[n-1]
+		d.free = d.free[:n-1]
+		e.seq = d.seqs[i]
+		d.order[i] = e
+		d.holes--
+	} else {
+		e.seq = d.nextSeq
+		d.nextSeq++
+		d.order = append(d.order, e)
+		d.seqs = append(d.seqs, e.seq)
+	}
 	d.keys[key] = e
-	d.order = append(d.order, e)
-	d.seqs = append(d.seqs, e.seq)
 	return e
 }
 
@@ -182,6 +199,7 @@ func (d *DB) remove(e *entry) {
 	i := d.index(e.seq)
 	d.order[i] = nil
 	d.holes++
+	d.free = append(d.free, i)
 	if d.holes > 64 && d.holes > len(d.order)/2 {
 		d.compact()
 	}
@@ -205,6 +223,7 @@ func (d *DB) compact() {
 	d.order = d.order[:j]
 	d.seqs = d.seqs[:j]
 	d.holes = 0
+	d.free = d.free[:0]
 }
 
 // Scan calls fn for keys in scan order starting at cursor, visiting about

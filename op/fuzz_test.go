@@ -59,6 +59,12 @@ func FuzzEncode(f *testing.F) {
 			t.Fatalf("%d bytes, Size said at most %d", len(enc), o.Size())
 		}
 		var got Op
+		if !o.Type.ValidArgs(len(o.Args)) {
+			if err := Decode(enc, &got); err == nil {
+				t.Fatalf("decode %+v: accepted %d arguments", o, len(o.Args))
+			}
+			return
+		}
 		if err := Decode(enc, &got); err != nil {
 			t.Fatalf("decode %+v: %v", o, err)
 		}

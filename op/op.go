@@ -87,6 +87,7 @@ func Decode(b []byte, o *Op) error {
 	if db > 1<<20 || flags > 0xffffffff || n > maxArgs || n > uint64(len(d.b)) {
 		return ErrMalformed
 	}
+
 	args := make([][]byte, n)
 	for k := range args {
 		args[k] = d.bytes()
@@ -96,6 +97,9 @@ func Decode(b []byte, o *Op) error {
 	}
 	if len(d.b) != 0 {
 		return fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(d.b))
+	}
+	if !Type(t).ValidArgs(int(n)) {
+		return fmt.Errorf("%w: %d arguments for %s", ErrMalformed, n, Type(t))
 	}
 	*o = Op{Type: Type(t), DB: int(db), Now: now, Flags: uint32(flags), Int: i, Args: args}
 	return nil

@@ -73,44 +73,62 @@ const (
 	FlushAll Type = 48
 )
 
-var names = map[Type]string{
-	Noop:        "NOOP",
-	ExpireKeys:  "EXPIREKEYS",
-	Set:         "SET",
-	MSet:        "MSET",
-	Append:      "APPEND",
-	IncrBy:      "INCRBY",
-	IncrByFloat: "INCRBYFLOAT",
-	SetRange:    "SETRANGE",
-	GetDel:      "GETDEL",
-	GetEx:       "GETEX",
-	Del:         "DEL",
-	Rename:      "RENAME",
-	Expire:      "EXPIRE",
-	Persist:     "PERSIST",
-	Copy:        "COPY",
-	Move:        "MOVE",
-	SwapDB:      "SWAPDB",
-	FlushDB:     "FLUSHDB",
-	FlushAll:    "FLUSHALL",
+// spec describes a type: its name and the shape of its Args, which the
+// decoder enforces so appliers can index Args without checking.
+type spec struct {
+	name    string
+	minArgs int
+	maxArgs int // -1: no limit
+	argStep int // args beyond minArgs come in groups of this many
+}
+
+var specs = map[Type]spec{
+	Noop:        {"NOOP", 0, 0, 1},
+	ExpireKeys:  {"EXPIREKEYS", 0, -1, 1},
+	Set:         {"SET", 2, 2, 1},
+	MSet:        {"MSET", 2, -1, 2},
+	Append:      {"APPEND", 2, 2, 1},
+	IncrBy:      {"INCRBY", 1, 1, 1},
+	IncrByFloat: {"INCRBYFLOAT", 2, 2, 1},
+	SetRange:    {"SETRANGE", 2, 2, 1},
+	GetDel:      {"GETDEL", 1, 1, 1},
+	GetEx:       {"GETEX", 1, 1, 1},
+	Del:         {"DEL", 1, -1, 1},
+	Rename:      {"RENAME", 2, 2, 1},
+	Expire:      {"EXPIRE", 1, 1, 1},
+	Persist:     {"PERSIST", 1, 1, 1},
+	Copy:        {"COPY", 2, 2, 1},
+	Move:        {"MOVE", 1, 1, 1},
+	SwapDB:      {"SWAPDB", 0, 0, 1},
+	FlushDB:     {"FLUSHDB", 0, 0, 1},
+	FlushAll:    {"FLUSHALL", 0, 0, 1},
 }
 
 // Known reports whether t is a defined type.
-func (t Type) Known() bool { _, ok := names[t]; return ok }
+func (t Type) Known() bool { _, ok := specs[t]; return ok }
 
 // String returns the type's name.
 func (t Type) String() string {
-	if n, ok := names[t]; ok {
-		return n
+	if sp, ok := specs[t]; ok {
+		return sp.name
 	}
 	return "UNKNOWN"
 }
 
 // Types returns every defined type, for documentation and tests.
 func Types() []Type {
-	ts := make([]Type, 0, len(names))
-	for t := range names {
+	ts := make([]Type, 0, len(specs))
+	for t := range specs {
 		ts = append(ts, t)
 	}
 	return ts
+}
+
+// ValidArgs reports whether n arguments fit t's shape.
+func (t Type) ValidArgs(n int) bool {
+	sp := specs[t]
+	if n < sp.minArgs || (sp.maxArgs >= 0 && n > sp.maxArgs) {
+		return false
+	}
+	return (n-sp.minArgs)%sp.argStep == 0
 }

@@ -12,12 +12,32 @@ import (
 	"testing/iotest"
 )
 
-// fuzzRead reads every request from rd, checking what holds for any
-// input: no empty request, never more argument bytes than were given.
-func fuzzRead(t *testing.T, r *Reader, given int) (cmds [][]string, err error) {
+// countReader counts the reads made of it.
+type countReader struct {
+	rd    io.Reader
+	reads int
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.rd.Read(p)
+}
+
+// fuzzRead reads every request from r, whose source is cr, checking what
+// holds for any input: no empty request, never more argument bytes than
+// were given, and Buffered tells exactly whether the next ReadCommand can
+// answer without reading (a request it cannot parse may fail either way).
+func fuzzRead(t *testing.T, r *Reader, cr *countReader, given int) (cmds [][]string, err error) {
 	total := 0
 	for {
+		buffered, reads := r.Buffered(), cr.reads
 		args, err := r.ReadCommand()
+		if buffered > 0 && cr.reads != reads {
+			t.Fatalf("Buffered said %d, yet ReadCommand read (after %q)", buffered, cmds)
+		}
+		if buffered == 0 && err == nil && cr.reads == reads {
+			t.Fatalf("Buffered said 0, yet ReadCommand returned %q without reading", args)
+		}
 		if err != nil {
 			return cmds, err
 		}
@@ -66,12 +86,13 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("*2\r\n$4\r\nECHO\r\n$3\r\nabc\r\n"), int64(2), false)
 	f.Fuzz(func(t *testing.T, data []byte, maxBulk int64, unauth bool) {
 		read := func(rd io.Reader) ([][]string, error) {
-			r := NewReader(rd)
+			cr := &countReader{rd: rd}
+			r := NewReader(cr)
 			if maxBulk > 0 {
 				r.MaxBulk = maxBulk
 			}
 			r.Unauthenticated = unauth
-			return fuzzRead(t, r, len(data))
+			return fuzzRead(t, r, cr, len(data))
 		}
 		whole, werr := read(bytes.NewReader(data))
 		bytewise, berr := read(iotest.OneByteReader(bytes.NewReader(data)))
@@ -142,7 +163,8 @@ func FuzzSplitArgs(f *testing.F) {
 		if bytes.IndexAny(line, "\n\x00") >= 0 || len(line) > MaxInline-2 || len(args) == 0 || line[0] == '*' {
 			return
 		}
-		cmds, err := fuzzRead(t, NewReader(bytes.NewReader(append(line, '\r', '\n'))), len(line))
+		cr := &countReader{rd: bytes.NewReader(append(line, '\r', '\n'))}
+		cmds, err := fuzzRead(t, NewReader(cr), cr, len(line))
 		if err != io.EOF || len(cmds) != 1 || len(cmds[0]) != len(args) {
 			t.Fatalf("inline %q: %q %v, SplitArgs %q", line, cmds, err, args)
 		}

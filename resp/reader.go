@@ -72,9 +72,74 @@ func NewReader(rd io.Reader) *Reader {
 	return &Reader{rd: rd, buf: make([]byte, minBuffer), bulk: -1, MaxBulk: DefaultMaxBulk}
 }
 
-// Buffered reports how many unparsed bytes are already in memory; a server
-// flushes its replies once this is zero, so pipelines get one write.
-func (r *Reader) Buffered() int { return r.end - r.pos }
+// Buffered reports the size of the next request if it is complete in
+// memory, so that ReadCommand will return without reading; 0 otherwise.
+// A server flushes its replies once it is zero: a pipeline gets one write,
+// and no reply waits behind a request that is still arriving (Redis
+// answers the complete requests of a read before the rest comes).
+func (r *Reader) Buffered() int {
+	if r.need != 0 {
+		return 0
+	}
+	for p := r.pos; p < r.end; {
+		next, args, ok := r.scan(p)
+		if !ok {
+			return 0
+		}
+		if args {
+			return next - r.pos
+		}
+		p = next // an empty request, which ReadCommand skips
+	}
+	return 0
+}
+
+// scan finds the end of the well-formed, complete request starting at p
+// without parsing it; ok is false otherwise (then ReadCommand may block,
+// or fail: answering 0 for a malformed request only flushes early).
+func (r *Reader) scan(p int) (next int, args, ok bool) {
+	b := r.buf[:r.end]
+	if b[p] != '*' {
+		nl := strchr(b[p:], '\n')
+		if nl < 0 {
+			return 0, false, false
+		}
+		for _, c := range b[p : p+nl] {
+			if !isSpace(c) {
+				return p + nl + 1, true, true
+			}
+		}
+		return p + nl + 1, false, true
+	}
+	nl := strchr(b[p:], '\r')
+	if nl < 0 || p+nl+1 >= len(b) {
+		return 0, false, false
+	}
+	n, valid := parseInt(b[p+1 : p+nl])
+	if !valid || n > math.MaxInt32 {
+		return 0, false, false
+	}
+	p += nl + 2
+	if n <= 0 {
+		return p, false, true
+	}
+	for ; n > 0; n-- {
+		nl := strchr(b[p:], '\r')
+		if nl < 0 || p+nl+1 >= len(b) || b[p] != '$' {
+			return 0, false, false
+		}
+		l, valid := parseInt(b[p+1 : p+nl])
+		if !valid || l < 0 {
+			return 0, false, false
+		}
+		p += nl + 2
+		if int64(len(b)-p-2) < l {
+			return 0, false, false
+		}
+		p += int(l) + 2
+	}
+	return p, true, true
+}
 
 // ReadCommand returns the next request's arguments, reading from the
 // connection as needed. Empty requests are skipped as Redis skips them.

@@ -348,3 +348,31 @@ func TestSplitArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestReaderBuffered(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int // Buffered after the first request is read
+	}{
+		{"PING\r\n", 0},
+		{"PING\r\nPING\r\n", 6},
+		{"PING\r\nPI", 0},
+		{"PING\r\n*1\r\n$4\r\nPING\r\n", 14},
+		{"PING\r\n*1\r\n$4\r\nPING\r", 0}, // the two bytes after a bulk are due
+		{"PING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk", 0},
+		{"PING\r\n\r\n*0\r\n*-1\r\n", 0}, // only requests ReadCommand skips
+		{"PING\r\n\r\n*0\r\nPING\r\n", 12},
+		{"PING\r\n  \r\nECHO \"\"\r\n", 13},
+		{"PING\r\nPING\x00\r\n", 0}, // never complete in Redis either
+		{"PING\r\n*x\r\n", 0},       // malformed: flushing first is harmless
+	}
+	for _, tc := range cases {
+		r := NewReader(bytes.NewReader([]byte(tc.in)))
+		if _, err := r.ReadCommand(); err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		if got := r.Buffered(); got != tc.want {
+			t.Errorf("%q: Buffered %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}

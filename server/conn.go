@@ -26,7 +26,10 @@ func (s *Server) serveConn(c *client) {
 
 	r := resp.NewReader(c.nc)
 	r.MaxBulk = s.cfg.MaxBulk
-	cn := &conn{nodeAdapter: nodeAdapter{s.node}, w: resp.NewWriter()}
+	// The writer's buffer grows with the replies instead of starting at
+	// NewWriter's 4KB: an idle connection (most of them, on a node with
+	// many clients) then costs only what its replies needed.
+	cn := &conn{nodeAdapter: nodeAdapter{s.node}, w: &resp.Writer{Proto: 2}}
 	w := cn.w
 	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
 	deferWrite := cn.deferWrite
@@ -49,8 +52,10 @@ func (s *Server) serveConn(c *client) {
 		if len(cn.pending) > 0 && !s.isWrite(args[0]) {
 			cn.drain()
 		}
+		// Dispatch reads nothing more, so this holds until it returns.
+		more := r.Buffered() > 0
 		ctx.Defer = nil
-		if r.Buffered() > 0 {
+		if more {
 			ctx.Defer = deferWrite
 		}
 		s.table.Dispatch(ctx)
@@ -59,7 +64,7 @@ func (s *Server) serveConn(c *client) {
 			c.nc.Write(w.Bytes())
 			return
 		}
-		if r.Buffered() == 0 || w.Len() >= flushAt || len(cn.pending) >= maxPending {
+		if !more || w.Len() >= flushAt || len(cn.pending) >= maxPending {
 			cn.drain()
 			if _, err := c.nc.Write(w.Bytes()); err != nil {
 				return

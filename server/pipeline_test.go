@@ -215,6 +215,7 @@ func TestPipelinedWritesShareCommits(t *testing.T) {
 	}
 	after := node.Node().Stats().WAL
 	entries, batches := after.Entries-before.Entries, after.Batches-before.Batches
+	t.Logf("%d writes: %d entries in %d WAL commits", n, entries, batches)
 	if entries < n || batches*2 > n {
 		t.Errorf("%d writes took %d entries in %d WAL commits; want at least 2 writes a commit", n, entries, batches)
 	}
