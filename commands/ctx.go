@@ -76,7 +76,7 @@ func (t *Table) Dispatch(c *Ctx) {
 		return
 	}
 	c.Cmd = cmd
-	c.S.noteCommand(cmd)
+	c.S.noteCommand(cmd, c.Now())
 	cmd.Handler(c)
 }
 

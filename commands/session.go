@@ -18,7 +18,7 @@ type Session struct {
 	mu       sync.Mutex
 	name     string
 	db       atomic.Int64
-	lastCmd  string
+	lastCmd  atomic.Pointer[Command] // nil until the first command
 	lastSeen atomic.Int64 // unix ms of the last command
 	proto    atomic.Int32
 	user     string
@@ -41,18 +41,18 @@ type Session struct {
 
 // NewSession returns a session for a new connection.
 func NewSession(id int64, addr, laddr string, now time.Time) *Session {
-	s := &Session{ID: id, Addr: addr, LAddr: laddr, Created: now, user: "default", lastCmd: "NULL"}
+	s := &Session{ID: id, Addr: addr, LAddr: laddr, Created: now, user: "default"}
 	s.proto.Store(2)
 	s.lastSeen.Store(now.UnixMilli())
 	s.multi.Store(-1)
 	return s
 }
 
-func (s *Session) noteCommand(cmd *Command) {
-	s.lastSeen.Store(time.Now().UnixMilli())
-	s.mu.Lock()
-	s.lastCmd = cmd.Name
-	s.mu.Unlock()
+// noteCommand records the command being run at now (unix ms) for CLIENT
+// LIST; it is on every command's path, so it takes no lock.
+func (s *Session) noteCommand(cmd *Command, now int64) {
+	s.lastSeen.Store(now)
+	s.lastCmd.Store(cmd)
 }
 
 // SelectDB switches the connection's database.
@@ -153,6 +153,10 @@ type ClientInfo struct {
 
 // Info returns the session's CLIENT LIST figures at now.
 func (s *Session) Info(now time.Time) ClientInfo {
+	lastCmd := "NULL"
+	if cmd := s.lastCmd.Load(); cmd != nil {
+		lastCmd = cmd.Name
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return ClientInfo{
@@ -160,7 +164,7 @@ func (s *Session) Info(now time.Time) ClientInfo {
 		Age:     int64(now.Sub(s.Created) / time.Second),
 		Idle:    (now.UnixMilli() - s.lastSeen.Load()) / 1000,
 		DB:      int(s.db.Load()),
-		LastCmd: s.lastCmd, User: s.user, Proto: int(s.proto.Load()),
+		LastCmd: lastCmd, User: s.user, Proto: int(s.proto.Load()),
 		NoEvict: s.noEvict.Load(),
 		Sub:     int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
 		Multi: int(s.multi.Load()),

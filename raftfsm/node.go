@@ -75,11 +75,17 @@ type Node struct {
 
 	// gate admits the calls that wait on raft futures (proposals,
 	// barriers, leader checks) until Close; see gate.go.
-	gate      *gate
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	gate *gate
+	stop chan struct{}
+	// multiVoter caches "the configuration has more than one voter" for
+	// the read path (reading the configuration allocates). Only a leader
+	// serves reads, and only a leader changes the configuration, so it is
+	// refreshed when this node becomes leader and around every membership
+	// change it makes (set before a voter is added, recomputed after).
+	multiVoter atomic.Bool
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // applyTimeout bounds how long a proposal may wait to be enqueued.
@@ -220,6 +226,7 @@ func (n *Node) watchLeadership(ch <-chan bool) {
 			}
 			err := n.raft.Barrier(applyTimeout).Error()
 			n.gate.leave()
+			n.multiVoter.Store(n.voters() > 1)
 			if err == nil && n.raft.CurrentTerm() == term {
 				n.readyTerm.Store(term)
 			}
@@ -241,7 +248,29 @@ func (n *Node) ready() bool {
 // Propose replicates o and returns the leader's apply result. ErrNoLeader
 // means o was certainly not applied; ErrUnknownOutcome means it was handed
 // to Raft and may have been (or may yet be, after a restart) applied.
-func (n *Node) Propose(o *op.Op) (any, error) { return n.ProposeAsync(o).Result() }
+func (n *Node) Propose(o *op.Op) (any, error) {
+	n.awaitElection()
+	return n.ProposeAsync(o).Result()
+}
+
+// leaderWait bounds how long a request waits for an election in progress.
+const leaderWait = 3 * time.Second
+
+// awaitElection gives an election in progress a bounded time to finish
+// when no leader is known, so the clients of a node that is starting, or
+// of a cluster between leaders, see a short delay instead of an error.
+// It returns at once when this node is ready or another node leads.
+func (n *Node) awaitElection() {
+	if n.ready() {
+		return
+	}
+	if _, id := n.raft.LeaderWithID(); id != "" && id != raft.ServerID(n.cfg.ID) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), leaderWait)
+	defer cancel()
+	n.WaitLeader(ctx)
+}
 
 // classify maps an Apply error to ErrNoLeader only where hashicorp/raft
 // rejects the entry before appending it to the log: a follower or a
@@ -265,10 +294,11 @@ func classify(err error) error {
 // it leads, its term's first barrier has applied, and (with peers) a
 // quorum still follows it.
 func (n *Node) ReadBarrier() error {
+	n.awaitElection()
 	if !n.ready() {
 		return ErrNoLeader
 	}
-	if n.voters() > 1 {
+	if n.multiVoter.Load() {
 		if !n.gate.enter() {
 			return ErrNoLeader
 		}
@@ -306,6 +336,8 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-n.stop:
+			return ErrNoLeader
 		case <-t.C:
 		}
 	}

@@ -495,3 +495,22 @@ func TestCloseWithAsyncFuturesQueued(t *testing.T) {
 		}
 	}
 }
+
+// A node that has just started has no leader yet: a write or read that
+// arrives then waits for the election instead of failing.
+func TestRequestsWaitForFirstElection(t *testing.T) {
+	n, err := Open(testConfig(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if n.ready() {
+		t.Fatal("node led before its first election timeout could pass")
+	}
+	if _, err := n.Propose(&op.Op{Type: op.Set, Now: 1, Args: [][]byte{[]byte("k"), []byte("v")}}); err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+	if err := n.ReadBarrier(); err != nil {
+		t.Fatalf("first read: %v", err)
+	}
+}

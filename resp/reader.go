@@ -67,9 +67,14 @@ type Reader struct {
 
 const minBuffer = 16 * 1024
 
+// initialBuffer is a new connection's read buffer: small, so that a node
+// holds very many idle connections cheaply; the first read that fills it
+// grows it to minBuffer.
+const initialBuffer = 1024
+
 // NewReader returns a Reader over rd with Redis's default limits.
 func NewReader(rd io.Reader) *Reader {
-	return &Reader{rd: rd, buf: make([]byte, minBuffer), bulk: -1, MaxBulk: DefaultMaxBulk}
+	return &Reader{rd: rd, buf: make([]byte, initialBuffer), bulk: -1, MaxBulk: DefaultMaxBulk}
 }
 
 // Buffered reports the size of the next request if it is complete in
@@ -179,7 +184,16 @@ func (r *Reader) fill() error {
 		r.shrink()
 	}
 	if r.end == len(r.buf) {
-		if r.start > 0 {
+		if r.start > 0 && len(r.buf) < minBuffer {
+			// A connection that has filled its small first buffer is busy:
+			// give it the working size rather than compacting in place.
+			nb := make([]byte, minBuffer)
+			n := copy(nb, r.buf[r.start:r.end])
+			r.buf = nb
+			r.pos -= r.start
+			r.end = n
+			r.start = 0
+		} else if r.start > 0 {
 			n := copy(r.buf, r.buf[r.start:r.end])
 			r.pos -= r.start
 			r.end = n

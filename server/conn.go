@@ -59,6 +59,9 @@ func (s *Server) serveConn(c *client) {
 			ctx.Defer = deferWrite
 		}
 		s.table.Dispatch(ctx)
+		// The arguments point into the reader's buffer; don't keep them
+		// (or a huge argument array) alive while the connection idles.
+		ctx.Args = nil
 		if c.sess.CloseAfter || c.sess.Killed() {
 			cn.drain()
 			c.nc.Write(w.Bytes())
