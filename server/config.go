@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/loomcache/loomcache/glob"
 )
@@ -19,8 +21,9 @@ import (
 // runtimeConfig holds what CONFIG SET may change at run time. Its zero
 // value is Redis's defaults.
 type runtimeConfig struct {
-	mu sync.Mutex
-	v  confValues
+	mu      sync.Mutex
+	v       confValues
+	timeout atomic.Int64 // v.timeout as a time.Duration
 }
 
 // confValues are the settable values; zero means the default.
@@ -169,6 +172,17 @@ func appendfsync(always bool) string {
 	return "no"
 }
 
+// maxClients is the maxclients setting now.
+func (s *Server) maxClients() int64 {
+	s.conf.mu.Lock()
+	defer s.conf.mu.Unlock()
+	return s.conf.v.maxclients()
+}
+
+// idleTimeout is the timeout setting now (0: never). Every command reads
+// it, so it is an atomic copy kept by ConfigSet.
+func (s *Server) idleTimeout() time.Duration { return time.Duration(s.conf.timeout.Load()) }
+
 func (s *Server) maxBulk() int64 {
 	if s.cfg.MaxBulk == 0 {
 		return 512 << 20
@@ -240,7 +254,7 @@ func (s *Server) ConfigSet(pairs [][2]string) error {
 		found[i] = st
 	}
 	if unknown != "" {
-		return fmt.Errorf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", unknown)
+		return &setError{name: unknown}
 	}
 	if firstErr != nil {
 		return firstErr
@@ -254,11 +268,35 @@ func (s *Server) ConfigSet(pairs [][2]string) error {
 		}
 	}
 	s.conf.v = next
+	s.conf.timeout.Store(int64(time.Duration(next.timeout) * time.Second))
 	return nil
 }
 
-func setFailed(name string, err error) error {
-	return fmt.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err)
+// setError is a refused CONFIG SET; its text is Redis's reply.
+type setError struct {
+	name string
+	err  error // nil: the name is unknown
+}
+
+func (e *setError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", e.name)
+	}
+	return fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", e.name, e.err)
+}
+
+func setFailed(name string, err error) error { return &setError{name: name, err: err} }
+
+// startupError words a refused startup directive for a person at a shell.
+func startupError(err error) error {
+	var se *setError
+	if errors.As(err, &se) {
+		if se.err == nil {
+			return fmt.Errorf("unknown directive %q", se.name)
+		}
+		return fmt.Errorf("%s: %v", se.name, se.err)
+	}
+	return err
 }
 
 // parseYesNo is Redis's yesnotoi.
@@ -438,4 +476,16 @@ func notifyFlagsString(flags int) string {
 		b = append(b, 'm')
 	}
 	return string(b)
+}
+
+// DirectiveNames lists the Redis directives a node accepts at startup (in
+// loomcache.conf or as --name value): those CONFIG SET can change.
+func DirectiveNames() []string {
+	var names []string
+	for _, st := range settings() {
+		if st.set != nil && !st.protected {
+			names = append(names, st.name)
+		}
+	}
+	return names
 }

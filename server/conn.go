@@ -33,7 +33,17 @@ func (s *Server) serveConn(c *client) {
 	w := cn.w
 	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
 	deferWrite := cn.deferWrite
+	armed := false
 	for {
+		// Redis closes a client idle for `timeout` seconds; the deadline
+		// is only armed when the setting is on, as it costs a timer.
+		if t := s.idleTimeout(); t > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(t))
+			armed = true
+		} else if armed {
+			c.nc.SetReadDeadline(time.Time{})
+			armed = false
+		}
 		args, err := r.ReadCommand()
 		if err != nil {
 			var pe *resp.ProtocolError

@@ -215,7 +215,7 @@ func bytesToHuman(n uint64) string {
 func (s *Server) infoStats(b []byte) []byte {
 	b = infoInt(b, "total_connections_received", s.stats.connections.Load())
 	b = infoInt(b, "total_commands_processed", s.stats.commands.Load())
-	return infoInt(b, "rejected_connections", 0)
+	return infoInt(b, "rejected_connections", s.stats.rejected.Load())
 }
 
 // infoReplication describes the node as Redis clients expect a primary to
@@ -275,6 +275,7 @@ func (s *Server) infoKeyspace(b []byte) []byte {
 func (s *Server) ResetStats() {
 	s.stats.connections.Store(0)
 	s.stats.commands.Store(0)
+	s.stats.rejected.Store(0)
 }
 
 // LastSave returns the unix time of the newest snapshot on disk, or of the

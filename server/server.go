@@ -38,6 +38,9 @@ type Config struct {
 	LogOutput         io.Writer
 	ConfigFile        string // path the settings came from, for INFO
 	MaxBulk           int64  // proto-max-bulk-len
+	// Directives are Redis configuration directives given at startup
+	// (maxclients, timeout, ...): the same names and checks as CONFIG SET.
+	Directives [][2]string
 }
 
 // Server is a running LoomCache node.
@@ -78,6 +81,11 @@ func New(cfg Config) (*Server, error) {
 		clients: make(map[int64]*client),
 		log:     log.New(cfg.LogOutput, "loomcache: ", log.LstdFlags),
 		started: time.Now(),
+	}
+	if len(cfg.Directives) > 0 {
+		if err := s.ConfigSet(cfg.Directives); err != nil {
+			return nil, startupError(err)
+		}
 	}
 	node, err := raftfsm.Open(raftfsm.Config{
 		ID:                cfg.ID,
@@ -151,6 +159,14 @@ func (s *Server) Serve() error {
 			nc.Close()
 			return nil
 		}
+		if int64(len(s.clients)) >= s.maxClients() {
+			s.mu.Unlock()
+			s.stats.rejected.Add(1)
+			// As Redis: the error, then the connection closes.
+			nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			nc.Close()
+			continue
+		}
 		s.clients[id] = c
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -204,6 +220,7 @@ func (s *Server) killClient(id int64) {
 }
 
 type stats struct {
+	rejected    atomic.Int64 // connections refused by maxclients
 	connections atomic.Int64
 	commands    atomic.Int64
 }

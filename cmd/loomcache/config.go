@@ -128,6 +128,8 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  --%-20s %s (default %s)\n", s.name, s.help, def)
 	}
 	fmt.Fprint(w, "  --help                 print this help\n")
+	fmt.Fprintf(w, "\nRedis configuration directives, with Redis's names, values and checks\n(also settable at run time with CONFIG SET):\n  %s\n",
+		strings.Join(server.DirectiveNames(), ", "))
 }
 
 // parseArgs builds the configuration: defaults, then the config file if
@@ -177,8 +179,16 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 		cfg.ConfigFile = file
 		pairs = append(fp, pairs...)
 	}
+	directives := map[string]bool{}
+	for _, name := range server.DirectiveNames() {
+		directives[name] = true
+	}
 	for _, p := range pairs {
 		s, ok := byName[p[0]]
+		if !ok && directives[strings.ToLower(p[0])] {
+			cfg.Directives = append(cfg.Directives, p)
+			continue
+		}
 		if !ok {
 			return cfg, fmt.Errorf("unknown setting %q (see --help)", p[0])
 		}

@@ -68,3 +68,13 @@ func TestHelpListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestRedisDirectivesPassThrough(t *testing.T) {
+	cfg, err := parseArgs([]string{"--maxclients", "50", "--timeout=7"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Directives) != 2 || cfg.Directives[0] != [2]string{"maxclients", "50"} || cfg.Directives[1] != [2]string{"timeout", "7"} {
+		t.Fatalf("directives: %v", cfg.Directives)
+	}
+}
