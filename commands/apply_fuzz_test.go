@@ -38,4 +38,3 @@ func FuzzApply(f *testing.F) {
 		table.Apply(ks, &o)
 	})
 }
-

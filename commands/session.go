@@ -19,7 +19,7 @@ type Session struct {
 	name     string
 	db       atomic.Int64
 	lastCmd  atomic.Pointer[Command] // nil until the first command
-	lastSeen atomic.Int64 // unix ms of the last command
+	lastSeen atomic.Int64            // unix ms of the last command
 	proto    atomic.Int32
 	user     string
 
