@@ -106,3 +106,14 @@ func TestUnknownCommandFormatting(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+// A value counts as accessed when it is written, so OBJECT IDLETIME grows
+// from the write on, as in Redis.
+func TestIdleTimeCountsFromWrite(t *testing.T) {
+	x := newTester(t)
+	x.expect("SET k v", "+OK\r\n")
+	x.node.now += 5000
+	x.expect("OBJECT IDLETIME k", ":5\r\n")
+	x.expect("APPEND k w", ":2\r\n")
+	x.expect("OBJECT IDLETIME k", ":0\r\n")
+}

@@ -220,6 +220,7 @@ func (t *Table) Apply(ks *keyspace.Store, o *op.Op) any {
 	if o.DB < 0 || o.DB >= ks.NumDBs() {
 		return errDBIndex
 	}
+	ks.SetOpTime(o.Now)
 	return f(ks, o)
 }
 

@@ -17,13 +17,20 @@ import (
 type Store struct {
 	sync.RWMutex
 	dbs []*DB
+	// opNow is the time of the op being applied (see SetOpTime).
+	opNow int64
 }
+
+// SetOpTime records the time (unix ms) of the op about to be applied:
+// values stored until the next call count as last accessed then, for
+// OBJECT IDLETIME. The caller holds the write lock.
+func (s *Store) SetOpTime(now int64) { s.opNow = now }
 
 // New returns a store of n empty databases.
 func New(n int) *Store {
 	s := &Store{dbs: make([]*DB, n)}
 	for i := range s.dbs {
-		s.dbs[i] = newDB()
+		s.dbs[i] = newDB(s)
 	}
 	return s
 }
@@ -38,12 +45,12 @@ func (s *Store) DB(i int) *DB { return s.dbs[i] }
 func (s *Store) Swap(a, b int) { s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a] }
 
 // FlushDB empties database i, as FLUSHDB does.
-func (s *Store) FlushDB(i int) { s.dbs[i] = newDB() }
+func (s *Store) FlushDB(i int) { s.dbs[i] = newDB(s) }
 
 // FlushAll empties every database.
 func (s *Store) FlushAll() {
 	for i := range s.dbs {
-		s.dbs[i] = newDB()
+		s.dbs[i] = newDB(s)
 	}
 }
 
@@ -57,6 +64,7 @@ type entry struct {
 
 // DB is one numbered database.
 type DB struct {
+	store   *Store
 	keys    map[string]*entry
 	expires map[string]*entry // keys with a deadline
 	// order holds entries by ascending seq for SCAN and RANDOMKEY; a
@@ -73,8 +81,8 @@ type DB struct {
 	nextSeq uint64
 }
 
-func newDB() *DB {
-	return &DB{keys: make(map[string]*entry), expires: make(map[string]*entry), nextSeq: 1}
+func newDB(s *Store) *DB {
+	return &DB{store: s, keys: make(map[string]*entry), expires: make(map[string]*entry), nextSeq: 1}
 }
 
 // Len returns the number of keys, including expired ones not yet deleted.
@@ -106,6 +114,8 @@ func (d *DB) GetForWrite(key []byte, now int64) *Value {
 		d.remove(e)
 		return nil
 	}
+	// A write's lookup is an access, as Redis's lookupKeyWrite is.
+	e.val.Touch(now)
 	return e.val
 }
 
@@ -128,6 +138,7 @@ func (d *DB) Set(key []byte, v *Value, deadline int64) {
 		e = d.insert(string(key))
 	}
 	e.val = v
+	v.Touch(d.store.opNow)
 	d.setDeadline(e, deadline)
 }
 
@@ -138,6 +149,7 @@ func (d *DB) Replace(key []byte, v *Value) {
 		e = d.insert(string(key))
 	}
 	e.val = v
+	v.Touch(d.store.opNow)
 }
 
 // SetDeadline sets key's deadline (0 removes it); false if key is absent.

@@ -74,7 +74,7 @@ func (s *Store) ReadSnapshot(r io.Reader) error {
 	}
 	dbs := make([]*DB, len(s.dbs))
 	for i := range dbs {
-		d := newDB()
+		d := newDB(s)
 		count, err := binary.ReadUvarint(br)
 		if err != nil {
 			return fmt.Errorf("%w: db %d: %v", ErrBadSnapshot, i, err)
