@@ -1,50 +1,14 @@
 package commands
 
 import (
+	"github.com/loomcache/loomcache/resp"
 	"math"
 	"strconv"
 )
 
-// parseInt parses a 64-bit integer exactly as Redis's string2ll does: no
-// leading '+', no leading zeros, no spaces.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] >= '0' && b[0] <= '9' {
-		return int64(b[0] - '0'), true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// parseInt parses a 64-bit integer argument exactly as Redis's string2ll
+// does.
+func parseInt(b []byte) (int64, bool) { return resp.ParseInt(b) }
 
 // parseFloat parses a double as Redis's string2ld/strtold does for
 // arguments: no spaces, no NaN.

@@ -120,7 +120,7 @@ func (r *Reader) scan(p int) (next int, args, ok bool) {
 	if nl < 0 || p+nl+1 >= len(b) {
 		return 0, false, false
 	}
-	n, valid := parseInt(b[p+1 : p+nl])
+	n, valid := ParseInt(b[p+1 : p+nl])
 	if !valid || n > math.MaxInt32 {
 		return 0, false, false
 	}
@@ -133,7 +133,7 @@ func (r *Reader) scan(p int) (next int, args, ok bool) {
 		if nl < 0 || p+nl+1 >= len(b) || b[p] != '$' {
 			return 0, false, false
 		}
-		l, valid := parseInt(b[p+1 : p+nl])
+		l, valid := ParseInt(b[p+1 : p+nl])
 		if !valid || l < 0 {
 			return 0, false, false
 		}
@@ -264,7 +264,7 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 		if r.pos+nl+1 >= r.end {
 			return nil, false, nil // the byte after '\r' has not arrived
 		}
-		n, ok := parseInt(r.buf[r.pos+1 : r.pos+nl])
+		n, ok := ParseInt(r.buf[r.pos+1 : r.pos+nl])
 		if !ok || n > math.MaxInt32 {
 			return nil, false, errMultibulkLen
 		}
@@ -296,7 +296,7 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 			if c := r.buf[r.pos]; c != '$' {
 				return nil, false, &ProtocolError{"expected '$', got '" + string([]byte{c}) + "'"}
 			}
-			n, ok := parseInt(r.buf[r.pos+1 : r.pos+nl])
+			n, ok := ParseInt(r.buf[r.pos+1 : r.pos+nl])
 			if !ok || n < 0 || n > r.MaxBulk || n > math.MaxInt-2 {
 				return nil, false, errBulkLen
 			}
@@ -474,9 +474,10 @@ func unhex(c byte) byte {
 	}
 }
 
-// parseInt parses a length the way Redis's string2ll does: optional '-',
-// no '+', no leading zeros, no spaces, within int64.
-func parseInt(b []byte) (int64, bool) {
+// ParseInt parses an integer the way Redis's string2ll does, for lengths
+// here and for command arguments: optional '-', no '+', no leading zeros,
+// no spaces, within int64.
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}

@@ -198,6 +198,9 @@ func (p *Process) Kill() { p.signal(syscall.SIGKILL) }
 // Stop sends SIGTERM and waits for a clean exit.
 func (p *Process) Stop() { p.signal(syscall.SIGTERM) }
 
+// Interrupt sends SIGINT (Ctrl-C) and waits for the process to exit.
+func (p *Process) Interrupt() { p.signal(syscall.SIGINT) }
+
 // ExitCode returns the exit code after Stop/Kill (-1 if killed by signal).
 func (p *Process) ExitCode() int {
 	if p.cmd == nil || p.cmd.ProcessState == nil {

@@ -46,6 +46,10 @@ func TestStartInProcessAndProcessAndRedis(t *testing.T) {
 	if got := roundTrip(t, p.Addr, "GET k\r\n"); got != "$1" {
 		t.Fatalf("after restart GET = %q", got)
 	}
+	p.Interrupt()
+	if p.ExitCode() != 0 {
+		t.Fatalf("SIGINT exit code %d\n%s", p.ExitCode(), p.Output())
+	}
 	r := StartRedis(t)
 	if got := roundTrip(t, r.Addr, "PING\r\n"); got != "+PONG" {
 		t.Fatalf("redis PING = %q", got)
