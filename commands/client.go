@@ -16,6 +16,7 @@ func registerClient(t *Table) {
 	}
 	id := sub("id", 2, conn, "Returns the client ID for the current connection", "5.0.0", cmdClientID)
 	setname := sub("setname", 3, conn, "Set the current connection name", "2.6.9", cmdClientSetName)
+	setname.Args = []Arg{argString("connection-name")}
 	getname := sub("getname", 2, conn, "Get the current connection name", "2.6.9", cmdClientGetName)
 	info := sub("info", 2, conn, "Returns information about the current client connection.", "6.2.0", cmdClientInfo)
 	info.Tips = []string{"nondeterministic_output"}
@@ -30,6 +31,14 @@ func registerClient(t *Table) {
 		{"7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."},
 		{"7.0.3", "Added `ssub` field."},
 	}
+	list.Args = []Arg{
+		argOneof("normal_master_replica_pubsub",
+			argToken("normal", "NORMAL"),
+			argToken("master", "MASTER"),
+			argToken("replica", "REPLICA"),
+			argToken("pubsub", "PUBSUB")).token("TYPE").since("5.0.0").optional(),
+		argBlock("id", argInt("client-id").multiple()).token("ID").since("6.2.0").optional(),
+	}
 	kill := sub("kill", -3, admin, "Kill the connection of a client", "2.4.0", cmdClientKill)
 	kill.Complexity = "O(N) where N is the number of client connections"
 	kill.History = [][2]string{
@@ -39,7 +48,24 @@ func registerClient(t *Table) {
 		{"5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."},
 		{"6.2.0", "`LADDR` option."},
 	}
+	kill.Args = []Arg{
+		argOneof("filter",
+			argString("ip:port").deprecatedSince("2.8.12"),
+			argOneof("new-format",
+				argInt("client-id").token("ID").since("2.8.12").optional(),
+				argOneof("normal_master_slave_pubsub",
+					argToken("normal", "NORMAL"),
+					argToken("master", "MASTER").since("3.2.0"),
+					argToken("slave", "SLAVE"),
+					argToken("replica", "REPLICA").since("5.0.0"),
+					argToken("pubsub", "PUBSUB")).token("TYPE").since("2.8.12").optional(),
+				argString("username").token("USER").optional(),
+				argString("ip:port").token("ADDR").optional(),
+				argString("ip:port").token("LADDR").since("6.2.0").optional(),
+				argString("yes/no").token("SKIPME").optional()).multiple()),
+	}
 	noEvict := sub("no-evict", 3, admin, "Set client eviction mode for the current connection", "7.0.0", cmdClientNoEvict)
+	noEvict.Args = []Arg{argOneof("enabled", argToken("on", "ON"), argToken("off", "OFF"))}
 	help := sub("help", 2, FlagLoading|FlagStale, "Show helpful text about the different subcommands", "5.0.0", cmdClientHelp)
 	t.add(&Command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
 		Complexity: "Depends on subcommand.", Summary: "A container for client connection commands",

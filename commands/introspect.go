@@ -21,12 +21,18 @@ func registerIntrospect(t *Table) {
 		"2.8.13", "O(N) where N is the number of commands to look up", cmdCommandInfo)
 	info.Tips = order
 	info.History = [][2]string{{"7.0.0", "Allowed to be called with no argument to get info on all commands."}}
+	info.Args = []Arg{argString("command-name").optional().multiple()}
 	list := sub("list", -2, "Get an array of Redis command names", "7.0.0",
 		"O(N) where N is the total number of Redis commands", cmdCommandList)
 	list.Tips = order
+	list.Args = []Arg{argOneof("filterby",
+		argString("module-name").token("MODULE"),
+		argString("category").token("ACLCAT"),
+		argPattern("pattern").token("PATTERN")).token("FILTERBY").optional()}
 	docs := sub("docs", -2, "Get array of specific Redis command documentation", "7.0.0",
 		"O(N) where N is the number of commands to look up", cmdCommandDocs)
 	docs.Tips = order
+	docs.Args = []Arg{argString("command-name").optional().multiple()}
 	t.add(&Command{Name: "command", Arity: -1, Flags: stale, Categories: CatConnection, Tips: order,
 		Group: "server", Since: "2.8.13", Complexity: "O(N) where N is the total number of Redis commands",
 		Summary: "Get array of Redis command details", Handler: cmdCommandInfo,
@@ -69,48 +75,27 @@ func (t *Table) lookupArgs(args [][]byte) *Command {
 const hiddenFlags = FlagMayReplicate | FlagSentinel | FlagOnlySentinel | FlagProtected |
 	FlagModuleGetKeys | FlagModuleGetChannels
 
-func writeFlags(w *resp.Writer, f Flag) {
-	f &^= hiddenFlags
-	n := 0
-	for i := range flagNames {
-		if f&(1<<i) != 0 {
-			n++
-		}
-	}
-	w.Set(n)
-	for i, name := range flagNames {
-		if f&(1<<i) != 0 {
-			w.Status(name)
-		}
-	}
-}
+func writeFlags(w *resp.Writer, f Flag) { writeNames(w, uint64(f&^hiddenFlags), flagNames[:], "") }
 
-func writeKeyFlags(w *resp.Writer, f KeyFlag) {
-	n := 0
-	for i := range keyFlagNames {
-		if f&(1<<i) != 0 {
-			n++
-		}
-	}
-	w.Set(n)
-	for i, name := range keyFlagNames {
-		if f&(1<<i) != 0 {
-			w.Status(name)
-		}
-	}
-}
+func writeKeyFlags(w *resp.Writer, f KeyFlag) { writeNames(w, uint64(f), keyFlagNames[:], "") }
 
-func writeCategories(w *resp.Writer, cat Category) {
+func writeCategories(w *resp.Writer, cat Category) { writeNames(w, uint64(cat), CategoryNames[:], "@") }
+
+func writeArgFlags(w *resp.Writer, f ArgFlag) { writeNames(w, uint64(f), argFlagNames[:], "") }
+
+// writeNames writes a set of the names of the bits set, in names' order,
+// as Redis's addReplyCommandFlags does.
+func writeNames(w *resp.Writer, bits uint64, names []string, prefix string) {
 	n := 0
-	for i := range CategoryNames {
-		if cat&(1<<i) != 0 {
+	for i := range names {
+		if bits&(1<<i) != 0 {
 			n++
 		}
 	}
 	w.Set(n)
-	for i, name := range CategoryNames {
-		if cat&(1<<i) != 0 {
-			w.Status("@" + name)
+	for i, name := range names {
+		if bits&(1<<i) != 0 {
+			w.Status(prefix + name)
 		}
 	}
 }
@@ -133,7 +118,13 @@ func writeCommandInfo(w *resp.Writer, cmd *Command) {
 	for i := range cmd.Keys {
 		writeKeySpec(w, &cmd.Keys[i])
 	}
-	w.Set(len(cmd.Subs))
+	// An empty set when there are none, else an array: Redis's
+	// addReplyCommandSubCommands.
+	if len(cmd.Subs) == 0 {
+		w.Set(0)
+		return
+	}
+	w.Array(len(cmd.Subs))
 	for _, s := range cmd.Subs {
 		writeCommandInfo(w, s)
 	}
@@ -206,7 +197,6 @@ func writeKeySpec(w *resp.Writer, k *KeySpec) {
 }
 
 // writeCommandDocs writes one COMMAND DOCS entry, as addReplyCommandDocs.
-// The table does not describe arguments, so "arguments" is never there.
 func writeCommandDocs(w *resp.Writer, cmd *Command) {
 	n := 1 // group
 	for _, s := range []string{cmd.Summary, cmd.Since, cmd.Complexity, cmd.DeprecatedSince, cmd.ReplacedBy} {
@@ -218,6 +208,9 @@ func writeCommandDocs(w *resp.Writer, cmd *Command) {
 		n++
 	}
 	if len(cmd.History) > 0 {
+		n++
+	}
+	if len(cmd.Args) > 0 {
 		n++
 	}
 	if len(cmd.Subs) > 0 {
@@ -253,12 +246,57 @@ func writeCommandDocs(w *resp.Writer, cmd *Command) {
 			w.BulkString(h[1])
 		}
 	}
+	if len(cmd.Args) > 0 {
+		w.BulkString("arguments")
+		writeArgs(w, cmd.Args)
+	}
 	if len(cmd.Subs) > 0 {
 		w.BulkString("subcommands")
 		w.Map(len(cmd.Subs))
 		for _, s := range cmd.Subs {
 			w.BulkString(s.Name)
 			writeCommandDocs(w, s)
+		}
+	}
+}
+
+// writeArgs writes an "arguments" list as Redis 7.0's
+// addReplyCommandArgList: absent fields are left out and the order of the
+// rest is fixed (deprecated_since before flags).
+func writeArgs(w *resp.Writer, args []Arg) {
+	w.Array(len(args))
+	for i := range args {
+		a := &args[i]
+		n := 2
+		for _, present := range []bool{a.KeySpec > 0, a.Token != "", a.Summary != "", a.Since != "",
+			a.DeprecatedSince != "", a.Flags != 0, a.Type == ArgOneof || a.Type == ArgBlock} {
+			if present {
+				n++
+			}
+		}
+		w.Map(n)
+		w.BulkString("name")
+		w.BulkString(a.Name)
+		w.BulkString("type")
+		w.BulkString(argTypeNames[a.Type])
+		if a.KeySpec > 0 {
+			w.BulkString("key_spec_index")
+			w.Int(int64(a.KeySpec - 1))
+		}
+		for _, f := range [...][2]string{{"token", a.Token}, {"summary", a.Summary}, {"since", a.Since},
+			{"deprecated_since", a.DeprecatedSince}} {
+			if f[1] != "" {
+				w.BulkString(f[0])
+				w.BulkString(f[1])
+			}
+		}
+		if a.Flags != 0 {
+			w.BulkString("flags")
+			writeArgFlags(w, a.Flags)
+		}
+		if a.Type == ArgOneof || a.Type == ArgBlock {
+			w.BulkString("arguments")
+			writeArgs(w, a.Args)
 		}
 	}
 }

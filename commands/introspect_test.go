@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/resp"
 )
 
 // Expected replies below were read from redis-server 7.0.15.
@@ -67,7 +68,10 @@ func TestCommandInfoReplies(t *testing.T) {
 		{3, "COMMAND INFO sort", "*1\r\n*10\r\n$4\r\nsort\r\n:-2\r\n~3\r\n+write\r\n+denyoom\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n~6\r\n+@write\r\n+@set\r\n+@sortedset\r\n+@list\r\n+@slow\r\n+@dangerous\r\n~0\r\n~3\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n%4\r\n$5\r\nnotes\r\n$120\r\nFor the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$7\r\nunknown\r\n$4\r\nspec\r\n%0\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$7\r\nunknown\r\n$4\r\nspec\r\n%0\r\n%4\r\n$5\r\nnotes\r\n$116\r\nFor the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array\r\n$5\r\nflags\r\n~2\r\n+OW\r\n+update\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$7\r\nunknown\r\n$4\r\nspec\r\n%0\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$7\r\nunknown\r\n$4\r\nspec\r\n%0\r\n~0\r\n"},
 		{2, "COMMAND DOCS client|id nosuch", "*2\r\n$9\r\nclient|id\r\n*8\r\n$7\r\nsummary\r\n$48\r\nReturns the client ID for the current connection\r\n$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
 		{3, "COMMAND DOCS getset", "%1\r\n$6\r\ngetset\r\n%7\r\n$7\r\nsummary\r\n$54\r\nSet the string value of a key and return its old value\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\ndoc_flags\r\n~1\r\n+deprecated\r\n$16\r\ndeprecated_since\r\n$5\r\n6.2.0\r\n$11\r\nreplaced_by\r\n$30\r\n`SET` with the `!GET` argument\r\n"},
-		{3, "COMMAND DOCS info", "%1\r\n$4\r\ninfo\r\n%5\r\n$7\r\nsummary\r\n$47\r\nGet information and statistics about the server\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n7.0.0\r\n$52\r\nAdded support for taking multiple section arguments.\r\n"},
+		{3, "COMMAND DOCS info", "%1\r\n$4\r\ninfo\r\n%6\r\n$7\r\nsummary\r\n$47\r\nGet information and statistics about the server\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n7.0.0\r\n$52\r\nAdded support for taking multiple section arguments.\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\nsection\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+		{2, "COMMAND DOCS info", "*2\r\n$4\r\ninfo\r\n*12\r\n$7\r\nsummary\r\n$47\r\nGet information and statistics about the server\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$7\r\nhistory\r\n*1\r\n*2\r\n$5\r\n7.0.0\r\n$52\r\nAdded support for taking multiple section arguments.\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$7\r\nsection\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\nflags\r\n*2\r\n+optional\r\n+multiple\r\n"},
+		// Nested blocks, tokens and flags.
+		{3, "COMMAND DOCS hello", "%1\r\n$5\r\nhello\r\n%6\r\n$7\r\nsummary\r\n$20\r\nHandshake with Redis\r\n$5\r\nsince\r\n$5\r\n6.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n6.2.0\r\n$109\r\n`protover` made optional; when called without arguments the command reports the current connection's context.\r\n$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$9\r\narguments\r\n$4\r\ntype\r\n$5\r\nblock\r\n$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*3\r\n%2\r\n$4\r\nname\r\n$8\r\nprotover\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%5\r\n$4\r\nname\r\n$17\r\nusername_password\r\n$4\r\ntype\r\n$5\r\nblock\r\n$5\r\ntoken\r\n$4\r\nAUTH\r\n$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$8\r\nusername\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n$8\r\npassword\r\n$4\r\ntype\r\n$6\r\nstring\r\n%4\r\n$4\r\nname\r\n$10\r\nclientname\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$7\r\nSETNAME\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
 		{2, "COMMAND GETKEYS get", "-ERR wrong number of arguments for 'command|getkeys' command\r\n"},
 		{2, "COMMAND GETKEYS nosuch a", "-ERR Invalid command specified\r\n"},
 		{2, "COMMAND GETKEYS client nosuch", "-ERR Invalid command specified\r\n"},
@@ -94,6 +98,44 @@ func TestCommandInfoReplies(t *testing.T) {
 	} {
 		x.ctx.W.Proto = c.proto
 		x.expect(c.line, c.want)
+	}
+}
+
+// TestWriteArgs covers the argument fields no test-table entry has, with
+// SORT's and CLIENT KILL's arguments as redis-server 7.0.15 prints them.
+func TestWriteArgs(t *testing.T) {
+	for _, c := range []struct {
+		proto int
+		args  []Arg
+		want  string
+	}{
+		{3, []Arg{argPattern("pattern").keySpec(1).token("GET").optional().multiple().multipleToken()},
+			"*1\r\n%5\r\n$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n$7\r\npattern\r\n$14\r\nkey_spec_index\r\n:1\r\n$5\r\ntoken\r\n$3\r\nGET\r\n$5\r\nflags\r\n~3\r\n+optional\r\n+multiple\r\n+multiple_token\r\n"},
+		{2, []Arg{argString("ip:port").deprecatedSince("2.8.12"), argString("ip:port").token("LADDR").since("6.2.0").optional()},
+			"*2\r\n*6\r\n$4\r\nname\r\n$7\r\nip:port\r\n$4\r\ntype\r\n$6\r\nstring\r\n$16\r\ndeprecated_since\r\n$6\r\n2.8.12\r\n*10\r\n$4\r\nname\r\n$7\r\nip:port\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$5\r\nLADDR\r\n$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\nflags\r\n*1\r\n+optional\r\n"},
+		{3, []Arg{argKey("key", 0), argKey("newkey", 1)},
+			"*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%3\r\n$4\r\nname\r\n$6\r\nnewkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n"},
+	} {
+		w := resp.NewWriter()
+		w.Proto = c.proto
+		writeArgs(w, c.args)
+		if got := string(w.Bytes()); got != c.want {
+			t.Errorf("resp%d %v\n got %q\nwant %q", c.proto, c.args, got, c.want)
+		}
+	}
+}
+
+// TestCommandInfoSubcommandList checks the type of COMMAND INFO's last
+// element under RESP3: an array of subcommands, but an empty set when
+// there are none (addReplyCommandSubCommands).
+func TestCommandInfoSubcommandList(t *testing.T) {
+	x := newTester(t)
+	x.ctx.W.Proto = 3
+	if got := x.do("COMMAND INFO config"); !strings.Contains(got, "~0\r\n*4\r\n*10\r\n$10\r\nconfig|get\r\n") {
+		t.Errorf("COMMAND INFO config: want an array of its 4 subcommands, got %.300q", got)
+	}
+	if got := x.do("COMMAND INFO get"); !strings.HasSuffix(got, ":0\r\n~0\r\n") {
+		t.Errorf("COMMAND INFO get: want an empty set last, got %q", got)
 	}
 }
 
@@ -148,11 +190,37 @@ func TestTableDocumented(t *testing.T) {
 		if c.Handler == nil && len(c.Subs) == 0 {
 			t.Errorf("%s: no handler", c.Name)
 		}
+		checkArgs(t, c, c.Args)
 	}
 	for _, c := range NewTable().Commands() {
 		check(c, "")
 		for _, s := range c.Subs {
 			check(s, c.Name)
 		}
+	}
+}
+
+// checkArgs checks that arguments are shaped as Redis's are: a key points
+// at a key spec, a pure token has its token, and only a oneof or a block
+// nests arguments.
+func checkArgs(t *testing.T, c *Command, args []Arg) {
+	t.Helper()
+	for _, a := range args {
+		if a.Name == "" {
+			t.Errorf("%s: argument without a name", c.Name)
+		}
+		if (a.Type == ArgKey) != (a.KeySpec > 0) && a.Type != ArgPattern {
+			t.Errorf("%s: argument %s: type %s with key spec %d", c.Name, a.Name, argTypeNames[a.Type], a.KeySpec-1)
+		}
+		if a.KeySpec > len(c.Keys) {
+			t.Errorf("%s: argument %s: key spec %d of %d", c.Name, a.Name, a.KeySpec-1, len(c.Keys))
+		}
+		if a.Type == ArgPureToken && a.Token == "" {
+			t.Errorf("%s: pure-token %s has no token", c.Name, a.Name)
+		}
+		if nests := a.Type == ArgOneof || a.Type == ArgBlock; nests != (len(a.Args) > 0) {
+			t.Errorf("%s: argument %s: type %s with %d nested", c.Name, a.Name, argTypeNames[a.Type], len(a.Args))
+		}
+		checkArgs(t, c, a.Args)
 	}
 }

@@ -20,24 +20,31 @@ func registerExpire(t *Table) {
 	read := func(name, since, summary string, h Handler) *Command {
 		return &Command{Name: name, Arity: 2, Flags: FlagReadonly | FlagFast, Categories: CatKeyspace,
 			Keys: specTTLRead, Group: "generic", Since: since, Complexity: "O(1)",
-			Summary: summary, Handler: h}
+			Summary: summary, Handler: h, Args: []Arg{argKey("key", 0)}}
 	}
 	ttl := read("ttl", "1.0.0", "Get the time to live for a key in seconds", cmdTTL)
 	pttl := read("pttl", "2.6.0", "Get the time to live for a key in milliseconds", cmdTTL)
 	for _, c := range []*Command{ttl, pttl} {
 		c.Tips, c.History = []string{"nondeterministic_output"}, minus2
 	}
+	condition := argOneof("condition",
+		argToken("nx", "NX"), argToken("xx", "XX"), argToken("gt", "GT"), argToken("lt", "LT")).since("7.0.0").optional()
 	t.add(
-		write("expire", "1.0.0", "Set a key's time to live in seconds"),
-		write("pexpire", "2.6.0", "Set a key's time to live in milliseconds"),
-		write("expireat", "1.2.0", "Set the expiration for a key as a UNIX timestamp"),
-		write("pexpireat", "2.6.0", "Set the expiration for a key as a UNIX timestamp specified in milliseconds"),
+		write("expire", "1.0.0", "Set a key's time to live in seconds").
+			withArgs(argKey("key", 0), argInt("seconds"), condition),
+		write("pexpire", "2.6.0", "Set a key's time to live in milliseconds").
+			withArgs(argKey("key", 0), argInt("milliseconds"), condition),
+		write("expireat", "1.2.0", "Set the expiration for a key as a UNIX timestamp").
+			withArgs(argKey("key", 0), argUnixTime("unix-time-seconds"), condition),
+		write("pexpireat", "2.6.0", "Set the expiration for a key as a UNIX timestamp specified in milliseconds").
+			withArgs(argKey("key", 0), argUnixTime("unix-time-milliseconds"), condition),
 		ttl, pttl,
 		read("expiretime", "7.0.0", "Get the expiration Unix timestamp for a key", cmdTTL),
 		read("pexpiretime", "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", cmdTTL),
 		&Command{Name: "persist", Arity: 2, Flags: FlagWrite | FlagFast, Categories: CatKeyspace,
 			Keys: specTTLWrite, Group: "generic", Since: "2.2.0", Complexity: "O(1)",
-			Summary: "Remove the expiration from a key", Handler: cmdPersist},
+			Summary: "Remove the expiration from a key", Handler: cmdPersist,
+			Args: []Arg{argKey("key", 0)}},
 	)
 	t.applier(op.Expire, applyExpire)
 	t.applier(op.Persist, applyPersist)

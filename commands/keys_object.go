@@ -14,7 +14,8 @@ func registerObject(t *Table) {
 		return &Command{Name: "object|" + name, Arity: 3, Flags: FlagReadonly, Categories: CatKeyspace,
 			Keys:  []KeySpec{{Flags: KeyRO, Index: 2, LastKey: 0, KeyStep: 1}},
 			Tips:  []string{"nondeterministic_output"},
-			Group: "generic", Since: since, Complexity: "O(1)", Summary: summary, Handler: h}
+			Group: "generic", Since: since, Complexity: "O(1)", Summary: summary, Handler: h,
+			Args: []Arg{argKey("key", 0)}}
 	}
 	// Redis 7.0's COMMAND INFO OBJECT lists the subcommands in this order.
 	t.add(&Command{Name: "object", Arity: -2, Group: "generic", Since: "2.2.3",

@@ -136,6 +136,77 @@ type KeySpec struct {
 	FirstKey int // first key, relative to the begin
 }
 
+// ArgType is a command argument's type, as COMMAND DOCS names it.
+type ArgType uint8
+
+// Argument types, in Redis's order.
+const (
+	ArgString ArgType = iota
+	ArgInteger
+	ArgDouble
+	ArgKey
+	ArgPattern
+	ArgUnixTime
+	ArgPureToken
+	ArgOneof // one of Args
+	ArgBlock // all of Args, in order
+)
+
+var argTypeNames = [...]string{
+	"string", "integer", "double", "key", "pattern", "unix-time",
+	"pure-token", "oneof", "block",
+}
+
+// ArgFlag qualifies an argument.
+type ArgFlag uint8
+
+// Argument flags, in the order Redis prints them.
+const (
+	ArgOptional      ArgFlag = 1 << iota
+	ArgMultiple              // repeats
+	ArgMultipleToken         // repeats with its token each time
+)
+
+var argFlagNames = [...]string{"optional", "multiple", "multiple_token"}
+
+// Arg describes one command argument as Redis 7.0's redisCommandArg does.
+// Entries build them with the arg* constructors and chained qualifiers, so
+// they read like the "arguments" of Redis's src/commands/*.json.
+type Arg struct {
+	Name            string
+	Type            ArgType
+	KeySpec         int // key_spec_index + 1; 0 when the argument has none
+	Token           string
+	Summary         string
+	Since           string
+	DeprecatedSince string
+	Flags           ArgFlag
+	Args            []Arg // of a oneof or a block
+}
+
+func argKey(name string, spec int) Arg { return Arg{Name: name, Type: ArgKey, KeySpec: spec + 1} }
+func argString(name string) Arg        { return Arg{Name: name, Type: ArgString} }
+func argInt(name string) Arg           { return Arg{Name: name, Type: ArgInteger} }
+func argDouble(name string) Arg        { return Arg{Name: name, Type: ArgDouble} }
+func argPattern(name string) Arg       { return Arg{Name: name, Type: ArgPattern} }
+func argUnixTime(name string) Arg      { return Arg{Name: name, Type: ArgUnixTime} }
+
+// argToken is a pure-token argument: the token alone.
+func argToken(name, token string) Arg { return Arg{Name: name, Type: ArgPureToken, Token: token} }
+
+func argOneof(name string, args ...Arg) Arg { return Arg{Name: name, Type: ArgOneof, Args: args} }
+func argBlock(name string, args ...Arg) Arg { return Arg{Name: name, Type: ArgBlock, Args: args} }
+
+// Qualifiers, chained after a constructor.
+func (a Arg) token(t string) Arg           { a.Token = t; return a }
+func (a Arg) keySpec(i int) Arg            { a.KeySpec = i + 1; return a }
+func (a Arg) summary(s string) Arg         { a.Summary = s; return a }
+func (a Arg) since(v string) Arg           { a.Since = v; return a }
+func (a Arg) deprecatedSince(v string) Arg { a.DeprecatedSince = v; return a }
+func (a Arg) optional() Arg                { a.Flags |= ArgOptional; return a }
+func (a Arg) multiple() Arg                { a.Flags |= ArgMultiple; return a }
+func (a Arg) multipleToken() Arg           { a.Flags |= ArgMultipleToken; return a }
+
 // Handler serves one command on one connection.
 type Handler func(c *Ctx)
 
@@ -157,6 +228,7 @@ type Command struct {
 	Complexity string
 	Handler    Handler
 	Subs       []*Command
+	Args       []Arg // COMMAND DOCS "arguments", as Redis's JSON describes them
 	// COMMAND DOCS extras, where Redis has them.
 	History         [][2]string // {version, change}
 	DocFlags        []string    // "deprecated", "syscmd"
@@ -238,6 +310,9 @@ func (t *Table) Lookup(name []byte) *Command {
 	}
 	return t.cmds[string(buf[:len(name)])]
 }
+
+// withArgs sets the arguments of an entry built by a family's helper.
+func (c *Command) withArgs(args ...Arg) *Command { c.Args = args; return c }
 
 // Commands returns every top-level command in registration order.
 func (t *Table) Commands() []*Command { return t.order }
