@@ -31,73 +31,9 @@ PIPE="${BENCH_PIPELINE:-16}"
 TESTS="${BENCH_TESTS:-set,get,incr,mset}"
 KEYS="${BENCH_KEYS:-100000}"
 
-for tool in go redis-server redis-cli redis-benchmark; do
-	command -v "$tool" >/dev/null || {
-		echo "bench: $tool not found (apt-get install redis-server redis-tools)" >&2
-		exit 1
-	}
-done
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
-WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/loomcache-bench.XXXXXX")
-PIDS=()
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# free_port prints a loopback port nothing listens on and that this run
-# has not handed out yet, below the kernel's ephemeral range (a port there
-# may be the local end of some connection: free to connect to, not to bind).
-EPHEMERAL_LO=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-PORT_LO=$((EPHEMERAL_LO > 12000 ? EPHEMERAL_LO - 10000 : 2000))
-TAKEN=" "
-free_port() {
-	local p
-	for _ in $(seq 200); do
-		p=$((PORT_LO + RANDOM % (EPHEMERAL_LO - PORT_LO)))
-		[[ $TAKEN == *" $p "* ]] && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			TAKEN+="$p "
-			echo "$p"
-			return
-		fi
-	done
-	echo "bench: no free port found" >&2
-	return 1
-}
-
-# wait_ready PORT NAME: until a write is answered with an integer.
-wait_ready() {
-	local out
-	for _ in $(seq 300); do
-		out=$(redis-cli -p "$1" DEL __bench_never_a_key__ 2>/dev/null || true)
-		if [[ $out =~ ^[0-9]+$ ]]; then
-			return
-		fi
-		sleep 0.1
-	done
-	echo "bench: $2 on port $1 never became ready; its log:" >&2
-	cat "$WORK/$2.log" >&2 || true
-	exit 1
-}
-
-LC="${LOOMCACHE_BIN:-}"
-if [ -z "$LC" ]; then
-	echo "building loomcache..." >&2
-	go build -o "$WORK/loomcache" ./cmd/loomcache
-	LC="$WORK/loomcache"
-fi
-
-declare -A PORT PID
 NAMES=(lc-always lc-no redis redis-aof)
 
 start_loomcache() { # name fsync
@@ -112,18 +48,6 @@ start_loomcache() { # name fsync
 	PORT[$name]=$port
 }
 
-start_redis() { # name extra-args...
-	local name=$1 port
-	shift
-	port=$(free_port)
-	mkdir -p "$WORK/$name"
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$WORK/$name" --daemonize no \
-		--logfile "$WORK/$name.log" --save '' "$@" &
-	PIDS+=($!)
-	PID[$name]=$!
-	PORT[$name]=$port
-}
-
 start_loomcache lc-always always
 start_loomcache lc-no no
 start_redis redis --appendonly no
@@ -132,31 +56,6 @@ for name in "${NAMES[@]}"; do
 	wait_ready "${PORT[$name]}" "$name"
 done
 echo "servers: $(for n in "${NAMES[@]}"; do printf '%s=:%s ' "$n" "${PORT[$n]}"; done)" >&2
-
-# bench PORT TEST PIPELINE N: one redis-benchmark run; prints the CSV row
-# "rps,avg,min,p50,p95,p99,max" of the test.
-bench() {
-	redis-benchmark -p "$1" -t "$2" -P "$3" -n "$4" -c "$CLIENTS" -r "$KEYS" --csv 2>/dev/null |
-		awk -F'","' 'NR > 1 { gsub(/"/, "", $NF); print $2","$3","$4","$5","$6","$7","$8; exit }'
-}
-
-# cpu_ticks PID: the process's user+system CPU time in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-TCK=$(getconf CLK_TCK)
-
-# measure NAME TEST PIPELINE: a short probe sizes the run to about SECS
-# seconds (at least 5000 requests, at most 5 million). Prints the CSV row
-# plus the server's CPU time per request in microseconds.
-measure() {
-	local port=${PORT[$1]} probe rps n c0 row
-	probe=$(bench "$port" "$2" "$3" $((2000 * $3)))
-	rps=${probe%%,*}
-	n=$(awk -v r="${rps:-0}" -v s="$SECS" 'BEGIN { n = int(r * s); if (n < 5000) n = 5000; if (n > 5000000) n = 5000000; print n }')
-	c0=$(cpu_ticks "${PID[$1]}")
-	row=$(bench "$port" "$2" "$3" "$n")
-	[ -n "$row" ] || return 0
-	echo "$row,$(awk -v t=$(($(cpu_ticks "${PID[$1]}") - c0)) -v k="$TCK" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / k / n }')"
-}
 
 declare -A RES
 IFS=, read -ra TLIST <<<"$TESTS"

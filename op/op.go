@@ -12,8 +12,9 @@ import (
 	"fmt"
 )
 
-// Version is the encoding version written by Encode.
-const Version = 1
+// Version is the encoding version written by Encode. Decode also reads
+// version 1, the same encoding without the request id.
+const Version = 2
 
 // Op is one operation. Fields are generic; each Type documents which it
 // uses (see types.go and docs/ops.md). Everything non-deterministic has
@@ -26,7 +27,20 @@ type Op struct {
 	Flags uint32   // type-specific flags
 	Int   int64    // type-specific integer
 	Args  [][]byte // type-specific arguments, usually keys then values
+	// Req identifies a write forwarded from a follower, so that the
+	// leader applies it at most once however often it is retried.
+	Req ReqID
 }
+
+// ReqID is a request id: the node that first received the request and
+// that node's sequence number for it. The zero ReqID means none.
+type ReqID struct {
+	Origin string // node id; empty: no request id
+	Seq    uint64
+}
+
+// MaxOrigin bounds the length of a request id's origin (a node id).
+const MaxOrigin = 255
 
 // Errors returned by Decode.
 var (
@@ -53,12 +67,14 @@ func (o *Op) Encode(dst []byte) []byte {
 		dst = binary.AppendUvarint(dst, uint64(len(a)))
 		dst = append(dst, a...)
 	}
-	return dst
+	dst = binary.AppendUvarint(dst, uint64(len(o.Req.Origin)))
+	dst = append(dst, o.Req.Origin...)
+	return binary.AppendUvarint(dst, o.Req.Seq)
 }
 
 // Size returns an upper bound of the encoded size, to size buffers.
 func (o *Op) Size() int {
-	n := 1 + 6*binary.MaxVarintLen64
+	n := 1 + 8*binary.MaxVarintLen64 + len(o.Req.Origin)
 	for _, a := range o.Args {
 		n += binary.MaxVarintLen64 + len(a)
 	}
@@ -69,7 +85,8 @@ func (o *Op) Size() int {
 // o is in use.
 func Decode(b []byte, o *Op) error {
 	d := decoder{b: b}
-	if v := d.byte(); d.err == nil && v != Version {
+	v := d.byte()
+	if d.err == nil && v != 1 && v != 2 {
 		return fmt.Errorf("%w %d", ErrVersion, v)
 	}
 	t := d.uvarint()
@@ -92,6 +109,15 @@ func Decode(b []byte, o *Op) error {
 	for k := range args {
 		args[k] = d.bytes()
 	}
+	var req ReqID
+	if v >= 2 {
+		origin := d.bytes()
+		req.Seq = d.uvarint()
+		if d.err == nil && len(origin) > MaxOrigin {
+			return fmt.Errorf("%w: request origin of %d bytes", ErrMalformed, len(origin))
+		}
+		req.Origin = string(origin)
+	}
 	if d.err != nil {
 		return d.err
 	}
@@ -101,7 +127,7 @@ func Decode(b []byte, o *Op) error {
 	if !Type(t).ValidArgs(int(n)) {
 		return fmt.Errorf("%w: %d arguments for %s", ErrMalformed, n, Type(t))
 	}
-	*o = Op{Type: Type(t), DB: int(db), Now: now, Flags: uint32(flags), Int: i, Args: args}
+	*o = Op{Type: Type(t), DB: int(db), Now: now, Flags: uint32(flags), Int: i, Args: args, Req: req}
 	return nil
 }
 

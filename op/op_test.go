@@ -13,7 +13,7 @@ import (
 // future version. New types may be added; these may never change.
 func TestTypeCodesStable(t *testing.T) {
 	codes := map[string]Type{
-		"NOOP": 1, "EXPIREKEYS": 2,
+		"NOOP": 1, "EXPIREKEYS": 2, "FORWARD": 3,
 		"SET": 10, "MSET": 11, "APPEND": 12, "INCRBY": 13, "INCRBYFLOAT": 14,
 		"SETRANGE": 15, "GETDEL": 16, "GETEX": 17,
 		"DEL": 40, "RENAME": 41, "EXPIRE": 42, "PERSIST": 43, "COPY": 44,
@@ -49,6 +49,9 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		{Type: Del, Flags: math.MaxUint32, Args: [][]byte{{}, {}, []byte("a")}},
 		{Type: ExpireKeys, DB: 3, Now: 42, Args: nil},
 		{Type: SwapDB, DB: 2, Int: 9},
+		{Type: IncrBy, Int: 1, Args: [][]byte{[]byte("n")}, Req: ReqID{Origin: "n2", Seq: 1<<63 + 5}},
+		{Type: Forward, DB: 3, Int: 3, Args: [][]byte{[]byte("GET"), []byte("k")}, Req: ReqID{Origin: string(bytes.Repeat([]byte{'x'}, MaxOrigin)), Seq: 1}},
+		{Type: Set, Args: [][]byte{[]byte("k"), []byte("v")}, Req: ReqID{Seq: 7}}, // a sequence with no origin is kept as is
 	}
 	for _, o := range cases {
 		b := o.Encode(nil)
@@ -72,7 +75,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 // sameOp compares ops field by field, with nil and empty byte slices
 // equal as they are on the wire.
 func sameOp(a, b Op) bool {
-	if a.Type != b.Type || a.DB != b.DB || a.Now != b.Now || a.Flags != b.Flags || a.Int != b.Int || len(a.Args) != len(b.Args) {
+	if a.Type != b.Type || a.DB != b.DB || a.Req != b.Req || a.Now != b.Now || a.Flags != b.Flags || a.Int != b.Int || len(a.Args) != len(b.Args) {
 		return false
 	}
 	for i := range a.Args {
@@ -105,7 +108,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", nil, ErrTruncated},
 		{"version only", []byte{Version}, ErrTruncated},
 		{"version 0", append([]byte{0}, valid[1:]...), ErrVersion},
-		{"version 2", append([]byte{2}, valid[1:]...), ErrVersion},
+		{"version 3", append([]byte{3}, valid[1:]...), ErrVersion},
+		{"version 1 with a request id", append([]byte{1}, valid[1:]...), ErrMalformed},
+		{"origin too long", append(append(header(Version, uint64(Noop), 0, 0, 0, 0, 0), 0x80, 0x02), append(bytes.Repeat([]byte{'x'}, 256), 0)...), ErrMalformed},
+		{"no request id", header(Version, uint64(Noop), 0, 0, 0, 0, 0), ErrTruncated},
 		{"type 0", header(Version, 0, 0, 0, 0, 0, 0), ErrUnknown},
 		{"type unknown", header(Version, 999, 0, 0, 0, 0, 0), ErrUnknown},
 		{"type past uint16", header(Version, uint64(Set)+1<<16, 0, 0, 0, 0, 0), ErrUnknown},
@@ -140,6 +146,25 @@ func TestDecodeErrors(t *testing.T) {
 		if !reflect.DeepEqual(o, Op{}) {
 			t.Errorf("%s: a failed Decode changed the op: %+v", tc.name, o)
 		}
+	}
+}
+
+// Version 1 encodings (logs written before request ids existed) still
+// decode, with no request id.
+func TestDecodeVersion1(t *testing.T) {
+	// SET foo bar, db 0, Now 1700000000000, as version 1 wrote it.
+	v1 := []byte{0x01, 0x0a, 0x00, 0x80, 0xa0, 0xab, 0xfe, 0xf9, 0x62, 0x00, 0x00, 0x02, 0x03, 'f', 'o', 'o', 0x03, 'b', 'a', 'r'}
+	var o Op
+	if err := Decode(v1, &o); err != nil {
+		t.Fatal(err)
+	}
+	want := Op{Type: Set, Now: 1700000000000, Args: [][]byte{[]byte("foo"), []byte("bar")}}
+	if !sameOp(o, want) {
+		t.Fatalf("decoded %+v, want %+v", o, want)
+	}
+	// Version 2 is the same bytes plus the (empty) request id.
+	if v2 := o.Encode(nil); !bytes.Equal(v2, append(append([]byte{2}, v1[1:]...), 0, 0)) {
+		t.Errorf("version 2 encoding % x", v2)
 	}
 }
 

@@ -24,6 +24,11 @@ const (
 	// ExpireKeys deletes each key in Args of DB whose deadline is at or
 	// before Now. The leader's active expiry proposes it.
 	ExpireKeys Type = 2
+	// Forward is a client command a follower forwards to the leader over
+	// the cluster port; it is never proposed. Args: the command and its
+	// arguments as the client sent them; DB: the connection's database;
+	// Int: its RESP protocol version; Req: the request id.
+	Forward Type = 3
 )
 
 // Strings: 10-39.
@@ -85,6 +90,7 @@ type spec struct {
 var specs = map[Type]spec{
 	Noop:        {"NOOP", 0, 0, 1},
 	ExpireKeys:  {"EXPIREKEYS", 0, -1, 1},
+	Forward:     {"FORWARD", 1, -1, 1},
 	Set:         {"SET", 2, 2, 1},
 	MSet:        {"MSET", 2, -1, 2},
 	Append:      {"APPEND", 2, 2, 1},

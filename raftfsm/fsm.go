@@ -1,7 +1,9 @@
 package raftfsm
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -21,6 +23,7 @@ type ApplyFunc func(ks *keyspace.Store, o *op.Op) any
 type fsm struct {
 	ks    *keyspace.Store
 	apply ApplyFunc
+	dedup dedup // request ids applied (dedup.go); guarded like ks
 
 	applied   atomic.Uint64 // entries applied since this process started (replay included)
 	replayed  atomic.Uint64 // of those, entries that were already in the WAL at start
@@ -57,7 +60,16 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 			out[i] = decodeError{err}
 			continue
 		}
+		if o.Req.Origin == "" {
+			out[i] = f.apply(f.ks, &o)
+			continue
+		}
+		if r, dup := f.dedup.lookup(o.Req); dup {
+			out[i] = r
+			continue
+		}
 		out[i] = f.apply(f.ks, &o)
+		f.dedup.record(o.Req, out[i])
 	}
 	f.ks.Unlock()
 	if n := len(logs); n > 0 {
@@ -84,6 +96,11 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 // would remove the stall.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	var buf bytes.Buffer
+	// The FSM's own header: the request ids, then the keyspace.
+	ids := f.dedup.appendTo(nil)
+	head := binary.AppendUvarint([]byte(fsmSnapshotMagic), uint64(len(ids)))
+	buf.Write(head)
+	buf.Write(ids)
 	f.ks.RLock()
 	err := f.ks.WriteSnapshot(&buf)
 	f.ks.RUnlock()
@@ -94,13 +111,38 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	return &snapshot{data: buf.Bytes()}, nil
 }
 
+// fsmSnapshotMagic starts a snapshot that has the FSM's header (the
+// request ids) before the keyspace. A snapshot without it is the keyspace
+// alone, as written before request ids existed.
+const fsmSnapshotMagic = "LCFS1"
+
+// maxDedupSection bounds the request id section a snapshot may declare.
+const maxDedupSection = 1 << 30
+
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 64*1024)
+	var d dedup
+	if magic, _ := br.Peek(len(fsmSnapshotMagic)); string(magic) == fsmSnapshotMagic {
+		br.Discard(len(magic))
+		n, err := binary.ReadUvarint(br)
+		if err != nil || n > maxDedupSection {
+			return fmt.Errorf("snapshot: request id section of %d bytes: %v", n, err)
+		}
+		sec := bufio.NewReader(io.LimitReader(br, int64(n)))
+		if err := d.read(sec); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if _, err := sec.ReadByte(); err != io.EOF {
+			return fmt.Errorf("snapshot: %w: trailing bytes", errBadDedup)
+		}
+	}
 	f.ks.Lock()
 	defer f.ks.Unlock()
-	if err := f.ks.ReadSnapshot(rc); err != nil {
+	if err := f.ks.ReadSnapshot(br); err != nil {
 		return err
 	}
+	f.dedup = d
 	f.restores.Add(1)
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -32,8 +31,12 @@ type Member struct {
 
 // Config configures a Node.
 type Config struct {
-	ID                string
-	RaftAddr          string
+	ID       string
+	RaftAddr string // cluster port listen address
+	// RaftAdvertise is the address other nodes dial to reach this node,
+	// and the one it is known by in the Raft configuration; empty: the
+	// address RaftAddr bound.
+	RaftAdvertise     string
 	DataDir           string
 	Fsync             bool
 	Members           []Member // initial members; empty: a single node of ID
@@ -64,6 +67,11 @@ type Node struct {
 	wal   *persistence.Store
 	snaps *raft.FileSnapshotStore
 	trans *raft.NetworkTransport
+	mux   *mux // the cluster port (transport.go)
+	// fwd forwards commands to the leader; fwdHandler runs those
+	// forwarded here (forward.go).
+	fwd        *forwarder
+	fwdHandler atomic.Pointer[ForwardHandler]
 
 	// readyTerm is the term whose first barrier has applied: a leader
 	// serves no read (and expires nothing) until readyTerm equals its
@@ -83,10 +91,14 @@ type Node struct {
 	// refreshed when this node becomes leader and around every membership
 	// change it makes (set before a voter is added, recomputed after).
 	multiVoter atomic.Bool
+	lease      leaseState // lease.go
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
 	closeErr   error
 }
+
+// DefaultHeartbeatTimeout is Raft's heartbeat and election timeout.
+const DefaultHeartbeatTimeout = 500 * time.Millisecond
 
 // applyTimeout bounds how long a proposal may wait to be enqueued.
 const applyTimeout = 10 * time.Second
@@ -113,7 +125,7 @@ func Open(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, gate: newGate(), stop: make(chan struct{})}
+	n := &Node{cfg: cfg, gate: newGate(), stop: make(chan struct{}), fwd: newForwarder(cfg.ID)}
 	n.fsm = &fsm{ks: keyspace.New(cfg.NumDBs), apply: cfg.Apply}
 	ok := false
 	defer func() {
@@ -122,6 +134,8 @@ func Open(cfg Config) (*Node, error) {
 		}
 		if n.trans != nil {
 			n.trans.Close()
+		} else if n.mux != nil {
+			n.mux.Close()
 		}
 		if n.wal != nil {
 			n.wal.Close()
@@ -140,13 +154,15 @@ func Open(cfg Config) (*Node, error) {
 	}
 	// Entries up to here that the FSM applies are a replay of the WAL.
 	n.fsm.replayTo = n.startIndex
-	addr, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
-	if err != nil {
-		return nil, fmt.Errorf("raft address %q: %w", cfg.RaftAddr, err)
-	}
-	if n.trans, err = raft.NewTCPTransport(cfg.RaftAddr, addr, 3, 10*time.Second, cfg.LogOutput); err != nil {
+	if n.mux, err = listenMux(cfg.RaftAddr, cfg.RaftAdvertise, cfg.ID); err != nil {
 		return nil, fmt.Errorf("listen raft %s: %w", cfg.RaftAddr, err)
 	}
+	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: n.mux, MaxPool: 3, Timeout: 10 * time.Second,
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name: "raft-net", Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
+		}),
+	})
 
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID)
@@ -154,6 +170,14 @@ func Open(cfg Config) (*Node, error) {
 	rc.SnapshotInterval = time.Second // checked often so snapshots follow the threshold closely
 	rc.BatchApplyCh = true
 	rc.MaxAppendEntries = 256
+	// Timeouts (docs/consistency.md): followers start an election after
+	// HeartbeatTimeout to 2× without contact; a leader without quorum
+	// contact steps down after LeaderLeaseTimeout. Half of hashicorp/raft's
+	// defaults, so a leader's failure is repaired in about a second.
+	rc.HeartbeatTimeout = DefaultHeartbeatTimeout
+	rc.ElectionTimeout = DefaultHeartbeatTimeout
+	rc.LeaderLeaseTimeout = DefaultHeartbeatTimeout / 2
+	n.lease.init(rc.HeartbeatTimeout)
 	rc.Logger = hclog.New(&hclog.LoggerOptions{
 		Name: "raft", Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
 	})
@@ -161,6 +185,12 @@ func Open(cfg Config) (*Node, error) {
 	has, err := raft.HasExistingState(n.wal, n.wal, n.snaps)
 	if err != nil {
 		return nil, fmt.Errorf("inspect raft state: %w", err)
+	}
+	if has && n.wasMultiVoter() {
+		// See lease.go: a restarted node must not vote before a leader's
+		// lease, which it may have helped grant just before it stopped,
+		// has run out.
+		time.Sleep(rc.HeartbeatTimeout)
 	}
 	if !has {
 		servers := []raft.Server{{ID: rc.LocalID, Address: n.trans.LocalAddr()}}
@@ -189,7 +219,8 @@ func Open(cfg Config) (*Node, error) {
 		n.fsm.lastIndex.CompareAndSwap(0, n.restoredSnap)
 	}
 	ok = true
-	n.wg.Add(2)
+	n.wg.Add(3)
+	go n.leaseLoop()
 	// LeaderCh, unlike Config.NotifyCh, never blocks raft's main loop: it
 	// keeps only the latest transition, which is all the watcher needs.
 	go n.watchLeadership(n.raft.LeaderCh())
@@ -264,12 +295,25 @@ func (n *Node) awaitElection() {
 	if n.ready() {
 		return
 	}
-	if _, id := n.raft.LeaderWithID(); id != "" && id != raft.ServerID(n.cfg.ID) {
+	otherLeads := func() bool {
+		_, id := n.raft.LeaderWithID()
+		return id != "" && id != raft.ServerID(n.cfg.ID)
+	}
+	if otherLeads() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), leaderWait)
-	defer cancel()
-	n.WaitLeader(ctx)
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.After(leaderWait)
+	for !n.ready() && !otherLeads() {
+		select {
+		case <-deadline:
+			return
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // classify maps an Apply error to ErrNoLeader only where hashicorp/raft
@@ -298,15 +342,8 @@ func (n *Node) ReadBarrier() error {
 	if !n.ready() {
 		return ErrNoLeader
 	}
-	if n.multiVoter.Load() {
-		if !n.gate.enter() {
-			return ErrNoLeader
-		}
-		err := n.raft.VerifyLeader().Error()
-		n.gate.leave()
-		if err != nil {
-			return ErrNoLeader
-		}
+	if n.multiVoter.Load() && !n.leaseHeld() {
+		return n.confirmLeadership()
 	}
 	return nil
 }
@@ -363,6 +400,7 @@ func (n *Node) Close() error {
 		n.raft.Barrier(applyTimeout).Error()
 		// The loops propose nothing more once the gate is closed.
 		close(n.stop)
+		n.fwd.close()
 		// Shutdown waits for raft's own goroutines (FSM, snapshots) and
 		// closes the transport.
 		err := n.raft.Shutdown().Error()

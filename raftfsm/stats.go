@@ -26,6 +26,8 @@ type Stats struct {
 	SnapshotsTaken    uint64 // snapshots this process took
 	FSMPending        uint64 // committed batches waiting for the FSM
 	ReadsReady        bool   // leads, and this term's barrier has applied
+	LeaseHeld         bool   // reads are served locally under a lease now
+	LeaseRounds       uint64 // leadership rounds run for reads and lease renewal
 	Voters            int
 	WAL               persistence.Stats
 	FsyncAlways       bool
@@ -37,6 +39,8 @@ func (n *Node) Stats() Stats {
 	rs := n.raft.Stats()
 	_, leaderID := n.raft.LeaderWithID()
 	s := Stats{
+		LeaseHeld:         n.leaseHeld(),
+		LeaseRounds:       n.lease.rounds.Load(),
 		ID:                n.cfg.ID,
 		State:             n.raft.State().String(),
 		Leader:            string(leaderID),

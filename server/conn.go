@@ -68,7 +68,9 @@ func (s *Server) serveConn(c *client) {
 		if more {
 			ctx.Defer = deferWrite
 		}
-		s.table.Dispatch(ctx)
+		if !s.forward(cn, ctx) {
+			s.table.Dispatch(ctx)
+		}
 		// The arguments point into the reader's buffer; don't keep them
 		// (or a huge argument array) alive while the connection idles.
 		ctx.Args = nil

@@ -33,6 +33,8 @@ import (
 //	raft_node_id, raft_state (leader|follower|candidate|shutdown), raft_term,
 //	raft_leader_id (empty: none known), raft_voters
 //	raft_reads_ready                1 when this node leads and its term's barrier has applied
+//	raft_lease_held                 1 when reads are served locally under the leader lease
+//	raft_lease_rounds               leadership rounds run for reads and lease renewal
 //	raft_commit_index               highest entry known committed
 //	raft_applied_index              highest entry applied to the keyspace
 //	raft_first_log_index            first entry still in the WAL; > 1 once the log was compacted
@@ -78,6 +80,8 @@ func (s *Server) infoRaft(b []byte) []byte {
 	b = infoField(b, "raft_leader_id", st.Leader)
 	b = infoInt(b, "raft_voters", int64(st.Voters))
 	b = infoInt(b, "raft_reads_ready", boolInt(st.ReadsReady))
+	b = infoInt(b, "raft_lease_held", boolInt(st.LeaseHeld))
+	b = infoInt(b, "raft_lease_rounds", int64(st.LeaseRounds))
 	b = infoUint(b, "raft_commit_index", st.CommitIndex)
 	b = infoUint(b, "raft_applied_index", st.AppliedIndex)
 	b = infoUint(b, "raft_first_log_index", st.FirstLogIndex)

@@ -28,6 +28,7 @@ type Config struct {
 	ID                string
 	Addr              string // RESP listen address
 	RaftAddr          string
+	RaftAdvertise     string // address other nodes dial; empty: RaftAddr's
 	DataDir           string
 	Fsync             bool
 	Members           []raftfsm.Member
@@ -90,6 +91,7 @@ func New(cfg Config) (*Server, error) {
 	node, err := raftfsm.Open(raftfsm.Config{
 		ID:                cfg.ID,
 		RaftAddr:          cfg.RaftAddr,
+		RaftAdvertise:     cfg.RaftAdvertise,
 		DataDir:           cfg.DataDir,
 		Fsync:             cfg.Fsync,
 		Members:           cfg.Members,
@@ -105,6 +107,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.node = node
+	node.SetForwardHandler(s.runForwarded)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		node.Close()

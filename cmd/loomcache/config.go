@@ -41,6 +41,10 @@ func settings() []setting {
 			c.RaftAddr = v
 			return nil
 		}},
+		{"raft-advertise", "", "address other nodes dial to reach this node's cluster port, as named in --cluster lists; empty: --raft-addr", func(c *server.Config, v string) error {
+			c.RaftAdvertise = v
+			return nil
+		}},
 		{"data-dir", "./loomcache-data", "directory of this node's WAL and snapshots (each node its own)", func(c *server.Config, v string) error {
 			c.DataDir = v
 			return nil

@@ -162,7 +162,9 @@ func (p *Process) Start() {
 	p.t.Helper()
 	args := append([]string{"--addr", p.Addr, "--raft-addr", p.RaftAdr, "--data-dir", p.DataDir}, p.Args...)
 	p.cmd = exec.Command(p.Bin, args...)
+	p.logMu.Lock() // the previous run's log reader may still be writing
 	p.Log = &strings.Builder{}
+	p.logMu.Unlock()
 	pr, pw := io.Pipe()
 	p.cmd.Stdout = pw
 	p.cmd.Stderr = pw

@@ -1,0 +1,177 @@
+package raftfsm
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/loomcache/loomcache/op"
+)
+
+// dedup is the FSM's memory of request ids (op.ReqID): a write forwarded
+// from a follower carries one, and an id applied before is not applied
+// again. Its ids are replicated state — every node applies the same
+// entries, so every node remembers the same ids — and are part of the
+// snapshot. The replies are remembered only in memory, for the proposer.
+// The FSM goroutine owns it (under the store's write lock while applying).
+type dedup struct {
+	origins map[string]*originLog
+}
+
+const (
+	// dedupWindow is how many ids are remembered per origin. A retry
+	// follows its first attempt within seconds, while the same follower's
+	// other clients are stalled by the same leader loss, so the window
+	// needs to cover the requests one follower has in flight, not its
+	// throughput.
+	dedupWindow = 8192
+	// dedupMaxReply bounds the size of a remembered reply; a larger one is
+	// remembered as lost.
+	dedupMaxReply = 64 << 10
+)
+
+// originLog is what dedup remembers of one origin.
+type originLog struct {
+	floor uint64         // highest sequence forgotten; 0: none
+	order []uint64       // remembered sequences in apply order, a ring of up to dedupWindow
+	head  int            // index of the oldest in order once it is full
+	seen  map[uint64]any // sequence → reply (replyLost if not kept)
+}
+
+// replyLost stands for a reply not remembered.
+type replyLost struct{}
+
+// errRetried is the reply to a repeated request id whose first reply is
+// not known: it was applied (or is too old to tell) and is not applied
+// again.
+var errRetried = errors.New("UNKNOWN the outcome of this write is unknown (its request was retried); read before retrying")
+
+// lookup reports whether id was applied before (or is too old to tell)
+// and, if so, the reply to give instead of applying it.
+func (d *dedup) lookup(id op.ReqID) (any, bool) {
+	ol := d.origins[id.Origin]
+	if ol == nil {
+		return nil, false
+	}
+	if r, ok := ol.seen[id.Seq]; ok {
+		if _, lost := r.(replyLost); lost {
+			return errRetried, true
+		}
+		return r, true
+	}
+	if id.Seq <= ol.floor {
+		return errRetried, true
+	}
+	return nil, false
+}
+
+// record remembers that id was applied with reply, forgetting the
+// origin's oldest id beyond the window.
+func (d *dedup) record(id op.ReqID, reply any) {
+	ol := d.origins[id.Origin]
+	if ol == nil {
+		if d.origins == nil {
+			d.origins = map[string]*originLog{}
+		}
+		ol = &originLog{seen: map[uint64]any{}}
+		d.origins[id.Origin] = ol
+	}
+	if replySize(reply) > dedupMaxReply {
+		reply = replyLost{}
+	}
+	ol.add(id.Seq, reply)
+}
+
+func (ol *originLog) add(seq uint64, reply any) {
+	if len(ol.order) < dedupWindow {
+		ol.order = append(ol.order, seq)
+	} else {
+		old := ol.order[ol.head]
+		delete(ol.seen, old)
+		ol.floor = max(ol.floor, old)
+		ol.order[ol.head] = seq
+		ol.head = (ol.head + 1) % len(ol.order)
+	}
+	ol.seen[seq] = reply
+}
+
+// replySize estimates the memory a reply holds.
+func replySize(r any) int {
+	switch r := r.(type) {
+	case []byte:
+		return len(r)
+	case []any:
+		n := 0
+		for _, e := range r {
+			n += 16 + replySize(e)
+		}
+		return n
+	}
+	return 16
+}
+
+// Snapshot form: uvarint origin count, then per origin in sorted order:
+// uvarint-length-prefixed origin, uvarint floor, uvarint count, and the
+// sequences oldest first.
+
+func (d *dedup) appendTo(b []byte) []byte {
+	names := make([]string, 0, len(d.origins))
+	for o := range d.origins {
+		names = append(names, o)
+	}
+	slices.Sort(names)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, name := range names {
+		ol := d.origins[name]
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		b = append(b, name...)
+		b = binary.AppendUvarint(b, ol.floor)
+		b = binary.AppendUvarint(b, uint64(len(ol.order)))
+		for i := range ol.order {
+			b = binary.AppendUvarint(b, ol.order[(ol.head+i)%len(ol.order)])
+		}
+	}
+	return b
+}
+
+var errBadDedup = errors.New("bad request id section")
+
+// read replaces d with what appendTo wrote. Restored ids have no reply.
+func (d *dedup) read(r *bufio.Reader) error {
+	d.origins = map[string]*originLog{}
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errBadDedup, err)
+	}
+	for ; n > 0; n-- {
+		ln, err := binary.ReadUvarint(r)
+		if err != nil || ln > op.MaxOrigin {
+			return fmt.Errorf("%w: origin length %d: %v", errBadDedup, ln, err)
+		}
+		name := make([]byte, ln)
+		if _, err := io.ReadFull(r, name); err != nil {
+			return fmt.Errorf("%w: %v", errBadDedup, err)
+		}
+		ol := &originLog{seen: map[uint64]any{}}
+		ol.floor, err = binary.ReadUvarint(r)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errBadDedup, err)
+		}
+		count, err := binary.ReadUvarint(r)
+		if err != nil || count > dedupWindow {
+			return fmt.Errorf("%w: %d ids: %v", errBadDedup, count, err)
+		}
+		for ; count > 0; count-- {
+			seq, err := binary.ReadUvarint(r)
+			if err != nil {
+				return fmt.Errorf("%w: %v", errBadDedup, err)
+			}
+			ol.add(seq, replyLost{})
+		}
+		d.origins[string(name)] = ol
+	}
+	return nil
+}

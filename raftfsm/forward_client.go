@@ -1,0 +1,289 @@
+package raftfsm
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loomcache/loomcache/op"
+)
+
+// The follower's side of forwarding: a few connections to the leader,
+// shared by every client connection, with requests matched to replies by
+// frame id (the request's sequence number).
+
+const (
+	// forwardConns is how many connections a follower keeps to the leader.
+	forwardConns = 4
+	// forwardDial bounds connecting to the leader.
+	forwardDial = time.Second
+	// forwardReplyWait bounds the wait for one reply while the leader
+	// stays the same (a slow command, or a leader stuck without losing
+	// its followers' votes).
+	forwardReplyWait = 10 * time.Second
+	// forwardPoll is how often a waiting request checks whether the
+	// leader it was sent to is still the one this node knows.
+	forwardPoll = 20 * time.Millisecond
+	// forwardRetries bounds how often a request whose leader was lost
+	// mid-flight gets a new wait for the next leader.
+	forwardRetries = 2
+)
+
+// forwarder is a follower's pool of forwarding connections to the leader.
+type forwarder struct {
+	id  string // this node, the origin of its request ids
+	seq atomic.Uint64
+
+	mu      sync.Mutex
+	addr    string // the leader address conns lead to
+	conns   []*fconn
+	next    int
+	dialing int
+	closed  bool
+}
+
+func newForwarder(id string) *forwarder {
+	f := &forwarder{id: id}
+	// Sequences start at the boot time, so a restarted node does not
+	// reuse the ids of its previous run (which the FSM still remembers).
+	f.seq.Store(uint64(time.Now().UnixNano()))
+	return f
+}
+
+// fconn is one forwarding connection and the requests waiting on it.
+type fconn struct {
+	f   *forwarder
+	nc  net.Conn
+	wmu sync.Mutex
+	bw  *bufio.Writer
+
+	mu      sync.Mutex
+	waiting map[uint64]chan fresult
+	dead    chan struct{} // closed when the connection fails
+	err     error
+}
+
+type fresult struct {
+	status byte
+	reply  []byte
+}
+
+// conn returns a connection to the leader at addr, dialling one while the
+// pool has fewer than forwardConns. Connections to a former leader are
+// closed: their requests retry at the new one.
+func (f *forwarder) conn(addr string) (*fconn, error) {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil, net.ErrClosed
+	}
+	if addr != f.addr {
+		for _, c := range f.conns {
+			c.fail(fmt.Errorf("leader moved to %s", addr))
+		}
+		f.addr, f.conns, f.next, f.dialing = addr, nil, 0, 0
+	}
+	if len(f.conns)+f.dialing >= forwardConns || (len(f.conns) > 0 && f.dialing > 0) {
+		if len(f.conns) > 0 {
+			c := f.conns[f.next%len(f.conns)]
+			f.next++
+			f.mu.Unlock()
+			return c, nil
+		}
+	}
+	f.dialing++
+	f.mu.Unlock()
+
+	nc, err := DialCluster(addr, ChannelForward, f.id, forwardDial)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.addr == addr {
+		f.dialing--
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.closed || f.addr != addr {
+		nc.Close()
+		return nil, net.ErrClosed
+	}
+	c := &fconn{f: f, nc: nc, bw: bufio.NewWriterSize(nc, 16*1024), waiting: map[uint64]chan fresult{}, dead: make(chan struct{})}
+	f.conns = append(f.conns, c)
+	go c.readLoop()
+	return c, nil
+}
+
+// close fails every connection; conn refuses new ones.
+func (f *forwarder) close() {
+	f.mu.Lock()
+	f.closed = true
+	conns := f.conns
+	f.conns = nil
+	f.mu.Unlock()
+	for _, c := range conns {
+		c.fail(net.ErrClosed)
+	}
+}
+
+func (f *forwarder) remove(c *fconn) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, x := range f.conns {
+		if x == c {
+			f.conns = append(f.conns[:i], f.conns[i+1:]...)
+			return
+		}
+	}
+}
+
+func (c *fconn) readLoop() {
+	br := bufio.NewReaderSize(c.nc, 16*1024)
+	for {
+		id, status, reply, err := readResponse(br)
+		if err != nil {
+			c.fail(err)
+			c.f.remove(c)
+			return
+		}
+		c.mu.Lock()
+		ch := c.waiting[id]
+		delete(c.waiting, id)
+		c.mu.Unlock()
+		if ch != nil {
+			ch <- fresult{status, reply}
+		}
+	}
+}
+
+// fail closes the connection and wakes every request waiting on it.
+func (c *fconn) fail(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	close(c.dead)
+	c.mu.Unlock()
+	c.nc.Close() // its readLoop ends and removes it from the pool
+}
+
+// roundTrip sends one request and waits for its reply. ok reports a
+// reply; otherwise sent reports whether the request may have reached the
+// leader (and so may have been applied). The wait ends early when the
+// leader this node knows is no longer leaderID.
+func (n *Node) roundTrip(c *fconn, id uint64, data []byte, leaderID string) (r fresult, ok, sent bool) {
+	ch := make(chan fresult, 1)
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return r, false, false
+	}
+	c.waiting[id] = ch
+	c.mu.Unlock()
+	c.wmu.Lock()
+	err := writeRequest(c.bw, id, data)
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	c.wmu.Unlock()
+	if err != nil {
+		// Part of the frame may have gone out; the leader runs only
+		// whole frames, but which it got cannot be known.
+		c.fail(err)
+		return r, false, true
+	}
+	tick := time.NewTicker(forwardPoll)
+	defer tick.Stop()
+	limit := time.NewTimer(forwardReplyWait)
+	defer limit.Stop()
+	for {
+		select {
+		case r := <-ch:
+			return r, true, true
+		case <-c.dead:
+			select {
+			case r := <-ch:
+				return r, true, true
+			default:
+			}
+			return r, false, true
+		case <-tick.C:
+			if id, _ := n.Leader(); id == leaderID {
+				continue
+			}
+		case <-limit.C:
+		case <-n.stop:
+		}
+		// Give up on this connection: a late reply must not be taken
+		// for another attempt's, and its other requests face the same
+		// lost leader.
+		c.fail(fmt.Errorf("leader %s lost", leaderID))
+		return r, false, true
+	}
+}
+
+// Forward runs a client command on the leader and returns the reply's
+// bytes. req is an op.Forward op; Forward gives it a request id, kept
+// across retries so that the command takes effect at most once. When
+// this node leads, the command runs here through the forward handler.
+//
+// ErrNoLeader: no leader could be reached within a bounded time and the
+// command was not applied. ErrUnknownOutcome (writes only): a leader was
+// lost after the command was sent, and no later leader answered for it.
+func (n *Node) Forward(req *op.Op, write bool) ([]byte, error) {
+	req.Req = op.ReqID{Origin: n.cfg.ID, Seq: n.fwd.seq.Add(1)}
+	data := req.Encode(make([]byte, 0, req.Size()))
+	deadline := time.Now().Add(leaderWait)
+	sent, retries := false, 0
+	for {
+		select {
+		case <-n.stop:
+			return nil, lostErr(sent, write)
+		default:
+		}
+		switch id, addr := n.Leader(); {
+		case id == n.cfg.ID:
+			if h := n.fwdHandler.Load(); h != nil {
+				if reply, notLeader := (*h)(req); !notLeader {
+					return reply, nil
+				}
+			}
+		case id != "":
+			c, err := n.fwd.conn(addr)
+			if err != nil {
+				break
+			}
+			r, ok, maybeSent := n.roundTrip(c, req.Req.Seq, data, id)
+			if ok && r.status == forwardOK {
+				return r.reply, nil
+			}
+			if !ok && maybeSent {
+				sent = true
+				if retries < forwardRetries {
+					// The next leader gets a full wait: the same id
+					// is safe to send again.
+					deadline = time.Now().Add(leaderWait)
+					retries++
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, lostErr(sent, write)
+		}
+		select {
+		case <-n.stop:
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func lostErr(sent, write bool) error {
+	if sent && write {
+		return fmt.Errorf("%w: the leader was lost after the command was forwarded", ErrUnknownOutcome)
+	}
+	return ErrNoLeader
+}

@@ -1,0 +1,178 @@
+package raftfsm
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The leader lease: how a leader of several voters serves linearizable
+// reads locally (docs/consistency.md states the argument).
+//
+// hashicorp/raft has no lease API, so it is built here. A follower that
+// knows a leader rejects every vote request (raft.go requestVote), and
+// forgets the leader only when it has heard nothing for at least its
+// heartbeat timeout. So when a VerifyLeader round that started at t0
+// succeeds, a quorum heard from this leader after t0, and no other node
+// can collect a quorum of votes before t0 + HeartbeatTimeout. The lease
+// runs to t0 + leaseFraction × HeartbeatTimeout: the rest is the margin for
+// clock-rate drift between nodes and for scheduling. Two things would
+// break the argument, and are excluded: leadership transfers (which make
+// followers vote despite a leader; LoomCache never requests one) and a
+// follower that restarts and votes before its heartbeat timeout (Open
+// waits a heartbeat timeout before starting Raft after a restart; see
+// wasMultiVoter).
+const (
+	leaseNum, leaseDen = 4, 5 // leaseFraction = 4/5
+)
+
+// leaseGrant is a lease: valid in term until `until` (monotonic, since
+// leaseState.base).
+type leaseGrant struct {
+	term  uint64
+	until time.Duration
+}
+
+type leaseState struct {
+	base     time.Time // monotonic origin
+	duration time.Duration
+	renewAt  time.Duration // renew when less than this is left
+	grant    atomic.Pointer[leaseGrant]
+	rounds   atomic.Uint64
+
+	// Reads that find no lease wait for the next leadership round that
+	// starts after they arrived; one round serves all who wait for it.
+	mu      sync.Mutex
+	next    *verifyRound
+	running bool
+}
+
+type verifyRound struct {
+	done chan struct{}
+	err  error
+}
+
+func (l *leaseState) init(heartbeat time.Duration) {
+	l.base = time.Now()
+	l.duration = heartbeat * leaseNum / leaseDen
+	l.renewAt = l.duration / 2
+}
+
+func (l *leaseState) now() time.Duration { return time.Since(l.base) }
+
+// leaseHeld reports whether this node's lease covers a read now.
+func (n *Node) leaseHeld() bool {
+	g := n.lease.grant.Load()
+	return g != nil && g.term == n.raft.CurrentTerm() && n.lease.now() < g.until
+}
+
+// confirmLeadership waits for a leadership round that starts after the
+// call, sharing it with every other read that waits meanwhile.
+func (n *Node) confirmLeadership() error {
+	l := &n.lease
+	l.mu.Lock()
+	r := l.next
+	if r == nil {
+		r = &verifyRound{done: make(chan struct{})}
+		l.next = r
+	}
+	if !l.running {
+		if !n.gate.enter() { // closing: the round would never be answered
+			l.next = nil
+			l.mu.Unlock()
+			return ErrNoLeader
+		}
+		l.running = true
+		go n.runRounds()
+	}
+	l.mu.Unlock()
+	<-r.done
+	return r.err
+}
+
+// runRounds runs rounds while reads wait for them; it holds a gate slot,
+// so Close waits for it.
+func (n *Node) runRounds() {
+	defer n.gate.leave()
+	l := &n.lease
+	for {
+		l.mu.Lock()
+		r := l.next
+		l.next = nil
+		if r == nil {
+			l.running = false
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		r.err = n.verifyRound()
+		close(r.done)
+	}
+}
+
+// verifyRound checks with a quorum that this node still leads and, if
+// so, extends the lease from the round's start.
+func (n *Node) verifyRound() error {
+	n.lease.rounds.Add(1)
+	t0 := n.lease.now()
+	term := n.raft.CurrentTerm()
+	if err := n.raft.VerifyLeader().Error(); err != nil {
+		return ErrNoLeader
+	}
+	if n.raft.CurrentTerm() == term {
+		n.lease.grant.Store(&leaseGrant{term: term, until: t0 + n.lease.duration})
+	}
+	return nil
+}
+
+// leaseLoop renews the lease well before it ends, so reads on a busy
+// leader rarely wait for a round, and keeps the multi-voter note current.
+func (n *Node) leaseLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.lease.renewAt / 2)
+	defer t.Stop()
+	knownMulti := -1
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		n.noteVoters(&knownMulti)
+		if !n.ready() || !n.multiVoter.Load() {
+			continue
+		}
+		if g := n.lease.grant.Load(); g != nil && g.term == n.raft.CurrentTerm() && g.until-n.lease.now() > n.lease.renewAt {
+			continue
+		}
+		n.confirmLeadership()
+	}
+}
+
+// keyMultiVoter is the stable-store key remembering whether this node was
+// last part of a configuration with several voters.
+var keyMultiVoter = []byte("loomcache_multi_voter")
+
+// wasMultiVoter reports whether this node's last known configuration had
+// several voters (or its bootstrap names several members).
+func (n *Node) wasMultiVoter() bool {
+	if len(n.cfg.Members) > 1 {
+		return true
+	}
+	v, err := n.wal.GetUint64(keyMultiVoter)
+	return err == nil && v == 1
+}
+
+// noteVoters records, when it changes, whether the configuration has
+// several voters, for wasMultiVoter after a restart.
+func (n *Node) noteVoters(last *int) {
+	multi := 0
+	if n.voters() > 1 {
+		multi = 1
+	}
+	if multi != *last {
+		if n.wal.SetUint64(keyMultiVoter, uint64(multi)) == nil {
+			*last = multi
+		}
+	}
+}
