@@ -253,7 +253,7 @@ type Table struct {
 func NewTable() *Table {
 	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc)}
 	for _, family := range []func(*Table){
-		registerConnection, registerServer, registerStrings, registerKeys,
+		registerConnection, registerServer, registerStrings, registerKeys, registerCluster,
 	} {
 		family(t)
 	}

@@ -24,22 +24,37 @@ import (
 //	request:  uvarint frame id | uvarint n | n bytes: the encoded op.Forward op
 //	response: uvarint frame id | status byte | uvarint n | n bytes: the reply
 //
-// Status forwardOK carries the reply; forwardNotLeader says the node does
-// not lead (or lost leadership before the command took effect): nothing
-// was applied, and the follower asks the leader it knows next. A frame
-// that does not parse closes the connection.
+// The status byte is a ForwardResult: 0 carries the reply; 1 says the
+// node does not lead (or lost leadership before the command took
+// effect): nothing was applied, and the follower asks the leader it knows
+// next; 2 says leadership was lost with the command's write in flight:
+// it may or may not be applied, and the follower sends the same request
+// (same id) to the next leader. A frame that does not parse closes the
+// connection.
 const (
-	forwardOK        byte = 0
-	forwardNotLeader byte = 1
 	// maxForwardFrame bounds a request or reply: a command carries at
 	// most a few values of proto-max-bulk-len (512MB by default).
 	maxForwardFrame = 1 << 31
 )
 
+// ForwardResult is how a forwarded command ended on the node asked.
+type ForwardResult byte
+
+// Forward results, as the response's status byte carries them.
+const (
+	// ForwardReplied: the reply is the command's reply.
+	ForwardReplied ForwardResult = 0
+	// ForwardNotLeader: this node does not lead; nothing was applied.
+	ForwardNotLeader ForwardResult = 1
+	// ForwardLost: leadership was lost with the command's write in
+	// flight; it may have been applied. The same request id may be sent
+	// to the next leader, which applies it at most once.
+	ForwardLost ForwardResult = 2
+)
+
 // ForwardHandler runs a forwarded command on the leader and returns its
-// reply bytes; notLeader reports that nothing was applied because this
-// node does not lead, so the follower should try again.
-type ForwardHandler func(req *op.Op) (reply []byte, notLeader bool)
+// reply bytes, which only ForwardReplied carries.
+type ForwardHandler func(req *op.Op) (reply []byte, res ForwardResult)
 
 // errFrame is a forwarding frame that does not parse.
 var errFrame = errors.New("forward: bad frame")
@@ -74,14 +89,13 @@ func (n *Node) serveForward(nc net.Conn, _ Hello) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reply, notLeader := h(&req)
-			status := forwardOK
-			if notLeader {
-				status, reply = forwardNotLeader, nil
+			reply, res := h(&req)
+			if res != ForwardReplied {
+				reply = nil
 			}
 			wmu.Lock()
 			defer wmu.Unlock()
-			if writeResponse(bw, id, status, reply) != nil || bw.Flush() != nil {
+			if writeResponse(bw, id, res, reply) != nil || bw.Flush() != nil {
 				nc.Close() // the reader sees it and ends
 			}
 		}()
@@ -129,10 +143,10 @@ func writeRequest(w *bufio.Writer, id uint64, req []byte) error {
 	return err
 }
 
-func writeResponse(w *bufio.Writer, id uint64, status byte, reply []byte) error {
+func writeResponse(w *bufio.Writer, id uint64, res ForwardResult, reply []byte) error {
 	var hdr [2*binary.MaxVarintLen64 + 1]byte
 	h := binary.AppendUvarint(hdr[:0], id)
-	h = append(h, status)
+	h = append(h, byte(res))
 	h = binary.AppendUvarint(h, uint64(len(reply)))
 	w.Write(h)
 	_, err := w.Write(reply)
@@ -140,16 +154,17 @@ func writeResponse(w *bufio.Writer, id uint64, status byte, reply []byte) error 
 }
 
 // readResponse reads a response frame.
-func readResponse(r *bufio.Reader) (id uint64, status byte, reply []byte, err error) {
+func readResponse(r *bufio.Reader) (id uint64, res ForwardResult, reply []byte, err error) {
 	if id, err = binary.ReadUvarint(r); err != nil {
 		return 0, 0, nil, err
 	}
-	if status, err = r.ReadByte(); err != nil {
+	status, err := r.ReadByte()
+	if err != nil {
 		return 0, 0, nil, err
 	}
-	if status != forwardOK && status != forwardNotLeader {
+	if res = ForwardResult(status); res > ForwardLost {
 		return 0, 0, nil, fmt.Errorf("%w: status %d", errFrame, status)
 	}
 	reply, err = readPayload(r)
-	return id, status, reply, err
+	return id, res, reply, err
 }

@@ -67,8 +67,8 @@ type fconn struct {
 }
 
 type fresult struct {
-	status byte
-	reply  []byte
+	res   ForwardResult
+	reply []byte
 }
 
 // conn returns a connection to the leader at addr, dialling one while the
@@ -109,6 +109,13 @@ func (f *forwarder) conn(addr string) (*fconn, error) {
 	if f.closed || f.addr != addr {
 		nc.Close()
 		return nil, net.ErrClosed
+	}
+	if len(f.conns) >= forwardConns {
+		// Others dialled meanwhile and filled the pool.
+		nc.Close()
+		c := f.conns[f.next%len(f.conns)]
+		f.next++
+		return c, nil
 	}
 	c := &fconn{f: f, nc: nc, bw: bufio.NewWriterSize(nc, 16*1024), waiting: map[uint64]chan fresult{}, dead: make(chan struct{})}
 	f.conns = append(f.conns, c)
@@ -245,12 +252,15 @@ func (n *Node) Forward(req *op.Op, write bool) ([]byte, error) {
 			return nil, lostErr(sent, write)
 		default:
 		}
+		lost := false
 		switch id, addr := n.Leader(); {
 		case id == n.cfg.ID:
 			if h := n.fwdHandler.Load(); h != nil {
-				if reply, notLeader := (*h)(req); !notLeader {
+				reply, res := (*h)(req)
+				if res == ForwardReplied {
 					return reply, nil
 				}
+				lost = res == ForwardLost
 			}
 		case id != "":
 			c, err := n.fwd.conn(addr)
@@ -258,17 +268,18 @@ func (n *Node) Forward(req *op.Op, write bool) ([]byte, error) {
 				break
 			}
 			r, ok, maybeSent := n.roundTrip(c, req.Req.Seq, data, id)
-			if ok && r.status == forwardOK {
+			if ok && r.res == ForwardReplied {
 				return r.reply, nil
 			}
-			if !ok && maybeSent {
-				sent = true
-				if retries < forwardRetries {
-					// The next leader gets a full wait: the same id
-					// is safe to send again.
-					deadline = time.Now().Add(leaderWait)
-					retries++
-				}
+			lost = ok && r.res == ForwardLost || !ok && maybeSent
+		}
+		if lost {
+			sent = true
+			if retries < forwardRetries {
+				// The next leader gets a full wait: the same id is
+				// safe to send again.
+				deadline = time.Now().Add(leaderWait)
+				retries++
 			}
 		}
 		if time.Now().After(deadline) {

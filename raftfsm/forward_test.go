@@ -12,19 +12,19 @@ import (
 // incrHandler runs forwarded "INCR key" commands as the server would: an
 // IncrBy op carrying the request id, the reply as RESP.
 func incrHandler(n *Node) ForwardHandler {
-	return func(req *op.Op) ([]byte, bool) {
+	return func(req *op.Op) ([]byte, ForwardResult) {
 		if !n.IsLeader() {
-			return nil, true
+			return nil, ForwardNotLeader
 		}
 		o := op.Op{Type: op.IncrBy, Int: 1, Now: n.Now(), Args: req.Args[1:2], Req: req.Req}
 		res, err := n.Propose(&o)
 		switch {
 		case errors.Is(err, ErrNoLeader):
-			return nil, true
+			return nil, ForwardNotLeader
 		case err != nil:
-			return []byte("-UNKNOWN\r\n"), false
+			return nil, ForwardLost
 		}
-		return []byte(fmt.Sprintf(":%v\r\n", res)), false
+		return []byte(fmt.Sprintf(":%v\r\n", res)), ForwardReplied
 	}
 }
 
@@ -66,13 +66,13 @@ func TestForwardRetriedAfterLeaderLoss(t *testing.T) {
 		h := incrHandler(n)
 		if n == leader {
 			inner := h
-			h = func(req *op.Op) ([]byte, bool) {
-				reply, notLeader := inner(req)
+			h = func(req *op.Op) ([]byte, ForwardResult) {
+				reply, res := inner(req)
 				once.Do(func() {
 					close(applied)
 					<-release // stopped before the reply goes out
 				})
-				return reply, notLeader
+				return reply, res
 			}
 		}
 		n.SetForwardHandler(h)
@@ -128,5 +128,94 @@ func TestForwardNoLeader(t *testing.T) {
 		if _, err := n.Forward(forwardIncr("n"), write); !errors.Is(err, ErrNoLeader) {
 			t.Errorf("write=%v: %v, want ErrNoLeader", write, err)
 		}
+	}
+}
+
+// TestForwardLostRetriesSameID: a leader that reports its leadership lost
+// with the write in flight (ForwardLost) gets the same request again, and
+// applies it once: the retry is answered with the first application's
+// reply.
+func TestForwardLostRetriesSameID(t *testing.T) {
+	nodes := openCluster(t, 3, nil)
+	leader := leaderOf(t, nodes)
+	calls := 0
+	var mu sync.Mutex
+	for _, n := range nodes {
+		h := incrHandler(n)
+		if n == leader {
+			inner := h
+			h = func(req *op.Op) ([]byte, ForwardResult) {
+				reply, res := inner(req)
+				mu.Lock()
+				defer mu.Unlock()
+				if calls++; calls == 1 {
+					return nil, ForwardLost // applied, but the reply is lost
+				}
+				return reply, res
+			}
+		}
+		n.SetForwardHandler(h)
+	}
+	for _, n := range nodes {
+		if n == leader {
+			continue
+		}
+		reply, err := n.Forward(forwardIncr("n"), true)
+		if err != nil || string(reply) != ":1\r\n" {
+			t.Errorf("INCR after a lost reply: %q, %v; want :1", reply, err)
+		}
+		break
+	}
+	if v, _ := lookup(leader, 0, "n"); v != "1" {
+		t.Errorf("n = %q, want 1", v)
+	}
+	if calls != 2 {
+		t.Errorf("the leader ran the request %d times, want 2", calls)
+	}
+}
+
+// TestForwardPoolBounded: many concurrent clients of a follower share at
+// most forwardConns connections to the leader, and every command runs
+// exactly once.
+func TestForwardPoolBounded(t *testing.T) {
+	nodes := openCluster(t, 3, nil)
+	for _, n := range nodes {
+		n.SetForwardHandler(incrHandler(n))
+	}
+	leader := leaderOf(t, nodes)
+	var follower *Node
+	for _, n := range nodes {
+		if n != leader {
+			follower = n
+		}
+	}
+	const clients, each = 40, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < each; j++ {
+				if r, err := follower.Forward(forwardIncr("n"), true); err != nil || r[0] != ':' {
+					errs <- fmt.Errorf("%q, %v", r, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	follower.fwd.mu.Lock()
+	pooled := len(follower.fwd.conns)
+	follower.fwd.mu.Unlock()
+	if pooled < 1 || pooled > forwardConns {
+		t.Errorf("%d pooled connections, want 1 to %d", pooled, forwardConns)
+	}
+	if v, _ := lookup(leader, 0, "n"); v != fmt.Sprint(clients*each) {
+		t.Errorf("n = %s, want %d", v, clients*each)
 	}
 }

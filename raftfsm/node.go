@@ -36,15 +36,22 @@ type Config struct {
 	// RaftAdvertise is the address other nodes dial to reach this node,
 	// and the one it is known by in the Raft configuration; empty: the
 	// address RaftAddr bound.
-	RaftAdvertise     string
-	DataDir           string
-	Fsync             bool
-	Members           []Member // initial members; empty: a single node of ID
+	RaftAdvertise string
+	DataDir       string
+	Fsync         bool
+	Members       []Member // initial members; empty: a single node of ID
+	// NoBootstrap leaves a node with no state yet without a configuration,
+	// to be added to a running cluster by its leader (--join).
+	NoBootstrap       bool
 	SnapshotThreshold uint64
-	NumDBs            int
-	Apply             ApplyFunc
-	LogOutput         io.Writer
-	LogLevel          string // hclog level name
+	// TrailingLogs is how many entries a compaction leaves behind the
+	// snapshot (0: hashicorp/raft's 10,240), so a follower that is only a
+	// little behind catches up from the log rather than a snapshot.
+	TrailingLogs uint64
+	NumDBs       int
+	Apply        ApplyFunc
+	LogOutput    io.Writer
+	LogLevel     string // hclog level name
 	// Now is the clock used for op deadlines and active expiry.
 	Now func() time.Time
 }
@@ -167,6 +174,9 @@ func Open(cfg Config) (*Node, error) {
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID)
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	if cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = cfg.TrailingLogs
+	}
 	rc.SnapshotInterval = time.Second // checked often so snapshots follow the threshold closely
 	rc.BatchApplyCh = true
 	rc.MaxAppendEntries = 256
@@ -192,7 +202,7 @@ func Open(cfg Config) (*Node, error) {
 		// has run out.
 		time.Sleep(rc.HeartbeatTimeout)
 	}
-	if !has {
+	if !has && !cfg.NoBootstrap {
 		servers := []raft.Server{{ID: rc.LocalID, Address: n.trans.LocalAddr()}}
 		if len(cfg.Members) > 0 {
 			servers = servers[:0]

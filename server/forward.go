@@ -62,11 +62,11 @@ func forwardable(t *commands.Table, args [][]byte) (*commands.Command, bool) {
 // runForwarded runs a command a follower forwarded (raftfsm's
 // ForwardHandler): through the same dispatch as a client's, on a session
 // with the client's database and protocol, its write carrying the
-// request id. notLeader means nothing was applied because this node does
-// not lead: the follower asks again.
-func (s *Server) runForwarded(req *op.Op) (reply []byte, notLeader bool) {
+// request id. When leadership is lost, nothing is replied: the follower
+// asks the next leader, with the same id.
+func (s *Server) runForwarded(req *op.Op) ([]byte, raftfsm.ForwardResult) {
 	if !s.node.IsLeader() {
-		return nil, true
+		return nil, raftfsm.ForwardNotLeader
 	}
 	proto := int(req.Int)
 	if proto != 3 {
@@ -75,26 +75,23 @@ func (s *Server) runForwarded(req *op.Op) (reply []byte, notLeader bool) {
 	w := &resp.Writer{Proto: proto}
 	if req.DB < 0 || req.DB >= s.cfg.Databases {
 		w.Error("ERR DB index is out of range")
-		return w.Bytes(), false
+		return w.Bytes(), raftfsm.ForwardReplied
 	}
 	sess := commands.NewSession(0, "forwarded:"+req.Req.Origin, "", time.Now())
 	sess.SelectDB(req.DB)
 	sess.SetProto(proto)
 	fn := &forwardedNode{nodeAdapter: nodeAdapter{s.node}, req: req.Req}
 	s.table.Dispatch(&commands.Ctx{Args: req.Args, W: w, S: sess, Node: fn, Server: s, Table: s.table})
-	if fn.notLeader {
-		return nil, true
-	}
-	return w.Bytes(), false
+	return w.Bytes(), fn.res
 }
 
 // forwardedNode is the node as a forwarded command sees it: its write
-// carries the request id, and a refusal for want of leadership is noted
-// so the follower can retry elsewhere.
+// carries the request id, and a loss of leadership is noted so the
+// follower can retry elsewhere.
 type forwardedNode struct {
 	nodeAdapter
-	req       op.ReqID
-	notLeader bool
+	req op.ReqID
+	res raftfsm.ForwardResult // ForwardReplied unless leadership was lost
 }
 
 func (f *forwardedNode) Propose(o *op.Op) (any, error) {
@@ -113,7 +110,10 @@ func (f *forwardedNode) ReadBarrier() error {
 }
 
 func (f *forwardedNode) noteRefusal(err error) {
-	if errors.Is(err, raftfsm.ErrNoLeader) {
-		f.notLeader = true
+	switch {
+	case errors.Is(err, raftfsm.ErrNoLeader):
+		f.res = max(f.res, raftfsm.ForwardNotLeader)
+	case errors.Is(err, raftfsm.ErrUnknownOutcome):
+		f.res = raftfsm.ForwardLost
 	}
 }

@@ -230,7 +230,8 @@ func (s *Server) infoReplication(b []byte) []byte {
 	b = infoField(b, "master_replid", s.runID("replid"))
 	b = infoField(b, "master_replid2", strings.Repeat("0", 40))
 	b = infoUint(b, "master_repl_offset", st.AppliedIndex)
-	return infoInt(b, "second_repl_offset", -1)
+	b = infoInt(b, "second_repl_offset", -1)
+	return s.infoReplicationRaft(b)
 }
 
 func (s *Server) infoCPU(b []byte) []byte {

@@ -95,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 		DataDir:           cfg.DataDir,
 		Fsync:             cfg.Fsync,
 		Members:           cfg.Members,
+		NoBootstrap:       cfg.Join != "",
 		SnapshotThreshold: cfg.SnapshotThreshold,
 		NumDBs:            cfg.Databases,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
@@ -127,10 +128,13 @@ func (s *Server) Node() *raftfsm.Node { return s.node }
 func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve() }()
+	stopJoin := s.startJoin(ctx)
 	select {
 	case <-ctx.Done():
+		stopJoin()
 		return s.Close()
 	case err := <-errc:
+		stopJoin()
 		cerr := s.Close()
 		if err == nil {
 			err = cerr

@@ -74,10 +74,7 @@ func settings() []setting {
 			}
 			return nil
 		}},
-		{"join", "", "RESP address of a running member to join (not implemented yet)", func(c *server.Config, v string) error {
-			if v != "" {
-				return errors.New("--join: joining a running cluster is not implemented yet; start every initial member with the same --cluster")
-			}
+		{"join", "", "RESP address (host:port) of a running member: a node with no data yet asks it to add this node (RAFT.NODE ADD) and is brought up to date; ignored once the node has joined", func(c *server.Config, v string) error {
 			c.Join = v
 			return nil
 		}},
@@ -199,6 +196,9 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 		if err := s.set(&cfg, p[1]); err != nil {
 			return cfg, err
 		}
+	}
+	if cfg.Join != "" && len(cfg.Members) > 0 {
+		return cfg, errors.New("--join and --cluster exclude each other: initial members bootstrap with --cluster, later ones --join")
 	}
 	return cfg, nil
 }

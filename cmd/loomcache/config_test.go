@@ -45,8 +45,8 @@ func TestBadSettings(t *testing.T) {
 		{"--nosuch", "x"},
 		{"--addr"},
 		{"--cluster", "n1"},
-		{"--join", "127.0.0.1:6379"},
 		{"--snapshot-threshold", "0"},
+		{"--join", "127.0.0.1:6379", "--cluster", "n1=127.0.0.1:7379"},
 		{"--databases", "x"},
 		{"stray", "positional"},
 		{"/nonexistent/loomcache.conf"},
@@ -54,6 +54,19 @@ func TestBadSettings(t *testing.T) {
 		if _, err := parseArgs(args, nil); err == nil {
 			t.Errorf("%q: no error", args)
 		}
+	}
+}
+
+func TestClusterSettings(t *testing.T) {
+	cfg, err := parseArgs([]string{"--id", "n4", "--raft-addr", "127.0.0.1:7400", "--raft-advertise", "127.0.0.1:9400", "--join", "127.0.0.1:6379"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RaftAddr != "127.0.0.1:7400" || cfg.RaftAdvertise != "127.0.0.1:9400" || cfg.Join != "127.0.0.1:6379" {
+		t.Fatalf("config: %+v", cfg)
+	}
+	if cfg, _ := parseArgs(nil, nil); cfg.RaftAdvertise != "" || cfg.Join != "" {
+		t.Fatalf("defaults: advertise %q join %q", cfg.RaftAdvertise, cfg.Join)
 	}
 }
 

@@ -2,8 +2,11 @@ package nodetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +26,21 @@ type Cluster struct {
 // node's configuration before it starts. Nodes stop at cleanup.
 func StartCluster(t testing.TB, n int, tweak func(i int, cfg *server.Config)) *Cluster {
 	t.Helper()
+	// A port found free may be taken (by any outgoing connection) before
+	// the node binds it; then the whole cluster starts again on new ones.
+	for attempt := 1; ; attempt++ {
+		c, err := tryStartCluster(t, n, tweak)
+		if err == nil {
+			c.Leader()
+			return c
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || attempt == 3 {
+			t.Fatalf("start cluster: %v", err)
+		}
+	}
+}
+
+func tryStartCluster(t testing.TB, n int, tweak func(i int, cfg *server.Config)) (*Cluster, error) {
 	cfgs := make([]server.Config, n)
 	var members []raftfsm.Member
 	for i := range cfgs {
@@ -38,24 +56,30 @@ func StartCluster(t testing.TB, n int, tweak func(i int, cfg *server.Config)) *C
 		if tweak != nil {
 			tweak(i, &cfgs[i])
 		}
-		c.Nodes = append(c.Nodes, startNoWait(t, cfgs[i]))
+		n, err := startNode(t, cfgs[i])
+		if err != nil {
+			for _, m := range c.Nodes {
+				m.Stop()
+			}
+			return nil, fmt.Errorf("node %s: %w", cfgs[i].ID, err)
+		}
+		c.Nodes = append(c.Nodes, n)
 	}
-	c.Leader()
-	return c
+	return c, nil
 }
 
-// startNoWait runs a node in-process without waiting for it to lead.
-func startNoWait(t testing.TB, cfg server.Config) *InProcess {
-	t.Helper()
+// startNode runs a node in-process without waiting for it to lead; it
+// stops at cleanup.
+func startNode(t testing.TB, cfg server.Config) (*InProcess, error) {
 	s, err := server.New(cfg)
 	if err != nil {
-		t.Fatalf("start node %s: %v", cfg.ID, err)
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &InProcess{Server: s, Cfg: cfg, cancel: cancel, done: make(chan error, 1)}
 	go func() { n.done <- s.Run(ctx) }()
 	t.Cleanup(func() { n.Stop() })
-	return n
+	return n, nil
 }
 
 // Leader waits until a running node leads with reads ready and returns
@@ -90,4 +114,81 @@ func (c *Cluster) Followers() []*InProcess {
 		}
 	}
 	return out
+}
+
+// ProcessCluster configures StartProcessCluster.
+type ProcessCluster struct {
+	N int // nodes, ids n1..nN
+	// Advertise, if set, gives node i's advertised cluster address
+	// (--raft-advertise) from the address it binds; the --cluster list
+	// names the advertised addresses. Tests put a proxy there.
+	Advertise func(i int, raftAddr string) string
+	// Args are extra arguments for every node; NodeArgs for node i.
+	Args     []string
+	NodeArgs func(i int) []string
+}
+
+// StartProcessCluster starts pc.N loomcache processes on free ports, with
+// data in temp dirs and one --cluster list, and waits until each serves
+// writes (through the leader, once one is elected). They are killed at
+// cleanup. Process i has id "n<i+1>" and keeps its ports across Start.
+func StartProcessCluster(t testing.TB, pc ProcessCluster) []*Process {
+	t.Helper()
+	bin := Binary(t)
+	ps := make([]*Process, pc.N)
+	adv := make([]string, pc.N)
+	var list []string
+	for i := range ps {
+		ps[i] = &Process{t: t, Bin: bin, Addr: FreeAddr(t), RaftAdr: FreeAddr(t), DataDir: t.TempDir()}
+		adv[i] = ps[i].RaftAdr
+		if pc.Advertise != nil {
+			adv[i] = pc.Advertise(i, ps[i].RaftAdr)
+		}
+		list = append(list, fmt.Sprintf("n%d=%s", i+1, adv[i]))
+	}
+	for i, p := range ps {
+		p.Args = []string{"--id", fmt.Sprintf("n%d", i+1), "--cluster", strings.Join(list, ",")}
+		if adv[i] != p.RaftAdr {
+			p.Args = append(p.Args, "--raft-advertise", adv[i])
+		}
+		p.Args = append(p.Args, pc.Args...)
+		if pc.NodeArgs != nil {
+			p.Args = append(p.Args, pc.NodeArgs(i)...)
+		}
+		p.launch()
+		t.Cleanup(p.Kill)
+	}
+	for _, p := range ps {
+		if err := WaitReady(p.Addr, 60*time.Second); err != nil {
+			t.Fatalf("loomcache at %s not ready: %v\nlog:\n%s", p.Addr, err, p.Output())
+		}
+	}
+	return ps
+}
+
+// Join starts one more in-process node (id n<k>, k its position) with no
+// data and --join pointing at the RESP address of the first running node,
+// and returns it without waiting: it serves once the leader has added it.
+func (c *Cluster) Join(tweak func(cfg *server.Config)) *InProcess {
+	c.t.Helper()
+	var via string
+	for _, n := range c.Nodes {
+		if n.cancel != nil {
+			via = n.Addr().String()
+			break
+		}
+	}
+	cfg := server.Config{
+		ID: fmt.Sprintf("n%d", len(c.Nodes)+1), Addr: FreeAddr(c.t), RaftAddr: FreeAddr(c.t),
+		DataDir: c.t.TempDir(), LogOutput: io.Discard, MaxBulk: 512 << 20, LogLevel: "error", Join: via,
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	n, err := startNode(c.t, cfg)
+	if err != nil {
+		c.t.Fatalf("start node %s: %v", cfg.ID, err)
+	}
+	c.Nodes = append(c.Nodes, n)
+	return n
 }

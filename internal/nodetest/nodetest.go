@@ -160,6 +160,16 @@ func StartProcess(t testing.TB, dataDir string, args ...string) *Process {
 // until it serves writes.
 func (p *Process) Start() {
 	p.t.Helper()
+	p.launch()
+	if err := WaitReady(p.Addr, 30*time.Second); err != nil {
+		p.Kill()
+		p.t.Fatalf("loomcache at %s not ready: %v\nlog:\n%s", p.Addr, err, p.Output())
+	}
+}
+
+// launch starts the process without waiting for it to serve.
+func (p *Process) launch() {
+	p.t.Helper()
 	args := append([]string{"--addr", p.Addr, "--raft-addr", p.RaftAdr, "--data-dir", p.DataDir}, p.Args...)
 	p.cmd = exec.Command(p.Bin, args...)
 	p.logMu.Lock() // the previous run's log reader may still be writing
@@ -181,10 +191,6 @@ func (p *Process) Start() {
 	}
 	p.waited = make(chan struct{})
 	go func() { p.cmd.Wait(); pw.Close(); close(p.waited) }()
-	if err := WaitReady(p.Addr, 30*time.Second); err != nil {
-		p.Kill()
-		p.t.Fatalf("loomcache at %s not ready: %v\nlog:\n%s", p.Addr, err, p.Output())
-	}
 }
 
 // Output returns what the process printed so far.

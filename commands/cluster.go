@@ -1,0 +1,120 @@
+package commands
+
+import "strings"
+
+// The cluster admin commands, named as RedisRaft names them: RAFT.INFO
+// describes this node's view of its Raft group; RAFT.NODE ADD and REMOVE
+// change the membership (run on any node, executed by the leader).
+
+// Cluster is what the cluster admin commands need of the server; a
+// server without it answers them with an error.
+type Cluster interface {
+	// RaftInfo appends RAFT.INFO's text.
+	RaftInfo(dst []byte) []byte
+	// AddNode adds the voter id, reached at the cluster address addr,
+	// and returns once the change is committed.
+	AddNode(id, addr string) error
+	// RemoveNode removes the node id and returns once it is committed.
+	RemoveNode(id string) error
+}
+
+// LoomOnly reports whether a command (or subcommand) is LoomCache's own,
+// with no Redis command to compare it with: the RAFT.* family.
+func LoomOnly(c *Command) bool { return strings.HasPrefix(c.Name, "raft.") }
+
+func registerCluster(t *Table) {
+	admin := FlagAdmin | FlagNoScript
+	sub := func(name string, arity int, flags Flag, summary string, h Handler) *Command {
+		return &Command{Name: "raft.node|" + name, Arity: arity, Flags: flags,
+			Group: "cluster", Since: "0.1.0", Complexity: "O(N) where N is the number of nodes",
+			Summary: summary, Handler: h}
+	}
+	add := sub("add", 4, admin, "Add a node to the Raft cluster as a voter", cmdRaftNodeAdd)
+	add.Args = []Arg{argString("node-id"), argString("raft-addr")}
+	remove := sub("remove", 3, admin, "Remove a node from the Raft cluster", cmdRaftNodeRemove)
+	remove.Args = []Arg{argString("node-id")}
+	help := sub("help", 2, FlagLoading|FlagStale, "Show helpful text about the different subcommands", cmdRaftNodeHelp)
+	help.Complexity = "O(1)"
+	t.add(
+		&Command{Name: "raft.info", Arity: 1, Flags: FlagLoading | FlagStale, Categories: CatDangerous,
+			Tips:  []string{"nondeterministic_output"},
+			Group: "cluster", Since: "0.1.0", Complexity: "O(N) where N is the number of nodes",
+			Summary: "Get this node's view of its Raft cluster: role, leader, term, indexes, members",
+			Handler: cmdRaftInfo},
+		&Command{Name: "raft.node", Arity: -2, Group: "cluster", Since: "0.1.0",
+			Complexity: "Depends on subcommand.", Summary: "A container for Raft membership commands",
+			Subs: []*Command{add, remove, help}},
+	)
+}
+
+// cluster returns the server's cluster side, replying with an error if it
+// has none.
+func (c *Ctx) cluster() (Cluster, bool) {
+	cl, ok := c.Server.(Cluster)
+	if !ok {
+		c.W.Error("ERR this server is not part of a Raft cluster")
+	}
+	return cl, ok
+}
+
+func cmdRaftInfo(c *Ctx) {
+	if cl, ok := c.cluster(); ok {
+		c.W.Verbatim("txt", cl.RaftInfo(nil))
+	}
+}
+
+func cmdRaftNodeAdd(c *Ctx) {
+	cl, ok := c.cluster()
+	if !ok {
+		return
+	}
+	if err := cl.AddNode(string(c.Args[2]), string(c.Args[3])); err != nil {
+		c.W.Error(clusterError(err))
+		return
+	}
+	c.W.OK()
+}
+
+func cmdRaftNodeRemove(c *Ctx) {
+	cl, ok := c.cluster()
+	if !ok {
+		return
+	}
+	if err := cl.RemoveNode(string(c.Args[2])); err != nil {
+		c.W.Error(clusterError(err))
+		return
+	}
+	c.W.OK()
+}
+
+// clusterError is the reply for a failed membership change: the node's
+// errors as for any write, others as they are (with a code if they have
+// none).
+func clusterError(err error) string {
+	msg := nodeError(err)
+	if len(msg) > 4 && msg[:4] == "ERR " {
+		if e := err.Error(); hasCode(e) {
+			return e
+		}
+	}
+	return msg
+}
+
+// hasCode reports whether an error text starts with an upper-case code
+// word, as Redis error replies do ("ERR ...", "CLUSTERDOWN ...").
+func hasCode(s string) bool {
+	i := 0
+	for i < len(s) && s[i] >= 'A' && s[i] <= 'Z' {
+		i++
+	}
+	return i > 0 && i < len(s) && s[i] == ' '
+}
+
+var raftNodeHelp = []string{
+	"ADD <node-id> <raft-addr>",
+	"    Add a node, reached at its advertised cluster address, as a voter.",
+	"REMOVE <node-id>",
+	"    Remove a node from the cluster.",
+}
+
+func cmdRaftNodeHelp(c *Ctx) { writeHelp(c, "RAFT.NODE", raftNodeHelp) }

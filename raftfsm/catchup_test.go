@@ -1,0 +1,54 @@
+package raftfsm
+
+import (
+	"fmt"
+	"testing"
+)
+
+// A follower that was down while the leader snapshotted and compacted its
+// log past the follower's position catches up from the snapshot
+// (InstallSnapshot), then from the log.
+func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
+	var cfgs []Config
+	nodes := openCluster(t, 3, func(i int, cfg *Config) {
+		cfg.SnapshotThreshold = 200
+		cfg.TrailingLogs = 20
+		cfgs = append(cfgs, *cfg)
+	})
+	leader := leaderOf(t, nodes)
+	var down int
+	for i, n := range nodes {
+		if n != leader {
+			down = i
+			break
+		}
+	}
+	set(t, leader, "before", "1", 0)
+	if err := nodes[down].Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000; i++ {
+		set(t, leader, fmt.Sprint("k", i), fmt.Sprint("v", i), 0)
+	}
+	if err := leader.Snapshot(); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	if first := leader.Stats().FirstLogIndex; first <= nodes[down].Stats().AppliedIndex {
+		t.Fatalf("leader's log still starts at %d: the follower could catch up from it", first)
+	}
+	back, err := Open(cfgs[down])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	waitFor(t, "the follower to catch up", func() bool {
+		v, ok := lookup(back, 0, "k999")
+		return ok && v == "v999"
+	})
+	if back.Stats().Restores == 0 {
+		t.Error("the follower caught up without installing a snapshot")
+	}
+	if v, ok := lookup(back, 0, "before"); !ok || v != "1" {
+		t.Errorf("key written before the follower went down: %q %v", v, ok)
+	}
+}

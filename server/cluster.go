@@ -1,0 +1,220 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/loomcache/loomcache/commands"
+	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/raftfsm"
+)
+
+// The server's side of the cluster admin commands (commands.Cluster) and
+// of --join.
+
+var _ commands.Cluster = (*Server)(nil)
+
+// RaftInfo appends RAFT.INFO's text (docs/cluster.md lists the fields).
+func (s *Server) RaftInfo(b []byte) []byte {
+	st := s.node.Stats()
+	leaderID, leaderAddr := s.node.Leader()
+	members, _ := s.node.Members()
+	b = append(b, "# Raft\r\n"...)
+	b = infoField(b, "node_id", st.ID)
+	b = infoField(b, "node_addr", s.node.Advertise())
+	b = infoField(b, "role", strings.ToLower(st.State))
+	b = infoField(b, "leader_id", leaderID)
+	b = infoField(b, "leader_addr", leaderAddr)
+	b = infoUint(b, "current_term", st.Term)
+	b = infoUint(b, "commit_index", st.CommitIndex)
+	b = infoUint(b, "last_applied_index", st.AppliedIndex)
+	b = infoUint(b, "last_log_index", st.LastLogIndex)
+	b = infoUint(b, "last_snapshot_index", st.LastSnapshotIndex)
+	b = infoInt(b, "reads_ready", boolInt(st.ReadsReady))
+	// held: the leader serves reads locally under its lease; none: a
+	// read first confirms leadership with a quorum round (or, off the
+	// leader, is forwarded).
+	lease := "none"
+	if st.LeaseHeld {
+		lease = "held"
+	}
+	b = infoField(b, "lease_state", lease)
+	voters := 0
+	for _, m := range members {
+		if m.Voter {
+			voters++
+		}
+	}
+	b = infoInt(b, "num_nodes", int64(len(members)))
+	b = infoInt(b, "num_voting_nodes", int64(voters))
+	for i, m := range members {
+		b = infoField(b, fmt.Sprintf("node%d", i), memberLine(m, st.ID, leaderID))
+	}
+	return b
+}
+
+// memberLine describes a member as RAFT.INFO and INFO replication list
+// them: id=n2,addr=host:port,voting=yes,leader=no,self=no.
+func memberLine(m raftfsm.MemberInfo, self, leader string) string {
+	return "id=" + m.ID + ",addr=" + m.Addr + ",voting=" + yesNo(m.Voter) +
+		",leader=" + yesNo(m.ID == leader) + ",self=" + yesNo(m.ID == self)
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
+}
+
+// infoReplicationRaft appends INFO replication's Raft lines: this node's
+// Raft role, the leader, and one line per peer. role:master stays, as
+// every node accepts reads and writes.
+func (s *Server) infoReplicationRaft(b []byte) []byte {
+	st := s.node.Stats()
+	leaderID, leaderAddr := s.node.Leader()
+	members, _ := s.node.Members()
+	b = infoField(b, "raft_role", strings.ToLower(st.State))
+	b = infoField(b, "raft_leader_id", leaderID)
+	b = infoField(b, "raft_leader_addr", leaderAddr)
+	peers := 0
+	for _, m := range members {
+		if m.ID == st.ID {
+			continue
+		}
+		b = infoField(b, fmt.Sprintf("raft_peer%d", peers), memberLine(m, st.ID, leaderID))
+		peers++
+	}
+	return infoInt(b, "raft_peers", int64(peers))
+}
+
+// AddNode adds a voter; a follower has the leader do it.
+func (s *Server) AddNode(id, addr string) error {
+	err := s.node.AddVoter(id, addr)
+	if errors.Is(err, raftfsm.ErrNoLeader) && !s.node.IsLeader() {
+		return s.forwardAdmin("RAFT.NODE", "ADD", id, addr)
+	}
+	return translate(err)
+}
+
+// RemoveNode removes a node; a follower has the leader do it.
+func (s *Server) RemoveNode(id string) error {
+	err := s.node.RemoveServer(id)
+	if errors.Is(err, raftfsm.ErrNoLeader) && !s.node.IsLeader() {
+		return s.forwardAdmin("RAFT.NODE", "REMOVE", id)
+	}
+	return translate(err)
+}
+
+// forwardAdmin runs an admin command on the leader and turns its +OK or
+// -error reply back into an error.
+func (s *Server) forwardAdmin(args ...string) error {
+	req := op.Op{Type: op.Forward, Int: 2}
+	for _, a := range args {
+		req.Args = append(req.Args, []byte(a))
+	}
+	reply, err := s.node.Forward(&req, true)
+	if err != nil {
+		return translate(err)
+	}
+	return replyError(reply)
+}
+
+// replyError is nil for a +status reply and the error of an -error reply.
+func replyError(reply []byte) error {
+	line := strings.TrimSuffix(string(reply), "\r\n")
+	switch {
+	case strings.HasPrefix(line, "+"):
+		return nil
+	case strings.HasPrefix(line, "-"):
+		return errors.New(line[1:])
+	}
+	return fmt.Errorf("ERR unexpected reply %q", line)
+}
+
+// Joining: a node started with --join and no Raft state of its own asks
+// a member (by its RESP address) to add it, with RAFT.NODE ADD, until one
+// accepts; the leader then brings it up to date like any follower.
+const (
+	joinFirstWait = 100 * time.Millisecond
+	joinMaxWait   = 2 * time.Second
+)
+
+// needsJoin reports whether this node should join a cluster: --join was
+// given and it has no configuration yet (a restarted member has one).
+func (s *Server) needsJoin() bool {
+	if s.cfg.Join == "" {
+		return false
+	}
+	members, err := s.node.Members()
+	return err == nil && len(members) == 0
+}
+
+// startJoin starts joining when the node needs it (cluster.go) and
+// returns a function that stops the attempt and waits for it.
+func (s *Server) startJoin(ctx context.Context) (stop func()) {
+	if !s.needsJoin() {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.join(ctx)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// join asks the member at s.cfg.Join to add this node, retrying with
+// backoff until it accepts or ctx ends.
+func (s *Server) join(ctx context.Context) {
+	wait := joinFirstWait
+	for {
+		err := askToJoin(ctx, s.cfg.Join, s.cfg.ID, s.node.Advertise())
+		if err == nil {
+			s.log.Printf("node %s joined the cluster through %s", s.cfg.ID, s.cfg.Join)
+			return
+		}
+		s.log.Printf("join through %s: %v; retrying in %v", s.cfg.Join, err, wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, joinMaxWait)
+	}
+}
+
+// askToJoin sends RAFT.NODE ADD id raftAddr to the RESP address addr and
+// reads the reply.
+func askToJoin(ctx context.Context, addr, id, raftAddr string) error {
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	nc, err := d.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	// Adding a voter waits for the change to commit: allow for an
+	// election and the forwarding to the leader.
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	args := []string{"RAFT.NODE", "ADD", id, raftAddr}
+	req := fmt.Sprintf("*%d\r\n", len(args))
+	for _, a := range args {
+		req += fmt.Sprintf("$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := nc.Write([]byte(req)); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(nc).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	return replyError([]byte(line))
+}

@@ -1,0 +1,204 @@
+package server_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loomcache/loomcache/internal/nodetest"
+)
+
+// text sends one command and returns its reply as text: a bulk's
+// contents, or the raw line of anything else.
+func text(t *testing.T, addr string, args ...string) string {
+	t.Helper()
+	r := string(oneByOne(t, addr, [][]string{args})[0])
+	if strings.HasPrefix(r, "$") {
+		if _, body, ok := strings.Cut(r, "\r\n"); ok {
+			return strings.TrimSuffix(body, "\r\n")
+		}
+	}
+	return r
+}
+
+// eventually polls cond until it holds (a hang detector, not a timing
+// assertion).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRaftInfo: RAFT.INFO and INFO replication describe the node's view
+// of the cluster, on the leader and on a follower.
+func TestRaftInfo(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.Leader()
+	f := c.Followers()[0]
+	oneByOne(t, leader.Addr().String(), [][]string{{"SET", "k", "v"}})
+	for _, n := range []*nodetest.InProcess{leader, f} {
+		info := text(t, n.Addr().String(), "RAFT.INFO")
+		role := "follower"
+		if n == leader {
+			role = "leader"
+		}
+		want := map[string]string{
+			"node_id": n.Cfg.ID, "node_addr": n.Cfg.RaftAddr, "role": role,
+			"leader_id": leader.Cfg.ID, "leader_addr": leader.Cfg.RaftAddr,
+			"num_nodes": "3", "num_voting_nodes": "3",
+		}
+		for k, v := range want {
+			if got := infoField(info, k); got != v {
+				t.Errorf("%s RAFT.INFO %s = %q, want %q\n%s", n.Cfg.ID, k, got, v, info)
+			}
+		}
+		for _, k := range []string{"current_term", "commit_index", "last_applied_index", "last_log_index"} {
+			if v, err := strconv.ParseUint(infoField(info, k), 10, 64); err != nil || v == 0 {
+				t.Errorf("%s RAFT.INFO %s = %q", n.Cfg.ID, k, infoField(info, k))
+			}
+		}
+		if l := infoField(info, "lease_state"); l != "held" && l != "none" {
+			t.Errorf("lease_state %q", l)
+		}
+		self := 0
+		for i, m := range c.Nodes {
+			line := infoField(info, fmt.Sprintf("node%d", i))
+			wantLine := fmt.Sprintf("id=%s,addr=%s,voting=yes,leader=%s,self=%s", m.Cfg.ID, m.Cfg.RaftAddr,
+				yesNo(m == leader), yesNo(m == n))
+			if line != wantLine {
+				t.Errorf("%s RAFT.INFO node%d = %q, want %q", n.Cfg.ID, i, line, wantLine)
+			}
+			if strings.Contains(line, "self=yes") {
+				self++
+			}
+		}
+		if self != 1 {
+			t.Errorf("%d members marked self", self)
+		}
+
+		repl := text(t, n.Addr().String(), "INFO", "replication")
+		wantRepl := map[string]string{
+			"role": "master", "raft_role": role, "raft_leader_id": leader.Cfg.ID,
+			"raft_leader_addr": leader.Cfg.RaftAddr, "raft_peers": "2",
+		}
+		for k, v := range wantRepl {
+			if got := infoField(repl, k); got != v {
+				t.Errorf("%s INFO replication %s = %q, want %q", n.Cfg.ID, k, got, v)
+			}
+		}
+		if p := infoField(repl, "raft_peer1"); !strings.HasPrefix(p, "id=n") || strings.Contains(p, "self=yes") {
+			t.Errorf("raft_peer1 = %q", p)
+		}
+	}
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
+}
+
+// TestClusterJoinAndRemove (in-process): a node started with --join is
+// added by the leader, catches up with the data written before, and
+// serves; RAFT.NODE REMOVE, sent to a follower, takes it out again.
+func TestClusterJoinAndRemove(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.Leader()
+	var reqs [][]string
+	for i := 0; i < 200; i++ {
+		reqs = append(reqs, []string{"SET", fmt.Sprint("k", i), fmt.Sprint("v", i)})
+	}
+	pipelined(t, leader.Addr().String(), reqs)
+
+	n4 := c.Join(nil)
+	eventually(t, "n4 to hold the data written before it joined", func() bool {
+		ks := n4.Node().Store()
+		ks.RLock()
+		defer ks.RUnlock()
+		return ks.DB(0).Len() == 200
+	})
+	if got := infoField(text(t, leader.Addr().String(), "RAFT.INFO"), "num_voting_nodes"); got != "4" {
+		t.Errorf("voters after the join: %s", got)
+	}
+	if got := text(t, n4.Addr().String(), "GET", "k199"); got != "v199" {
+		t.Errorf("GET through the new node: %q", got)
+	}
+	if got := text(t, n4.Addr().String(), "SET", "new", "x"); got != "+OK\r\n" {
+		t.Errorf("SET through the new node: %q", got)
+	}
+
+	f := c.Followers()[0]
+	if f == n4 {
+		f = c.Followers()[1]
+	}
+	if got := text(t, f.Addr().String(), "RAFT.NODE", "REMOVE", "n4"); got != "+OK\r\n" {
+		t.Fatalf("RAFT.NODE REMOVE through %s: %q", f.Cfg.ID, got)
+	}
+	info := text(t, c.Leader().Addr().String(), "RAFT.INFO")
+	if infoField(info, "num_nodes") != "3" || strings.Contains(info, "id=n4") {
+		t.Errorf("after removing n4:\n%s", info)
+	}
+	if got := text(t, f.Addr().String(), "INCR", "after"); got != ":1\r\n" {
+		t.Errorf("INCR after the removal: %q", got)
+	}
+}
+
+// TestClusterJoinProcess: real processes. A fourth node joins a running
+// three-node cluster through a follower's RESP address, catches up, and
+// serves reads and writes; then it and one original member are removed
+// and the remaining two go on serving.
+func TestClusterJoinProcess(t *testing.T) {
+	ps := nodetest.StartProcessCluster(t, nodetest.ProcessCluster{N: 3})
+	var reqs [][]string
+	for i := 0; i < 500; i++ {
+		reqs = append(reqs, []string{"SET", fmt.Sprint("k", i), fmt.Sprint("v", i)})
+	}
+	pipelined(t, ps[0].Addr, reqs)
+	leaderID := infoField(text(t, ps[0].Addr, "RAFT.INFO"), "leader_id")
+	via := ps[0]
+	if leaderID == "n1" {
+		via = ps[1]
+	}
+
+	n4 := nodetest.StartProcess(t, "", "--id", "n4", "--join", via.Addr)
+	eventually(t, "n4 to apply the earlier writes", func() bool {
+		return strings.Contains(text(t, n4.Addr, "INFO", "keyspace"), "db0:keys=500,")
+	})
+	info := text(t, n4.Addr, "RAFT.INFO")
+	if infoField(info, "num_voting_nodes") != "4" || infoField(info, "role") != "follower" || infoField(info, "node_addr") != n4.RaftAdr {
+		t.Errorf("n4 RAFT.INFO:\n%s", info)
+	}
+	if got := text(t, n4.Addr, "GET", "k499"); got != "v499" {
+		t.Errorf("GET through n4: %q", got)
+	}
+	if got := text(t, n4.Addr, "INCR", "c"); got != ":1\r\n" {
+		t.Errorf("INCR through n4: %q", got)
+	}
+
+	// Remove n4 (asking n4 itself) and n3 (asking n1).
+	if got := text(t, n4.Addr, "RAFT.NODE", "REMOVE", "n4"); got != "+OK\r\n" {
+		t.Fatalf("RAFT.NODE REMOVE n4: %q", got)
+	}
+	if got := text(t, ps[0].Addr, "RAFT.NODE", "REMOVE", "n3"); got != "+OK\r\n" {
+		t.Fatalf("RAFT.NODE REMOVE n3: %q", got)
+	}
+	eventually(t, "n1 to see two members", func() bool {
+		return infoField(text(t, ps[0].Addr, "RAFT.INFO"), "num_nodes") == "2"
+	})
+	for _, p := range ps[:2] {
+		if got := text(t, p.Addr, "INCR", "c"); !strings.HasPrefix(got, ":") {
+			t.Errorf("INCR through %s after the removals: %q", p.Addr, got)
+		}
+	}
+	if got := text(t, ps[1].Addr, "GET", "c"); got != "3" {
+		t.Errorf("c = %q, want 3", got)
+	}
+}
