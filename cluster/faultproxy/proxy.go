@@ -104,7 +104,7 @@ func New() *Net {
 type Proxy struct {
 	net    *Net
 	id     string // the node it fronts
-	target string // that node's real cluster address
+	target string // that node's real cluster address, guarded by net.mu
 	ln     net.Listener
 }
 
@@ -113,6 +113,14 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // ID is the id of the node the proxy fronts.
 func (p *Proxy) ID() string { return p.id }
+
+// SetTarget points the proxy at a new address of its node (one restarted
+// on another port); connections already open stay where they are.
+func (p *Proxy) SetTarget(addr string) {
+	p.net.mu.Lock()
+	p.target = addr
+	p.net.mu.Unlock()
+}
 
 // Add starts a proxy on a free loopback port in front of node id, whose
 // real cluster port is target.
@@ -310,11 +318,12 @@ func (p *Proxy) handle(pp *pipe) {
 		n.cond.Wait()
 	}
 	done := pp.closed || n.closed
+	target := p.target
 	n.mu.Unlock()
 	if done {
 		return
 	}
-	up, err := net.DialTimeout("tcp", p.target, dialTimeout)
+	up, err := net.DialTimeout("tcp", target, dialTimeout)
 	if err != nil {
 		return
 	}

@@ -157,6 +157,28 @@ func TestPassThroughReplaysHello(t *testing.T) {
 	}
 }
 
+func TestSetTarget(t *testing.T) {
+	n, nodes := mesh(t, "a", "b")
+	old := dial(t, n, "a", "b")
+	if got, err := roundTrip(t, old, "1", ok); !got || err != nil {
+		t.Fatalf("round trip: %v %v", got, err)
+	}
+	moved := startEcho(t)
+	n.Proxy("b").SetTarget(moved.ln.Addr().String())
+	if got, err := roundTrip(t, dial(t, n, "a", "b"), "2", ok); !got || err != nil {
+		t.Fatalf("round trip after SetTarget: %v %v", got, err)
+	}
+	if got, err := roundTrip(t, old, "3", ok); !got || err != nil {
+		t.Fatalf("old connection after SetTarget: %v %v", got, err)
+	}
+	if _, d := nodes["b"].received(); d != "13" {
+		t.Fatalf("old target received %q, want 13", d)
+	}
+	if _, d := moved.received(); d != "2" {
+		t.Fatalf("new target received %q, want 2", d)
+	}
+}
+
 func TestCutBlackHolesOneDirection(t *testing.T) {
 	n, nodes := mesh(t, "a", "b")
 	c := dial(t, n, "a", "b")

@@ -1,0 +1,191 @@
+package cluster
+
+import (
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// The checkers are tested on hand-written histories, with no cluster: a
+// checker that cannot fail proves nothing.
+
+const inf = math.MaxInt64
+
+func op(client int, in input, out output, call, ret int64) record {
+	return record{client: client, node: "n1", in: in, out: out, call: call, ret: ret}
+}
+
+func get(k string) input         { return input{op: opGet, key: k} }
+func set(k, v string) input      { return input{op: opSet, key: k, arg: v} }
+func del(k string) input         { return input{op: opDel, key: k} }
+func incr(k string) input        { return input{op: opIncr, key: k} }
+func appendTo(k, c string) input { return input{op: opAppend, key: k, arg: c} }
+func val(v string) output        { return output{val: v} }
+func num(n int64) output         { return output{n: n} }
+func withRes(r result) output    { return output{res: r} }
+
+var (
+	null    = output{null: true}
+	okReply = output{}
+	unknown = withRes(resUnknown)
+	refused = withRes(resRefused)
+	notInt  = withRes(resNotInt)
+)
+
+func TestModel(t *testing.T) {
+	tests := []struct {
+		name string
+		h    []record
+		want porcupine.CheckResult
+	}{
+		{"read your write", []record{
+			op(0, set("k", "1"), okReply, 0, 10), op(0, get("k"), val("1"), 20, 30)}, porcupine.Ok},
+		{"lost write", []record{
+			op(0, set("k", "1"), okReply, 0, 10), op(1, get("k"), null, 20, 30)}, porcupine.Illegal},
+		{"concurrent read may miss a write", []record{
+			op(0, set("k", "1"), okReply, 0, 30), op(1, get("k"), null, 10, 20)}, porcupine.Ok},
+		{"stale read", []record{
+			op(0, set("k", "1"), okReply, 0, 10), op(0, set("k", "2"), okReply, 20, 30),
+			op(1, get("k"), val("1"), 40, 50)}, porcupine.Illegal},
+		{"unknown write seen later", []record{
+			op(0, set("k", "1"), unknown, 0, inf), op(1, get("k"), null, 10, 20),
+			op(1, get("k"), val("1"), 30, 40)}, porcupine.Ok},
+		{"unknown write never seen", []record{
+			op(0, set("k", "1"), unknown, 0, inf), op(1, get("k"), null, 10, 20)}, porcupine.Ok},
+		{"unknown write seen then unseen", []record{
+			op(0, set("k", "1"), unknown, 0, inf), op(1, get("k"), val("1"), 10, 20),
+			op(1, get("k"), null, 30, 40)}, porcupine.Illegal},
+		{"incr counts", []record{
+			op(0, incr("c"), num(1), 0, 10), op(1, incr("c"), num(2), 20, 30), op(0, get("c"), val("2"), 40, 50)}, porcupine.Ok},
+		{"incr applied twice", []record{
+			op(0, incr("c"), num(1), 0, 10), op(1, get("c"), val("2"), 20, 30)}, porcupine.Illegal},
+		{"unknown incr may count", []record{
+			op(0, incr("c"), unknown, 0, inf), op(1, incr("c"), num(2), 20, 30)}, porcupine.Ok},
+		{"incr on an append", []record{
+			op(0, appendTo("r", "x0.1;"), num(5), 0, 10), op(0, incr("r"), notInt, 20, 30)}, porcupine.Ok},
+		{"incr on an append succeeds", []record{
+			op(0, appendTo("r", "x0.1;"), num(5), 0, 10), op(0, incr("r"), num(1), 20, 30)}, porcupine.Illegal},
+		{"append length", []record{
+			// "7x0.1;" is 6 bytes long, not 7.
+			op(0, set("r", "7"), okReply, 0, 10), op(0, appendTo("r", "x0.1;"), num(7), 20, 30)}, porcupine.Illegal},
+		{"del count", []record{
+			op(0, del("r"), num(0), 0, 10), op(0, set("r", "1"), okReply, 20, 30), op(0, del("r"), num(1), 40, 50),
+			op(0, get("r"), null, 60, 70)}, porcupine.Ok},
+		{"del of a missing key counts one", []record{op(0, del("r"), num(1), 0, 10)}, porcupine.Illegal},
+		{"keys are independent", []record{
+			op(0, set("a", "1"), okReply, 0, 10), op(1, get("b"), null, 20, 30)}, porcupine.Ok},
+		{"refused write is not applied", []record{
+			op(0, set("k", "1"), refused, 0, 10), op(1, get("k"), null, 20, 30)}, porcupine.Ok},
+		{"refused write seen", []record{
+			op(0, set("k", "1"), refused, 0, 10), op(1, get("k"), val("1"), 20, 30)}, porcupine.Illegal},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			html := filepath.Join(t.TempDir(), "h.html")
+			got, _, err := linearizable(tc.h, []fault{{what: "a fault", start: 5, end: 25}}, 0, html)
+			if got != tc.want {
+				t.Fatalf("porcupine says %v, want %v", got, tc.want)
+			}
+			if got != porcupine.Ok && err != nil {
+				t.Fatalf("visualization: %v", err)
+			}
+		})
+	}
+}
+
+func TestCheckNoLoss(t *testing.T) {
+	counter := func(final string, outs ...output) ([]record, map[string]register) {
+		var h []record
+		for i, o := range outs {
+			h = append(h, op(i, incr("c"), o, int64(10*i), int64(10*i+5)))
+		}
+		return h, map[string]register{"c": {exists: final != "", val: final}}
+	}
+	tests := []struct {
+		name  string
+		h     []record
+		final map[string]register
+		want  string // a substring of the one problem expected; "" for none
+	}{
+		{"counter at least the acknowledged", nil, nil, ""},
+		{"counter lost an incr", nil, nil, "counter is 1 after 2 acknowledged"},
+		{"counter counted an incr twice", nil, nil, "counter is 4 after 2 acknowledged and 1 unknown"},
+		{"counter missing", nil, nil, "counter is 0"},
+		{"acknowledged chunk present", []record{
+			op(0, appendTo("l", "x0.1;"), num(5), 0, 10)}, map[string]register{"l": {true, "x0.1;"}}, ""},
+		{"acknowledged chunk lost", []record{
+			op(0, appendTo("l", "x0.1;"), num(5), 0, 10), op(1, appendTo("l", "x1.1;"), num(10), 20, 30)},
+			map[string]register{"l": {true, "x1.1;"}}, "APPEND of x0.1; (client 0 via n1) lost"},
+		{"unknown chunk may be missing", []record{
+			op(0, appendTo("l", "x0.1;"), unknown, 0, inf)}, map[string]register{"l": {}}, ""},
+		{"chunk applied twice", []record{
+			op(0, appendTo("l", "x0.1;"), num(5), 0, 10)}, map[string]register{"l": {true, "x0.1;x0.1;"}}, "2 times"},
+		{"refused chunk applied", []record{
+			op(0, appendTo("l", "x0.1;"), refused, 0, 10)}, map[string]register{"l": {true, "x0.1;"}}, "was refused"},
+		{"chunk never sent", []record{
+			op(0, get("l"), null, 0, 10)}, map[string]register{"l": {true, "x9.9;"}}, "never sent"},
+		{"chunk overwritten by a later set", []record{
+			op(0, appendTo("r", "x0.1;"), num(5), 0, 10), op(1, set("r", "5"), okReply, 20, 30)},
+			map[string]register{"r": {true, "5"}}, ""},
+		{"chunk overwritten by a concurrent unknown del", []record{
+			op(0, appendTo("r", "x0.1;"), num(5), 10, 20), op(1, del("r"), unknown, 0, inf)},
+			map[string]register{"r": {}}, ""},
+		{"set finished before the append cannot overwrite it", []record{
+			op(1, set("r", "5"), okReply, 0, 10), op(0, appendTo("r", "x0.1;"), num(6), 20, 30)},
+			map[string]register{"r": {true, "5"}}, "APPEND of x0.1; (client 0 via n1) lost"},
+		{"refused del cannot overwrite", []record{
+			op(0, appendTo("r", "x0.1;"), num(5), 0, 10), op(1, del("r"), refused, 20, 30)},
+			map[string]register{"r": {}}, "lost"},
+		{"no final read", []record{op(0, get("z"), null, 0, 10)}, map[string]register{}, "no final value"},
+	}
+	tests[0].h, tests[0].final = counter("3", num(1), num(2), unknown)
+	tests[1].h, tests[1].final = counter("1", num(1), num(2))
+	tests[2].h, tests[2].final = counter("4", num(1), num(2), unknown)
+	tests[3].h, tests[3].final = counter("", num(1), refused)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := checkNoLoss(tc.h, tc.final)
+			switch {
+			case tc.want == "" && len(got) > 0:
+				t.Fatalf("problems %q, want none", got)
+			case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0], tc.want)):
+				t.Fatalf("problems %q, want one with %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	tests := []struct {
+		in         input
+		r          reply
+		err        error
+		want       output
+		unexpected bool
+	}{
+		{get("k"), nil, nil, null, false},
+		{get("k"), "v", nil, val("v"), false},
+		{get("k"), "", nil, val(""), false},
+		{set("k", "1"), "OK", nil, okReply, false},
+		{incr("k"), int64(3), nil, num(3), false},
+		{incr("k"), errorReply("ERR value is not an integer or out of range"), nil, notInt, false},
+		{set("k", "1"), errorReply("CLUSTERDOWN no leader available, the command was not applied; retry"), nil, refused, false},
+		{set("k", "1"), errorReply("UNKNOWN the outcome of this write is unknown"), nil, unknown, false},
+		{get("k"), nil, errors.New("i/o timeout"), unknown, false},
+		{set("k", "1"), errorReply("ERR something else"), nil, refused, true},
+		{get("k"), int64(1), nil, refused, true},
+		{del("k"), "OK", nil, refused, true},
+		{appendTo("k", "x"), errorReply("ERR value is not an integer or out of range"), nil, refused, true},
+	}
+	for _, tc := range tests {
+		got, bad := outcome(tc.in, tc.r, tc.err)
+		got.error = ""
+		if got != tc.want || (bad != "") != tc.unexpected {
+			t.Errorf("outcome(%v, %#v, %v) = %v, %q; want %v, unexpected %v", tc.in, tc.r, tc.err, got, bad, tc.want, tc.unexpected)
+		}
+	}
+}

@@ -1,0 +1,13 @@
+// Package cluster holds the fault suite of LoomCache's Raft cluster: tests
+// that start real loomcache processes, put a fault-injecting proxy
+// (cluster/faultproxy) on every cluster link, run concurrent clients
+// against every node while killing, pausing, partitioning and restarting
+// nodes, record every call with its start, end and outcome, and check the
+// history with porcupine (linearizability) and with a checker that no
+// acknowledged write was lost. It has no non-test code.
+//
+// A default `go test ./cluster/` runs each scenario once with a few
+// clients; LOOMCACHE_SOAK=1 (or a duration such as LOOMCACHE_SOAK=10m,
+// shared by the scenarios) runs them longer, with more clients and
+// repeated faults.
+package cluster
