@@ -228,6 +228,9 @@ func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Tim
 	if ci.Multi >= 0 {
 		flags += "x"
 	}
+	if ci.ReadOnly {
+		flags += "r"
+	}
 	if ci.NoEvict {
 		flags += "e"
 	}

@@ -5,6 +5,9 @@ import "strings"
 // The cluster admin commands, named as RedisRaft names them: RAFT.INFO
 // describes this node's view of its Raft group; RAFT.NODE ADD and REMOVE
 // change the membership (run on any node, executed by the leader).
+// READONLY lets a connection to a follower read that follower's own state,
+// possibly stale, instead of forwarding reads to the leader, as Redis
+// Cluster lets replicas serve reads; READWRITE turns it off.
 
 // Cluster is what the cluster admin commands need of the server; a
 // server without it answers them with an error.
@@ -44,6 +47,14 @@ func registerCluster(t *Table) {
 		&Command{Name: "raft.node", Arity: -2, Group: "cluster", Since: "0.1.0",
 			Complexity: "Depends on subcommand.", Summary: "A container for Raft membership commands",
 			Subs: []*Command{add, remove, help}},
+		&Command{Name: "readonly", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast,
+			Categories: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Complexity: "O(1)",
+			Summary: "Enables read queries for a connection to a cluster replica node",
+			Handler: func(c *Ctx) { c.S.SetReadOnly(true); c.W.OK() }},
+		&Command{Name: "readwrite", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast,
+			Categories: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Complexity: "O(1)",
+			Summary: "Disables read queries for a connection to a cluster replica node",
+			Handler: func(c *Ctx) { c.S.SetReadOnly(false); c.W.OK() }},
 	)
 }
 

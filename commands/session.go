@@ -27,6 +27,7 @@ type Session struct {
 	DB            int
 	Authenticated bool
 	NoEvict       bool
+	ReadOnly      bool // READONLY: reads on a follower are served locally
 	CloseAfter    bool // close once the reply is written (QUIT)
 
 	killed atomic.Bool
@@ -34,6 +35,7 @@ type Session struct {
 	// Figures CLIENT LIST shows for other connections; the families that
 	// own the state (CLIENT NO-EVICT, MULTI, SUBSCRIBE) keep them current.
 	noEvict     atomic.Bool
+	readOnly    atomic.Bool
 	subs, psubs atomic.Int32
 	ssubs       atomic.Int32
 	multi       atomic.Int32 // commands queued in MULTI, -1 outside
@@ -107,6 +109,12 @@ func (s *Session) SetNoEvict(on bool) {
 	s.noEvict.Store(on)
 }
 
+// SetReadOnly records READONLY (on) or READWRITE (off).
+func (s *Session) SetReadOnly(on bool) {
+	s.ReadOnly = on
+	s.readOnly.Store(on)
+}
+
 // SetSubscriptions records how many channels, patterns and shard channels
 // the connection is subscribed to (CLIENT LIST sub=, psub=, ssub=; a
 // subscribed connection is of type pubsub).
@@ -121,7 +129,7 @@ func (s *Session) SetSubscriptions(channels, patterns, shardChannels int) {
 func (s *Session) SetMulti(queued int) { s.multi.Store(int32(queued)) }
 
 // Reset returns the connection to the state RESET leaves it in: database
-// 0, no name, RESP2, the default user, evictable. The families that keep
+// 0, no name, RESP2, the default user, evictable, reads not stale. The families that keep
 // more state on the session (MULTI, subscriptions) clear theirs in RESET's
 // handler.
 func (s *Session) Reset() {
@@ -130,6 +138,7 @@ func (s *Session) Reset() {
 	s.SetProto(2)
 	s.SetUser("default")
 	s.SetNoEvict(false)
+	s.SetReadOnly(false)
 }
 
 // ClientInfo is a consistent copy of what CLIENT LIST/INFO prints.
@@ -146,7 +155,7 @@ type ClientInfo struct {
 	Proto   int
 	// Buffer figures supplied by the server.
 	QueryBuf, QueryBufFree, OutBuf int
-	NoEvict                        bool
+	NoEvict, ReadOnly              bool
 	Sub, PSub, SSub                int
 	Multi                          int // -1 outside MULTI
 }
@@ -165,8 +174,8 @@ func (s *Session) Info(now time.Time) ClientInfo {
 		Idle:    (now.UnixMilli() - s.lastSeen.Load()) / 1000,
 		DB:      int(s.db.Load()),
 		LastCmd: lastCmd, User: s.user, Proto: int(s.proto.Load()),
-		NoEvict: s.noEvict.Load(),
-		Sub:     int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
+		NoEvict: s.noEvict.Load(), ReadOnly: s.readOnly.Load(),
+		Sub: int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
 		Multi: int(s.multi.Load()),
 	}
 }

@@ -29,7 +29,7 @@ func (s *Server) serveConn(c *client) {
 	// The writer's buffer grows with the replies instead of starting at
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
 	// many clients) then costs only what its replies needed.
-	cn := &conn{nodeAdapter: nodeAdapter{s.node}, w: &resp.Writer{Proto: 2}}
+	cn := &conn{nodeAdapter: nodeAdapter{s.node}, w: &resp.Writer{Proto: 2}, sess: c.sess}
 	w := cn.w
 	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
 	deferWrite := cn.deferWrite
@@ -101,6 +101,7 @@ func (s *Server) isWrite(name []byte) bool {
 type conn struct {
 	nodeAdapter
 	w       *resp.Writer
+	sess    *commands.Session
 	pending []pendingWrite
 	tail    []byte // scratch for drain
 }
@@ -146,6 +147,9 @@ func (cn *conn) drain() {
 
 func (cn *conn) ReadBarrier() error {
 	cn.drain()
+	if cn.sess.ReadOnly && !cn.n.IsLeader() {
+		return nil // READONLY: the follower's own state, possibly stale
+	}
 	return cn.nodeAdapter.ReadBarrier()
 }
 

@@ -14,7 +14,8 @@ import (
 // or writes the keyspace to the leader (raftfsm's forwarding channel),
 // and writes the leader's reply bytes to its client unchanged. Commands
 // about the connection or the node itself (PING, SELECT, HELLO, CLIENT,
-// INFO, CONFIG, COMMAND, ...) run where they were sent.
+// INFO, CONFIG, COMMAND, ...) run where they were sent, and so do reads on
+// a READONLY connection: they see this node's state, possibly stale.
 
 // forward runs the command of ctx on the leader when this node does not
 // lead and the command touches the keyspace; it reports whether it did
@@ -24,7 +25,7 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx) bool {
 		return false
 	}
 	cmd, ok := forwardable(s.table, ctx.Args)
-	if !ok {
+	if !ok || ctx.S.ReadOnly && !cmd.Has(commands.FlagWrite) {
 		return false
 	}
 	cn.drain()
