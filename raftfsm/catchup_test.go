@@ -3,17 +3,18 @@ package raftfsm
 import (
 	"fmt"
 	"testing"
+
+	"github.com/loomcache/loomcache/op"
 )
 
-// A follower that was down while the leader snapshotted and compacted its
-// log past the follower's position catches up from the snapshot
-// (InstallSnapshot), then from the log.
+// A follower that was down while more than 10,000 writes happened (the
+// snapshot threshold; compaction keeps raft's default 10,240 trailing
+// entries) catches up from the leader's snapshot (InstallSnapshot), then
+// from the log.
 func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 	var cfgs []Config
 	nodes := openCluster(t, 3, func(i int, cfg *Config) {
-		cfg.SnapshotThreshold = 200
-		cfg.TrailingLogs = 20
-		cfgs = append(cfgs, *cfg)
+		cfgs = append(cfgs, *cfg) // the defaults
 	})
 	leader := leaderOf(t, nodes)
 	var down int
@@ -27,8 +28,19 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 	if err := nodes[down].Close(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 1000; i++ {
-		set(t, leader, fmt.Sprint("k", i), fmt.Sprint("v", i), 0)
+	const writes = 12000
+	futures := make([]Future, 0, 500)
+	for i := 0; i < writes; i++ {
+		o := op.Op{Type: op.Set, Now: leader.Now(), Args: [][]byte{[]byte(fmt.Sprint("k", i)), []byte(fmt.Sprint("v", i))}}
+		futures = append(futures, leader.ProposeAsync(&o))
+		if len(futures) == cap(futures) || i == writes-1 {
+			for _, f := range futures {
+				if res, err := f.Result(); err != nil || res != "OK" {
+					t.Fatalf("SET: %v %v", res, err)
+				}
+			}
+			futures = futures[:0]
+		}
 	}
 	if err := leader.Snapshot(); err != nil {
 		t.Fatalf("snapshot: %v", err)
@@ -42,8 +54,8 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 	}
 	defer back.Close()
 	waitFor(t, "the follower to catch up", func() bool {
-		v, ok := lookup(back, 0, "k999")
-		return ok && v == "v999"
+		v, ok := lookup(back, 0, fmt.Sprint("k", writes-1))
+		return ok && v == fmt.Sprint("v", writes-1)
 	})
 	if back.Stats().Restores == 0 {
 		t.Error("the follower caught up without installing a snapshot")

@@ -109,26 +109,40 @@ func yesNo(v bool) string {
 // TestClusterJoinAndRemove (in-process): a node started with --join is
 // added by the leader, catches up with the data written before, and
 // serves; RAFT.NODE REMOVE, sent to a follower, takes it out again.
+//
+// The cluster has taken more writes than the snapshot threshold (10,000,
+// the default) and compacted its log, so the new node can only catch up
+// by installing the leader's snapshot.
 func TestClusterJoinAndRemove(t *testing.T) {
 	c := nodetest.StartCluster(t, 3, nil)
 	leader := c.Leader()
+	const keys = 12000
 	var reqs [][]string
-	for i := 0; i < 200; i++ {
+	for i := 0; i < keys; i++ {
 		reqs = append(reqs, []string{"SET", fmt.Sprint("k", i), fmt.Sprint("v", i)})
 	}
 	pipelined(t, leader.Addr().String(), reqs)
+	if err := leader.Node().Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	if first := leader.Node().Stats().FirstLogIndex; first < 1000 {
+		t.Fatalf("the leader's log starts at %d: not compacted, a new node could replay it", first)
+	}
 
 	n4 := c.Join(nil)
 	eventually(t, "n4 to hold the data written before it joined", func() bool {
 		ks := n4.Node().Store()
 		ks.RLock()
 		defer ks.RUnlock()
-		return ks.DB(0).Len() == 200
+		return ks.DB(0).Len() == keys
 	})
+	if n4.Node().Stats().Restores == 0 {
+		t.Error("n4 caught up without installing a snapshot")
+	}
 	if got := infoField(text(t, leader.Addr().String(), "RAFT.INFO"), "num_voting_nodes"); got != "4" {
 		t.Errorf("voters after the join: %s", got)
 	}
-	if got := text(t, n4.Addr().String(), "GET", "k199"); got != "v199" {
+	if got := text(t, n4.Addr().String(), "GET", "k11999"); got != "v11999" {
 		t.Errorf("GET through the new node: %q", got)
 	}
 	if got := text(t, n4.Addr().String(), "SET", "new", "x"); got != "+OK\r\n" {
