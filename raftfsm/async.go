@@ -1,13 +1,37 @@
 package raftfsm
 
 import (
+	"sync"
+
 	"github.com/hashicorp/raft"
 	"github.com/loomcache/loomcache/op"
 )
 
+// Proposals are batched: the ops proposed while earlier batches are in
+// flight wait together and go to Raft as one entry (op.AppendBatch), so
+// under load many clients' writes share one log entry, one replication
+// frame and one future, on top of sharing one fsync. An op proposed while
+// nothing waits is proposed at once, alone: batching adds no delay to a
+// quiet node.
+//
+// The proposer's goroutine hands batches to raft, at most maxInflight at a
+// time (bounding the wait it imposes on the ones behind, and letting them
+// grow); the resolver's goroutine waits for their outcomes in order and
+// answers the futures. Close stops both after the last batch is answered.
+
+// maxInflight bounds the batches handed to raft and not yet answered.
+const maxInflight = 1
+
+// Limits of one batch; ops beyond them start the next.
+const (
+	maxBatchOps   = 4096
+	maxBatchBytes = 4 << 20
+)
+
 // Future is the outcome of a proposal made with ProposeAsync.
 type Future struct {
-	f   raft.ApplyFuture
+	b   *batch
+	i   int   // the op's place in b
 	err error // set when the op was refused before reaching Raft
 }
 
@@ -17,22 +41,65 @@ func (f Future) Result() (any, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	if err := f.f.Error(); err != nil {
-		return nil, classify(err)
+	<-f.b.done
+	if f.b.err != nil {
+		return nil, f.b.err
 	}
-	return f.f.Response(), nil
+	if r, ok := f.b.res.(batchReply); ok {
+		if f.i < len(r) {
+			return r[f.i], nil
+		}
+		return nil, errBatchReply
+	}
+	// A batch of one went to raft as a plain op; an entry the FSM could
+	// not split answers every op of it with the same error.
+	return f.b.res, nil
+}
+
+// batch is ops proposed together and their outcome.
+type batch struct {
+	ops   [][]byte // encoded ops
+	bytes int
+	done  chan struct{} // closed once res or err is set
+	res   any           // the FSM's reply: batchReply, or one op's reply
+	err   error
+}
+
+type inflight struct {
+	b *batch
+	f raft.ApplyFuture
+}
+
+// proposer owns the batches waiting to be handed to raft.
+type proposer struct {
+	mu      sync.Mutex
+	waiting []*batch // oldest first; the last one takes new ops
+	wake    chan struct{}
+	stop    chan struct{} // closed by Close: hand over what waits, then exit
+	out     chan inflight // to the resolver; its capacity bounds batches in flight
+	slots   chan struct{} // a token per batch in flight
+	done    chan struct{} // closed when both goroutines have exited
+}
+
+func newProposer() *proposer {
+	return &proposer{
+		wake:  make(chan struct{}, 1),
+		stop:  make(chan struct{}),
+		out:   make(chan inflight, maxInflight),
+		slots: make(chan struct{}, maxInflight),
+		done:  make(chan struct{}),
+	}
 }
 
 // ProposeAsync hands o to Raft and returns without waiting for it to
-// commit, so a connection can propose the next pipelined write at once:
-// hashicorp/raft appends the entries that queue up together in one batch,
-// one fsync for all of them. Ops proposed one after another by the same
-// goroutine are applied in that order. o is encoded before ProposeAsync
-// returns, so its arguments may be reused at once.
+// commit, so a connection can propose the next pipelined write at once.
+// Ops proposed one after another by the same goroutine are applied in
+// that order. o is encoded before ProposeAsync returns, so its arguments
+// may be reused at once.
 func (n *Node) ProposeAsync(o *op.Op) Future {
-	// The gate covers the hand-over only: Close flushes raft's queues
-	// with a barrier before it shuts raft down, so every future handed
-	// over is answered (see gate.go).
+	// The gate covers the hand-over only: Close waits for it, then lets
+	// the proposer hand every waiting batch to raft before it shuts raft
+	// down, so every future handed out is answered (see gate.go).
 	if !n.gate.enter() {
 		return Future{err: ErrNoLeader} // closing: nothing handed to raft
 	}
@@ -40,6 +107,100 @@ func (n *Node) ProposeAsync(o *op.Op) Future {
 	if n.raft.State() != raft.Leader {
 		return Future{err: ErrNoLeader}
 	}
-	data := o.Encode(make([]byte, 0, o.Size()))
-	return Future{f: n.raft.Apply(data, applyTimeout)}
+	return n.prop.add(o.Encode(make([]byte, 0, o.Size())))
+}
+
+func (p *proposer) add(enc []byte) Future {
+	p.mu.Lock()
+	var b *batch
+	if k := len(p.waiting); k > 0 {
+		b = p.waiting[k-1]
+	}
+	if b == nil || len(b.ops) >= maxBatchOps || b.bytes+len(enc) > maxBatchBytes {
+		b = &batch{done: make(chan struct{})}
+		p.waiting = append(p.waiting, b)
+	}
+	b.ops = append(b.ops, enc)
+	b.bytes += len(enc)
+	i := len(b.ops) - 1
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return Future{b: b, i: i}
+}
+
+// next takes the oldest waiting batch, or nil.
+func (p *proposer) next() *batch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.waiting) == 0 {
+		return nil
+	}
+	b := p.waiting[0]
+	p.waiting[0] = nil
+	p.waiting = p.waiting[1:]
+	return b
+}
+
+// run hands batches to raft. It returns after stop, once nothing waits.
+func (p *proposer) run(r *raft.Raft) {
+	defer close(p.out)
+	for {
+		select {
+		case <-p.wake:
+		case <-p.stop:
+			for b := p.next(); b != nil; b = p.next() {
+				p.slots <- struct{}{}
+				p.out <- inflight{b: b, f: r.Apply(encodeBatch(b), applyTimeout)}
+			}
+			return
+		}
+		// A slot first: while every slot is taken, new ops join the
+		// waiting batch.
+		for {
+			p.slots <- struct{}{}
+			b := p.next()
+			if b == nil {
+				<-p.slots
+				break
+			}
+			p.out <- inflight{b: b, f: r.Apply(encodeBatch(b), applyTimeout)}
+		}
+	}
+}
+
+func encodeBatch(b *batch) []byte {
+	if len(b.ops) == 1 {
+		return b.ops[0]
+	}
+	return op.AppendBatch(make([]byte, 0, b.bytes+5*len(b.ops)+11), b.ops)
+}
+
+// resolve answers the batches in the order they were handed to raft.
+func (p *proposer) resolve() {
+	defer close(p.done)
+	for in := range p.out {
+		if err := in.f.Error(); err != nil {
+			in.b.err = classify(err)
+		} else {
+			in.b.res = in.f.Response()
+		}
+		close(in.b.done)
+		<-p.slots
+	}
+}
+
+// start runs the proposer's goroutines on r.
+func (p *proposer) start(r *raft.Raft) {
+	go p.run(r)
+	go p.resolve()
+}
+
+// close hands over what waits, waits for every batch to be answered and
+// stops the goroutines. No op may be added once it is called.
+func (p *proposer) close() {
+	close(p.stop)
+	<-p.done
 }

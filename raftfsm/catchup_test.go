@@ -3,12 +3,10 @@ package raftfsm
 import (
 	"fmt"
 	"testing"
-
-	"github.com/loomcache/loomcache/op"
 )
 
 // A follower that was down while more than 10,000 writes happened (the
-// snapshot threshold; compaction keeps raft's default 10,240 trailing
+// snapshot threshold; compaction keeps DefaultTrailingLogs (1,024) trailing
 // entries) catches up from the leader's snapshot (InstallSnapshot), then
 // from the log.
 func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
@@ -28,19 +26,12 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 	if err := nodes[down].Close(); err != nil {
 		t.Fatal(err)
 	}
+	// One at a time, so each write is its own log entry (concurrent
+	// ones would share batch entries) and the log passes the trailing
+	// entries a compaction keeps.
 	const writes = 12000
-	futures := make([]Future, 0, 500)
 	for i := 0; i < writes; i++ {
-		o := op.Op{Type: op.Set, Now: leader.Now(), Args: [][]byte{[]byte(fmt.Sprint("k", i)), []byte(fmt.Sprint("v", i))}}
-		futures = append(futures, leader.ProposeAsync(&o))
-		if len(futures) == cap(futures) || i == writes-1 {
-			for _, f := range futures {
-				if res, err := f.Result(); err != nil || res != "OK" {
-					t.Fatalf("SET: %v %v", res, err)
-				}
-			}
-			futures = futures[:0]
-		}
+		set(t, leader, fmt.Sprint("k", i), fmt.Sprint("v", i), 0)
 	}
 	if err := leader.Snapshot(); err != nil {
 		t.Fatalf("snapshot: %v", err)

@@ -16,9 +16,17 @@ const (
 	expireRounds = 16 // repeat a database while a round finds a full sample
 )
 
-func (n *Node) expireLoop() {
+func (n *Node) expireRound() {
+	if n.ready() {
+		n.expireOnce()
+	}
+}
+
+// every runs fn each d until Close; it is one of the node's loops
+// (n.wg).
+func (n *Node) every(d time.Duration, fn func()) {
 	defer n.wg.Done()
-	t := time.NewTicker(expireEvery)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -26,10 +34,7 @@ func (n *Node) expireLoop() {
 			return
 		case <-t.C:
 		}
-		if !n.ready() {
-			continue
-		}
-		n.expireOnce()
+		fn()
 	}
 }
 

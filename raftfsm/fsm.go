@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -30,6 +31,9 @@ type fsm struct {
 	lastIndex atomic.Uint64 // index of the last applied entry (or restored snapshot)
 	restores  atomic.Uint64 // snapshots restored since this process started
 	snapshots atomic.Uint64 // snapshots taken since this process started
+	// sinceSnap counts ops (not entries: a batch holds many) applied
+	// since the last snapshot taken or restored; see snapshotCheck.
+	sinceSnap atomic.Uint64
 
 	// replayTo is the last log index on disk when the node opened; set
 	// before raft starts and never changed.
@@ -50,28 +54,31 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 
 func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
+	ops := 0
 	f.ks.Lock()
 	for i, l := range logs {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		var o op.Op
-		if err := op.Decode(l.Data, &o); err != nil {
+		ops++
+		if !op.IsBatch(l.Data) {
+			out[i] = f.applyOp(l.Data)
+			continue
+		}
+		encs, err := op.SplitBatch(l.Data)
+		if err != nil {
 			out[i] = decodeError{err}
 			continue
 		}
-		if o.Req.Origin == "" {
-			out[i] = f.apply(f.ks, &o)
-			continue
+		replies := make(batchReply, len(encs))
+		for j, enc := range encs {
+			replies[j] = f.applyOp(enc)
 		}
-		if r, dup := f.dedup.lookup(o.Req); dup {
-			out[i] = r
-			continue
-		}
-		out[i] = f.apply(f.ks, &o)
-		f.dedup.record(o.Req, out[i])
+		out[i] = replies
+		ops += len(encs) - 1
 	}
 	f.ks.Unlock()
+	f.sinceSnap.Add(uint64(ops))
 	if n := len(logs); n > 0 {
 		f.applied.Add(uint64(n))
 		f.lastIndex.Store(logs[n-1].Index)
@@ -84,6 +91,31 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 		f.replayed.Add(uint64(replayed))
 	}
 	return out
+}
+
+// batchReply is the FSM's reply to a batch entry: one reply per op.
+type batchReply []any
+
+// errBatchReply: a batch's reply lacks an op's (cannot happen unless the
+// log was tampered with).
+var errBatchReply = errors.New("batch reply without this op")
+
+// applyOp decodes and applies one encoded op, once per request id; the
+// caller holds the store's write lock.
+func (f *fsm) applyOp(enc []byte) any {
+	var o op.Op
+	if err := op.Decode(enc, &o); err != nil {
+		return decodeError{err}
+	}
+	if o.Req.Origin == "" {
+		return f.apply(f.ks, &o)
+	}
+	if r, dup := f.dedup.lookup(o.Req); dup {
+		return r
+	}
+	r := f.apply(f.ks, &o)
+	f.dedup.record(o.Req, r)
+	return r
 }
 
 // Snapshot serializes the keyspace now, on the FSM goroutine, so applies
@@ -108,6 +140,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, fmt.Errorf("snapshot keyspace: %w", err)
 	}
 	f.snapshots.Add(1)
+	f.sinceSnap.Store(0)
 	return &snapshot{data: buf.Bytes()}, nil
 }
 
@@ -144,6 +177,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.dedup = d
 	f.restores.Add(1)
+	f.sinceSnap.Store(0)
 	return nil
 }
 

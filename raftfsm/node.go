@@ -42,10 +42,12 @@ type Config struct {
 	Members       []Member // initial members; empty: a single node of ID
 	// NoBootstrap leaves a node with no state yet without a configuration,
 	// to be added to a running cluster by its leader (--join).
-	NoBootstrap       bool
+	NoBootstrap bool
+	// SnapshotThreshold is how many ops applied since the last snapshot
+	// trigger the next (snapshot.go); 0: 10,000.
 	SnapshotThreshold uint64
 	// TrailingLogs is how many entries a compaction leaves behind the
-	// snapshot (0: hashicorp/raft's 10,240), so a follower that is only a
+	// snapshot (0: DefaultTrailingLogs), so a follower that is only a
 	// little behind catches up from the log rather than a snapshot.
 	TrailingLogs uint64
 	NumDBs       int
@@ -91,6 +93,7 @@ type Node struct {
 	// gate admits the calls that wait on raft futures (proposals,
 	// barriers, leader checks) until Close; see gate.go.
 	gate *gate
+	prop *proposer // batches proposals (async.go)
 	stop chan struct{}
 	// multiVoter caches "the configuration has more than one voter" for
 	// the read path (reading the configuration allocates). Only a leader
@@ -110,6 +113,12 @@ const DefaultHeartbeatTimeout = 500 * time.Millisecond
 // applyTimeout bounds how long a proposal may wait to be enqueued.
 const applyTimeout = 10 * time.Second
 
+// DefaultTrailingLogs is how many log entries a compaction keeps behind
+// a snapshot. An entry holds a batch of up to maxBatchOps ops (async.go),
+// so hashicorp/raft's 10,240 would keep up to 10,240 batches, and the log
+// on disk would not shrink at a snapshot until that many had been written.
+const DefaultTrailingLogs = 1024
+
 // logCacheSize is how many recent entries are kept in memory in front of
 // the WAL, so a leader replicating to followers rarely reads Pebble.
 const logCacheSize = 1024
@@ -123,6 +132,9 @@ func Open(cfg Config) (*Node, error) {
 	if cfg.SnapshotThreshold == 0 {
 		cfg.SnapshotThreshold = 10000
 	}
+	if cfg.TrailingLogs == 0 {
+		cfg.TrailingLogs = DefaultTrailingLogs
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -132,7 +144,7 @@ func Open(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, gate: newGate(), stop: make(chan struct{}), fwd: newForwarder(cfg.ID)}
+	n := &Node{cfg: cfg, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(cfg.ID)}
 	n.fsm = &fsm{ks: keyspace.New(cfg.NumDBs), apply: cfg.Apply}
 	ok := false
 	defer func() {
@@ -174,9 +186,7 @@ func Open(cfg Config) (*Node, error) {
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID)
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
-	if cfg.TrailingLogs > 0 {
-		rc.TrailingLogs = cfg.TrailingLogs
-	}
+	rc.TrailingLogs = cfg.TrailingLogs
 	rc.SnapshotInterval = time.Second // checked often so snapshots follow the threshold closely
 	rc.BatchApplyCh = true
 	rc.MaxAppendEntries = 256
@@ -221,6 +231,7 @@ func Open(cfg Config) (*Node, error) {
 	if n.raft, err = raft.NewRaft(rc, n.fsm, logs, n.wal, n.snaps, n.trans); err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	n.prop.start(n.raft)
 	// NewRaft restored the newest loadable snapshot before returning (it
 	// falls back to older ones), so raft's last snapshot is the one the
 	// FSM holds now.
@@ -229,12 +240,13 @@ func Open(cfg Config) (*Node, error) {
 		n.fsm.lastIndex.CompareAndSwap(0, n.restoredSnap)
 	}
 	ok = true
-	n.wg.Add(3)
+	n.wg.Add(4)
+	go n.every(snapshotEvery, n.snapshotCheck)
 	go n.leaseLoop()
 	// LeaderCh, unlike Config.NotifyCh, never blocks raft's main loop: it
 	// keeps only the latest transition, which is all the watcher needs.
 	go n.watchLeadership(n.raft.LeaderCh())
-	go n.expireLoop()
+	go n.every(expireEvery, n.expireRound)
 	return n, nil
 }
 
@@ -407,6 +419,7 @@ func (n *Node) Close() error {
 		// Without quorum a leader steps down within LeaderLeaseTimeout,
 		// which answers it.
 		<-n.gate.close()
+		n.prop.close()
 		n.raft.Barrier(applyTimeout).Error()
 		// The loops propose nothing more once the gate is closed.
 		close(n.stop)

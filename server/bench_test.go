@@ -27,6 +27,7 @@ import (
 //
 //	go test -run '^$' -bench Dispatch -benchmem -cpuprofile cpu.out ./server
 //	go test -run '^$' -bench Conn -cpuprofile cpu.out ./server
+//	go test -run '^$' -bench ClusterConn -cpuprofile cpu.out ./server
 //	go test -run '^$' -bench IdleConnMemory -benchtime 1x ./server
 
 // idleAddrEnv makes the test binary a client that holds idle connections
@@ -93,58 +94,82 @@ func BenchmarkDispatch(b *testing.B) {
 // connections, each sending depth requests at a time.
 func BenchmarkConn(b *testing.B) {
 	node := nodetest.Start(b, server.Config{Fsync: true})
-	addr := node.Addr().String()
 	for _, cmd := range []string{"GET", "SET", "INCR"} {
 		for _, depth := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%s/P%d", cmd, depth), func(b *testing.B) {
-				var req bytes.Buffer
-				for i := 0; i < depth; i++ {
-					switch cmd {
-					case "SET":
-						encode(&req, "SET", "key:"+strconv.Itoa(i), "xxx")
-					default:
-						encode(&req, cmd, "key:"+strconv.Itoa(i))
-					}
-				}
-				conns := make([]net.Conn, 50)
-				for i := range conns {
-					c, err := net.Dial("tcp", addr)
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer c.Close()
-					conns[i] = c
-				}
-				wal0 := node.Node().Stats().WAL
-				b.ResetTimer()
-				var wg sync.WaitGroup
-				per := b.N/(len(conns)*depth) + 1
-				for _, c := range conns {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						br := bufio.NewReader(c)
-						for i := 0; i < per; i++ {
-							if _, err := c.Write(req.Bytes()); err != nil {
-								b.Error(err)
-								return
-							}
-							for j := 0; j < depth; j++ {
-								if _, err := readReply(br); err != nil {
-									b.Error(err)
-									return
-								}
-							}
-						}
-					}()
-				}
-				wg.Wait()
-				b.ReportMetric(float64(per*len(conns)*depth)/b.Elapsed().Seconds(), "ops/s")
-				if wal := node.Node().Stats().WAL; wal.Batches > wal0.Batches {
-					b.ReportMetric(float64(wal.Entries-wal0.Entries)/float64(wal.Batches-wal0.Batches), "entries/commit")
-				}
+				driveConns(b, node.Addr().String(), node.Node(), cmd, depth)
 			})
 		}
+	}
+}
+
+// BenchmarkClusterConn is BenchmarkConn against a three-node in-process
+// cluster with fsync on, through the leader and through a follower: the
+// profile holds all three nodes.
+func BenchmarkClusterConn(b *testing.B) {
+	c := nodetest.StartCluster(b, 3, func(i int, cfg *server.Config) { cfg.Fsync = true })
+	leader, follower := c.Leader(), c.Followers()[0]
+	for _, cmd := range []string{"SET", "GET"} {
+		for _, depth := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/P%d/leader", cmd, depth), func(b *testing.B) {
+				driveConns(b, leader.Addr().String(), leader.Node(), cmd, depth)
+			})
+			b.Run(fmt.Sprintf("%s/P%d/follower", cmd, depth), func(b *testing.B) {
+				driveConns(b, follower.Addr().String(), leader.Node(), cmd, depth)
+			})
+		}
+	}
+}
+
+// driveConns runs b.N requests of cmd over 50 connections to addr, depth
+// at a time per connection, and reports ops/s and, from node's WAL, the
+// entries per commit.
+func driveConns(b *testing.B, addr string, node *raftfsm.Node, cmd string, depth int) {
+	var req bytes.Buffer
+	for i := 0; i < depth; i++ {
+		switch cmd {
+		case "SET":
+			encode(&req, "SET", "key:"+strconv.Itoa(i), "xxx")
+		default:
+			encode(&req, cmd, "key:"+strconv.Itoa(i))
+		}
+	}
+	conns := make([]net.Conn, 50)
+	for i := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	wal0 := node.Stats().WAL
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	per := b.N/(len(conns)*depth) + 1
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			br := bufio.NewReader(c)
+			for i := 0; i < per; i++ {
+				if _, err := c.Write(req.Bytes()); err != nil {
+					b.Error(err)
+					return
+				}
+				for j := 0; j < depth; j++ {
+					if _, err := readReply(br); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(per*len(conns)*depth)/b.Elapsed().Seconds(), "ops/s")
+	if wal := node.Stats().WAL; wal.Batches > wal0.Batches {
+		b.ReportMetric(float64(wal.Entries-wal0.Entries)/float64(wal.Batches-wal0.Batches), "entries/commit")
 	}
 }
 

@@ -198,8 +198,8 @@ func TestPipelineMatchesOneByOne(t *testing.T) {
 }
 
 // TestPipelinedWritesShareCommits: writes pipelined on one connection are
-// proposed without waiting for each other, so far fewer WAL commits than
-// writes make them durable.
+// proposed without waiting for each other, so far fewer entries and WAL
+// commits than writes make them durable.
 func TestPipelinedWritesShareCommits(t *testing.T) {
 	node := nodetest.Start(t, server.Config{Fsync: true})
 	const n = 1000
@@ -216,7 +216,9 @@ func TestPipelinedWritesShareCommits(t *testing.T) {
 	after := node.Node().Stats().WAL
 	entries, batches := after.Entries-before.Entries, after.Batches-before.Batches
 	t.Logf("%d writes: %d entries in %d WAL commits", n, entries, batches)
-	if entries < n || batches*2 > n {
+	// Writes proposed together share an entry (raftfsm's batches), and
+	// entries a commit.
+	if entries == 0 || batches*2 > n {
 		t.Errorf("%d writes took %d entries in %d WAL commits; want at least 2 writes a commit", n, entries, batches)
 	}
 }

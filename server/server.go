@@ -34,11 +34,14 @@ type Config struct {
 	Members           []raftfsm.Member
 	Join              string
 	SnapshotThreshold uint64
-	Databases         int
-	LogLevel          string
-	LogOutput         io.Writer
-	ConfigFile        string // path the settings came from, for INFO
-	MaxBulk           int64  // proto-max-bulk-len
+	// TrailingLogs is how many log entries a compaction keeps (0:
+	// raftfsm.DefaultTrailingLogs).
+	TrailingLogs uint64
+	Databases    int
+	LogLevel     string
+	LogOutput    io.Writer
+	ConfigFile   string // path the settings came from, for INFO
+	MaxBulk      int64  // proto-max-bulk-len
 	// Directives are Redis configuration directives given at startup
 	// (maxclients, timeout, ...): the same names and checks as CONFIG SET.
 	Directives [][2]string
@@ -97,6 +100,7 @@ func New(cfg Config) (*Server, error) {
 		Members:           cfg.Members,
 		NoBootstrap:       cfg.Join != "",
 		SnapshotThreshold: cfg.SnapshotThreshold,
+		TrailingLogs:      cfg.TrailingLogs,
 		NumDBs:            cfg.Databases,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
 			return s.table.Apply(ks, o)

@@ -86,6 +86,14 @@ func settings() []setting {
 			c.SnapshotThreshold = n
 			return nil
 		}},
+		{"trailing-logs", "1024", "log entries kept behind a snapshot when the log is compacted: a follower less far behind catches up from the log, one further behind receives the snapshot", func(c *server.Config, v string) error {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n == 0 {
+				return fmt.Errorf("trailing-logs must be a positive integer, not %q", v)
+			}
+			c.TrailingLogs = n
+			return nil
+		}},
 		{"databases", "16", "number of databases (SELECT 0..n-1)", func(c *server.Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1<<16 {
