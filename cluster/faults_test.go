@@ -148,7 +148,7 @@ func loadRunConfig(t *testing.T) runConfig {
 		// before answering CLUSTERDOWN, so refusals are exercised too.
 		calm: 1500 * time.Millisecond, hold: 4 * time.Second, checkTime: 2 * time.Minute,
 		work: workload{clients: 6, timeout: 5 * time.Second, maxOps: 20000, pace: 3 * time.Millisecond,
-			epoch: 5 * time.Second, seed: uint64(time.Now().UnixNano())},
+			epoch: 5 * time.Second, depth: 3, seed: uint64(time.Now().UnixNano())},
 	}
 	v := os.Getenv("LOOMCACHE_SOAK")
 	if v == "" || v == "0" {

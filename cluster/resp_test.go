@@ -41,15 +41,34 @@ func (c *conn) Close() error { return c.nc.Close() }
 // connection is unusable and the command's fate is unknown. An error
 // reply comes back as an errorReply value with a nil error.
 func (c *conn) do(timeout time.Duration, args ...string) (reply, error) {
+	var r reply
+	err := c.pipeline(timeout, [][]string{args}, func(_ int, got reply) { r = got })
+	return r, err
+}
+
+// pipeline sends the commands in one write and reads their replies, all
+// within timeout, calling got with each as it arrives. A non-nil error is
+// as for do: the commands whose replies did not arrive have unknown fates.
+func (c *conn) pipeline(timeout time.Duration, cmds [][]string, got func(i int, r reply)) error {
 	c.nc.SetDeadline(time.Now().Add(timeout))
-	b := fmt.Appendf(nil, "*%d\r\n", len(args))
-	for _, a := range args {
-		b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
+	var b []byte
+	for _, args := range cmds {
+		b = fmt.Appendf(b, "*%d\r\n", len(args))
+		for _, a := range args {
+			b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
+		}
 	}
 	if _, err := c.nc.Write(b); err != nil {
-		return nil, err
+		return err
 	}
-	return readReply(c.r)
+	for i := range cmds {
+		r, err := readReply(c.r)
+		if err != nil {
+			return err
+		}
+		got(i, r)
+	}
+	return nil
 }
 
 func readReply(r *bufio.Reader) (reply, error) {

@@ -54,11 +54,15 @@ type workload struct {
 	// keys keep long runs checkable (as Jepsen's independent keys do).
 	epoch time.Duration
 	seed  uint64
+	// depth is how many calls the odd-numbered clients send at once, in
+	// one pipeline (the others send one at a time): through a follower a
+	// pipeline goes to the leader as one batch.
+	depth int
 }
 
 // run starts w.clients clients, client i on node i mod N, each with its
-// own connection and one call in flight, until ctx ends or each made
-// maxOps calls. Every call is recorded in h. A client whose connection
+// own connection and one call (or one pipeline) in flight, until ctx ends
+// or each made maxOps calls. Every call is recorded in h. A client whose connection
 // fails goes back to its own node, and tries the next one while its own
 // refuses connections. It returns the replies no correct server sends.
 func (w workload) run(ctx context.Context, c *cluster, h *history) []string {
@@ -90,18 +94,37 @@ func (w workload) run(ctx context.Context, c *cluster, h *history) []string {
 						continue
 					}
 				}
-				in := nextInput(rng, i, seq, int(time.Since(h.start)/w.epoch))
-				seq++
+				depth := 1
+				if i%2 == 1 {
+					depth = max(1, w.depth)
+				}
+				ins := make([]input, depth)
+				cmds := make([][]string, depth)
+				for k := range ins {
+					ins[k] = nextInput(rng, i, seq, int(time.Since(h.start)/w.epoch))
+					cmds[k] = ins[k].args()
+					seq++
+				}
 				began := time.Now()
 				call := h.now()
-				r, err := cn.do(w.timeout, in.args()...)
-				ret := h.now()
-				out, bad := outcome(in, r, err)
-				h.add(record{client: i, node: n.id, in: in, out: out, call: call, ret: ret})
-				if bad != "" {
-					mu.Lock()
-					unexpected = append(unexpected, n.id+": "+in.String()+": "+bad)
-					mu.Unlock()
+				var out output
+				note := func(k int, r reply, err error) {
+					var bad string
+					out, bad = outcome(ins[k], r, err)
+					h.add(record{client: i, node: n.id, in: ins[k], out: out, call: call, ret: h.now()})
+					if bad != "" {
+						mu.Lock()
+						unexpected = append(unexpected, n.id+": "+ins[k].String()+": "+bad)
+						mu.Unlock()
+					}
+				}
+				answered := 0
+				err := cn.pipeline(w.timeout, cmds, func(k int, r reply) {
+					note(k, r, nil)
+					answered++
+				})
+				for k := answered; k < depth; k++ {
+					note(k, nil, err)
 				}
 				switch {
 				case err != nil:

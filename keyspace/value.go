@@ -154,7 +154,9 @@ func (v *Value) Shared() bool {
 // isCanonicalInt reports whether b is an integer Redis's string2l accepts
 // and would print back identically.
 func isCanonicalInt(b []byte) bool {
-	if len(b) == 0 {
+	// Most values are not numbers: a byte ParseInt would refuse fails
+	// them here, without the error ParseInt allocates.
+	if len(b) == 0 || (b[0] < '0' || b[0] > '9') && b[0] != '-' || b[len(b)-1] < '0' || b[len(b)-1] > '9' {
 		return false
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)

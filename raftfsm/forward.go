@@ -21,8 +21,14 @@ import (
 // After the hello, the follower sends requests and the leader answers
 // them, in any order, over the same connection:
 //
-//	request:  uvarint frame id | uvarint n | n bytes: the encoded op.Forward op
+//	request:  uvarint frame id | uvarint n | n bytes: an encoded op.Forward op, or a batch of them
 //	response: uvarint frame id | status byte | uvarint n | n bytes: the reply
+//
+// A batch (op.AppendBatch) is a client's pipeline: its commands run on the
+// leader in order, as that client's connection would run them (writes
+// proposed without waiting for each other), and the reply is their replies
+// one after another. The status is the batch's: unless every command was
+// answered, the follower sends the whole batch again, with the same ids.
 //
 // The status byte is a ForwardResult: 0 carries the reply; 1 says the
 // node does not lead (or lost leadership before the command took
@@ -52,9 +58,10 @@ const (
 	ForwardLost ForwardResult = 2
 )
 
-// ForwardHandler runs a forwarded command on the leader and returns its
-// reply bytes, which only ForwardReplied carries.
-type ForwardHandler func(req *op.Op) (reply []byte, res ForwardResult)
+// ForwardHandler runs forwarded commands (op.Forward ops, one or a
+// client's pipeline) on the leader, in order, and returns their replies'
+// bytes, which only ForwardReplied carries.
+type ForwardHandler func(reqs []op.Op) (reply []byte, res ForwardResult)
 
 // errFrame is a forwarding frame that does not parse.
 var errFrame = errors.New("forward: bad frame")
@@ -82,14 +89,14 @@ func (n *Node) serveForward(nc net.Conn, _ Hello) {
 		if err != nil {
 			return
 		}
-		var req op.Op
-		if err := op.Decode(data, &req); err != nil || req.Type != op.Forward {
+		reqs, err := decodeForwards(data)
+		if err != nil {
 			return
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reply, res := h(&req)
+			reply, res := h(reqs)
 			if res != ForwardReplied {
 				reply = nil
 			}
@@ -100,6 +107,28 @@ func (n *Node) serveForward(nc net.Conn, _ Hello) {
 			}
 		}()
 	}
+}
+
+// decodeForwards decodes a request's payload: one op.Forward op or a
+// batch of them. The ops alias data.
+func decodeForwards(data []byte) ([]op.Op, error) {
+	encs := [][]byte{data}
+	if op.IsBatch(data) {
+		var err error
+		if encs, err = op.SplitBatch(data); err != nil {
+			return nil, err
+		}
+	}
+	reqs := make([]op.Op, len(encs))
+	for i, enc := range encs {
+		if err := op.Decode(enc, &reqs[i]); err != nil {
+			return nil, err
+		}
+		if reqs[i].Type != op.Forward {
+			return nil, fmt.Errorf("%w: op type %d", errFrame, reqs[i].Type)
+		}
+	}
+	return reqs, nil
 }
 
 // readFrame reads a request frame: its id and its payload.

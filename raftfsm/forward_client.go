@@ -36,6 +36,8 @@ const (
 type forwarder struct {
 	id  string // this node, the origin of its request ids
 	seq atomic.Uint64
+	// requests and commands count what ForwardAll was asked to send.
+	requests, commands atomic.Uint64
 
 	mu      sync.Mutex
 	addr    string // the leader address conns lead to
@@ -233,17 +235,74 @@ func (n *Node) roundTrip(c *fconn, id uint64, data []byte, leaderID string) (r f
 	}
 }
 
-// Forward runs a client command on the leader and returns the reply's
-// bytes. req is an op.Forward op; Forward gives it a request id, kept
-// across retries so that the command takes effect at most once. When
-// this node leads, the command runs here through the forward handler.
-//
-// ErrNoLeader: no leader could be reached within a bounded time and the
-// command was not applied. ErrUnknownOutcome (writes only): a leader was
-// lost after the command was sent, and no later leader answered for it.
-func (n *Node) Forward(req *op.Op, write bool) ([]byte, error) {
+// ForwardBatch is commands a follower sends to the leader together, to
+// run there in order: a client's pipeline. The zero value is empty.
+type ForwardBatch struct {
+	ops    [][]byte // encoded op.Forward ops, request ids assigned
+	first  uint64   // the first op's sequence: unique to this node, it names the frame
+	size   int
+	writes int
+	data   []byte // the request's payload, built by encode
+}
+
+// AddForward appends an op.Forward op to b, giving it a request id (kept across
+// retries, so that the command takes effect at most once). The op is
+// encoded at once: its arguments may be reused when Add returns.
+func (n *Node) AddForward(b *ForwardBatch, req *op.Op, write bool) {
 	req.Req = op.ReqID{Origin: n.cfg.ID, Seq: n.fwd.seq.Add(1)}
-	data := req.Encode(make([]byte, 0, req.Size()))
+	if len(b.ops) == 0 {
+		b.first = req.Req.Seq
+	}
+	b.ops = append(b.ops, req.Encode(make([]byte, 0, req.Size())))
+	b.size += len(b.ops[len(b.ops)-1])
+	if write {
+		b.writes++
+	}
+}
+
+// Len is the number of commands in b.
+func (b *ForwardBatch) Len() int { return len(b.ops) }
+
+// Size is the encoded size of b's commands.
+func (b *ForwardBatch) Size() int { return b.size }
+
+// Reset empties b, keeping its buffers.
+func (b *ForwardBatch) Reset() {
+	clear(b.ops)
+	b.ops, b.size, b.writes, b.data = b.ops[:0], 0, 0, b.data[:0]
+}
+
+func (b *ForwardBatch) encode() []byte {
+	if len(b.ops) == 1 {
+		return b.ops[0]
+	}
+	b.data = op.AppendBatch(b.data[:0], b.ops)
+	return b.data
+}
+
+// Forward runs one client command on the leader and returns the reply's
+// bytes; see ForwardAll.
+func (n *Node) Forward(req *op.Op, write bool) ([]byte, error) {
+	var b ForwardBatch
+	n.AddForward(&b, req, write)
+	return n.ForwardAll(&b)
+}
+
+// ForwardAll runs b's commands on the leader, in order, and returns their
+// replies' bytes, one after another. When this node leads, they run here
+// through the forward handler. b is left as it was.
+//
+// ErrNoLeader: no leader could be reached within a bounded time and no
+// command of b was applied. ErrUnknownOutcome (only when b writes): a
+// leader was lost after b was sent, and no later leader answered for it;
+// any of b's writes may have been applied.
+func (n *Node) ForwardAll(b *ForwardBatch) ([]byte, error) {
+	if b.Len() == 0 {
+		return nil, nil
+	}
+	data, frame, write := b.encode(), b.first, b.writes > 0
+	n.fwd.requests.Add(1)
+	n.fwd.commands.Add(uint64(b.Len()))
 	deadline := time.Now().Add(leaderWait)
 	sent, retries := false, 0
 	for {
@@ -256,7 +315,11 @@ func (n *Node) Forward(req *op.Op, write bool) ([]byte, error) {
 		switch id, addr := n.Leader(); {
 		case id == n.cfg.ID:
 			if h := n.fwdHandler.Load(); h != nil {
-				reply, res := (*h)(req)
+				reqs, err := decodeForwards(data)
+				if err != nil {
+					return nil, err
+				}
+				reply, res := (*h)(reqs)
 				if res == ForwardReplied {
 					return reply, nil
 				}
@@ -267,7 +330,7 @@ func (n *Node) Forward(req *op.Op, write bool) ([]byte, error) {
 			if err != nil {
 				break
 			}
-			r, ok, maybeSent := n.roundTrip(c, req.Req.Seq, data, id)
+			r, ok, maybeSent := n.roundTrip(c, frame, data, id)
 			if ok && r.res == ForwardReplied {
 				return r.reply, nil
 			}

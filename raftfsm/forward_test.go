@@ -10,21 +10,26 @@ import (
 )
 
 // incrHandler runs forwarded "INCR key" commands as the server would: an
-// IncrBy op carrying the request id, the reply as RESP.
+// IncrBy op carrying the request id, the reply as RESP, a batch's
+// commands in order.
 func incrHandler(n *Node) ForwardHandler {
-	return func(req *op.Op) ([]byte, ForwardResult) {
+	return func(reqs []op.Op) ([]byte, ForwardResult) {
 		if !n.IsLeader() {
 			return nil, ForwardNotLeader
 		}
-		o := op.Op{Type: op.IncrBy, Int: 1, Now: n.Now(), Args: req.Args[1:2], Req: req.Req}
-		res, err := n.Propose(&o)
-		switch {
-		case errors.Is(err, ErrNoLeader):
-			return nil, ForwardNotLeader
-		case err != nil:
-			return nil, ForwardLost
+		var out []byte
+		for _, req := range reqs {
+			o := op.Op{Type: op.IncrBy, Int: 1, Now: n.Now(), Args: req.Args[1:2], Req: req.Req}
+			res, err := n.Propose(&o)
+			switch {
+			case errors.Is(err, ErrNoLeader):
+				return nil, ForwardNotLeader
+			case err != nil:
+				return nil, ForwardLost
+			}
+			out = fmt.Appendf(out, ":%v\r\n", res)
 		}
-		return []byte(fmt.Sprintf(":%v\r\n", res)), ForwardReplied
+		return out, ForwardReplied
 	}
 }
 
@@ -66,8 +71,8 @@ func TestForwardRetriedAfterLeaderLoss(t *testing.T) {
 		h := incrHandler(n)
 		if n == leader {
 			inner := h
-			h = func(req *op.Op) ([]byte, ForwardResult) {
-				reply, res := inner(req)
+			h = func(reqs []op.Op) ([]byte, ForwardResult) {
+				reply, res := inner(reqs)
 				once.Do(func() {
 					close(applied)
 					<-release // stopped before the reply goes out
@@ -144,8 +149,8 @@ func TestForwardLostRetriesSameID(t *testing.T) {
 		h := incrHandler(n)
 		if n == leader {
 			inner := h
-			h = func(req *op.Op) ([]byte, ForwardResult) {
-				reply, res := inner(req)
+			h = func(reqs []op.Op) ([]byte, ForwardResult) {
+				reply, res := inner(reqs)
 				mu.Lock()
 				defer mu.Unlock()
 				if calls++; calls == 1 {
@@ -217,5 +222,58 @@ func TestForwardPoolBounded(t *testing.T) {
 	}
 	if v, _ := lookup(leader, 0, "n"); v != fmt.Sprint(clients*each) {
 		t.Errorf("n = %s, want %d", v, clients*each)
+	}
+}
+
+// TestForwardBatchRetriedOnce: a follower forwards a pipeline of INCRs as
+// one batch; the leader applies them all but its reply is lost, so the
+// follower sends the batch again: every INCR is applied once, and the
+// replies, in order, are the first application's.
+func TestForwardBatchRetriedOnce(t *testing.T) {
+	nodes := openCluster(t, 3, nil)
+	leader := leaderOf(t, nodes)
+	var calls int
+	var mu sync.Mutex
+	for _, n := range nodes {
+		h := incrHandler(n)
+		if n == leader {
+			inner := h
+			h = func(reqs []op.Op) ([]byte, ForwardResult) {
+				reply, res := inner(reqs)
+				mu.Lock()
+				defer mu.Unlock()
+				if calls++; calls == 1 {
+					return nil, ForwardLost
+				}
+				return reply, res
+			}
+		}
+		n.SetForwardHandler(h)
+	}
+	var follower *Node
+	for _, n := range nodes {
+		if n != leader {
+			follower = n
+		}
+	}
+	var b ForwardBatch
+	want := ""
+	for i := 0; i < 20; i++ {
+		key := fmt.Sprint("k", i%7)
+		follower.AddForward(&b, forwardIncr(key), true)
+		want += fmt.Sprintf(":%d\r\n", i/7+1)
+	}
+	reply, err := follower.ForwardAll(&b)
+	if err != nil || string(reply) != want {
+		t.Fatalf("batch: %q, %v; want %q", reply, err, want)
+	}
+	if calls != 2 {
+		t.Errorf("the leader ran the batch %d times, want 2", calls)
+	}
+	for i := 0; i < 7; i++ {
+		wantV := fmt.Sprint((20-i+6)/7)
+		if v, _ := lookup(leader, 0, fmt.Sprint("k", i)); v != wantV {
+			t.Errorf("k%d = %q, want %s", i, v, wantV)
+		}
 	}
 }

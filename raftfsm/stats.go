@@ -29,6 +29,8 @@ type Stats struct {
 	LeaseHeld         bool   // reads are served locally under a lease now
 	LeaseRounds       uint64 // leadership rounds run for reads and lease renewal
 	Voters            int
+	ForwardRequests   uint64 // requests this node forwarded to a leader (a batch counts once)
+	ForwardCommands   uint64 // commands in them
 	WAL               persistence.Stats
 	FsyncAlways       bool
 	SnapshotThreshold uint64
@@ -53,6 +55,8 @@ func (n *Node) Stats() Stats {
 		SnapshotsTaken:    n.fsm.snapshots.Load(),
 		ReadsReady:        n.ready(),
 		Voters:            n.voters(),
+		ForwardRequests:   n.fwd.requests.Load(),
+		ForwardCommands:   n.fwd.commands.Load(),
 		WAL:               n.wal.Stats(),
 		FsyncAlways:       n.cfg.Fsync,
 		SnapshotThreshold: n.cfg.SnapshotThreshold,

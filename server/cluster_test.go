@@ -91,6 +91,35 @@ func TestClusterAnyNodeServes(t *testing.T) {
 	}
 }
 
+// TestClusterPipelineThroughFollower: a pipeline of mixed writes, reads
+// and errors sent to a follower gets exactly the replies of the same
+// requests sent to it one at a time, and goes to the leader in far fewer
+// forwarding requests than it has commands (a batch per run of commands
+// between those the follower answers itself).
+func TestClusterPipelineThroughFollower(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	f := c.Followers()[0]
+	addr := f.Addr().String()
+	forwarded := func() (requests, commands uint64) {
+		st := f.Node().Stats()
+		return st.ForwardRequests, st.ForwardCommands
+	}
+	for _, seed := range []int64{1, 2} {
+		reqs := mixedRequests(1000, seed)
+		flushAll(t, addr, 6)
+		serial := oneByOne(t, addr, reqs)
+		flushAll(t, addr, 6)
+		r0, c0 := forwarded()
+		piped := pipelined(t, addr, reqs)
+		r1, c1 := forwarded()
+		compareReplies(t, fmt.Sprintf("seed %d, pipelined vs one by one through a follower", seed), reqs, piped, serial)
+		t.Logf("seed %d: %d commands forwarded in %d requests", seed, c1-c0, r1-r0)
+		if c1-c0 < 800 || (r1-r0)*4 > c1-c0 {
+			t.Errorf("seed %d: %d commands forwarded in %d requests; want most of the 1000, at least 4 a request", seed, c1-c0, r1-r0)
+		}
+	}
+}
+
 // forwardFrame is a request on the forwarding channel, as a follower
 // sends it: frame id, length, an op.Forward op.
 func forwardFrame(id uint64, o *op.Op) []byte {

@@ -68,7 +68,8 @@ func (s *Server) serveConn(c *client) {
 		if more {
 			ctx.Defer = deferWrite
 		}
-		if !s.forward(cn, ctx) {
+		if !s.forward(cn, ctx, more) {
+			cn.flushForwards() // what runs here comes after them
 			s.table.Dispatch(ctx)
 		}
 		// The arguments point into the reader's buffer; don't keep them
@@ -97,13 +98,24 @@ func (s *Server) isWrite(name []byte) bool {
 // conn is one connection's node and its writes in flight: pipelined
 // writes are proposed without waiting, so those queued together share
 // Raft's batch and fsync, and their replies are spliced into the output,
-// in request order, once they are known.
+// in request order, once they are known. On a follower, pipelined
+// commands bound for the leader wait in fwd and go to it together
+// (forward.go).
+//
+// The leader runs a follower's forwarded commands on a conn too, whose
+// forwarded is set: the request ids go on the ops, and a loss of
+// leadership is noted for the follower.
 type conn struct {
 	nodeAdapter
 	w       *resp.Writer
 	sess    *commands.Session
 	pending []pendingWrite
 	tail    []byte // scratch for drain
+
+	fwd       raftfsm.ForwardBatch // commands queued for the leader, their replies due at the end of w
+	fwdWrites []bool               // per queued command: whether it writes
+
+	forwarded *forwardedRun // on the leader, running forwarded commands
 }
 
 type pendingWrite struct {
@@ -112,14 +124,20 @@ type pendingWrite struct {
 }
 
 func (cn *conn) deferWrite(o *op.Op) bool {
+	cn.forwarded.stamp(o)
 	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o)})
 	return true
 }
 
-// drain waits for the writes in flight and writes their replies where
-// they belong; replies written meanwhile (errors, queued writes' neighbours)
-// stay after them.
+// drain waits for the writes in flight and the commands forwarded, and
+// writes their replies where they belong; replies written meanwhile
+// (errors, queued writes' neighbours) stay after them.
 func (cn *conn) drain() {
+	cn.flushForwards()
+	cn.drainWrites()
+}
+
+func (cn *conn) drainWrites() {
 	if len(cn.pending) == 0 {
 		return
 	}
@@ -131,6 +149,7 @@ func (cn *conn) drain() {
 	for i, p := range cn.pending {
 		w.Raw(cn.tail[prev-first : p.at-first])
 		res, err := p.f.Result()
+		cn.forwarded.note(err)
 		commands.WriteOutcome(w, res, translate(err))
 		prev = p.at
 		cn.pending[i] = pendingWrite{}
@@ -150,7 +169,16 @@ func (cn *conn) ReadBarrier() error {
 	if cn.sess.ReadOnly && !cn.n.IsLeader() {
 		return nil // READONLY: the follower's own state, possibly stale
 	}
-	return cn.nodeAdapter.ReadBarrier()
+	err := cn.n.ReadBarrier()
+	cn.forwarded.note(err)
+	return translate(err)
+}
+
+func (cn *conn) Propose(o *op.Op) (any, error) {
+	cn.forwarded.stamp(o)
+	res, err := cn.n.Propose(o)
+	cn.forwarded.note(err)
+	return res, translate(err)
 }
 
 func (cn *conn) Store() *keyspace.Store {

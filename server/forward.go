@@ -16,11 +16,25 @@ import (
 // about the connection or the node itself (PING, SELECT, HELLO, CLIENT,
 // INFO, CONFIG, COMMAND, ...) run where they were sent, and so do reads on
 // a READONLY connection: they see this node's state, possibly stale.
+//
+// A client's pipeline goes to the leader as one batch: the commands bound
+// for the leader queue on the connection while more requests are
+// buffered, and go together when the pipeline ends, when a command must
+// run here (after them), or at maxForwardQueue. The leader runs them in
+// order on one conn, proposing their writes without waiting, as it runs
+// a pipeline of its own clients.
 
-// forward runs the command of ctx on the leader when this node does not
-// lead and the command touches the keyspace; it reports whether it did
-// (and wrote the reply).
-func (s *Server) forward(cn *conn, ctx *commands.Ctx) bool {
+// Limits of one forwarded batch; a command beyond them sends the batch.
+const (
+	maxForwardQueue = 512
+	maxForwardBytes = 1 << 20
+)
+
+// forward queues the command of ctx for the leader when this node does
+// not lead and the command touches the keyspace; it reports whether it
+// did. With more requests buffered the command waits for the next ones;
+// otherwise the queue goes now and the replies are written.
+func (s *Server) forward(cn *conn, ctx *commands.Ctx, more bool) bool {
 	if s.node.IsLeader() {
 		return false
 	}
@@ -28,15 +42,38 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx) bool {
 	if !ok || ctx.S.ReadOnly && !cmd.Has(commands.FlagWrite) {
 		return false
 	}
-	cn.drain()
+	cn.drainWrites() // proposed here while this node led: they come first
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args}
-	reply, err := s.node.Forward(&req, cmd.Has(commands.FlagWrite))
-	if err != nil {
-		commands.WriteOutcome(ctx.W, nil, translate(err))
-		return true
+	write := cmd.Has(commands.FlagWrite)
+	s.node.AddForward(&cn.fwd, &req, write)
+	cn.fwdWrites = append(cn.fwdWrites, write)
+	if !more || cn.fwd.Len() >= maxForwardQueue || cn.fwd.Size() >= maxForwardBytes {
+		cn.flushForwards()
 	}
-	ctx.W.Raw(reply)
 	return true
+}
+
+// flushForwards sends the queued commands to the leader and writes their
+// replies, or an error for each when the batch failed.
+func (cn *conn) flushForwards() {
+	if cn.fwd.Len() == 0 {
+		return
+	}
+	reply, err := cn.n.ForwardAll(&cn.fwd)
+	if err == nil {
+		cn.w.Raw(reply)
+	} else {
+		for _, write := range cn.fwdWrites {
+			e := err
+			if !write && errors.Is(e, raftfsm.ErrUnknownOutcome) {
+				e = raftfsm.ErrNoLeader // a read changed nothing: not applied
+			}
+			commands.WriteOutcome(cn.w, nil, translate(e))
+		}
+	}
+	cn.fwd.Reset()
+	clear(cn.fwdWrites)
+	cn.fwdWrites = cn.fwdWrites[:0]
 }
 
 // forwardable resolves args to the command (or subcommand) that would run
@@ -60,58 +97,70 @@ func forwardable(t *commands.Table, args [][]byte) (*commands.Command, bool) {
 	return cmd, cmd.CheckArity(len(args))
 }
 
-// runForwarded runs a command a follower forwarded (raftfsm's
-// ForwardHandler): through the same dispatch as a client's, on a session
-// with the client's database and protocol, its write carrying the
-// request id. When leadership is lost, nothing is replied: the follower
-// asks the next leader, with the same id.
-func (s *Server) runForwarded(req *op.Op) ([]byte, raftfsm.ForwardResult) {
+// runForwarded runs commands a follower forwarded (raftfsm's
+// ForwardHandler), in order: through the same dispatch as a client's, on
+// one conn with the client's database and protocol, writes proposed
+// without waiting as for a pipelining client, each carrying its request
+// id. When leadership is lost, nothing is replied: the follower asks the
+// next leader, with the same ids.
+func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 	if !s.node.IsLeader() {
 		return nil, raftfsm.ForwardNotLeader
 	}
-	proto := int(req.Int)
-	if proto != 3 {
-		proto = 2
+	proto := func(req *op.Op) int {
+		if req.Int == 3 {
+			return 3
+		}
+		return 2
 	}
-	w := &resp.Writer{Proto: proto}
-	if req.DB < 0 || req.DB >= s.cfg.Databases {
-		w.Error("ERR DB index is out of range")
-		return w.Bytes(), raftfsm.ForwardReplied
+	run := &forwardedRun{}
+	w := &resp.Writer{Proto: proto(&reqs[0])}
+	sess := commands.NewSession(0, "forwarded:"+reqs[0].Req.Origin, "", time.Now())
+	cn := &conn{nodeAdapter: nodeAdapter{s.node}, w: w, sess: sess, forwarded: run}
+	ctx := &commands.Ctx{W: w, S: sess, Node: cn, Server: s, Table: s.table, Defer: cn.deferWrite}
+	for i := range reqs {
+		req := &reqs[i]
+		if len(cn.pending) > 0 && !s.isWrite(req.Args[0]) {
+			cn.drainWrites()
+		}
+		if req.DB < 0 || req.DB >= s.cfg.Databases {
+			w.Error("ERR DB index is out of range")
+			continue
+		}
+		sess.SelectDB(req.DB)
+		sess.SetProto(proto(req))
+		w.Proto = sess.Proto()
+		run.req = req.Req
+		ctx.Args = req.Args
+		s.table.Dispatch(ctx)
 	}
-	sess := commands.NewSession(0, "forwarded:"+req.Req.Origin, "", time.Now())
-	sess.SelectDB(req.DB)
-	sess.SetProto(proto)
-	fn := &forwardedNode{nodeAdapter: nodeAdapter{s.node}, req: req.Req}
-	s.table.Dispatch(&commands.Ctx{Args: req.Args, W: w, S: sess, Node: fn, Server: s, Table: s.table})
-	return w.Bytes(), fn.res
+	cn.drainWrites()
+	return w.Bytes(), run.res
 }
 
-// forwardedNode is the node as a forwarded command sees it: its write
-// carries the request id, and a loss of leadership is noted so the
-// follower can retry elsewhere.
-type forwardedNode struct {
-	nodeAdapter
+// forwardedRun is what a conn running forwarded commands on the leader
+// keeps: the request id the next proposal carries, and whether
+// leadership was lost. Its methods do nothing on a nil receiver, a
+// client's own conn.
+type forwardedRun struct {
 	req op.ReqID
 	res raftfsm.ForwardResult // ForwardReplied unless leadership was lost
 }
 
-func (f *forwardedNode) Propose(o *op.Op) (any, error) {
-	// A command proposes one op; should one ever propose more, only the
-	// first may carry the id, or the rest would be taken for retries.
-	o.Req, f.req = f.req, op.ReqID{}
-	res, err := f.n.Propose(o)
-	f.noteRefusal(err)
-	return res, translate(err)
+// stamp gives o the running command's request id. A command proposes
+// one op; should one ever propose more, only the first may carry the id,
+// or the rest would be taken for retries.
+func (f *forwardedRun) stamp(o *op.Op) {
+	if f != nil {
+		o.Req, f.req = f.req, op.ReqID{}
+	}
 }
 
-func (f *forwardedNode) ReadBarrier() error {
-	err := f.n.ReadBarrier()
-	f.noteRefusal(err)
-	return translate(err)
-}
-
-func (f *forwardedNode) noteRefusal(err error) {
+// note records a refusal for the follower: not leading (nothing applied)
+// or leadership lost with a write in flight.
+func (f *forwardedRun) note(err error) {
 	switch {
+	case f == nil:
 	case errors.Is(err, raftfsm.ErrNoLeader):
 		f.res = max(f.res, raftfsm.ForwardNotLeader)
 	case errors.Is(err, raftfsm.ErrUnknownOutcome):

@@ -93,6 +93,8 @@ func (s *Server) infoRaft(b []byte) []byte {
 	b = infoUint(b, "raft_replayed_entries", st.ReplayedEntries)
 	b = infoUint(b, "raft_applied_since_start", st.AppliedSinceStart)
 	b = infoUint(b, "raft_snapshot_restores", st.Restores)
+	b = infoUint(b, "raft_forwarded_requests", st.ForwardRequests)
+	b = infoUint(b, "raft_forwarded_commands", st.ForwardCommands)
 	return infoUint(b, "raft_fsm_pending", st.FSMPending)
 }
 
