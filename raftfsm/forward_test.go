@@ -271,7 +271,7 @@ func TestForwardBatchRetriedOnce(t *testing.T) {
 		t.Errorf("the leader ran the batch %d times, want 2", calls)
 	}
 	for i := 0; i < 7; i++ {
-		wantV := fmt.Sprint((20-i+6)/7)
+		wantV := fmt.Sprint((20 - i + 6) / 7)
 		if v, _ := lookup(leader, 0, fmt.Sprint("k", i)); v != wantV {
 			t.Errorf("k%d = %q, want %s", i, v, wantV)
 		}
