@@ -252,3 +252,50 @@ func (u *User) KeepsSubscription(channel []byte, pattern bool) bool {
 	}
 	return false
 }
+
+// TrySetUser reports the error SetUser would return for these rules now,
+// changing nothing.
+func (r *Registry) TrySetUser(name string, rules []string) error {
+	if hasSpaces(name) {
+		return replyError(errUsernameSpaces)
+	}
+	merged, bad, ok := mergeSelectors(rules)
+	if !ok {
+		return replyError(fmt.Sprintf(unmatchedParenthesis, cstr(rules[bad])))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u := newUser(r.cat, name, r.allChannels)
+	if ref := r.state.Load().refs[name]; ref != nil {
+		u = ref.User().clone()
+	}
+	for _, op := range merged {
+		if e := u.apply(op, r.allChannels); e != ruleOK {
+			return &RuleError{Rule: op, code: e}
+		}
+	}
+	return nil
+}
+
+// HashPasswords returns rules with every clear-text password rule
+// (">pass", "<pass") outside selectors replaced by its hashed form
+// ("#hash", "!hash"), which has the same effect: a node proposing ACL
+// SETUSER writes no clear password into the log.
+func HashPasswords(rules []string) []string {
+	out := make([]string, len(rules))
+	open := false
+	for i, r := range rules {
+		out[i] = r
+		switch {
+		case open:
+			open = len(r) == 0 || r[len(r)-1] != ')'
+		case at(r, 0) == '(':
+			open = r[len(r)-1] != ')'
+		case at(r, 0) == '>':
+			out[i] = "#" + hashPassword(r[1:])
+		case at(r, 0) == '<':
+			out[i] = "!" + hashPassword(r[1:])
+		}
+	}
+	return out
+}

@@ -322,8 +322,7 @@ func cmdClientKill(c *Ctx) {
 			case eq(opt, "LADDR"):
 				laddr = val
 			case eq(opt, "USER"):
-				// Until ACLs arrive, "default" is the only user.
-				if string(val) != "default" {
+				if c.Table.acl.Users.Lookup(string(val)) == nil {
 					c.W.Error("ERR No such user '" + string(val) + "'")
 					return
 				}

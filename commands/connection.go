@@ -1,5 +1,7 @@
 package commands
 
+import "github.com/loomcache/loomcache/acl"
+
 // RedisVersion is the Redis version LoomCache is compatible with and
 // reports to clients (HELLO, INFO), so client feature checks pass.
 const RedisVersion = "7.0.15"
@@ -81,12 +83,10 @@ func cmdQuit(c *Ctx) {
 // does and answers +RESET in RESP2.
 func cmdReset(c *Ctx) {
 	c.S.Reset()
+	c.Table.acl.Admit(c.S)
 	c.W.Proto = 2
 	c.W.Status("RESET")
 }
-
-// errWrongPass is AUTH's and HELLO AUTH's reply to bad credentials.
-const errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
 
 func cmdHello(c *Ctx) {
 	proto := c.W.Proto
@@ -112,15 +112,12 @@ func cmdHello(c *Ctx) {
 		more := len(args) - i - 1
 		switch {
 		case eq(args[i], "AUTH") && more >= 2:
-			// Redis 7.0 authenticates as soon as it parses AUTH. Until ACLs
-			// arrive the only user is "default", with no password, so any
-			// password is accepted for it, as Redis does with nopass.
-			if string(args[i+1]) != "default" {
-				c.W.Error(errWrongPass)
+			// Redis 7.0 authenticates as soon as it parses AUTH: a
+			// later bad option leaves the connection authenticated.
+			if !c.authenticate(string(args[i+1]), args[i+2]) {
+				c.W.Error(acl.WrongPassError)
 				return
 			}
-			c.S.SetUser("default")
-			c.S.Authenticated = true
 			i += 2
 		case eq(args[i], "SETNAME") && more >= 1:
 			name, setName = args[i+1], true
@@ -129,6 +126,10 @@ func cmdHello(c *Ctx) {
 			c.W.Error("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
 			return
 		}
+	}
+	if !c.S.Authenticated {
+		c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
 	}
 	if setName {
 		if err := validClientName(name); err != nil {

@@ -14,7 +14,10 @@ type fakeServer struct {
 	sessions []*Session
 	killed   []int64
 	resets   int
+	aclFile  string
 }
+
+func (f *fakeServer) ACLFile() string { return f.aclFile }
 
 func (f *fakeServer) Clients() []*Session { return f.sessions }
 func (f *fakeServer) Info(dst []byte, _ []string, _ *Session) []byte {

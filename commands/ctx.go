@@ -55,26 +55,41 @@ func (c *Ctx) Now() int64 {
 }
 
 // Dispatch resolves the command and its subcommand, checks arity and runs
-// the handler, writing exactly one reply.
+// the handler, writing exactly one reply. It checks no permission: the
+// server runs Permit first on its clients' commands (a follower's
+// forwarded commands were checked where they arrived).
 func (t *Table) Dispatch(c *Ctx) {
-	c.now = 0
-	cmd := t.Lookup(c.Args[0])
+	cmd, msg := t.Resolve(c.Args)
 	if cmd == nil {
-		c.W.Error(unknownCommand(c.Args))
+		c.W.Error(msg)
 		return
 	}
-	if cmd.HasSubs() && len(c.Args) >= 2 {
-		sub := cmd.Sub(c.Args[1])
+	t.Run(c, cmd)
+}
+
+// Resolve finds the command (or subcommand) args name and checks its
+// arity; when that fails, the command is nil and msg is the error reply.
+func (t *Table) Resolve(args [][]byte) (cmd *Command, msg string) {
+	cmd = t.Lookup(args[0])
+	if cmd == nil {
+		return nil, unknownCommand(args)
+	}
+	if cmd.HasSubs() && len(args) >= 2 {
+		sub := cmd.Sub(args[1])
 		if sub == nil {
-			c.W.Error("ERR unknown subcommand '" + cstrMax(c.Args[1], 128) + "'. Try " + strings.ToUpper(cstrMax(c.Args[0], -1)) + " HELP.")
-			return
+			return nil, "ERR unknown subcommand '" + cstrMax(args[1], 128) + "'. Try " + strings.ToUpper(cstrMax(args[0], -1)) + " HELP."
 		}
 		cmd = sub
 	}
-	if !cmd.CheckArity(len(c.Args)) {
-		c.W.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name))
-		return
+	if !cmd.CheckArity(len(args)) {
+		return nil, fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name)
 	}
+	return cmd, ""
+}
+
+// Run runs a command Resolve returned for c.Args.
+func (t *Table) Run(c *Ctx, cmd *Command) {
+	c.now = 0
 	c.Cmd = cmd
 	c.S.noteCommand(cmd, c.Now())
 	cmd.Handler(c)

@@ -45,6 +45,7 @@ func newTester(t testing.TB) *tester {
 	table := NewTable()
 	node := &fakeNode{ks: keyspace.New(16), table: table, now: 1_700_000_000_000}
 	ctx := &Ctx{W: resp.NewWriter(), S: NewSession(1, "127.0.0.1:1", "127.0.0.1:2", time.Now()), Node: node, Table: table}
+	table.ACL().Admit(ctx.S)
 	return &tester{t: t, node: node, ctx: ctx}
 }
 

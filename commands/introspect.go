@@ -417,12 +417,7 @@ func cmdCommandGetKeys(c *Ctx) {
 		flags KeyFlag
 	}
 	var keys []key
-	for _, k := range cmd.Keys {
-		one := Command{Keys: []KeySpec{k}}
-		for _, p := range one.KeyPositions(args) {
-			keys = append(keys, key{p, k.Flags})
-		}
-	}
+	cmd.eachKey(args, func(p int, f KeyFlag) { keys = append(keys, key{p, f}) })
 	if len(keys) == 0 && !cmd.Has(FlagNoMandatoryKeys) {
 		c.W.Error("ERR Invalid arguments specified for command")
 		return

@@ -17,10 +17,15 @@ import (
 //	status      simple string (+OK)
 //	error       error reply; its text carries the code ("ERR ...")
 //	[]any       array of the above
+//	RawReply    RESP bytes, written as they are (a reply the leader sent)
 type (
 	status    string
 	nullArray struct{}
 )
+
+// RawReply is a reply already encoded, as a follower gets it back from
+// the leader for a proposal it forwarded.
+type RawReply []byte
 
 const ok = status("OK")
 
@@ -41,6 +46,8 @@ func writeResult(w *resp.Writer, v any) {
 		w.Status(string(v))
 	case error:
 		w.Error(v.Error())
+	case RawReply:
+		w.Raw(v)
 	case []any:
 		w.Array(len(v))
 		for _, e := range v {

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/loomcache/loomcache/acl"
 )
 
 // Session is one client connection's state. The connection's own goroutine
@@ -21,10 +23,12 @@ type Session struct {
 	lastCmd  atomic.Pointer[Command] // nil until the first command
 	lastSeen atomic.Int64            // unix ms of the last command
 	proto    atomic.Int32
-	user     string
+	user     atomic.Pointer[acl.Ref] // nil: the default user
 
 	// Owned by the connection goroutine only.
-	DB            int
+	DB int
+	// Authenticated is Redis's c->authenticated: set by AUTH or HELLO
+	// AUTH, or at creation when the default user needs no password.
 	Authenticated bool
 	NoEvict       bool
 	ReadOnly      bool // READONLY: reads on a follower are served locally
@@ -43,7 +47,7 @@ type Session struct {
 
 // NewSession returns a session for a new connection.
 func NewSession(id int64, addr, laddr string, now time.Time) *Session {
-	s := &Session{ID: id, Addr: addr, LAddr: laddr, Created: now, user: "default"}
+	s := &Session{ID: id, Addr: addr, LAddr: laddr, Created: now}
 	s.proto.Store(2)
 	s.lastSeen.Store(now.UnixMilli())
 	s.multi.Store(-1)
@@ -77,18 +81,19 @@ func (s *Session) Name() string {
 	return s.name
 }
 
-// SetUser records the authenticated user.
-func (s *Session) SetUser(u string) {
-	s.mu.Lock()
-	s.user = u
-	s.mu.Unlock()
-}
+// SetUser records the user the connection runs as.
+func (s *Session) SetUser(u *acl.Ref) { s.user.Store(u) }
 
-// User returns the authenticated user.
+// UserRef is the user the connection runs as; nil before SetUser, which
+// stands for the default user.
+func (s *Session) UserRef() *acl.Ref { return s.user.Load() }
+
+// User returns the name of the user the connection runs as.
 func (s *Session) User() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.user
+	if u := s.user.Load(); u != nil {
+		return u.Name()
+	}
+	return "default"
 }
 
 // SetProto records the RESP version.
@@ -129,14 +134,15 @@ func (s *Session) SetSubscriptions(channels, patterns, shardChannels int) {
 func (s *Session) SetMulti(queued int) { s.multi.Store(int32(queued)) }
 
 // Reset returns the connection to the state RESET leaves it in: database
-// 0, no name, RESP2, the default user, evictable, reads not stale. The families that keep
+// 0, no name, RESP2, the default user (the caller decides whether it is
+// authenticated), evictable, reads not stale. The families that keep
 // more state on the session (MULTI, subscriptions) clear theirs in RESET's
 // handler.
 func (s *Session) Reset() {
 	s.SelectDB(0)
 	s.SetName("")
 	s.SetProto(2)
-	s.SetUser("default")
+	s.SetUser(nil)
 	s.SetNoEvict(false)
 	s.SetReadOnly(false)
 }
@@ -173,7 +179,7 @@ func (s *Session) Info(now time.Time) ClientInfo {
 		Age:     int64(now.Sub(s.Created) / time.Second),
 		Idle:    (now.UnixMilli() - s.lastSeen.Load()) / 1000,
 		DB:      int(s.db.Load()),
-		LastCmd: lastCmd, User: s.user, Proto: int(s.proto.Load()),
+		LastCmd: lastCmd, User: s.User(), Proto: int(s.proto.Load()),
 		NoEvict: s.noEvict.Load(), ReadOnly: s.readOnly.Load(),
 		Sub: int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
 		Multi: int(s.multi.Load()),
@@ -197,4 +203,6 @@ type Server interface {
 	// KillClient closes the connection of the session with that id and
 	// reports whether there was one.
 	KillClient(id int64) bool
+	// ACLFile is the aclfile ACL LOAD and ACL SAVE use ("": none).
+	ACLFile() string
 }

@@ -34,7 +34,7 @@ func registerStrings(t *Table) {
 			Keys: []KeySpec{{Notes: "RW and ACCESS due to the optional `GET` argument",
 				Flags: KeyRW | KeyAccess | KeyUpdate | KeyVariableFlags, Index: 1, LastKey: 0, KeyStep: 1}},
 			Group: "string", Since: "1.0.0", Complexity: "O(1)",
-			Summary: "Set the string value of a key", Handler: cmdSet,
+			Summary: "Set the string value of a key", Handler: cmdSet, KeyFlags: setKeyFlags,
 			History: [][2]string{
 				{"2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."},
 				{"6.0.0", "Added the `KEEPTTL` option."},
@@ -606,3 +606,13 @@ func applySetRange(ks *keyspace.Store, o *op.Op) any {
 }
 
 func clone(b []byte) []byte { return append([]byte{}, b...) }
+
+// setKeyFlags is Redis's setGetKeys: SET reads its key only with GET.
+func setKeyFlags(args [][]byte) KeyFlag {
+	for _, a := range args[min(3, len(args)):] {
+		if eq(a, "GET") {
+			return KeyRW | KeyAccess | KeyUpdate
+		}
+	}
+	return KeyOW | KeyUpdate
+}

@@ -9,6 +9,7 @@ package commands
 import (
 	"strings"
 
+	"github.com/loomcache/loomcache/acl"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
 )
@@ -229,6 +230,10 @@ type Command struct {
 	Handler    Handler
 	Subs       []*Command
 	Args       []Arg // COMMAND DOCS "arguments", as Redis's JSON describes them
+	// KeyFlags narrows a variable_flags key spec's flags for one call, as
+	// the command's getkeys_proc does in Redis (SET needs ACCESS only with
+	// GET): what ACL checks and COMMAND GETKEYSANDFLAGS see.
+	KeyFlags func(args [][]byte) KeyFlag
 	// COMMAND DOCS extras, where Redis has them.
 	History         [][2]string // {version, change}
 	DocFlags        []string    // "deprecated", "syscmd"
@@ -237,28 +242,37 @@ type Command struct {
 
 	parent *Command
 	subs   map[string]*Command
+	aclID  acl.CmdID // in the table's ACL catalog
 	// Legacy first/last/step, derived from Keys as Redis derives them.
 	first, last, step int
 }
 
 // Table is the whole command table plus the op appliers. It is built once
-// by NewTable and never changed after.
+// by NewTable and never changed after; the access control state it
+// carries (ACL) changes only through its appliers.
 type Table struct {
 	cmds  map[string]*Command
 	order []*Command
 	apply map[op.Type]ApplyFunc
+	acl   *ACL
 }
 
-// NewTable builds the table from every family.
+// NewTable builds the table from every family, and the access control
+// state over its commands (only the default user).
 func NewTable() *Table {
 	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc)}
 	for _, family := range []func(*Table){
-		registerConnection, registerServer, registerStrings, registerKeys, registerCluster,
+		registerConnection, registerServer, registerStrings, registerKeys, registerCluster, registerACL,
 	} {
 		family(t)
 	}
+	t.acl = newACL(t.aclCatalog())
+	t.registerACLAppliers()
 	return t
 }
+
+// ACL is the node's access control state.
+func (t *Table) ACL() *ACL { return t.acl }
 
 // add registers commands.
 func (t *Table) add(cmds ...*Command) {
@@ -423,7 +437,35 @@ func (c *Command) CheckArity(n int) bool {
 // specs. Malformed argument lists yield the positions that exist.
 func (c *Command) KeyPositions(args [][]byte) []int {
 	var pos []int
+	c.eachKey(args, func(p int, _ KeyFlag) { pos = append(pos, p) })
+	return pos
+}
+
+// aclKeys returns the keys of args with the permission each needs, as
+// Redis's ACL check derives it from the key spec: ACCESS needs read,
+// INSERT, DELETE or UPDATE write.
+func (c *Command) aclKeys(args [][]byte) []acl.KeyRef {
+	var refs []acl.KeyRef
+	c.eachKey(args, func(p int, f KeyFlag) {
+		var perm acl.Perm
+		if f&KeyAccess != 0 {
+			perm |= acl.PermRead
+		}
+		if f&(KeyInsert|KeyDelete|KeyUpdate) != 0 {
+			perm |= acl.PermWrite
+		}
+		refs = append(refs, acl.KeyRef{Pos: p, Perm: perm})
+	})
+	return refs
+}
+
+// eachKey calls fn with the index of each key of args and its flags: the
+// spec's, or for a variable_flags spec those KeyFlags gives.
+func (c *Command) eachKey(args [][]byte, fn func(pos int, flags KeyFlag)) {
 	for _, k := range c.Keys {
+		if k.Flags&KeyVariableFlags != 0 && c.KeyFlags != nil {
+			k.Flags = c.KeyFlags(args)
+		}
 		if k.Flags&KeyNotKey != 0 {
 			continue
 		}
@@ -452,7 +494,7 @@ func (c *Command) KeyPositions(args [][]byte) []int {
 				if p >= len(args) {
 					break
 				}
-				pos = append(pos, p)
+				fn(p, k.Flags)
 			}
 			continue
 		}
@@ -467,10 +509,9 @@ func (c *Command) KeyPositions(args [][]byte) []int {
 		}
 		step := max(k.KeyStep, 1)
 		for p := begin; p <= last && p < len(args); p += step {
-			pos = append(pos, p)
+			fn(p, k.Flags)
 		}
 	}
-	return pos
 }
 
 func findKeyword(args [][]byte, kw string, from int) int {

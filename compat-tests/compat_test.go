@@ -226,8 +226,11 @@ func (s *side) run(st Step, proto int) ([]byte, error) {
 	default:
 		return nil, err
 	}
-	if st.Compare == compareSorted {
+	switch st.Compare {
+	case compareSorted:
 		return r.Sorted(), nil
+	case compareRules:
+		return r.RulesSorted(), nil
 	}
 	return r.Raw, nil
 }

@@ -166,3 +166,54 @@ func (r Reply) Sorted() []byte {
 	}
 	return out
 }
+
+// RulesSorted returns the reply's bytes with every bulk string's runs of
+// single-command ACL rules ("+get +set -del", words starting with + or -
+// and naming no @category) sorted. Redis describes those in the order of
+// its command dict, whose hash seed is random per process, so ACL LIST
+// and ACL GETUSER list them in a different order on every redis-server.
+func (r Reply) RulesSorted() []byte {
+	switch {
+	case r.Type == '$' && len(r.Elems) == 0:
+		start := bytes.Index(r.Raw, []byte("\r\n")) + 2
+		if start < 2 || len(r.Raw) < start+2 {
+			return r.Raw
+		}
+		body := sortRuleRuns(r.Raw[start : len(r.Raw)-2])
+		return append(append(append([]byte{}, r.Raw[:start]...), body...), "\r\n"...)
+	case len(r.Elems) > 0:
+		out := append(append([]byte{}, r.Header...), "\r\n"...)
+		for _, e := range r.Elems {
+			out = append(out, e.RulesSorted()...)
+		}
+		return out
+	}
+	return r.Raw
+}
+
+func sortRuleRuns(text []byte) []byte {
+	words := bytes.Split(text, []byte(" "))
+	single := func(w []byte) bool {
+		return len(w) > 1 && (w[0] == '+' || w[0] == '-') && !bytes.ContainsRune(w, '@')
+	}
+	for i := 0; i < len(words); {
+		j := i
+		for j < len(words) && single(words[j]) {
+			j++
+			if bytes.HasSuffix(words[j-1], []byte(")")) {
+				break // a selector ends: its ")" stays last
+			}
+		}
+		run := words[i:j]
+		closes := len(run) > 0 && bytes.HasSuffix(run[len(run)-1], []byte(")"))
+		if closes {
+			run[len(run)-1] = bytes.TrimSuffix(run[len(run)-1], []byte(")"))
+		}
+		sort.Slice(run, func(a, b int) bool { return bytes.Compare(run[a], run[b]) < 0 })
+		if closes {
+			run[len(run)-1] = append(append([]byte{}, run[len(run)-1]...), ')')
+		}
+		i = max(j, i+1)
+	}
+	return bytes.Join(words, []byte(" "))
+}

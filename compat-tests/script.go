@@ -20,6 +20,7 @@ import (
 //	SET foo bar                 a command, split like redis-cli
 //	!sort SMEMBERS s            compare the reply with its elements sorted
 //	!type PTTL foo              compare only the reply's type byte
+//	!rules ACL LIST             compare with runs of single-command ACL rules sorted
 //	!noreply-compare RANDOMKEY  send and read, compare nothing
 //	!sleep 1100                 sleep that many milliseconds
 //	!raw "*1\r\n$4\r\nPING\r\n" send raw bytes, compare all read until idle
@@ -40,6 +41,7 @@ type compareMode int
 const (
 	compareExact compareMode = iota
 	compareSorted
+	compareRules
 	compareType
 	compareNothing
 )
@@ -124,6 +126,8 @@ func ParseScript(name string, src []byte) ([]Step, error) {
 				st.Compare = compareSorted
 			case "!type":
 				st.Compare = compareType
+			case "!rules":
+				st.Compare = compareRules
 			case "!noreply-compare":
 				st.Compare = compareNothing
 			default:

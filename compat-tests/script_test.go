@@ -223,3 +223,17 @@ func bytesFields(s string) [][]byte {
 	}
 	return out
 }
+
+// RulesSorted sorts only runs of single-command rules, inside nested
+// replies, and keeps every length right.
+func TestRulesSorted(t *testing.T) {
+	in := "*2\r\n$32\r\n-@all +set +get (~k -@all +b +a)\r\n*1\r\n$21\r\n+@string -del +append\r\n"
+	want := "*2\r\n$32\r\n-@all +get +set (~k -@all +a +b)\r\n*1\r\n$21\r\n+@string +append -del\r\n"
+	r, err := ReadReply(bufio.NewReader(strings.NewReader(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.RulesSorted()); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

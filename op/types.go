@@ -78,6 +78,31 @@ const (
 	FlushAll Type = 48
 )
 
+// Access control: 100-119. They change the users every node enforces,
+// at the same log position on every node.
+const (
+	// AclSetUser is ACL SETUSER: Args [name, rule...].
+	AclSetUser Type = 100
+	// AclDelUser is ACL DELUSER: Args names.
+	AclDelUser Type = 101
+	// AclLoad is ACL LOAD: Args [file name, file content]; Flags
+	// IfChanged.
+	AclLoad Type = 102
+	// AclRequirePass is the requirepass directive: Args [password], ""
+	// for none; Flags IfChanged.
+	AclRequirePass Type = 103
+)
+
+// FlagIfChanged makes AclLoad and AclRequirePass change nothing when the
+// state already is what they would make it: a node that restarts with
+// the same aclfile or requirepass does not undo later ACL SETUSERs.
+const FlagIfChanged uint32 = 1 << 25
+
+// FlagProposal marks a Forward op whose Args [0] is an encoded op for the
+// leader to propose as it is (a follower's handler proposing, as ACL
+// SETUSER does), rather than a client command to run.
+const FlagProposal uint32 = 1 << 26
+
 // spec describes a type: its name and the shape of its Args, which the
 // decoder enforces so appliers can index Args without checking.
 type spec struct {
@@ -108,6 +133,11 @@ var specs = map[Type]spec{
 	SwapDB:      {"SWAPDB", 0, 0, 1},
 	FlushDB:     {"FLUSHDB", 0, 0, 1},
 	FlushAll:    {"FLUSHALL", 0, 0, 1},
+
+	AclSetUser:     {"ACLSETUSER", 1, -1, 1},
+	AclDelUser:     {"ACLDELUSER", 1, -1, 1},
+	AclLoad:        {"ACLLOAD", 2, 2, 1},
+	AclRequirePass: {"ACLREQUIREPASS", 1, 1, 1},
 }
 
 // Known reports whether t is a defined type.

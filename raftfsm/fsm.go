@@ -24,7 +24,8 @@ type ApplyFunc func(ks *keyspace.Store, o *op.Op) any
 type fsm struct {
 	ks    *keyspace.Store
 	apply ApplyFunc
-	dedup dedup // request ids applied (dedup.go); guarded like ks
+	aux   AuxState // nil: none
+	dedup dedup    // request ids applied (dedup.go); guarded like ks
 
 	applied   atomic.Uint64 // entries applied since this process started (replay included)
 	replayed  atomic.Uint64 // of those, entries that were already in the WAL at start
@@ -128,11 +129,18 @@ func (f *fsm) applyOp(enc []byte) any {
 // would remove the stall.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	var buf bytes.Buffer
-	// The FSM's own header: the request ids, then the keyspace.
+	// The FSM's own header: the request ids and the aux state, then the
+	// keyspace.
 	ids := f.dedup.appendTo(nil)
 	head := binary.AppendUvarint([]byte(fsmSnapshotMagic), uint64(len(ids)))
 	buf.Write(head)
 	buf.Write(ids)
+	var aux []byte
+	if f.aux != nil {
+		aux = f.aux.Snapshot()
+	}
+	buf.Write(binary.AppendUvarint(nil, uint64(len(aux))))
+	buf.Write(aux)
 	f.ks.RLock()
 	err := f.ks.WriteSnapshot(&buf)
 	f.ks.RUnlock()
@@ -145,9 +153,16 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 }
 
 // fsmSnapshotMagic starts a snapshot that has the FSM's header (the
-// request ids) before the keyspace. A snapshot without it is the keyspace
-// alone, as written before request ids existed.
-const fsmSnapshotMagic = "LCFS1"
+// request ids, then the aux state) before the keyspace. One with
+// fsmSnapshotMagicV1 has the request ids only, one with neither is the
+// keyspace alone: both as written before those sections existed.
+const (
+	fsmSnapshotMagic   = "LCFS2"
+	fsmSnapshotMagicV1 = "LCFS1"
+)
+
+// maxAuxSection bounds the aux section a snapshot may declare.
+const maxAuxSection = 1 << 30
 
 // maxDedupSection bounds the request id section a snapshot may declare.
 const maxDedupSection = 1 << 30
@@ -156,7 +171,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	br := bufio.NewReaderSize(rc, 64*1024)
 	var d dedup
-	if magic, _ := br.Peek(len(fsmSnapshotMagic)); string(magic) == fsmSnapshotMagic {
+	var aux []byte
+	magic, _ := br.Peek(len(fsmSnapshotMagic))
+	if m := string(magic); m == fsmSnapshotMagic || m == fsmSnapshotMagicV1 {
 		br.Discard(len(magic))
 		n, err := binary.ReadUvarint(br)
 		if err != nil || n > maxDedupSection {
@@ -169,11 +186,27 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		if _, err := sec.ReadByte(); err != io.EOF {
 			return fmt.Errorf("snapshot: %w: trailing bytes", errBadDedup)
 		}
+		if string(magic) == fsmSnapshotMagic {
+			n, err := binary.ReadUvarint(br)
+			if err != nil || n > maxAuxSection {
+				return fmt.Errorf("snapshot: aux section of %d bytes: %v", n, err)
+			}
+			var b bytes.Buffer
+			if _, err := io.CopyN(&b, br, int64(n)); err != nil {
+				return fmt.Errorf("snapshot: aux section: %w", err)
+			}
+			aux = b.Bytes()
+		}
 	}
 	f.ks.Lock()
 	defer f.ks.Unlock()
 	if err := f.ks.ReadSnapshot(br); err != nil {
 		return err
+	}
+	if f.aux != nil {
+		if err := f.aux.Restore(aux); err != nil {
+			return fmt.Errorf("snapshot: aux state: %w", err)
+		}
 	}
 	f.dedup = d
 	f.restores.Add(1)

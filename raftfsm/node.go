@@ -52,10 +52,23 @@ type Config struct {
 	TrailingLogs uint64
 	NumDBs       int
 	Apply        ApplyFunc
-	LogOutput    io.Writer
-	LogLevel     string // hclog level name
+	// Aux is replicated state beside the keyspace that Apply changes (the
+	// users): it is written into every snapshot and restored from it.
+	Aux       AuxState
+	LogOutput io.Writer
+	LogLevel  string // hclog level name
 	// Now is the clock used for op deadlines and active expiry.
 	Now func() time.Time
+}
+
+// AuxState is replicated state outside the keyspace. Both methods run on
+// the FSM goroutine, between applies.
+type AuxState interface {
+	// Snapshot encodes the state.
+	Snapshot() []byte
+	// Restore replaces the state with a Snapshot's; nil or empty is the
+	// initial state (a snapshot taken before the state existed).
+	Restore(data []byte) error
 }
 
 // Errors of Propose and ReadBarrier.
@@ -145,7 +158,7 @@ func Open(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	n := &Node{cfg: cfg, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(cfg.ID)}
-	n.fsm = &fsm{ks: keyspace.New(cfg.NumDBs), apply: cfg.Apply}
+	n.fsm = &fsm{ks: keyspace.New(cfg.NumDBs), apply: cfg.Apply, aux: cfg.Aux}
 	ok := false
 	defer func() {
 		if ok {

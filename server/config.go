@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/glob"
+	"github.com/loomcache/loomcache/op"
 )
 
 // This file is CONFIG GET/SET's registry: the Redis parameters whose
@@ -33,6 +34,9 @@ type confValues struct {
 	maxClients int64  // 0 is 10000
 	timeout    int64
 	notify     int // keyspace event flags
+	// requirePass is a requirepass being set: replicated state, so it is
+	// proposed once every value checked out, never stored here.
+	requirePass *string
 }
 
 // setting is one CONFIG parameter.
@@ -137,8 +141,13 @@ func settings() []setting {
 		{name: "proto-max-bulk-len", get: func(s *Server, _ *confValues) string {
 			return strconv.FormatInt(s.maxBulk(), 10)
 		}},
-		// Passwords arrive with ACLs; until then there is none.
-		{name: "requirepass", get: func(*Server, *confValues) string { return "" }},
+		// The default user's password, replicated with the users.
+		{name: "requirepass", get: func(s *Server, _ *confValues) string { return s.table.ACL().RequirePass() },
+			set: func(_ *Server, v *confValues, val string) error {
+				v.requirePass = &val
+				return nil
+			}},
+		{name: "aclfile", get: func(s *Server, _ *confValues) string { return s.cfg.ACLFile }},
 		{name: "notify-keyspace-events", get: func(_ *Server, v *confValues) string { return notifyFlagsString(v.notify) },
 			set: func(_ *Server, v *confValues, val string) error {
 				f, ok := parseNotifyFlags(val)
@@ -267,8 +276,33 @@ func (s *Server) ConfigSet(pairs [][2]string) error {
 			return setFailed(st.name, err)
 		}
 	}
+	if p := next.requirePass; p != nil {
+		next.requirePass = nil
+		if err := s.setRequirePass(*p); err != nil {
+			return err
+		}
+	}
 	s.conf.v = next
 	s.conf.timeout.Store(int64(time.Duration(next.timeout) * time.Second))
+	return nil
+}
+
+// setRequirePass proposes requirepass; given at startup, before the node
+// runs, it waits for the startup proposals (acl.go).
+func (s *Server) setRequirePass(p string) error {
+	if s.node == nil {
+		s.startup.pass = &p
+		return nil
+	}
+	o := &op.Op{Type: op.AclRequirePass, Args: [][]byte{[]byte(p)}}
+	s.awaitACLSync(o)
+	res, err := s.propose(o)
+	if err != nil {
+		return err
+	}
+	if e, ok := res.(error); ok {
+		return e
+	}
 	return nil
 }
 

@@ -29,7 +29,7 @@ func (s *Server) serveConn(c *client) {
 	// The writer's buffer grows with the replies instead of starting at
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
 	// many clients) then costs only what its replies needed.
-	cn := &conn{nodeAdapter: nodeAdapter{s.node}, w: &resp.Writer{Proto: 2}, sess: c.sess}
+	cn := &conn{nodeAdapter: nodeAdapter{s.node}, srv: s, w: &resp.Writer{Proto: 2}, sess: c.sess}
 	w := cn.w
 	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
 	deferWrite := cn.deferWrite
@@ -44,6 +44,7 @@ func (s *Server) serveConn(c *client) {
 			c.nc.SetReadDeadline(time.Time{})
 			armed = false
 		}
+		r.Unauthenticated = s.authRequired(c.sess)
 		args, err := r.ReadCommand()
 		if err != nil {
 			var pe *resp.ProtocolError
@@ -56,10 +57,21 @@ func (s *Server) serveConn(c *client) {
 		}
 		ctx.Args = args
 		s.stats.commands.Add(1)
+		// Unknown commands, arity, authentication and ACL rules are
+		// checked here, before anything is forwarded or proposed.
+		cmd, denied := s.table.Resolve(args)
+		if cmd != nil {
+			denied = ctx.Permit(cmd)
+		}
+		if denied == commands.ErrUserGone {
+			cn.drain()
+			c.nc.Write(w.Bytes())
+			return
+		}
 		// Only a write may overtake the writes in flight: anything else
 		// may look at what they change (or at the protocol their replies
 		// are written in).
-		if len(cn.pending) > 0 && !s.isWrite(args[0]) {
+		if len(cn.pending) > 0 && (cmd == nil || !cmd.Has(commands.FlagWrite)) {
 			cn.drain()
 		}
 		// Dispatch reads nothing more, so this holds until it returns.
@@ -68,9 +80,13 @@ func (s *Server) serveConn(c *client) {
 		if more {
 			ctx.Defer = deferWrite
 		}
-		if !s.forward(cn, ctx, more) {
+		if denied != "" || !s.forward(cn, ctx, cmd, more) {
 			cn.flushForwards() // what runs here comes after them
-			s.table.Dispatch(ctx)
+			if denied != "" {
+				w.Error(denied)
+			} else {
+				s.table.Run(ctx, cmd)
+			}
 		}
 		// The arguments point into the reader's buffer; don't keep them
 		// (or a huge argument array) alive while the connection idles.
@@ -90,6 +106,13 @@ func (s *Server) serveConn(c *client) {
 	}
 }
 
+// authRequired is Redis's authRequired: the connection has not
+// authenticated and the default user needs a password. Its requests get
+// the reader's unauthenticated limits (10 arguments, 16 KB bulks).
+func (s *Server) authRequired(sess *commands.Session) bool {
+	return s.table.ACL().AuthRequired(sess)
+}
+
 func (s *Server) isWrite(name []byte) bool {
 	cmd := s.table.Lookup(name)
 	return cmd != nil && cmd.Has(commands.FlagWrite)
@@ -107,6 +130,7 @@ func (s *Server) isWrite(name []byte) bool {
 // leadership is noted for the follower.
 type conn struct {
 	nodeAdapter
+	srv     *Server
 	w       *resp.Writer
 	sess    *commands.Session
 	pending []pendingWrite
@@ -124,6 +148,9 @@ type pendingWrite struct {
 }
 
 func (cn *conn) deferWrite(o *op.Op) bool {
+	if cn.forwarded == nil && !cn.n.IsLeader() || isACLOp(o.Type) {
+		return false // Propose has the leader propose it, or waits
+	}
 	cn.forwarded.stamp(o)
 	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o)})
 	return true
@@ -174,7 +201,18 @@ func (cn *conn) ReadBarrier() error {
 	return translate(err)
 }
 
+// Propose proposes o, or on a follower has the leader propose it (a
+// handler's own proposal, as ACL SETUSER makes; the commands that read or
+// write the keyspace were forwarded whole). The leader's reply comes back
+// as it is.
 func (cn *conn) Propose(o *op.Op) (any, error) {
+	if cn.forwarded == nil {
+		cn.srv.awaitACLSync(o) // a client's; a forwarded one waited where it came from
+	}
+	if cn.forwarded == nil && !cn.n.IsLeader() {
+		cn.drain()
+		return cn.srv.proposeViaLeader(o)
+	}
 	cn.forwarded.stamp(o)
 	res, err := cn.n.Propose(o)
 	cn.forwarded.note(err)

@@ -34,12 +34,8 @@ const (
 // not lead and the command touches the keyspace; it reports whether it
 // did. With more requests buffered the command waits for the next ones;
 // otherwise the queue goes now and the replies are written.
-func (s *Server) forward(cn *conn, ctx *commands.Ctx, more bool) bool {
-	if s.node.IsLeader() {
-		return false
-	}
-	cmd, ok := forwardable(s.table, ctx.Args)
-	if !ok || ctx.S.ReadOnly && !cmd.Has(commands.FlagWrite) {
+func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, more bool) bool {
+	if s.node.IsLeader() || !forwardable(cmd) || ctx.S.ReadOnly && !cmd.Has(commands.FlagWrite) {
 		return false
 	}
 	cn.drainWrites() // proposed here while this node led: they come first
@@ -76,25 +72,11 @@ func (cn *conn) flushForwards() {
 	cn.fwdWrites = cn.fwdWrites[:0]
 }
 
-// forwardable resolves args to the command (or subcommand) that would run
-// and reports whether it runs on the leader: it reads or writes the
-// keyspace, by the table's flags. A command that would fail before
-// running (unknown, unknown subcommand, wrong arity) fails here with the
-// same bytes, so it is not sent.
-func forwardable(t *commands.Table, args [][]byte) (*commands.Command, bool) {
-	cmd := t.Lookup(args[0])
-	if cmd == nil {
-		return nil, false
-	}
-	if cmd.HasSubs() && len(args) >= 2 {
-		if cmd = cmd.Sub(args[1]); cmd == nil {
-			return nil, false
-		}
-	}
-	if !cmd.Has(commands.FlagWrite) && !cmd.Has(commands.FlagReadonly) {
-		return nil, false
-	}
-	return cmd, cmd.CheckArity(len(args))
+// forwardable reports whether a command (Resolve found it, with its
+// arity right) runs on the leader: it reads or writes the keyspace, by
+// the table's flags.
+func forwardable(cmd *commands.Command) bool {
+	return cmd.Has(commands.FlagWrite) || cmd.Has(commands.FlagReadonly)
 }
 
 // runForwarded runs commands a follower forwarded (raftfsm's
@@ -116,12 +98,18 @@ func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 	run := &forwardedRun{}
 	w := &resp.Writer{Proto: proto(&reqs[0])}
 	sess := commands.NewSession(0, "forwarded:"+reqs[0].Req.Origin, "", time.Now())
-	cn := &conn{nodeAdapter: nodeAdapter{s.node}, w: w, sess: sess, forwarded: run}
+	cn := &conn{nodeAdapter: nodeAdapter{s.node}, srv: s, w: w, sess: sess, forwarded: run}
 	ctx := &commands.Ctx{W: w, S: sess, Node: cn, Server: s, Table: s.table, Defer: cn.deferWrite}
 	for i := range reqs {
 		req := &reqs[i]
 		if len(cn.pending) > 0 && !s.isWrite(req.Args[0]) {
 			cn.drainWrites()
+		}
+		if req.Flags&op.FlagProposal != 0 {
+			run.req = req.Req
+			res, err := cn.proposeForwarded(req)
+			commands.WriteOutcome(w, res, err)
+			continue
 		}
 		if req.DB < 0 || req.DB >= s.cfg.Databases {
 			w.Error("ERR DB index is out of range")
@@ -136,6 +124,20 @@ func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 	}
 	cn.drainWrites()
 	return w.Bytes(), run.res
+}
+
+// errBadProposal answers a forwarded proposal that does not decode.
+var errBadProposal = errors.New("ERR corrupt forwarded proposal")
+
+// proposeForwarded proposes the op a follower's handler made (a Forward
+// op with FlagProposal), with the forward's request id.
+func (cn *conn) proposeForwarded(req *op.Op) (any, error) {
+	var o op.Op
+	if len(req.Args) != 1 || op.Decode(req.Args[0], &o) != nil || o.Type == op.Forward {
+		return nil, errBadProposal
+	}
+	cn.drainWrites()
+	return cn.Propose(&o)
 }
 
 // forwardedRun is what a conn running forwarded commands on the leader

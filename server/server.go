@@ -42,6 +42,10 @@ type Config struct {
 	LogOutput    io.Writer
 	ConfigFile   string // path the settings came from, for INFO
 	MaxBulk      int64  // proto-max-bulk-len
+	// ACLFile is the aclfile (Redis's directive): users loaded at startup
+	// (through Raft, when they differ) and by ACL LOAD, written by ACL
+	// SAVE. Empty: none.
+	ACLFile string
 	// Directives are Redis configuration directives given at startup
 	// (maxclients, timeout, ...): the same names and checks as CONFIG SET.
 	Directives [][2]string
@@ -63,6 +67,11 @@ type Server struct {
 	started time.Time
 	stats   stats
 	conf    runtimeConfig // what CONFIG SET changed (config.go)
+	startup startupACL    // what startup settings ask of the users (acl.go)
+	// aclSynced is closed once the startup proposals are applied (or
+	// there are none, or Run stops trying).
+	aclSynced  chan struct{}
+	syncedOnce sync.Once
 }
 
 type client struct {
@@ -80,17 +89,28 @@ func New(cfg Config) (*Server, error) {
 		cfg.Databases = 16
 	}
 	s := &Server{
-		cfg:     cfg,
-		table:   commands.NewTable(),
-		clients: make(map[int64]*client),
-		log:     log.New(cfg.LogOutput, "loomcache: ", log.LstdFlags),
-		started: time.Now(),
+		cfg:       cfg,
+		table:     commands.NewTable(),
+		clients:   make(map[int64]*client),
+		log:       log.New(cfg.LogOutput, "loomcache: ", log.LstdFlags),
+		started:   time.Now(),
+		aclSynced: make(chan struct{}),
 	}
 	if len(cfg.Directives) > 0 {
 		if err := s.ConfigSet(cfg.Directives); err != nil {
 			return nil, startupError(err)
 		}
 	}
+	if cfg.ACLFile != "" {
+		data, err := s.loadACLFile()
+		if err != nil {
+			return nil, err
+		}
+		s.startup.file, s.startup.fileName = data, cfg.ACLFile
+	}
+	users := s.table.ACL()
+	users.HoldAuth(!s.startup.empty())
+	users.OnChange(s.dropRevokedClients)
 	node, err := raftfsm.Open(raftfsm.Config{
 		ID:                cfg.ID,
 		RaftAddr:          cfg.RaftAddr,
@@ -105,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
 			return s.table.Apply(ks, o)
 		},
+		Aux:       users,
 		LogOutput: cfg.LogOutput,
 		LogLevel:  cfg.LogLevel,
 	})
@@ -133,12 +154,15 @@ func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve() }()
 	stopJoin := s.startJoin(ctx)
+	stopACL := s.startACLSync(ctx)
 	select {
 	case <-ctx.Done():
 		stopJoin()
+		stopACL()
 		return s.Close()
 	case err := <-errc:
 		stopJoin()
+		stopACL()
 		cerr := s.Close()
 		if err == nil {
 			err = cerr
@@ -164,6 +188,7 @@ func (s *Server) Serve() error {
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
 		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
+		s.table.ACL().Admit(c.sess)
 		s.mu.Lock()
 		if s.clients == nil { // closing
 			s.mu.Unlock()

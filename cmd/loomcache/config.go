@@ -94,6 +94,10 @@ func settings() []setting {
 			c.TrailingLogs = n
 			return nil
 		}},
+		{"aclfile", "", "Redis's aclfile: its users are loaded at startup (through Raft, when they differ from the cluster's), by ACL LOAD, and written by ACL SAVE; a file that does not load stops the start", func(c *server.Config, v string) error {
+			c.ACLFile = v
+			return nil
+		}},
 		{"databases", "16", "number of databases (SELECT 0..n-1)", func(c *server.Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1<<16 {

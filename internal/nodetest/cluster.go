@@ -192,3 +192,18 @@ func (c *Cluster) Join(tweak func(cfg *server.Config)) *InProcess {
 	c.Nodes = append(c.Nodes, n)
 	return n
 }
+
+// RestartAll starts every process of a cluster again (after they were
+// all stopped) and waits until each serves writes: they must start
+// together, as none serves before a quorum is up.
+func RestartAll(t testing.TB, ps []*Process) {
+	t.Helper()
+	for _, p := range ps {
+		p.launch()
+	}
+	for _, p := range ps {
+		if err := WaitReady(p.Addr, 60*time.Second); err != nil {
+			t.Fatalf("loomcache at %s not ready after a restart: %v\nlog:\n%s", p.Addr, err, p.Output())
+		}
+	}
+}

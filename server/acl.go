@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/loomcache/loomcache/acl"
+	"github.com/loomcache/loomcache/commands"
+	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/raftfsm"
+)
+
+// Access control on the server's side. The users are replicated state
+// (commands.ACL, changed only by ops through Raft); what the server adds
+// is what Redis does at startup and around connections:
+//
+//   - requirepass and --aclfile given at startup are proposed once a
+//     leader takes them, with op.FlagIfChanged, so a node restarting with
+//     the same settings does not undo later ACL SETUSERs; until they are
+//     applied, new connections must authenticate (startupPending), so a
+//     node never serves clients without the password it was given;
+//   - a client's own access control proposals wait for the startup ones
+//     (aclSynced), so a CONFIG SET requirepass made right after a start
+//     is not undone by the startup directive landing after it;
+//   - connections of a user deleted (or replaced by ACL LOAD) are closed.
+
+// aclRetry is how long the startup proposals wait between attempts.
+const aclRetry = 200 * time.Millisecond
+
+// loadACLFile reads and checks --aclfile at startup, as Redis refuses to
+// start with a file it cannot load. It returns the content.
+func (s *Server) loadACLFile() ([]byte, error) {
+	data, err := os.ReadFile(s.cfg.ACLFile)
+	if err != nil {
+		return nil, fmt.Errorf("aclfile: %w", err)
+	}
+	scratch := acl.NewRegistry(s.table.ACL().Users.Catalog(), false)
+	if err := scratch.Load(s.cfg.ACLFile, data); err != nil {
+		return nil, fmt.Errorf("aclfile %s: %v", s.cfg.ACLFile, err)
+	}
+	return data, nil
+}
+
+// startupACL is what startup settings ask of the replicated users.
+type startupACL struct {
+	pass     *string // requirepass, when given
+	file     []byte  // the aclfile's content, when given
+	fileName string
+}
+
+func (a startupACL) empty() bool { return a.pass == nil && a.file == nil }
+
+// startACLSync proposes the startup requirepass and aclfile until a
+// leader applies them or ctx ends, then lets connections in as the users
+// say; it returns a function that stops it and waits.
+func (s *Server) startACLSync(ctx context.Context) (stop func()) {
+	if s.startup.empty() {
+		close(s.aclSynced)
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer s.syncedOnce.Do(func() { close(s.aclSynced) })
+		var ops []*op.Op
+		if p := s.startup.pass; p != nil {
+			ops = append(ops, &op.Op{Type: op.AclRequirePass, Flags: op.FlagIfChanged, Args: [][]byte{[]byte(*p)}})
+		}
+		if s.startup.file != nil {
+			ops = append(ops, &op.Op{Type: op.AclLoad, Flags: op.FlagIfChanged,
+				Args: [][]byte{[]byte(s.startup.fileName), s.startup.file}})
+		}
+		for _, o := range ops {
+			for {
+				res, err := s.propose(o)
+				if err == nil {
+					if e, ok := res.(error); ok {
+						s.log.Printf("startup %s: %v", o.Type, e)
+					}
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(aclRetry):
+				}
+			}
+		}
+		s.table.ACL().HoldAuth(false)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// awaitACLSync holds a client's access control proposal until the
+// startup ones are applied, for at most aclSyncWait (then it goes, and
+// fails like them if no leader takes it).
+func (s *Server) awaitACLSync(o *op.Op) {
+	if !isACLOp(o.Type) {
+		return
+	}
+	t := time.NewTimer(aclSyncWait)
+	defer t.Stop()
+	select {
+	case <-s.aclSynced:
+	case <-t.C:
+	}
+}
+
+// aclSyncWait bounds awaitACLSync: a few election timeouts.
+const aclSyncWait = 3 * time.Second
+
+func isACLOp(t op.Type) bool {
+	switch t {
+	case op.AclSetUser, op.AclDelUser, op.AclLoad, op.AclRequirePass:
+		return true
+	}
+	return false
+}
+
+// propose proposes o on the leader, or has the leader propose it (as
+// ACL SETUSER on a follower does); the leader's reply comes back as
+// commands.RawReply.
+func (s *Server) propose(o *op.Op) (any, error) {
+	if s.node.IsLeader() {
+		res, err := s.node.Propose(o)
+		if errors.Is(err, raftfsm.ErrNoLeader) && !s.node.IsLeader() {
+			return s.proposeViaLeader(o)
+		}
+		return res, translate(err)
+	}
+	return s.proposeViaLeader(o)
+}
+
+func (s *Server) proposeViaLeader(o *op.Op) (any, error) {
+	if o.Now == 0 {
+		o.Now = time.Now().UnixMilli()
+	}
+	req := op.Op{Type: op.Forward, Flags: op.FlagProposal, Args: [][]byte{o.Encode(nil)}}
+	reply, err := s.node.Forward(&req, true)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return commands.RawReply(reply), nil
+}
+
+// dropRevokedClients closes the connections whose user no longer exists;
+// it runs on the FSM goroutine after the users changed, and only closes
+// sockets (each connection's goroutine ends on its own).
+func (s *Server) dropRevokedClients() {
+	s.mu.Lock()
+	var gone []*client
+	for _, c := range s.clients {
+		if ref := c.sess.UserRef(); ref != nil && ref.User() == nil {
+			gone = append(gone, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range gone {
+		c.sess.Kill()
+		c.nc.Close()
+	}
+}
+
+// ACLFile is the aclfile ACL LOAD and ACL SAVE use.
+func (s *Server) ACLFile() string { return s.cfg.ACLFile }
