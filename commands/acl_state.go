@@ -35,13 +35,13 @@ type ACL struct {
 // HoldAuth turns holding on or off.
 func (a *ACL) HoldAuth(on bool) { a.holding.Store(on) }
 
-// authNeeded is whether a connection that has not authenticated must:
+// AuthNeeded is whether a connection that has not authenticated must:
 // the default user needs a password, or holding is on.
-func (a *ACL) authNeeded() bool { return a.holding.Load() || a.Users.Default().User().NeedsAuth() }
+func (a *ACL) AuthNeeded() bool { return a.holding.Load() || a.Users.Default().User().NeedsAuth() }
 
 // AuthRequired is Redis's authRequired for the session: it has not
 // authenticated and must.
-func (a *ACL) AuthRequired(s *Session) bool { return !s.Authenticated && a.authNeeded() }
+func (a *ACL) AuthRequired(s *Session) bool { return !s.Authenticated && a.AuthNeeded() }
 
 // aclLogMaxLen is acllog-max-len's default.
 const aclLogMaxLen = 128
@@ -192,5 +192,5 @@ func (t *Table) aclCatalog() *acl.Catalog {
 // as the default user, authenticated when that user needs no password.
 func (a *ACL) Admit(s *Session) {
 	s.SetUser(a.Users.Default())
-	s.Authenticated = !a.authNeeded()
+	s.Authenticated = !a.AuthNeeded()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
@@ -167,3 +168,25 @@ func (s *Server) dropRevokedClients() {
 
 // ACLFile is the aclfile ACL LOAD and ACL SAVE use.
 func (s *Server) ACLFile() string { return s.cfg.ACLFile }
+
+// deniedProtected is Redis 7.0's reply to a client refused by protected
+// mode.
+const deniedProtected = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
+
+// refuseProtected is protected mode: with protected-mode on and no
+// password for the default user, a client from anywhere but 127.0.0.1 or
+// ::1 (as Redis compares them) gets DENIED and is closed; it reports
+// whether it refused nc.
+func (s *Server) refuseProtected(nc net.Conn) bool {
+	if s.conf.unprotected.Load() || s.table.ACL().AuthNeeded() {
+		return false
+	}
+	addr, ok := nc.RemoteAddr().(*net.TCPAddr)
+	if !ok || addr.IP.Equal(net.IPv4(127, 0, 0, 1)) || addr.IP.Equal(net.IPv6loopback) {
+		return false
+	}
+	s.stats.rejected.Add(1)
+	nc.Write([]byte(deniedProtected))
+	nc.Close()
+	return true
+}

@@ -306,3 +306,61 @@ func TestACLLogEntries(t *testing.T) {
 		t.Errorf("ACL LOG:\nloomcache:\n%s\nredis:\n%s", got, want)
 	}
 }
+
+// dialFrom connects to addr from a given local IP.
+func dialFrom(t *testing.T, local, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return nc, bufio.NewReader(nc)
+}
+
+// TestProtectedMode: a client from 127.0.0.2 (not the 127.0.0.1 or ::1
+// Redis accepts) gets Redis's DENIED reply, byte for byte, while the
+// default user has no password and protected-mode is on; a password or
+// protected-mode no lets it in.
+func TestProtectedMode(t *testing.T) {
+	redis := nodetest.StartRedis(t, "--protected-mode", "yes")
+	n := nodetest.Start(t, server.Config{})
+	addr := n.Addr().String()
+	first := func(a string) string {
+		nc, br := dialFrom(t, "127.0.0.2", a)
+		nc.Write([]byte("PING\r\n"))
+		b, _ := io.ReadAll(br)
+		return string(b)
+	}
+	want := first(redis.Addr)
+	if !strings.HasPrefix(want, "-DENIED") {
+		t.Fatalf("redis-server from 127.0.0.2: %q", want)
+	}
+	if got := first(addr); got != want {
+		t.Errorf("from 127.0.0.2:\n got %q\nwant %q", got, want)
+	}
+	if got := infoField(text(t, addr, "INFO", "stats"), "rejected_connections"); got != "1" {
+		t.Errorf("rejected_connections %s, want 1", got)
+	}
+	local := connect(t, addr)
+	if got := local.do("ACL", "SETUSER", "default", ">pw"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	nc, br := dialFrom(t, "127.0.0.2", addr)
+	nc.Write([]byte("PING\r\n"))
+	if line, _ := br.ReadString('\n'); line != noAuth {
+		t.Errorf("from 127.0.0.2 with a password set: %q", line)
+	}
+	if got := local.do("ACL", "SETUSER", "default", "nopass"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	if got := local.do("CONFIG", "SET", "protected-mode", "no"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	nc, br = dialFrom(t, "127.0.0.2", addr)
+	nc.Write([]byte("PING\r\n"))
+	if line, _ := br.ReadString('\n'); line != "+PONG\r\n" {
+		t.Errorf("from 127.0.0.2 with protected-mode no: %q", line)
+	}
+}

@@ -25,6 +25,8 @@ type runtimeConfig struct {
 	mu      sync.Mutex
 	v       confValues
 	timeout atomic.Int64 // v.timeout as a time.Duration
+	// unprotected is v.unprotected, read by every accept.
+	unprotected atomic.Bool
 }
 
 // confValues are the settable values; zero means the default.
@@ -34,6 +36,8 @@ type confValues struct {
 	maxClients int64  // 0 is 10000
 	timeout    int64
 	notify     int // keyspace event flags
+	// unprotected is protected-mode no (Redis's default is yes).
+	unprotected bool
 	// requirePass is a requirepass being set: replicated state, so it is
 	// proposed once every value checked out, never stored here.
 	requirePass *string
@@ -148,6 +152,12 @@ func settings() []setting {
 				return nil
 			}},
 		{name: "aclfile", get: func(s *Server, _ *confValues) string { return s.cfg.ACLFile }},
+		{name: "protected-mode", get: func(_ *Server, v *confValues) string { return yesNo(!v.unprotected) },
+			set: func(_ *Server, v *confValues, val string) error {
+				on, err := parseYesNo(val)
+				v.unprotected = !on
+				return err
+			}},
 		{name: "notify-keyspace-events", get: func(_ *Server, v *confValues) string { return notifyFlagsString(v.notify) },
 			set: func(_ *Server, v *confValues, val string) error {
 				f, ok := parseNotifyFlags(val)
@@ -284,6 +294,7 @@ func (s *Server) ConfigSet(pairs [][2]string) error {
 	}
 	s.conf.v = next
 	s.conf.timeout.Store(int64(time.Duration(next.timeout) * time.Second))
+	s.conf.unprotected.Store(next.unprotected)
 	return nil
 }
 

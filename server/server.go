@@ -185,6 +185,9 @@ func (s *Server) Serve() error {
 			}
 			return fmt.Errorf("accept: %w", err)
 		}
+		if s.refuseProtected(nc) {
+			continue
+		}
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
 		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
