@@ -7,6 +7,7 @@ package raftfsm
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -51,9 +52,18 @@ type Config struct {
 	// little behind catches up from the log rather than a snapshot.
 	TrailingLogs uint64
 	NumDBs       int
-	Apply        ApplyFunc
-	LogOutput    io.Writer
-	LogLevel     string // hclog level name
+	// ClusterSecret, when set, is required of every connection on the
+	// cluster port, accepted or dialled (auth.go); every node of the
+	// cluster has the same. At least MinClusterSecret bytes.
+	ClusterSecret []byte
+	// ClusterTLS, when set, runs the cluster port under mutual TLS: it
+	// holds this node's certificate and the CAs that sign the nodes'
+	// (RootCAs, or ClientCAs), used both to serve (a dialer's certificate
+	// is required and verified) and to dial (see Dialer.TLS).
+	ClusterTLS *tls.Config
+	Apply      ApplyFunc
+	LogOutput  io.Writer
+	LogLevel   string // hclog level name
 	// Now is the clock used for op deadlines and active expiry.
 	Now func() time.Time
 }
@@ -141,10 +151,14 @@ func Open(cfg Config) (*Node, error) {
 	if cfg.LogOutput == nil {
 		cfg.LogOutput = os.Stderr
 	}
+	if k := len(cfg.ClusterSecret); k > 0 && k < MinClusterSecret {
+		return nil, fmt.Errorf("the cluster secret has %d bytes: it must have at least %d (a random one: openssl rand -base64 32)", k, MinClusterSecret)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(cfg.ID)}
+	dialer := Dialer{ID: cfg.ID, Secret: cfg.ClusterSecret, TLS: cfg.ClusterTLS}
+	n := &Node{cfg: cfg, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(dialer)}
 	n.fsm = &fsm{ks: keyspace.New(cfg.NumDBs), apply: cfg.Apply}
 	ok := false
 	defer func() {
@@ -173,8 +187,15 @@ func Open(cfg Config) (*Node, error) {
 	}
 	// Entries up to here that the FSM applies are a replay of the WAL.
 	n.fsm.replayTo = n.startIndex
-	if n.mux, err = listenMux(cfg.RaftAddr, cfg.RaftAdvertise, cfg.ID); err != nil {
+	portLog := hclog.New(&hclog.LoggerOptions{
+		Name: "cluster-port", Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
+	})
+	if n.mux, err = listenMux(cfg.RaftAddr, cfg.RaftAdvertise, dialer, portLog); err != nil {
 		return nil, fmt.Errorf("listen raft %s: %w", cfg.RaftAddr, err)
+	}
+	if len(cfg.ClusterSecret) == 0 && cfg.ClusterTLS == nil {
+		portLog.Warn("the cluster port is unauthenticated: whoever reaches it can join the cluster and read and write all data; "+
+			"give every node the same cluster secret (--cluster-secret, or LOOMCACHE_CLUSTER_SECRET)", "addr", cfg.RaftAddr)
 	}
 	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: n.mux, MaxPool: 3, Timeout: 10 * time.Second,
