@@ -351,7 +351,7 @@ func TestAuthHelloPassesThrough(t *testing.T) {
 func TestBadHelloClosed(t *testing.T) {
 	for _, hello := range [][]byte{
 		[]byte("LOOX\x01R\x00"),
-		[]byte("LOOM\x03R\x00"), // a version the proxy does not know
+		[]byte("LOOM\x03R\x00"),                       // a version the proxy does not know
 		append([]byte("LOOM\x01R"), 0xff, 0xff, 0x01), // id longer than allowed
 	} {
 		n, nodes := mesh(t, "b")
