@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -386,4 +387,29 @@ func fakeListener(t *testing.T, serve func(nc net.Conn)) string {
 	}()
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	return ln.Addr().String()
+}
+
+// TestProofAsDocumented: a proof is the HMAC-SHA256 of the bytes
+// docs/cluster.md lists, built here by hand from that description.
+func TestProofAsDocumented(t *testing.T) {
+	nd, nl := bytes.Repeat([]byte{0xd1}, nonceSize), bytes.Repeat([]byte{0x1e}, nonceSize)
+	binding := bytes.Repeat([]byte{0xb1}, 32)
+	tr := transcript{ch: ChannelForward, dialer: "n2", listener: "n1", nd: nd, nl: nl, binding: binding}
+	for _, label := range []string{"dialer", "listener"} {
+		var b []byte
+		b = append(b, "loomcache cluster auth v2\x00"...)
+		b = append(b, label...)
+		b = append(b, 0x00, 'F')
+		b = append(b, 2, 'n', '2', 2, 'n', '1', 32)
+		b = append(b, nd...)
+		b = append(b, 32)
+		b = append(b, nl...)
+		b = append(b, 32)
+		b = append(b, binding...)
+		m := hmac.New(sha256.New, testSecret)
+		m.Write(b)
+		if got := tr.proof(testSecret, label); !hmac.Equal(got, m.Sum(nil)) {
+			t.Errorf("%s proof %x, want %x", label, got, m.Sum(nil))
+		}
+	}
 }

@@ -1,8 +1,11 @@
 // Package raftfsm owns LoomCache's hashicorp/raft wiring: the FSM that
 // applies ops to the keyspace, snapshots and restores it, the node's
-// lifecycle and membership, the read barrier that makes reads
+// lifecycle and membership, the cluster port (one listener for Raft,
+// forwarding and probes, every connection authenticated by the cluster
+// secret and optionally mutual TLS), the read barrier that makes reads
 // linearizable, and the leader's active expiry. It knows ops and the
-// keyspace, not commands or the wire protocol.
+// keyspace, not commands or the client wire protocol. It never serves a
+// cluster-port channel to a connection that has not authenticated.
 package raftfsm
 
 import (

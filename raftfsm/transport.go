@@ -234,6 +234,11 @@ func (m *mux) route(raw net.Conn) {
 	if err != nil {
 		m.untrack(raw)
 		raw.Close()
+		select {
+		case <-m.closed:
+			return // Close ended it
+		default:
+		}
 		// A connection closed before it sent a byte is a port check,
 		// not an intruder.
 		if !errors.Is(err, io.EOF) {

@@ -1,6 +1,7 @@
 // Package nodetest starts LoomCache nodes (in-process or as real
 // processes) and real redis-server instances for tests, on free loopback
-// ports, and stops them when the test ends.
+// ports, and stops them when the test ends. It also plays a stranger on
+// a cluster port (stranger.go), for the tests of its authentication.
 package nodetest
 
 import (
