@@ -342,3 +342,45 @@ func TestRedisBenchmark(t *testing.T) {
 		t.Errorf("GET key:__rand_int__ = %q, want 3 bytes", r.stdout)
 	}
 }
+
+// TestGoRedisACL: go-redis authenticating as an ACL user (HELLO 3 AUTH
+// under RESP3, AUTH under RESP2) gets what redis-server gives it: its own
+// keys, NOPERM elsewhere, and a refused login for a wrong password.
+func TestGoRedisACL(t *testing.T) {
+	for _, tg := range startTargets(t) {
+		for _, proto := range []int{3, 2} {
+			t.Run(fmt.Sprintf("resp%d/%s", proto, tg.name), func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				admin := redis.NewClient(&redis.Options{Addr: tg.addr, Protocol: proto})
+				defer admin.Close()
+				if err := admin.Do(ctx, "ACL", "SETUSER", "app", "reset", "on", ">apppw", "~app:*", "+@read", "+@write", "-del").Err(); err != nil {
+					t.Fatalf("ACL SETUSER: %v", err)
+				}
+				defer admin.Do(ctx, "ACL", "DELUSER", "app")
+				app := redis.NewClient(&redis.Options{Addr: tg.addr, Protocol: proto, Username: "app", Password: "apppw"})
+				defer app.Close()
+				if err := app.Set(ctx, "app:k", "v", 0).Err(); err != nil {
+					t.Errorf("SET app:k as app: %v", err)
+				}
+				if v, err := app.Get(ctx, "app:k").Result(); err != nil || v != "v" {
+					t.Errorf("GET app:k as app: %q %v", v, err)
+				}
+				if err := app.Set(ctx, "other", "v", 0).Err(); err == nil || err.Error() != "NOPERM this user has no permissions to access one of the keys used as arguments" {
+					t.Errorf("SET other as app: %v", err)
+				}
+				if err := app.Del(ctx, "app:k").Err(); err == nil || err.Error() != "NOPERM this user has no permissions to run the 'del' command" {
+					t.Errorf("DEL as app: %v", err)
+				}
+				if who, err := app.Do(ctx, "ACL", "WHOAMI").Result(); err == nil {
+					t.Errorf("ACL WHOAMI as app (no @slow? it is allowed by neither @read nor @write): %v", who)
+				}
+				bad := redis.NewClient(&redis.Options{Addr: tg.addr, Protocol: proto, Username: "app", Password: "wrong", MaxRetries: -1})
+				defer bad.Close()
+				if err := bad.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+					t.Errorf("PING with a wrong password: %v", err)
+				}
+			})
+		}
+	}
+}

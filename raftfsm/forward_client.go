@@ -34,8 +34,8 @@ const (
 
 // forwarder is a follower's pool of forwarding connections to the leader.
 type forwarder struct {
-	id  string // this node, the origin of its request ids
-	seq atomic.Uint64
+	dialer Dialer // this node and its credentials
+	seq    atomic.Uint64
 	// requests and commands count what ForwardAll was asked to send.
 	requests, commands atomic.Uint64
 
@@ -47,8 +47,9 @@ type forwarder struct {
 	closed  bool
 }
 
-func newForwarder(id string) *forwarder {
-	f := &forwarder{id: id}
+func newForwarder(d Dialer) *forwarder {
+	d.Timeout = forwardDial
+	f := &forwarder{dialer: d}
 	// Sequences start at the boot time, so a restarted node does not
 	// reuse the ids of its previous run (which the FSM still remembers).
 	f.seq.Store(uint64(time.Now().UnixNano()))
@@ -73,10 +74,10 @@ type fresult struct {
 	reply []byte
 }
 
-// conn returns a connection to the leader at addr, dialling one while the
-// pool has fewer than forwardConns. Connections to a former leader are
-// closed: their requests retry at the new one.
-func (f *forwarder) conn(addr string) (*fconn, error) {
+// conn returns a connection to the leader leaderID at addr, dialling one
+// while the pool has fewer than forwardConns. Connections to a former
+// leader are closed: their requests retry at the new one.
+func (f *forwarder) conn(leaderID, addr string) (*fconn, error) {
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
@@ -99,7 +100,9 @@ func (f *forwarder) conn(addr string) (*fconn, error) {
 	f.dialing++
 	f.mu.Unlock()
 
-	nc, err := DialCluster(addr, ChannelForward, f.id, forwardDial)
+	// The leader is checked to be leaderID, so the client's commands go
+	// to no other node that holds the secret.
+	nc, err := f.dialer.Dial(addr, ChannelForward, leaderID)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.addr == addr {
@@ -326,7 +329,7 @@ func (n *Node) ForwardAll(b *ForwardBatch) ([]byte, error) {
 				lost = res == ForwardLost
 			}
 		case id != "":
-			c, err := n.fwd.conn(addr)
+			c, err := n.fwd.conn(id, addr)
 			if err != nil {
 				break
 			}

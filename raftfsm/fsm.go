@@ -172,8 +172,11 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	br := bufio.NewReaderSize(rc, 64*1024)
 	var d dedup
 	var aux []byte
-	magic, _ := br.Peek(len(fsmSnapshotMagic))
-	if m := string(magic); m == fsmSnapshotMagic || m == fsmSnapshotMagicV1 {
+	// A copy: the peeked bytes are the reader's buffer, which later reads
+	// overwrite.
+	peeked, _ := br.Peek(len(fsmSnapshotMagic))
+	magic := string(peeked)
+	if magic == fsmSnapshotMagic || magic == fsmSnapshotMagicV1 {
 		br.Discard(len(magic))
 		n, err := binary.ReadUvarint(br)
 		if err != nil || n > maxDedupSection {
@@ -186,7 +189,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		if _, err := sec.ReadByte(); err != io.EOF {
 			return fmt.Errorf("snapshot: %w: trailing bytes", errBadDedup)
 		}
-		if string(magic) == fsmSnapshotMagic {
+		if magic == fsmSnapshotMagic {
 			n, err := binary.ReadUvarint(br)
 			if err != nil || n > maxAuxSection {
 				return fmt.Errorf("snapshot: aux section of %d bytes: %v", n, err)

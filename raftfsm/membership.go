@@ -3,6 +3,7 @@ package raftfsm
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -42,13 +43,36 @@ func (n *Node) Members() ([]MemberInfo, error) {
 // ErrBadMember is a membership change that does not make sense.
 var ErrBadMember = errors.New("bad member")
 
+// ErrProbe is a node that could not be added: it did not answer at its
+// cluster address as that node, with the cluster's credentials.
+var ErrProbe = errors.New("node not added: no answer on its cluster port with the cluster's credentials")
+
+// probeTimeout bounds the probe of a node to be added.
+const probeTimeout = 5 * time.Second
+
 // AddVoter adds (or re-addresses) the voter id at the advertised cluster
 // address addr, and returns once the new configuration is committed.
 // ErrNoLeader: this node does not lead and nothing changed; forward the
 // request to the leader.
+//
+// The node must first answer a probe at addr, as id, with the cluster's
+// secret and TLS credentials (ErrProbe otherwise, and nothing changed):
+// a voter that cannot be reached would count against the quorum, and
+// whoever can send RAFT.NODE ADD could otherwise make a cluster of two
+// unable to commit by adding one.
 func (n *Node) AddVoter(id, addr string) error {
 	if id == "" || addr == "" {
 		return fmt.Errorf("%w: empty id or address", ErrBadMember)
+	}
+	if n.raft.State() != raft.Leader {
+		return ErrNoLeader // a follower forwards the request, and probes nothing
+	}
+	// Outside the gate: a probe of an unresponsive address must not hold
+	// Close up.
+	d := n.mux.dialer
+	d.Timeout = probeTimeout
+	if err := d.Probe(addr, id); err != nil {
+		return fmt.Errorf("%w: node %s: %v", ErrProbe, id, err)
 	}
 	if !n.gate.enter() {
 		return ErrNoLeader

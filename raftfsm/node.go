@@ -1,12 +1,16 @@
 // Package raftfsm owns LoomCache's hashicorp/raft wiring: the FSM that
 // applies ops to the keyspace, snapshots and restores it, the node's
-// lifecycle and membership, the read barrier that makes reads
+// lifecycle and membership, the cluster port (one listener for Raft,
+// forwarding and probes, every connection authenticated by the cluster
+// secret and optionally mutual TLS), the read barrier that makes reads
 // linearizable, and the leader's active expiry. It knows ops and the
-// keyspace, not commands or the wire protocol.
+// keyspace, not commands or the client wire protocol. It never serves a
+// cluster-port channel to a connection that has not authenticated.
 package raftfsm
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -51,7 +55,16 @@ type Config struct {
 	// little behind catches up from the log rather than a snapshot.
 	TrailingLogs uint64
 	NumDBs       int
-	Apply        ApplyFunc
+	// ClusterSecret, when set, is required of every connection on the
+	// cluster port, accepted or dialled (auth.go); every node of the
+	// cluster has the same. At least MinClusterSecret bytes.
+	ClusterSecret []byte
+	// ClusterTLS, when set, runs the cluster port under mutual TLS: it
+	// holds this node's certificate and the CAs that sign the nodes'
+	// (RootCAs, or ClientCAs), used both to serve (a dialer's certificate
+	// is required and verified) and to dial (see Dialer.TLS).
+	ClusterTLS *tls.Config
+	Apply      ApplyFunc
 	// Aux is replicated state beside the keyspace that Apply changes (the
 	// users): it is written into every snapshot and restored from it.
 	Aux       AuxState
@@ -154,10 +167,14 @@ func Open(cfg Config) (*Node, error) {
 	if cfg.LogOutput == nil {
 		cfg.LogOutput = os.Stderr
 	}
+	if k := len(cfg.ClusterSecret); k > 0 && k < MinClusterSecret {
+		return nil, fmt.Errorf("the cluster secret has %d bytes: it must have at least %d (a random one: openssl rand -base64 32)", k, MinClusterSecret)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(cfg.ID)}
+	dialer := Dialer{ID: cfg.ID, Secret: cfg.ClusterSecret, TLS: cfg.ClusterTLS}
+	n := &Node{cfg: cfg, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(dialer)}
 	n.fsm = &fsm{ks: keyspace.New(cfg.NumDBs), apply: cfg.Apply, aux: cfg.Aux}
 	ok := false
 	defer func() {
@@ -186,8 +203,15 @@ func Open(cfg Config) (*Node, error) {
 	}
 	// Entries up to here that the FSM applies are a replay of the WAL.
 	n.fsm.replayTo = n.startIndex
-	if n.mux, err = listenMux(cfg.RaftAddr, cfg.RaftAdvertise, cfg.ID); err != nil {
+	portLog := hclog.New(&hclog.LoggerOptions{
+		Name: "cluster-port", Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
+	})
+	if n.mux, err = listenMux(cfg.RaftAddr, cfg.RaftAdvertise, dialer, portLog); err != nil {
 		return nil, fmt.Errorf("listen raft %s: %w", cfg.RaftAddr, err)
+	}
+	if len(cfg.ClusterSecret) == 0 && cfg.ClusterTLS == nil {
+		portLog.Warn("the cluster port is unauthenticated: whoever reaches it can join the cluster and read and write all data; "+
+			"give every node the same cluster secret (--cluster-secret, or LOOMCACHE_CLUSTER_SECRET)", "addr", cfg.RaftAddr)
 	}
 	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: n.mux, MaxPool: 3, Timeout: 10 * time.Second,

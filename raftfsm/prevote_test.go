@@ -13,7 +13,7 @@ import (
 func TestRejoinDoesNotDisruptLeader(t *testing.T) {
 	net := faultproxy.New()
 	defer net.Close()
-	nodes := openProxiedCluster(t, net, 3)
+	nodes := openProxiedCluster(t, net, 3, nil)
 	leader := leaderOf(t, nodes)
 	var cut *Node
 	for _, n := range nodes {
@@ -49,7 +49,8 @@ func TestRejoinDoesNotDisruptLeader(t *testing.T) {
 
 // openProxiedCluster opens n nodes that reach each other only through
 // net's proxies: each advertises its proxy, and the members are proxies.
-func openProxiedCluster(t *testing.T, net *faultproxy.Net, n int) []*Node {
+// tweak, if not nil, may change each node's configuration.
+func openProxiedCluster(t *testing.T, net *faultproxy.Net, n int, tweak func(cfg *Config)) []*Node {
 	t.Helper()
 	cfgs := make([]Config, n)
 	var members []Member
@@ -66,6 +67,9 @@ func openProxiedCluster(t *testing.T, net *faultproxy.Net, n int) []*Node {
 	nodes := make([]*Node, n)
 	for i := range cfgs {
 		cfgs[i].Members = members
+		if tweak != nil {
+			tweak(&cfgs[i])
+		}
 		nd, err := Open(cfgs[i])
 		if err != nil {
 			t.Fatalf("open %s: %v", cfgs[i].ID, err)
@@ -74,4 +78,34 @@ func openProxiedCluster(t *testing.T, net *faultproxy.Net, n int) []*Node {
 		t.Cleanup(func() { nd.Close() })
 	}
 	return nodes
+}
+
+// TestSecretThroughFaultProxy: a cluster with a secret works through the
+// fault proxy, which reads the hello and copies the handshake: a follower
+// cut off and healed reconnects (new handshakes) and catches up.
+func TestSecretThroughFaultProxy(t *testing.T) {
+	net := faultproxy.New()
+	defer net.Close()
+	nodes := openProxiedCluster(t, net, 3, func(cfg *Config) { cfg.ClusterSecret = testSecret })
+	leader := leaderOf(t, nodes)
+	var cut *Node
+	for _, n := range nodes {
+		if n != leader {
+			cut = n
+			break
+		}
+	}
+	set(t, leader, "k", "1", 0)
+	net.Isolate(cut.cfg.ID)
+	set(t, leader, "k", "2", 0)
+	net.Heal()
+	waitFor(t, "the healed follower to catch up", func() bool {
+		v, ok := lookup(cut, 0, "k")
+		return ok && v == "2"
+	})
+	for _, n := range nodes {
+		if r := n.Stats().RefusedConns; r != 0 {
+			t.Errorf("%s refused %d connections", n.cfg.ID, r)
+		}
+	}
 }

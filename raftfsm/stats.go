@@ -31,6 +31,7 @@ type Stats struct {
 	Voters            int
 	ForwardRequests   uint64 // requests this node forwarded to a leader (a batch counts once)
 	ForwardCommands   uint64 // commands in them
+	RefusedConns      uint64 // cluster-port connections refused: bad hello, TLS or authentication
 	WAL               persistence.Stats
 	FsyncAlways       bool
 	SnapshotThreshold uint64
@@ -57,6 +58,7 @@ func (n *Node) Stats() Stats {
 		Voters:            n.voters(),
 		ForwardRequests:   n.fwd.requests.Load(),
 		ForwardCommands:   n.fwd.commands.Load(),
+		RefusedConns:      n.mux.refused.count.Load(),
 		WAL:               n.wal.Stats(),
 		FsyncAlways:       n.cfg.Fsync,
 		SnapshotThreshold: n.cfg.SnapshotThreshold,

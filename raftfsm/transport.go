@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,34 +11,44 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
 
 // The cluster port carries several protocols over one listener. Whoever
-// dials sends a hello first, then speaks the channel's own protocol:
+// dials sends a hello first, then, with a cluster secret, the handshake
+// of auth.go, then speaks the channel's own protocol:
 //
-//	"LOOM" | version (1) | channel | uvarint n | n bytes: the dialer's node id
+//	"LOOM" | version | channel | uvarint n | n bytes: the dialer's node id
 //
-// Channel 'R' is hashicorp/raft's NetworkTransport stream; channel 'F' is
-// request forwarding (forward.go). A dialer that is not a node sends an
-// empty id. An unknown magic, version or channel closes the connection.
-// Cluster authentication, when it comes, belongs here too.
+// Version 1 is a cluster without a secret, version 2 one with (the
+// handshake follows). Channel 'R' is hashicorp/raft's NetworkTransport
+// stream; channel 'F' is request forwarding (forward.go); channel 'P' is
+// a probe, which serves nothing but the node's id (uvarint n | id) and
+// is closed: a leader probes a node before adding it (membership.go). A
+// dialer that is not a node sends an empty id. An unknown magic, version
+// or channel, a version that is not this node's, or a failed handshake
+// closes the connection. With TLS (Config.ClusterTLS) all of it runs
+// inside a mutually authenticated TLS session.
 const (
-	helloMagic   = "LOOM"
-	helloVersion = 1
+	helloMagic = "LOOM"
 	// ChannelRaft carries hashicorp/raft's RPCs.
 	ChannelRaft byte = 'R'
 	// ChannelForward carries commands forwarded from a follower to the leader.
 	ChannelForward byte = 'F'
+	// ChannelProbe answers the handshake and the node's id, and nothing else.
+	ChannelProbe byte = 'P'
 	// maxHelloID bounds the node id a hello may carry.
 	maxHelloID = 255
-	// helloTimeout bounds how long an accepted connection may take to send
-	// its hello (and a dialer to write one).
+	// helloTimeout bounds how long an accepted connection may take to
+	// finish its TLS handshake, hello and authentication (and a dialer
+	// to do its part).
 	helloTimeout = 10 * time.Second
 )
 
 // Hello is what a dialer says first on the cluster port.
 type Hello struct {
+	Version byte // 1: no authentication follows, 2: the handshake of auth.go follows
 	Channel byte
 	ID      string // the dialer's node id; empty: not a node
 }
@@ -47,43 +58,42 @@ var (
 	ErrBadHello = errors.New("cluster port: bad hello")
 )
 
-// AppendHello appends the hello for channel ch from node id to dst.
+// AppendHello appends the unauthenticated (version 1) hello for channel
+// ch from node id to dst.
 func AppendHello(dst []byte, ch byte, id string) []byte {
+	return appendHelloVersion(dst, helloPlain, ch, id)
+}
+
+func appendHelloVersion(dst []byte, version, ch byte, id string) []byte {
 	dst = append(dst, helloMagic...)
-	dst = append(dst, helloVersion, ch)
+	dst = append(dst, version, ch)
 	dst = binary.AppendUvarint(dst, uint64(len(id)))
 	return append(dst, id...)
 }
 
-// ReadHello reads a hello from r without reading a byte past it, so the
-// channel's protocol can take over the connection.
+// ReadHello reads a hello of either version from r without reading a
+// byte past it, so the handshake or the channel's protocol can take over
+// the connection.
 func ReadHello(r io.Reader) (Hello, error) {
 	var hdr [len(helloMagic) + 2]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return Hello{}, fmt.Errorf("%w: %v", ErrBadHello, err)
+		return Hello{}, fmt.Errorf("%w: %w", ErrBadHello, err)
 	}
 	if string(hdr[:len(helloMagic)]) != helloMagic {
 		return Hello{}, fmt.Errorf("%w: magic %q", ErrBadHello, hdr[:len(helloMagic)])
 	}
-	if v := hdr[len(helloMagic)]; v != helloVersion {
-		return Hello{}, fmt.Errorf("%w: version %d", ErrBadHello, v)
+	h := Hello{Version: hdr[len(helloMagic)], Channel: hdr[len(helloMagic)+1]}
+	if h.Version != helloPlain && h.Version != helloAuth {
+		return Hello{}, fmt.Errorf("%w: version %d", ErrBadHello, h.Version)
 	}
-	h := Hello{Channel: hdr[len(helloMagic)+1]}
-	if h.Channel != ChannelRaft && h.Channel != ChannelForward {
+	if h.Channel != ChannelRaft && h.Channel != ChannelForward && h.Channel != ChannelProbe {
 		return Hello{}, fmt.Errorf("%w: channel %q", ErrBadHello, h.Channel)
 	}
-	n, err := binary.ReadUvarint(byteReader{r})
+	id, err := readID(r)
 	if err != nil {
-		return Hello{}, fmt.Errorf("%w: id length: %v", ErrBadHello, err)
-	}
-	if n > maxHelloID {
-		return Hello{}, fmt.Errorf("%w: id of %d bytes", ErrBadHello, n)
-	}
-	id := make([]byte, n)
-	if _, err := io.ReadFull(r, id); err != nil {
 		return Hello{}, fmt.Errorf("%w: id: %v", ErrBadHello, err)
 	}
-	h.ID = string(id)
+	h.ID = id
 	return h, nil
 }
 
@@ -107,13 +117,17 @@ func (a advertAddr) String() string  { return string(a) }
 // Raft's; it owns (and closes) the connection.
 type ConnHandler func(nc net.Conn, h Hello)
 
-// mux is the cluster port: a raft.StreamLayer whose Dial sends the Raft
-// hello and whose Accept returns the Raft connections, while forwarding
-// connections go to the handler the server set.
+// mux is the cluster port: a raft.StreamLayer whose Dial opens Raft
+// connections and whose Accept returns the Raft connections, while
+// forwarding connections go to the handler the server set and probes are
+// answered here. Every accepted connection is authenticated (TLS, the
+// secret's handshake) before any of that.
 type mux struct {
 	ln        net.Listener
 	advertise net.Addr
-	id        string
+	dialer    Dialer      // this node's credentials, for dialling and to check those dialling in
+	serverTLS *tls.Config // nil: plain TCP
+	refused   refusals
 
 	raftConns chan net.Conn
 	forward   atomic.Pointer[ConnHandler]
@@ -122,19 +136,28 @@ type mux struct {
 	wg        sync.WaitGroup
 
 	mu    sync.Mutex
-	conns map[net.Conn]struct{} // accepted, hello not read yet, or served by the forward handler
+	conns map[net.Conn]struct{} // accepted and not handed to Raft: in their handshake, or served here
 }
 
 var _ raft.StreamLayer = (*mux)(nil)
 
 // listenMux listens on bind. Others reach this node at advertise; empty
-// means the bound address, which must then be a specific IP.
-func listenMux(bind, advertise, id string) (*mux, error) {
+// means the bound address, which must then be a specific IP. d is this
+// node's id and credentials: the same secret and TLS are required of
+// every connection accepted.
+func listenMux(bind, advertise string, d Dialer, log hclog.Logger) (*mux, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, err
 	}
-	m := &mux{ln: ln, id: id, raftConns: make(chan net.Conn), closed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	m := &mux{ln: ln, dialer: d, raftConns: make(chan net.Conn), closed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	m.refused.log = log
+	if d.TLS != nil {
+		m.serverTLS = serverTLS(d.TLS)
+	}
 	if advertise != "" {
 		m.advertise = advertAddr(advertise)
 	} else {
@@ -203,35 +226,81 @@ func (m *mux) untrack(nc net.Conn) {
 	m.mu.Unlock()
 }
 
-// route reads an accepted connection's hello and hands it to its channel.
-func (m *mux) route(nc net.Conn) {
+// route authenticates an accepted connection, reads its hello and hands
+// it to its channel.
+func (m *mux) route(raw net.Conn) {
 	defer m.wg.Done()
-	nc.SetReadDeadline(time.Now().Add(helloTimeout))
-	h, err := ReadHello(nc)
+	nc, h, err := m.accept(raw)
 	if err != nil {
-		m.untrack(nc)
-		nc.Close()
+		m.untrack(raw)
+		raw.Close()
+		select {
+		case <-m.closed:
+			return // Close ended it
+		default:
+		}
+		// A connection closed before it sent a byte is a port check,
+		// not an intruder.
+		if !errors.Is(err, io.EOF) {
+			m.refused.add(raw.RemoteAddr(), err)
+		}
 		return
 	}
-	nc.SetReadDeadline(time.Time{})
 	switch h.Channel {
 	case ChannelRaft:
 		// Raft owns it from here; its transport closes it.
-		m.untrack(nc)
+		m.untrack(raw)
 		select {
 		case m.raftConns <- nc:
 		case <-m.closed:
 			nc.Close()
 		}
 	case ChannelForward:
-		defer m.untrack(nc)
+		defer m.untrack(raw)
 		hp := m.forward.Load()
 		if hp == nil {
 			nc.Close()
 			return
 		}
 		(*hp)(nc, h)
+	case ChannelProbe:
+		defer m.untrack(raw)
+		defer nc.Close()
+		nc.SetWriteDeadline(time.Now().Add(helloTimeout))
+		id := m.dialer.ID
+		nc.Write(append(binary.AppendUvarint(nil, uint64(len(id))), id...))
 	}
+}
+
+// accept runs, within helloTimeout, what comes before an accepted
+// connection's channel: the TLS handshake, the hello and the secret's
+// handshake. It returns the connection to serve (raw, or TLS over it).
+func (m *mux) accept(raw net.Conn) (net.Conn, Hello, error) {
+	raw.SetDeadline(time.Now().Add(helloTimeout))
+	nc := raw
+	if m.serverTLS != nil {
+		tc := tls.Server(raw, m.serverTLS)
+		if err := tc.Handshake(); err != nil {
+			return nil, Hello{}, fmt.Errorf("tls: %w", err)
+		}
+		nc = tc
+	}
+	h, err := ReadHello(nc)
+	if err != nil {
+		return nil, Hello{}, err
+	}
+	switch secret := m.dialer.Secret; {
+	case len(secret) == 0 && h.Version != helloPlain:
+		return nil, Hello{}, fmt.Errorf("%w: an authenticated hello from %q, and this node has no cluster secret", ErrAuth, h.ID)
+	case len(secret) > 0 && h.Version != helloAuth:
+		return nil, Hello{}, fmt.Errorf("%w: an unauthenticated hello from %q", ErrAuth, h.ID)
+	case len(secret) > 0:
+		if err := acceptAuth(nc, h, secret, m.dialer.ID); err != nil {
+			return nil, Hello{}, err
+		}
+	}
+	raw.SetDeadline(time.Time{})
+	return nc, h, nil
 }
 
 // Accept returns the next Raft connection (raft.StreamLayer).
@@ -265,31 +334,18 @@ func (m *mux) Close() error {
 // Addr is the address others dial to reach this node (raft.StreamLayer).
 func (m *mux) Addr() net.Addr { return m.advertise }
 
-// Dial opens a Raft connection to address (raft.StreamLayer).
+// Dial opens an authenticated Raft connection to address (raft.StreamLayer).
 func (m *mux) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return m.dial(string(address), ChannelRaft, timeout)
+	d := m.dialer
+	d.Timeout = timeout
+	return d.Dial(string(address), ChannelRaft, "")
 }
 
-// dial connects to a node's cluster port and sends the hello for ch.
-func (m *mux) dial(address string, ch byte, timeout time.Duration) (net.Conn, error) {
-	return DialCluster(address, ch, m.id, timeout)
-}
-
-// DialCluster connects to the cluster port at address and sends the hello
-// for channel ch from node id; the connection then speaks ch's protocol.
+// DialCluster connects to the cluster port at address and sends the
+// unauthenticated hello for channel ch from node id; the connection then
+// speaks ch's protocol. It reaches only nodes without a cluster secret or
+// TLS: Dialer dials with credentials.
 func DialCluster(address string, ch byte, id string, timeout time.Duration) (net.Conn, error) {
-	if timeout <= 0 {
-		timeout = helloTimeout
-	}
-	nc, err := net.DialTimeout("tcp", address, timeout)
-	if err != nil {
-		return nil, err
-	}
-	nc.SetWriteDeadline(time.Now().Add(min(timeout, helloTimeout)))
-	if _, err := nc.Write(AppendHello(nil, ch, id)); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("send hello to %s: %w", address, err)
-	}
-	nc.SetWriteDeadline(time.Time{})
-	return nc, nil
+	d := Dialer{ID: id, Timeout: timeout}
+	return d.Dial(address, ch, "")
 }

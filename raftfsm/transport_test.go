@@ -26,6 +26,7 @@ func TestHelloRoundTrip(t *testing.T) {
 		{ChannelForward, "node-two", "LOOM\x01F\x08node-two"},
 		{ChannelRaft, "", "LOOM\x01R\x00"},
 		{ChannelForward, strings.Repeat("x", maxHelloID), "LOOM\x01F\xff\x01" + strings.Repeat("x", maxHelloID)},
+		{ChannelProbe, "n3", "LOOM\x01P\x02n3"},
 	}
 	for _, c := range cases {
 		b := AppendHello(nil, c.ch, c.id)
@@ -35,12 +36,20 @@ func TestHelloRoundTrip(t *testing.T) {
 		// What follows the hello is left unread for the channel.
 		r := bytes.NewReader(append(b, "rest"...))
 		h, err := ReadHello(r)
-		if err != nil || h.Channel != c.ch || h.ID != c.id {
+		if err != nil || h != (Hello{Version: helloPlain, Channel: c.ch, ID: c.id}) {
 			t.Errorf("ReadHello(%q) = %+v, %v", b, h, err)
 		}
 		if rest, _ := io.ReadAll(r); string(rest) != "rest" {
 			t.Errorf("ReadHello(%q) left %q, want \"rest\"", b, rest)
 		}
+	}
+	// Version 2, the hello of a cluster with a secret: the same layout.
+	b := appendHelloVersion(nil, helloAuth, ChannelRaft, "n2")
+	if string(b) != "LOOM\x02R\x02n2" {
+		t.Errorf("version 2 hello %q", b)
+	}
+	if h, err := ReadHello(bytes.NewReader(b)); err != nil || h != (Hello{Version: helloAuth, Channel: ChannelRaft, ID: "n2"}) {
+		t.Errorf("ReadHello(%q) = %+v, %v", b, h, err)
 	}
 }
 
@@ -49,8 +58,10 @@ func TestHelloRejected(t *testing.T) {
 		"",
 		"LOO",
 		"LOAM\x01R\x00",
-		"LOOM\x02R\x00",
+		"LOOM\x00R\x00",
+		"LOOM\x03R\x00",
 		"LOOM\x01X\x00",
+		"LOOM\x02p\x00",
 		"LOOM\x01R",
 		"LOOM\x01R\x05abc",
 		"LOOM\x01R\x80\x02" + strings.Repeat("x", 256), // id too long
@@ -68,7 +79,7 @@ func TestHelloRejected(t *testing.T) {
 // stream after the hello intact, forwarding connections go to the handler,
 // and a connection with a bad hello is closed.
 func TestMuxRoutesChannels(t *testing.T) {
-	m, err := listenMux("127.0.0.1:0", "", "n1")
+	m, err := listenMux("127.0.0.1:0", "", Dialer{ID: "n1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +121,7 @@ func TestMuxRoutesChannels(t *testing.T) {
 	if _, err := io.ReadFull(fc, got); err != nil || string(got) != "fwd!" {
 		t.Errorf("forward echo: %q, %v", got, err)
 	}
-	if h := <-fwd; h != (Hello{ChannelForward, "n2"}) {
+	if h := <-fwd; h != (Hello{helloPlain, ChannelForward, "n2"}) {
 		t.Errorf("forward handler got %+v", h)
 	}
 
@@ -130,7 +141,7 @@ func TestMuxRoutesChannels(t *testing.T) {
 // TestMuxCloseEndsPending: Close ends connections still in their hello
 // and refuses further accepts.
 func TestMuxCloseEndsPending(t *testing.T) {
-	m, err := listenMux("127.0.0.1:0", "127.0.0.9:1234", "n1")
+	m, err := listenMux("127.0.0.1:0", "127.0.0.9:1234", Dialer{ID: "n1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,11 +176,11 @@ func closedByPeer(err error) bool {
 }
 
 func TestMuxNeedsDialableAddress(t *testing.T) {
-	if m, err := listenMux("0.0.0.0:0", "", "n1"); err == nil {
+	if m, err := listenMux("0.0.0.0:0", "", Dialer{ID: "n1"}, nil); err == nil {
 		m.Close()
 		t.Fatal("listening on 0.0.0.0 without an advertised address succeeded")
 	}
-	m, err := listenMux("0.0.0.0:0", "127.0.0.1:1", "n1")
+	m, err := listenMux("0.0.0.0:0", "127.0.0.1:1", Dialer{ID: "n1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

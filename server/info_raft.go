@@ -47,6 +47,8 @@ import (
 //	raft_applied_since_start        entries applied by this process, replay included
 //	raft_snapshot_restores          snapshots restored by this process (at start or sent by a leader)
 //	raft_fsm_pending                committed batches waiting to be applied
+//	raft_refused_connections        cluster-port connections refused (bad hello, TLS or
+//	                                authentication failed); the log has a line about them
 
 func (s *Server) infoPersistence(b []byte) []byte {
 	st := s.node.Stats()
@@ -95,7 +97,8 @@ func (s *Server) infoRaft(b []byte) []byte {
 	b = infoUint(b, "raft_snapshot_restores", st.Restores)
 	b = infoUint(b, "raft_forwarded_requests", st.ForwardRequests)
 	b = infoUint(b, "raft_forwarded_commands", st.ForwardCommands)
-	return infoUint(b, "raft_fsm_pending", st.FSMPending)
+	b = infoUint(b, "raft_fsm_pending", st.FSMPending)
+	return infoUint(b, "raft_refused_connections", st.RefusedConns)
 }
 
 func boolInt(v bool) int64 {

@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,12 @@ type Config struct {
 	// (through Raft, when they differ) and by ACL LOAD, written by ACL
 	// SAVE. Empty: none.
 	ACLFile string
+	// ClusterSecret, when set, authenticates every connection on the
+	// cluster port; every node has the same (raftfsm.Config.ClusterSecret).
+	ClusterSecret []byte
+	// ClusterTLS, when set, runs the cluster port under mutual TLS
+	// (raftfsm.Config.ClusterTLS).
+	ClusterTLS *tls.Config
 	// Directives are Redis configuration directives given at startup
 	// (maxclients, timeout, ...): the same names and checks as CONFIG SET.
 	Directives [][2]string
@@ -122,6 +129,8 @@ func New(cfg Config) (*Server, error) {
 		SnapshotThreshold: cfg.SnapshotThreshold,
 		TrailingLogs:      cfg.TrailingLogs,
 		NumDBs:            cfg.Databases,
+		ClusterSecret:     cfg.ClusterSecret,
+		ClusterTLS:        cfg.ClusterTLS,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
 			return s.table.Apply(ks, o)
 		},

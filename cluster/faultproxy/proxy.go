@@ -6,6 +6,12 @@
 // uvarint n | id) and the dialed node from its own setup, so it can cut
 // each directed link src→dst on its own.
 //
+// Past the hello it copies bytes without looking at them, so a cluster
+// with a secret works through it: the authentication handshake that
+// follows a version 2 hello binds node ids, not addresses. A cluster
+// port under TLS does not: the hello is inside TLS, where a proxy cannot
+// read it.
+//
 // A cut link is a black hole, as in a real partition: bytes already
 // flowing src→dst stop being forwarded while connections stay open (RPCs
 // time out rather than fail fast), and new connections across it are
@@ -28,10 +34,12 @@ import (
 	"time"
 )
 
-// Hello framing, as raftfsm's transport speaks it.
+// Hello framing, as raftfsm's transport speaks it: version 1 without a
+// cluster secret, 2 with one (its handshake follows the hello).
 const (
 	helloMagic   = "LOOM"
 	helloVersion = 1
+	helloAuth    = 2
 	maxIDLen     = 255
 )
 
@@ -42,21 +50,24 @@ const helloTimeout = 10 * time.Second
 // dialTimeout bounds the proxy's own dial to the node it fronts.
 const dialTimeout = 5 * time.Second
 
-// Hello returns the hello a dialer with node id sends on channel ch.
-func Hello(ch byte, id string) []byte {
-	b := append([]byte(helloMagic), helloVersion, ch)
+// Hello returns the (version 1) hello a dialer with node id sends on
+// channel ch in a cluster without a secret.
+func Hello(ch byte, id string) []byte { return hello(helloVersion, ch, id) }
+
+func hello(version, ch byte, id string) []byte {
+	b := append([]byte(helloMagic), version, ch)
 	b = binary.AppendUvarint(b, uint64(len(id)))
 	return append(b, id...)
 }
 
 // readHello reads one hello from r and returns the dialer's id and the
-// hello's raw bytes, to be replayed to the node.
+// hello's bytes, to be replayed to the node as they came.
 func readHello(r *bufio.Reader) (id string, raw []byte, err error) {
 	head := make([]byte, len(helloMagic)+2)
 	if _, err := io.ReadFull(r, head); err != nil {
 		return "", nil, fmt.Errorf("read hello: %w", err)
 	}
-	if string(head[:len(helloMagic)]) != helloMagic || head[len(helloMagic)] != helloVersion {
+	if v := head[len(helloMagic)]; string(head[:len(helloMagic)]) != helloMagic || v != helloVersion && v != helloAuth {
 		return "", nil, fmt.Errorf("bad hello %q", head)
 	}
 	n, err := binary.ReadUvarint(r)
@@ -70,7 +81,7 @@ func readHello(r *bufio.Reader) (id string, raw []byte, err error) {
 	if _, err := io.ReadFull(r, b); err != nil {
 		return "", nil, fmt.Errorf("read hello id: %w", err)
 	}
-	return string(b), Hello(head[len(helloMagic)+1], string(b)), nil
+	return string(b), hello(head[len(helloMagic)], head[len(helloMagic)+1], string(b)), nil
 }
 
 // link is a directed link: bytes sent by node src to node dst.

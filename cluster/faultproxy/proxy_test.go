@@ -20,6 +20,7 @@ type echoNode struct {
 	ln     net.Listener
 	mu     sync.Mutex
 	hellos []string // dialer ids, in order of arrival
+	raws   []string // the hellos' bytes
 	got    bytes.Buffer
 }
 
@@ -45,12 +46,13 @@ func startEcho(t *testing.T) *echoNode {
 				defer wg.Done()
 				defer c.Close()
 				r := bufio.NewReader(c)
-				id, _, err := readHello(r)
+				id, raw, err := readHello(r)
 				if err != nil {
 					return
 				}
 				e.mu.Lock()
 				e.hellos = append(e.hellos, id)
+				e.raws = append(e.raws, string(raw))
 				e.mu.Unlock()
 				buf := make([]byte, 1024)
 				for {
@@ -320,10 +322,36 @@ func TestPartitionTraffic(t *testing.T) {
 	}
 }
 
+// TestAuthHelloPassesThrough: a version 2 hello (a cluster with a
+// secret) reaches the node as it was sent, and the handshake bytes after
+// it are copied both ways untouched.
+func TestAuthHelloPassesThrough(t *testing.T) {
+	n, nodes := mesh(t, "b")
+	c, err := net.Dial("tcp", n.Proxy("b").Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	h := []byte("LOOM\x02F\x01a")
+	if _, err := c.Write(h); err != nil {
+		t.Fatal(err)
+	}
+	nonce := strings.Repeat("\x00\xff", 16)
+	if got, err := roundTrip(t, c, nonce, ok); !got || err != nil {
+		t.Fatalf("bytes after a version 2 hello: %v %v", got, err)
+	}
+	e := nodes["b"]
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.raws) != 1 || e.raws[0] != string(h) || e.hellos[0] != "a" {
+		t.Fatalf("node saw hellos %q (ids %q), want %q from a", e.raws, e.hellos, h)
+	}
+}
+
 func TestBadHelloClosed(t *testing.T) {
 	for _, hello := range [][]byte{
 		[]byte("LOOX\x01R\x00"),
-		[]byte("LOOM\x02R\x00"),
+		[]byte("LOOM\x03R\x00"),                       // a version the proxy does not know
 		append([]byte("LOOM\x01R"), 0xff, 0xff, 0x01), // id longer than allowed
 	} {
 		n, nodes := mesh(t, "b")

@@ -16,6 +16,10 @@ import (
 
 var errHelp = errors.New("help requested")
 
+// secretEnv is the environment variable that gives the cluster secret
+// without putting it on the command line, where ps shows it to every user.
+const secretEnv = "LOOMCACHE_CLUSTER_SECRET"
+
 // setting is one configuration directive: the same name on the command
 // line (--name value), in loomcache.conf (name value) and, where Redis has
 // it, in CONFIG GET.
@@ -78,6 +82,16 @@ func settings() []setting {
 			c.Join = v
 			return nil
 		}},
+		{"cluster-secret", "", "shared secret, the same on every node, required of every connection on the cluster port (at least 16 bytes, e.g. openssl rand -base64 32); the command line shows in ps: prefer the " + secretEnv + " environment variable or the config file; empty: the cluster port is unauthenticated", func(c *server.Config, v string) error {
+			if v != "" && len(v) < raftfsm.MinClusterSecret {
+				return fmt.Errorf("cluster-secret has %d bytes: it must have at least %d", len(v), raftfsm.MinClusterSecret)
+			}
+			c.ClusterSecret = []byte(v)
+			if v == "" {
+				c.ClusterSecret = nil
+			}
+			return nil
+		}},
 		{"snapshot-threshold", "10000", "applied ops between snapshots (and log compaction)", func(c *server.Config, v string) error {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil || n == 0 {
@@ -128,7 +142,9 @@ Usage:
 
 Every setting can be given as --name value (or --name=value) on the command
 line or as a "name value" line in a config file (loomcache.conf); the
-command line wins. Settings:
+command line wins. The environment variable ` + secretEnv + `, when
+set, gives --cluster-secret (after the config file, before the command
+line). Settings:
 `
 
 func printHelp(w io.Writer) {
@@ -183,6 +199,9 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 			val = args[i]
 		}
 		pairs = append(pairs, [2]string{name, val})
+	}
+	if v, ok := os.LookupEnv(secretEnv); ok {
+		pairs = append([][2]string{{"cluster-secret", v}}, pairs...)
 	}
 	if file != "" {
 		fp, err := readConfigFile(file)

@@ -91,3 +91,57 @@ func TestRedisDirectivesPassThrough(t *testing.T) {
 		t.Fatalf("directives: %v", cfg.Directives)
 	}
 }
+
+// TestClusterSecret: --cluster-secret, a cluster-secret line in the
+// config file, and LOOMCACHE_CLUSTER_SECRET, in that order of precedence
+// from the command line down: flag, environment, file.
+func TestClusterSecret(t *testing.T) {
+	const flag, env, file = "secret-from-the-command-line", "secret-from-the-environment", "secret-from-the-config-file"
+	conf := filepath.Join(t.TempDir(), "loomcache.conf")
+	if err := os.WriteFile(conf, []byte("cluster-secret "+file+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		env  string // "": unset
+		args []string
+		want string
+	}{
+		{"", nil, ""},
+		{"", []string{"--cluster-secret", flag}, flag},
+		{"", []string{conf}, file},
+		{env, nil, env},
+		{env, []string{conf}, env},
+		{env, []string{conf, "--cluster-secret=" + flag}, flag},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " ")+" env="+c.env, func(t *testing.T) {
+			if c.env != "" {
+				t.Setenv(secretEnv, c.env)
+			}
+			cfg, err := parseArgs(c.args, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(cfg.ClusterSecret) != c.want {
+				t.Errorf("secret %q, want %q", cfg.ClusterSecret, c.want)
+			}
+		})
+	}
+	// A short secret is refused, and the error does not repeat it.
+	_, err := parseArgs([]string{"--cluster-secret", "tooshort"}, nil)
+	if err == nil || strings.Contains(err.Error(), "tooshort") {
+		t.Errorf("short secret: %v", err)
+	}
+	t.Setenv(secretEnv, "tooshort")
+	if _, err := parseArgs(nil, nil); err == nil {
+		t.Error("short secret in the environment accepted")
+	}
+}
+
+func TestHelpNamesTheSecretVariable(t *testing.T) {
+	var out strings.Builder
+	parseArgs([]string{"--help"}, &out)
+	if !strings.Contains(out.String(), secretEnv) {
+		t.Errorf("--help does not name %s", secretEnv)
+	}
+}

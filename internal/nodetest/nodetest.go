@@ -1,6 +1,7 @@
 // Package nodetest starts LoomCache nodes (in-process or as real
 // processes) and real redis-server instances for tests, on free loopback
-// ports, and stops them when the test ends.
+// ports, and stops them when the test ends. It also plays a stranger on
+// a cluster port (stranger.go), for the tests of its authentication.
 package nodetest
 
 import (
@@ -136,6 +137,7 @@ type Process struct {
 	RaftAdr string
 	DataDir string
 	Args    []string // extra arguments
+	Env     []string // extra environment variables, NAME=value
 	cmd     *exec.Cmd
 	Log     *strings.Builder
 	logMu   sync.Mutex
@@ -147,13 +149,29 @@ type Process struct {
 // PING with a leader elected. It is killed at cleanup.
 func StartProcess(t testing.TB, dataDir string, args ...string) *Process {
 	t.Helper()
+	p := NewProcess(t, dataDir, args...)
+	p.Start()
+	return p
+}
+
+// NewProcess returns a loomcache process on free ports with its data in
+// dataDir (a temp dir if empty), not started yet: set Env if need be, then
+// Start or Launch it. It is killed at cleanup.
+func NewProcess(t testing.TB, dataDir string, args ...string) *Process {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
 	p := &Process{t: t, Bin: Binary(t), Addr: FreeAddr(t), RaftAdr: FreeAddr(t), DataDir: dataDir, Args: args}
-	p.Start()
 	t.Cleanup(func() { p.Kill() })
 	return p
+}
+
+// Launch starts the process without waiting for it to serve, for a node
+// that may never serve (one refused by its cluster).
+func (p *Process) Launch() {
+	p.t.Helper()
+	p.launch()
 }
 
 // Start (re)starts the process on its address and data dir and waits
@@ -172,6 +190,9 @@ func (p *Process) launch() {
 	p.t.Helper()
 	args := append([]string{"--addr", p.Addr, "--raft-addr", p.RaftAdr, "--data-dir", p.DataDir}, p.Args...)
 	p.cmd = exec.Command(p.Bin, args...)
+	if len(p.Env) > 0 {
+		p.cmd.Env = append(os.Environ(), p.Env...)
+	}
 	p.logMu.Lock() // the previous run's log reader may still be writing
 	p.Log = &strings.Builder{}
 	p.logMu.Unlock()
