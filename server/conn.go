@@ -147,8 +147,16 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 	return err
 }
 
+// outputLimitClosed logs, as Redis does, a connection about to be closed
+// for its output limits, and makes the close a reset: the replies still
+// in the socket's send buffer (megabytes, for a client that stopped
+// reading) are dropped at once instead of kept for a peer that will not
+// take them.
 func (s *Server) outputLimitClosed(c *client) {
 	s.log.Printf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.desc())
+	if tc, ok := c.nc.(interface{ SetLinger(int) error }); ok {
+		tc.SetLinger(0)
+	}
 }
 
 func (s *Server) isWrite(name []byte) bool {
