@@ -203,6 +203,15 @@ const readSlack = minBuffer
 // counted by capacity: memory held, not just used.
 func (r *Reader) indexBytes() int { return cap(r.offs) / 2 * argIndexCost }
 
+// room is the most the buffer and the index may hold together: the
+// limit and one read (no bound when the limit is that large).
+func (r *Reader) room() int {
+	if r.MaxQueryBuffer > math.MaxInt-readSlack {
+		return math.MaxInt
+	}
+	return r.MaxQueryBuffer + readSlack
+}
+
 // overLimit reports whether the request being read holds more than
 // MaxQueryBuffer: its bytes received so far plus its argument index. It
 // is asked when parse stopped for want of bytes, so that every byte from
@@ -244,7 +253,7 @@ func (r *Reader) fill() error {
 			if r.MaxQueryBuffer > 0 {
 				// The whole buffer is this request's: it and the index
 				// together stay within the limit and one read.
-				size = min(size, r.MaxQueryBuffer+readSlack-r.indexBytes())
+				size = min(size, r.room()-r.indexBytes())
 				if size <= len(r.buf) {
 					return ErrQueryBufferLimit
 				}
@@ -377,7 +386,7 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 // index would hold more than the limit (and one read) allows.
 func (r *Reader) growIndex() bool {
 	c := max(2*cap(r.offs), 16)
-	if r.MaxQueryBuffer > 0 && len(r.buf)+c/2*argIndexCost > r.MaxQueryBuffer+readSlack {
+	if r.MaxQueryBuffer > 0 && len(r.buf)+c/2*argIndexCost > r.room() {
 		return false
 	}
 	offs := make([]int, len(r.offs), c)

@@ -315,6 +315,17 @@ func TestReaderQueryBufferLimit(t *testing.T) {
 	}
 }
 
+// The largest limit CONFIG SET takes, 2^63-1, is no limit at all.
+func TestReaderLargestQueryBufferLimit(t *testing.T) {
+	in := setHeader(3<<20) + rep("v", 3<<20) + "\r\n" + "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n"
+	r := NewReader(iotest.HalfReader(strings.NewReader(in)))
+	r.MaxQueryBuffer = math.MaxInt
+	cmds, err := readAll(t, r, len(in))
+	if err != nil || len(cmds) != 2 || len(cmds[0][2]) != 3<<20 || len(cmds[1]) != 2 {
+		t.Fatalf("%d commands, %v", len(cmds), err)
+	}
+}
+
 // endless yields head, then body over and over, forever.
 type endless struct {
 	head, body []byte

@@ -310,7 +310,7 @@ func newConnLimits(s *Server, v *confValues) *connLimits {
 		// been reached for more than softSeconds, counting whole seconds
 		// of its clock: after between softSeconds and softSeconds+1
 		// seconds, so a connection gets the longer.
-		o.softFor = time.Duration(ob[c].softSeconds+1) * time.Second
+		o.softFor = time.Duration(int64(ob[c].softSeconds)+1) * time.Second
 		// Batching replies must not by itself reach a limit that a
 		// client reading promptly would never reach in Redis: write the
 		// batch out at half of the lower limit at the latest.

@@ -334,3 +334,30 @@ func TestMaxClientsAsRedis(t *testing.T) {
 		})
 	}
 }
+
+// The largest values CONFIG SET takes are no limits at all, on both.
+func TestLargestLimitsAsRedis(t *testing.T) {
+	node := nodetest.Start(t, server.Config{})
+	redis := nodetest.StartRedis(t)
+	for _, srv := range []struct{ name, addr string }{{"redis", redis.Addr}, {"loomcache", node.Addr().String()}} {
+		t.Run(srv.name, func(t *testing.T) {
+			c := dialReplies(t, srv.addr)
+			for _, kv := range [][2]string{
+				{"client-query-buffer-limit", "9223372036854775807"},
+				{"proto-max-bulk-len", "9223372036854775807"},
+				{"client-output-buffer-limit", "normal 18446744073709551615 18446744073709551615 2147483647"},
+			} {
+				if got := c.raw("CONFIG", "SET", kv[0], kv[1]); got != "+OK\r\n" {
+					t.Fatalf("%v: %q", kv, got)
+				}
+			}
+			val := strings.Repeat("z", 3<<20)
+			if got := c.raw("SET", "k", val); got != "+OK\r\n" {
+				t.Fatalf("SET: %.40q", got)
+			}
+			if got := c.raw("GET", "k"); got != bulk(val) {
+				t.Fatalf("GET: %d bytes", len(got))
+			}
+		})
+	}
+}
