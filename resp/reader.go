@@ -36,8 +36,9 @@ var (
 	errQuotes          = &ProtocolError{"unbalanced quotes in request"}
 )
 
-// ErrQueryBufferLimit is returned when one request grows past the reader's
-// MaxQueryBuffer (client-query-buffer-limit); Redis closes such a client.
+// ErrQueryBufferLimit is returned when the request being read grows past
+// the reader's MaxQueryBuffer (client-query-buffer-limit); Redis closes
+// such a client without a reply.
 var ErrQueryBufferLimit = errors.New("query buffer limit exceeded")
 
 // Reader parses requests from a connection. It reads in large chunks and
@@ -58,7 +59,12 @@ type Reader struct {
 
 	// MaxBulk is proto-max-bulk-len.
 	MaxBulk int64
-	// MaxQueryBuffer bounds the bytes one request may occupy; 0: no bound.
+	// MaxQueryBuffer is client-query-buffer-limit: ReadCommand fails with
+	// ErrQueryBufferLimit once the request being read holds more than
+	// this, counting its bytes and the index of its parsed arguments
+	// (argIndexCost each), and the Reader never holds more than
+	// MaxQueryBuffer+readSlack for it, whatever lengths it declares.
+	// 0: no bound.
 	MaxQueryBuffer int
 	// Unauthenticated applies Redis's tighter limits for clients that must
 	// still authenticate.
@@ -162,6 +168,11 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 			}
 			return args, nil
 		}
+		// Everything buffered from start on is the incomplete request:
+		// checked after each read, as Redis checks its query buffer.
+		if r.overLimit() {
+			return nil, ErrQueryBufferLimit
+		}
 		if err := r.fill(); err != nil {
 			return nil, err
 		}
@@ -175,6 +186,39 @@ const maxIdleBuffer = 4 * minBuffer
 // trustBulk is the largest bulk length a Reader allocates for on the
 // strength of its header alone.
 const trustBulk = 1 << 20
+
+// argIndexCost is what each argument of a request costs beyond its bytes:
+// its start/end pair in offs (16 bytes) and, once the request is
+// complete, its slice header in args (24). Redis 7.0 counts only the
+// unparsed bytes, as it moves parsed arguments out of its query buffer;
+// here they stay in the buffer, so the index is counted too, or a request
+// of many empty arguments could hold several times the limit.
+const argIndexCost = 40
+
+// readSlack is how far past MaxQueryBuffer the buffer may grow: room for
+// the read that finds the request over the limit.
+const readSlack = minBuffer
+
+// indexBytes is what the argument index of the request being read holds,
+// counted by capacity: memory held, not just used.
+func (r *Reader) indexBytes() int { return cap(r.offs) / 2 * argIndexCost }
+
+// room is the most the buffer and the index may hold together: the
+// limit and one read (no bound when the limit is that large).
+func (r *Reader) room() int {
+	if r.MaxQueryBuffer > math.MaxInt-readSlack {
+		return math.MaxInt
+	}
+	return r.MaxQueryBuffer + readSlack
+}
+
+// overLimit reports whether the request being read holds more than
+// MaxQueryBuffer: its bytes received so far plus its argument index. It
+// is asked when parse stopped for want of bytes, so that every byte from
+// start on belongs to that one incomplete request.
+func (r *Reader) overLimit() bool {
+	return r.MaxQueryBuffer > 0 && r.end-r.start+r.indexBytes() > r.MaxQueryBuffer
+}
 
 // fill reads more bytes, compacting or growing the buffer first if full.
 // It runs only inside ReadCommand, when the previous request's arguments
@@ -199,15 +243,20 @@ func (r *Reader) fill() error {
 			r.end = n
 			r.start = 0
 		} else {
-			if r.MaxQueryBuffer > 0 && len(r.buf) >= r.MaxQueryBuffer {
-				return ErrQueryBufferLimit
-			}
 			size := max(2*len(r.buf), minBuffer)
 			if r.need > 0 && r.bulk >= 0 && (r.bulk <= trustBulk || r.bulk < size-r.pos-2) {
 				// Grow straight to what the current argument needs if that is
 				// modest or less than double; beyond that a length alone
 				// earns no memory, the bytes received must.
 				size = max(r.pos+r.bulk+2, minBuffer)
+			}
+			if r.MaxQueryBuffer > 0 {
+				// The whole buffer is this request's: it and the index
+				// together stay within the limit and one read.
+				size = min(size, r.room()-r.indexBytes())
+				if size <= len(r.buf) {
+					return ErrQueryBufferLimit
+				}
 			}
 			nb := make([]byte, size)
 			copy(nb, r.buf[:r.end])
@@ -306,18 +355,23 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 			r.pos += nl + 2
 			r.bulk = int(n)
 		}
-		// Written so that no sum can overflow whatever MaxBulk is.
+		// Written so that no sum can overflow whatever MaxBulk is. A
+		// declared length is not held against the limit, only the bytes
+		// that arrive (as in Redis, which waits for them).
 		if r.end-r.pos-2 < r.bulk {
-			if r.MaxQueryBuffer > 0 && r.bulk > r.MaxQueryBuffer-(r.pos-r.start)-2 {
-				return nil, false, ErrQueryBufferLimit
-			}
 			return nil, false, nil
+		}
+		if len(r.offs) == cap(r.offs) && !r.growIndex() {
+			return nil, false, ErrQueryBufferLimit
 		}
 		r.offs = append(r.offs, r.pos-r.start, r.pos-r.start+r.bulk)
 		// Redis skips the two bytes after a bulk without looking at them.
 		r.pos += r.bulk + 2
 		r.bulk = -1
 		r.need--
+	}
+	if n := len(r.offs) / 2; cap(r.args) < n {
+		r.args = make([][]byte, 0, n) // exactly: the index was counted for n
 	}
 	r.args = r.args[:0]
 	base := r.buf[r.start:]
@@ -326,6 +380,19 @@ func (r *Reader) parse() (args [][]byte, done bool, err error) {
 	}
 	r.start = r.pos
 	return r.args, true, nil
+}
+
+// growIndex doubles offs' capacity, unless the buffer and the bigger
+// index would hold more than the limit (and one read) allows.
+func (r *Reader) growIndex() bool {
+	c := max(2*cap(r.offs), 16)
+	if r.MaxQueryBuffer > 0 && len(r.buf)+c/2*argIndexCost > r.room() {
+		return false
+	}
+	offs := make([]int, len(r.offs), c)
+	copy(offs, r.offs)
+	r.offs = offs
+	return true
 }
 
 func (r *Reader) parseInline() ([][]byte, bool, error) {

@@ -284,24 +284,127 @@ func TestReaderMaxBulk(t *testing.T) {
 }
 
 func TestReaderQueryBufferLimit(t *testing.T) {
+	// The first argument's index holds 8 (16 ints of offs), 320 bytes.
+	const limit = 1024
 	cases := []struct {
 		in  string
 		err error
 	}{
-		{"*2\r\n$4\r\nECHO\r\n$100\r\n", ErrQueryBufferLimit},  // the bulk cannot fit
-		{"*2\r\n$4\r\nECHO\r\n$40\r\n" + rep("a", 40), io.EOF}, // fits: waits
+		// A declared length alone is no reason to close: Redis waits for
+		// the bytes, and so does the Reader, without allocating for them.
+		{"*2\r\n$4\r\nECHO\r\n$1000\r\n", io.EOF},
+		{"*2\r\n$4\r\nECHO\r\n$1000\r\n" + rep("a", 600), io.EOF},
+		{"*2\r\n$4\r\nECHO\r\n$1000\r\n" + rep("a", 700), ErrQueryBufferLimit},
+		{"*2\r\n$4\r\nECHO\r\n$600\r\n" + rep("a", 600), io.EOF}, // fits: waits
 		{"*1\r\n$4\r\nPING\r\n", io.EOF},
+		// Complete requests are not pending: a pipeline is never too big.
+		{rep("*1\r\n$4\r\nPING\r\n", 1000), io.EOF},
 	}
 	for _, tc := range cases {
-		r := NewReader(bytes.NewReader([]byte(tc.in)))
-		r.MaxQueryBuffer = 64
-		var err error
-		for err == nil {
-			_, err = r.ReadCommand()
+		for _, f := range feeds {
+			r := NewReader(f.wrap([]byte(tc.in), 7))
+			r.MaxQueryBuffer = limit
+			var err error
+			for err == nil {
+				_, err = r.ReadCommand()
+			}
+			if !errors.Is(err, tc.err) {
+				t.Errorf("%q/%s: %v, want %v", tc.in, f.name, err, tc.err)
+			}
 		}
-		if !errors.Is(err, tc.err) {
-			t.Errorf("%q: %v, want %v", tc.in, err, tc.err)
+	}
+}
+
+// The largest limit CONFIG SET takes, 2^63-1, is no limit at all.
+func TestReaderLargestQueryBufferLimit(t *testing.T) {
+	in := setHeader(3<<20) + rep("v", 3<<20) + "\r\n" + "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n"
+	r := NewReader(iotest.HalfReader(strings.NewReader(in)))
+	r.MaxQueryBuffer = math.MaxInt
+	cmds, err := readAll(t, r, len(in))
+	if err != nil || len(cmds) != 2 || len(cmds[0][2]) != 3<<20 || len(cmds[1]) != 2 {
+		t.Fatalf("%d commands, %v", len(cmds), err)
+	}
+}
+
+// endless yields head, then body over and over, forever.
+type endless struct {
+	head, body []byte
+	off        int
+	sent       int64
+	onRead     func() // called at each Read, when the Reader's buffer is ready
+}
+
+func (e *endless) Read(b []byte) (int, error) {
+	if e.onRead != nil {
+		e.onRead()
+	}
+	n := 0
+	for n < len(b) {
+		if e.off < len(e.head) {
+			k := copy(b[n:], e.head[e.off:])
+			e.off += k
+			n += k
+			continue
 		}
+		k := copy(b[n:], e.body[(e.off-len(e.head))%len(e.body):])
+		e.off += k
+		n += k
+	}
+	e.sent += int64(n)
+	return n, nil
+}
+
+// held is the memory a Reader holds for the request it is reading.
+func (r *Reader) held() int { return len(r.buf) + 8*cap(r.offs) + 24*cap(r.args) }
+
+// Whatever a client sends, a Reader with a query buffer limit fails with
+// ErrQueryBufferLimit (or Redis's protocol error) before it holds more
+// than the limit and one read.
+func TestReaderQueryBufferLimitBoundsMemory(t *testing.T) {
+	const limit = 1 << 20
+	// minSent is how much must arrive before the limit is reached: the
+	// bytes and the argument index together, the index counted by its
+	// capacity, which doubles.
+	cases := []struct {
+		name       string
+		head, body string
+		err        error
+		minSent    int64
+	}{
+		{"one endless bulk", "*2\r\n$4\r\nECHO\r\n$536870912\r\n", "x", ErrQueryBufferLimit, limit - 320},
+		{"many small args", "*2000000000\r\n$4\r\nECHO\r\n", "$1\r\na\r\n", ErrQueryBufferLimit, limit * 7 / 47 / 2},
+		{"many empty args", "*2000000000\r\n$4\r\nECHO\r\n", "$0\r\n\r\n", ErrQueryBufferLimit, limit * 6 / 46 / 2},
+		{"many 1KB args", "*2000000000\r\n", "$1000\r\n" + rep("v", 1000) + "\r\n", ErrQueryBufferLimit, limit * 1008 / 1048 / 2},
+		{"endless inline line", "", "x", errTooBigInline, MaxInline},
+		{"endless bulk header", "*1\r\n$", "1", errTooBigBulkCount, MaxInline},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &endless{head: []byte(tc.head), body: []byte(tc.body)}
+			r := NewReader(iotest.HalfReader(src))
+			r.MaxQueryBuffer = limit
+			peak := 0
+			src.onRead = func() { peak = max(peak, r.held()) }
+			var err error
+			for err == nil {
+				args, e := r.ReadCommand()
+				if e == nil {
+					t.Fatalf("a request of %d args ended", len(args))
+				}
+				err = e
+			}
+			peak = max(peak, r.held())
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("%v, want %v", err, tc.err)
+			}
+			if peak > limit+readSlack {
+				t.Errorf("held %d bytes, limit %d", peak, limit)
+			}
+			if src.sent < tc.minSent {
+				t.Errorf("closed after only %d bytes", src.sent)
+			}
+			t.Logf("closed after %d bytes read, %d held", src.sent, peak)
+		})
 	}
 }
 

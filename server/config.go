@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/loomcache/loomcache/glob"
 	"github.com/loomcache/loomcache/op"
@@ -22,9 +21,10 @@ import (
 // runtimeConfig holds what CONFIG SET may change at run time. Its zero
 // value is Redis's defaults.
 type runtimeConfig struct {
-	mu      sync.Mutex
-	v       confValues
-	timeout atomic.Int64 // v.timeout as a time.Duration
+	mu sync.Mutex
+	v  confValues
+	// limits is what connections read of v on every request (limits.go).
+	limits atomic.Pointer[connLimits]
 	// unprotected is v.unprotected, read by every accept.
 	unprotected atomic.Bool
 }
@@ -35,7 +35,10 @@ type confValues struct {
 	policy     string // maxmemory-policy; "" is noeviction
 	maxClients int64  // 0 is 10000
 	timeout    int64
-	notify     int // keyspace event flags
+	notify     int         // keyspace event flags
+	queryBuf   int64       // client-query-buffer-limit; 0 is 1gb
+	obuf       *obufLimits // client-output-buffer-limit; nil is Redis's default; never changed once set
+	maxBulk    int64       // proto-max-bulk-len; 0 is the node's Config.MaxBulk
 	// unprotected is protected-mode no (Redis's default is yes).
 	unprotected bool
 	// requirePass is a requirepass being set: replicated state, so it is
@@ -66,7 +69,7 @@ var maxmemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-rando
 
 // settings lists the parameters in the order CONFIG GET * reports them.
 func settings() []setting {
-	return []setting{
+	return append([]setting{
 		{name: "bind", get: func(s *Server, _ *confValues) string {
 			host, _, err := net.SplitHostPort(s.cfg.Addr)
 			if err != nil || host == "" {
@@ -116,7 +119,7 @@ func settings() []setting {
 			}},
 		{name: "maxmemory", get: func(_ *Server, v *confValues) string { return strconv.FormatUint(v.maxMemory, 10) },
 			set: func(_ *Server, v *confValues, val string) error {
-				n, ok := memToBytes(val)
+				n, ok := memtoull(val)
 				if !ok {
 					return errors.New("argument must be a memory value")
 				}
@@ -141,10 +144,6 @@ func settings() []setting {
 				v.timeout = n
 				return err
 			}},
-		// Connections read it when they start; fixed at run time.
-		{name: "proto-max-bulk-len", get: func(s *Server, _ *confValues) string {
-			return strconv.FormatInt(s.maxBulk(), 10)
-		}},
 		// The default user's password, replicated with the users.
 		{name: "requirepass", get: func(s *Server, _ *confValues) string { return s.table.ACL().RequirePass() },
 			set: func(_ *Server, v *confValues, val string) error {
@@ -167,7 +166,7 @@ func settings() []setting {
 				v.notify = f
 				return nil
 			}},
-	}
+	}, limitSettings()...)
 }
 
 func (v *confValues) maxmemoryPolicy() string {
@@ -196,17 +195,6 @@ func (s *Server) maxClients() int64 {
 	s.conf.mu.Lock()
 	defer s.conf.mu.Unlock()
 	return s.conf.v.maxclients()
-}
-
-// idleTimeout is the timeout setting now (0: never). Every command reads
-// it, so it is an atomic copy kept by ConfigSet.
-func (s *Server) idleTimeout() time.Duration { return time.Duration(s.conf.timeout.Load()) }
-
-func (s *Server) maxBulk() int64 {
-	if s.cfg.MaxBulk == 0 {
-		return 512 << 20
-	}
-	return s.cfg.MaxBulk
 }
 
 func lookupSetting(all []setting, name string) *setting {
@@ -293,7 +281,7 @@ func (s *Server) ConfigSet(pairs [][2]string) error {
 		}
 	}
 	s.conf.v = next
-	s.conf.timeout.Store(int64(time.Duration(next.timeout) * time.Second))
+	s.conf.limits.Store(newConnLimits(s, &next))
 	s.conf.unprotected.Store(next.unprotected)
 	return nil
 }
@@ -381,45 +369,6 @@ func parseBounded(val string, lo, hi int64, unsigned bool) (int64, error) {
 		return 0, fmt.Errorf("argument must be between %d and %d inclusive", lo, hi)
 	}
 	return n, nil
-}
-
-// memToBytes is Redis's memtoull: digits and an optional unit, b, k, kb,
-// m, mb, g or gb in any case (k is 1000, kb 1024).
-func memToBytes(val string) (uint64, bool) {
-	i := 0
-	for i < len(val) && val[i] >= '0' && val[i] <= '9' {
-		i++
-	}
-	var mul uint64
-	switch strings.ToLower(val[i:]) {
-	case "", "b":
-		mul = 1
-	case "k":
-		mul = 1000
-	case "kb":
-		mul = 1024
-	case "m":
-		mul = 1000 * 1000
-	case "mb":
-		mul = 1024 * 1024
-	case "g":
-		mul = 1000 * 1000 * 1000
-	case "gb":
-		mul = 1024 * 1024 * 1024
-	default:
-		return 0, false
-	}
-	var n uint64
-	if i > 0 {
-		var err error
-		if n, err = strconv.ParseUint(val[:i], 10, 64); err != nil {
-			return 0, false
-		}
-	}
-	if n > math.MaxUint64/mul {
-		return 0, false
-	}
-	return n * mul, true
 }
 
 // parseSave checks a "seconds changes ..." list as Redis does and returns

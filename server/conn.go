@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"os"
 	"time"
 
 	"github.com/loomcache/loomcache/commands"
@@ -15,9 +16,25 @@ import (
 // more pipelined requests are waiting.
 const flushAt = 64 * 1024
 
-// maxPending bounds the writes one connection has proposed and not yet
-// answered.
-const maxPending = 1024
+// maxPending and maxPendingBytes bound the writes one connection has
+// proposed and not yet answered, in number and in encoded size (one Raft
+// entry's worth): a pipeline of big values holds no more than that in
+// flight before its replies are written.
+const (
+	maxPending      = 1024
+	maxPendingBytes = 4 << 20
+)
+
+// A connection's memory stays bounded whatever its client does, with no
+// queue anywhere that grows without bound: the goroutine reads a request,
+// runs it and, before it reads from the socket again, writes the replies
+// out with a blocking write. A client that stops reading its replies
+// therefore stops being read once the socket's buffers are full (TCP
+// backpressure): the node holds its read buffer (bounded by
+// client-query-buffer-limit), one batch of replies (flushAt, plus the
+// last reply) and at most maxPending/maxPendingBytes of proposed writes.
+// client-output-buffer-limit closes a connection whose unwritten replies
+// reach the hard limit, or stay at or above the soft limit too long.
 
 func (s *Server) serveConn(c *client) {
 	defer s.wg.Done()
@@ -25,7 +42,6 @@ func (s *Server) serveConn(c *client) {
 	defer c.nc.Close()
 
 	r := resp.NewReader(c.nc)
-	r.MaxBulk = s.cfg.MaxBulk
 	// The writer's buffer grows with the replies instead of starting at
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
 	// many clients) then costs only what its replies needed.
@@ -35,26 +51,34 @@ func (s *Server) serveConn(c *client) {
 	deferWrite := cn.deferWrite
 	armed := false
 	for {
+		// CONFIG SET applies from each connection's next request.
+		lim := s.limits()
 		// Redis closes a client idle for `timeout` seconds; the deadline
 		// is only armed when the setting is on, as it costs a timer.
-		if t := s.idleTimeout(); t > 0 {
+		if t := lim.timeout; t > 0 {
 			c.nc.SetReadDeadline(time.Now().Add(t))
 			armed = true
 		} else if armed {
 			c.nc.SetReadDeadline(time.Time{})
 			armed = false
 		}
+		r.MaxBulk, r.MaxQueryBuffer = lim.maxBulk, lim.queryBuf
 		r.Unauthenticated = s.authRequired(c.sess)
 		args, err := r.ReadCommand()
 		if err != nil {
 			var pe *resp.ProtocolError
-			if errors.As(err, &pe) {
+			switch {
+			case errors.As(err, &pe):
 				cn.drain()
 				w.Error("ERR " + pe.Error())
 				c.nc.Write(w.Bytes())
+			case errors.Is(err, resp.ErrQueryBufferLimit):
+				// As Redis: no reply, a warning in the log.
+				s.log.Printf("Closing client that reached max query buffer length: %s", c.desc())
 			}
 			return
 		}
+		out := &lim.out[classOf(c)]
 		ctx.Args = args
 		s.stats.commands.Add(1)
 		// Unknown commands, arity, authentication and ACL rules are
@@ -96,9 +120,9 @@ func (s *Server) serveConn(c *client) {
 			c.nc.Write(w.Bytes())
 			return
 		}
-		if !more || w.Len() >= flushAt || len(cn.pending) >= maxPending {
+		if !more || w.Len() >= out.flushAt || len(cn.pending) >= maxPending || cn.pendingBytes >= maxPendingBytes {
 			cn.drain()
-			if _, err := c.nc.Write(w.Bytes()); err != nil {
+			if err := s.flush(c, w, out); err != nil {
 				return
 			}
 			w.Reset()
@@ -111,6 +135,51 @@ func (s *Server) serveConn(c *client) {
 // the reader's unauthenticated limits (10 arguments, 16 KB bulks).
 func (s *Server) authRequired(sess *commands.Session) bool {
 	return s.table.ACL().AuthRequired(sess)
+}
+
+// errOutputLimit ends a connection whose pending output broke its
+// client-output-buffer-limit.
+var errOutputLimit = errors.New("output buffer limit")
+
+// flush writes the buffered replies, enforcing the connection's output
+// limits on what the socket has not accepted yet. Past the hard limit
+// nothing is written and the connection is closed, as Redis closes it
+// before writing the replies that broke the limit. At or above the soft
+// limit, the socket must take enough of them to get below it within the
+// soft time.
+func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
+	b := w.Bytes()
+	if out.hard > 0 && len(b) >= out.hard {
+		s.outputLimitClosed(c)
+		return errOutputLimit
+	}
+	if out.soft > 0 && len(b) >= out.soft {
+		head := len(b) - out.soft + 1 // once these are taken, less than soft is pending
+		c.nc.SetWriteDeadline(time.Now().Add(out.softFor))
+		_, err := c.nc.Write(b[:head])
+		c.nc.SetWriteDeadline(time.Time{})
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.outputLimitClosed(c)
+			}
+			return err
+		}
+		b = b[head:]
+	}
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// outputLimitClosed logs, as Redis does, a connection about to be closed
+// for its output limits, and makes the close a reset: the replies still
+// in the socket's send buffer (megabytes, for a client that stopped
+// reading) are dropped at once instead of kept for a peer that will not
+// take them.
+func (s *Server) outputLimitClosed(c *client) {
+	s.log.Printf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.desc())
+	if tc, ok := c.nc.(interface{ SetLinger(int) error }); ok {
+		tc.SetLinger(0)
+	}
 }
 
 func (s *Server) isWrite(name []byte) bool {
@@ -134,7 +203,9 @@ type conn struct {
 	w       *resp.Writer
 	sess    *commands.Session
 	pending []pendingWrite
-	tail    []byte // scratch for drain
+	// pendingBytes is the encoded size of the pending writes.
+	pendingBytes int
+	tail         []byte // scratch for drain
 
 	fwd       raftfsm.ForwardBatch // commands queued for the leader, their replies due at the end of w
 	fwdWrites []bool               // per queued command: whether it writes
@@ -152,6 +223,7 @@ func (cn *conn) deferWrite(o *op.Op) bool {
 		return false // Propose has the leader propose it, or waits
 	}
 	cn.forwarded.stamp(o)
+	cn.pendingBytes += o.Size()
 	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o)})
 	return true
 }
@@ -183,6 +255,7 @@ func (cn *conn) drainWrites() {
 	}
 	w.Raw(cn.tail[prev-first:])
 	cn.pending = cn.pending[:0]
+	cn.pendingBytes = 0
 	if cap(cn.tail) > flushAt {
 		cn.tail = nil
 	}

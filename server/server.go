@@ -14,6 +14,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,6 +87,11 @@ type client struct {
 	nc   net.Conn
 }
 
+// desc names the client in log lines, as Redis's do (id and address).
+func (c *client) desc() string {
+	return "id=" + strconv.FormatInt(c.sess.ID, 10) + " addr=" + c.nc.RemoteAddr().String()
+}
+
 // New opens the node's storage, starts Raft and listens on cfg.Addr. The
 // caller runs Serve and, at the end, Close.
 func New(cfg Config) (*Server, error) {
@@ -103,8 +109,11 @@ func New(cfg Config) (*Server, error) {
 		started:   time.Now(),
 		aclSynced: make(chan struct{}),
 	}
-	if len(cfg.Directives) > 0 {
-		if err := s.ConfigSet(cfg.Directives); err != nil {
+	// One at a time, in order, as redis-server reads its config file: a
+	// directive may come more than once (client-output-buffer-limit
+	// usually does, once per class), and the last one wins.
+	for _, d := range cfg.Directives {
+		if err := s.ConfigSet([][2]string{d}); err != nil {
 			return nil, startupError(err)
 		}
 	}
@@ -118,6 +127,7 @@ func New(cfg Config) (*Server, error) {
 	users := s.table.ACL()
 	users.HoldAuth(!s.startup.empty())
 	users.OnChange(s.dropRevokedClients)
+	s.conf.limits.Store(newConnLimits(s, &s.conf.v))
 	node, err := raftfsm.Open(raftfsm.Config{
 		ID:                cfg.ID,
 		RaftAddr:          cfg.RaftAddr,
@@ -194,13 +204,6 @@ func (s *Server) Serve() error {
 			}
 			return fmt.Errorf("accept: %w", err)
 		}
-		if s.refuseProtected(nc) {
-			continue
-		}
-		s.stats.connections.Add(1)
-		id := s.nextID.Add(1)
-		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
-		s.table.ACL().Admit(c.sess)
 		s.mu.Lock()
 		if s.clients == nil { // closing
 			s.mu.Unlock()
@@ -209,18 +212,30 @@ func (s *Server) Serve() error {
 		}
 		if int64(len(s.clients)) >= s.maxClients() {
 			s.mu.Unlock()
+			// As Redis: the error, then the connection closes; nothing is
+			// built for it, and it counts as rejected, not received.
 			s.stats.rejected.Add(1)
-			// As Redis: the error, then the connection closes.
-			nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			nc.Write(errMaxClients)
 			nc.Close()
 			continue
 		}
+		if s.refuseProtected(nc) {
+			s.mu.Unlock()
+			continue
+		}
+		s.stats.connections.Add(1)
+		id := s.nextID.Add(1)
+		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
+		s.table.ACL().Admit(c.sess)
 		s.clients[id] = c
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go s.serveConn(c)
 	}
 }
+
+// errMaxClients is Redis's reply to a connection past maxclients.
+var errMaxClients = []byte("-ERR max number of clients reached\r\n")
 
 // Close stops accepting, closes every connection, waits for their
 // goroutines, and shuts the node down.

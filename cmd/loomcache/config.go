@@ -124,14 +124,6 @@ func settings() []setting {
 			c.LogLevel = v
 			return nil
 		}},
-		{"proto-max-bulk-len", "536870912", "largest bulk string a client may send, in bytes", func(c *server.Config, v string) error {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 1024*1024 {
-				return fmt.Errorf("proto-max-bulk-len must be at least 1048576, not %q", v)
-			}
-			c.MaxBulk = n
-			return nil
-		}},
 	}
 }
 
@@ -203,17 +195,17 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 	if v, ok := os.LookupEnv(secretEnv); ok {
 		pairs = append([][2]string{{"cluster-secret", v}}, pairs...)
 	}
+	directives := map[string]bool{}
+	for _, name := range server.DirectiveNames() {
+		directives[name] = true
+	}
 	if file != "" {
-		fp, err := readConfigFile(file)
+		fp, err := readConfigFile(file, directives)
 		if err != nil {
 			return cfg, err
 		}
 		cfg.ConfigFile = file
 		pairs = append(fp, pairs...)
-	}
-	directives := map[string]bool{}
-	for _, name := range server.DirectiveNames() {
-		directives[name] = true
 	}
 	for _, p := range pairs {
 		s, ok := byName[p[0]]
@@ -234,9 +226,10 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 	return cfg, nil
 }
 
-// readConfigFile reads "name value" lines; # starts a comment. Values may
-// be double-quoted, as in redis.conf.
-func readConfigFile(path string) ([][2]string, error) {
+// readConfigFile reads "name value" lines (a Redis directive may have
+// several values); # starts a comment. Values may be double-quoted, as in
+// redis.conf.
+func readConfigFile(path string, directives map[string]bool) ([][2]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
@@ -250,10 +243,21 @@ func readConfigFile(path string) ([][2]string, error) {
 			continue
 		}
 		args, ok := resp.SplitArgs([]byte(line), nil)
-		if !ok || len(args) != 2 {
+		if !ok || len(args) < 2 {
 			return nil, fmt.Errorf("%s:%d: want \"name value\"", path, n)
 		}
-		pairs = append(pairs, [2]string{strings.ToLower(string(args[0])), string(args[1])})
+		name := strings.ToLower(string(args[0]))
+		if len(args) > 2 && !directives[name] {
+			return nil, fmt.Errorf("%s:%d: want \"name value\"", path, n)
+		}
+		// A Redis directive may take several values
+		// (client-output-buffer-limit normal 0 0 0): CONFIG SET's form
+		// of them is the values joined by spaces.
+		vals := make([]string, len(args)-1)
+		for i, a := range args[1:] {
+			vals[i] = string(a)
+		}
+		pairs = append(pairs, [2]string{name, strings.Join(vals, " ")})
 	}
 	return pairs, sc.Err()
 }

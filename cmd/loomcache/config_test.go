@@ -145,3 +145,43 @@ func TestHelpNamesTheSecretVariable(t *testing.T) {
 		t.Errorf("--help does not name %s", secretEnv)
 	}
 }
+
+// Limit directives as redis.conf writes them: several values on a line,
+// and client-output-buffer-limit once per class.
+func TestRedisDirectivesFromFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "loomcache.conf")
+	conf := "client-output-buffer-limit normal 0 0 0\n" +
+		"client-output-buffer-limit replica 256mb 64mb 60\n" +
+		"client-output-buffer-limit pubsub 32mb 8mb 60\n" +
+		"client-query-buffer-limit 1gb\nproto-max-bulk-len 512mb\n"
+	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseArgs([]string{file, "--client-query-buffer-limit", "2gb"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{
+		{"client-output-buffer-limit", "normal 0 0 0"},
+		{"client-output-buffer-limit", "replica 256mb 64mb 60"},
+		{"client-output-buffer-limit", "pubsub 32mb 8mb 60"},
+		{"client-query-buffer-limit", "1gb"},
+		{"proto-max-bulk-len", "512mb"},
+		{"client-query-buffer-limit", "2gb"}, // the command line comes last and wins
+	}
+	if len(cfg.Directives) != len(want) {
+		t.Fatalf("directives: %q", cfg.Directives)
+	}
+	for i := range want {
+		if cfg.Directives[i] != want[i] {
+			t.Errorf("directive %d: %q, want %q", i, cfg.Directives[i], want[i])
+		}
+	}
+	// Only a directive may take several values.
+	if err := os.WriteFile(file, []byte("addr 127.0.0.1 6379\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseArgs([]string{file}, nil); err == nil {
+		t.Error("addr with two values accepted")
+	}
+}
