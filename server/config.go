@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,8 +19,8 @@ import (
 // This file is CONFIG GET/SET's registry: the Redis parameters whose
 // values are real in LoomCache, with Redis's names, formats and errors.
 
-// runtimeConfig holds what CONFIG SET may change at run time. Its zero
-// value is Redis's defaults.
+// runtimeConfig holds what CONFIG SET may change at run time. New fills
+// in Redis's defaults (defaultConfValues).
 type runtimeConfig struct {
 	mu      sync.Mutex
 	v       confValues
@@ -33,7 +34,12 @@ type confValues struct {
 	maxClients int64  // 0 is 10000
 	timeout    int64
 	notify     int // keyspace event flags
+	tls        tlsValues
 }
+
+// defaultConfValues are Redis's defaults: the zero value but for the TLS
+// settings, some of whose defaults are not zero.
+func defaultConfValues() confValues { return confValues{tls: defaultTLSValues()} }
 
 // setting is one CONFIG parameter.
 type setting struct {
@@ -44,7 +50,27 @@ type setting struct {
 	// protected: Redis refuses it at run time unless
 	// enable-protected-configs allows it, which LoomCache never does.
 	protected bool
+	// startupOnly: settable at startup; at run time only to the value it
+	// has (can't set immutable config otherwise), for the settings Redis
+	// lets CONFIG SET change but LoomCache fixes when it starts.
+	startupOnly bool
+	// apply makes a change take effect once every value of the CONFIG
+	// SET is in place, as Redis's apply functions do: settings that share
+	// one run it once, and only if one of them changed (or is volatile).
+	apply applyKind
+	// volatile: apply even when set to the value it has, as Redis's
+	// VOLATILE_CONFIG, so that naming a certificate file again re-reads it.
+	volatile bool
 }
+
+// applyKind names one of the server's apply steps (configApply).
+type applyKind uint8
+
+const (
+	applyNone    applyKind = iota
+	applyTLS               // rebuild the TLS configuration (tls.go)
+	applyTLSPort           // move the TLS listener (tls.go)
+)
 
 // Errors whose text Redis reports after "CONFIG SET failed (...) - ".
 var (
@@ -58,7 +84,7 @@ var maxmemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-rando
 
 // settings lists the parameters in the order CONFIG GET * reports them.
 func settings() []setting {
-	return []setting{
+	all := []setting{
 		{name: "bind", get: func(s *Server, _ *confValues) string {
 			host, _, err := net.SplitHostPort(s.cfg.Addr)
 			if err != nil || host == "" {
@@ -66,12 +92,9 @@ func settings() []setting {
 			}
 			return host
 		}},
-		{name: "port", get: func(s *Server, _ *confValues) string {
-			if a, ok := s.ln.Addr().(*net.TCPAddr); ok {
-				return strconv.Itoa(a.Port)
-			}
-			return "0"
-		}},
+		// 0 when there is no plain listener (Config.NoPlainPort), as Redis
+		// shows port 0.
+		{name: "port", get: func(s *Server, _ *confValues) string { return listenerPort(s.ln) }},
 		{name: "databases", get: func(s *Server, _ *confValues) string { return strconv.Itoa(s.cfg.Databases) }},
 		{name: "dir", protected: true, get: func(s *Server, _ *confValues) string {
 			if abs, err := filepath.Abs(s.cfg.DataDir); err == nil {
@@ -149,6 +172,7 @@ func settings() []setting {
 				return nil
 			}},
 	}
+	return append(all, tlsSettings()...)
 }
 
 func (v *confValues) maxmemoryPolicy() string {
@@ -223,8 +247,17 @@ func (s *Server) ConfigGet(pattern string) [][2]string {
 }
 
 // ConfigSet applies pairs all or nothing, checking them in Redis's order:
-// unknown names, then immutable ones and duplicates, then the values.
-func (s *Server) ConfigSet(pairs [][2]string) error {
+// unknown names, then immutable ones and duplicates, then the values,
+// then the apply steps of what changed.
+func (s *Server) ConfigSet(pairs [][2]string) error { return s.configSet(pairs, false) }
+
+// configSet is ConfigSet; at startup (the directives New is given) the
+// startup-only settings may change, and an apply step's error is given in
+// full rather than as the reply Redis sends a client.
+func (s *Server) configSet(pairs [][2]string, startup bool) error {
+	if startup {
+		pairs = lastOfEach(pairs)
+	}
 	all := settings()
 	found := make([]*setting, len(pairs))
 	var unknown string
@@ -261,15 +294,116 @@ func (s *Server) ConfigSet(pairs [][2]string) error {
 	}
 	s.conf.mu.Lock()
 	defer s.conf.mu.Unlock()
-	next := s.conf.v
+	old := s.conf.v
+	next := old
+	// The apply steps to run, each once, in the order of the first
+	// setting that asked for it; Redis names that setting when it fails.
+	var applies []applyKind
+	var applyNames []string
 	for i, st := range found {
+		before := next
 		if err := st.set(s, &next, pairs[i][1]); err != nil {
 			return setFailed(st.name, err)
+		}
+		changed := next != before
+		if changed && st.startupOnly && !startup {
+			return setFailed(st.name, errImmutable)
+		}
+		if st.apply != applyNone && (changed || st.volatile) && !slices.Contains(applies, st.apply) {
+			applies = append(applies, st.apply)
+			applyNames = append(applyNames, st.name)
+		}
+	}
+	tx := &applyTx{startup: startup, old: &old, next: &next}
+	for i, k := range applies {
+		if err := s.configApply(k, tx); err != nil {
+			tx.abort()
+			if !startup {
+				s.log.Printf("CONFIG SET %s: %v", applyNames[i], err)
+				err = replyOf(err)
+			}
+			return setFailed(applyNames[i], err)
 		}
 	}
 	s.conf.v = next
 	s.conf.timeout.Store(int64(time.Duration(next.timeout) * time.Second))
+	s.tls.publish(&next.tls)
+	tx.commit()
 	return nil
+}
+
+// lastOfEach keeps the last value given for each name: at startup a
+// directive may come from the config file and again from the command
+// line, which wins, as a later line of redis.conf does.
+func lastOfEach(pairs [][2]string) [][2]string {
+	out := make([][2]string, 0, len(pairs))
+	for i, p := range pairs {
+		later := false
+		for _, q := range pairs[i+1:] {
+			if strings.EqualFold(p[0], q[0]) {
+				later = true
+				break
+			}
+		}
+		if !later {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// applyTx collects what the apply steps of one CONFIG SET prepared: they
+// change nothing the server uses until commit, so a failing step leaves
+// the server as it was.
+type applyTx struct {
+	startup   bool
+	old, next *confValues
+	commits   []func()
+	aborts    []func()
+	tls       *tlsMaterial // built by this CONFIG SET, if one was
+}
+
+func (tx *applyTx) onCommit(f func()) { tx.commits = append(tx.commits, f) }
+func (tx *applyTx) onAbort(f func())  { tx.aborts = append(tx.aborts, f) }
+
+func (tx *applyTx) commit() {
+	for _, f := range tx.commits {
+		f()
+	}
+}
+
+func (tx *applyTx) abort() {
+	for _, f := range tx.aborts {
+		f()
+	}
+}
+
+func (s *Server) configApply(k applyKind, tx *applyTx) error {
+	switch k {
+	case applyTLS:
+		return s.applyTLS(tx)
+	case applyTLSPort:
+		return s.applyTLSPort(tx)
+	}
+	return nil
+}
+
+// applyError is an apply step's failure: what went wrong, for the log
+// (or a startup error), and the reply Redis gives the client.
+type applyError struct {
+	reply string
+	err   error
+}
+
+func (e *applyError) Error() string { return e.err.Error() }
+func (e *applyError) Unwrap() error { return e.err }
+
+func replyOf(err error) error {
+	var ae *applyError
+	if errors.As(err, &ae) {
+		return errors.New(ae.reply)
+	}
+	return err
 }
 
 // setError is a refused CONFIG SET; its text is Redis's reply.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"time"
 
@@ -23,6 +24,9 @@ func (s *Server) serveConn(c *client) {
 	defer s.wg.Done()
 	defer s.dropClient(c)
 	defer c.nc.Close()
+	if tc, ok := c.nc.(*tls.Conn); ok && !s.handshake(tc) {
+		return
+	}
 
 	r := resp.NewReader(c.nc)
 	r.MaxBulk = s.cfg.MaxBulk
