@@ -318,11 +318,11 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	for i, k := range applies {
 		if err := s.configApply(k, tx); err != nil {
 			tx.abort()
-			if !startup {
-				s.log.Printf("CONFIG SET %s: %v", applyNames[i], err)
-				err = replyOf(err)
+			if startup {
+				return err // says what it is about, and what is wrong
 			}
-			return setFailed(applyNames[i], err)
+			s.log.Printf("CONFIG SET %s: %v", applyNames[i], err)
+			return setFailed(applyNames[i], replyOf(err))
 		}
 	}
 	s.conf.v = next

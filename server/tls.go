@@ -146,7 +146,7 @@ func tlsSettings() []setting {
 // errTLSUpdate words a failed TLS load as Redis replies to CONFIG SET;
 // the cause goes to the log.
 func errTLSUpdate(err error) error {
-	return &applyError{reply: "Unable to update TLS configuration. Check server logs.", err: err}
+	return &applyError{reply: "Unable to update TLS configuration. Check server logs.", err: fmt.Errorf("configure TLS: %w", err)}
 }
 
 // applyTLS loads the certificates and builds the TLS configurations from

@@ -32,7 +32,7 @@ func parseProtocols(v string) (lo, hi uint16, err error) {
 		case "tlsv1.3":
 			ver = tls.VersionTLS13
 		default:
-			return 0, 0, errors.New("invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'")
+			return 0, 0, errors.New("tls-protocols: invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'")
 		}
 		if lo == 0 || ver < lo {
 			lo = ver
@@ -90,7 +90,7 @@ func parseCiphers(v string) ([]uint16, error) {
 	}
 	named = slices.DeleteFunc(named, func(id uint16) bool { return slices.Contains(dropped, id) })
 	if len(named) == 0 {
-		return nil, fmt.Errorf("failed to configure ciphers: %s: no cipher suite Go implements is selected", v)
+		return nil, fmt.Errorf("tls-ciphers: failed to configure ciphers: %s: no cipher suite Go implements is selected", v)
 	}
 	return named, nil
 }
@@ -180,5 +180,5 @@ func checkCiphersuites(v string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("failed to configure ciphersuites: %s", v)
+	return fmt.Errorf("tls-ciphersuites: failed to configure ciphersuites: %s", v)
 }

@@ -98,7 +98,7 @@ func loadMaterial(o *TLSOptions, needCA bool) (*tlsMaterial, error) {
 	if m.minVersion, m.maxVersion, err = parseProtocols(o.Protocols); err != nil {
 		return nil, err
 	}
-	if m.cert, err = loadKeyPair(o.CertFile, o.KeyFile, o.KeyFilePass); err != nil {
+	if m.cert, err = loadKeyPair("tls-cert-file", o.CertFile, "tls-key-file", o.KeyFile, o.KeyFilePass); err != nil {
 		return nil, err
 	}
 	if m.cas, err = loadCAs(o.CACertFile, o.CACertDir); err != nil {
@@ -114,7 +114,7 @@ func loadMaterial(o *TLSOptions, needCA bool) (*tlsMaterial, error) {
 	// As Redis: a client certificate of its own only when both files are
 	// set.
 	if o.ClientCertFile != "" && o.ClientKeyFile != "" {
-		if m.clientCert, err = loadKeyPair(o.ClientCertFile, o.ClientKeyFile, o.ClientKeyFilePass); err != nil {
+		if m.clientCert, err = loadKeyPair("tls-client-cert-file", o.ClientCertFile, "tls-client-key-file", o.ClientKeyFile, o.ClientKeyFilePass); err != nil {
 			return nil, err
 		}
 	}
@@ -123,26 +123,26 @@ func loadMaterial(o *TLSOptions, needCA bool) (*tlsMaterial, error) {
 
 // loadKeyPair reads a certificate chain and its private key, decrypting
 // the key with pass if it is encrypted (as OpenSSL asks for the password
-// only then).
-func loadKeyPair(certFile, keyFile, pass string) (tls.Certificate, error) {
+// only then). Errors name the directive and the file.
+func loadKeyPair(certName, certFile, keyName, keyFile, pass string) (tls.Certificate, error) {
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("failed to load certificate: %w", err)
+		return tls.Certificate{}, fmt.Errorf("%s: failed to load certificate: %w", certName, err)
 	}
 	if !hasPEM(certPEM, "CERTIFICATE") {
-		return tls.Certificate{}, fmt.Errorf("failed to load certificate: %s: no PEM CERTIFICATE in it", certFile)
+		return tls.Certificate{}, fmt.Errorf("%s: failed to load certificate: %s: no PEM CERTIFICATE in it", certName, certFile)
 	}
 	keyData, err := os.ReadFile(keyFile)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("failed to load private key: %w", err)
+		return tls.Certificate{}, fmt.Errorf("%s: failed to load private key: %w", keyName, err)
 	}
 	keyPEM, err := plainKeyPEM(keyData, pass)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("failed to load private key: %s: %w", keyFile, err)
+		return tls.Certificate{}, fmt.Errorf("%s: failed to load private key: %s: %w", keyName, keyFile, err)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("failed to load certificate %s with private key %s: %w", certFile, keyFile, err)
+		return tls.Certificate{}, fmt.Errorf("%s %s with %s %s: %w", certName, certFile, keyName, keyFile, err)
 	}
 	return cert, nil
 }
@@ -208,16 +208,16 @@ func loadCAs(file, dir string) (*x509.CertPool, error) {
 	if file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("failed to configure CA certificate(s) file: %w", err)
+			return nil, fmt.Errorf("tls-ca-cert-file: failed to configure CA certificate(s) file: %w", err)
 		}
 		if !pool.AppendCertsFromPEM(data) {
-			return nil, fmt.Errorf("failed to configure CA certificate(s) file: %s: no PEM certificate in it", file)
+			return nil, fmt.Errorf("tls-ca-cert-file: failed to configure CA certificate(s) file: %s: no PEM certificate in it", file)
 		}
 	}
 	if dir != "" {
 		ents, err := os.ReadDir(dir)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("failed to configure CA certificate(s) directory: %w", err)
+			return nil, fmt.Errorf("tls-ca-cert-dir: failed to configure CA certificate(s) directory: %w", err)
 		}
 		for _, e := range ents {
 			if !e.Type().IsRegular() && e.Type()&os.ModeSymlink == 0 {
@@ -238,10 +238,10 @@ func loadCAs(file, dir string) (*x509.CertPool, error) {
 func checkDHParams(file string) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("failed to load %w", err)
+		return fmt.Errorf("tls-dh-params-file: failed to load %w", err)
 	}
 	if !hasPEM(data, "DH PARAMETERS") && !hasPEM(data, "X9.42 DH PARAMETERS") {
-		return fmt.Errorf("%s: failed to read DH params", file)
+		return fmt.Errorf("tls-dh-params-file: %s: failed to read DH params", file)
 	}
 	return nil
 }
