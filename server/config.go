@@ -63,15 +63,6 @@ type setting struct {
 	volatile bool
 }
 
-// applyKind names one of the server's apply steps (configApply).
-type applyKind uint8
-
-const (
-	applyNone    applyKind = iota
-	applyTLS               // rebuild the TLS configuration (tls.go)
-	applyTLSPort           // move the TLS listener (tls.go)
-)
-
 // Errors whose text Redis reports after "CONFIG SET failed (...) - ".
 var (
 	errImmutable = errors.New("can't set immutable config")
@@ -294,8 +285,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	}
 	s.conf.mu.Lock()
 	defer s.conf.mu.Unlock()
-	old := s.conf.v
-	next := old
+	next := s.conf.v
 	// The apply steps to run, each once, in the order of the first
 	// setting that asked for it; Redis names that setting when it fails.
 	var applies []applyKind
@@ -314,7 +304,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 			applyNames = append(applyNames, st.name)
 		}
 	}
-	tx := &applyTx{startup: startup, old: &old, next: &next}
+	tx := &applyTx{startup: startup, next: &next}
 	for i, k := range applies {
 		if err := s.configApply(k, tx); err != nil {
 			tx.abort()
@@ -350,60 +340,6 @@ func lastOfEach(pairs [][2]string) [][2]string {
 		}
 	}
 	return out
-}
-
-// applyTx collects what the apply steps of one CONFIG SET prepared: they
-// change nothing the server uses until commit, so a failing step leaves
-// the server as it was.
-type applyTx struct {
-	startup   bool
-	old, next *confValues
-	commits   []func()
-	aborts    []func()
-	tls       *tlsMaterial // built by this CONFIG SET, if one was
-}
-
-func (tx *applyTx) onCommit(f func()) { tx.commits = append(tx.commits, f) }
-func (tx *applyTx) onAbort(f func())  { tx.aborts = append(tx.aborts, f) }
-
-func (tx *applyTx) commit() {
-	for _, f := range tx.commits {
-		f()
-	}
-}
-
-func (tx *applyTx) abort() {
-	for _, f := range tx.aborts {
-		f()
-	}
-}
-
-func (s *Server) configApply(k applyKind, tx *applyTx) error {
-	switch k {
-	case applyTLS:
-		return s.applyTLS(tx)
-	case applyTLSPort:
-		return s.applyTLSPort(tx)
-	}
-	return nil
-}
-
-// applyError is an apply step's failure: what went wrong, for the log
-// (or a startup error), and the reply Redis gives the client.
-type applyError struct {
-	reply string
-	err   error
-}
-
-func (e *applyError) Error() string { return e.err.Error() }
-func (e *applyError) Unwrap() error { return e.err }
-
-func replyOf(err error) error {
-	var ae *applyError
-	if errors.As(err, &ae) {
-		return errors.New(ae.reply)
-	}
-	return err
 }
 
 // setError is a refused CONFIG SET; its text is Redis's reply.
