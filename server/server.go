@@ -1,4 +1,5 @@
-// Package server owns client connections: it accepts them, runs one
+// Package server owns client connections: it accepts them (on the plain
+// listener and, with tls-port, the TLS one; tls*.go), runs one
 // goroutine per connection that reads requests (resp), dispatches them
 // through the command table (commands) and writes replies, and it owns the
 // node (raftfsm) those commands replicate through. It also answers the

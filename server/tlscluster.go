@@ -16,6 +16,25 @@ import (
 // member's. Node certificates therefore need both the serverAuth and
 // clientAuth extended key usages (or none).
 
+// For the integrator (raftfsm.Config.ClusterTLS / server.Config.ClusterTLS
+// are being added separately): in New, after the startup directives are
+// applied (configSet) and before raftfsm.Open, take
+//
+//	ctls := cfg.ClusterTLS // set by a caller, e.g. a test: it wins
+//	if ctls == nil {
+//		if ctls, err = s.ClusterTLS(); err != nil { return nil, err }
+//	}
+//
+// and pass ctls as raftfsm.Config.ClusterTLS; the transport wraps its
+// listener with tls.NewListener(ln, ctls) and its dials with
+// tls.Client(conn, ctls), the same config on both sides. Nothing else is
+// needed: ServerName may stay empty (InsecureSkipVerify with
+// VerifyConnection below), and certificate reloads reach new links by
+// themselves. tls-cluster is startup-only in CONFIG SET for this reason.
+// The handshake goes before the cluster hello, so the hello is private
+// too; cluster/faultproxy, which reads hellos, then cannot work on those
+// links (the fault suite runs without tls-cluster).
+
 // ClusterTLSConfig builds the cluster port's TLS configuration from o:
 // the same *tls.Config serves tls.Server on the cluster listener and
 // tls.Client on connections to other nodes, mutual verification required

@@ -23,18 +23,19 @@ import (
 // since 1.1. The older PKCS#12 schemes (openssl pkcs8 -v1) and scrypt are
 // refused with an error that says so.
 
-var (
-	oidPBES2      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
-	oidPBKDF2     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
-	oidHMACSHA1   = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 7}
-	oidHMACSHA224 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 8}
-	oidHMACSHA256 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}
-	oidHMACSHA384 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 10}
-	oidHMACSHA512 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 11}
-	oidAES128CBC  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
-	oidAES192CBC  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
-	oidAES256CBC  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
-	oidDESEDE3CBC = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 7}
+// Object identifiers, as asn1.ObjectIdentifier.String spells them.
+const (
+	oidPBES2      = "1.2.840.113549.1.5.13"
+	oidPBKDF2     = "1.2.840.113549.1.5.12"
+	oidHMACSHA1   = "1.2.840.113549.2.7"
+	oidHMACSHA224 = "1.2.840.113549.2.8"
+	oidHMACSHA256 = "1.2.840.113549.2.9"
+	oidHMACSHA384 = "1.2.840.113549.2.10"
+	oidHMACSHA512 = "1.2.840.113549.2.11"
+	oidAES128CBC  = "2.16.840.1.101.3.4.1.2"
+	oidAES192CBC  = "2.16.840.1.101.3.4.1.22"
+	oidAES256CBC  = "2.16.840.1.101.3.4.1.42"
+	oidDESEDE3CBC = "1.2.840.113549.3.7"
 )
 
 type encryptedPrivateKeyInfo struct {
@@ -54,7 +55,7 @@ type pbkdf2Params struct {
 	PRF       pkix.AlgorithmIdentifier `asn1:"optional"`
 }
 
-var errWrongPass = errors.New("cannot decrypt the key: wrong tls-key-file-pass?")
+func errWrongPass() error { return errors.New("cannot decrypt the key: wrong tls-key-file-pass?") }
 
 // decryptPKCS8 returns the PKCS#8 DER of an EncryptedPrivateKeyInfo.
 func decryptPKCS8(der []byte, pass string) ([]byte, error) {
@@ -62,14 +63,14 @@ func decryptPKCS8(der []byte, pass string) ([]byte, error) {
 	if rest, err := asn1.Unmarshal(der, &info); err != nil || len(rest) > 0 {
 		return nil, errors.New("malformed encrypted private key")
 	}
-	if !info.Algo.Algorithm.Equal(oidPBES2) {
+	if info.Algo.Algorithm.String() != oidPBES2 {
 		return nil, fmt.Errorf("key encryption %v is not supported (PBES2 is: openssl pkcs8 -topk8 -v2 aes-256-cbc)", info.Algo.Algorithm)
 	}
 	var p pbes2Params
 	if _, err := asn1.Unmarshal(info.Algo.Parameters.FullBytes, &p); err != nil {
 		return nil, errors.New("malformed PBES2 parameters")
 	}
-	if !p.KDF.Algorithm.Equal(oidPBKDF2) {
+	if p.KDF.Algorithm.String() != oidPBKDF2 {
 		return nil, fmt.Errorf("key derivation %v is not supported (PBKDF2 is)", p.KDF.Algorithm)
 	}
 	var kp pbkdf2Params
@@ -109,45 +110,45 @@ func decryptPKCS8(der []byte, pass string) ([]byte, error) {
 	// does not parse.
 	n := int(out[len(out)-1])
 	if n == 0 || n > bs || n > len(out) {
-		return nil, errWrongPass
+		return nil, errWrongPass()
 	}
 	for _, b := range out[len(out)-n:] {
 		if int(b) != n {
-			return nil, errWrongPass
+			return nil, errWrongPass()
 		}
 	}
 	out = out[:len(out)-n]
 	if _, err := x509.ParsePKCS8PrivateKey(out); err != nil {
-		return nil, errWrongPass
+		return nil, errWrongPass()
 	}
 	return out, nil
 }
 
 func pbkdf2PRF(oid asn1.ObjectIdentifier) (func() hash.Hash, error) {
-	switch {
-	case len(oid) == 0, oid.Equal(oidHMACSHA1): // the default is SHA-1
+	switch oid.String() {
+	case "", oidHMACSHA1: // absent: the default, SHA-1
 		return sha1.New, nil
-	case oid.Equal(oidHMACSHA224):
+	case oidHMACSHA224:
 		return sha256.New224, nil
-	case oid.Equal(oidHMACSHA256):
+	case oidHMACSHA256:
 		return sha256.New, nil
-	case oid.Equal(oidHMACSHA384):
+	case oidHMACSHA384:
 		return sha512.New384, nil
-	case oid.Equal(oidHMACSHA512):
+	case oidHMACSHA512:
 		return sha512.New, nil
 	}
 	return nil, fmt.Errorf("PBKDF2 pseudo-random function %v is not supported", oid)
 }
 
 func pbes2Cipher(oid asn1.ObjectIdentifier) (func([]byte) (cipher.Block, error), int, error) {
-	switch {
-	case oid.Equal(oidAES128CBC):
+	switch oid.String() {
+	case oidAES128CBC:
 		return aes.NewCipher, 16, nil
-	case oid.Equal(oidAES192CBC):
+	case oidAES192CBC:
 		return aes.NewCipher, 24, nil
-	case oid.Equal(oidAES256CBC):
+	case oidAES256CBC:
 		return aes.NewCipher, 32, nil
-	case oid.Equal(oidDESEDE3CBC):
+	case oidDESEDE3CBC:
 		return des.NewTripleDESCipher, 24, nil
 	}
 	return nil, 0, fmt.Errorf("key cipher %v is not supported (AES-CBC and 3DES-CBC are)", oid)
