@@ -249,6 +249,7 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 			return fmt.Errorf("accept: %w", err)
 		}
 		s.stats.connections.Add(1)
+		id := s.nextID.Add(1) // a refused client takes an id too, as in Redis
 		s.mu.Lock()
 		if s.clients == nil { // closing
 			s.mu.Unlock()
@@ -271,7 +272,6 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 		if secure {
 			nc = tls.Server(nc, s.tls.serverConfig())
 		}
-		id := s.nextID.Add(1)
 		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
 		s.clients[id] = c
 		s.wg.Add(1)
