@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,8 +19,8 @@ import (
 // This file is CONFIG GET/SET's registry: the Redis parameters whose
 // values are real in LoomCache, with Redis's names, formats and errors.
 
-// runtimeConfig holds what CONFIG SET may change at run time. Its zero
-// value is Redis's defaults.
+// runtimeConfig holds what CONFIG SET may change at run time. New fills
+// in Redis's defaults (defaultConfValues).
 type runtimeConfig struct {
 	mu sync.Mutex
 	v  confValues
@@ -44,7 +45,12 @@ type confValues struct {
 	// requirePass is a requirepass being set: replicated state, so it is
 	// proposed once every value checked out, never stored here.
 	requirePass *string
+	tls         tlsValues
 }
+
+// defaultConfValues are Redis's defaults: the zero value but for the TLS
+// settings, some of whose defaults are not zero.
+func defaultConfValues() confValues { return confValues{tls: defaultTLSValues()} }
 
 // setting is one CONFIG parameter.
 type setting struct {
@@ -55,6 +61,17 @@ type setting struct {
 	// protected: Redis refuses it at run time unless
 	// enable-protected-configs allows it, which LoomCache never does.
 	protected bool
+	// startupOnly: settable at startup; at run time only to the value it
+	// has (can't set immutable config otherwise), for the settings Redis
+	// lets CONFIG SET change but LoomCache fixes when it starts.
+	startupOnly bool
+	// apply makes a change take effect once every value of the CONFIG
+	// SET is in place, as Redis's apply functions do: settings that share
+	// one run it once, and only if one of them changed (or is volatile).
+	apply applyKind
+	// volatile: apply even when set to the value it has, as Redis's
+	// VOLATILE_CONFIG, so that naming a certificate file again re-reads it.
+	volatile bool
 }
 
 // Errors whose text Redis reports after "CONFIG SET failed (...) - ".
@@ -69,7 +86,7 @@ var maxmemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-rando
 
 // settings lists the parameters in the order CONFIG GET * reports them.
 func settings() []setting {
-	return append([]setting{
+	all := []setting{
 		{name: "bind", get: func(s *Server, _ *confValues) string {
 			host, _, err := net.SplitHostPort(s.cfg.Addr)
 			if err != nil || host == "" {
@@ -77,12 +94,9 @@ func settings() []setting {
 			}
 			return host
 		}},
-		{name: "port", get: func(s *Server, _ *confValues) string {
-			if a, ok := s.ln.Addr().(*net.TCPAddr); ok {
-				return strconv.Itoa(a.Port)
-			}
-			return "0"
-		}},
+		// 0 when there is no plain listener (Config.NoPlainPort), as Redis
+		// shows port 0.
+		{name: "port", get: func(s *Server, _ *confValues) string { return listenerPort(s.ln) }},
 		{name: "databases", get: func(s *Server, _ *confValues) string { return strconv.Itoa(s.cfg.Databases) }},
 		{name: "dir", protected: true, get: func(s *Server, _ *confValues) string {
 			if abs, err := filepath.Abs(s.cfg.DataDir); err == nil {
@@ -166,7 +180,8 @@ func settings() []setting {
 				v.notify = f
 				return nil
 			}},
-	}, limitSettings()...)
+	}
+	return append(append(all, limitSettings()...), tlsSettings()...)
 }
 
 func (v *confValues) maxmemoryPolicy() string {
@@ -230,8 +245,17 @@ func (s *Server) ConfigGet(pattern string) [][2]string {
 }
 
 // ConfigSet applies pairs all or nothing, checking them in Redis's order:
-// unknown names, then immutable ones and duplicates, then the values.
-func (s *Server) ConfigSet(pairs [][2]string) error {
+// unknown names, then immutable ones and duplicates, then the values,
+// then the apply steps of what changed.
+func (s *Server) ConfigSet(pairs [][2]string) error { return s.configSet(pairs, false) }
+
+// configSet is ConfigSet; at startup (the directives New is given) the
+// startup-only settings may change, and an apply step's error is given in
+// full rather than as the reply Redis sends a client.
+func (s *Server) configSet(pairs [][2]string, startup bool) error {
+	if startup {
+		pairs = lastOfEach(pairs)
+	}
 	all := settings()
 	found := make([]*setting, len(pairs))
 	var unknown string
@@ -269,20 +293,47 @@ func (s *Server) ConfigSet(pairs [][2]string) error {
 	s.conf.mu.Lock()
 	defer s.conf.mu.Unlock()
 	next := s.conf.v
+	// The apply steps to run, each once, in the order of the first
+	// setting that asked for it; Redis names that setting when it fails.
+	var applies []applyKind
+	var applyNames []string
 	for i, st := range found {
+		before := next
 		if err := st.set(s, &next, pairs[i][1]); err != nil {
 			return setFailed(st.name, err)
+		}
+		changed := next != before
+		if changed && st.startupOnly && !startup {
+			return setFailed(st.name, errImmutable)
+		}
+		if st.apply != applyNone && (changed || st.volatile) && !slices.Contains(applies, st.apply) {
+			applies = append(applies, st.apply)
+			applyNames = append(applyNames, st.name)
+		}
+	}
+	tx := &applyTx{startup: startup, next: &next}
+	for i, k := range applies {
+		if err := s.configApply(k, tx); err != nil {
+			tx.abort()
+			if startup {
+				return err // says what it is about, and what is wrong
+			}
+			s.log.Printf("CONFIG SET %s: %v", applyNames[i], err)
+			return setFailed(applyNames[i], replyOf(err))
 		}
 	}
 	if p := next.requirePass; p != nil {
 		next.requirePass = nil
 		if err := s.setRequirePass(*p); err != nil {
+			tx.abort()
 			return err
 		}
 	}
 	s.conf.v = next
 	s.conf.limits.Store(newConnLimits(s, &next))
 	s.conf.unprotected.Store(next.unprotected)
+	s.tls.publish(&next.tls)
+	tx.commit()
 	return nil
 }
 
@@ -303,6 +354,38 @@ func (s *Server) setRequirePass(p string) error {
 		return e
 	}
 	return nil
+}
+
+// lastOfEach keeps the last value given for each name: at startup a
+// directive may come from the config file and again from the command
+// line, which wins, as a later line of redis.conf does. The lines of
+// client-output-buffer-limit, one per class in redis.conf, are joined
+// into one value in their order, which sets every class they name.
+func lastOfEach(pairs [][2]string) [][2]string {
+	out := make([][2]string, 0, len(pairs))
+	obuf := -1
+	for i, p := range pairs {
+		if strings.EqualFold(p[0], "client-output-buffer-limit") {
+			if obuf < 0 {
+				obuf = len(out)
+				out = append(out, p)
+			} else {
+				out[obuf][1] += " " + p[1]
+			}
+			continue
+		}
+		later := false
+		for _, q := range pairs[i+1:] {
+			if strings.EqualFold(p[0], q[0]) {
+				later = true
+				break
+			}
+		}
+		if !later {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // setError is a refused CONFIG SET; its text is Redis's reply.

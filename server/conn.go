@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"os"
 	"time"
@@ -40,6 +41,9 @@ func (s *Server) serveConn(c *client) {
 	defer s.wg.Done()
 	defer s.dropClient(c)
 	defer c.nc.Close()
+	if tc, ok := c.nc.(*tls.Conn); ok && (!s.handshake(tc) || s.refuseProtected(tc)) {
+		return
+	}
 
 	r := resp.NewReader(c.nc)
 	// The writer's buffer grows with the replies instead of starting at

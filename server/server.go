@@ -1,4 +1,5 @@
-// Package server owns client connections: it accepts them, runs one
+// Package server owns client connections: it accepts them (on the plain
+// listener and, with tls-port, the TLS one; tls*.go), runs one
 // goroutine per connection that reads requests (resp), dispatches them
 // through the command table (commands) and writes replies, and it owns the
 // node (raftfsm) those commands replicate through. It also answers the
@@ -27,8 +28,11 @@ import (
 
 // Config is a node's whole configuration.
 type Config struct {
-	ID                string
-	Addr              string // RESP listen address
+	ID   string
+	Addr string // RESP listen address; tls-port listens on its host too
+	// NoPlainPort turns the plain-text RESP listener off, as Redis's
+	// port 0 does: clients then connect to tls-port only.
+	NoPlainPort       bool
 	RaftAddr          string
 	RaftAdvertise     string // address other nodes dial; empty: RaftAddr's
 	DataDir           string
@@ -64,8 +68,21 @@ type Server struct {
 	cfg   Config
 	table *commands.Table
 	node  *raftfsm.Node
-	ln    net.Listener
+	ln    net.Listener // plain RESP; nil with NoPlainPort
 	log   *log.Logger
+
+	// Accept loops: one per listener, started by Serve (and by a CONFIG
+	// SET that moves tls-port while serving), ended by closing their
+	// listener, waited for by Close.
+	lnMu      sync.Mutex
+	tlsLn     net.Listener // nil: tls-port 0
+	serving   bool
+	closed    bool
+	loops     sync.WaitGroup
+	acceptErr chan error    // an accept loop's fatal error, for Serve
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	tls       tlsState
 
 	mu      sync.Mutex
 	clients map[int64]*client
@@ -108,14 +125,19 @@ func New(cfg Config) (*Server, error) {
 		log:       log.New(cfg.LogOutput, "loomcache: ", log.LstdFlags),
 		started:   time.Now(),
 		aclSynced: make(chan struct{}),
+		acceptErr: make(chan error, 1),
+		done:      make(chan struct{}),
 	}
-	// One at a time, in order, as redis-server reads its config file: a
-	// directive may come more than once (client-output-buffer-limit
-	// usually does, once per class), and the last one wins.
-	for _, d := range cfg.Directives {
-		if err := s.ConfigSet([][2]string{d}); err != nil {
+	s.conf.v = defaultConfValues()
+	if len(cfg.Directives) > 0 {
+		if err := s.configSet(cfg.Directives, true); err != nil {
 			return nil, startupError(err)
 		}
+	}
+	tlsPort := s.conf.v.tls.port
+	if cfg.NoPlainPort && tlsPort == 0 {
+		// As Redis, which exits when configured to listen nowhere.
+		return nil, errors.New("configured to not listen anywhere: the plain port is off and tls-port is 0")
 	}
 	if cfg.ACLFile != "" {
 		data, err := s.loadACLFile()
@@ -128,6 +150,14 @@ func New(cfg Config) (*Server, error) {
 	users.HoldAuth(!s.startup.empty())
 	users.OnChange(s.dropRevokedClients)
 	s.conf.limits.Store(newConnLimits(s, &s.conf.v))
+	// A caller's (a test's) cluster TLS wins over tls-cluster's.
+	clusterTLS := cfg.ClusterTLS
+	if clusterTLS == nil {
+		var err error
+		if clusterTLS, err = s.ClusterTLS(); err != nil {
+			return nil, err
+		}
+	}
 	node, err := raftfsm.Open(raftfsm.Config{
 		ID:                cfg.ID,
 		RaftAddr:          cfg.RaftAddr,
@@ -140,7 +170,7 @@ func New(cfg Config) (*Server, error) {
 		TrailingLogs:      cfg.TrailingLogs,
 		NumDBs:            cfg.Databases,
 		ClusterSecret:     cfg.ClusterSecret,
-		ClusterTLS:        cfg.ClusterTLS,
+		ClusterTLS:        clusterTLS,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
 			return s.table.Apply(ks, o)
 		},
@@ -153,17 +183,36 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.node = node
 	node.SetForwardHandler(s.runForwarded)
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		node.Close()
-		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	if !cfg.NoPlainPort {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			node.Close()
+			return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+		}
+		s.ln = ln
 	}
-	s.ln = ln
+	if tlsPort != 0 {
+		addr := s.tlsListenAddr(tlsPort)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			if s.ln != nil {
+				s.ln.Close()
+			}
+			node.Close()
+			return nil, fmt.Errorf("listen %s (tls-port): %w", addr, err)
+		}
+		s.tlsLn = ln
+	}
 	return s, nil
 }
 
-// Addr returns the RESP listen address.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// Addr returns the plain RESP listen address, nil with NoPlainPort.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
 
 // Node returns the Raft node.
 func (s *Server) Node() *raftfsm.Node { return s.node }
@@ -190,10 +239,52 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
-// Serve accepts connections until the listener is closed.
+// Serve accepts connections on the plain and TLS listeners until Close;
+// it returns an accept error that is not the listener closing.
 func (s *Server) Serve() error {
+	s.lnMu.Lock()
+	if s.serving || s.closed {
+		s.lnMu.Unlock()
+		return errors.New("serve: already serving or closed")
+	}
+	s.serving = true
+	if s.ln != nil {
+		s.startAccept(s.ln, false)
+	}
+	if s.tlsLn != nil {
+		s.startAccept(s.tlsLn, true)
+	}
+	s.lnMu.Unlock()
+	select {
+	case err := <-s.acceptErr:
+		return err
+	case <-s.done:
+		return nil
+	}
+}
+
+// startAccept runs an accept loop on ln; the caller holds lnMu, so Close
+// cannot be waiting for the loops yet.
+func (s *Server) startAccept(ln net.Listener, secure bool) {
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		if err := s.accept(ln, secure); err != nil {
+			select {
+			case s.acceptErr <- err:
+			default: // Serve has one to return already
+			}
+		}
+	}()
+}
+
+// accept accepts clients on ln until it is closed. Connections on the TLS
+// listener are clients like the others (maxclients, CLIENT LIST, INFO);
+// their handshake runs on the connection's goroutine, so a slow one holds
+// up no one else.
+func (s *Server) accept(ln net.Listener, secure bool) error {
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
@@ -212,16 +303,26 @@ func (s *Server) Serve() error {
 		}
 		if int64(len(s.clients)) >= s.maxClients() {
 			s.mu.Unlock()
-			// As Redis: the error, then the connection closes; nothing is
-			// built for it, and it counts as rejected, not received.
 			s.stats.rejected.Add(1)
-			nc.Write(errMaxClients)
+			// As Redis: the error, then the connection closes; nothing is
+			// built for it, and it counts as rejected, not received. On
+			// the TLS port Redis's write of the error fails, the
+			// handshake not being done, and the client sees the
+			// connection close: so here too.
+			if !secure {
+				nc.Write(errMaxClients)
+			}
 			nc.Close()
 			continue
 		}
-		if s.refuseProtected(nc) {
+		// Protected mode answers in the clear: on the TLS port it is
+		// checked after the handshake (serveConn).
+		if !secure && s.refuseProtected(nc) {
 			s.mu.Unlock()
 			continue
+		}
+		if secure {
+			nc = tls.Server(nc, s.tls.serverConfig())
 		}
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
@@ -237,10 +338,23 @@ func (s *Server) Serve() error {
 // errMaxClients is Redis's reply to a connection past maxclients.
 var errMaxClients = []byte("-ERR max number of clients reached\r\n")
 
-// Close stops accepting, closes every connection, waits for their
-// goroutines, and shuts the node down.
+// Close stops accepting on both listeners, closes every connection (plain
+// and TLS, handshaking or not), waits for their goroutines, and shuts the
+// node down.
 func (s *Server) Close() error {
-	s.ln.Close()
+	s.lnMu.Lock()
+	s.closed = true
+	tln := s.tlsLn
+	s.tlsLn = nil
+	s.lnMu.Unlock()
+	s.closeOnce.Do(func() { close(s.done) })
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if tln != nil {
+		tln.Close()
+	}
+	s.loops.Wait()
 	s.mu.Lock()
 	clients := s.clients
 	s.clients = nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -39,6 +40,24 @@ func settings() []setting {
 		}},
 		{"addr", "127.0.0.1:6379", "RESP listen address (host:port)", func(c *server.Config, v string) error {
 			c.Addr = v
+			return nil
+		}},
+		{"port", "", "Redis's port directive: the plain RESP port, replacing --addr's (later settings win); 0 turns the plain listener off, leaving tls-port", func(c *server.Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 65535 {
+				return fmt.Errorf("port must be between 0 and 65535, not %q", v)
+			}
+			c.NoPlainPort = n == 0
+			if n != 0 {
+				host, _, err := net.SplitHostPort(c.Addr)
+				if err != nil {
+					return fmt.Errorf("port: --addr %q: %w", c.Addr, err)
+				}
+				c.Addr = net.JoinHostPort(host, v)
+			}
 			return nil
 		}},
 		{"raft-addr", "127.0.0.1:7379", "Raft/cluster listen address (host:port)", func(c *server.Config, v string) error {
@@ -149,8 +168,49 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  --%-20s %s (default %s)\n", s.name, s.help, def)
 	}
 	fmt.Fprint(w, "  --help                 print this help\n")
-	fmt.Fprintf(w, "\nRedis configuration directives, with Redis's names, values and checks\n(also settable at run time with CONFIG SET):\n  %s\n",
-		strings.Join(server.DirectiveNames(), ", "))
+	fmt.Fprintf(w, "\nRedis configuration directives, with Redis's names, values and checks\n(also settable at run time with CONFIG SET, but for tls-cluster):\n%s\n",
+		wrap(strings.Join(server.DirectiveNames(), ", "), "  ", 76))
+	fmt.Fprint(w, tlsHelp)
+}
+
+const tlsHelp = `
+TLS (docs/tls.md), as in redis.conf:
+  --tls-port N                   also serve TLS clients on N, on --addr's host
+                                 (0: off, the default); --port 0 leaves TLS only
+  --tls-cert-file, --tls-key-file  PEM certificate (chain) and key;
+  --tls-key-file-pass            the key's password, if it is encrypted
+  --tls-ca-cert-file, --tls-ca-cert-dir  CAs that sign client certificates
+  --tls-auth-clients yes|no|optional  require a client certificate (default
+                                 yes), ask for none, or verify one if given
+  --tls-protocols "TLSv1.2 TLSv1.3"  versions (default both)
+  --tls-ciphers LIST             OpenSSL names of TLS 1.2 suites Go implements
+  --tls-ciphersuites LIST        checked, not applied: Go picks TLS 1.3 suites
+  --tls-session-caching yes|no, --tls-session-cache-timeout SECONDS
+  --tls-cluster yes|no           TLS with mutual verification on the cluster
+                                 port, fixed at startup (docs/tls.md)
+  tls-prefer-server-ciphers, tls-session-cache-size, tls-dh-params-file,
+  tls-replication and tls-client-* are accepted; docs/tls.md says what each
+  does here. CONFIG SET re-reads the files, even under the same names.
+`
+
+// wrap breaks a comma-separated list into lines of at most width
+// characters, each starting with indent.
+func wrap(list, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for i, item := range strings.Split(list, ", ") {
+		if i > 0 {
+			item = ", " + item
+		}
+		if len(line)+len(item) > width && line != indent {
+			b.WriteString(line + ",\n")
+			line = indent + strings.TrimPrefix(item, ", ")
+			continue
+		}
+		line += item
+	}
+	b.WriteString(line)
+	return b.String()
 }
 
 // parseArgs builds the configuration: defaults, then the config file if

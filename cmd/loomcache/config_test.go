@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,5 +184,43 @@ func TestRedisDirectivesFromFile(t *testing.T) {
 	}
 	if _, err := parseArgs([]string{file}, nil); err == nil {
 		t.Error("addr with two values accepted")
+	}
+}
+
+func TestTLSDirectivesFromFileAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "loomcache.conf")
+	conf := "tls-port 6380\ntls-cert-file /etc/tls/node.crt\ntls-key-file /etc/tls/node.key\n" +
+		"tls-protocols \"TLSv1.2 TLSv1.3\"\ntls-auth-clients optional\n"
+	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseArgs([]string{file, "--tls-auth-clients", "yes", "--tls-ca-cert-file=/etc/tls/ca.crt", "--port", "0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{
+		{"tls-port", "6380"}, {"tls-cert-file", "/etc/tls/node.crt"}, {"tls-key-file", "/etc/tls/node.key"},
+		{"tls-protocols", "TLSv1.2 TLSv1.3"}, {"tls-auth-clients", "optional"},
+		// The command line comes after the file; the server keeps the last.
+		{"tls-auth-clients", "yes"}, {"tls-ca-cert-file", "/etc/tls/ca.crt"},
+	}
+	if !slices.Equal(cfg.Directives, want) {
+		t.Fatalf("directives:\n%q\nwant\n%q", cfg.Directives, want)
+	}
+	if !cfg.NoPlainPort {
+		t.Fatal("--port 0 left the plain listener on")
+	}
+}
+
+func TestPortSetting(t *testing.T) {
+	cfg, err := parseArgs([]string{"--addr", "10.0.0.1:6379", "--port", "7000"}, nil)
+	if err != nil || cfg.Addr != "10.0.0.1:7000" || cfg.NoPlainPort {
+		t.Fatalf("--port 7000: %+v %v", cfg, err)
+	}
+	for _, bad := range []string{"-1", "65536", "x"} {
+		if _, err := parseArgs([]string{"--port", bad}, nil); err == nil {
+			t.Errorf("--port %s accepted", bad)
+		}
 	}
 }

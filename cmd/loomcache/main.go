@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/loomcache/loomcache/server"
@@ -34,7 +35,14 @@ func run(cfg server.Config) error {
 	if err != nil {
 		return err
 	}
+	var on []string
+	if a := s.Addr(); a != nil {
+		on = append(on, a.String())
+	}
+	if a := s.TLSAddr(); a != nil {
+		on = append(on, a.String()+" (TLS)")
+	}
 	fmt.Fprintf(cfg.LogOutput, "loomcache: node %s serving RESP on %s, raft on %s, data in %s\n",
-		cfg.ID, s.Addr(), cfg.RaftAddr, cfg.DataDir)
+		cfg.ID, strings.Join(on, " and "), cfg.RaftAddr, cfg.DataDir)
 	return s.Run(ctx)
 }

@@ -2,6 +2,8 @@ package nodetest
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"strings"
 	"testing"
@@ -53,5 +55,30 @@ func TestStartInProcessAndProcessAndRedis(t *testing.T) {
 	r := StartRedis(t)
 	if got := roundTrip(t, r.Addr, "PING\r\n"); got != "+PONG" {
 		t.Fatalf("redis PING = %q", got)
+	}
+}
+
+// A PKI's certificates verify against its CA for both ends of a link,
+// and not against another PKI's.
+func TestPKI(t *testing.T) {
+	p := NewPKI(t, "test CA")
+	c := p.Issue("node")
+	leaf, err := x509.ParseCertificate(c.TLS.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, usage := range []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth} {
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: p.Pool(), DNSName: "localhost", KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
+			t.Errorf("usage %v: %v", usage, err)
+		}
+	}
+	if err := leaf.VerifyHostname("127.0.0.1"); err != nil {
+		t.Error(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: NewPKI(t, "other").Pool()}); err == nil {
+		t.Error("verified against another CA")
+	}
+	if _, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile); err != nil {
+		t.Fatalf("key pair from the files: %v", err)
 	}
 }
