@@ -252,7 +252,7 @@ func (cn *conn) drainWrites() {
 	for i, p := range cn.pending {
 		w.Raw(cn.tail[prev-first : p.at-first])
 		res, err := p.f.Result()
-		cn.forwarded.note(err)
+		cn.forwarded.wrote(err)
 		commands.WriteOutcome(w, res, translate(err))
 		prev = p.at
 		cn.pending[i] = pendingWrite{}
@@ -292,7 +292,7 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 	}
 	cn.forwarded.stamp(o)
 	res, err := cn.n.Propose(o)
-	cn.forwarded.note(err)
+	cn.forwarded.wrote(err)
 	return res, translate(err)
 }
 

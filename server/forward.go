@@ -123,7 +123,7 @@ func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 		s.table.Dispatch(ctx)
 	}
 	cn.drainWrites()
-	return w.Bytes(), run.res
+	return w.Bytes(), run.result()
 }
 
 // errBadProposal answers a forwarded proposal that does not decode.
@@ -147,6 +147,11 @@ func (cn *conn) proposeForwarded(req *op.Op) (any, error) {
 type forwardedRun struct {
 	req op.ReqID
 	res raftfsm.ForwardResult // ForwardReplied unless leadership was lost
+	// wroteSome: a write of the batch was applied, or may have been.
+	// Then "not the leader" for a later command cannot tell the follower
+	// that nothing was applied: the batch is reported lost instead, and
+	// sent again with the same ids, which apply each write at most once.
+	wroteSome bool
 }
 
 // stamp gives o the running command's request id. A command proposes
@@ -156,6 +161,23 @@ func (f *forwardedRun) stamp(o *op.Op) {
 	if f != nil {
 		o.Req, f.req = f.req, op.ReqID{}
 	}
+}
+
+// result is the batch's outcome for the follower.
+func (f *forwardedRun) result() raftfsm.ForwardResult {
+	if f.res == raftfsm.ForwardNotLeader && f.wroteSome {
+		return raftfsm.ForwardLost
+	}
+	return f.res
+}
+
+// wrote notes the outcome of a write: as note, and whether it was (or
+// may have been) applied.
+func (f *forwardedRun) wrote(err error) {
+	if f != nil && !errors.Is(err, raftfsm.ErrNoLeader) {
+		f.wroteSome = true
+	}
+	f.note(err)
 }
 
 // note records a refusal for the follower: not leading (nothing applied)
