@@ -4,7 +4,9 @@
 // against every node while killing, pausing, partitioning and restarting
 // nodes, record every call with its start, end and outcome, and check the
 // history with porcupine (linearizability) and with a checker that no
-// acknowledged write was lost. It has no non-test code.
+// acknowledged write was lost. The clusters run with a cluster secret, so
+// every link's handshake goes through the faults too. It has no non-test
+// code.
 //
 // A default `go test ./cluster/` runs each scenario once with a few
 // clients; LOOMCACHE_SOAK=1 (or a duration such as LOOMCACHE_SOAK=10m,

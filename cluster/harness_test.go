@@ -70,8 +70,12 @@ type cluster struct {
 	args  []string // the arguments every node gets besides its own
 }
 
+// faultSuiteSecret is the cluster secret of every fault suite cluster.
+const faultSuiteSecret = "the fault suite's cluster secret"
+
 // startCluster starts size nodes n1..n<size> with one --cluster list of
-// proxy addresses and waits until every node serves a write.
+// proxy addresses and a cluster secret, and waits until every node serves
+// a write.
 func startCluster(t testing.TB, size int) *cluster {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "loomcache-faults-*")
@@ -94,7 +98,9 @@ func startCluster(t testing.TB, size int) *cluster {
 		c.nodes = append(c.nodes, n)
 		list = append(list, n.id+"="+n.advertise)
 	}
-	c.args = []string{"--cluster", strings.Join(list, ",")}
+	// The cluster port authenticated as it should be in production: the
+	// handshake crosses the proxies, and faults hit it too.
+	c.args = []string{"--cluster", strings.Join(list, ","), "--cluster-secret", faultSuiteSecret}
 	t.Cleanup(c.close)
 	for _, n := range c.nodes {
 		c.start(n, true)
