@@ -83,43 +83,19 @@ func (s *Server) serveConn(c *client) {
 			return
 		}
 		out := &lim.out[classOf(c)]
-		ctx.Args = args
 		s.stats.commands.Add(1)
-		// Unknown commands, arity, authentication and ACL rules are
-		// checked here, before anything is forwarded or proposed.
-		cmd, denied := s.table.Resolve(args)
-		if cmd != nil {
-			denied = ctx.Permit(cmd)
-		}
-		if denied == commands.ErrUserGone {
-			cn.drain()
-			c.nc.Write(w.Bytes())
-			return
-		}
-		// Only a write may overtake the writes in flight: anything else
-		// may look at what they change (or at the protocol their replies
-		// are written in).
-		if len(cn.pending) > 0 && (cmd == nil || !cmd.Has(commands.FlagWrite)) {
-			cn.drain()
-		}
 		// Dispatch reads nothing more, so this holds until it returns.
 		more := r.Buffered() > 0
 		ctx.Defer = nil
 		if more {
 			ctx.Defer = deferWrite
 		}
-		if denied != "" || !s.forward(cn, ctx, cmd, more) {
-			cn.flushForwards() // what runs here comes after them
-			if denied != "" {
-				w.Error(denied)
-			} else {
-				s.table.Run(ctx, cmd)
-			}
-		}
+		ctx.Args = args
+		gone := s.serveCommand(cn, ctx, more)
 		// The arguments point into the reader's buffer; don't keep them
 		// (or a huge argument array) alive while the connection idles.
 		ctx.Args = nil
-		if c.sess.CloseAfter || c.sess.Killed() {
+		if gone || c.sess.CloseAfter || c.sess.Killed() {
 			cn.drain()
 			c.nc.Write(w.Bytes())
 			return
@@ -132,6 +108,36 @@ func (s *Server) serveConn(c *client) {
 			w.Reset()
 		}
 	}
+}
+
+// serveCommand serves ctx.Args: it resolves the command, checks the
+// user's permissions (before anything is forwarded or proposed), then
+// forwards it to the leader or runs it here. It reports whether the
+// connection's user is gone, when Redis closes the connection.
+func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool) {
+	cmd, denied := s.table.Resolve(ctx.Args)
+	if cmd != nil {
+		denied = ctx.Permit(cmd)
+	}
+	if denied == commands.ErrUserGone {
+		return true
+	}
+	// Only a write may overtake the writes in flight: anything else may
+	// look at what they change (or at the protocol their replies are
+	// written in).
+	if len(cn.pending) > 0 && (cmd == nil || !cmd.Has(commands.FlagWrite)) {
+		cn.drain()
+	}
+	if denied == "" && s.forward(cn, ctx, cmd, more) {
+		return false
+	}
+	cn.flushForwards() // what runs here comes after them
+	if denied != "" {
+		ctx.W.Error(denied)
+	} else {
+		s.table.Run(ctx, cmd)
+	}
+	return false
 }
 
 // authRequired is Redis's authRequired: the connection has not
