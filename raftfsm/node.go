@@ -170,7 +170,8 @@ func Open(cfg Config) (*Node, error) {
 	if k := len(cfg.ClusterSecret); k > 0 && k < MinClusterSecret {
 		return nil, fmt.Errorf("the cluster secret has %d bytes: it must have at least %d (a random one: openssl rand -base64 32)", k, MinClusterSecret)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// Owner only: the log and snapshots hold the data, and requirepass.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	dialer := Dialer{ID: cfg.ID, Secret: cfg.ClusterSecret, TLS: cfg.ClusterTLS}
