@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -210,7 +211,9 @@ func Open(cfg Config) (*Node, error) {
 	if n.mux, err = listenMux(cfg.RaftAddr, cfg.RaftAdvertise, dialer, portLog); err != nil {
 		return nil, fmt.Errorf("listen raft %s: %w", cfg.RaftAddr, err)
 	}
-	if len(cfg.ClusterSecret) == 0 && cfg.ClusterTLS == nil {
+	// On loopback only this machine's processes reach the port, as with
+	// Redis's protected mode: the warning is for ports others can reach.
+	if bound, ok := n.mux.ln.Addr().(*net.TCPAddr); len(cfg.ClusterSecret) == 0 && cfg.ClusterTLS == nil && !(ok && bound.IP.IsLoopback()) {
 		portLog.Warn("the cluster port is unauthenticated: whoever reaches it can join the cluster and read and write all data; "+
 			"give every node the same cluster secret (--cluster-secret, or LOOMCACHE_CLUSTER_SECRET)", "addr", cfg.RaftAddr)
 	}
