@@ -184,7 +184,9 @@ func TestOutputBufferLimitSparesPromptReaders(t *testing.T) {
 // than the soft seconds is closed; one that reads is not.
 func TestOutputBufferSoftLimit(t *testing.T) {
 	logs := &logBuf{}
-	node := nodetest.Start(t, server.Config{LogOutput: logs, Directives: [][2]string{{"client-output-buffer-limit", "normal 0 1mb 1"}}})
+	// The prompt reader has 30 s to take a 64 MB reply (it must not be
+	// closed however slow the machine); the stalled client, 1 s.
+	node := nodetest.Start(t, server.Config{LogOutput: logs, Directives: [][2]string{{"client-output-buffer-limit", "normal 0 1mb 30"}}})
 	addr := node.Addr().String()
 	admin := dialRaw(t, addr)
 	const size = 64 << 20 // more than the socket buffers on both ends take
@@ -197,6 +199,9 @@ func TestOutputBufferSoftLimit(t *testing.T) {
 		t.Fatalf("prompt reader: %d bytes", len(got))
 	}
 	// A client that does not read is closed once the soft time is over.
+	if got := admin.str("CONFIG", "SET", "client-output-buffer-limit", "normal 0 1mb 1"); got != "OK" {
+		t.Fatal(got)
+	}
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
