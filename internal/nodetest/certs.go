@@ -3,8 +3,6 @@ package nodetest
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,29 +12,27 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/loomcache/loomcache/internal/testcert"
 )
 
-// PKI is a throwaway certificate authority for tests, with the PEM files
-// of its certificate and of those it issues in a temp dir. Keys are ECDSA
-// P-256: quick to make, and OpenSSL (redis-server, redis-cli) reads them.
+// PKI is a throwaway certificate authority for tests (testcert's), with
+// the PEM files of its certificate and of those it issues in a temp dir,
+// as the tls-* directives, redis-server and redis-cli take them. Keys are
+// ECDSA P-256: quick to make, and OpenSSL reads them.
 type PKI struct {
 	t      testing.TB
 	Dir    string
 	CAFile string // the CA certificate, for tls-ca-cert-file and --cacert
-	ca     *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	pool   *x509.CertPool
+	ca     *testcert.CA
 
 	mu     sync.Mutex
-	serial int64
+	issued int // names the files
 }
 
 // Cert is a certificate and key the PKI issued, on disk and loaded.
@@ -48,37 +44,14 @@ type Cert struct {
 // NewPKI makes a CA named name in a new temp dir.
 func NewPKI(t testing.TB, name string) *PKI {
 	t.Helper()
-	p := &PKI{t: t, Dir: t.TempDir(), serial: 1}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.ca, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	p.caKey = key
-	p.pool = x509.NewCertPool()
-	p.pool.AddCert(p.ca)
+	p := &PKI{t: t, Dir: t.TempDir(), ca: testcert.NewCA(t, name)}
 	p.CAFile = filepath.Join(p.Dir, "ca.crt")
-	writePEM(t, p.CAFile, "CERTIFICATE", der)
+	writePEM(t, p.CAFile, "CERTIFICATE", p.ca.Cert.Raw)
 	return p
 }
 
 // Pool is a pool holding the CA.
-func (p *PKI) Pool() *x509.CertPool { return p.pool }
+func (p *PKI) Pool() *x509.CertPool { return p.ca.Pool }
 
 // Issue makes a certificate for name valid for 127.0.0.1, ::1 and
 // localhost, usable by a server and by a client (as cluster nodes need),
@@ -93,49 +66,32 @@ func (p *PKI) issue(name, pass string) Cert {
 	t := p.t
 	t.Helper()
 	p.mu.Lock()
-	p.serial++
-	serial := p.serial
+	p.issued++
+	n := p.issued
 	p.mu.Unlock()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	cert := p.ca.Issue(t, name, "localhost", "127.0.0.1", "::1")
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := Cert{
-		CertFile: filepath.Join(p.Dir, fmt.Sprintf("%s-%d.crt", name, serial)),
-		KeyFile:  filepath.Join(p.Dir, fmt.Sprintf("%s-%d.key", name, serial)),
+		CertFile: filepath.Join(p.Dir, fmt.Sprintf("%s-%d.crt", name, n)),
+		KeyFile:  filepath.Join(p.Dir, fmt.Sprintf("%s-%d.key", name, n)),
+		TLS:      cert,
 	}
-	writePEM(t, c.CertFile, "CERTIFICATE", der)
+	writePEM(t, c.CertFile, "CERTIFICATE", cert.Certificate[0])
 	if pass == "" {
 		writePEM(t, c.KeyFile, "PRIVATE KEY", keyDER)
 	} else {
 		writePEM(t, c.KeyFile, "ENCRYPTED PRIVATE KEY", encryptPKCS8(t, keyDER, pass))
 	}
-	c.TLS = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	return c
 }
 
 // ClientTLS is a client configuration trusting the CA and showing c, or
 // no certificate when c is nil.
 func (p *PKI) ClientTLS(c *Cert) *tls.Config {
-	cfg := &tls.Config{RootCAs: p.pool}
+	cfg := &tls.Config{RootCAs: p.ca.Pool}
 	if c != nil {
 		cfg.Certificates = []tls.Certificate{c.TLS}
 	}
