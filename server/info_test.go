@@ -35,9 +35,8 @@ func dialRaw(t *testing.T, addr string) *rawConn {
 	return &rawConn{t: t, nc: nc, br: bufio.NewReader(nc)}
 }
 
-// do sends args and returns the reply: a string for simple, error (with
-// its '-'), integer (as text) and bulk replies, a []any for arrays.
-func (c *rawConn) do(args ...string) any {
+// send writes args as one request, within 10 s.
+func (c *rawConn) send(args ...string) {
 	c.t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
@@ -48,6 +47,13 @@ func (c *rawConn) do(args ...string) any {
 	if _, err := c.nc.Write([]byte(b.String())); err != nil {
 		c.t.Fatal(err)
 	}
+}
+
+// do sends args and returns the reply: a string for simple, error (with
+// its '-'), integer (as text) and bulk replies, a []any for arrays.
+func (c *rawConn) do(args ...string) any {
+	c.t.Helper()
+	c.send(args...)
 	r, err := c.read()
 	if err != nil {
 		c.t.Fatalf("%v: %v", args, err)

@@ -1,15 +1,12 @@
 package server_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,48 +17,12 @@ import (
 // rawReply sends args and returns the reply's bytes exactly as they came.
 func rawReply(c *rawConn, args ...string) string {
 	c.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	c.nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := c.nc.Write([]byte(b.String())); err != nil {
-		c.t.Fatal(err)
-	}
-	out, err := readRaw(c.br)
+	c.send(args...)
+	out, err := readReply(c.br)
 	if err != nil {
 		c.t.Fatalf("%v: %v", args, err)
 	}
-	return out
-}
-
-func readRaw(br *bufio.Reader) (string, error) {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	switch line[0] {
-	case '*':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		for i := 0; i < n; i++ {
-			e, err := readRaw(br)
-			if err != nil {
-				return "", err
-			}
-			line += e
-		}
-	case '$':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		if n >= 0 {
-			buf := make([]byte, n+2)
-			if _, err := io.ReadFull(br, buf); err != nil {
-				return "", err
-			}
-			line += string(buf)
-		}
-	}
-	return line, nil
+	return string(out)
 }
 
 // configPairs returns CONFIG GET pattern as name -> value.
