@@ -23,15 +23,42 @@ import (
 	"github.com/loomcache/loomcache/server"
 )
 
-// FreePort returns a loopback port that was free a moment ago.
+// FreePort returns a loopback port that was free a moment ago. It is
+// below the kernel's ephemeral range, where a port found free could be
+// taken, before the test listens on it, by the local end of one of the
+// test's own connections; and it is handed out once per test binary.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	freePorts.Lock()
+	defer freePorts.Unlock()
+	if freePorts.next == 0 {
+		// Test binaries of several packages run at once: each starts
+		// somewhere else in the range.
+		freePorts.next = freePortsLo + os.Getpid()*7919%(freePortsHi-freePortsLo)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	for range freePortsHi - freePortsLo {
+		p := freePorts.next
+		if freePorts.next++; freePorts.next >= freePortsHi {
+			freePorts.next = freePortsLo
+		}
+		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			ln.Close()
+			return p
+		}
+	}
+	t.Fatal("free port: none left below the ephemeral range")
+	return 0
+}
+
+// The ports FreePort hands out: below Linux's default ephemeral range
+// (32768 and up), above the well-known and common service ports.
+const freePortsLo, freePortsHi = 10000, 32768
+
+// freePorts is where FreePort looks next. Test-helper state, shared by
+// the tests of one binary.
+var freePorts struct {
+	sync.Mutex
+	next int
 }
 
 // FreeAddr returns "127.0.0.1:port" for a free port.
