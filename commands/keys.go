@@ -204,7 +204,7 @@ func applyRename(ks *keyspace.Store, o *op.Op) any {
 	if nx && db.GetForWrite(dst, o.Now) != nil {
 		return int64(0)
 	}
-	db.Set(dst, v, db.Deadline(src))
+	db.Set(dst, v.Value(), db.Deadline(src))
 	db.Delete(src, o.Now)
 	if nx {
 		return int64(1)
@@ -217,7 +217,7 @@ func cmdKeys(c *Ctx) {
 	all := pattern == "*" // as Redis, "*" matches without the matcher (and so matches "")
 	var keys []string
 	ok := c.read(func(db *keyspace.DB) {
-		db.Each(c.Now(), func(k string, _ *keyspace.Value) bool {
+		db.Each(c.Now(), func(k string, _ *keyspace.Entry) bool {
 			if all || glob.MatchString(pattern, k, false) {
 				keys = append(keys, k)
 			}
@@ -308,7 +308,7 @@ func cmdScan(c *Ctx) {
 	var next uint64
 	ok := c.read(func(db *keyspace.DB) {
 		n := int(min(count, int64(db.Len())+1))
-		next = db.Scan(cursor, n, c.Now(), func(k string, v *keyspace.Value) {
+		next = db.Scan(cursor, n, c.Now(), func(k string, v *keyspace.Entry) {
 			if usePattern && !glob.MatchString(pat, k, false) {
 				return
 			}

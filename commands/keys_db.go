@@ -147,9 +147,7 @@ func applyCopy(ks *keyspace.Store, o *op.Op) any {
 	if dst.GetForWrite(o.Args[1], o.Now) != nil && o.Flags&op.FlagReplace == 0 {
 		return int64(0)
 	}
-	nv := v.Clone()
-	nv.Touch(o.Now)
-	dst.Set(o.Args[1], nv, src.Deadline(o.Args[0]))
+	dst.Set(o.Args[1], v.Clone(), src.Deadline(o.Args[0]))
 	return int64(1)
 }
 
@@ -182,7 +180,7 @@ func applyMove(ks *keyspace.Store, o *op.Op) any {
 	if dst.GetForWrite(key, o.Now) != nil {
 		return int64(0)
 	}
-	dst.Set(key, v, src.Deadline(key))
+	dst.Set(key, v.Value(), src.Deadline(key))
 	src.Delete(key, o.Now)
 	return int64(1)
 }

@@ -50,7 +50,7 @@ func cmdObjectHelp(c *Ctx) { writeHelp(c, "OBJECT", objectHelp) }
 
 // objectRead runs fn with the key's value, or replies null if there is
 // none.
-func (c *Ctx) objectRead(fn func(v *keyspace.Value)) {
+func (c *Ctx) objectRead(fn func(v *keyspace.Entry)) {
 	c.read(func(db *keyspace.DB) {
 		v := db.Get(c.Args[2], c.Now())
 		if v == nil {
@@ -62,14 +62,14 @@ func (c *Ctx) objectRead(fn func(v *keyspace.Value)) {
 }
 
 func cmdObjectEncoding(c *Ctx) {
-	c.objectRead(func(v *keyspace.Value) { c.W.BulkString(v.Encoding().String()) })
+	c.objectRead(func(v *keyspace.Entry) { c.W.BulkString(v.Encoding().String()) })
 }
 
 // cmdObjectIdleTime counts whole seconds of the clock as Redis's LRU clock
 // does. A value no access has been recorded for (written by an applier
 // that does not stamp it) counts as just used.
 func cmdObjectIdleTime(c *Ctx) {
-	c.objectRead(func(v *keyspace.Value) {
+	c.objectRead(func(v *keyspace.Entry) {
 		var idle int64
 		if at := v.Accessed(); at != 0 {
 			idle = max(c.Now()/1000-at/1000, 0)
@@ -81,7 +81,7 @@ func cmdObjectIdleTime(c *Ctx) {
 // cmdObjectFreq: LoomCache has no LFU maxmemory policy, so this is always
 // Redis's reply for a policy that is not LFU.
 func cmdObjectFreq(c *Ctx) {
-	c.objectRead(func(*keyspace.Value) {
+	c.objectRead(func(*keyspace.Entry) {
 		c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 	})
 }
@@ -89,7 +89,7 @@ func cmdObjectFreq(c *Ctx) {
 // cmdObjectRefCount reports Redis's shared integers (0..9999) as it does,
 // with OBJ_SHARED_REFCOUNT; every other value has one reference.
 func cmdObjectRefCount(c *Ctx) {
-	c.objectRead(func(v *keyspace.Value) {
+	c.objectRead(func(v *keyspace.Entry) {
 		if v.Shared() {
 			c.W.Int(math.MaxInt32)
 			return

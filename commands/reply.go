@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/resp"
 )
 
@@ -60,7 +61,7 @@ func writeResult(w *resp.Writer, v any) {
 
 // Redis's shared error replies.
 var (
-	errWrongType     = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
+	errWrongType     = keyspace.ErrWrongType
 	errNotInt        = errors.New("ERR value is not an integer or out of range")
 	errNotFloat      = errors.New("ERR value is not a valid float")
 	errSyntax        = errors.New("ERR syntax error")

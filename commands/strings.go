@@ -171,7 +171,7 @@ func registerStrings(t *Table) {
 
 // stringValue looks key up for a read: the value (nil if absent) or
 // WRONGTYPE. It records the access, as Redis's lookupKeyRead does.
-func stringValue(c *Ctx, db *keyspace.DB, key []byte) (*keyspace.Value, error) {
+func stringValue(c *Ctx, db *keyspace.DB, key []byte) (*keyspace.Entry, error) {
 	v := db.Get(key, c.Now())
 	if v == nil {
 		return nil, nil
@@ -381,7 +381,7 @@ func applyAppend(ks *keyspace.Store, o *op.Op) any {
 	case len(v.Bytes()) > maxBulkLen-len(add):
 		return errStringTooLong
 	}
-	return int64(v.Append(add)) // in place: amortized O(1), keeps the TTL
+	return int64(db.Append(key, add)) // in place: amortized O(1), keeps the TTL
 }
 
 func cmdStrlen(c *Ctx) {
@@ -482,7 +482,7 @@ func applySetRange(ks *keyspace.Store, o *op.Op) any {
 		db.Set(key, keyspace.NewRawString(b), 0)
 		return int64(len(b))
 	}
-	return int64(v.SetRange(int(off), val))
+	return int64(db.SetRange(key, int(off), val))
 }
 
 func clone(b []byte) []byte { return append([]byte{}, b...) }

@@ -307,7 +307,7 @@ func TestStringsLCS(t *testing.T) {
 // A zero Value stands for one: its kind is not KindString.
 func TestStringsWrongType(t *testing.T) {
 	x := newTester(t)
-	x.node.ks.DB(0).Set([]byte("list"), &keyspace.Value{}, 0)
+	x.node.ks.DB(0).Set([]byte("list"), keyspace.Value{}, 0)
 	runSteps(t, x, []step{
 		{"GET list", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 		{"SET list v GET", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},

@@ -1,122 +1,102 @@
-// Package keyspace owns LoomCache's in-memory data: numbered databases of
-// keys, their values of every type, and their deadlines. It is
-// deterministic: it never reads a clock (callers pass the time), never
-// logs, and never touches the network or disk, so the same operations in
-// the same order leave the same state on every node. It imports nothing of
-// the project.
 package keyspace
 
 import (
 	"math/rand/v2"
-	"sort"
-	"sync"
+	"strings"
 )
 
-// Store is every database of one node, guarded by one lock: appliers hold
-// it for writing, readers for reading.
-type Store struct {
-	sync.RWMutex
-	dbs []*DB
-	// opNow is the time of the op being applied (see SetOpTime).
-	opNow int64
-}
-
-// SetOpTime records the time (unix ms) of the op about to be applied:
-// values stored until the next call count as last accessed then, for
-// OBJECT IDLETIME. The caller holds the write lock.
-func (s *Store) SetOpTime(now int64) { s.opNow = now }
-
-// New returns a store of n empty databases.
-func New(n int) *Store {
-	s := &Store{dbs: make([]*DB, n)}
-	for i := range s.dbs {
-		s.dbs[i] = newDB(s)
-	}
-	return s
-}
-
-// NumDBs returns the number of databases.
-func (s *Store) NumDBs() int { return len(s.dbs) }
-
-// DB returns database i; i must be in range.
-func (s *Store) DB(i int) *DB { return s.dbs[i] }
-
-// Swap exchanges two databases, as SWAPDB does.
-func (s *Store) Swap(a, b int) { s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a] }
-
-// FlushDB empties database i, as FLUSHDB does.
-func (s *Store) FlushDB(i int) { s.dbs[i] = newDB(s) }
-
-// FlushAll empties every database.
-func (s *Store) FlushAll() {
-	for i := range s.dbs {
-		s.dbs[i] = newDB(s)
-	}
-}
-
-// entry is a key's slot: its value and its position in scan order.
-type entry struct {
-	key      string
-	val      *Value
-	seq      uint64 // scan order; fixed while the key exists
-	deadline int64  // unix ms; 0: none
-}
-
-// DB is one numbered database.
+// DB is one numbered database: its keys in slots (slots.go), an index
+// from key to slot (index.go), and the slots of the keys with a deadline.
+// Every change to a key goes through changeBegin and changeEnd, which
+// keep a snapshot's view (snapshot.go), versions and memory accounting in
+// one place.
 type DB struct {
-	store   *Store
-	keys    map[string]*entry
-	expires map[string]*entry // keys with a deadline
-	// order holds entries by ascending seq for SCAN and RANDOMKEY; a
-	// deleted entry leaves a nil hole that keeps its seq. A SCAN cursor is
-	// a seq, so compaction never invalidates one.
-	order []*entry
-	seqs  []uint64
-	holes int
-	// free lists hole positions for new keys to reuse (with the hole's
-	// seq), so that a keyspace whose size stays bounded keeps a bounded
-	// order even under churn, and a SCAN over it ends: appending every new
-	// key would let inserts outrun the cursor forever.
-	free    []int
-	nextSeq uint64
+	store *Store
+	slots slots
+	idx   index
+	n     int
+	// vol holds the slots of the keys with a deadline, in no particular
+	// order, for sampling (active expiry, volatile eviction).
+	vol []uint32
+	// mem is the memory of the keys' own allocations and of the pages.
+	mem int64
+	cow cowState // snapshot.go
 }
 
-func newDB(s *Store) *DB {
-	return &DB{store: s, keys: make(map[string]*entry), expires: make(map[string]*entry), nextSeq: 1}
+func newDB(s *Store, capacity int) *DB {
+	return &DB{store: s, idx: newIndex(capacity)}
 }
 
 // Len returns the number of keys, including expired ones not yet deleted.
-func (d *DB) Len() int { return len(d.keys) }
+func (d *DB) Len() int { return d.n }
 
 // Expires returns the number of keys with a deadline.
-func (d *DB) Expires() int { return len(d.expires) }
+func (d *DB) Expires() int { return len(d.vol) }
 
 func expired(e *entry, now int64) bool { return e.deadline != 0 && e.deadline <= now }
 
-// Get returns key's value, or nil if it is absent or expired at now.
+// slotEntry returns the entry of a used slot.
+func (d *DB) slotEntry(i uint32) *entry {
+	return &d.slots.pages[i>>pageBits].e[i&(pageSize-1)]
+}
+
+// find returns key's hash, and its slot and entry (nil if absent).
+func (d *DB) find(key []byte) (uint32, uint32, *entry) {
+	h := d.idx.hash(key)
+	mask := len(d.idx.cells) - 1
+	for i := d.idx.home(h); ; i = (i + 1) & mask {
+		c := d.idx.cells[i]
+		if c == 0 {
+			return h, 0, nil
+		}
+		if uint32(c>>32) == h {
+			slot := uint32(c) - 1
+			if e := d.slotEntry(slot); e.kv[:e.klen] == string(key) {
+				return h, slot, e
+			}
+		}
+	}
+}
+
+func (d *DB) lookup(key []byte) (uint32, *entry) {
+	_, slot, e := d.find(key)
+	return slot, e
+}
+
+// Get returns key's entry, or nil if it is absent or expired at now.
 // It never deletes: reads leave expiry to the leader's delete ops.
-func (d *DB) Get(key []byte, now int64) *Value {
-	e, ok := d.keys[string(key)]
-	if !ok || expired(e, now) {
+func (d *DB) Get(key []byte, now int64) *Entry {
+	_, e := d.lookup(key)
+	if e == nil || expired(e, now) {
 		return nil
 	}
-	return e.val
+	return (*Entry)(e)
+}
+
+// Lookup is Get for a command that works on kind k: a key of another kind
+// is ErrWrongType.
+func (d *DB) Lookup(key []byte, now int64, k Kind) (*Entry, error) {
+	e := d.Get(key, now)
+	if e != nil && e.kind != k {
+		return nil, ErrWrongType
+	}
+	return e, nil
 }
 
 // GetForWrite is Get for appliers: an expired key found is deleted first,
 // which every node does identically because now comes from the op.
-func (d *DB) GetForWrite(key []byte, now int64) *Value {
-	e, ok := d.keys[string(key)]
-	if !ok {
+func (d *DB) GetForWrite(key []byte, now int64) *Entry {
+	h, slot, e := d.find(key)
+	if e == nil {
 		return nil
 	}
 	if expired(e, now) {
-		d.remove(e)
+		d.remove(h, slot, e)
 		return nil
 	}
 	// A write's lookup is an access, as Redis's lookupKeyWrite is.
-	e.val.Touch(now)
-	return e.val
+	(*Entry)(e).Touch(now)
+	return (*Entry)(e)
 }
 
 // Exists reports whether key is present and not expired at now.
@@ -124,7 +104,7 @@ func (d *DB) Exists(key []byte, now int64) bool { return d.Get(key, now) != nil 
 
 // Deadline returns key's deadline (unix ms), 0 if it has none.
 func (d *DB) Deadline(key []byte) int64 {
-	if e, ok := d.keys[string(key)]; ok {
+	if _, e := d.lookup(key); e != nil {
 		return e.deadline
 	}
 	return 0
@@ -132,139 +112,157 @@ func (d *DB) Deadline(key []byte) int64 {
 
 // Set stores v under key with the given deadline (0: none), replacing any
 // value and deadline.
-func (d *DB) Set(key []byte, v *Value, deadline int64) {
-	e, ok := d.keys[string(key)]
-	if !ok {
-		e = d.insert(string(key))
-	}
-	e.val = v
-	v.Touch(d.store.opNow)
-	d.setDeadline(e, deadline)
+func (d *DB) Set(key []byte, v Value, deadline int64) {
+	slot, e := d.put(key)
+	d.fill(e, key, v)
+	d.setDeadline(slot, e, deadline)
+	d.changeEnd(e)
 }
 
 // Replace stores v under an existing or new key, keeping its deadline.
-func (d *DB) Replace(key []byte, v *Value) {
-	e, ok := d.keys[string(key)]
-	if !ok {
-		e = d.insert(string(key))
+func (d *DB) Replace(key []byte, v Value) {
+	_, e := d.put(key)
+	d.fill(e, key, v)
+	d.changeEnd(e)
+}
+
+// put returns key's slot and entry, made ready for a change: a new key
+// gets the lowest free slot.
+func (d *DB) put(key []byte) (uint32, *entry) {
+	h, slot, e := d.find(key)
+	if e != nil {
+		d.changeBegin(slot, e)
+		return slot, e
 	}
-	e.val = v
-	v.Touch(d.store.opNow)
+	slot, e, grown := d.slots.alloc()
+	d.mem += grown
+	d.idx.insert(h, slot)
+	d.n++
+	e.klen = uint32(len(key))
+	return slot, e
+}
+
+// fill stores v in e: a string inline, after the key in one allocation.
+func (d *DB) fill(e *entry, key []byte, v Value) {
+	e.kind, e.enc, e.obj = v.kind, v.enc, v.obj
+	e.flags = 0
+	if v.copied {
+		e.flags |= flagCopied
+	}
+	storeAccess(e, uint32(d.store.opNow/1000))
+	if v.obj != nil && len(e.kv) == len(key) && e.kv != "" {
+		return // the key alone already: keep its allocation
+	}
+	var b strings.Builder
+	b.Grow(len(key) + len(v.str))
+	b.Write(key)
+	b.Write(v.str) // nothing for an Object
+	e.kv = b.String()
 }
 
 // SetDeadline sets key's deadline (0 removes it); false if key is absent.
 func (d *DB) SetDeadline(key []byte, deadline int64) bool {
-	e, ok := d.keys[string(key)]
-	if !ok {
+	slot, e := d.lookup(key)
+	if e == nil {
 		return false
 	}
-	d.setDeadline(e, deadline)
+	d.changeBegin(slot, e)
+	d.setDeadline(slot, e, deadline)
+	d.changeEnd(e)
 	return true
 }
 
-func (d *DB) setDeadline(e *entry, deadline int64) {
-	e.deadline = deadline
-	if deadline != 0 {
-		d.expires[e.key] = e
-	} else {
-		delete(d.expires, e.key)
+func (d *DB) setDeadline(slot uint32, e *entry, deadline int64) {
+	switch {
+	case e.deadline == 0 && deadline != 0:
+		e.volIdx = uint32(len(d.vol))
+		d.vol = append(d.vol, slot)
+	case e.deadline != 0 && deadline == 0:
+		last := d.vol[len(d.vol)-1]
+		d.vol[e.volIdx] = last
+		d.slotEntry(last).volIdx = e.volIdx
+		d.vol = d.vol[:len(d.vol)-1]
 	}
+	e.deadline = deadline
 }
 
 // Delete removes key; false if it was absent. An expired key counts as
 // absent but is removed all the same.
 func (d *DB) Delete(key []byte, now int64) bool {
-	e, ok := d.keys[string(key)]
-	if !ok {
+	h, slot, e := d.find(key)
+	if e == nil {
 		return false
 	}
-	d.remove(e)
-	return !expired(e, now)
+	live := !expired(e, now)
+	d.remove(h, slot, e)
+	return live
 }
 
-// insert adds a new key in the most recently freed hole, else at the end.
-// Either way a SCAN in progress may or may not return it, which is all
-// Redis promises for a key that was not there when the scan began.
-func (d *DB) insert(key string) *entry {
-	e := &entry{key: key}
-	if n := len(d.free); n > 0 {
-		i := d.free[n-1]
-		d.free = d.free[:n-1]
-		e.seq = d.seqs[i]
-		d.order[i] = e
-		d.holes--
-	} else {
-		e.seq = d.nextSeq
-		d.nextSeq++
-		d.order = append(d.order, e)
-		d.seqs = append(d.seqs, e.seq)
-	}
-	d.keys[key] = e
-	return e
+func (d *DB) remove(h, slot uint32, e *entry) {
+	d.changeBegin(slot, e)
+	d.setDeadline(slot, e, 0)
+	d.idx.remove(h, slot)
+	*e = entry{}
+	d.mem += d.slots.release(slot)
+	d.n--
+	d.store.version++
 }
 
-func (d *DB) remove(e *entry) {
-	delete(d.keys, e.key)
-	if e.deadline != 0 {
-		delete(d.expires, e.key)
-	}
-	i := d.index(e.seq)
-	d.order[i] = nil
-	d.holes++
-	d.free = append(d.free, i)
-	if d.holes > 64 && d.holes > len(d.order)/2 {
-		d.compact()
-	}
-}
-
-// index returns the position of seq in order (it must be there).
-func (d *DB) index(seq uint64) int {
-	return sort.Search(len(d.seqs), func(i int) bool { return d.seqs[i] >= seq })
-}
-
-func (d *DB) compact() {
-	j := 0
-	for i, e := range d.order {
-		if e != nil {
-			d.order[j] = e
-			d.seqs[j] = d.seqs[i]
-			j++
+// Update runs fn on key's Object of kind k, to change it in place: a key
+// of another kind is ErrWrongType; an absent key gets create's Object
+// (with create nil, fn is not run and found is false). A collection fn
+// leaves empty is deleted with its key.
+func (d *DB) Update(key []byte, now int64, k Kind, create func() Object, fn func(o Object)) (found bool, err error) {
+	if e := d.GetForWrite(key, now); e != nil && e.kind != k {
+		return false, ErrWrongType
+	} else if e == nil {
+		if create == nil {
+			return false, nil
 		}
+		d.Set(key, ObjectValue(create()), 0)
 	}
-	clear(d.order[j:])
-	d.order = d.order[:j]
-	d.seqs = d.seqs[:j]
-	d.holes = 0
-	d.free = d.free[:0]
+	h, slot, e := d.find(key)
+	d.changeBegin(slot, e)
+	fn(e.obj)
+	e.enc = e.obj.Encoding()
+	d.changeEnd(e)
+	if e.obj.Len() == 0 {
+		d.remove(h, slot, e)
+	}
+	return true, nil
 }
 
-// Scan calls fn for keys in scan order starting at cursor, visiting about
-// count slots, and returns the cursor to continue from (0 when done).
+// Scan calls fn for keys in slot order starting at cursor, visiting about
+// count keys, and returns the cursor to continue from (0 when done).
 // Keys present for a whole scan are returned exactly once; expired keys
 // at now are skipped.
-func (d *DB) Scan(cursor uint64, count int, now int64, fn func(key string, v *Value)) uint64 {
-	i := d.index(cursor)
-	for visited := 0; i < len(d.order) && visited < count; i++ {
-		e := d.order[i]
-		if e == nil {
-			continue
-		}
-		visited++
-		if !expired(e, now) {
-			fn(e.key, e.val)
-		}
-	}
-	if i >= len(d.order) {
+func (d *DB) Scan(cursor uint64, count int, now int64, fn func(key string, e *Entry)) uint64 {
+	lim := d.slots.limit()
+	if cursor >= uint64(lim) {
 		return 0
 	}
-	return d.seqs[i]
+	i := uint32(cursor)
+	for visited := 0; visited < count; visited++ {
+		if i = d.slots.next(i); i >= lim {
+			return 0
+		}
+		if e := d.slotEntry(i); !expired(e, now) {
+			fn(e.kv[:e.klen], (*Entry)(e))
+		}
+		i++
+	}
+	if d.slots.next(i) >= lim {
+		return 0
+	}
+	return uint64(i)
 }
 
 // Each calls fn for every key not expired at now, until fn returns false.
-func (d *DB) Each(now int64, fn func(key string, v *Value) bool) {
-	for _, e := range d.order {
-		if e != nil && !expired(e, now) {
-			if !fn(e.key, e.val) {
+func (d *DB) Each(now int64, fn func(key string, e *Entry) bool) {
+	lim := d.slots.limit()
+	for i := d.slots.next(0); i < lim; i = d.slots.next(i + 1) {
+		if e := d.slotEntry(i); !expired(e, now) {
+			if !fn(e.kv[:e.klen], (*Entry)(e)) {
 				return
 			}
 		}
@@ -274,18 +272,18 @@ func (d *DB) Each(now int64, fn func(key string, v *Value) bool) {
 // RandomKey returns a random key not expired at now; ok is false if there
 // is none.
 func (d *DB) RandomKey(now int64) (key string, ok bool) {
-	if len(d.keys) == 0 {
+	if d.n == 0 {
 		return "", false
 	}
+	lim := d.slots.limit()
 	for try := 0; try < 100; try++ {
-		e := d.order[rand.IntN(len(d.order))]
-		if e != nil && !expired(e, now) {
-			return e.key, true
+		if e := d.slots.at(rand.Uint32N(lim)); e != nil && !expired(e, now) {
+			return e.kv[:e.klen], true
 		}
 	}
-	// Mostly holes or expired keys: pick uniformly among the live ones.
+	// Mostly free slots or expired keys: pick uniformly among the live.
 	var live []string
-	d.Each(now, func(k string, _ *Value) bool { live = append(live, k); return true })
+	d.Each(now, func(k string, _ *Entry) bool { live = append(live, k); return true })
 	if len(live) == 0 {
 		return "", false
 	}
@@ -293,18 +291,19 @@ func (d *DB) RandomKey(now int64) (key string, ok bool) {
 }
 
 // SampleExpired returns up to n keys whose deadline is at or before now,
-// looking at no more than 20*n keys with a deadline. The leader proposes
-// their deletion; this changes nothing by itself.
+// looking at no more than 20*n keys with a deadline from a random place.
+// The leader proposes their deletion; this changes nothing by itself.
 func (d *DB) SampleExpired(n int, now int64) [][]byte {
+	if len(d.vol) == 0 {
+		return nil
+	}
 	var out [][]byte
-	looked := 0
-	for k, e := range d.expires { // map order is random: a sample
-		if looked >= 20*n || len(out) >= n {
-			break
-		}
-		looked++
+	look := min(20*n, len(d.vol))
+	start := rand.IntN(len(d.vol))
+	for k := 0; k < look && len(out) < n; k++ {
+		e := d.slotEntry(d.vol[(start+k)%len(d.vol)])
 		if expired(e, now) {
-			out = append(out, []byte(k))
+			out = append(out, []byte(e.kv[:e.klen]))
 		}
 	}
 	return out

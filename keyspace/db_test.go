@@ -67,7 +67,7 @@ func scanAll(t *testing.T, d *DB, count int, now int64, between func(int)) map[s
 	seen := map[string]int{}
 	var cursor uint64
 	for call := 0; ; call++ {
-		cursor = d.Scan(cursor, count, now, func(k string, _ *Value) { seen[k]++ })
+		cursor = d.Scan(cursor, count, now, func(k string, _ *Entry) { seen[k]++ })
 		if cursor == 0 {
 			return seen
 		}
@@ -125,16 +125,12 @@ func TestScanUnderChurn(t *testing.T) {
 				pool = append(pool, k)
 			}
 		}
-		next, compactions := 1000, 0
+		next := 1000
 		count := 1 + rng.IntN(8)
 		del := func() {
 			i := rng.IntN(len(pool))
-			holes := d.holes
 			if !d.Delete(pool[i], t0) {
 				t.Fatalf("delete %s failed", pool[i])
-			}
-			if d.holes < holes {
-				compactions++
 			}
 			pool[i] = pool[len(pool)-1]
 			pool = pool[:len(pool)-1]
@@ -172,61 +168,51 @@ func TestScanUnderChurn(t *testing.T) {
 				t.Fatalf("seed %d: %s seen %d times", seed, k, n)
 			}
 		}
-		if compactions == 0 {
-			t.Fatalf("seed %d (count %d): no compaction happened during the scan", seed, count)
-		}
-		if len(d.order) > 1000 {
-			t.Fatalf("seed %d: order grew to %d slots for %d keys", seed, len(d.order), d.Len())
+		// New keys reuse the lowest free slots: 1000 keys at most fit one page.
+		if d.slots.limit() > pageSize {
+			t.Fatalf("seed %d: slots grew to %d for %d keys", seed, d.slots.limit(), d.Len())
 		}
 	}
 }
 
-// TestCompaction: deleted slots are reclaimed once they are the majority,
-// and the survivors keep their order and their cursors.
-func TestCompaction(t *testing.T) {
+// TestSlotsReused: a deleted key's slot goes to the next new key (the
+// lowest free slot first), a page left empty is given back, and a cursor
+// taken before the deletes resumes where it was.
+func TestSlotsReused(t *testing.T) {
 	d := New(1).DB(0)
-	for i := range 300 {
+	for i := range 3 * pageSize {
 		d.Set(key(i), NewString([]byte("v")), 0)
 	}
-	// A cursor pointing at key 250, taken before compaction.
+	full := d.UsedMemory()
 	var cursor uint64
-	for cursor = 0; ; {
-		var got []string
-		cursor = d.Scan(cursor, 250, t0, func(k string, _ *Value) { got = append(got, k) })
-		if len(got) == 250 {
-			break
-		}
+	var first []string
+	cursor = d.Scan(0, 2*pageSize+50, t0, func(k string, _ *Entry) { first = append(first, k) })
+	if cursor != 2*pageSize+50 {
+		t.Fatalf("cursor %d after %d keys", cursor, len(first))
 	}
-	for i := range 200 {
+	for i := range 2 * pageSize {
 		d.Delete(key(i), t0)
 	}
-	if len(d.order) >= 300 || len(d.order)-d.holes != d.Len() || len(d.seqs) != len(d.order) || d.holes > len(d.order)/2 {
-		t.Fatalf("after deleting 200 of 300: %d slots, %d holes, %d keys", len(d.order), d.holes, d.Len())
+	if d.slots.pages[0] != nil || d.slots.pages[1] != nil {
+		t.Fatal("empty pages kept")
 	}
-	if !slices.IsSorted(d.seqs) {
-		t.Fatal("seqs out of order after compaction")
+	if got := d.UsedMemory(); got >= full-2*pageBytes {
+		t.Fatalf("used memory %d after freeing two pages of %d", got, full)
 	}
 	var rest []string
 	for cursor != 0 {
-		cursor = d.Scan(cursor, 7, t0, func(k string, _ *Value) { rest = append(rest, k) })
+		cursor = d.Scan(cursor, 7, t0, func(k string, _ *Entry) { rest = append(rest, k) })
 	}
 	var want []string
-	for i := 250; i < 300; i++ {
+	for i := 2*pageSize + 50; i < 3*pageSize; i++ {
 		want = append(want, string(key(i)))
 	}
 	if !slices.Equal(rest, want) {
-		t.Fatalf("resumed scan after compaction: got %d keys %q...", len(rest), rest[:min(3, len(rest))])
+		t.Fatalf("resumed scan: got %d keys %q...", len(rest), rest[:min(3, len(rest))])
 	}
-	// Few holes are left alone: compaction is amortized.
-	d = New(1).DB(0)
-	for i := range 300 {
-		d.Set(key(i), NewString([]byte("v")), 0)
-	}
-	for i := range 30 {
-		d.Delete(key(i), t0)
-	}
-	if d.holes != 30 || len(d.order) != 300 {
-		t.Fatalf("%d holes in %d slots, want 30 in 300 (no compaction below the threshold)", d.holes, len(d.order))
+	d.Set([]byte("new"), NewString([]byte("v")), 0)
+	if _, e := d.lookup([]byte("new")); e == nil || d.slotEntry(0) != e {
+		t.Fatal("a new key did not take slot 0")
 	}
 }
 
@@ -238,7 +224,7 @@ func TestEach(t *testing.T) {
 	d.SetDeadline(key(3), t0)
 	d.Delete(key(5), t0)
 	var got []string
-	d.Each(t0, func(k string, _ *Value) bool { got = append(got, k); return len(got) < 5 })
+	d.Each(t0, func(k string, _ *Entry) bool { got = append(got, k); return len(got) < 5 })
 	want := []string{"key:0", "key:1", "key:2", "key:4", "key:6"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("Each = %q, want %q", got, want)
@@ -336,8 +322,11 @@ func TestStoreFlushAndSwap(t *testing.T) {
 // TestValueShared: the values Redis 7.0.15 answers OBJECT REFCOUNT
 // 2147483647 for are the int-encoded 0..9999, unless COPY made them.
 func TestValueShared(t *testing.T) {
+	d := New(1).DB(0)
+	d.Set([]byte("five"), NewInt(5), 0)
+	d.Set([]byte("copy"), d.Get([]byte("five"), t0).Clone(), 0)
 	for _, c := range []struct {
-		v    *Value
+		v    Value
 		want bool
 	}{
 		{NewString([]byte("0")), true},
@@ -347,12 +336,14 @@ func TestValueShared(t *testing.T) {
 		{NewString([]byte("01")), false},
 		{NewString([]byte("abc")), false},
 		{NewInt(5), true},
-		{NewInt(5).Clone(), false},
+		{d.Get([]byte("copy"), t0).Clone(), false},
 		{NewRawString([]byte("5")), false},
 		{NewStringObject([]byte("5")), false},
 	} {
-		if got := c.v.Shared(); got != c.want {
-			t.Errorf("%q (%s): Shared = %v, want %v", c.v.Bytes(), c.v.Encoding(), got, c.want)
+		d.Set([]byte("k"), c.v, 0)
+		e := d.Get([]byte("k"), t0)
+		if got := e.Shared(); got != c.want {
+			t.Errorf("%q (%s): Shared = %v, want %v", e.Bytes(), e.Encoding(), got, c.want)
 		}
 	}
 }

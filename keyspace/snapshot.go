@@ -1,47 +1,162 @@
 package keyspace
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 )
 
-// snapshotMagic starts every snapshot; the digit is the format version.
-const snapshotMagic = "LCKS1"
+// Snapshots without stalls. BeginSnapshot marks a point in O(databases)
+// on the applier's goroutine; WriteTo then writes the keyspace as it was
+// at that point from another goroutine while applies go on, a chunk of
+// slots at a time under the read lock, writing each chunk out with no
+// lock held. An entry that is about to change after the point, in a slot
+// the writer has not reached yet, first leaves a copy of itself for the
+// writer (cowState.saved; inline strings share their bytes, which never
+// change in place). Entries created after the point carry a later version
+// and are skipped. A flushed database is replaced, not emptied, so the
+// writer keeps reading the old one.
 
-// WriteSnapshot writes every database to w. The caller holds at least the
-// read lock for the whole call.
-func (s *Store) WriteSnapshot(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 256*1024)
-	var buf []byte
-	buf = append(buf, snapshotMagic...)
-	buf = binary.AppendUvarint(buf, uint64(len(s.dbs)))
-	for _, d := range s.dbs {
-		buf = binary.AppendUvarint(buf, uint64(len(d.keys)))
-		if _, err := bw.Write(buf); err != nil {
-			return err
+// snapshotMagic starts every snapshot; the digit is the format version.
+// Version 1 (LCKS1) had no slot numbers; ReadSnapshot still reads it.
+const (
+	snapshotMagic   = "LCKS2"
+	snapshotMagicV1 = "LCKS1"
+)
+
+// snapshotChunk is how many slots the writer encodes per hold of the read
+// lock.
+const snapshotChunk = 4096
+
+// cowState is a database's part in a snapshot being written.
+type cowState struct {
+	snap *Snapshot
+	// pos: the writer has written every slot below it.
+	pos   atomic.Uint32
+	saved map[uint32]entry
+}
+
+// changeBegin comes before any change to a key's entry (its value, its
+// deadline, its removal): it keeps the entry as it was for a snapshot
+// being written, and takes its memory out of the count.
+func (d *DB) changeBegin(slot uint32, e *entry) {
+	if sn := d.cow.snap; sn != nil && e.version <= sn.version && slot >= d.cow.pos.Load() {
+		pre := *e
+		if pre.obj != nil {
+			pre.obj = pre.obj.Clone()
 		}
-		buf = buf[:0]
-		for _, e := range d.order {
-			if e == nil {
-				continue
+		if d.cow.saved == nil {
+			d.cow.saved = make(map[uint32]entry)
+		}
+		d.cow.saved[slot] = pre
+	}
+	d.mem -= footprint(e)
+}
+
+// changeEnd follows a change: a new version, the memory counted again.
+func (d *DB) changeEnd(e *entry) {
+	d.store.version++
+	e.version = d.store.version
+	d.mem += footprint(e)
+}
+
+// Snapshot is the keyspace at a point, being written out.
+type Snapshot struct {
+	s       *Store
+	version uint64
+	dbs     []*DB
+	counts  []int
+	limits  []uint32
+}
+
+// ErrSnapshotInProgress: one snapshot is written at a time.
+var ErrSnapshotInProgress = errors.New("keyspace: a snapshot is already being written")
+
+// BeginSnapshot marks the point a snapshot is written at. The caller holds
+// the write lock; it then calls WriteTo (without the lock) and Release.
+func (s *Store) BeginSnapshot() (*Snapshot, error) {
+	for _, d := range s.dbs {
+		if d.cow.snap != nil {
+			return nil, ErrSnapshotInProgress
+		}
+	}
+	sn := &Snapshot{s: s, version: s.version, dbs: append([]*DB(nil), s.dbs...)}
+	for _, d := range s.dbs {
+		sn.counts = append(sn.counts, d.n)
+		sn.limits = append(sn.limits, d.slots.limit())
+		d.cow.snap = sn
+		d.cow.pos.Store(0)
+	}
+	return sn, nil
+}
+
+// Release ends the snapshot; the copies kept for it are dropped.
+func (sn *Snapshot) Release() {
+	sn.s.Lock()
+	for _, d := range sn.dbs {
+		if d.cow.snap == sn {
+			d.cow.snap, d.cow.saved = nil, nil
+		}
+	}
+	sn.s.Unlock()
+}
+
+// WriteTo writes the keyspace as it was at the snapshot's point to w. It
+// takes the store's read lock a chunk at a time, never across a write.
+func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	buf := []byte(snapshotMagic)
+	buf = binary.AppendUvarint(buf, uint64(len(sn.dbs)))
+	for i, d := range sn.dbs {
+		buf = binary.AppendUvarint(buf, uint64(sn.counts[i]))
+		written, prev := 0, int64(-1)
+		for start := uint32(0); start < sn.limits[i]; start += snapshotChunk {
+			end := min(start+snapshotChunk, sn.limits[i])
+			sn.s.RLock()
+			for slot := start; slot < end; slot++ {
+				e := d.slots.at(slot)
+				if pre, ok := d.cow.saved[slot]; ok {
+					e = &pre
+					delete(d.cow.saved, slot)
+				} else if e == nil || e.version > sn.version {
+					continue
+				}
+				buf = binary.AppendUvarint(buf, uint64(int64(slot)-prev-1))
+				prev = int64(slot)
+				buf = appendEntry(buf, e)
+				written++
 			}
-			buf = appendBytes(buf, []byte(e.key))
-			buf = append(buf, byte(e.val.kind), byte(e.val.enc))
-			buf = binary.AppendVarint(buf, e.deadline)
-			buf = appendValue(buf, e.val)
-			if _, err := bw.Write(buf); err != nil {
-				return err
+			d.cow.pos.Store(end)
+			sn.s.RUnlock()
+			n, err := w.Write(buf)
+			total += int64(n)
+			if err != nil {
+				return total, err
 			}
 			buf = buf[:0]
 		}
+		if written != sn.counts[i] {
+			return total, fmt.Errorf("keyspace: snapshot of db %d wrote %d keys of %d", i, written, sn.counts[i])
+		}
 	}
-	if _, err := bw.Write(buf); err != nil {
+	n, err := w.Write(buf)
+	return total + int64(n), err
+}
+
+// WriteSnapshot writes every database to w: a point and its writing in
+// one call. The caller holds no lock.
+func (s *Store) WriteSnapshot(w io.Writer) error {
+	s.Lock()
+	sn, err := s.BeginSnapshot()
+	s.Unlock()
+	if err != nil {
 		return err
 	}
-	return bw.Flush()
+	defer sn.Release()
+	_, err = sn.WriteTo(w)
+	return err
 }
 
 func appendBytes(b, p []byte) []byte {
@@ -49,83 +164,31 @@ func appendBytes(b, p []byte) []byte {
 	return append(b, p...)
 }
 
-func appendValue(b []byte, v *Value) []byte {
-	switch v.kind {
-	case KindString:
-		b = appendBytes(b, v.str)
-	}
-	return b
+func appendString(b []byte, p string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...)
 }
 
-// ErrBadSnapshot is returned for a snapshot that cannot be read.
-var ErrBadSnapshot = errors.New("keyspace: bad snapshot")
-
-// ReadSnapshot replaces the store's contents with the snapshot in r. The
-// caller holds the write lock.
-func (s *Store) ReadSnapshot(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 256*1024)
-	magic := make([]byte, len(snapshotMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
-		return fmt.Errorf("%w: no header", ErrBadSnapshot)
+// appendEntry encodes one key: kind, encoding, deadline, key, value. A
+// string's value is its bytes; an Object's, its own encoding.
+func appendEntry(b []byte, e *entry) []byte {
+	b = append(b, byte(e.kind), byte(e.enc))
+	b = binary.AppendVarint(b, e.deadline)
+	b = appendString(b, e.kv[:e.klen])
+	switch r := e.obj.(type) {
+	case nil:
+		return appendString(b, e.kv[e.klen:])
+	case *rawString:
+		return appendBytes(b, r.b)
+	default:
+		at := len(b)
+		b = append(b, make([]byte, binary.MaxVarintLen64)...)
+		b = r.AppendSnapshot(b)
+		// The length before the bytes, moved into place.
+		n := len(b) - at - binary.MaxVarintLen64
+		hdr := binary.AppendUvarint(nil, uint64(n))
+		copy(b[at+len(hdr):], b[at+binary.MaxVarintLen64:])
+		copy(b[at:], hdr)
+		return b[:at+len(hdr)+n]
 	}
-	n, err := binary.ReadUvarint(br)
-	if err != nil || n != uint64(len(s.dbs)) {
-		return fmt.Errorf("%w: %d databases, want %d", ErrBadSnapshot, n, len(s.dbs))
-	}
-	dbs := make([]*DB, len(s.dbs))
-	for i := range dbs {
-		d := newDB(s)
-		count, err := binary.ReadUvarint(br)
-		if err != nil {
-			return fmt.Errorf("%w: db %d: %v", ErrBadSnapshot, i, err)
-		}
-		for k := uint64(0); k < count; k++ {
-			key, err := readBytes(br)
-			if err != nil {
-				return fmt.Errorf("%w: db %d: %v", ErrBadSnapshot, i, err)
-			}
-			var hdr [2]byte
-			if _, err := io.ReadFull(br, hdr[:]); err != nil {
-				return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
-			}
-			deadline, err := binary.ReadVarint(br)
-			if err != nil {
-				return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
-			}
-			v := &Value{kind: Kind(hdr[0]), enc: Encoding(hdr[1])}
-			if err := readValue(br, v); err != nil {
-				return err
-			}
-			d.Set(key, v, deadline)
-		}
-		dbs[i] = d
-	}
-	s.dbs = dbs
-	return nil
-}
-
-func readBytes(r *bufio.Reader) ([]byte, error) {
-	n, err := binary.ReadUvarint(r)
-	if err != nil {
-		return nil, err
-	}
-	if n > 1<<32 {
-		return nil, fmt.Errorf("%w: length %d", ErrBadSnapshot, n)
-	}
-	b := make([]byte, n)
-	_, err = io.ReadFull(r, b)
-	return b, err
-}
-
-func readValue(r *bufio.Reader, v *Value) error {
-	switch v.kind {
-	case KindString:
-		b, err := readBytes(r)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
-		}
-		v.str = b
-		return nil
-	}
-	return fmt.Errorf("%w: unknown kind %d", ErrBadSnapshot, v.kind)
 }

@@ -8,15 +8,15 @@ import (
 	"testing"
 )
 
-// dump describes a store: per database, each key in scan order with its
-// kind, encoding, bytes and deadline.
+// dump describes a store: per database, each key in slot order with its
+// slot, kind, encoding, bytes and deadline.
 func dump(s *Store) []string {
 	var out []string
 	for i := range s.NumDBs() {
-		for _, e := range s.DB(i).order { // expired keys included
-			if e != nil {
-				out = append(out, fmt.Sprintf("%d %q %s %s %q %d", i, e.key, e.val.Kind(), e.val.Encoding(), e.val.Bytes(), e.deadline))
-			}
+		d := s.DB(i)
+		for slot := d.slots.next(0); slot < d.slots.limit(); slot = d.slots.next(slot + 1) {
+			e := (*Entry)(d.slotEntry(slot)) // expired keys included
+			out = append(out, fmt.Sprintf("%d %d %q %s %s %q %d", i, slot, e.Key(), e.Kind(), e.Encoding(), e.Bytes(), e.Deadline()))
 		}
 	}
 	return out
@@ -30,7 +30,7 @@ func sampleStore() *Store {
 	d.Set([]byte("raw"), NewRawString([]byte("x")), 0)
 	d.Set([]byte(""), NewString([]byte("")), 0)
 	d.Set([]byte("bin\x00\xff"), NewString([]byte("\r\n\x00")), -1)
-	for i := range 200 { // leave holes and a compaction behind
+	for i := range 200 { // leave free slots behind
 		d.Set(key(i), NewInt(int64(i)), 0)
 	}
 	for i := range 150 {

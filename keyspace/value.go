@@ -1,29 +1,37 @@
 package keyspace
 
 import (
+	"errors"
 	"strconv"
-	"sync/atomic"
+	"unsafe"
 )
 
 // Kind is a value's Redis type.
 type Kind uint8
 
-// The kinds of value, in Redis's TYPE names.
+// The kinds of value. Their numbers are in snapshots: never renumber.
 const (
 	KindString Kind = iota + 1
+	KindList
+	KindSet
+	KindZSet
+	KindHash
+	KindStream
 )
+
+var kindNames = [...]string{KindString: "string", KindList: "list", KindSet: "set", KindZSet: "zset", KindHash: "hash", KindStream: "stream"}
 
 // String returns the name TYPE replies with.
 func (k Kind) String() string {
-	switch k {
-	case KindString:
-		return "string"
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
 	}
 	return "none"
 }
 
 // Encoding is a value's internal representation as OBJECT ENCODING names
 // it. LoomCache keeps Redis's names so tools that read them keep working.
+// The numbers are in snapshots: never renumber.
 type Encoding uint8
 
 // Encodings.
@@ -31,40 +39,66 @@ const (
 	EncRaw Encoding = iota
 	EncInt
 	EncEmbstr
+	EncListpack
+	EncQuicklist
+	EncIntset
+	EncHashtable
+	EncSkiplist
+	EncStream
 )
+
+var encodingNames = [...]string{EncRaw: "raw", EncInt: "int", EncEmbstr: "embstr", EncListpack: "listpack",
+	EncQuicklist: "quicklist", EncIntset: "intset", EncHashtable: "hashtable", EncSkiplist: "skiplist", EncStream: "stream"}
 
 // String returns the OBJECT ENCODING name.
 func (e Encoding) String() string {
-	switch e {
-	case EncInt:
-		return "int"
-	case EncEmbstr:
-		return "embstr"
+	if int(e) < len(encodingNames) {
+		return encodingNames[e]
 	}
-	return "raw"
+	return "unknown"
+}
+
+// ErrWrongType is Redis's reply to a command on a key of another kind.
+var ErrWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+// Object is the seam every kind of value but the inline string sits
+// behind: a list, a hash, a set, a sorted set, a stream, or a string that
+// has been appended to. The keyspace does the rest in one place: type
+// checks, deadlines, deleting a key whose collection became empty,
+// versions, memory accounting, copy-on-write for snapshots.
+type Object interface {
+	Kind() Kind
+	Encoding() Encoding
+	// Len is the number of elements; a collection of 0 is deleted.
+	Len() int
+	// Size is the memory the value holds, in bytes.
+	Size() int64
+	// Clone returns a deep copy (COPY, and a snapshot's copy of a value
+	// about to change).
+	Clone() Object
+	// AppendSnapshot appends the value's snapshot encoding.
+	AppendSnapshot(b []byte) []byte
+}
+
+// Value is a value to store: built by NewString and its kin, or an
+// Object. Set copies a string's bytes into the key's own allocation, so
+// the bytes given may be the caller's buffer.
+type Value struct {
+	kind Kind
+	enc  Encoding
+	str  []byte
+	obj  Object
+	// copied: made by Entry.Clone (see Entry.Shared).
+	copied bool
 }
 
 // embstrLimit is Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT.
 const embstrLimit = 44
 
-// Value is one key's value. A Value reachable from a DB is only changed by
-// the applier holding the store's write lock.
-type Value struct {
-	kind Kind
-	enc  Encoding
-	str  []byte
-	// access is the local clock (unix ms) of the last access, for OBJECT
-	// IDLETIME. It is not replicated state.
-	access atomic.Int64
-	// copied marks a value made by Clone: Redis's COPY gives even a small
-	// integer an object of its own instead of the shared one (see Shared).
-	copied bool
-}
-
-// NewString returns a string value holding a copy of b, encoded as Redis
-// would encode a value set by SET.
-func NewString(b []byte) *Value {
-	v := &Value{kind: KindString, str: append([]byte(nil), b...)}
+// NewString returns a string value of b, encoded as Redis encodes a value
+// set by SET.
+func NewString(b []byte) Value {
+	v := Value{kind: KindString, str: b}
 	switch {
 	case len(b) <= 20 && isCanonicalInt(b):
 		v.enc = EncInt
@@ -77,77 +111,99 @@ func NewString(b []byte) *Value {
 }
 
 // NewInt returns a string value holding n, as INCR leaves it.
-func NewInt(n int64) *Value {
-	return &Value{kind: KindString, enc: EncInt, str: strconv.AppendInt(nil, n, 10)}
+func NewInt(n int64) Value {
+	return Value{kind: KindString, enc: EncInt, str: strconv.AppendInt(nil, n, 10)}
 }
 
-// NewRawString returns a string value that takes ownership of b and is
-// encoded "raw", as APPEND and SETRANGE leave a value.
-func NewRawString(b []byte) *Value {
-	return &Value{kind: KindString, enc: EncRaw, str: b}
+// NewRawString returns a string value encoded "raw", as SETRANGE leaves
+// a value it creates. It is kept as an Object, ready to grow in place.
+func NewRawString(b []byte) Value {
+	return ObjectValue(&rawString{b: b})
 }
 
-// NewStringObject returns a string value holding a copy of b, encoded as
-// Redis's createStringObject leaves it (embstr up to 44 bytes, raw beyond,
-// never int), as INCRBYFLOAT stores its result.
-func NewStringObject(b []byte) *Value {
-	v := &Value{kind: KindString, enc: EncRaw, str: append([]byte(nil), b...)}
+// NewStringObject returns a string value encoded as Redis's
+// createStringObject leaves it (embstr up to 44 bytes, raw beyond, never
+// int), as INCRBYFLOAT stores its result.
+func NewStringObject(b []byte) Value {
+	v := Value{kind: KindString, enc: EncRaw, str: b}
 	if len(b) <= embstrLimit {
 		v.enc = EncEmbstr
 	}
 	return v
 }
 
-// Append appends b to a string value in place, as APPEND does, leaving it
-// raw, and returns the new length. The caller holds the store's write lock.
-func (v *Value) Append(b []byte) int {
-	v.str = append(v.str, b...)
-	v.enc = EncRaw
-	return len(v.str)
-}
+// ObjectValue returns a value held by o.
+func ObjectValue(o Object) Value { return Value{kind: o.Kind(), enc: o.Encoding(), obj: o} }
 
-// SetRange overwrites a string value from off with b in place, zero-padding
-// it first if it is shorter, as SETRANGE does, leaving it raw, and returns
-// the new length. The caller holds the store's write lock.
-func (v *Value) SetRange(off int, b []byte) int {
-	if end := off + len(b); end > len(v.str) {
-		v.str = append(v.str, make([]byte, end-len(v.str))...)
-	}
-	copy(v.str[off:], b)
-	v.enc = EncRaw
-	return len(v.str)
-}
+// Entry is a key's slot as readers and appliers see it. It is valid while
+// the caller holds the store's lock, and only until the next change to
+// its database.
+type Entry entry
 
 // Kind returns the value's type.
-func (v *Value) Kind() Kind { return v.kind }
+func (e *Entry) Kind() Kind { return e.kind }
 
 // Encoding returns the value's OBJECT ENCODING.
-func (v *Value) Encoding() Encoding { return v.enc }
+func (e *Entry) Encoding() Encoding {
+	if e.obj != nil {
+		return e.obj.Encoding()
+	}
+	return e.enc
+}
 
-// Bytes returns a string value's bytes. Callers must not modify them.
-func (v *Value) Bytes() []byte { return v.str }
+// Key returns the key.
+func (e *Entry) Key() string { return e.kv[:e.klen] }
+
+// Deadline returns the key's deadline (unix ms), 0 if it has none.
+func (e *Entry) Deadline() int64 { return e.deadline }
+
+// Bytes returns a string value's bytes. Callers must not modify them, nor
+// keep them past the lock.
+func (e *Entry) Bytes() []byte {
+	if r, ok := e.obj.(*rawString); ok {
+		return r.b
+	}
+	s := e.kv[e.klen:]
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// Object returns the value's Object, nil for an inline string.
+func (e *Entry) Object() Object { return e.obj }
+
+// Value returns the entry's value, sharing its bytes or Object: for
+// storing it under another key (Set copies a string's bytes).
+func (e *Entry) Value() Value {
+	if e.obj != nil {
+		return Value{kind: e.kind, enc: e.obj.Encoding(), obj: e.obj}
+	}
+	return Value{kind: e.kind, enc: e.enc, str: e.Bytes()}
+}
+
+// Clone returns a deep copy of the value, as COPY makes.
+func (e *Entry) Clone() Value {
+	v := e.Value()
+	if v.obj != nil {
+		v.obj = v.obj.Clone()
+	}
+	v.copied = true
+	return v
+}
 
 // Touch records an access at now (unix ms, local clock).
-func (v *Value) Touch(now int64) { v.access.Store(now) }
+func (e *Entry) Touch(now int64) { storeAccess((*entry)(e), uint32(now/1000)) }
 
-// Accessed returns the time of the last recorded access.
-func (v *Value) Accessed() int64 { return v.access.Load() }
-
-// Clone returns a deep copy, as COPY needs.
-func (v *Value) Clone() *Value {
-	c := &Value{kind: v.kind, enc: v.enc, str: append([]byte(nil), v.str...), copied: true}
-	c.access.Store(v.access.Load())
-	return c
-}
+// Accessed returns the time (unix ms, at second resolution) of the last
+// recorded access, 0 if none.
+func (e *Entry) Accessed() int64 { return int64(loadAccess((*entry)(e))) * 1000 }
 
 // Shared reports whether Redis would hold this value as one of its shared
 // integer objects (0..9999, int-encoded, as SET and INCR store them and a
 // restart reloads them), which OBJECT REFCOUNT reports as 2147483647.
-func (v *Value) Shared() bool {
-	if v.kind != KindString || v.enc != EncInt || v.copied || len(v.str) > 4 {
+func (e *Entry) Shared() bool {
+	if e.kind != KindString || e.obj != nil || e.enc != EncInt || e.flags&flagCopied != 0 || len(e.kv)-int(e.klen) > 4 {
 		return false
 	}
-	n, err := strconv.Atoi(string(v.str))
+	n, err := strconv.Atoi(e.kv[e.klen:])
 	return err == nil && n >= 0 && n < 10000
 }
 

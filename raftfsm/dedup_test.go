@@ -119,9 +119,7 @@ func TestDedupSnapshot(t *testing.T) {
 
 	// The keyspace alone (the format before request ids).
 	var old bytes.Buffer
-	f.ks.RLock()
 	f.ks.WriteSnapshot(&old)
-	f.ks.RUnlock()
 	h := &fsm{ks: keyspace.New(1), apply: testApply}
 	h.dedup.record(op.ReqID{Origin: "x", Seq: 1}, nil)
 	if err := h.Restore(io.NopCloser(bytes.NewReader(old.Bytes()))); err != nil {
@@ -141,7 +139,7 @@ func snapshotBytes(t *testing.T, f *fsm) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.(*snapshot).data
+	return persisted(t, s)
 }
 
 // TestDedupSnapshotCorrupt: a damaged id section fails the restore with

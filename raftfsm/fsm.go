@@ -119,37 +119,32 @@ func (f *fsm) applyOp(enc []byte) any {
 	return r
 }
 
-// Snapshot serializes the keyspace now, on the FSM goroutine, so applies
-// that follow cannot change it; Persist writes it out concurrently.
-//
-// The cost: the whole keyspace is encoded into memory (a second copy of
-// the data, briefly) while no entry is applied, so writes stall for the
-// encoding time (readers go on: only the read lock is held). Fine while
-// datasets are small; a copy-on-write keyspace or incremental snapshots
-// would remove the stall.
+// Snapshot marks the snapshot's point on the FSM goroutine, so applies
+// that follow cannot change what it holds, and returns at once: the
+// request ids and the aux state (small) are encoded now, the keyspace
+// (large) is written by Persist while applies go on (keyspace.Snapshot
+// keeps the entries that change meanwhile as they were).
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	var buf bytes.Buffer
 	// The FSM's own header: the request ids and the aux state, then the
 	// keyspace.
 	ids := f.dedup.appendTo(nil)
 	head := binary.AppendUvarint([]byte(fsmSnapshotMagic), uint64(len(ids)))
-	buf.Write(head)
-	buf.Write(ids)
+	head = append(head, ids...)
 	var aux []byte
 	if f.aux != nil {
 		aux = f.aux.Snapshot()
 	}
-	buf.Write(binary.AppendUvarint(nil, uint64(len(aux))))
-	buf.Write(aux)
-	f.ks.RLock()
-	err := f.ks.WriteSnapshot(&buf)
-	f.ks.RUnlock()
+	head = binary.AppendUvarint(head, uint64(len(aux)))
+	head = append(head, aux...)
+	f.ks.Lock()
+	ks, err := f.ks.BeginSnapshot()
+	f.ks.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("snapshot keyspace: %w", err)
 	}
 	f.snapshots.Add(1)
 	f.sinceSnap.Store(0)
-	return &snapshot{data: buf.Bytes()}, nil
+	return &snapshot{head: head, ks: ks}, nil
 }
 
 // fsmSnapshotMagic starts a snapshot that has the FSM's header (the
@@ -201,11 +196,12 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 			aux = b.Bytes()
 		}
 	}
-	f.ks.Lock()
-	defer f.ks.Unlock()
+	// The keyspace is read without the lock and put in place at the end.
 	if err := f.ks.ReadSnapshot(br); err != nil {
 		return err
 	}
+	f.ks.Lock()
+	defer f.ks.Unlock()
 	if f.aux != nil {
 		if err := f.aux.Restore(aux); err != nil {
 			return fmt.Errorf("snapshot: aux state: %w", err)
@@ -217,14 +213,27 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
-type snapshot struct{ data []byte }
+// snapshot is a snapshot being taken: its header, and the keyspace at its
+// point, streamed to the sink.
+type snapshot struct {
+	head []byte
+	ks   *keyspace.Snapshot
+}
 
 func (s *snapshot) Persist(sink raft.SnapshotSink) error {
-	if _, err := sink.Write(s.data); err != nil {
+	bw := bufio.NewWriterSize(sink, 256*1024)
+	_, err := bw.Write(s.head)
+	if err == nil {
+		_, err = s.ks.WriteTo(bw)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
 		sink.Cancel()
 		return err
 	}
 	return sink.Close()
 }
 
-func (s *snapshot) Release() {}
+func (s *snapshot) Release() { s.ks.Release() }

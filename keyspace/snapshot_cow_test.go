@@ -1,0 +1,177 @@
+package keyspace
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// changingWriter applies a burst of random changes to the store each
+// time the snapshot writer hands it a chunk, as applies would between
+// chunks, with the lock taken the way an applier takes it.
+type changingWriter struct {
+	bytes.Buffer
+	s     *Store
+	rng   *rand.Rand
+	keys  int
+	burst int
+}
+
+func (w *changingWriter) Write(p []byte) (int, error) {
+	w.s.Lock()
+	for range w.burst {
+		mutate(w.s, w.rng, w.keys)
+	}
+	w.s.Unlock()
+	return w.Buffer.Write(p)
+}
+
+// mutate makes one random change of every kind a command can make to
+// strings (inline and, through Append and SetRange, Objects).
+func mutate(s *Store, rng *rand.Rand, keys int) {
+	d := s.DB(rng.IntN(2))
+	k := key(rng.IntN(keys))
+	switch rng.IntN(9) {
+	case 0, 1:
+		d.Set(k, NewString([]byte(fmt.Sprint("new", rng.IntN(1000)))), 0)
+	case 2:
+		d.Delete(k, t0)
+	case 3:
+		if e := d.GetForWrite(k, t0); e != nil && e.Kind() == KindString {
+			d.Append(k, []byte("+"))
+		}
+	case 4:
+		d.SetDeadline(k, t0+int64(rng.IntN(100)))
+	case 5:
+		if e := d.GetForWrite(k, t0); e != nil {
+			v := e.Value()
+			d.Set(key(keys+rng.IntN(keys)), v, e.Deadline()) // a rename's first half
+			d.Delete(k, t0)
+		}
+	case 6:
+		if e := d.GetForWrite(k, t0); e != nil && e.Kind() == KindString {
+			d.SetRange(k, 1, []byte("xy"))
+		}
+	case 7:
+		d.Replace(k, NewInt(int64(rng.IntN(100))))
+	case 8:
+		if rng.IntN(20) == 0 {
+			s.FlushDB(rng.IntN(2))
+		} else if rng.IntN(20) == 0 {
+			s.Swap(0, 1)
+		}
+	}
+}
+
+// TestSnapshotIsThePoint: a snapshot written while keys change under it,
+// between every chunk, restores to exactly the store as it was at its
+// point: the same keys in the same slots with the same values and
+// deadlines.
+func TestSnapshotIsThePoint(t *testing.T) {
+	for seed := range uint64(8) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		keys := 3 * snapshotChunk
+		s := New(2)
+		for range 2 * keys {
+			mutate(s, rng, keys)
+		}
+		want := dump(s)
+		s.Lock()
+		sn, err := s.BeginSnapshot()
+		s.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &changingWriter{s: s, rng: rng, keys: keys, burst: 1 + rng.IntN(2000)}
+		if _, err := sn.WriteTo(w); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		sn.Release()
+		got := New(2)
+		if err := got.ReadSnapshot(bytes.NewReader(w.Bytes())); err != nil {
+			t.Fatalf("seed %d: restore: %v", seed, err)
+		}
+		if g := dump(got); !slices.Equal(g, want) {
+			t.Fatalf("seed %d: restored %d keys, want %d as at the point", seed, len(g), len(want))
+		}
+		if slices.Equal(dump(s), want) {
+			t.Fatalf("seed %d: nothing changed during the snapshot", seed)
+		}
+		for i := range 2 {
+			if s.DB(i).cow.snap != nil || s.DB(i).cow.saved != nil {
+				t.Fatal("Release left copies behind")
+			}
+		}
+	}
+}
+
+// TestSnapshotWithConcurrentApplies runs the writer and an applier on
+// two goroutines, as raft does, for the race detector; the result must
+// still be the point.
+func TestSnapshotWithConcurrentApplies(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	keys := 4 * snapshotChunk
+	s := New(2)
+	for range 2 * keys {
+		mutate(s, rng, keys)
+	}
+	want := dump(s)
+	s.Lock()
+	sn, err := s.BeginSnapshot()
+	s.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(5, 6))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.Lock()
+			mutate(s, r, keys)
+			s.Unlock()
+		}
+	}()
+	var buf bytes.Buffer
+	_, err = sn.WriteTo(&buf)
+	close(stop)
+	wg.Wait()
+	sn.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := New(2)
+	if err := got.ReadSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dump(got), want) {
+		t.Fatal("restored store differs from the point")
+	}
+}
+
+// TestOneSnapshotAtATime: a second point is refused until the first is
+// released.
+func TestOneSnapshotAtATime(t *testing.T) {
+	s := New(1)
+	sn, err := s.BeginSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BeginSnapshot(); err != ErrSnapshotInProgress {
+		t.Fatalf("second snapshot: %v", err)
+	}
+	sn.Release()
+	if _, err := s.BeginSnapshot(); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
