@@ -90,9 +90,12 @@ type Server struct {
 	wg      sync.WaitGroup
 
 	started time.Time
-	stats   stats
-	conf    runtimeConfig // what CONFIG SET changed (config.go)
-	startup startupACL    // what startup settings ask of the users (acl.go)
+	// startupMem is the heap in use before the node opened
+	// (used_memory_startup, memory.go).
+	startupMem uint64
+	stats      stats
+	conf       runtimeConfig // what CONFIG SET changed (config.go)
+	startup    startupACL    // what startup settings ask of the users (acl.go)
 	// aclSynced is closed once the startup proposals are applied (or
 	// there are none, or Run stops trying).
 	aclSynced  chan struct{}
@@ -119,14 +122,15 @@ func New(cfg Config) (*Server, error) {
 		cfg.Databases = 16
 	}
 	s := &Server{
-		cfg:       cfg,
-		table:     commands.NewTable(),
-		clients:   make(map[int64]*client),
-		log:       log.New(cfg.LogOutput, "loomcache: ", log.LstdFlags),
-		started:   time.Now(),
-		aclSynced: make(chan struct{}),
-		acceptErr: make(chan error, 1),
-		done:      make(chan struct{}),
+		cfg:        cfg,
+		table:      commands.NewTable(),
+		clients:    make(map[int64]*client),
+		log:        log.New(cfg.LogOutput, "loomcache: ", log.LstdFlags),
+		started:    time.Now(),
+		startupMem: startupMemory(),
+		aclSynced:  make(chan struct{}),
+		acceptErr:  make(chan error, 1),
+		done:       make(chan struct{}),
 	}
 	s.conf.v = defaultConfValues()
 	if len(cfg.Directives) > 0 {

@@ -31,6 +31,7 @@ func main() {
 func run(cfg server.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer server.StartGCTuner()()
 	s, err := server.New(cfg)
 	if err != nil {
 		return err
