@@ -166,6 +166,12 @@ until_pong() {
 	secs_since "$START_NS"
 }
 
+# loaded_in NAME WHAT: the load time redis-server logged last ("DB loaded
+# from WHAT: S seconds"), or "-".
+loaded_in() {
+	{ grep -o "DB loaded from $2: [0-9.]* seconds" "$WORK/$1.log" || true; } | tail -1 | awk '{ print $(NF - 1) } END { if (!NR) print "-" }'
+}
+
 # rbench NAME TEST: one redis-benchmark run with the keys of the load;
 # prints "rps,avg,min,p50,p95,p99,max" (ms) from its CSV.
 rbench() {
@@ -270,6 +276,7 @@ for name in lc redis; do
 	}
 done
 R[redis,disk]=$(du -sb "$WORK/redis/appendonlydir" | cut -f1)
+R[redis,aoflog]=$(loaded_in redis 'append only file')
 log "Redis SAVE and an RDB load..."
 want=$(redis-cli -p "${PORT[redis]}" GET "$KEY")
 redis-cli -p "${PORT[redis]}" SAVE >/dev/null
@@ -280,6 +287,7 @@ stop redis
 START_NS=$(now_ns)
 start_rs redis-rdb "$WORK/redis-rdb" --appendonly no
 R[redis,rdbload]=$(until_value redis-rdb "$KEY" "$want")
+R[redis,rdblog]=$(loaded_in redis-rdb disk)
 R[lc,disk]=$(du -sb "$WORK/lc" | cut -f1)
 R[lc,snapsize]=$(find "$WORK/lc/snapshots" -name state.bin -printf '%T@ %s\n' | sort -n | awk 'END { print $2 + 0 }')
 
@@ -327,6 +335,7 @@ row "newest snapshot / RDB file, MiB" "$(mib "${R[lc,snapsize]:-0}")" "$(mib "${
 printf "$fmt" "restart: lc listening, s" "${R[lc,listen]}" "" "" "" ""
 row "restart to ready (lc / AOF), s" "${R[lc,restart]}" "${R[redis,restart]}"
 row "restart (lc) vs Redis RDB load, s" "${R[lc,restart]}" "${R[redis,rdbload]}" 2
+printf "$fmt" "Redis's logged AOF / RDB load, s" "" "${R[redis,aoflog]} / ${R[redis,rdblog]}" "" "" ""
 cat <<EOF
 
 Memory: LoomCache's used_memory is its Go heap in use (HeapAlloc), garbage
