@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/loomcache/loomcache/glob"
+	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
 )
 
@@ -28,6 +29,8 @@ type runtimeConfig struct {
 	limits atomic.Pointer[connLimits]
 	// unprotected is v.unprotected, read by every accept.
 	unprotected atomic.Bool
+	// encodings is v.enc, for the keyspace (encodings.go).
+	encodings atomic.Pointer[keyspace.EncodingLimits]
 }
 
 // confValues are the settable values; zero means the default.
@@ -46,16 +49,23 @@ type confValues struct {
 	// proposed once every value checked out, never stored here.
 	requirePass *string
 	tls         tlsValues
+	enc         keyspace.EncodingLimits // the encoding directives (encodings.go)
+	// noActiveRehashing is activerehashing no (Redis's default is yes).
+	noActiveRehashing bool
 }
 
 // defaultConfValues are Redis's defaults: the zero value but for the TLS
-// settings, some of whose defaults are not zero.
-func defaultConfValues() confValues { return confValues{tls: defaultTLSValues()} }
+// settings and the encoding limits, some of whose defaults are not zero.
+func defaultConfValues() confValues {
+	return confValues{tls: defaultTLSValues(), enc: keyspace.DefaultEncodingLimits()}
+}
 
 // setting is one CONFIG parameter.
 type setting struct {
 	name string
-	get  func(s *Server, v *confValues) string
+	// alias is Redis's other name for it (withAliases).
+	alias string
+	get   func(s *Server, v *confValues) string
 	// set validates val and stores it in v; nil means immutable.
 	set func(s *Server, v *confValues, val string) error
 	// protected: Redis refuses it at run time unless
@@ -181,7 +191,8 @@ func settings() []setting {
 				return nil
 			}},
 	}
-	return append(append(all, limitSettings()...), tlsSettings()...)
+	all = append(append(append(all, limitSettings()...), tlsSettings()...), encodingSettings()...)
+	return withAliases(all)
 }
 
 func (v *confValues) maxmemoryPolicy() string {
@@ -254,7 +265,7 @@ func (s *Server) ConfigSet(pairs [][2]string) error { return s.configSet(pairs, 
 // full rather than as the reply Redis sends a client.
 func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	if startup {
-		pairs = lastOfEach(pairs)
+		pairs = lastOfEach(withoutIgnored(pairs))
 	}
 	all := settings()
 	found := make([]*setting, len(pairs))
@@ -332,6 +343,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	s.conf.v = next
 	s.conf.limits.Store(newConnLimits(s, &next))
 	s.conf.unprotected.Store(next.unprotected)
+	s.publishEncodings(next.enc)
 	s.tls.publish(&next.tls)
 	tx.commit()
 	return nil

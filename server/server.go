@@ -154,6 +154,7 @@ func New(cfg Config) (*Server, error) {
 	users.HoldAuth(!s.startup.empty())
 	users.OnChange(s.dropRevokedClients)
 	s.conf.limits.Store(newConnLimits(s, &s.conf.v))
+	s.publishEncodings(s.conf.v.enc)
 	// A caller's (a test's) cluster TLS wins over tls-cluster's.
 	clusterTLS := cfg.ClusterTLS
 	if clusterTLS == nil {

@@ -256,7 +256,7 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 		pairs = append([][2]string{{"cluster-secret", v}}, pairs...)
 	}
 	directives := map[string]bool{}
-	for _, name := range server.DirectiveNames() {
+	for _, name := range append(server.DirectiveNames(), server.IgnoredDirectives()...) {
 		directives[name] = true
 	}
 	if file != "" {

@@ -224,3 +224,32 @@ func TestPortSetting(t *testing.T) {
 		}
 	}
 }
+
+// Encoding directives as a redis.conf has them: under Redis 7.0's names
+// or the ziplist aliases, with the ones Redis ignores, then the command
+// line. The server applies them in order (server's tests).
+func TestEncodingDirectivesFromFileAndFlags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "loomcache.conf")
+	conf := "hash-max-ziplist-entries 128\nhash-max-listpack-value 1kb\nlist-max-ziplist-entries 512\n" +
+		"list-max-ziplist-value 64\nzset-max-listpack-entries 64\nactiverehashing no\n"
+	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseArgs([]string{file, "--hash-max-listpack-entries", "256", "--list-max-ziplist-size=-3",
+		"--stream-node-max-bytes", "8kb"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{
+		{"hash-max-ziplist-entries", "128"}, {"hash-max-listpack-value", "1kb"},
+		{"list-max-ziplist-entries", "512"}, {"list-max-ziplist-value", "64"},
+		{"zset-max-listpack-entries", "64"}, {"activerehashing", "no"},
+		{"hash-max-listpack-entries", "256"}, {"list-max-ziplist-size", "-3"}, {"stream-node-max-bytes", "8kb"},
+	}
+	if !slices.Equal(cfg.Directives, want) {
+		t.Fatalf("directives:\n%q\nwant\n%q", cfg.Directives, want)
+	}
+	if _, err := parseArgs([]string{"--set-max-listpack-entries", "128"}, nil); err == nil {
+		t.Error("set-max-listpack-entries (Redis 7.2's) accepted")
+	}
+}
