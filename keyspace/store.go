@@ -19,6 +19,9 @@ type Store struct {
 	// last change (entry.version), which is how a snapshot knows which
 	// entries changed after its point.
 	version uint64
+	// limits are the encoding thresholds values are built with; local to
+	// a node, as Redis's are (an encoding is a representation, not data).
+	limits EncodingLimits
 }
 
 // SetOpTime records the time (unix ms) of the op about to be applied:
@@ -28,7 +31,7 @@ func (s *Store) SetOpTime(now int64) { s.opNow = now }
 
 // New returns a store of n empty databases.
 func New(n int) *Store {
-	s := &Store{dbs: make([]*DB, n)}
+	s := &Store{dbs: make([]*DB, n), limits: DefaultEncodingLimits()}
 	for i := range s.dbs {
 		s.dbs[i] = newDB(s, 0)
 	}
@@ -57,3 +60,11 @@ func (s *Store) FlushAll() {
 		s.FlushDB(i)
 	}
 }
+
+// SetEncodingLimits sets the thresholds new values are encoded by. The
+// caller holds the write lock.
+func (s *Store) SetEncodingLimits(l EncodingLimits) { s.limits = l }
+
+// EncodingLimits returns the thresholds values are encoded by. The caller
+// holds the lock.
+func (s *Store) EncodingLimits() EncodingLimits { return s.limits }

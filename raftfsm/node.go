@@ -56,6 +56,10 @@ type Config struct {
 	// little behind catches up from the log rather than a snapshot.
 	TrailingLogs uint64
 	NumDBs       int
+	// EncodingLimits are the keyspace's encoding thresholds from the
+	// start (so a restored snapshot's values are built with them); nil:
+	// Redis's defaults.
+	EncodingLimits *keyspace.EncodingLimits
 	// ClusterSecret, when set, is required of every connection on the
 	// cluster port, accepted or dialled (auth.go); every node of the
 	// cluster has the same. At least MinClusterSecret bytes.
@@ -177,7 +181,11 @@ func Open(cfg Config) (*Node, error) {
 	}
 	dialer := Dialer{ID: cfg.ID, Secret: cfg.ClusterSecret, TLS: cfg.ClusterTLS}
 	n := &Node{cfg: cfg, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(dialer)}
-	n.fsm = &fsm{ks: keyspace.New(cfg.NumDBs), apply: cfg.Apply, aux: cfg.Aux}
+	ks := keyspace.New(cfg.NumDBs)
+	if cfg.EncodingLimits != nil {
+		ks.SetEncodingLimits(*cfg.EncodingLimits)
+	}
+	n.fsm = &fsm{ks: ks, apply: cfg.Apply, aux: cfg.Aux}
 	ok := false
 	defer func() {
 		if ok {

@@ -117,9 +117,23 @@ func withoutIgnored(pairs [][2]string) [][2]string {
 
 // EncodingLimits returns the encoding thresholds now: Redis's defaults,
 // then the startup directives, then each CONFIG SET that changed one.
-func (s *Server) EncodingLimits() keyspace.EncodingLimits { return *s.conf.encodings.Load() }
+func (s *Server) EncodingLimits() keyspace.EncodingLimits {
+	ks := s.node.Store()
+	ks.RLock()
+	defer ks.RUnlock()
+	return ks.EncodingLimits()
+}
 
-// publishEncodings makes l the limits EncodingLimits returns: New calls
-// it before the node is built (so before a snapshot is restored), and
-// each CONFIG SET once its values are in place.
-func (s *Server) publishEncodings(l keyspace.EncodingLimits) { s.conf.encodings.Store(&l) }
+// publishEncodings makes l the keyspace's limits: New calls it before the
+// node is built (raftfsm.Config.EncodingLimits hands them to the keyspace
+// before a snapshot is restored), and each CONFIG SET once its values are
+// in place.
+func (s *Server) publishEncodings(l keyspace.EncodingLimits) {
+	s.conf.encodings.Store(&l)
+	if s.node != nil {
+		ks := s.node.Store()
+		ks.Lock()
+		ks.SetEncodingLimits(l)
+		ks.Unlock()
+	}
+}

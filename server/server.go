@@ -174,6 +174,7 @@ func New(cfg Config) (*Server, error) {
 		SnapshotThreshold: cfg.SnapshotThreshold,
 		TrailingLogs:      cfg.TrailingLogs,
 		NumDBs:            cfg.Databases,
+		EncodingLimits:    s.conf.encodings.Load(),
 		ClusterSecret:     cfg.ClusterSecret,
 		ClusterTLS:        clusterTLS,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
