@@ -78,7 +78,7 @@ var (
 func Open(dir string, sync bool) (*Store, error) {
 	opts := &pebble.Options{
 		Logger:       quietLogger{},
-		MemTableSize: 64 << 20,
+		MemTableSize: 8 << 20,
 	}
 	db, err := pebble.Open(filepath.Clean(dir), opts)
 	if err != nil {

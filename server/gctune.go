@@ -17,7 +17,7 @@ import (
 // the rest is in large pages.
 
 const (
-	gcHeadroom   = 64 << 20
+	gcHeadroom   = 32 << 20
 	gcMinPercent = 10
 	gcTuneEvery  = time.Second
 )
