@@ -18,7 +18,8 @@ type Store struct {
 	sync.RWMutex
 	dbs []*DB
 	// opNow is the time of the op being applied (see SetOpTime).
-	opNow int64
+	opNow  int64
+	access accessRef // how Touch counts accesses (lfu.go)
 }
 
 // SetOpTime records the time (unix ms) of the op about to be applied:
@@ -79,6 +80,7 @@ type DB struct {
 	// key would let inserts outrun the cursor forever.
 	free    []int
 	nextSeq uint64
+	used    int64 // bytes accounted for its keys (evict.go)
 }
 
 func newDB(s *Store) *DB {
@@ -137,8 +139,8 @@ func (d *DB) Set(key []byte, v *Value, deadline int64) {
 	if !ok {
 		e = d.insert(string(key))
 	}
+	d.stored(e, v)
 	e.val = v
-	v.Touch(d.store.opNow)
 	d.setDeadline(e, deadline)
 }
 
@@ -148,8 +150,8 @@ func (d *DB) Replace(key []byte, v *Value) {
 	if !ok {
 		e = d.insert(string(key))
 	}
+	d.stored(e, v)
 	e.val = v
-	v.Touch(d.store.opNow)
 }
 
 // SetDeadline sets key's deadline (0 removes it); false if key is absent.
@@ -204,6 +206,7 @@ func (d *DB) insert(key string) *entry {
 }
 
 func (d *DB) remove(e *entry) {
+	d.unstored(e)
 	delete(d.keys, e.key)
 	if e.deadline != 0 {
 		delete(d.expires, e.key)

@@ -59,6 +59,7 @@ type Value struct {
 	// copied marks a value made by Clone: Redis's COPY gives even a small
 	// integer an object of its own instead of the shared one (see Shared).
 	copied bool
+	meta   valueMeta // its database and LFU counter (lfu.go, evict.go)
 }
 
 // NewString returns a string value holding a copy of b, encoded as Redis
@@ -101,6 +102,7 @@ func NewStringObject(b []byte) *Value {
 // Append appends b to a string value in place, as APPEND does, leaving it
 // raw, and returns the new length. The caller holds the store's write lock.
 func (v *Value) Append(b []byte) int {
+	v.grew(len(b))
 	v.str = append(v.str, b...)
 	v.enc = EncRaw
 	return len(v.str)
@@ -111,6 +113,7 @@ func (v *Value) Append(b []byte) int {
 // the new length. The caller holds the store's write lock.
 func (v *Value) SetRange(off int, b []byte) int {
 	if end := off + len(b); end > len(v.str) {
+		v.grew(end - len(v.str))
 		v.str = append(v.str, make([]byte, end-len(v.str))...)
 	}
 	copy(v.str[off:], b)
@@ -127,8 +130,12 @@ func (v *Value) Encoding() Encoding { return v.enc }
 // Bytes returns a string value's bytes. Callers must not modify them.
 func (v *Value) Bytes() []byte { return v.str }
 
-// Touch records an access at now (unix ms, local clock).
-func (v *Value) Touch(now int64) { v.access.Store(now) }
+// Touch records an access at now (unix ms, local clock) and, under an
+// LFU policy, counts it (lfu.go).
+func (v *Value) Touch(now int64) {
+	v.access.Store(now)
+	v.countAccess(now)
+}
 
 // Accessed returns the time of the last recorded access.
 func (v *Value) Accessed() int64 { return v.access.Load() }
