@@ -194,7 +194,6 @@ func applyRename(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return errNoSuchKey
 	}
-	v.Touch(o.Now)
 	if bytes.Equal(src, dst) {
 		if nx {
 			return int64(0)

@@ -143,11 +143,12 @@ func applyCopy(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return int64(0)
 	}
-	v.Touch(o.Now)
 	if dst.GetForWrite(o.Args[1], o.Now) != nil && o.Flags&op.FlagReplace == 0 {
 		return int64(0)
 	}
 	nv := v.Clone()
+	// A new object, as Redis's COPY makes: its LFU counter starts afresh
+	// rather than carrying on from the value it replaces.
 	nv.Touch(o.Now)
 	dst.Set(o.Args[1], nv, src.Deadline(o.Args[0]))
 	return int64(1)
@@ -178,7 +179,6 @@ func applyMove(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return int64(0)
 	}
-	v.Touch(o.Now)
 	if dst.GetForWrite(key, o.Now) != nil {
 		return int64(0)
 	}

@@ -67,9 +67,14 @@ func cmdObjectEncoding(c *Ctx) {
 
 // cmdObjectIdleTime counts whole seconds of the clock as Redis's LRU clock
 // does. A value no access has been recorded for (written by an applier
-// that does not stamp it) counts as just used.
+// that does not stamp it) counts as just used. Under an LFU policy Redis
+// does not track idle time, and says so.
 func cmdObjectIdleTime(c *Ctx) {
 	c.objectRead(func(v *keyspace.Value) {
+		if c.Table.lfu() {
+			c.W.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+			return
+		}
 		var idle int64
 		if at := v.Accessed(); at != 0 {
 			idle = max(c.Now()/1000-at/1000, 0)
@@ -78,11 +83,16 @@ func cmdObjectIdleTime(c *Ctx) {
 	})
 }
 
-// cmdObjectFreq: LoomCache has no LFU maxmemory policy, so this is always
-// Redis's reply for a policy that is not LFU.
+// cmdObjectFreq answers the key's LFU counter, decayed to now, under an
+// LFU maxmemory policy (the counter is this node's: access data is not
+// replicated), and Redis's error under any other.
 func cmdObjectFreq(c *Ctx) {
-	c.objectRead(func(*keyspace.Value) {
-		c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+	c.objectRead(func(v *keyspace.Value) {
+		if !c.Table.lfu() {
+			c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+			return
+		}
+		c.W.Int(int64(v.Freq(c.Now())))
 	})
 }
 

@@ -54,14 +54,10 @@ func (d *DB) stored(e *entry, v *Value) {
 	}
 }
 
-// unstored uncounts e, about to be removed. A value moved to another
-// database (MOVE stores it there first) stays counted there.
-func (d *DB) unstored(e *entry) {
-	d.used -= entrySize(e.key, e.val)
-	if e.val.meta.db == d {
-		e.val.meta.db = nil
-	}
-}
+// unstored uncounts e, about to be removed. Its value keeps its database:
+// a value moved (RENAME and MOVE store it under its new key before they
+// remove the old one) is counted where it now lives.
+func (d *DB) unstored(e *entry) { d.used -= entrySize(e.key, e.val) }
 
 // grew counts n more bytes of a stored value changed in place (APPEND,
 // SETRANGE); the caller holds the write lock.
