@@ -28,6 +28,8 @@ type runtimeConfig struct {
 	limits atomic.Pointer[connLimits]
 	// unprotected is v.unprotected, read by every accept.
 	unprotected atomic.Bool
+	// mem is what eviction reads of v (maxmemory.go).
+	mem atomic.Pointer[memPolicy]
 }
 
 // confValues are the settable values; zero means the default.
@@ -46,11 +48,14 @@ type confValues struct {
 	// proposed once every value checked out, never stored here.
 	requirePass *string
 	tls         tlsValues
+	evict       evictValues // maxmemory.go
 }
 
 // defaultConfValues are Redis's defaults: the zero value but for the TLS
 // settings, some of whose defaults are not zero.
-func defaultConfValues() confValues { return confValues{tls: defaultTLSValues()} }
+func defaultConfValues() confValues {
+	return confValues{tls: defaultTLSValues(), evict: defaultEvictValues()}
+}
 
 // setting is one CONFIG parameter.
 type setting struct {
@@ -80,9 +85,6 @@ var (
 	errProtected = errors.New("can't set protected config")
 	errDuplicate = errors.New("duplicate parameter")
 )
-
-var maxmemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}
 
 // settings lists the parameters in the order CONFIG GET * reports them.
 func settings() []setting {
@@ -131,21 +133,6 @@ func settings() []setting {
 				}
 				return err
 			}},
-		{name: "maxmemory", get: func(_ *Server, v *confValues) string { return strconv.FormatUint(v.maxMemory, 10) },
-			set: func(_ *Server, v *confValues, val string) error {
-				n, ok := memtoull(val)
-				if !ok {
-					return errors.New("argument must be a memory value")
-				}
-				v.maxMemory = n
-				return nil
-			}},
-		{name: "maxmemory-policy", get: func(_ *Server, v *confValues) string { return v.maxmemoryPolicy() },
-			set: func(_ *Server, v *confValues, val string) error {
-				p, err := parseEnum(val, maxmemoryPolicies)
-				v.policy = p
-				return err
-			}},
 		{name: "maxclients", get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.maxclients(), 10) },
 			set: func(_ *Server, v *confValues, val string) error {
 				n, err := parseBounded(val, 1, math.MaxUint32, true)
@@ -181,14 +168,8 @@ func settings() []setting {
 				return nil
 			}},
 	}
+	all = append(all, memorySettings()...)
 	return append(append(all, limitSettings()...), tlsSettings()...)
-}
-
-func (v *confValues) maxmemoryPolicy() string {
-	if v.policy == "" {
-		return "noeviction"
-	}
-	return v.policy
 }
 
 func (v *confValues) maxclients() int64 {
@@ -332,6 +313,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	s.conf.v = next
 	s.conf.limits.Store(newConnLimits(s, &next))
 	s.conf.unprotected.Store(next.unprotected)
+	s.publishMemory(&next)
 	s.tls.publish(&next.tls)
 	tx.commit()
 	return nil

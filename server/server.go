@@ -92,6 +92,7 @@ type Server struct {
 	started time.Time
 	stats   stats
 	conf    runtimeConfig // what CONFIG SET changed (config.go)
+	evict   *evictor      // eviction under maxmemory (evict.go); set by New
 	startup startupACL    // what startup settings ask of the users (acl.go)
 	// aclSynced is closed once the startup proposals are applied (or
 	// there are none, or Run stops trying).
@@ -203,6 +204,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.tlsLn = ln
 	}
+	s.startEviction()
 	return s, nil
 }
 
@@ -363,6 +365,7 @@ func (s *Server) Close() error {
 		c.nc.Close()
 	}
 	s.wg.Wait()
+	s.evict.close() // before the node: it proposes
 	return s.node.Close()
 }
 
