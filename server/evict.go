@@ -169,10 +169,20 @@ func (e *evictor) perform() evictResult {
 	}
 	start := time.Now()
 	stalls := 0
-	for {
+	for round := 0; ; round++ {
 		used := s.usedMemory()
 		if used <= p.maxmemory {
 			return evictOK
+		}
+		// Out of time, the rest is the loop's, as long as there is
+		// something left to evict: Redis checks its time only after
+		// evicting, and fails as soon as it finds nothing.
+		if round > 0 && p.timeLimit >= 0 && time.Since(start) > p.timeLimit {
+			if !e.evictable(p) {
+				return evictFail
+			}
+			e.wake()
+			return evictRunning
 		}
 		batch := e.pick(p, used, used-p.maxmemory)
 		if len(batch) == 0 {
@@ -192,11 +202,20 @@ func (e *evictor) perform() evictResult {
 		} else {
 			stalls = 0
 		}
-		if p.timeLimit >= 0 && time.Since(start) > p.timeLimit {
-			e.wake()
-			return evictRunning
+	}
+}
+
+// evictable reports whether the policy has any key to evict.
+func (e *evictor) evictable(p *memPolicy) bool {
+	ks := e.s.node.Store()
+	ks.RLock()
+	defer ks.RUnlock()
+	for db := 0; db < ks.NumDBs(); db++ {
+		if d := ks.DB(db); d.Len() > 0 && (!p.policy.volatile() || d.Expires() > 0) {
+			return true
 		}
 	}
+	return false
 }
 
 // pick chooses the victims of one round: enough keys, at the average
