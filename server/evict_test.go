@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -332,5 +333,47 @@ func TestMaxmemoryCluster(t *testing.T) {
 	}
 	if r := f.str("SET", "one-more", value100); r != oom {
 		t.Errorf("SET through a follower over maxmemory under noeviction: %q, want %q", r, oom)
+	}
+}
+
+// Every eviction directive is settable at startup, under its Redis name,
+// with CONFIG SET's checks; a bad one stops the node, naming it.
+func TestMaxmemoryDirectivesAtStartup(t *testing.T) {
+	set := [][2]string{
+		{"maxmemory", "2mb"}, {"maxmemory-policy", "VOLATILE-TTL"}, {"maxmemory-samples", "10"},
+		{"maxmemory-eviction-tenacity", "0"}, {"lfu-log-factor", "0"}, {"lfu-decay-time", "0"},
+	}
+	n := nodetest.Start(t, server.Config{Directives: set})
+	c := dialRaw(t, n.Addr().String())
+	for _, want := range [][2]string{
+		{"maxmemory", "2097152"}, {"maxmemory-policy", "volatile-ttl"}, {"maxmemory-samples", "10"},
+		{"maxmemory-eviction-tenacity", "0"}, {"lfu-log-factor", "0"}, {"lfu-decay-time", "0"},
+	} {
+		if got := c.do("CONFIG", "GET", want[0]); fmt.Sprint(got) != fmt.Sprint([]any{want[0], want[1]}) {
+			t.Errorf("CONFIG GET %s = %v, want %s", want[0], got, want[1])
+		}
+	}
+	for _, d := range [][2]string{
+		{"maxmemory-samples", "0"}, {"maxmemory-eviction-tenacity", "101"},
+		{"lfu-log-factor", "-1"}, {"lfu-decay-time", "x"}, {"maxmemory", "lots"},
+	} {
+		_, err := server.New(server.Config{ID: "n1", Addr: nodetest.FreeAddr(t), RaftAddr: nodetest.FreeAddr(t),
+			DataDir: t.TempDir(), LogOutput: io.Discard, Directives: [][2]string{d}})
+		if err == nil || !strings.HasPrefix(err.Error(), d[0]+": ") {
+			t.Errorf("%v at startup: %v", d, err)
+		}
+	}
+}
+
+// An LFU policy given at startup reaches the keyspace: OBJECT FREQ counts.
+func TestMaxmemoryLFUAtStartup(t *testing.T) {
+	n := nodetest.Start(t, server.Config{Directives: [][2]string{{"maxmemory-policy", "allkeys-lfu"}, {"lfu-log-factor", "0"}}})
+	c := dialRaw(t, n.Addr().String())
+	c.str("SET", "k", "v")
+	for i := 0; i < 3; i++ {
+		c.do("GET", "k")
+	}
+	if got := c.str("OBJECT", "FREQ", "k"); got != "8" {
+		t.Errorf("OBJECT FREQ after 3 reads with lfu-log-factor 0: %q, want 8", got)
 	}
 }
