@@ -132,8 +132,11 @@ func (v *Value) countAccess(now int64) {
 		v.meta.lfu.Store(packLFU(lfuMinutes(now), lfuInitVal))
 		return
 	}
-	p := v.accessPolicy()
-	if !p.lfu {
+	if v.meta.db == nil {
+		return
+	}
+	p := v.meta.db.store.access.p.Load()
+	if p == nil || !p.lfu {
 		return
 	}
 	c := lfuIncr(lfuAt(w, now, p.decayMinutes), p.logFactor, rand.Float64())

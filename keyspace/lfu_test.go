@@ -161,3 +161,53 @@ func TestMovedValueKeepsCounter(t *testing.T) {
 		t.Errorf("moved value's freq %d, want 8", got)
 	}
 }
+
+// Readers touch values concurrently under the read lock while the policy
+// changes: the access data is atomic (run with -race).
+func TestConcurrentTouch(t *testing.T) {
+	s := New(1)
+	s.SetOpTime(t0)
+	d := s.DB(0)
+	for i := range 10 {
+		d.Set(key(i), NewString([]byte("v")), 0)
+	}
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for n := range 2000 {
+				s.RLock()
+				v := d.Get(key((g+n)%10), t0)
+				v.Touch(t0 + int64(n))
+				_ = v.Freq(t0 + int64(n))
+				s.RUnlock()
+			}
+		}()
+	}
+	for n := range 200 {
+		s.SetAccessPolicy(n%2 == 0, 10, 1)
+	}
+	for range 4 {
+		<-done
+	}
+	for i := range 10 {
+		if f := d.Get(key(i), t0).Freq(t0); f < lfuInitVal {
+			t.Errorf("key %d: freq %d", i, f)
+		}
+	}
+}
+
+// The cost Touch adds to a read (GET touches its value) under each policy.
+func BenchmarkTouch(b *testing.B) {
+	for _, lfu := range []bool{false, true} {
+		b.Run(map[bool]string{false: "lru", true: "lfu"}[lfu], func(b *testing.B) {
+			s := New(1)
+			s.SetAccessPolicy(lfu, 10, 1)
+			s.DB(0).Set([]byte("k"), NewString([]byte("v")), 0)
+			v := s.DB(0).Get([]byte("k"), t0)
+			for i := 0; b.Loop(); i++ {
+				v.Touch(t0 + int64(i))
+			}
+		})
+	}
+}

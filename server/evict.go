@@ -162,17 +162,22 @@ func (e *evictor) perform() evictResult {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	// Decide on an up-to-date view: a new leader's keyspace may lack
-	// entries committed in the previous term.
-	if s.node.ReadBarrier() != nil {
-		return evictOK // not the leader: the command's own proposal will say so
-	}
 	start := time.Now()
 	stalls := 0
 	for round := 0; ; round++ {
 		used := s.usedMemory()
 		if used <= p.maxmemory {
-			return evictOK
+			return evictOK // the eviction this one waited for did it
+		}
+		if round == 0 {
+			// Decide on an up-to-date view: a new leader's keyspace may
+			// lack entries committed in the previous term.
+			if s.node.ReadBarrier() != nil {
+				return evictOK // not the leader: the command's own proposal will say so
+			}
+			if used = s.usedMemory(); used <= p.maxmemory {
+				return evictOK
+			}
 		}
 		// Out of time, the rest is the loop's, as long as there is
 		// something left to evict: Redis checks its time only after
