@@ -166,7 +166,7 @@ func cmdTouch(c *Ctx) {
 	ok := c.read(func(db *keyspace.DB) {
 		for _, k := range c.Args[1:] {
 			if v := db.Get(k, c.Now()); v != nil {
-				v.Touch(c.Now())
+				db.Touch(v, c.Now())
 				n++
 			}
 		}
@@ -194,7 +194,6 @@ func applyRename(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return errNoSuchKey
 	}
-	v.Touch(o.Now)
 	if bytes.Equal(src, dst) {
 		if nx {
 			return int64(0)

@@ -143,7 +143,6 @@ func applyCopy(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return int64(0)
 	}
-	v.Touch(o.Now)
 	if dst.GetForWrite(o.Args[1], o.Now) != nil && o.Flags&op.FlagReplace == 0 {
 		return int64(0)
 	}
@@ -176,7 +175,6 @@ func applyMove(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return int64(0)
 	}
-	v.Touch(o.Now)
 	if dst.GetForWrite(key, o.Now) != nil {
 		return int64(0)
 	}

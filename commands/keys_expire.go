@@ -123,7 +123,6 @@ func applyExpire(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return int64(0)
 	}
-	v.Touch(o.Now)
 	cur := db.Deadline(key) // 0: none
 	switch {
 	case o.Flags&op.FlagNX != 0 && cur != 0,
@@ -186,7 +185,6 @@ func applyPersist(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return int64(0)
 	}
-	v.Touch(o.Now)
 	if db.Deadline(o.Args[0]) == 0 {
 		return int64(0)
 	}

@@ -50,26 +50,31 @@ func cmdObjectHelp(c *Ctx) { writeHelp(c, "OBJECT", objectHelp) }
 
 // objectRead runs fn with the key's value, or replies null if there is
 // none.
-func (c *Ctx) objectRead(fn func(v *keyspace.Entry)) {
+func (c *Ctx) objectRead(fn func(db *keyspace.DB, v *keyspace.Entry)) {
 	c.read(func(db *keyspace.DB) {
 		v := db.Get(c.Args[2], c.Now())
 		if v == nil {
 			c.W.Null()
 			return
 		}
-		fn(v)
+		fn(db, v)
 	})
 }
 
 func cmdObjectEncoding(c *Ctx) {
-	c.objectRead(func(v *keyspace.Entry) { c.W.BulkString(v.Encoding().String()) })
+	c.objectRead(func(_ *keyspace.DB, v *keyspace.Entry) { c.W.BulkString(v.Encoding().String()) })
 }
 
 // cmdObjectIdleTime counts whole seconds of the clock as Redis's LRU clock
 // does. A value no access has been recorded for (written by an applier
-// that does not stamp it) counts as just used.
+// that does not stamp it) counts as just used. Under an LFU policy Redis
+// does not track idle time, and says so.
 func cmdObjectIdleTime(c *Ctx) {
-	c.objectRead(func(v *keyspace.Entry) {
+	c.objectRead(func(_ *keyspace.DB, v *keyspace.Entry) {
+		if c.Table.lfu() {
+			c.W.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+			return
+		}
 		var idle int64
 		if at := v.Accessed(); at != 0 {
 			idle = max(c.Now()/1000-at/1000, 0)
@@ -78,18 +83,23 @@ func cmdObjectIdleTime(c *Ctx) {
 	})
 }
 
-// cmdObjectFreq: LoomCache has no LFU maxmemory policy, so this is always
-// Redis's reply for a policy that is not LFU.
+// cmdObjectFreq answers the key's LFU counter, decayed to now, under an
+// LFU maxmemory policy (the counter is this node's: access data is not
+// replicated), and Redis's error under any other.
 func cmdObjectFreq(c *Ctx) {
-	c.objectRead(func(*keyspace.Entry) {
-		c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+	c.objectRead(func(db *keyspace.DB, v *keyspace.Entry) {
+		if !c.Table.lfu() {
+			c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+			return
+		}
+		c.W.Int(int64(db.Freq(v, c.Now())))
 	})
 }
 
 // cmdObjectRefCount reports Redis's shared integers (0..9999) as it does,
 // with OBJ_SHARED_REFCOUNT; every other value has one reference.
 func cmdObjectRefCount(c *Ctx) {
-	c.objectRead(func(v *keyspace.Entry) {
+	c.objectRead(func(_ *keyspace.DB, v *keyspace.Entry) {
 		if v.Shared() {
 			c.W.Int(math.MaxInt32)
 			return

@@ -179,7 +179,7 @@ func stringValue(c *Ctx, db *keyspace.DB, key []byte) (*keyspace.Entry, error) {
 	if v.Kind() != keyspace.KindString {
 		return nil, errWrongType
 	}
-	v.Touch(c.Now())
+	db.Touch(v, c.Now())
 	return v, nil
 }
 

@@ -255,6 +255,7 @@ type Table struct {
 	order []*Command
 	apply map[op.Type]ApplyFunc
 	acl   *ACL
+	evict evictState // evict.go
 }
 
 // NewTable builds the table from every family, and the access control
@@ -268,6 +269,7 @@ func NewTable() *Table {
 	}
 	t.acl = newACL(t.aclCatalog())
 	t.registerACLAppliers()
+	t.registerEviction()
 	return t
 }
 

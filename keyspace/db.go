@@ -95,7 +95,7 @@ func (d *DB) GetForWrite(key []byte, now int64) *Entry {
 		return nil
 	}
 	// A write's lookup is an access, as Redis's lookupKeyWrite is.
-	(*Entry)(e).Touch(now)
+	d.Touch((*Entry)(e), now)
 	return (*Entry)(e)
 }
 
@@ -149,7 +149,11 @@ func (d *DB) fill(e *entry, key []byte, v Value) {
 	if v.copied {
 		e.flags |= flagCopied
 	}
-	storeAccess(e, uint32(d.store.opNow/1000))
+	if v.access != 0 {
+		storeAccess(e, v.access)
+	} else {
+		storeAccess(e, d.store.newAccess(loadAccess(e), d.store.opNow))
+	}
 	if v.obj != nil && len(e.kv) == len(key) && e.kv != "" {
 		return // the key alone already: keep its allocation
 	}

@@ -22,6 +22,7 @@ type Store struct {
 	// limits are the encoding thresholds values are built with; local to
 	// a node, as Redis's are (an encoding is a representation, not data).
 	limits EncodingLimits
+	access accessRef // how accesses are counted (access.go)
 }
 
 // SetOpTime records the time (unix ms) of the op about to be applied:

@@ -90,6 +90,9 @@ type Value struct {
 	obj  Object
 	// copied: made by Entry.Clone (see Entry.Shared).
 	copied bool
+	// access is the access word a value moved from another key keeps
+	// (RENAME, MOVE); 0: the value is new.
+	access uint32
 }
 
 // embstrLimit is Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT.
@@ -170,13 +173,15 @@ func (e *Entry) Bytes() []byte {
 // Object returns the value's Object, nil for an inline string.
 func (e *Entry) Object() Object { return e.obj }
 
-// Value returns the entry's value, sharing its bytes or Object: for
-// storing it under another key (Set copies a string's bytes).
+// Value returns the entry's value, sharing its bytes or Object, with its
+// access data: for moving it to another key (Set copies a string's
+// bytes).
 func (e *Entry) Value() Value {
+	a := loadAccess((*entry)(e))
 	if e.obj != nil {
-		return Value{kind: e.kind, enc: e.obj.Encoding(), obj: e.obj}
+		return Value{kind: e.kind, enc: e.obj.Encoding(), obj: e.obj, access: a}
 	}
-	return Value{kind: e.kind, enc: e.enc, str: e.Bytes()}
+	return Value{kind: e.kind, enc: e.enc, str: e.Bytes(), access: a}
 }
 
 // Clone returns a deep copy of the value, as COPY makes.
@@ -186,15 +191,9 @@ func (e *Entry) Clone() Value {
 		v.obj = v.obj.Clone()
 	}
 	v.copied = true
+	v.access = 0 // a new object, as COPY makes
 	return v
 }
-
-// Touch records an access at now (unix ms, local clock).
-func (e *Entry) Touch(now int64) { storeAccess((*entry)(e), uint32(now/1000)) }
-
-// Accessed returns the time (unix ms, at second resolution) of the last
-// recorded access, 0 if none.
-func (e *Entry) Accessed() int64 { return int64(loadAccess((*entry)(e))) * 1000 }
 
 // Shared reports whether Redis would hold this value as one of its shared
 // integer objects (0..9999, int-encoded, as SET and INCR store them and a

@@ -29,6 +29,11 @@ const (
 	// arguments as the client sent them; DB: the connection's database;
 	// Int: its RESP protocol version; Req: the request id.
 	Forward Type = 3
+	// EvictKeys deletes each key in Args of DB that exists (with Flags
+	// VOLATILE, each that has a deadline), and counts them as evicted.
+	// The leader proposes it when used memory is over maxmemory; the
+	// victims are its choice, by the maxmemory-policy.
+	EvictKeys Type = 4
 )
 
 // Strings: 10-39.
@@ -103,6 +108,11 @@ const FlagIfChanged uint32 = 1 << 25
 // SETUSER does), rather than a client command to run.
 const FlagProposal uint32 = 1 << 26
 
+// FlagVolatile makes EvictKeys delete only keys that have a deadline, so
+// a volatile-* policy never evicts a key that lost its TTL after the
+// leader picked it.
+const FlagVolatile uint32 = 1 << 27
+
 // spec describes a type: its name and the shape of its Args, which the
 // decoder enforces so appliers can index Args without checking.
 type spec struct {
@@ -116,6 +126,7 @@ var specs = map[Type]spec{
 	Noop:        {"NOOP", 0, 0, 1},
 	ExpireKeys:  {"EXPIREKEYS", 0, -1, 1},
 	Forward:     {"FORWARD", 1, -1, 1},
+	EvictKeys:   {"EVICTKEYS", 1, -1, 1},
 	Set:         {"SET", 2, 2, 1},
 	MSet:        {"MSET", 2, -1, 2},
 	Append:      {"APPEND", 2, 2, 1},

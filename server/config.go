@@ -31,6 +31,8 @@ type runtimeConfig struct {
 	unprotected atomic.Bool
 	// encodings is v.enc, for the keyspace (encodings.go).
 	encodings atomic.Pointer[keyspace.EncodingLimits]
+	// mem is what eviction reads of v (maxmemory.go).
+	mem atomic.Pointer[memPolicy]
 }
 
 // confValues are the settable values; zero means the default.
@@ -52,12 +54,13 @@ type confValues struct {
 	enc         keyspace.EncodingLimits // the encoding directives (encodings.go)
 	// noActiveRehashing is activerehashing no (Redis's default is yes).
 	noActiveRehashing bool
+	evict             evictValues // maxmemory.go
 }
 
-// defaultConfValues are Redis's defaults: the zero value but for the TLS
-// settings and the encoding limits, some of whose defaults are not zero.
+// defaultConfValues are Redis's defaults: the zero value but for the TLS,
+// eviction and encoding settings, some of whose defaults are not zero.
 func defaultConfValues() confValues {
-	return confValues{tls: defaultTLSValues(), enc: keyspace.DefaultEncodingLimits()}
+	return confValues{tls: defaultTLSValues(), evict: defaultEvictValues(), enc: keyspace.DefaultEncodingLimits()}
 }
 
 // setting is one CONFIG parameter.
@@ -90,9 +93,6 @@ var (
 	errProtected = errors.New("can't set protected config")
 	errDuplicate = errors.New("duplicate parameter")
 )
-
-var maxmemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}
 
 // settings lists the parameters in the order CONFIG GET * reports them.
 func settings() []setting {
@@ -141,21 +141,6 @@ func settings() []setting {
 				}
 				return err
 			}},
-		{name: "maxmemory", get: func(_ *Server, v *confValues) string { return strconv.FormatUint(v.maxMemory, 10) },
-			set: func(_ *Server, v *confValues, val string) error {
-				n, ok := memtoull(val)
-				if !ok {
-					return errors.New("argument must be a memory value")
-				}
-				v.maxMemory = n
-				return nil
-			}},
-		{name: "maxmemory-policy", get: func(_ *Server, v *confValues) string { return v.maxmemoryPolicy() },
-			set: func(_ *Server, v *confValues, val string) error {
-				p, err := parseEnum(val, maxmemoryPolicies)
-				v.policy = p
-				return err
-			}},
 		{name: "maxclients", get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.maxclients(), 10) },
 			set: func(_ *Server, v *confValues, val string) error {
 				n, err := parseBounded(val, 1, math.MaxUint32, true)
@@ -191,15 +176,9 @@ func settings() []setting {
 				return nil
 			}},
 	}
+	all = append(all, memorySettings()...)
 	all = append(append(append(all, limitSettings()...), tlsSettings()...), encodingSettings()...)
 	return withAliases(all)
-}
-
-func (v *confValues) maxmemoryPolicy() string {
-	if v.policy == "" {
-		return "noeviction"
-	}
-	return v.policy
 }
 
 func (v *confValues) maxclients() int64 {
@@ -344,6 +323,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	s.conf.limits.Store(newConnLimits(s, &next))
 	s.conf.unprotected.Store(next.unprotected)
 	s.publishEncodings(next.enc)
+	s.publishMemory(&next)
 	s.tls.publish(&next.tls)
 	tx.commit()
 	return nil

@@ -10,9 +10,10 @@ import "errors"
 type applyKind uint8
 
 const (
-	applyNone    applyKind = iota
-	applyTLS               // rebuild the TLS configuration (tls.go)
-	applyTLSPort           // move the TLS listener (tls.go)
+	applyNone      applyKind = iota
+	applyTLS                 // rebuild the TLS configuration (tls.go)
+	applyTLSPort             // move the TLS listener (tls.go)
+	applyMaxmemory           // warn, and evict down to the new limit (maxmemory.go)
 )
 
 // applyTx collects what the apply steps of one CONFIG SET prepared: they
@@ -47,6 +48,8 @@ func (s *Server) configApply(k applyKind, tx *applyTx) error {
 		return s.applyTLS(tx)
 	case applyTLSPort:
 		return s.applyTLSPort(tx)
+	case applyMaxmemory:
+		return s.applyMaxmemory(tx)
 	}
 	return nil
 }

@@ -135,7 +135,7 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	if denied != "" {
 		ctx.W.Error(denied)
 	} else {
-		s.table.Run(ctx, cmd)
+		s.runHere(cn, ctx, cmd)
 	}
 	return false
 }

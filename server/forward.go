@@ -120,7 +120,11 @@ func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 		w.Proto = sess.Proto()
 		run.req = req.Req
 		ctx.Args = req.Args
-		s.table.Dispatch(ctx)
+		if cmd, msg := s.table.Resolve(ctx.Args); cmd == nil {
+			w.Error(msg)
+		} else {
+			s.runHere(cn, ctx, cmd)
+		}
 	}
 	cn.drainWrites()
 	return w.Bytes(), run.result()

@@ -216,7 +216,8 @@ func bytesToHuman(n uint64) string {
 func (s *Server) infoStats(b []byte) []byte {
 	b = infoInt(b, "total_connections_received", s.stats.connections.Load())
 	b = infoInt(b, "total_commands_processed", s.stats.commands.Load())
-	return infoInt(b, "rejected_connections", s.stats.rejected.Load())
+	b = infoInt(b, "rejected_connections", s.stats.rejected.Load())
+	return infoInt(b, "evicted_keys", s.table.EvictedKeys())
 }
 
 // infoReplication describes the node as Redis clients expect a primary to
@@ -278,6 +279,7 @@ func (s *Server) ResetStats() {
 	s.stats.connections.Store(0)
 	s.stats.commands.Store(0)
 	s.stats.rejected.Store(0)
+	s.table.ResetEvictedKeys()
 }
 
 // LastSave returns the unix time of the newest snapshot on disk, or of the

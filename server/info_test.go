@@ -260,7 +260,8 @@ func TestConfigGetSet(t *testing.T) {
 	}
 	// Patterns: each setting once, whatever matches it.
 	got := c.do("CONFIG", "GET", "maxmemory*", "MAXMEMORY", "timeout")
-	if fmt.Sprint(got) != fmt.Sprint([]any{"maxmemory", "2097152", "maxmemory-policy", "allkeys-lru", "timeout", "30"}) {
+	if fmt.Sprint(got) != fmt.Sprint([]any{"maxmemory", "2097152", "maxmemory-policy", "allkeys-lru",
+		"maxmemory-samples", "5", "maxmemory-eviction-tenacity", "10", "timeout", "30"}) {
 		t.Errorf("CONFIG GET maxmemory* MAXMEMORY timeout = %v", got)
 	}
 }

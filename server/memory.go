@@ -1,28 +1,27 @@
 package server
 
-import "runtime"
+import "github.com/loomcache/loomcache/keyspace"
 
-// Used memory, as INFO, eviction and MEMORY STATS report it: what the
-// node holds for its data, counted by the keyspace as it changes (see
-// keyspace/memory.go), plus the heap the process had in use when it
-// started (Redis's used_memory_startup). Garbage the Go collector has
-// not freed yet is not in it; RSS shows it.
+// Used memory, as INFO, maxmemory and MEMORY STATS count it, is the
+// keyspace's: what it holds for its data, counted as it changes (see
+// keyspace/memory.go), its empty structures included. Garbage the Go
+// collector has not freed yet is not in it (RSS shows that), nor is the
+// rest of the process (connections, the Raft log's caches), which Redis
+// counts too; an empty node is at about as much as its empty databases
+// take, where Redis starts near a megabyte.
 
-// startupMemory measures the heap in use now, for used_memory_startup.
-func startupMemory() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
+// startupMemory is the memory of an empty keyspace of n databases:
+// used_memory_startup.
+func startupMemory(n int) uint64 { return uint64(keyspace.New(n).UsedMemory()) }
 
 // UsedMemory returns used_memory.
-func (s *Server) UsedMemory() uint64 { return s.startupMem + s.DatasetMemory() }
-
-// DatasetMemory returns the keyspace's memory.
-func (s *Server) DatasetMemory() uint64 {
+func (s *Server) UsedMemory() uint64 {
 	ks := s.node.Store()
 	ks.RLock()
 	n := ks.UsedMemory()
 	ks.RUnlock()
-	return uint64(n)
+	return uint64(max(n, 0))
 }
+
+// DatasetMemory returns the memory of the data beyond an empty keyspace.
+func (s *Server) DatasetMemory() uint64 { return s.UsedMemory() - min(s.startupMem, s.UsedMemory()) }

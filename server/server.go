@@ -90,11 +90,11 @@ type Server struct {
 	wg      sync.WaitGroup
 
 	started time.Time
-	// startupMem is the heap in use before the node opened
-	// (used_memory_startup, memory.go).
+	// startupMem is used_memory_startup (memory.go).
 	startupMem uint64
 	stats      stats
 	conf       runtimeConfig // what CONFIG SET changed (config.go)
+	evict      *evictor      // eviction under maxmemory (evict.go); set by New
 	startup    startupACL    // what startup settings ask of the users (acl.go)
 	// aclSynced is closed once the startup proposals are applied (or
 	// there are none, or Run stops trying).
@@ -127,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 		clients:    make(map[int64]*client),
 		log:        log.New(cfg.LogOutput, "loomcache: ", log.LstdFlags),
 		started:    time.Now(),
-		startupMem: startupMemory(),
+		startupMem: startupMemory(cfg.Databases),
 		aclSynced:  make(chan struct{}),
 		acceptErr:  make(chan error, 1),
 		done:       make(chan struct{}),
@@ -209,6 +209,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.tlsLn = ln
 	}
+	s.startEviction()
 	return s, nil
 }
 
@@ -369,6 +370,7 @@ func (s *Server) Close() error {
 		c.nc.Close()
 	}
 	s.wg.Wait()
+	s.evict.close() // before the node: it proposes
 	return s.node.Close()
 }
 
