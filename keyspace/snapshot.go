@@ -30,6 +30,10 @@ const (
 // lock.
 const snapshotChunk = 4096
 
+// snapshotFlush is how much encoded data the writer gathers before it
+// writes, with no lock held.
+const snapshotFlush = 64 << 10
+
 // cowState is a database's part in a snapshot being written.
 type cowState struct {
 	snap *Snapshot
@@ -116,6 +120,11 @@ func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
 			end := min(start+snapshotChunk, sn.limits[i])
 			sn.s.RLock()
 			for slot := start; slot < end; slot++ {
+				if len(d.cow.saved) == 0 { // only used slots to look at
+					if slot = d.slots.next(slot); slot >= end {
+						break
+					}
+				}
 				e := d.slots.at(slot)
 				if pre, ok := d.cow.saved[slot]; ok {
 					e = &pre
@@ -130,6 +139,9 @@ func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
 			}
 			d.cow.pos.Store(end)
 			sn.s.RUnlock()
+			if len(buf) < snapshotFlush {
+				continue
+			}
 			n, err := w.Write(buf)
 			total += int64(n)
 			if err != nil {
