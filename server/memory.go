@@ -8,8 +8,11 @@ import "runtime"
 // started (Redis's used_memory_startup). Garbage the Go collector has
 // not freed yet is not in it; RSS shows it.
 
-// startupMemory measures the heap in use now, for used_memory_startup.
+// startupMemory measures the heap in use now, for used_memory_startup:
+// live objects only, so it collects first (garbage left by whatever ran
+// before, in a process that starts several nodes, is not the node's).
 func startupMemory() uint64 {
+	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
