@@ -93,6 +93,7 @@ type Server struct {
 	// startupMem is the heap in use before the node opened
 	// (used_memory_startup, memory.go).
 	startupMem uint64
+	peak       memPeak // used_memory_peak (memory_stats.go)
 	stats      stats
 	conf       runtimeConfig // what CONFIG SET changed (config.go)
 	startup    startupACL    // what startup settings ask of the users (acl.go)
@@ -178,7 +179,9 @@ func New(cfg Config) (*Server, error) {
 		ClusterSecret:     cfg.ClusterSecret,
 		ClusterTLS:        clusterTLS,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
-			return s.table.Apply(ks, o)
+			r := s.table.Apply(ks, o)
+			s.notePeak(ks)
+			return r
 		},
 		Aux:       users,
 		LogOutput: cfg.LogOutput,
