@@ -15,9 +15,11 @@ type fakeServer struct {
 	killed   []int64
 	resets   int
 	aclFile  string
+	mem      MemoryStats
 }
 
-func (f *fakeServer) ACLFile() string { return f.aclFile }
+func (f *fakeServer) ACLFile() string          { return f.aclFile }
+func (f *fakeServer) MemoryStats() MemoryStats { return f.mem }
 
 func (f *fakeServer) Clients() []*Session { return f.sessions }
 func (f *fakeServer) Info(dst []byte, _ []string, _ *Session) []byte {

@@ -31,6 +31,7 @@ func registerServer(t *Table) {
 	)
 	registerConfig(t)
 	registerIntrospect(t)
+	registerMemory(t)
 }
 
 func cmdDBSize(c *Ctx) {

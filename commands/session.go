@@ -205,4 +205,7 @@ type Server interface {
 	KillClient(id int64) bool
 	// ACLFile is the aclfile ACL LOAD and ACL SAVE use ("": none).
 	ACLFile() string
+	// MemoryStats returns the node's memory figures now (MEMORY STATS,
+	// MEMORY DOCTOR), recording the peak.
+	MemoryStats() MemoryStats
 }

@@ -164,15 +164,17 @@ func (s *Server) infoMemory(b []byte) []byte {
 	s.conf.mu.Lock()
 	maxmem, policy := s.conf.v.maxMemory, s.conf.v.maxmemoryPolicy()
 	s.conf.mu.Unlock()
-	used := s.UsedMemory()
+	mem := s.MemoryStats()
+	used := uint64(mem.TotalAllocated)
 	b = infoUint(b, "used_memory", used)
 	b = infoField(b, "used_memory_human", bytesToHuman(used))
 	b = infoUint(b, "used_memory_rss", rss)
 	b = infoField(b, "used_memory_rss_human", bytesToHuman(rss))
+	b = infoMemoryPeak(b, &mem)
 	b = infoUint(b, "maxmemory", maxmem)
 	b = infoField(b, "maxmemory_human", bytesToHuman(maxmem))
 	b = infoField(b, "maxmemory_policy", policy)
-	return infoField(b, "mem_allocator", "go-"+runtime.Version())
+	return infoField(b, "mem_allocator", memAllocator())
 }
 
 // residentBytes reads the process's resident set size from /proc; 0 where

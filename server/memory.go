@@ -23,5 +23,3 @@ func (s *Server) UsedMemory() uint64 {
 	return uint64(max(n, 0))
 }
 
-// DatasetMemory returns the memory of the data beyond an empty keyspace.
-func (s *Server) DatasetMemory() uint64 { return s.UsedMemory() - min(s.startupMem, s.UsedMemory()) }

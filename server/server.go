@@ -92,6 +92,7 @@ type Server struct {
 	started time.Time
 	// startupMem is used_memory_startup (memory.go).
 	startupMem uint64
+	peak       memPeak // used_memory_peak (memory_stats.go)
 	stats      stats
 	conf       runtimeConfig // what CONFIG SET changed (config.go)
 	evict      *evictor      // eviction under maxmemory (evict.go); set by New
@@ -178,7 +179,9 @@ func New(cfg Config) (*Server, error) {
 		ClusterSecret:     cfg.ClusterSecret,
 		ClusterTLS:        clusterTLS,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
-			return s.table.Apply(ks, o)
+			r := s.table.Apply(ks, o)
+			s.notePeak(ks)
+			return r
 		},
 		Aux:       users,
 		LogOutput: cfg.LogOutput,
