@@ -22,4 +22,3 @@ func (s *Server) UsedMemory() uint64 {
 	ks.RUnlock()
 	return uint64(max(n, 0))
 }
-
