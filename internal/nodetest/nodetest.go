@@ -73,7 +73,8 @@ type InProcess struct {
 }
 
 // Start runs a single node in-process with its data in a temp dir (or
-// cfg.DataDir if set), waits until it leads, and stops it at cleanup.
+// cfg.DataDir if set), waits until it leads and has loaded, and stops it
+// at cleanup.
 // Fields of cfg left zero get test defaults.
 func Start(t testing.TB, cfg server.Config) *InProcess {
 	t.Helper()
@@ -107,6 +108,10 @@ func Start(t testing.TB, cfg server.Config) *InProcess {
 	if err := s.Node().WaitLeader(wctx); err != nil {
 		n.Stop()
 		t.Fatalf("node never led: %v", err)
+	}
+	if err := s.WaitLoaded(wctx); err != nil {
+		n.Stop()
+		t.Fatalf("node never loaded: %v", err)
 	}
 	t.Cleanup(func() { n.Stop() })
 	return n
