@@ -45,6 +45,16 @@ const loadingReply = "LOADING Redis is loading the dataset in memory"
 // loadingPoll is how often the watcher looks at the replay's progress.
 const loadingPoll = 10 * time.Millisecond
 
+// loadingLogEvery is how often the log shows loading's progress: every
+// second, and every half minute once it has gone on for a minute (a
+// follower waiting for its leader).
+func loadingLogEvery(elapsed time.Duration) time.Duration {
+	if elapsed > time.Minute {
+		return 30 * time.Second
+	}
+	return time.Second
+}
+
 // loadState is the server's loading.
 type loadState struct {
 	start    time.Time
@@ -204,7 +214,7 @@ func (s *Server) watchLoading() {
 		now := time.Now()
 		report := !now.Before(nextLog)
 		if report {
-			nextLog = now.Add(time.Second)
+			nextLog = now.Add(loadingLogEvery(now.Sub(l.start)))
 		}
 		if n == nil {
 			if n = s.openNode(); n == nil {
