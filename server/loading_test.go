@@ -72,15 +72,20 @@ func dialWhenListening(t *testing.T, addr string) *client {
 	for {
 		nc, err := net.Dial("tcp", addr)
 		if err == nil {
-			t.Cleanup(func() { nc.Close() })
-			nc.SetDeadline(time.Now().Add(60 * time.Second))
-			return &client{t: t, nc: nc, br: bufio.NewReader(nc)}
+			return connectConn(t, nc)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s never listened: %v", addr, err)
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// connectConn is connect on a connection already made.
+func connectConn(t *testing.T, nc net.Conn) *client {
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(60 * time.Second))
+	return &client{t: t, nc: nc, br: bufio.NewReader(nc)}
 }
 
 // restarted is a node started again on a data dir with loading held.

@@ -170,10 +170,13 @@ type Process struct {
 	DataDir string
 	Args    []string // extra arguments
 	Env     []string // extra environment variables, NAME=value
-	cmd     *exec.Cmd
-	Log     *strings.Builder
-	logMu   sync.Mutex
-	waited  chan struct{}
+	// ConfigFile, when set, is given as the config file (the first
+	// argument).
+	ConfigFile string
+	cmd        *exec.Cmd
+	Log        *strings.Builder
+	logMu      sync.Mutex
+	waited     chan struct{}
 }
 
 // StartProcess starts a single-node loomcache process on free ports with
@@ -221,6 +224,9 @@ func (p *Process) Start() {
 func (p *Process) launch() {
 	p.t.Helper()
 	args := append([]string{"--addr", p.Addr, "--raft-addr", p.RaftAdr, "--data-dir", p.DataDir}, p.Args...)
+	if p.ConfigFile != "" {
+		args = append([]string{p.ConfigFile}, args...)
+	}
 	p.cmd = exec.Command(p.Bin, args...)
 	if len(p.Env) > 0 {
 		p.cmd.Env = append(os.Environ(), p.Env...)
