@@ -57,7 +57,7 @@ import (
 
 func (s *Server) infoPersistence(b []byte) []byte {
 	st := s.nodeStats()
-	loading := s.loading()
+	loading := s.Loading()
 	b = infoInt(b, "loading", boolInt(loading))
 	b = infoInt(b, "async_loading", 0)
 	b = infoUint(b, "rdb_changes_since_last_save", st.AppliedIndex-min(st.AppliedIndex, st.LastSnapshotIndex))

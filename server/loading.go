@@ -89,9 +89,6 @@ func (s *Server) startLoading() {
 	go s.watchLoading()
 }
 
-// loading reports whether the node is loading.
-func (s *Server) loading() bool { return s.load.loading.Load() }
-
 // WaitLoaded waits until the node has loaded, or ctx ends, or the server
 // closes.
 func (s *Server) WaitLoaded(ctx context.Context) error {
@@ -106,7 +103,7 @@ func (s *Server) WaitLoaded(ctx context.Context) error {
 }
 
 // Loading reports whether the node is loading (INFO's loading:1).
-func (s *Server) Loading() bool { return s.loading() }
+func (s *Server) Loading() bool { return s.load.loading.Load() }
 
 // openNode returns the node once raftfsm.Open returned, nil before. The
 // atomic load orders the caller after New's write of s.node.
@@ -122,7 +119,7 @@ func (s *Server) settleUsers() {
 // admit starts a new connection's session (the caller is the accept
 // loop, before the connection's goroutine starts).
 func (s *Server) admit(c *client) {
-	loading := s.loading() // before Admit: if it is over, Admit saw the users
+	loading := s.Loading() // before Admit: if it is over, Admit saw the users
 	s.table.ACL().Admit(c.sess)
 	c.duringLoad = loading
 }
@@ -132,7 +129,7 @@ func (s *Server) admit(c *client) {
 // does so once more and stops. No AUTH succeeds while loading, so its
 // authentication is only ever the admission's.
 func (s *Server) readmit(cn *conn) {
-	if !s.loading() {
+	if !s.Loading() {
 		cn.duringLoad = false
 	}
 	cn.sess.Authenticated = !s.table.ACL().AuthNeeded()
@@ -141,7 +138,7 @@ func (s *Server) readmit(cn *conn) {
 // refuseLoading reports whether cmd, resolved and permitted, gets
 // -LOADING now.
 func (s *Server) refuseLoading(cmd *commands.Command, args [][]byte) bool {
-	if !s.loading() {
+	if !s.Loading() {
 		return false
 	}
 	if !cmd.Has(commands.FlagLoading) || cmd.Has(commands.FlagAdmin) {
