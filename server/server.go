@@ -79,7 +79,7 @@ type Server struct {
 	log  *log.Logger
 	load loadState // loading.go
 
-	// Accept loops: one per listener, started by Serve (and by a CONFIG
+	// Accept loops: one per listener, started by New (and by a CONFIG
 	// SET that moves tls-port while serving), ended by closing their
 	// listener, waited for by Close.
 	lnMu      sync.Mutex
