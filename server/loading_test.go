@@ -357,3 +357,67 @@ func TestLoadingUsersFromSnapshot(t *testing.T) {
 		t.Errorf("AUTH after loading: %q", got)
 	}
 }
+
+// TestLoadingFollowerRestart restarts a follower of a three-node cluster:
+// it loads once its leader has said what is committed, and then holds
+// every key it had on disk (read with READONLY, from its own state). It
+// stays loaded when the rest of the cluster goes: then the usual
+// -CLUSTERDOWN, not -LOADING.
+func TestLoadingFollowerRestart(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.Leader()
+	const keys = 500
+	fill(t, leader.Addr().String(), 0, keys)
+	f := c.Followers()[0]
+	waitApplied(t, f, leader)
+	cfg := f.Cfg
+	f.Stop()
+	fill(t, leader.Addr().String(), keys, 100) // while it is down
+
+	logs := &logBuf{}
+	cfg.LogOutput = logs
+	s, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	if err := s.WaitLoaded(wctx); err != nil {
+		t.Fatalf("follower never loaded: %v\n%s", err, logs.String())
+	}
+	r := dialRaw(t, cfg.Addr)
+	if got := r.str("READONLY"); got != "OK" {
+		t.Fatal(got)
+	}
+	for i := 0; i < keys; i++ {
+		if got := r.do("GET", fmt.Sprintf("key:%d", i)); got != fmt.Sprintf("value:%d", i) {
+			t.Fatalf("loaded follower, READONLY GET key:%d = %v", i, got)
+		}
+	}
+	for _, n := range c.Nodes {
+		if n != f {
+			n.Stop()
+		}
+	}
+	r.send("SET", "k", "v")
+	if got, err := r.read(); err != nil || !strings.HasPrefix(fmt.Sprint(got), "-CLUSTERDOWN ") {
+		t.Errorf("SET on a loaded follower with no leader: %v %v", got, err)
+	}
+}
+
+// waitApplied waits until f has applied what the leader has.
+func waitApplied(t *testing.T, f, leader *nodetest.InProcess) {
+	t.Helper()
+	want := leader.Node().Stats().AppliedIndex
+	deadline := time.Now().Add(30 * time.Second)
+	for f.Node().Stats().AppliedIndex < want {
+		if time.Now().After(deadline) {
+			t.Fatal("the follower never caught up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
