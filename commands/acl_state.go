@@ -153,6 +153,17 @@ func (t *Table) registerACLAppliers() {
 	})
 }
 
+// InEffect reports whether the startup settings about users would change
+// nothing if applied now (as op.FlagIfChanged applies them): requirepass
+// pass (nil: not given) is the one in force, and the aclfile's content
+// (nil: none) loads the users there are.
+func (a *ACL) InEffect(pass *string, fileName string, file []byte) bool {
+	if pass != nil && *pass != a.RequirePass() {
+		return false
+	}
+	return file == nil || a.sameUsers(fileName, file)
+}
+
 // sameUsers reports whether loading data would leave the users as they
 // are (the file loads, and its users equal the current ones exactly).
 func (a *ACL) sameUsers(name string, data []byte) bool {

@@ -26,6 +26,8 @@ type Node interface {
 var (
 	ErrNoLeader       = errors.New("no leader")
 	ErrUnknownOutcome = errors.New("outcome unknown")
+	// ErrLoading: the node is loading its data and cannot serve it yet.
+	ErrLoading = errors.New("loading")
 )
 
 // Ctx is one command being served.
@@ -148,6 +150,8 @@ func nodeError(err error) string {
 		return "CLUSTERDOWN no leader available, the command was not applied; retry"
 	case errors.Is(err, ErrUnknownOutcome):
 		return "UNKNOWN the outcome of this write is unknown (leadership was lost); read before retrying"
+	case errors.Is(err, ErrLoading):
+		return "LOADING Redis is loading the dataset in memory"
 	}
 	return "ERR " + err.Error()
 }

@@ -77,6 +77,9 @@ type Config struct {
 	LogLevel  string // hclog level name
 	// Now is the clock used for op deadlines and active expiry.
 	Now func() time.Time
+	// Loading, when set, follows the snapshot restore Open does
+	// (loading.go), for a caller that serves clients meanwhile.
+	Loading *Loading
 }
 
 // AuxState is replicated state outside the keyspace. Both methods run on
@@ -138,6 +141,9 @@ type Node struct {
 	closeErr   error
 }
 
+// DefaultSnapshotThreshold is Config.SnapshotThreshold's default.
+const DefaultSnapshotThreshold = 10000
+
 // DefaultHeartbeatTimeout is Raft's heartbeat and election timeout.
 const DefaultHeartbeatTimeout = 500 * time.Millisecond
 
@@ -161,7 +167,7 @@ func Open(cfg Config) (*Node, error) {
 		cfg.NumDBs = 16
 	}
 	if cfg.SnapshotThreshold == 0 {
-		cfg.SnapshotThreshold = 10000
+		cfg.SnapshotThreshold = DefaultSnapshotThreshold
 	}
 	if cfg.TrailingLogs == 0 {
 		cfg.TrailingLogs = DefaultTrailingLogs
@@ -207,6 +213,10 @@ func Open(cfg Config) (*Node, error) {
 	}
 	if n.snaps, err = raft.NewFileSnapshotStore(cfg.DataDir, 2, cfg.LogOutput); err != nil {
 		return nil, fmt.Errorf("open snapshots: %w", err)
+	}
+	if cfg.Loading != nil {
+		cfg.Loading.begin(n.snaps)
+		defer cfg.Loading.end()
 	}
 	if n.startIndex, err = n.wal.LastIndex(); err != nil {
 		return nil, fmt.Errorf("read wal: %w", err)
@@ -277,7 +287,11 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log cache: %w", err)
 	}
-	if n.raft, err = raft.NewRaft(rc, n.fsm, logs, n.wal, n.snaps, n.trans); err != nil {
+	var rfsm raft.FSM = n.fsm
+	if cfg.Loading != nil {
+		rfsm = loadingFSM{fsm: n.fsm, load: cfg.Loading}
+	}
+	if n.raft, err = raft.NewRaft(rc, rfsm, logs, n.wal, n.snaps, n.trans); err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.prop.start(n.raft)

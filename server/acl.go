@@ -21,8 +21,11 @@ import (
 //   - requirepass and --aclfile given at startup are proposed once a
 //     leader takes them, with op.FlagIfChanged, so a node restarting with
 //     the same settings does not undo later ACL SETUSERs; until they are
-//     applied, new connections must authenticate (startupPending), so a
-//     node never serves clients without the password it was given;
+//     in effect (applied, or already what the replayed users say), new
+//     connections must authenticate (ACL.HoldAuth), so a node never
+//     serves clients without the password it was given, and the node is
+//     loading (loading.go), so AUTH answers -LOADING rather than judge a
+//     password against users that are about to change;
 //   - a client's own access control proposals wait for the startup ones
 //     (aclSynced), so a CONFIG SET requirepass made right after a start
 //     is not undone by the startup directive landing after it;
@@ -91,7 +94,7 @@ func (s *Server) startACLSync(ctx context.Context) (stop func()) {
 				}
 			}
 		}
-		s.table.ACL().HoldAuth(false)
+		s.settleUsers()
 	}()
 	return func() { cancel(); <-done }
 }

@@ -21,12 +21,16 @@ var _ commands.Cluster = (*Server)(nil)
 
 // RaftInfo appends RAFT.INFO's text (docs/cluster.md lists the fields).
 func (s *Server) RaftInfo(b []byte) []byte {
-	st := s.node.Stats()
-	leaderID, leaderAddr := s.node.Leader()
-	members, _ := s.node.Members()
+	n := s.openNode()
+	if n == nil { // RAFT.INFO is refused until it is open: not reached
+		return append(b, "# Raft\r\n"...)
+	}
+	st := n.Stats()
+	leaderID, leaderAddr := n.Leader()
+	members, _ := n.Members()
 	b = append(b, "# Raft\r\n"...)
 	b = infoField(b, "node_id", st.ID)
-	b = infoField(b, "node_addr", s.node.Advertise())
+	b = infoField(b, "node_addr", n.Advertise())
 	b = infoField(b, "role", strings.ToLower(st.State))
 	b = infoField(b, "leader_id", leaderID)
 	b = infoField(b, "leader_addr", leaderAddr)
@@ -76,9 +80,16 @@ func yesNo(v bool) string {
 // Raft role, the leader, and one line per peer. role:master stays, as
 // every node accepts reads and writes.
 func (s *Server) infoReplicationRaft(b []byte) []byte {
-	st := s.node.Stats()
-	leaderID, leaderAddr := s.node.Leader()
-	members, _ := s.node.Members()
+	n := s.openNode()
+	if n == nil { // restoring the snapshot: nothing known yet
+		b = infoField(b, "raft_role", "loading")
+		b = infoField(b, "raft_leader_id", "")
+		b = infoField(b, "raft_leader_addr", "")
+		return infoInt(b, "raft_peers", 0)
+	}
+	st := n.Stats()
+	leaderID, leaderAddr := n.Leader()
+	members, _ := n.Members()
 	b = infoField(b, "raft_role", strings.ToLower(st.State))
 	b = infoField(b, "raft_leader_id", leaderID)
 	b = infoField(b, "raft_leader_addr", leaderAddr)

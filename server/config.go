@@ -314,7 +314,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	}
 	if p := next.requirePass; p != nil {
 		next.requirePass = nil
-		if err := s.setRequirePass(*p); err != nil {
+		if err := s.setRequirePass(*p, startup); err != nil {
 			tx.abort()
 			return err
 		}
@@ -331,8 +331,8 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 
 // setRequirePass proposes requirepass; given at startup, before the node
 // runs, it waits for the startup proposals (acl.go).
-func (s *Server) setRequirePass(p string) error {
-	if s.node == nil {
+func (s *Server) setRequirePass(p string, startup bool) error {
+	if startup {
 		s.startup.pass = &p
 		return nil
 	}

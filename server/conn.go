@@ -49,7 +49,7 @@ func (s *Server) serveConn(c *client) {
 	// The writer's buffer grows with the replies instead of starting at
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
 	// many clients) then costs only what its replies needed.
-	cn := &conn{nodeAdapter: nodeAdapter{s.node}, srv: s, w: &resp.Writer{Proto: 2}, sess: c.sess}
+	cn := &conn{srv: s, w: &resp.Writer{Proto: 2}, sess: c.sess, duringLoad: c.duringLoad}
 	w := cn.w
 	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
 	deferWrite := cn.deferWrite
@@ -115,9 +115,18 @@ func (s *Server) serveConn(c *client) {
 // forwards it to the leader or runs it here. It reports whether the
 // connection's user is gone, when Redis closes the connection.
 func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool) {
+	if cn.n == nil {
+		cn.n = s.openNode() // nil until the node is open (loading.go)
+	}
+	if cn.duringLoad {
+		s.readmit(cn)
+	}
 	cmd, denied := s.table.Resolve(ctx.Args)
 	if cmd != nil {
 		denied = ctx.Permit(cmd)
+		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
+			denied = loadingReply
+		}
 	}
 	if denied == commands.ErrUserGone {
 		return true
@@ -221,6 +230,9 @@ type conn struct {
 	fwdWrites []bool               // per queued command: whether it writes
 
 	forwarded *forwardedRun // on the leader, running forwarded commands
+
+	// duringLoad: the session came in while loading (loading.go).
+	duringLoad bool
 }
 
 type pendingWrite struct {
@@ -229,7 +241,7 @@ type pendingWrite struct {
 }
 
 func (cn *conn) deferWrite(o *op.Op) bool {
-	if cn.forwarded == nil && !cn.n.IsLeader() || isACLOp(o.Type) {
+	if cn.n == nil || cn.forwarded == nil && !cn.n.IsLeader() || isACLOp(o.Type) {
 		return false // Propose has the leader propose it, or waits
 	}
 	cn.forwarded.stamp(o)
@@ -275,6 +287,9 @@ func (cn *conn) drainWrites() {
 // the connection's own earlier writes: they are drained first.
 
 func (cn *conn) ReadBarrier() error {
+	if cn.n == nil {
+		return commands.ErrLoading
+	}
 	cn.drain()
 	if cn.sess.ReadOnly && !cn.n.IsLeader() {
 		return nil // READONLY: the follower's own state, possibly stale
@@ -289,6 +304,9 @@ func (cn *conn) ReadBarrier() error {
 // write the keyspace were forwarded whole). The leader's reply comes back
 // as it is.
 func (cn *conn) Propose(o *op.Op) (any, error) {
+	if cn.n == nil {
+		return nil, commands.ErrLoading
+	}
 	if cn.forwarded == nil {
 		cn.srv.awaitACLSync(o) // a client's; a forwarded one waited where it came from
 	}
@@ -303,6 +321,9 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 }
 
 func (cn *conn) Store() *keyspace.Store {
+	if cn.n == nil {
+		return cn.srv.load.empty
+	}
 	cn.drain()
 	return cn.nodeAdapter.Store()
 }

@@ -35,13 +35,13 @@ const (
 // did. With more requests buffered the command waits for the next ones;
 // otherwise the queue goes now and the replies are written.
 func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, more bool) bool {
-	if s.node.IsLeader() || !forwardable(cmd) || ctx.S.ReadOnly && !cmd.Has(commands.FlagWrite) {
+	if cn.n == nil || cn.n.IsLeader() || !forwardable(cmd) || ctx.S.ReadOnly && !cmd.Has(commands.FlagWrite) {
 		return false
 	}
 	cn.drainWrites() // proposed here while this node led: they come first
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args}
 	write := cmd.Has(commands.FlagWrite)
-	s.node.AddForward(&cn.fwd, &req, write)
+	cn.n.AddForward(&cn.fwd, &req, write)
 	cn.fwdWrites = append(cn.fwdWrites, write)
 	if !more || cn.fwd.Len() >= maxForwardQueue || cn.fwd.Size() >= maxForwardBytes {
 		cn.flushForwards()

@@ -10,7 +10,7 @@ func TestGCPercent(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 100}, {1 << 20, 100}, {64 << 20, 100}, {128 << 20, 50}, {256 << 20, 25}, {1 << 30, 10}, {16 << 30, 10},
+		{0, 100}, {1 << 20, 100}, {32 << 20, 100}, {64 << 20, 50}, {128 << 20, 25}, {256 << 20, 12}, {1 << 30, 10}, {16 << 30, 10},
 	} {
 		if got := gcPercent(c.live); got != c.want {
 			t.Errorf("live %d MiB: GOGC %d, want %d", c.live>>20, got, c.want)

@@ -227,7 +227,7 @@ func (s *Server) infoStats(b []byte) []byte {
 // to the leader), so every node is a master with no replicas of its own;
 // Raft's view is in the raft section.
 func (s *Server) infoReplication(b []byte) []byte {
-	st := s.node.Stats()
+	st := s.nodeStats()
 	b = infoField(b, "role", "master")
 	b = infoInt(b, "connected_slaves", 0)
 	b = infoField(b, "master_failover_state", "no-failover")
@@ -257,7 +257,11 @@ func (s *Server) infoCluster(b []byte) []byte {
 }
 
 func (s *Server) infoKeyspace(b []byte) []byte {
-	ks := s.node.Store()
+	n := s.openNode()
+	if n == nil {
+		return b // restoring the snapshot, under the store's lock
+	}
+	ks := n.Store()
 	ks.RLock()
 	defer ks.RUnlock()
 	for i := 0; i < ks.NumDBs(); i++ {

@@ -12,7 +12,11 @@ import (
 // persistence — Redis's fields where they mean something here (the WAL is
 // an always-on AOF; Raft snapshots stand for RDB saves), then LoomCache's:
 //
-//	loading, async_loading          always 0: a node restores and replays before it serves
+//	loading                         1 until the node can answer truly (loading.go): the snapshot
+//	                                restored, the WAL replayed, the startup users in effect
+//	async_loading                   0
+//	loading_*                       while loading, Redis's fields (after aof_last_write_status,
+//	                                where Redis has them): the snapshot's size and bytes read
 //	rdb_changes_since_last_save     entries applied since the newest snapshot
 //	rdb_bgsave_in_progress          0 (snapshots are taken by Raft in the background)
 //	rdb_last_save_time              unix time of the newest snapshot (start time if none)
@@ -30,7 +34,8 @@ import (
 //
 // raft — the node's view of its Raft group and of its log:
 //
-//	raft_node_id, raft_state (leader|follower|candidate|shutdown), raft_term,
+//	raft_node_id, raft_state (leader|follower|candidate|shutdown, loading while the
+//	                                snapshot is restored), raft_term,
 //	raft_leader_id (empty: none known), raft_voters
 //	raft_reads_ready                1 when this node leads and its term's barrier has applied
 //	raft_lease_held                 1 when reads are served locally under the leader lease
@@ -51,8 +56,9 @@ import (
 //	                                authentication failed); the log has a line about them
 
 func (s *Server) infoPersistence(b []byte) []byte {
-	st := s.node.Stats()
-	b = infoInt(b, "loading", 0)
+	st := s.nodeStats()
+	loading := s.Loading()
+	b = infoInt(b, "loading", boolInt(loading))
 	b = infoInt(b, "async_loading", 0)
 	b = infoUint(b, "rdb_changes_since_last_save", st.AppliedIndex-min(st.AppliedIndex, st.LastSnapshotIndex))
 	b = infoInt(b, "rdb_bgsave_in_progress", 0)
@@ -61,6 +67,9 @@ func (s *Server) infoPersistence(b []byte) []byte {
 	b = infoInt(b, "aof_enabled", 1)
 	b = infoInt(b, "aof_rewrite_in_progress", 0)
 	b = infoField(b, "aof_last_write_status", "ok")
+	if loading {
+		b = s.infoLoading(b)
+	}
 	b = infoField(b, "wal_fsync", appendfsync(st.FsyncAlways))
 	b = infoUint(b, "wal_batches", st.WAL.Batches)
 	b = infoUint(b, "wal_entries", st.WAL.Entries)
@@ -75,7 +84,7 @@ func (s *Server) infoPersistence(b []byte) []byte {
 }
 
 func (s *Server) infoRaft(b []byte) []byte {
-	st := s.node.Stats()
+	st := s.nodeStats()
 	b = infoField(b, "raft_node_id", st.ID)
 	b = infoField(b, "raft_state", strings.ToLower(st.State))
 	b = infoUint(b, "raft_term", st.Term)

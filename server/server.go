@@ -61,17 +61,25 @@ type Config struct {
 	// Directives are Redis configuration directives given at startup
 	// (maxclients, timeout, ...): the same names and checks as CONFIG SET.
 	Directives [][2]string
+	// HoldRestore and HoldLoading hold loading open (tests): the
+	// snapshot restore reads nothing before HoldRestore is closed, and
+	// loading ends no sooner than HoldLoading is closed.
+	HoldRestore <-chan struct{}
+	HoldLoading <-chan struct{}
 }
 
 // Server is a running LoomCache node.
 type Server struct {
 	cfg   Config
 	table *commands.Table
-	node  *raftfsm.Node
-	ln    net.Listener // plain RESP; nil with NoPlainPort
-	log   *log.Logger
+	// node is set once by New when raftfsm.Open returns; connections,
+	// served from the start, reach it through openNode (loading.go).
+	node *raftfsm.Node
+	ln   net.Listener // plain RESP; nil with NoPlainPort
+	log  *log.Logger
+	load loadState // loading.go
 
-	// Accept loops: one per listener, started by Serve (and by a CONFIG
+	// Accept loops: one per listener, started by New (and by a CONFIG
 	// SET that moves tls-port while serving), ended by closing their
 	// listener, waited for by Close.
 	lnMu      sync.Mutex
@@ -106,6 +114,9 @@ type Server struct {
 type client struct {
 	sess *commands.Session
 	nc   net.Conn
+	// duringLoad: admitted while loading, before the users were known
+	// (loading.go).
+	duringLoad bool
 }
 
 // desc names the client in log lines, as Redis's do (id and address).
@@ -113,8 +124,11 @@ func (c *client) desc() string {
 	return "id=" + strconv.FormatInt(c.sess.ID, 10) + " addr=" + c.nc.RemoteAddr().String()
 }
 
-// New opens the node's storage, starts Raft and listens on cfg.Addr. The
-// caller runs Serve and, at the end, Close.
+// New listens on cfg.Addr (and tls-port), serves clients from then on
+// (as a loading node, loading.go), opens the node's storage and starts
+// Raft, which restores the newest snapshot before New returns; the WAL
+// after it replays later. The caller runs Serve (or Run) and, at the end,
+// Close.
 func New(cfg Config) (*Server, error) {
 	if cfg.LogOutput == nil {
 		cfg.LogOutput = os.Stderr
@@ -164,6 +178,19 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := s.listen(tlsPort); err != nil {
+		return nil, err
+	}
+	s.startLoading()
+	s.lnMu.Lock()
+	s.serving = true
+	if s.ln != nil {
+		s.startAccept(s.ln, false)
+	}
+	if s.tlsLn != nil {
+		s.startAccept(s.tlsLn, true)
+	}
+	s.lnMu.Unlock()
 	node, err := raftfsm.Open(raftfsm.Config{
 		ID:                cfg.ID,
 		RaftAddr:          cfg.RaftAddr,
@@ -186,17 +213,26 @@ func New(cfg Config) (*Server, error) {
 		Aux:       users,
 		LogOutput: cfg.LogOutput,
 		LogLevel:  cfg.LogLevel,
+		Loading:   s.load.progress,
 	})
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.node = node
 	node.SetForwardHandler(s.runForwarded)
-	if !cfg.NoPlainPort {
-		ln, err := net.Listen("tcp", cfg.Addr)
+	s.startEviction()
+	s.load.node.Store(node) // after s.node: see openNode
+	return s, nil
+}
+
+// listen opens the plain listener (unless NoPlainPort) and, with
+// tls-port, the TLS one.
+func (s *Server) listen(tlsPort int64) error {
+	if !s.cfg.NoPlainPort {
+		ln, err := net.Listen("tcp", s.cfg.Addr)
 		if err != nil {
-			node.Close()
-			return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+			return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
 		}
 		s.ln = ln
 	}
@@ -207,13 +243,11 @@ func New(cfg Config) (*Server, error) {
 			if s.ln != nil {
 				s.ln.Close()
 			}
-			node.Close()
-			return nil, fmt.Errorf("listen %s (tls-port): %w", addr, err)
+			return fmt.Errorf("listen %s (tls-port): %w", addr, err)
 		}
 		s.tlsLn = ln
 	}
-	s.startEviction()
-	return s, nil
+	return nil
 }
 
 // Addr returns the plain RESP listen address, nil with NoPlainPort.
@@ -249,22 +283,16 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
-// Serve accepts connections on the plain and TLS listeners until Close;
-// it returns an accept error that is not the listener closing.
+// Serve waits while the plain and TLS listeners accept connections (New
+// started them) until Close; it returns an accept error that is not the
+// listener closing.
 func (s *Server) Serve() error {
 	s.lnMu.Lock()
-	if s.serving || s.closed {
-		s.lnMu.Unlock()
-		return errors.New("serve: already serving or closed")
-	}
-	s.serving = true
-	if s.ln != nil {
-		s.startAccept(s.ln, false)
-	}
-	if s.tlsLn != nil {
-		s.startAccept(s.tlsLn, true)
-	}
+	closed := s.closed
 	s.lnMu.Unlock()
+	if closed {
+		return errors.New("serve: closed")
+	}
 	select {
 	case err := <-s.acceptErr:
 		return err
@@ -337,7 +365,7 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
 		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
-		s.table.ACL().Admit(c.sess)
+		s.admit(c)
 		s.clients[id] = c
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -373,7 +401,13 @@ func (s *Server) Close() error {
 		c.nc.Close()
 	}
 	s.wg.Wait()
-	s.evict.close() // before the node: it proposes
+	s.load.wg.Wait()
+	if s.node == nil {
+		return nil // New failed to open it
+	}
+	if s.evict != nil {
+		s.evict.close() // before the node: it proposes
+	}
 	return s.node.Close()
 }
 

@@ -92,7 +92,7 @@ func (c *Cluster) Leader() *InProcess {
 			if n.cancel == nil {
 				continue // stopped
 			}
-			if n.Node().Stats().ReadsReady {
+			if n.Node().Stats().ReadsReady && !n.Loading() {
 				return n
 			}
 		}

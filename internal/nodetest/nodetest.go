@@ -73,7 +73,8 @@ type InProcess struct {
 }
 
 // Start runs a single node in-process with its data in a temp dir (or
-// cfg.DataDir if set), waits until it leads, and stops it at cleanup.
+// cfg.DataDir if set), waits until it leads and has loaded, and stops it
+// at cleanup.
 // Fields of cfg left zero get test defaults.
 func Start(t testing.TB, cfg server.Config) *InProcess {
 	t.Helper()
@@ -107,6 +108,10 @@ func Start(t testing.TB, cfg server.Config) *InProcess {
 	if err := s.Node().WaitLeader(wctx); err != nil {
 		n.Stop()
 		t.Fatalf("node never led: %v", err)
+	}
+	if err := s.WaitLoaded(wctx); err != nil {
+		n.Stop()
+		t.Fatalf("node never loaded: %v", err)
 	}
 	t.Cleanup(func() { n.Stop() })
 	return n
@@ -165,10 +170,13 @@ type Process struct {
 	DataDir string
 	Args    []string // extra arguments
 	Env     []string // extra environment variables, NAME=value
-	cmd     *exec.Cmd
-	Log     *strings.Builder
-	logMu   sync.Mutex
-	waited  chan struct{}
+	// ConfigFile, when set, is given as the config file (the first
+	// argument).
+	ConfigFile string
+	cmd        *exec.Cmd
+	Log        *strings.Builder
+	logMu      sync.Mutex
+	waited     chan struct{}
 }
 
 // StartProcess starts a single-node loomcache process on free ports with
@@ -216,6 +224,9 @@ func (p *Process) Start() {
 func (p *Process) launch() {
 	p.t.Helper()
 	args := append([]string{"--addr", p.Addr, "--raft-addr", p.RaftAdr, "--data-dir", p.DataDir}, p.Args...)
+	if p.ConfigFile != "" {
+		args = append([]string{p.ConfigFile}, args...)
+	}
 	p.cmd = exec.Command(p.Bin, args...)
 	if len(p.Env) > 0 {
 		p.cmd.Env = append(os.Environ(), p.Env...)
