@@ -135,19 +135,17 @@ func (c *LogCache) DeleteRange(min, max uint64) error {
 func (c *LogCache) at(i int) *raft.Log { return &c.ring[(c.head+i)&c.mask] }
 
 // find returns the position of the entry at index. Entries are almost
-// always consecutive, so its offset from the oldest is tried first; a
-// gap (an entry too big to cache, a snapshot installed) falls back to a
-// binary search. The caller holds mu.
+// always consecutive, so its distance from the newest (c.last, at hand)
+// is tried first; past a gap (an entry too big to cache, a snapshot
+// installed) a binary search finds it. The caller holds mu.
 func (c *LogCache) find(index uint64) (int, bool) {
-	if c.n == 0 {
+	if c.n == 0 || index > c.last {
 		return 0, false
 	}
-	first := c.at(0).Index
-	if index < first {
-		return 0, false
-	}
-	if off := index - first; off < uint64(c.n) && c.at(int(off)).Index == index {
-		return int(off), true
+	if back := c.last - index; back < uint64(c.n) {
+		if i := c.n - 1 - int(back); c.at(i).Index == index {
+			return i, true
+		}
 	}
 	i := c.search(index)
 	return i, i < c.n && c.at(i).Index == index
