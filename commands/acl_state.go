@@ -24,7 +24,8 @@ type ACL struct {
 	// shows it; replicated with the users.
 	requirePass atomic.Pointer[string]
 	// changed, when set, runs after an applier or a restore changed the
-	// users: the server closes the connections of deleted users.
+	// users, on the FSM goroutine: the server has the connections of
+	// deleted users closed (elsewhere: see OnChange).
 	changed atomic.Pointer[func()]
 	// holding makes every new connection authenticate, whatever the
 	// default user says: set while a node's startup requirepass or
@@ -56,8 +57,11 @@ func newACL(cat *acl.Catalog) *ACL {
 // RequirePass is the requirepass value ("" when none).
 func (a *ACL) RequirePass() string { return *a.requirePass.Load() }
 
-// OnChange sets what runs after the users changed (on the goroutine that
-// changed them: keep it short).
+// OnChange sets what runs after the users changed. It runs on the
+// goroutine that changed them, the FSM's, inside an apply with the
+// keyspace locked: it must not block, on I/O or on a lock held across
+// I/O (a socket's Close, a session a connection holds while it writes).
+// Signal a goroutine that does the work, and return.
 func (a *ACL) OnChange(f func()) { a.changed.Store(&f) }
 
 func (a *ACL) notify() {

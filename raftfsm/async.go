@@ -28,6 +28,14 @@ const (
 	maxBatchBytes = 4 << 20
 )
 
+// maxWaitingBytes bounds the encoded ops waiting to be handed to raft.
+// Each connection bounds its own writes in flight, but a node has
+// thousands of connections (and followers' forwarded pipelines), so
+// without it the queue could grow to gigabytes while raft is slower than
+// the clients. A proposal that does not fit waits, in arrival order,
+// until batches handed to raft make room; one alone may be any size.
+const maxWaitingBytes = 16 * maxBatchBytes
+
 // Future is the outcome of a proposal made with ProposeAsync.
 type Future struct {
 	b   *batch
@@ -74,6 +82,11 @@ type inflight struct {
 type proposer struct {
 	mu      sync.Mutex
 	waiting []*batch // oldest first; the last one takes new ops
+	// bytes is the size of the ops waiting, and of those admitted to
+	// join them; blocked are the proposals waiting for room, oldest
+	// first (see maxWaitingBytes).
+	bytes   int
+	blocked []*admission
 	wake    chan struct{}
 	stop    chan struct{} // closed by Close: hand over what waits, then exit
 	out     chan inflight // to the resolver; its capacity bounds batches in flight
@@ -92,7 +105,8 @@ func newProposer() *proposer {
 }
 
 // ProposeAsync hands o to Raft and returns without waiting for it to
-// commit, so a connection can propose the next pipelined write at once.
+// commit, so a connection can propose the next pipelined write at once;
+// it waits only while the ops queued ahead of it hold maxWaitingBytes.
 // Ops proposed one after another by the same goroutine are applied in
 // that order. o is encoded before ProposeAsync returns, so its arguments
 // may be reused at once.
@@ -110,8 +124,23 @@ func (n *Node) ProposeAsync(o *op.Op) Future {
 	return n.prop.add(o.Encode(make([]byte, 0, o.Size())))
 }
 
+// admission is a proposal waiting for room in the queue.
+type admission struct {
+	size  int
+	ready chan struct{} // closed once its room is reserved
+}
+
 func (p *proposer) add(enc []byte) Future {
 	p.mu.Lock()
+	if len(p.blocked) == 0 && p.fits(len(enc)) {
+		p.bytes += len(enc)
+	} else {
+		a := &admission{size: len(enc), ready: make(chan struct{})}
+		p.blocked = append(p.blocked, a)
+		p.mu.Unlock()
+		<-a.ready
+		p.mu.Lock()
+	}
 	var b *batch
 	if k := len(p.waiting); k > 0 {
 		b = p.waiting[k-1]
@@ -131,7 +160,14 @@ func (p *proposer) add(enc []byte) Future {
 	return Future{b: b, i: i}
 }
 
-// next takes the oldest waiting batch, or nil.
+// fits reports whether an op of size bytes may join the queue now. The
+// caller holds mu.
+func (p *proposer) fits(size int) bool {
+	return p.bytes == 0 || p.bytes+size <= maxWaitingBytes
+}
+
+// next takes the oldest waiting batch, or nil, and admits the blocked
+// proposals that fit in the room it leaves.
 func (p *proposer) next() *batch {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -141,6 +177,14 @@ func (p *proposer) next() *batch {
 	b := p.waiting[0]
 	p.waiting[0] = nil
 	p.waiting = p.waiting[1:]
+	p.bytes -= b.bytes
+	for len(p.blocked) > 0 && p.fits(p.blocked[0].size) {
+		a := p.blocked[0]
+		p.blocked[0] = nil
+		p.blocked = p.blocked[1:]
+		p.bytes += a.size // reserved: add counts it no more
+		close(a.ready)
+	}
 	return b
 }
 
@@ -199,7 +243,9 @@ func (p *proposer) start(r *raft.Raft) {
 }
 
 // close hands over what waits, waits for every batch to be answered and
-// stops the goroutines. No op may be added once it is called.
+// stops the goroutines. No op may be added once it is called, nor be
+// still blocked in add (Node.Close closes the gate first: every add has
+// returned, the run loop having made room for the blocked ones).
 func (p *proposer) close() {
 	close(p.stop)
 	<-p.done

@@ -15,10 +15,14 @@ import (
 // from a follower carries one, and an id applied before is not applied
 // again. Its ids are replicated state — every node applies the same
 // entries, so every node remembers the same ids — and are part of the
-// snapshot. The replies are remembered only in memory, for the proposer.
+// snapshot. The replies are remembered only in memory, for the proposer,
+// and only the newest of them, up to dedupMaxBytes across origins
+// (dedup_replies.go); a retry whose reply is not remembered is answered
+// UNKNOWN (errRetried).
 // The FSM goroutine owns it (under the store's write lock while applying).
 type dedup struct {
 	origins map[string]*originLog
+	replies replyQueue
 }
 
 const (
@@ -31,18 +35,26 @@ const (
 	// dedupMaxReply bounds the size of a remembered reply; a larger one is
 	// remembered as lost.
 	dedupMaxReply = 64 << 10
+	// dedupMaxBytes bounds the size of the replies remembered, across
+	// origins; past it the oldest are forgotten (their ids are not).
+	dedupMaxBytes = 8 << 20
 )
 
 // originLog is what dedup remembers of one origin.
 type originLog struct {
-	floor uint64         // highest sequence forgotten; 0: none
-	order []uint64       // remembered sequences in apply order, a ring of up to dedupWindow
-	head  int            // index of the oldest in order once it is full
-	seen  map[uint64]any // sequence → reply (replyLost if not kept)
+	floor uint64          // highest sequence forgotten; 0: none
+	order []uint64        // remembered sequences in apply order, a ring of up to dedupWindow
+	head  int             // index of the oldest in order once it is full
+	seen  map[uint64]memo // sequence → its reply, if remembered
 }
 
-// replyLost stands for a reply not remembered.
-type replyLost struct{}
+// memo is what dedup remembers of an applied id: its reply and the size
+// charged for it to dedupMaxBytes, or that the reply is not kept.
+type memo struct {
+	reply any
+	size  int
+	lost  bool
+}
 
 // errRetried is the reply to a repeated request id whose first reply is
 // not known: it was applied (or is too old to tell) and is not applied
@@ -56,11 +68,11 @@ func (d *dedup) lookup(id op.ReqID) (any, bool) {
 	if ol == nil {
 		return nil, false
 	}
-	if r, ok := ol.seen[id.Seq]; ok {
-		if _, lost := r.(replyLost); lost {
+	if m, ok := ol.seen[id.Seq]; ok {
+		if m.lost {
 			return errRetried, true
 		}
-		return r, true
+		return m.reply, true
 	}
 	if id.Seq <= ol.floor {
 		return errRetried, true
@@ -69,33 +81,46 @@ func (d *dedup) lookup(id op.ReqID) (any, bool) {
 }
 
 // record remembers that id was applied with reply, forgetting the
-// origin's oldest id beyond the window.
+// origin's oldest id beyond the window, and the oldest replies beyond
+// dedupMaxBytes. Every decision depends on the ops applied only, so
+// every node keeps the same replies (those applied since its last
+// restore, which starts with none).
 func (d *dedup) record(id op.ReqID, reply any) {
 	ol := d.origins[id.Origin]
 	if ol == nil {
 		if d.origins == nil {
 			d.origins = map[string]*originLog{}
 		}
-		ol = &originLog{seen: map[uint64]any{}}
+		ol = &originLog{seen: map[uint64]memo{}}
 		d.origins[id.Origin] = ol
 	}
-	if replySize(reply) > dedupMaxReply {
-		reply = replyLost{}
+	m := memo{reply: reply, size: replySize(reply)}
+	if m.size > dedupMaxReply {
+		m = memo{lost: true}
 	}
-	ol.add(id.Seq, reply)
+	if old, forgot := ol.add(id.Seq, m); forgot && !old.lost {
+		d.replies.forgotten(old)
+	}
+	if !m.lost {
+		d.replies.push(ol, id.Seq, m.size)
+	}
 }
 
-func (ol *originLog) add(seq uint64, reply any) {
+// add remembers seq and, past the window, forgets the oldest sequence;
+// it returns what was remembered of that one, if it forgot one.
+func (ol *originLog) add(seq uint64, m memo) (old memo, forgot bool) {
 	if len(ol.order) < dedupWindow {
 		ol.order = append(ol.order, seq)
 	} else {
-		old := ol.order[ol.head]
-		delete(ol.seen, old)
-		ol.floor = max(ol.floor, old)
+		oldest := ol.order[ol.head]
+		old, forgot = ol.seen[oldest]
+		delete(ol.seen, oldest)
+		ol.floor = max(ol.floor, oldest)
 		ol.order[ol.head] = seq
 		ol.head = (ol.head + 1) % len(ol.order)
 	}
-	ol.seen[seq] = reply
+	ol.seen[seq] = m
+	return old, forgot
 }
 
 // replySize estimates the memory a reply holds.
@@ -142,6 +167,7 @@ var errBadDedup = errors.New("bad request id section")
 // read replaces d with what appendTo wrote. Restored ids have no reply.
 func (d *dedup) read(r *bufio.Reader) error {
 	d.origins = map[string]*originLog{}
+	d.replies = replyQueue{}
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errBadDedup, err)
@@ -155,7 +181,7 @@ func (d *dedup) read(r *bufio.Reader) error {
 		if _, err := io.ReadFull(r, name); err != nil {
 			return fmt.Errorf("%w: %v", errBadDedup, err)
 		}
-		ol := &originLog{seen: map[uint64]any{}}
+		ol := &originLog{seen: map[uint64]memo{}}
 		ol.floor, err = binary.ReadUvarint(r)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errBadDedup, err)
@@ -169,7 +195,7 @@ func (d *dedup) read(r *bufio.Reader) error {
 			if err != nil {
 				return fmt.Errorf("%w: %v", errBadDedup, err)
 			}
-			ol.add(seq, replyLost{})
+			ol.add(seq, memo{lost: true})
 		}
 		d.origins[string(name)] = ol
 	}

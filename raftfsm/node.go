@@ -156,10 +156,6 @@ const applyTimeout = 10 * time.Second
 // on disk would not shrink at a snapshot until that many had been written.
 const DefaultTrailingLogs = 1024
 
-// logCacheSize is how many recent entries are kept in memory in front of
-// the WAL, so a leader replicating to followers rarely reads Pebble.
-const logCacheSize = 1024
-
 // Open starts a node: it opens the WAL and snapshots in DataDir,
 // bootstraps a new cluster if there is no state yet, and starts Raft.
 func Open(cfg Config) (*Node, error) {
@@ -283,7 +279,10 @@ func Open(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
-	logs, err := raft.NewLogCache(logCacheSize, n.wal)
+	// Recent entries stay in memory in front of the WAL (up to a budget
+	// in bytes: an entry is a batch of up to maxBatchBytes), so a leader
+	// replicating to followers rarely reads Pebble.
+	logs, err := persistence.NewLogCache(n.wal, persistence.DefaultLogCacheBytes)
 	if err != nil {
 		return nil, fmt.Errorf("log cache: %w", err)
 	}

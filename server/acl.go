@@ -29,7 +29,8 @@ import (
 //   - a client's own access control proposals wait for the startup ones
 //     (aclSynced), so a CONFIG SET requirepass made right after a start
 //     is not undone by the startup directive landing after it;
-//   - connections of a user deleted (or replaced by ACL LOAD) are closed.
+//   - connections of a user deleted (or replaced by ACL LOAD) are closed,
+//     off the FSM goroutine (revoke.go).
 
 // aclRetry is how long the startup proposals wait between attempts.
 const aclRetry = 200 * time.Millisecond
@@ -149,24 +150,6 @@ func (s *Server) proposeViaLeader(o *op.Op) (any, error) {
 		return nil, translate(err)
 	}
 	return commands.RawReply(reply), nil
-}
-
-// dropRevokedClients closes the connections whose user no longer exists;
-// it runs on the FSM goroutine after the users changed, and only closes
-// sockets (each connection's goroutine ends on its own).
-func (s *Server) dropRevokedClients() {
-	s.mu.Lock()
-	var gone []*client
-	for _, c := range s.clients {
-		if ref := c.sess.UserRef(); ref != nil && ref.User() == nil {
-			gone = append(gone, c)
-		}
-	}
-	s.mu.Unlock()
-	for _, c := range gone {
-		c.sess.Kill()
-		c.nc.Close()
-	}
 }
 
 // ACLFile is the aclfile ACL LOAD and ACL SAVE use.

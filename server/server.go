@@ -109,6 +109,8 @@ type Server struct {
 	// there are none, or Run stops trying).
 	aclSynced  chan struct{}
 	syncedOnce sync.Once
+	// revoke closes the connections of deleted users (revoke.go).
+	revoke revoker
 }
 
 type client struct {
@@ -146,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 		aclSynced:  make(chan struct{}),
 		acceptErr:  make(chan error, 1),
 		done:       make(chan struct{}),
+		revoke:     newRevoker(),
 	}
 	s.conf.v = defaultConfValues()
 	if len(cfg.Directives) > 0 {
@@ -167,7 +170,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	users := s.table.ACL()
 	users.HoldAuth(!s.startup.empty())
-	users.OnChange(s.dropRevokedClients)
+	users.OnChange(s.usersChanged)
 	s.conf.limits.Store(newConnLimits(s, &s.conf.v))
 	s.publishEncodings(s.conf.v.enc)
 	// A caller's (a test's) cluster TLS wins over tls-cluster's.
@@ -181,6 +184,8 @@ func New(cfg Config) (*Server, error) {
 	if err := s.listen(tlsPort); err != nil {
 		return nil, err
 	}
+	// From here on a failure is cleaned up by Close, which waits for it.
+	s.startRevoker()
 	s.startLoading()
 	s.lnMu.Lock()
 	s.serving = true
@@ -377,8 +382,8 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 var errMaxClients = []byte("-ERR max number of clients reached\r\n")
 
 // Close stops accepting on both listeners, closes every connection (plain
-// and TLS, handshaking or not), waits for their goroutines, and shuts the
-// node down.
+// and TLS, handshaking or not), waits for their goroutines and the
+// revoker's, and shuts the node down.
 func (s *Server) Close() error {
 	s.lnMu.Lock()
 	s.closed = true
@@ -401,6 +406,7 @@ func (s *Server) Close() error {
 		c.nc.Close()
 	}
 	s.wg.Wait()
+	<-s.revoke.done // it stops once s.done is closed
 	s.load.wg.Wait()
 	if s.node == nil {
 		return nil // New failed to open it
