@@ -84,21 +84,22 @@ type stallNode struct {
 func startStallNode(t *testing.T) *stallNode {
 	t.Helper()
 	pki := nodetest.NewPKI(t, "LoomCache test CA")
+	release := make(chan struct{})
+	var once sync.Once
+	n := &stallNode{pki: pki, accepted: make(chan *stallConn, 64),
+		free: func() { once.Do(func() { close(release) }) }, closed: make(chan error, 1)}
 	s, err := server.New(server.Config{
 		ID: "n1", Addr: nodetest.FreeAddr(t), RaftAddr: nodetest.FreeAddr(t), DataDir: t.TempDir(),
 		LogOutput: io.Discard, MaxBulk: 512 << 20,
 		Directives: pki.Directives(pki.Issue("node"), nodetest.FreePort(t)),
+		WrapListener: func(ln net.Listener) net.Listener {
+			return &stallListener{Listener: ln, release: release, accepted: n.accepted}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := make(chan struct{})
-	var once sync.Once
-	n := &stallNode{Server: s, pki: pki, accepted: make(chan *stallConn, 64),
-		free: func() { once.Do(func() { close(release) }) }, closed: make(chan error, 1)}
-	s.WrapListeners(func(ln net.Listener) net.Listener {
-		return &stallListener{Listener: ln, release: release, accepted: n.accepted}
-	})
+	n.Server = s
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { n.closed <- s.Run(ctx) }()
 	// Registered first, so it runs last: the clients are closed, then

@@ -58,6 +58,9 @@ type Config struct {
 	// ClusterTLS, when set, runs the cluster port under mutual TLS
 	// (raftfsm.Config.ClusterTLS).
 	ClusterTLS *tls.Config
+	// WrapListener, when set, wraps each client listener New opens before
+	// it accepts (tests stand their own connections in for the sockets).
+	WrapListener func(net.Listener) net.Listener
 	// Directives are Redis configuration directives given at startup
 	// (maxclients, timeout, ...): the same names and checks as CONFIG SET.
 	Directives [][2]string
@@ -183,6 +186,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := s.listen(tlsPort); err != nil {
 		return nil, err
+	}
+	if w := cfg.WrapListener; w != nil {
+		if s.ln != nil {
+			s.ln = w(s.ln)
+		}
+		if s.tlsLn != nil {
+			s.tlsLn = w(s.tlsLn)
+		}
 	}
 	// From here on a failure is cleaned up by Close, which waits for it.
 	s.startRevoker()
