@@ -66,6 +66,24 @@ func mutate(s *Store, rng *rand.Rand, keys int) {
 	}
 }
 
+// pointInTime fills a store with random changes and marks a snapshot's
+// point, returning the store, its dump at the point, and the snapshot.
+func pointInTime(t *testing.T, rng *rand.Rand, keys int) (*Store, []string, *Snapshot) {
+	t.Helper()
+	s := New(2)
+	for range 2 * keys {
+		mutate(s, rng, keys)
+	}
+	want := dump(s)
+	s.Lock()
+	sn, err := s.BeginSnapshot()
+	s.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, want, sn
+}
+
 // TestSnapshotIsThePoint: a snapshot written while keys change under it,
 // between every chunk, restores to exactly the store as it was at its
 // point: the same keys in the same slots with the same values and
@@ -74,17 +92,7 @@ func TestSnapshotIsThePoint(t *testing.T) {
 	for seed := range uint64(8) {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		keys := 3 * snapshotChunk
-		s := New(2)
-		for range 2 * keys {
-			mutate(s, rng, keys)
-		}
-		want := dump(s)
-		s.Lock()
-		sn, err := s.BeginSnapshot()
-		s.Unlock()
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, want, sn := pointInTime(t, rng, keys)
 		w := &changingWriter{s: s, rng: rng, keys: keys, burst: 1 + rng.IntN(2000)}
 		if _, err := sn.WriteTo(w); err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
@@ -114,17 +122,7 @@ func TestSnapshotIsThePoint(t *testing.T) {
 func TestSnapshotWithConcurrentApplies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	keys := 4 * snapshotChunk
-	s := New(2)
-	for range 2 * keys {
-		mutate(s, rng, keys)
-	}
-	want := dump(s)
-	s.Lock()
-	sn, err := s.BeginSnapshot()
-	s.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, want, sn := pointInTime(t, rng, keys)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -143,7 +141,7 @@ func TestSnapshotWithConcurrentApplies(t *testing.T) {
 		}
 	}()
 	var buf bytes.Buffer
-	_, err = sn.WriteTo(&buf)
+	_, err := sn.WriteTo(&buf)
 	close(stop)
 	wg.Wait()
 	sn.Release()

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -367,16 +366,10 @@ func TestMaxmemoryDirectivesAtStartup(t *testing.T) {
 			t.Errorf("CONFIG GET %s = %v, want %s", want[0], got, want[1])
 		}
 	}
-	for _, d := range [][2]string{
+	refusedAtStartup(t, [][2]string{
 		{"maxmemory-samples", "0"}, {"maxmemory-eviction-tenacity", "101"},
 		{"lfu-log-factor", "-1"}, {"lfu-decay-time", "x"}, {"maxmemory", "lots"},
-	} {
-		_, err := server.New(server.Config{ID: "n1", Addr: nodetest.FreeAddr(t), RaftAddr: nodetest.FreeAddr(t),
-			DataDir: t.TempDir(), LogOutput: io.Discard, Directives: [][2]string{d}})
-		if err == nil || !strings.HasPrefix(err.Error(), d[0]+": ") {
-			t.Errorf("%v at startup: %v", d, err)
-		}
-	}
+	})
 }
 
 // An LFU policy given at startup reaches the keyspace: OBJECT FREQ counts.

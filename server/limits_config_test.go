@@ -132,14 +132,21 @@ func TestLimitDirectivesAtStartup(t *testing.T) {
 }
 
 func TestBadLimitDirectivesAtStartup(t *testing.T) {
-	for _, d := range [][2]string{
+	refusedAtStartup(t, [][2]string{
 		{"client-query-buffer-limit", "1k"},
 		{"client-query-buffer-limit", "lots"},
 		{"client-output-buffer-limit", "normal 0 0"},
 		{"client-output-buffer-limit", "master 0 0 0"},
 		{"client-output-buffer-limit", "normal -1 0 0"},
 		{"proto-max-bulk-len", "100"},
-	} {
+	})
+}
+
+// refusedAtStartup checks that each directive, given alone at startup,
+// stops the node with an error that names it.
+func refusedAtStartup(t *testing.T, directives [][2]string) {
+	t.Helper()
+	for _, d := range directives {
 		_, err := server.New(server.Config{ID: "n1", Addr: nodetest.FreeAddr(t), RaftAddr: nodetest.FreeAddr(t),
 			DataDir: t.TempDir(), LogOutput: io.Discard, Directives: [][2]string{d}})
 		if err == nil {
