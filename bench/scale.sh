@@ -338,9 +338,9 @@ row "restart (lc) vs Redis RDB load, s" "${R[lc,restart]}" "${R[redis,rdbload]}"
 printf "$fmt" "Redis's logged AOF / RDB load, s" "" "${R[redis,aoflog]} / ${R[redis,rdblog]}" "" "" ""
 cat <<EOF
 
-Memory: LoomCache's used_memory is its Go heap in use (HeapAlloc), garbage
-not yet collected included; the targets are checked on the reading after
-the settle. On disk: LoomCache's data dir (WAL and snapshots), Redis's
+Memory: LoomCache's used_memory is the keyspace's count of its data
+(docs/keyspace.md), RSS the whole process; the targets are checked on the
+reading after the settle. On disk: LoomCache's data dir (WAL and snapshots), Redis's
 appendonlydir (aof-use-rdb-preamble yes). Restart: ready = GET $KEY
 answers the value it had before the stop (SIGTERM); "lc listening" is when
 it answers PING, once its newest snapshot is restored, before it replays
