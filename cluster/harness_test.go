@@ -141,6 +141,9 @@ func (c *cluster) start(n *node, newAddr bool) {
 }
 
 // started waits until n's process answers PING, or reports why it exited.
+// LOADING counts as an answer: a node of a cluster restarted whole loads
+// until a quorum of its peers is up to elect a leader, which commits what
+// it replays.
 func started(n *node) error {
 	deadline := time.Now().Add(leaderBound)
 	for {
@@ -156,7 +159,11 @@ func started(n *node) error {
 		if cn, err := dial(n.addr, 200*time.Millisecond); err == nil {
 			r, err := cn.do(time.Second, "PING")
 			cn.Close()
-			if err == nil && r == "PONG" && n.running() {
+			loading := false
+			if e, ok := r.(errorReply); ok {
+				loading = strings.HasPrefix(string(e), "LOADING")
+			}
+			if err == nil && (r == "PONG" || loading) && n.running() {
 				return nil
 			}
 		}
