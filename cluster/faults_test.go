@@ -206,6 +206,8 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	defer cancel()
 	unexpected := make(chan []string, 1)
 	go func() { unexpected <- rc.work.run(ctx, c, h) }()
+	filled := make(chan struct{})
+	go fill(ctx, c, filled)
 
 	end := time.Now().Add(rc.duration)
 	if sc.lossy {
@@ -229,10 +231,13 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	time.Sleep(rc.calm)
 	cancel()
 	bad := <-unexpected
+	<-filled
 
 	c.waitServing()
 	if err := c.waitConverged(); err != nil {
 		t.Error(err)
+	} else if err := checkEviction(c); err != nil {
+		t.Errorf("eviction: %v", err)
 	}
 	final, err := finalReads(c, h, rc.work.clients)
 	if err != nil {

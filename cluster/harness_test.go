@@ -101,6 +101,7 @@ func startCluster(t testing.TB, size int) *cluster {
 	// The cluster port authenticated as it should be in production: the
 	// handshake crosses the proxies, and faults hit it too.
 	c.args = []string{"--cluster", strings.Join(list, ","), "--cluster-secret", faultSuiteSecret}
+	c.args = append(c.args, evictionArgs()...) // evict_test.go
 	t.Cleanup(c.close)
 	for _, n := range c.nodes {
 		c.start(n, true)
