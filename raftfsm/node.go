@@ -108,7 +108,7 @@ type Node struct {
 	raft  *raft.Raft
 	fsm   *fsm
 	wal   *persistence.Store
-	snaps *raft.FileSnapshotStore
+	snaps *persistence.SnapshotStore
 	trans *raft.NetworkTransport
 	mux   *mux // the cluster port (transport.go)
 	// fwd forwards commands to the leader; fwdHandler runs those
@@ -207,7 +207,7 @@ func Open(cfg Config) (*Node, error) {
 	if n.wal, err = persistence.Open(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync); err != nil {
 		return nil, err
 	}
-	if n.snaps, err = raft.NewFileSnapshotStore(cfg.DataDir, 2, cfg.LogOutput); err != nil {
+	if n.snaps, err = persistence.NewSnapshotStore(cfg.DataDir, 2, cfg.LogOutput); err != nil {
 		return nil, fmt.Errorf("open snapshots: %w", err)
 	}
 	if cfg.Loading != nil {
@@ -486,6 +486,9 @@ func (n *Node) Close() error {
 		// The loops propose nothing more once the gate is closed.
 		close(n.stop)
 		n.fwd.close()
+		// A snapshot being written at its pace fails now rather than
+		// holding Shutdown up.
+		n.snaps.Stop()
 		// Shutdown waits for raft's own goroutines (FSM, snapshots) and
 		// closes the transport.
 		err := n.raft.Shutdown().Error()

