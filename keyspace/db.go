@@ -43,16 +43,29 @@ func (d *DB) slotEntry(i uint32) *entry {
 // find returns key's hash, and its slot and entry (nil if absent).
 func (d *DB) find(key []byte) (uint32, uint32, *entry) {
 	h := d.idx.hash(key)
-	mask := len(d.idx.cells) - 1
-	for i := d.idx.home(h); ; i = (i + 1) & mask {
-		c := d.idx.cells[i]
+	if slot, e := d.findIn(&d.idx.t, key, h); e != nil {
+		return h, slot, e
+	}
+	if d.idx.oldN > 0 { // resizing: not moved yet?
+		if slot, e := d.findIn(&d.idx.old, key, h); e != nil {
+			return h, slot, e
+		}
+	}
+	return h, 0, nil
+}
+
+// findIn looks key up in one of the index's tables.
+func (d *DB) findIn(t *table, key []byte, h uint32) (uint32, *entry) {
+	mask := len(t.cells) - 1
+	for i := t.home(h); ; i = (i + 1) & mask {
+		c := t.cells[i]
 		if c == 0 {
-			return h, 0, nil
+			return 0, nil
 		}
 		if uint32(c>>32) == h {
 			slot := uint32(c) - 1
 			if e := d.slotEntry(slot); e.kv[:e.klen] == string(key) {
-				return h, slot, e
+				return slot, e
 			}
 		}
 	}
