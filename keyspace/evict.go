@@ -44,15 +44,16 @@ func (d *DB) EvictionSample(n int, volatileOnly bool, now int64, out []Candidate
 		})
 		return out
 	}
-	// Slots are dense (a new key takes the lowest free one), so random
-	// slots find keys quickly; the bound on tries keeps a sparse database
-	// from costing more than a few passes.
+	// Each pick is the first key at or after a random slot (wrapping):
+	// one step on dense slots (a new key takes the lowest free one), and
+	// a short walk over a page's used bits on sparse ones.
 	lim := d.slots.limit()
-	for tries := 8*n + 128; n > 0 && tries > 0; tries-- {
-		if e := d.slots.at(rand.Uint32N(lim)); e != nil {
-			out = append(out, d.candidate(e, now))
-			n--
+	for ; n > 0; n-- {
+		i := d.slots.next(rand.Uint32N(lim))
+		if i >= lim {
+			i = d.slots.next(0)
 		}
+		out = append(out, d.candidate(d.slotEntry(i), now))
 	}
 	return out
 }

@@ -220,9 +220,16 @@ func TestForwardPoolBounded(t *testing.T) {
 	if pooled < 1 || pooled > forwardConns {
 		t.Errorf("%d pooled connections, want 1 to %d", pooled, forwardConns)
 	}
-	if v, _ := lookup(leader, 0, "n"); v != fmt.Sprint(clients*each) {
-		t.Errorf("n = %s, want %d", v, clients*each)
-	}
+	// Every INCR was acknowledged; under load leadership may have moved
+	// meanwhile, and a node that no longer leads may still be applying.
+	waitFor(t, fmt.Sprintf("n = %d on every node", clients*each), func() bool {
+		for _, n := range nodes {
+			if v, _ := lookup(n, 0, "n"); v != fmt.Sprint(clients*each) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // TestForwardBatchRetriedOnce: a follower forwards a pipeline of INCRs as
