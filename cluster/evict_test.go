@@ -18,8 +18,8 @@ import (
 // the bound, every node with the same keys, and evictions done.
 
 const (
-	faultMaxmemory = 2 << 20
-	fillValue      = 1024
+	faultMaxmemory = 1 << 20
+	fillValue      = 4096
 	// fillSlack is what used memory may exceed the bound by: the writes
 	// let in after the eviction that made room for them.
 	fillSlack = 256 << 10
