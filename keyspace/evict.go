@@ -44,15 +44,12 @@ func (d *DB) EvictionSample(n int, volatileOnly bool, now int64, out []Candidate
 		})
 		return out
 	}
-	// Each pick is the first key at or after a random slot (wrapping):
-	// one step on dense slots (a new key takes the lowest free one), and
-	// a short walk over a page's used bits on sparse ones.
-	lim := d.slots.limit()
+	// Each pick is the first key at or after a random slot below the
+	// highest: the slot itself on dense slots (a new key takes the lowest
+	// free one), a short walk over the used bits on sparse ones.
+	top := d.slots.top()
 	for ; n > 0; n-- {
-		i := d.slots.next(rand.Uint32N(lim))
-		if i >= lim {
-			i = d.slots.next(0)
-		}
+		i := d.slots.next(rand.Uint32N(top))
 		out = append(out, d.candidate(d.slotEntry(i), now))
 	}
 	return out

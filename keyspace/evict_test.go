@@ -131,3 +131,27 @@ func TestEvictionSample(t *testing.T) {
 		t.Errorf("empty db sampled %d keys", n)
 	}
 }
+
+// TestEvictionSampleSpread: on a database of dense slots every key is
+// picked about as often as the others (no key, such as the first, is
+// favoured), as the pools of LRU and LFU eviction need.
+func TestEvictionSampleSpread(t *testing.T) {
+	d := New(1).DB(0)
+	for i := range 100 {
+		d.Set(key(i), NewString([]byte("v")), 0)
+	}
+	picked := map[string]int{}
+	for range 2000 {
+		for _, c := range d.EvictionSample(5, false, t0, nil) {
+			picked[c.Key]++
+		}
+	}
+	for k, n := range picked {
+		if n > 250 { // 100 expected
+			t.Errorf("%s picked %d times of 10,000", k, n)
+		}
+	}
+	if len(picked) != 100 {
+		t.Errorf("%d of 100 keys ever picked", len(picked))
+	}
+}

@@ -45,6 +45,9 @@ const (
 	// the old table at most 3/4 full and the new one twice its size, the
 	// move is done long before the new one fills.
 	migrateStep = 16
+	// incrementalCells: a table smaller than this (128KB) is moved at
+	// once, which costs less than a write's round trip.
+	incrementalCells = 1 << 14
 )
 
 func newIndex(capacity int) index {
@@ -148,6 +151,9 @@ func (x *index) resize(cells int) {
 		x.next++
 	}
 	x.migrate()
+	for x.oldN > 0 && len(x.old.cells) < incrementalCells {
+		x.migrate()
+	}
 }
 
 // migrate moves the runs of migrateStep positions of the old table into

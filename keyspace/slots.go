@@ -135,6 +135,22 @@ func (s *slots) release(i uint32) int64 {
 	return -pageBytes
 }
 
+// top returns one past the highest used slot (0 if none).
+func (s *slots) top() uint32 {
+	for pi := len(s.pages) - 1; pi >= 0; pi-- {
+		p := s.pages[pi]
+		if p == nil {
+			continue
+		}
+		for w := len(p.used) - 1; w >= 0; w-- {
+			if p.used[w] != 0 {
+				return uint32(pi)<<pageBits | uint32(w*64+bits.Len64(p.used[w]))
+			}
+		}
+	}
+	return 0
+}
+
 // next returns the first used slot at or after i, or limit() if none.
 func (s *slots) next(i uint32) uint32 {
 	for lim := s.limit(); i < lim; {
