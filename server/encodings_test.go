@@ -39,18 +39,7 @@ func TestEncodingDirectivesAtStartup(t *testing.T) {
 		{"stream-node-max-entries", "0"},
 		{"activerehashing", "no"},
 	}
-	var args []string
-	for _, d := range directives {
-		args = append(args, "--"+d[0], d[1])
-	}
-	node := nodetest.Start(t, server.Config{Directives: directives})
-	redis := nodetest.StartRedis(t, args...)
-	lc, rc := dialReplies(t, node.Addr().String()), dialReplies(t, redis.Addr)
-	for _, name := range encodingNames {
-		if got, want := lc.raw("CONFIG", "GET", name), rc.raw("CONFIG", "GET", name); got != want {
-			t.Errorf("%s:\n loomcache %q\n redis     %q", name, got, want)
-		}
-	}
+	node := sameAtStartup(t, directives, encodingNames)
 	want := keyspace.EncodingLimits{
 		HashMaxListpackEntries: 65, HashMaxListpackValue: 1024, SetMaxIntsetEntries: 1000,
 		ZsetMaxListpackEntries: 8, ZsetMaxListpackValue: 2000, ListMaxListpackSize: -3, ListCompressDepth: 2,

@@ -117,6 +117,14 @@ func TestLimitDirectivesAtStartup(t *testing.T) {
 		{"client-query-buffer-limit", "3mb"},
 		{"proto-max-bulk-len", "4mb"},
 	}
+	sameAtStartup(t, directives, []string{"client-query-buffer-limit", "client-output-buffer-limit", "proto-max-bulk-len"})
+}
+
+// sameAtStartup starts a node and a redis-server with the same startup
+// directives and checks that CONFIG GET of each name answers the same;
+// it returns the node.
+func sameAtStartup(t *testing.T, directives [][2]string, names []string) *nodetest.InProcess {
+	t.Helper()
 	var args []string
 	for _, d := range directives {
 		args = append(args, "--"+d[0], d[1])
@@ -124,11 +132,12 @@ func TestLimitDirectivesAtStartup(t *testing.T) {
 	node := nodetest.Start(t, server.Config{Directives: directives})
 	redis := nodetest.StartRedis(t, args...)
 	lc, rc := dialReplies(t, node.Addr().String()), dialReplies(t, redis.Addr)
-	for _, name := range []string{"client-query-buffer-limit", "client-output-buffer-limit", "proto-max-bulk-len"} {
+	for _, name := range names {
 		if got, want := lc.raw("CONFIG", "GET", name), rc.raw("CONFIG", "GET", name); got != want {
 			t.Errorf("%s:\n loomcache %q\n redis     %q", name, got, want)
 		}
 	}
+	return node
 }
 
 func TestBadLimitDirectivesAtStartup(t *testing.T) {
