@@ -8,15 +8,13 @@ import (
 )
 
 // Eviction under maxmemory, on the commands' side: the applier of the
-// leader's EvictKeys ops with the count INFO reports as evicted_keys, and
-// which family of maxmemory-policy is selected, by which OBJECT FREQ and
-// OBJECT IDLETIME answer. The server picks the victims and sets the
-// policy.
+// leader's EvictKeys ops with the count INFO reports as evicted_keys. The
+// server picks the victims and sets the policy on the keyspace, which
+// OBJECT FREQ and OBJECT IDLETIME ask (keyspace.Store.LFU).
 
 // evictState is the table's eviction state.
 type evictState struct {
 	evicted atomic.Int64 // keys evicted by the EvictKeys applied here
-	lfu     atomic.Bool  // an LFU maxmemory-policy is selected
 }
 
 func (t *Table) registerEviction() { t.applier(op.EvictKeys, t.applyEvictKeys) }
@@ -46,9 +44,3 @@ func (t *Table) EvictedKeys() int64 { return t.evict.evicted.Load() }
 
 // ResetEvictedKeys zeroes EvictedKeys, as CONFIG RESETSTAT does.
 func (t *Table) ResetEvictedKeys() { t.evict.evicted.Store(0) }
-
-// SetLFU records whether an LFU maxmemory-policy is selected: then OBJECT
-// FREQ answers the key's counter and OBJECT IDLETIME refuses, as in Redis.
-func (t *Table) SetLFU(on bool) { t.evict.lfu.Store(on) }
-
-func (t *Table) lfu() bool { return t.evict.lfu.Load() }

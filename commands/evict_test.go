@@ -57,7 +57,6 @@ const (
 func TestObjectFreqAndIdleTimeUnderLFU(t *testing.T) {
 	x := newTester(t)
 	lfu := func(on bool, logFactor int) {
-		x.ctx.Table.SetLFU(on)
 		x.node.ks.SetAccessPolicy(on, logFactor, 1)
 	}
 	lfu(true, 10)

@@ -71,7 +71,7 @@ func cmdObjectEncoding(c *Ctx) {
 // does not track idle time, and says so.
 func cmdObjectIdleTime(c *Ctx) {
 	c.objectRead(func(_ *keyspace.DB, v *keyspace.Entry) {
-		if c.Table.lfu() {
+		if c.Node.Store().LFU() {
 			c.W.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 			return
 		}
@@ -88,7 +88,7 @@ func cmdObjectIdleTime(c *Ctx) {
 // replicated), and Redis's error under any other.
 func cmdObjectFreq(c *Ctx) {
 	c.objectRead(func(db *keyspace.DB, v *keyspace.Entry) {
-		if !c.Table.lfu() {
+		if !c.Node.Store().LFU() {
 			c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 			return
 		}

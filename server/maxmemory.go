@@ -146,7 +146,6 @@ func (s *Server) publishMemory(v *confValues) {
 		timeLimit: evictionTimeLimit(v.evict.tenacity),
 	}
 	s.conf.mem.Store(p)
-	s.table.SetLFU(p.policy.lfu())
 	if s.node != nil { // at startup the directives come before the node
 		s.node.Store().SetAccessPolicy(p.policy.lfu(), int(v.evict.logFactor), int(v.evict.decayTime))
 	}
