@@ -151,6 +151,19 @@ func awaitBlocked(t *testing.T, what string, cs ...*stallConn) {
 	}
 }
 
+// stallNodeWithAlice starts a stall node, connects an admin client and
+// creates the user alice.
+func stallNodeWithAlice(t *testing.T) (*stallNode, *rawConn) {
+	t.Helper()
+	n := startStallNode(t)
+	admin := dialRaw(t, n.Addr().String())
+	n.conn(t)
+	if got := admin.str("ACL", "SETUSER", "alice", "on", ">pw", "~*", "+@all"); got != "OK" {
+		t.Fatalf("ACL SETUSER: %q", got)
+	}
+	return n, admin
+}
+
 // authAlice authenticates c as alice.
 func authAlice(t *testing.T, c *rawConn) {
 	t.Helper()
@@ -184,12 +197,7 @@ func readsClosed(nc net.Conn) error {
 // writes after it too, before any of those sockets is released; the
 // deleted user's connections are closed once they are.
 func TestRevokedClientsDoNotHoldApplies(t *testing.T) {
-	n := startStallNode(t)
-	admin := dialRaw(t, n.Addr().String())
-	n.conn(t)
-	if got := admin.str("ACL", "SETUSER", "alice", "on", ">pw", "~*", "+@all"); got != "OK" {
-		t.Fatalf("ACL SETUSER: %q", got)
-	}
+	n, admin := stallNodeWithAlice(t)
 
 	// A client whose reply cannot be written: it never reads.
 	full := dialRaw(t, n.Addr().String())
@@ -264,12 +272,7 @@ func TestRevokedClientsDoNotHoldApplies(t *testing.T) {
 // closing a connection (until that Close returns), and a change signalled
 // after Close, as an apply during shutdown would, does not block.
 func TestRevokerStopsWithClose(t *testing.T) {
-	n := startStallNode(t)
-	admin := dialRaw(t, n.Addr().String())
-	n.conn(t)
-	if got := admin.str("ACL", "SETUSER", "alice", "on", ">pw", "~*", "+@all"); got != "OK" {
-		t.Fatalf("ACL SETUSER: %q", got)
-	}
+	n, admin := stallNodeWithAlice(t)
 	alice := dialRaw(t, n.Addr().String())
 	aliceSrv := n.conn(t)
 	authAlice(t, alice)
