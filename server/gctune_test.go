@@ -1,8 +1,10 @@
 package server
 
 import (
-	"runtime/debug"
+	"runtime"
+	"runtime/metrics"
 	"testing"
+	"time"
 )
 
 func TestGCPercent(t *testing.T) {
@@ -18,12 +20,31 @@ func TestGCPercent(t *testing.T) {
 	}
 }
 
-// TestGCTunerStops: the tuner sets GOGC while it runs and gives the
-// default back when stopped.
+// TestGCTunerStops: with a live heap past the headroom the tuner lowers
+// GOGC while it runs, and gives the default back when stopped.
 func TestGCTunerStops(t *testing.T) {
+	live := make([]byte, 3*gcHeadroom) // kept live until the end
+	for i := range live {
+		live[i] = byte(i)
+	}
+	runtime.GC()
+	gogc := func() uint64 {
+		m := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		metrics.Read(m)
+		return m[0].Value.Uint64()
+	}
 	stop := StartGCTuner()
+	deadline := time.Now().Add(10 * time.Second)
+	for gogc() >= 100 {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("GOGC still %d with a live heap of %d MiB", gogc(), len(live)>>20)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	stop()
-	if p := debug.SetGCPercent(100); p != 100 {
+	if p := gogc(); p != 100 {
 		t.Fatalf("GOGC %d after stop", p)
 	}
+	runtime.KeepAlive(live)
 }
