@@ -15,7 +15,11 @@ const ErrUserGone = "user deleted"
 // command before anything is forwarded or proposed: "" when it may run,
 // otherwise the error reply (NOAUTH, NOPERM; a NOPERM is logged in the
 // ACL LOG) or ErrUserGone.
-func (c *Ctx) Permit(cmd *Command) string {
+func (c *Ctx) Permit(cmd *Command) string { return c.permit(cmd, acl.ContextToplevel) }
+
+// permit is Permit for a command run where the ACL LOG says (a
+// transaction's commands are checked again when EXEC runs them).
+func (c *Ctx) permit(cmd *Command, where acl.Context) string {
 	a := c.Table.acl
 	s := c.S
 	ref := s.UserRef()
@@ -40,7 +44,7 @@ func (c *Ctx) Permit(cmd *Command) string {
 	now := time.Now()
 	s.noteCommand(cmd, now.UnixMilli()) // the log's client-info names it
 	a.Log.Add(acl.LogEntry{
-		Reason: d.Reason, Context: acl.ContextToplevel, Object: cat.LogObject(cmd.aclID, c.Args, d),
+		Reason: d.Reason, Context: where, Object: cat.LogObject(cmd.aclID, c.Args, d),
 		Username: ref.Name(), ClientInfo: c.clientInfo(now),
 	}, now.UnixMilli())
 	return cat.NoPermError(cmd.aclID, d)

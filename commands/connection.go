@@ -83,6 +83,7 @@ func cmdQuit(c *Ctx) {
 // does and answers +RESET in RESP2.
 func cmdReset(c *Ctx) {
 	c.S.Reset()
+	c.S.DiscardMulti()
 	c.Table.acl.Admit(c.S)
 	c.W.Proto = 2
 	c.W.Status("RESET")

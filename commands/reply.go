@@ -28,6 +28,9 @@ type (
 // the leader for a proposal it forwarded.
 type RawReply []byte
 
+// Size is the reply's length, for the memory of replies kept by request id.
+func (r RawReply) Size() int { return len(r) }
+
 const ok = status("OK")
 
 // errorf builds an error reply value.

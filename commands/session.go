@@ -36,6 +36,8 @@ type Session struct {
 
 	killed atomic.Bool
 
+	tx txState // MULTI and WATCH (multi.go)
+
 	// Figures CLIENT LIST shows for other connections; the families that
 	// own the state (CLIENT NO-EVICT, MULTI, SUBSCRIBE) keep them current.
 	noEvict     atomic.Bool

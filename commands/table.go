@@ -7,6 +7,7 @@
 package commands
 
 import (
+	"hash/maphash"
 	"strings"
 
 	"github.com/loomcache/loomcache/acl"
@@ -256,14 +257,19 @@ type Table struct {
 	apply map[op.Type]ApplyFunc
 	acl   *ACL
 	evict evictState // evict.go
+	// blockLocks order the blocks (transactions, scripts) that name the
+	// same keys (block.go).
+	blockLocks blockLocks
 }
 
 // NewTable builds the table from every family, and the access control
 // state over its commands (only the default user).
 func NewTable() *Table {
 	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc)}
+	t.blockLocks.seed = maphash.MakeSeed()
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerKeys, registerCluster, registerACL,
+		registerMulti,
 	} {
 		family(t)
 	}

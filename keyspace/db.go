@@ -86,6 +86,18 @@ func (d *DB) Get(key []byte, now int64) *Entry {
 	return (*Entry)(e)
 }
 
+// Version returns key's version: the store's change count when the key
+// last changed, or 0 when it is absent or expired at now. Versions are
+// replicated state (the same ops give the same versions on every node,
+// and snapshots keep them), so a version read on one node can be checked
+// on every node: WATCH and the checks of transactions and scripts.
+func (d *DB) Version(key []byte, now int64) uint64 {
+	if e := d.Get(key, now); e != nil {
+		return e.version
+	}
+	return 0
+}
+
 // Lookup is Get for a command that works on kind k: a key of another kind
 // is ErrWrongType.
 func (d *DB) Lookup(key []byte, now int64, k Kind) (*Entry, error) {

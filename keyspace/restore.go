@@ -26,16 +26,36 @@ func (s *Store) ReadSnapshot(r io.Reader) error {
 		br = bufio.NewReaderSize(r, 256*1024)
 	}
 	magic := make([]byte, len(snapshotMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || (string(magic) != snapshotMagic && string(magic) != snapshotMagicV1) {
+	if _, err := io.ReadFull(br, magic); err != nil {
 		return fmt.Errorf("%w: no header", ErrBadSnapshot)
 	}
-	v1 := string(magic) == snapshotMagicV1
+	ld := loader{br: br}
+	switch string(magic) {
+	case snapshotMagic:
+		ld.format = 3
+	case snapshotMagicV2:
+		ld.format = 2
+	case snapshotMagicV1:
+		ld.format = 1
+	default:
+		return fmt.Errorf("%w: no header", ErrBadSnapshot)
+	}
+	// Formats before 3 carry no versions: every entry gets version 1, so
+	// nodes that load the same old snapshot still agree.
+	version := uint64(1)
+	if ld.format >= 3 {
+		v, err := binary.ReadUvarint(br)
+		if err != nil {
+			return fmt.Errorf("%w: no version", ErrBadSnapshot)
+		}
+		version = v
+	}
+	ld.maxVersion = version
 	n, err := binary.ReadUvarint(br)
 	if err != nil || n != uint64(s.NumDBs()) {
 		return fmt.Errorf("%w: %d databases, want %d", ErrBadSnapshot, n, s.NumDBs())
 	}
 	dbs := make([]*DB, n)
-	ld := loader{br: br, v1: v1}
 	for i := range dbs {
 		if dbs[i], err = ld.db(s); err != nil {
 			return fmt.Errorf("%w: db %d: %v", ErrBadSnapshot, i, err)
@@ -43,16 +63,17 @@ func (s *Store) ReadSnapshot(r io.Reader) error {
 	}
 	s.Lock()
 	s.dbs = dbs
-	s.version++
+	s.version = version
 	s.Unlock()
 	return nil
 }
 
 // loader reads databases from a snapshot.
 type loader struct {
-	br       *bufio.Reader
-	v1       bool
-	key, val []byte // scratch
+	br         *bufio.Reader
+	format     int    // 1, 2 or 3
+	maxVersion uint64 // the snapshot's change count: no entry's is later
+	key, val   []byte // scratch
 }
 
 func (ld *loader) db(s *Store) (*DB, error) {
@@ -68,7 +89,7 @@ func (ld *loader) db(s *Store) (*DB, error) {
 	d := newDB(s, int(min(count, 1<<20)))
 	slot := int64(-1)
 	for k := uint64(0); k < count; k++ {
-		if ld.v1 {
+		if ld.format == 1 {
 			slot++
 		} else {
 			delta, err := binary.ReadUvarint(ld.br)
@@ -87,7 +108,7 @@ func (ld *loader) db(s *Store) (*DB, error) {
 // entry reads one key into slot.
 func (ld *loader) entry(d *DB, slot uint32) error {
 	var err error
-	if ld.v1 { // v1: the key first
+	if ld.format == 1 { // v1: the key first
 		if ld.key, err = ld.bytes(ld.key); err != nil {
 			return err
 		}
@@ -101,7 +122,16 @@ func (ld *loader) entry(d *DB, slot uint32) error {
 	if err != nil {
 		return err
 	}
-	if !ld.v1 {
+	version := uint64(1)
+	if ld.format >= 3 {
+		if version, err = binary.ReadUvarint(ld.br); err != nil {
+			return err
+		}
+		if version > ld.maxVersion {
+			return fmt.Errorf("version %d after the snapshot's %d", version, ld.maxVersion)
+		}
+	}
+	if ld.format > 1 {
 		if ld.key, err = ld.bytes(ld.key); err != nil {
 			return err
 		}
@@ -119,7 +149,7 @@ func (ld *loader) entry(d *DB, slot uint32) error {
 		return errors.New("a key twice")
 	}
 	e := d.place(slot, ld.key)
-	e.kind, e.enc, e.obj = kind, enc, obj
+	e.kind, e.enc, e.obj, e.version = kind, enc, obj, version
 	var b strings.Builder
 	if obj == nil { // a string: inline, after its key
 		b.Grow(len(ld.key) + len(ld.val))

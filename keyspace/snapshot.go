@@ -20,9 +20,13 @@ import (
 // writer keeps reading the old one.
 
 // snapshotMagic starts every snapshot; the digit is the format version.
-// Version 1 (LCKS1) had no slot numbers; ReadSnapshot still reads it.
+// Version 1 (LCKS1) had no slot numbers, version 2 no versions (the
+// store's change count and each entry's, which WATCH and the checks of
+// transactions and scripts compare on every node); ReadSnapshot still
+// reads both.
 const (
-	snapshotMagic   = "LCKS2"
+	snapshotMagic   = "LCKS3"
+	snapshotMagicV2 = "LCKS2"
 	snapshotMagicV1 = "LCKS1"
 )
 
@@ -112,6 +116,7 @@ func (sn *Snapshot) Release() {
 func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	buf := []byte(snapshotMagic)
+	buf = binary.AppendUvarint(buf, sn.version)
 	buf = binary.AppendUvarint(buf, uint64(len(sn.dbs)))
 	for i, d := range sn.dbs {
 		buf = binary.AppendUvarint(buf, uint64(sn.counts[i]))
@@ -181,11 +186,12 @@ func appendString(b []byte, p string) []byte {
 	return append(b, p...)
 }
 
-// appendEntry encodes one key: kind, encoding, deadline, key, value. A
-// string's value is its bytes; an Object's, its own encoding.
+// appendEntry encodes one key: kind, encoding, deadline, version, key,
+// value. A string's value is its bytes; an Object's, its own encoding.
 func appendEntry(b []byte, e *entry) []byte {
 	b = append(b, byte(e.kind), byte(e.enc))
 	b = binary.AppendVarint(b, e.deadline)
+	b = binary.AppendUvarint(b, e.version)
 	b = appendString(b, e.kv[:e.klen])
 	switch r := e.obj.(type) {
 	case nil:

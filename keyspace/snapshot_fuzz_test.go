@@ -15,7 +15,8 @@ func FuzzReadSnapshot(f *testing.F) {
 	}
 	f.Add(good.Bytes())
 	f.Add([]byte(snapshotMagicV1 + "\x04\x01\x00\x01k\x01\x02\x00\x01v\x00\x00\x00"))
-	f.Add([]byte(snapshotMagic + "\x04\x01\x05\x01\x02\x00\x01k\x01v\x00\x00\x00"))
+	f.Add([]byte(snapshotMagicV2 + "\x04\x01\x05\x01\x02\x00\x01k\x01v\x00\x00\x00"))
+	f.Add([]byte(snapshotMagic + "\x09\x04\x01\x05\x01\x02\x00\x07\x01k\x01v\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := New(4)
 		s.DB(3).Set([]byte("keep"), NewString([]byte("v")), 0)

@@ -97,3 +97,40 @@ func TestSnapshotRejectsDamage(t *testing.T) {
 		t.Errorf("16 databases from a 4-database snapshot: %v", err)
 	}
 }
+
+// Versions are replicated state: a store restored from a snapshot has the
+// versions of the store it was taken from, and goes on counting from the
+// same change count, so the same later changes give the same versions.
+func TestSnapshotKeepsVersions(t *testing.T) {
+	a := New(2)
+	a.DB(0).Set([]byte("x"), NewString([]byte("1")), 0)
+	a.DB(1).Set([]byte("y"), NewString([]byte("2")), 0)
+	a.DB(0).Set([]byte("x"), NewString([]byte("3")), 0)
+	a.DB(0).Delete([]byte("gone"), 0)
+	var buf bytes.Buffer
+	if err := a.WriteSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	b := New(2)
+	if err := b.ReadSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Store{a, b} {
+		s.DB(1).Set([]byte("z"), NewString([]byte("4")), 0)
+	}
+	for _, k := range []struct {
+		db  int
+		key string
+	}{{0, "x"}, {1, "y"}, {1, "z"}, {0, "none"}} {
+		va, vb := a.DB(k.db).Version([]byte(k.key), 0), b.DB(k.db).Version([]byte(k.key), 0)
+		if va != vb {
+			t.Errorf("db %d %s: version %d, restored %d", k.db, k.key, va, vb)
+		}
+		if (va == 0) != (k.key == "none") {
+			t.Errorf("db %d %s: version %d", k.db, k.key, va)
+		}
+	}
+	if a.DB(0).Version([]byte("x"), 0) == a.DB(1).Version([]byte("y"), 0) {
+		t.Error("two changes gave one version")
+	}
+}

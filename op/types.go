@@ -83,6 +83,14 @@ const (
 	FlushAll Type = 48
 )
 
+// Blocks: 120-129.
+const (
+	// Exec is a transaction's or a script's writes, applied together if
+	// the versions they were decided on still hold (exec.go): Args
+	// [checks, reply, op...]; Now is the block's time.
+	Exec Type = 120
+)
+
 // Access control: 100-119. They change the users every node enforces,
 // at the same log position on every node.
 const (
@@ -112,6 +120,11 @@ const FlagProposal uint32 = 1 << 26
 // a volatile-* policy never evicts a key that lost its TTL after the
 // leader picked it.
 const FlagVolatile uint32 = 1 << 27
+
+// FlagBlock marks a Forward op whose last argument is a transaction for
+// the leader to run as a block (its Args: ["EXEC", transaction]), as a
+// follower forwards EXEC.
+const FlagBlock uint32 = 1 << 28
 
 // spec describes a type: its name and the shape of its Args, which the
 // decoder enforces so appliers can index Args without checking.
@@ -144,6 +157,8 @@ var specs = map[Type]spec{
 	SwapDB:      {"SWAPDB", 0, 0, 1},
 	FlushDB:     {"FLUSHDB", 0, 0, 1},
 	FlushAll:    {"FLUSHALL", 0, 0, 1},
+
+	Exec: {"EXEC", 2, -1, 1},
 
 	AclSetUser:     {"ACLSETUSER", 1, -1, 1},
 	AclDelUser:     {"ACLDELUSER", 1, -1, 1},

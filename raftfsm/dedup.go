@@ -128,6 +128,8 @@ func replySize(r any) int {
 	switch r := r.(type) {
 	case []byte:
 		return len(r)
+	case interface{ Size() int }:
+		return r.Size()
 	case []any:
 		n := 0
 		for _, e := range r {

@@ -115,9 +115,17 @@ func (f *fsm) applyOp(enc []byte) any {
 		return r
 	}
 	r := f.apply(f.ks, &o)
+	if u, ok := r.(Unapplied); ok && u.Unapplied() {
+		return r // proposed again with the same id; not to be answered from memory
+	}
 	f.dedup.record(o.Req, r)
 	return r
 }
+
+// Unapplied is a reply that says its op changed nothing and may be
+// proposed again under the same request id (a transaction whose checks
+// met a conflict): the FSM does not remember it for that id.
+type Unapplied interface{ Unapplied() bool }
 
 // Snapshot marks the snapshot's point on the FSM goroutine, so applies
 // that follow cannot change what it holds, and returns at once: the

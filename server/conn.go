@@ -131,6 +131,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	if denied == commands.ErrUserGone {
 		return true
 	}
+	if ctx.S.InMulti() && s.inMulti(cn, ctx, cmd, denied) {
+		return false
+	}
 	// Only a write may overtake the writes in flight: anything else may
 	// look at what they change (or at the protocol their replies are
 	// written in).

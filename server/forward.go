@@ -120,6 +120,10 @@ func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 		w.Proto = sess.Proto()
 		run.req = req.Req
 		ctx.Args = req.Args
+		if req.Flags&op.FlagBlock != 0 {
+			s.table.RunForwardedTransaction(ctx, req.Args[len(req.Args)-1])
+			continue
+		}
 		if cmd, msg := s.table.Resolve(ctx.Args); cmd == nil {
 			w.Error(msg)
 		} else {
@@ -161,9 +165,15 @@ type forwardedRun struct {
 // stamp gives o the running command's request id. A command proposes
 // one op; should one ever propose more, only the first may carry the id,
 // or the rest would be taken for retries.
+//
+// A block's Exec op keeps the id for a second proposal: one that met a
+// conflict applied nothing and is proposed again under the same id.
 func (f *forwardedRun) stamp(o *op.Op) {
 	if f != nil {
-		o.Req, f.req = f.req, op.ReqID{}
+		o.Req = f.req
+		if o.Type != op.Exec {
+			f.req = op.ReqID{}
+		}
 	}
 }
 
