@@ -1,6 +1,11 @@
 package commands
 
 import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+
 	"github.com/loomcache/loomcache/op"
 )
 
@@ -122,33 +127,102 @@ func cmdUnwatch(c *Ctx) {
 	c.W.Status("OK")
 }
 
-// cmdWatch records each key's version as this node has it. A node that
-// is behind (a follower) can only make EXEC abort when it need not,
-// never run when it should not: the versions are checked again where the
-// transaction applies.
+// cmdWatch records each key's version. A follower asks the leader for
+// them: its own may be behind writes already acknowledged, which would
+// abort the transaction for a change made before the WATCH.
 func cmdWatch(c *Ctx) {
 	if c.S.tx.on {
 		c.W.Error("ERR WATCH inside MULTI is not allowed")
 		return
 	}
-	ks := c.Node.Store()
-	now := c.Now()
-	ks.RLock()
-	db := ks.DB(c.S.DB)
+	keys := c.Args[1:]
+	var versions []uint64
+	if f, ok := c.Node.(BlockForwarder); ok {
+		reply, err, forwarded := f.ForwardWatch(c, keys)
+		if forwarded {
+			if err == nil {
+				versions, err = parseVersions(reply, len(keys))
+			}
+			if err != nil {
+				c.W.Error(nodeError(err))
+				return
+			}
+		}
+	}
+	if versions == nil {
+		versions = c.Table.versions(c, keys)
+	}
 outer:
-	for _, key := range c.Args[1:] {
+	for i, key := range keys {
 		for _, w := range c.S.tx.watched {
 			if w.DB == c.S.DB && string(w.Key) == string(key) {
 				continue outer
 			}
 		}
 		c.S.tx.watched = append(c.S.tx.watched, op.Check{
-			DB: c.S.DB, Key: append([]byte(nil), key...), Version: db.Version(key, now), Watch: true,
+			DB: c.S.DB, Key: append([]byte(nil), key...), Version: versions[i], Watch: true,
 		})
 	}
-	ks.RUnlock()
 	c.W.Status("OK")
 }
+
+// versions reads the keys' versions in the connection's database.
+func (t *Table) versions(c *Ctx, keys [][]byte) []uint64 {
+	ks := c.Node.Store()
+	now := c.Now()
+	out := make([]uint64, len(keys))
+	ks.RLock()
+	db := ks.DB(c.S.DB)
+	for i, k := range keys {
+		out[i] = db.Version(k, now)
+	}
+	ks.RUnlock()
+	return out
+}
+
+// WriteVersions answers a follower's ForwardWatch on the leader: the
+// keys' versions as an array of integers.
+func (t *Table) WriteVersions(c *Ctx, keys [][]byte) {
+	vs := t.versions(c, keys)
+	c.W.Array(len(vs))
+	for _, v := range vs {
+		c.W.Int(int64(v))
+	}
+}
+
+// parseVersions reads WriteVersions' reply: n integers, or an error.
+func parseVersions(b []byte, n int) ([]uint64, error) {
+	if len(b) > 0 && b[0] == '-' {
+		return nil, errors.New(strings.TrimPrefix(strings.TrimRight(string(b[1:]), "\r\n"), "ERR "))
+	}
+	line := func() (string, bool) {
+		i := bytes.Index(b, []byte("\r\n"))
+		if i < 0 {
+			return "", false
+		}
+		l := string(b[:i])
+		b = b[i+2:]
+		return l, true
+	}
+	if l, ok := line(); !ok || l != "*"+strconv.Itoa(n) {
+		return nil, errBadVersions
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		l, ok := line()
+		if !ok || len(l) < 2 || l[0] != ':' {
+			return nil, errBadVersions
+		}
+		v, err := strconv.ParseUint(l[1:], 10, 64)
+		if err != nil {
+			return nil, errBadVersions
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+var errBadVersions = errors.New("malformed versions from the leader")
 
 func cmdExec(c *Ctx) {
 	tx := c.S.tx

@@ -14,6 +14,10 @@ import (
 // run here.
 type BlockForwarder interface {
 	ForwardBlock(c *Ctx, payload []byte) (reply []byte, err error, forwarded bool)
+	// ForwardWatch has the leader read the versions of keys for WATCH, so
+	// that a follower behind the leader does not WATCH versions already
+	// replaced; it reports false when this node leads.
+	ForwardWatch(c *Ctx, keys [][]byte) (reply []byte, err error, forwarded bool)
 }
 
 // aclChanged is EXEC's reply for a queued command the user may no longer

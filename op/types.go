@@ -126,6 +126,10 @@ const FlagVolatile uint32 = 1 << 27
 // follower forwards EXEC.
 const FlagBlock uint32 = 1 << 28
 
+// FlagVersions marks a Forward op asking the leader for the versions of
+// keys (Args: ["WATCH", key...]), as a follower's WATCH does.
+const FlagVersions uint32 = 1 << 29
+
 // spec describes a type: its name and the shape of its Args, which the
 // decoder enforces so appliers can index Args without checking.
 type spec struct {

@@ -120,6 +120,10 @@ func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 		w.Proto = sess.Proto()
 		run.req = req.Req
 		ctx.Args = req.Args
+		if req.Flags&op.FlagVersions != 0 {
+			s.table.WriteVersions(ctx, req.Args[1:])
+			continue
+		}
 		if req.Flags&op.FlagBlock != 0 {
 			s.table.RunForwardedTransaction(ctx, req.Args[len(req.Args)-1])
 			continue

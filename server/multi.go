@@ -1,8 +1,11 @@
 package server
 
 import (
+	"errors"
+
 	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/raftfsm"
 )
 
 // inMulti handles a command that arrives while the connection is in
@@ -53,14 +56,28 @@ func (s *Server) queueNeedsMemory(sess *commands.Session) bool {
 // lead (commands.BlockForwarder): the leader runs it as a block and its
 // reply comes back whole.
 func (cn *conn) ForwardBlock(ctx *commands.Ctx, payload []byte) ([]byte, error, bool) {
+	return cn.forwardInternal(ctx, op.FlagBlock, true, [][]byte{[]byte("EXEC"), payload})
+}
+
+// ForwardWatch has the leader read the versions WATCH records
+// (commands.BlockForwarder).
+func (cn *conn) ForwardWatch(ctx *commands.Ctx, keys [][]byte) ([]byte, error, bool) {
+	return cn.forwardInternal(ctx, op.FlagVersions, false, append([][]byte{[]byte("WATCH")}, keys...))
+}
+
+// forwardInternal sends the leader one request of the internal kind flag
+// marks, when this node does not lead, and returns its reply.
+func (cn *conn) forwardInternal(ctx *commands.Ctx, flag uint32, write bool, args [][]byte) ([]byte, error, bool) {
 	if cn.n == nil || cn.forwarded != nil || cn.n.IsLeader() {
 		return nil, nil, false
 	}
 	cn.drain()
-	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Flags: op.FlagBlock,
-		Args: [][]byte{[]byte("EXEC"), payload}}
-	cn.n.AddForward(&cn.fwd, &req, true)
+	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Flags: flag, Args: args}
+	cn.n.AddForward(&cn.fwd, &req, write)
 	reply, err := cn.n.ForwardAll(&cn.fwd)
 	cn.fwd.Reset()
+	if err != nil && !write && errors.Is(err, raftfsm.ErrUnknownOutcome) {
+		err = raftfsm.ErrNoLeader // a read changed nothing
+	}
 	return reply, translate(err), true
 }

@@ -1,0 +1,154 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/loomcache/loomcache/internal/nodetest"
+	"github.com/loomcache/loomcache/server"
+	"github.com/redis/go-redis/v9"
+)
+
+// TestTransactionsOnEveryNode: a transaction sent to any node runs as one
+// step on the leader, WATCH works from a follower, and under contention
+// from every node at once the WATCH/compare-and-set loop and MULTI/EXEC
+// lose no update and split none.
+func TestTransactionsOnEveryNode(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader, followers := c.Leader(), c.Followers()
+	lc, fc := dialRaw(t, leader.Addr().String()), dialRaw(t, followers[0].Addr().String())
+
+	// A transaction through a follower.
+	for _, cmd := range [][]string{{"MULTI"}, {"SET", "a", "1"}, {"INCR", "a"}, {"GET", "a"}} {
+		fc.do(cmd...)
+	}
+	if got := fmt.Sprint(fc.do("EXEC")); got != "[OK 2 2]" {
+		t.Fatalf("EXEC through a follower: %s", got)
+	}
+	if got := lc.str("GET", "a"); got != "2" {
+		t.Fatalf("GET a on the leader: %q", got)
+	}
+
+	// WATCH on a follower, the key changed through the leader.
+	fc.do("SET", "w", "1")
+	fc.do("WATCH", "w")
+	lc.do("SET", "w", "leader")
+	fc.do("MULTI")
+	fc.do("SET", "w", "follower")
+	if r := fc.do("EXEC"); len(r.([]any)) != 0 {
+		t.Fatalf("EXEC after the WATCHed key changed: %v", r)
+	}
+	if got := lc.str("GET", "w"); got != "leader" {
+		t.Fatalf("w = %q", got)
+	}
+	// Unchanged, it runs.
+	fc.do("WATCH", "w")
+	fc.do("MULTI")
+	fc.do("SET", "w", "follower")
+	if got := fmt.Sprint(fc.do("EXEC")); got != "[OK]" {
+		t.Fatalf("EXEC: %s", got)
+	}
+
+	// Contention from every node.
+	const workers, rounds = 6, 40
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*workers)
+	nodes := append([]*nodetest.InProcess{leader}, followers...)
+	for i := 0; i < workers; i++ {
+		rc := redis.NewClient(&redis.Options{Addr: nodes[i%len(nodes)].Addr().String(), MaxRetries: -1})
+		t.Cleanup(func() { rc.Close() })
+		wg.Add(2)
+		go func() { // compare-and-set: a counter incremented through WATCH
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				for {
+					err := rc.Watch(ctx, func(tx *redis.Tx) error {
+						n, err := tx.Get(ctx, "cas").Int()
+						if err != nil && !errors.Is(err, redis.Nil) {
+							return err
+						}
+						_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+							p.Set(ctx, "cas", n+1, 0)
+							return nil
+						})
+						return err
+					}, "cas")
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, redis.TxFailedErr) {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+		go func() { // two counters moved together
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				cmds, err := rc.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					p.Incr(ctx, "pa")
+					p.Incr(ctx, "pb")
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				a, b := cmds[0].(*redis.IntCmd).Val(), cmds[1].(*redis.IntCmd).Val()
+				if a != b {
+					errs <- fmt.Errorf("one transaction saw pa=%d pb=%d", a, b)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want := strconv.Itoa(workers * rounds)
+	for _, k := range []string{"cas", "pa", "pb"} {
+		if got := lc.str("GET", k); got != want {
+			t.Errorf("%s = %s, want %s", k, got, want)
+		}
+	}
+}
+
+// TestWatchOnSnapshotInstalledNode: versions are replicated state, so a
+// node that caught up from a snapshot WATCHes with the leader's versions
+// and its unchanged keys do not abort transactions.
+func TestWatchOnSnapshotInstalledNode(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, func(_ int, cfg *server.Config) {
+		cfg.SnapshotThreshold = 200
+		cfg.TrailingLogs = 10
+	})
+	leader := c.Leader()
+	lc := dialRaw(t, leader.Addr().String())
+	for i := 0; i < 500; i++ {
+		lc.do("SET", fmt.Sprintf("k%d", i%50), strconv.Itoa(i))
+	}
+	if err := leader.Node().Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	joined := c.Join(nil)
+	eventually(t, "the joined node to install a snapshot and catch up", func() bool {
+		return joined.Node().Stats().Restores > 0 && joined.Node().Stats().AppliedIndex >= leader.Node().Stats().AppliedIndex
+	})
+	jc := dialRaw(t, joined.Addr().String())
+	for i := 0; i < 50; i++ {
+		k := fmt.Sprintf("k%d", i)
+		jc.do("WATCH", k)
+		jc.do("MULTI")
+		jc.do("APPEND", k, "+")
+		if r, ok := jc.do("EXEC").([]any); !ok || len(r) != 1 {
+			t.Fatalf("EXEC with %s WATCHed on the snapshot-installed node: %v", k, r)
+		}
+	}
+}
