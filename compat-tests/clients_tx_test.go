@@ -1,0 +1,109 @@
+package compattests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// goRedisTxChecks are the transaction patterns of go-redis users: a
+// MULTI/EXEC pipeline, and the WATCH loop with another client changing
+// the key under it.
+func goRedisTxChecks() []goRedisCheck {
+	return []goRedisCheck{
+		{"TxPipelined", func(ctx context.Context, c *redis.Client, _ int) error {
+			c.Set(ctx, "tx:n", 10, 0)
+			cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Incr(ctx, "tx:n")
+				p.Get(ctx, "tx:n")
+				p.Set(ctx, "tx:s", "x", 0)
+				p.Incr(ctx, "tx:s") // an error inside EXEC, the rest applies
+				p.Append(ctx, "tx:s", "y")
+				return nil
+			})
+			var rerr redis.Error
+			if !errors.As(err, &rerr) || !strings.HasPrefix(err.Error(), "ERR value is not an integer") {
+				return fmt.Errorf("TxPipelined error %v, want the INCR's", err)
+			}
+			if got := fmt.Sprintf("%v %v %v", cmds[0].(*redis.IntCmd).Val(), cmds[1].(*redis.StringCmd).Val(), cmds[4].(*redis.IntCmd).Val()); got != "11 11 2" {
+				return fmt.Errorf("replies %s", got)
+			}
+			return want(c.Get(ctx, "tx:s").Result())("xy")
+		}},
+		{"Watch", func(ctx context.Context, c *redis.Client, _ int) error {
+			other := redis.NewClient(c.Options())
+			defer other.Close()
+			c.Set(ctx, "tx:w", 1, 0)
+			// The first run meets another client's change and fails.
+			err := c.Watch(ctx, func(tx *redis.Tx) error {
+				n, err := tx.Get(ctx, "tx:w").Int()
+				if err != nil {
+					return err
+				}
+				other.Set(ctx, "tx:w", 100, 0)
+				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					p.Set(ctx, "tx:w", n+1, 0)
+					return nil
+				})
+				return err
+			}, "tx:w")
+			if !errors.Is(err, redis.TxFailedErr) {
+				return fmt.Errorf("Watch with the key changed: %v, want TxFailedErr", err)
+			}
+			// Then the loop succeeds.
+			err = c.Watch(ctx, func(tx *redis.Tx) error {
+				n, err := tx.Get(ctx, "tx:w").Int()
+				if err != nil {
+					return err
+				}
+				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					p.Set(ctx, "tx:w", n+1, 0)
+					return nil
+				})
+				return err
+			}, "tx:w")
+			if err != nil {
+				return err
+			}
+			return want(c.Get(ctx, "tx:w").Result())("101")
+		}},
+	}
+}
+
+// python3 is Debian's, where its python3-redis package installs redis-py
+// (a python3 earlier in PATH, such as pyenv's, would not have it).
+const python3 = "/usr/bin/python3"
+
+// TestRedisPy runs testdata/redis_py.py (Debian's python3-redis) against
+// redis-server and LoomCache: redis-py's pipeline(), which wraps its
+// commands in MULTI/EXEC, and its WATCH pattern.
+func TestRedisPy(t *testing.T) {
+	if err := exec.Command(python3, "-c", "import redis").Run(); err != nil {
+		t.Fatalf("python3 with redis-py is needed (apt-get install python3-redis): %v", err)
+	}
+	script, err := filepath.Abs(filepath.Join("testdata", "redis_py.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range startTargets(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			host, port, _ := strings.Cut(tg.addr, ":")
+			cmd := exec.Command(python3, script, host, port)
+			cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if !strings.Contains(string(out), "all passed") {
+				t.Fatalf("unexpected output:\n%s", out)
+			}
+		})
+	}
+}
