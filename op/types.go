@@ -83,6 +83,28 @@ const (
 	FlushAll Type = 48
 )
 
+// Scripting: 70-89. The script cache and the function libraries are
+// replicated state outside the keyspace; the leader validates a library
+// (running its body) before proposing it, and the op carries what the
+// appliers need, so no node runs Lua to apply one.
+const (
+	// ScriptLoad adds a script to the cache: Args [body].
+	ScriptLoad Type = 70
+	// ScriptFlush empties the script cache.
+	ScriptFlush Type = 71
+	// FunctionLoad adds a library: Args [library] (an encoded name, code
+	// and function names); Flags REPLACE.
+	FunctionLoad Type = 72
+	// FunctionDelete deletes a library: Args [name].
+	FunctionDelete Type = 73
+	// FunctionFlush deletes every library.
+	FunctionFlush Type = 74
+	// FunctionRestore adds libraries of a FUNCTION DUMP payload: Args
+	// libraries as FunctionLoad's; Int the policy (0 APPEND, 1 REPLACE,
+	// 2 FLUSH).
+	FunctionRestore Type = 75
+)
+
 // Blocks: 120-129.
 const (
 	// Exec is a transaction's or a script's writes, applied together if
@@ -163,6 +185,13 @@ var specs = map[Type]spec{
 	FlushAll:    {"FLUSHALL", 0, 0, 1},
 
 	Exec: {"EXEC", 2, -1, 1},
+
+	ScriptLoad:      {"SCRIPTLOAD", 1, 1, 1},
+	ScriptFlush:     {"SCRIPTFLUSH", 0, 0, 1},
+	FunctionLoad:    {"FUNCTIONLOAD", 1, 1, 1},
+	FunctionDelete:  {"FUNCTIONDELETE", 1, 1, 1},
+	FunctionFlush:   {"FUNCTIONFLUSH", 0, 0, 1},
+	FunctionRestore: {"FUNCTIONRESTORE", 0, -1, 1},
 
 	AclSetUser:     {"ACLSETUSER", 1, -1, 1},
 	AclDelUser:     {"ACLDELUSER", 1, -1, 1},
