@@ -129,9 +129,9 @@ func syntaxError(err error, name, text string) string {
 }
 
 var (
-	reArith   = regexp.MustCompile(`cannot perform (\w+) operation between (\w+) and (\w+)`)
-	reIndex   = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '.*'`)
-	reBadArg  = regexp.MustCompile(`bad argument #(\d+) to ([\w.]+) \((.*)\)`)
+	reArith  = regexp.MustCompile(`cannot perform (\w+) operation between (\w+) and (\w+)`)
+	reIndex  = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '.*'`)
+	reBadArg = regexp.MustCompile(`bad argument #(\d+) to ([\w.]+) \((.*)\)`)
 )
 
 // translateError rewrites gopher-lua's runtime messages that have a
