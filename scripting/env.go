@@ -36,11 +36,14 @@ var allowedGlobals = map[string]bool{
 	// Redis API
 	"redis": true, "__redis__err__handler": true,
 	// Lua builtins Redis keeps
-	"xpcall": true, "tostring": true, "getfenv": true, "setmetatable": true, "next": true, "assert": true,
+	"xpcall": true, "tostring": true, "setmetatable": true, "next": true, "assert": true,
 	"tonumber": true, "rawequal": true, "collectgarbage": true, "getmetatable": true, "rawset": true,
 	"pcall": true, "coroutine": true, "type": true, "_G": true, "select": true, "unpack": true,
 	"gcinfo": true, "pairs": true, "rawget": true, "loadstring": true, "ipairs": true, "_VERSION": true,
-	"setfenv": true, "load": true, "error": true, "newproxy": true,
+	"load": true, "error": true,
+	// getfenv, setfenv and newproxy are on 7.0.15's list, but the
+	// redis-server 7.0.15 this engine is checked against (Debian's, with
+	// the 2025 Lua sandbox fixes) no longer has them.
 }
 
 func newLuaEnv(e *Engine, functions bool) *luaEnv {
@@ -131,14 +134,13 @@ const (
 	luaMaxStack = 1 << 22
 )
 
-// nonexistentGlobal is the globals' __index: Redis's luaProtectedTableError,
-// raised without a position as luaL_error from a C function is.
+// nonexistentGlobal is the globals' __index: Redis's luaProtectedTableError.
 func nonexistentGlobal(L *lua.LState) int {
 	name := L.Get(2)
 	if name.Type() != lua.LTString && name.Type() != lua.LTNumber {
-		L.Error(lua.LString("Second argument to luaProtectedTableError must be a string or number"), 0)
+		luaLError(L, "Second argument to luaProtectedTableError must be a string or number")
 	}
-	L.Error(lua.LString("Script attempted to access nonexistent global variable '"+cstr(luaToString(name))+"'"), 0)
+	luaLError(L, "Script attempted to access nonexistent global variable '"+cstr(luaToString(name))+"'")
 	return 0
 }
 

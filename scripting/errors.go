@@ -129,9 +129,10 @@ func syntaxError(err error, name, text string) string {
 }
 
 var (
-	reArith  = regexp.MustCompile(`cannot perform (\w+) operation between (\w+) and (\w+)`)
-	reIndex  = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '.*'`)
-	reBadArg = regexp.MustCompile(`bad argument #(\d+) to ([\w.]+) \((.*)\)`)
+	reArith   = regexp.MustCompile(`cannot perform (\w+) operation between (\w+) and (\w+)`)
+	reIndex   = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '.*'`)
+	reBadArg  = regexp.MustCompile(`bad argument #(\d+) to ([\w.]+) \((.*)\)`)
+	reCompare = regexp.MustCompile(`attempt to compare (\w+) with (\w+)`)
 )
 
 // translateError rewrites gopher-lua's runtime messages that have a
@@ -152,6 +153,13 @@ func translateError(msg string) string {
 	}
 	if m := reIndex.FindStringSubmatchIndex(msg); m != nil {
 		return msg[:m[0]] + "attempt to index a " + msg[m[2]:m[3]] + " value" + msg[m[1]:]
+	}
+	if m := reCompare.FindStringSubmatchIndex(msg); m != nil && msg[m[2]:m[3]] == msg[m[4]:m[5]] {
+		return msg[:m[0]] + "attempt to compare two " + msg[m[2]:m[3]] + " values" + msg[m[1]:]
+	}
+	if strings.Contains(msg, "__len undefined") {
+		// gopher-lua does not say what it was; nil is what scripts hit.
+		return strings.Replace(msg, "__len undefined", "attempt to get length of a nil value", 1)
 	}
 	if strings.Contains(msg, "attempt to call a non-function object") {
 		return strings.Replace(msg, "attempt to call a non-function object", "attempt to call a nil value", 1)

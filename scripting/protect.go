@@ -87,6 +87,7 @@ func (le *luaEnv) installBase() {
 		t.RawSetString(name, L.NewFunction(guard(fn)))
 	}
 	set(g, "pcall", le.pcall)
+	set(g, "error", baseError)
 	set(g, "tostring", baseToString)
 	set(g, "loadstring", le.loadstring)
 	set(g, "gcinfo", func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 })
@@ -155,12 +156,12 @@ func (le *luaEnv) installBase() {
 			return 0
 		}
 		if n-i >= luaMaxStack/2 {
-			L.RaiseError("too many results to unpack")
+			luaLError(L, "too many results to unpack")
 		}
-		for ; i <= n; i++ {
-			L.Push(t.RawGetInt(i))
+		for j := i; j <= n; j++ {
+			L.Push(t.RawGetInt(j))
 		}
-		return L.GetTop() - 3
+		return n - i + 1
 	})
 	set(g, "getmetatable", func(L *lua.LState) int {
 		v := L.CheckAny(1)
@@ -227,6 +228,7 @@ func (le *luaEnv) installBase() {
 	math := g.RawGetString("math").(*lua.LTable)
 	set(math, "random", le.mathRandom)
 	set(math, "randomseed", le.mathRandomseed)
+	math.RawSetString("huge", lua.LNumber(posInf)) // gopher-lua's is MaxFloat64
 }
 
 func checkTable(L *lua.LState, n int, fname string) *lua.LTable {
@@ -245,9 +247,41 @@ func typeName(L *lua.LState, n int) string {
 	return L.Get(n).Type().String()
 }
 
-// argError is luaL_argerror: raised from a C function, so without position.
+// argError is luaL_argerror.
 func argError(L *lua.LState, n int, fname, msg string) {
-	L.Error(lua.LString("bad argument #"+itoa(n)+" to '"+fname+"' ("+msg+")"), 0)
+	luaLError(L, "bad argument #"+itoa(n)+" to '"+fname+"' ("+msg+")")
+}
+
+// where is luaL_where: "chunk:line: " of the function level calls up
+// (1: the caller of the running Go function), empty for a Go function.
+func where(L *lua.LState, level int) string {
+	dbg, ok := L.GetStack(level)
+	if !ok {
+		return ""
+	}
+	if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.What == "G" || dbg.CurrentLine <= 0 {
+		return ""
+	}
+	return chunkID(sourceOf(dbg)) + ":" + itoa(dbg.CurrentLine) + ": "
+}
+
+// luaLError is luaL_error: the message with its caller's position.
+func luaLError(L *lua.LState, msg string) {
+	L.Error(lua.LString(where(L, 1)+msg), 0)
+}
+
+// baseError is Lua 5.1's error: strings and numbers get a position.
+func baseError(L *lua.LState) int {
+	v := L.Get(1)
+	level := L.OptInt(2, 1)
+	switch v.(type) {
+	case lua.LString, lua.LNumber:
+		if level > 0 {
+			v = lua.LString(where(L, level) + luaToString(v))
+		}
+	}
+	L.Error(v, 0)
+	return 0
 }
 
 func collectGarbage(L *lua.LState) int {

@@ -298,7 +298,7 @@ func redisStatusReply(L *lua.LState) int {
 // mathRandom is Redis's math.random: Lua's, on redisLrand48.
 func (le *luaEnv) mathRandom(L *lua.LState) int {
 	if le.run == nil {
-		L.Error(lua.LString("math.random can only be called inside a script invocation"), 0)
+		luaLError(L, "math.random can only be called inside a script invocation")
 	}
 	r := float64(le.e.rng.next()%lrand48Max) / float64(lrand48Max)
 	switch L.GetTop() {
@@ -318,14 +318,14 @@ func (le *luaEnv) mathRandom(L *lua.LState) int {
 		}
 		L.Push(lua.LNumber(math.Floor(r*float64(int64(u)-int64(l)+1)) + float64(l)))
 	default:
-		L.Error(lua.LString("wrong number of arguments"), 0)
+		luaLError(L, "wrong number of arguments")
 	}
 	return 1
 }
 
 func (le *luaEnv) mathRandomseed(L *lua.LState) int {
 	if le.run == nil {
-		L.Error(lua.LString("math.randomseed can only be called inside a script invocation"), 0)
+		luaLError(L, "math.randomseed can only be called inside a script invocation")
 	}
 	le.e.rng.seed(checkInt(L, 1, "randomseed"))
 	return 0
