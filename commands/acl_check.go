@@ -20,6 +20,12 @@ func (c *Ctx) Permit(cmd *Command) string { return c.permit(cmd, acl.ContextTopl
 // permit is Permit for a command run where the ACL LOG says (a
 // transaction's commands are checked again when EXEC runs them).
 func (c *Ctx) permit(cmd *Command, where acl.Context) string {
+	msg, _ := c.check(cmd, where)
+	return msg
+}
+
+// check is permit that also tells why a command was denied.
+func (c *Ctx) check(cmd *Command, where acl.Context) (string, acl.Reason) {
 	a := c.Table.acl
 	s := c.S
 	ref := s.UserRef()
@@ -27,18 +33,18 @@ func (c *Ctx) permit(cmd *Command, where acl.Context) string {
 		ref = a.Users.Default()
 	}
 	if !cmd.Has(FlagNoAuth) && a.AuthRequired(s) {
-		return acl.NoAuthError
+		return acl.NoAuthError, acl.DeniedAuth
 	}
 	u := ref.User()
 	if u == nil {
-		return ErrUserGone
+		return ErrUserGone, acl.DeniedCommand
 	}
 	if u.AllowsEverything() {
-		return ""
+		return "", acl.Allowed
 	}
 	d := u.Check(cmd.aclID, c.Args, cmd.aclKeys(c.Args), nil)
 	if d.OK() {
-		return ""
+		return "", acl.Allowed
 	}
 	cat := a.Users.Catalog()
 	now := time.Now()
@@ -47,7 +53,7 @@ func (c *Ctx) permit(cmd *Command, where acl.Context) string {
 		Reason: d.Reason, Context: where, Object: cat.LogObject(cmd.aclID, c.Args, d),
 		Username: ref.Name(), ClientInfo: c.clientInfo(now),
 	}, now.UnixMilli())
-	return cat.NoPermError(cmd.aclID, d)
+	return cat.NoPermError(cmd.aclID, d), d.Reason
 }
 
 // clientInfo is the caller's CLIENT INFO line, as the ACL LOG keeps it.

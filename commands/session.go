@@ -210,4 +210,7 @@ type Server interface {
 	// MemoryStats returns the node's memory figures now (MEMORY STATS,
 	// MEMORY DOCTOR), recording the peak.
 	MemoryStats() MemoryStats
+	// OutOfMemory evicts what it may and reports whether used memory is
+	// still over maxmemory (scripts check it before they write).
+	OutOfMemory() bool
 }

@@ -260,6 +260,7 @@ type Table struct {
 	// blockLocks order the blocks (transactions, scripts) that name the
 	// same keys (block.go).
 	blockLocks blockLocks
+	scripts    *scripts // scripts.go
 }
 
 // NewTable builds the table from every family, and the access control
@@ -269,10 +270,12 @@ func NewTable() *Table {
 	t.blockLocks.seed = maphash.MakeSeed()
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerKeys, registerCluster, registerACL,
-		registerMulti,
+		registerMulti, registerScripting,
 	} {
 		family(t)
 	}
+	t.scripts = newScripts()
+	t.registerScriptAppliers()
 	t.acl = newACL(t.aclCatalog())
 	t.registerACLAppliers()
 	t.registerEviction()

@@ -1,0 +1,416 @@
+package commands
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/loomcache/loomcache/acl"
+	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/resp"
+	"github.com/loomcache/loomcache/scripting"
+)
+
+// Scripting. EVAL and FCALL run a Lua script (package scripting) on the
+// leader as a block (block.go): the commands it calls run against copies
+// of the keys they touch, and its writes become one Exec op carrying its
+// reply, so followers never run Lua and a script that reads the clock or
+// draws random numbers is as safe as any. The script cache and the
+// function libraries are replicated (script_registry.go); the node's
+// engine caches them.
+
+// scripts is a node's scripting state.
+type scripts struct {
+	reg    *scriptRegistry
+	engine *scripting.Engine
+	// What the engine holds: the registry's counts when it was last
+	// brought up to date.
+	syncMu         sync.Mutex
+	flushes, fnGen uint64
+	// current is the host of the run in progress, for SCRIPT KILL.
+	current atomic.Pointer[scriptHost]
+	// busyMs is busy-reply-threshold (lua-time-limit): past it, a running
+	// script makes other clients' commands answer BUSY.
+	busyMs atomic.Int64
+	log    atomic.Pointer[func(level int, msg string)]
+}
+
+func newScripts() *scripts {
+	s := &scripts{reg: newScriptRegistry()}
+	s.busyMs.Store(5000)
+	s.engine = scripting.NewEngine(scripting.Options{Log: s.logLine})
+	return s
+}
+
+func (s *scripts) logLine(level int, msg string) {
+	if f := s.log.Load(); f != nil {
+		(*f)(level, msg)
+	}
+}
+
+// SetScriptLog sets where redis.log writes.
+func (t *Table) SetScriptLog(f func(level int, msg string)) { t.scripts.log.Store(&f) }
+
+// SetBusyThreshold sets busy-reply-threshold in milliseconds.
+func (t *Table) SetBusyThreshold(ms int64) { t.scripts.busyMs.Store(ms) }
+
+// BusyThreshold is busy-reply-threshold in milliseconds.
+func (t *Table) BusyThreshold() int64 { return t.scripts.busyMs.Load() }
+
+// sync brings the engine up to date with the registry.
+func (s *scripts) sync() {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	s.reg.mu.RLock()
+	flushes, gen := s.reg.flushes, s.reg.fnGen
+	var libs []libSpec
+	if gen != s.fnGen {
+		libs = s.reg.sortedLibs()
+	}
+	s.reg.mu.RUnlock()
+	if flushes != s.flushes {
+		s.engine.Flush()
+		s.flushes = flushes
+	}
+	if gen != s.fnGen {
+		s.engine.FunctionFlush()
+		for _, l := range libs {
+			s.engine.FunctionLoad(l.Code, true)
+		}
+		s.fnGen = gen
+	}
+}
+
+// cached reports whether sha is in the script cache, loading a replicated
+// body into the engine if it is not compiled here yet.
+func (s *scripts) cached(sha string) bool {
+	sha = strings.ToLower(sha)
+	if s.engine.Exists(sha) {
+		return true
+	}
+	s.reg.mu.RLock()
+	body, ok := s.reg.bodies[sha]
+	s.reg.mu.RUnlock()
+	if ok {
+		_, err := s.engine.Load(body)
+		return err == nil
+	}
+	return false
+}
+
+// BusyReply is the error a command that may not run while a script is
+// busy gets, "" when none is: a script has been running past
+// busy-reply-threshold.
+func (t *Table) BusyReply() string {
+	r := t.scripts.engine.Running()
+	if r == nil || r.Elapsed().Milliseconds() < t.scripts.busyMs.Load() {
+		return ""
+	}
+	if r.Kind == scripting.KindFunction {
+		return errBusyFunction
+	}
+	return errBusyScript
+}
+
+const (
+	errBusyScript   = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+)
+
+func registerScripting(t *Table) {
+	keys := func(flags KeyFlag, notes string) []KeySpec {
+		return []KeySpec{{Notes: notes, Flags: flags, Index: 2, KeyNum: true, KeyNumAt: 0, FirstKey: 1, KeyStep: 1}}
+	}
+	const rw, ro = KeyRW | KeyAccess | KeyUpdate, KeyRO | KeyAccess
+	const worst = "We cannot tell how the keys will be used so we assume the worst, "
+	flags := FlagNoScript | FlagStale | FlagSkipMonitor | FlagNoMandatoryKeys
+	run := func(name, since, summary, first, complexity string, f Flag, k []KeySpec, h Handler) *Command {
+		return &Command{Name: name, Arity: -3, Flags: flags | f, Categories: CatScripting, Keys: k,
+			Group: "scripting", Since: since, Complexity: complexity, Summary: summary, Handler: h,
+			Args: []Arg{argString(first), argInt("numkeys"), argKey("key", 0).optional().multiple(),
+				argString("arg").optional().multiple()}}
+	}
+	const script = "Depends on the script that is executed."
+	t.add(
+		run("eval", "2.6.0", "Execute a Lua script server side", "script", script, 0, keys(rw, worst+"RW and UPDATE"), cmdEval),
+		run("evalsha", "2.6.0", "Execute a Lua script server side", "sha1", script, 0, keys(rw, ""), cmdEvalSHA),
+		run("eval_ro", "7.0.0", "Execute a read-only Lua script server side", "script", script, FlagReadonly, keys(ro, worst+"RO and ACCESS"), cmdEvalRO),
+		run("evalsha_ro", "7.0.0", "Execute a read-only Lua script server side", "sha1", script, FlagReadonly, keys(ro, ""), cmdEvalSHARO),
+		&Command{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0",
+			Complexity: "Depends on subcommand.", Summary: "A container for Lua scripts management commands",
+			Subs: []*Command{
+				{Name: "script|help", Arity: 2, Flags: FlagLoading | FlagStale, Categories: CatScripting,
+					Group: "scripting", Since: "5.0.0", Complexity: "O(1)",
+					Summary: "Show helpful text about the different subcommands", Handler: cmdScriptHelp},
+				{Name: "script|exists", Arity: -3, Flags: FlagNoScript, Categories: CatScripting,
+					Tips:  []string{"request_policy:all_shards", "response_policy:agg_logical_and"},
+					Group: "scripting", Since: "2.6.0",
+					Complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+					Summary:    "Check existence of scripts in the script cache.", Handler: cmdScriptExists,
+					Args: []Arg{argString("sha1").multiple()}},
+				{Name: "script|debug", Arity: 3, Flags: FlagNoScript, Categories: CatScripting,
+					Group: "scripting", Since: "3.2.0", Complexity: "O(1)",
+					Summary: "Set the debug mode for executed scripts.", Handler: cmdScriptDebug,
+					Args: []Arg{argOneof("mode", argToken("yes", "YES"), argToken("sync", "SYNC"), argToken("no", "NO"))}},
+				{Name: "script|load", Arity: 3, Flags: FlagNoScript | FlagStale, Categories: CatScripting,
+					Tips:  []string{"request_policy:all_nodes", "response_policy:all_succeeded"},
+					Group: "scripting", Since: "2.6.0", Complexity: "O(N) with N being the length in bytes of the script body.",
+					Summary: "Load the specified Lua script into the script cache.", Handler: cmdScriptLoad,
+					Args: []Arg{argString("script")}},
+				{Name: "script|kill", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, Categories: CatScripting,
+					Tips:  []string{"request_policy:all_shards", "response_policy:one_succeeded"},
+					Group: "scripting", Since: "2.6.0", Complexity: "O(1)",
+					Summary: "Kill the script currently in execution.", Handler: cmdScriptKill},
+				{Name: "script|flush", Arity: -2, Flags: FlagNoScript, Categories: CatScripting,
+					Tips:  []string{"request_policy:all_nodes", "response_policy:all_succeeded"},
+					Group: "scripting", Since: "2.6.0", Complexity: "O(N) with N being the number of scripts in cache",
+					Summary: "Remove all the scripts from the script cache.", Handler: cmdScriptFlush,
+					History: [][2]string{{"6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers."}},
+					Args: []Arg{argOneof("async", argToken("async", "ASYNC"), argToken("sync", "SYNC")).since("6.2.0").optional()}},
+			}},
+	)
+}
+
+func cmdEval(c *Ctx)      { c.Table.runScript(c, scripting.KindEval, false) }
+func cmdEvalSHA(c *Ctx)   { c.Table.runScript(c, scripting.KindEvalSHA, false) }
+func cmdEvalRO(c *Ctx)    { c.Table.runScript(c, scripting.KindEval, true) }
+func cmdEvalSHARO(c *Ctx) { c.Table.runScript(c, scripting.KindEvalSHA, true) }
+
+// runScript is EVAL, EVALSHA, FCALL and their read-only forms: the checks
+// Redis makes before a script runs, then the script as a block.
+func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
+	n, ok := parseInt(c.Args[2])
+	switch {
+	case !ok:
+		c.W.Error(errNotInt.Error())
+		return
+	case n > int64(len(c.Args)-3):
+		c.W.Error("ERR Number of keys can't be greater than number of args")
+		return
+	case n < 0:
+		c.W.Error("ERR Number of keys can't be negative")
+		return
+	}
+	keys, argv := c.Args[3:3+n], c.Args[3+n:]
+	s := t.scripts
+	s.sync()
+	name := string(c.Args[1])
+	var flags scripting.Flags
+	known := false
+	switch kind {
+	case scripting.KindEval:
+		if _, err := s.engine.Load(name); err != nil {
+			c.W.Error(err.Error())
+			return
+		}
+		sc, _ := s.engine.Script(scripting.SHA1Hex(name))
+		flags, known = sc.Flags, true
+	case scripting.KindEvalSHA:
+		if s.cached(name) {
+			if sc, ok := s.engine.Script(name); ok {
+				flags, known = sc.Flags, true
+			}
+		}
+	case scripting.KindFunction:
+		if f, ok := s.engine.Function(name); ok {
+			flags, known = f.Flags, true
+		}
+	}
+	oom := c.Server != nil && c.Server.OutOfMemory()
+	if known && !flags.NoShebang() && oom && !flags.Has(scripting.FlagAllowOOM) && !flags.Has(scripting.FlagNoWrites) &&
+		!(ro && !flags.Has(scripting.FlagNoWrites)) {
+		c.W.Error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'")
+		return
+	}
+	t.runBlock(c, c.S.DB, keys, nil, func(bc *Ctx, b *block) {
+		h := newScriptHost(t, c, b, oom)
+		s.current.Store(h)
+		defer s.current.Store(nil)
+		s.engine.Run(bc.W, scripting.Request{Kind: kind, Script: name, Keys: keys, Args: argv, Host: h, Proto: c.W.Proto, ReadOnly: ro})
+	})
+}
+
+// scriptHost runs the commands a script calls (scripting.Host), as
+// Redis's scriptCall does: with the caller's user, on the script's own
+// database, inside the block.
+type scriptHost struct {
+	t    *Table
+	b    *block
+	ctx  Ctx
+	sess *Session
+	w    resp.Writer
+	// oom: memory was over maxmemory when the script started.
+	oom bool
+	// dirty: the script ran a write command (SCRIPT KILL refuses then).
+	dirty atomic.Bool
+}
+
+func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
+	sess := NewSession(caller.S.ID, caller.S.Addr, caller.S.LAddr, caller.S.Created)
+	sess.SetUser(caller.S.UserRef())
+	sess.Authenticated = true
+	sess.SelectDB(caller.S.DB)
+	h := &scriptHost{t: t, b: b, sess: sess, oom: oom}
+	h.ctx = Ctx{W: &h.w, S: sess, Node: (*blockNode)(b), Server: caller.Server, Table: t}
+	return h
+}
+
+func (h *scriptHost) Call(args [][]byte, proto int) []byte {
+	h.w.Reset()
+	h.w.Proto = proto
+	if msg := h.refuse(args); msg != "" {
+		h.w.Error("ERR " + msg)
+		return append([]byte(nil), h.w.Bytes()...)
+	}
+	cmd, _ := h.t.Resolve(args)
+	h.ctx.Args = args
+	h.b.prepare(cmd, args, h.sess.DB)
+	h.t.Run(&h.ctx, cmd)
+	return append([]byte(nil), h.w.Bytes()...)
+}
+
+// refuse makes scriptCall's checks, in its order; "" lets args run.
+func (h *scriptHost) refuse(args [][]byte) string {
+	cmd := h.t.Lookup(args[0])
+	if cmd != nil && cmd.HasSubs() && len(args) >= 2 {
+		cmd = cmd.Sub(args[1])
+	}
+	switch {
+	case cmd == nil:
+		return "Unknown Redis command called from script"
+	case !cmd.CheckArity(len(args)) || cmd.HasSubs():
+		return "Wrong number of args calling Redis command from script"
+	case cmd.Has(FlagNoScript):
+		return "This Redis command is not allowed from script"
+	}
+	h.ctx.Args = args
+	if msg, why := h.ctx.check(cmd, acl.ContextLua); msg != "" {
+		return "The user executing the script " + aclReasonText(why)
+	}
+	run := h.t.scripts.engine.Running()
+	if run != nil && run.ReadOnly && cmd.Has(FlagWrite) {
+		return "Write commands are not allowed from read-only scripts."
+	}
+	allowOOM := run != nil && !run.Flags.NoShebang() && run.Flags.Has(scripting.FlagAllowOOM)
+	if cmd.Has(FlagDenyOOM) && h.oom && !allowOOM && !h.dirty.Load() {
+		return "OOM command not allowed when used memory > 'maxmemory'."
+	}
+	if cmd.Has(FlagWrite) {
+		h.dirty.Store(true)
+	}
+	return ""
+}
+
+// aclReasonText is Redis's getAclErrorMessage.
+func aclReasonText(r acl.Reason) string {
+	switch r {
+	case acl.DeniedKey:
+		return "no permissions to access one of the keys used as arguments"
+	case acl.DeniedChannel:
+		return "no permissions to access one of the channels used as arguments"
+	}
+	return "can't run this command or subcommand"
+}
+
+func (h *scriptHost) ACLCheck(args [][]byte) (bool, error) {
+	cmd, msg := h.t.Resolve(args)
+	if cmd == nil {
+		_ = msg
+		return false, errorf("ERR Invalid command passed to redis.acl_check_cmd()")
+	}
+	u := h.sess.UserRef()
+	if u == nil {
+		u = h.t.acl.Users.Default()
+	}
+	usr := u.User()
+	if usr == nil {
+		return false, nil
+	}
+	return usr.Check(cmd.aclID, args, cmd.aclKeys(args), nil).OK(), nil
+}
+
+func (h *scriptHost) Log(level int, msg string) { h.t.scripts.logLine(level, msg) }
+
+func cmdScriptHelp(c *Ctx) { writeHelp(c, "SCRIPT", scriptHelp) }
+
+var scriptHelp = []string{
+	"DEBUG (YES|SYNC|NO)",
+	"    Set the debug mode for subsequent scripts executed.",
+	"EXISTS <sha1> [<sha1> ...]",
+	"    Return information about the existence of the scripts in the script cache.",
+	"FLUSH [ASYNC|SYNC]",
+	"    Flush the Lua scripts cache. Very dangerous on replicas.",
+	"    When called without the optional mode argument, the behavior is determined by the",
+	"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+	"    * ASYNC: Asynchronously flush the scripts cache.",
+	"    * SYNC: Synchronously flush the scripts cache.",
+	"KILL",
+	"    Kill the currently executing Lua script.",
+	"LOAD <script>",
+	"    Load a script into the scripts cache without executing it.",
+}
+
+func cmdScriptExists(c *Ctx) {
+	s := c.Table.scripts
+	s.sync()
+	c.W.Array(len(c.Args) - 2)
+	for _, sha := range c.Args[2:] {
+		if s.cached(string(sha)) {
+			c.W.Int(1)
+		} else {
+			c.W.Int(0)
+		}
+	}
+}
+
+// cmdScriptDebug: the Lua debugger is not part of LoomCache; NO, which
+// turns it off, is accepted.
+func cmdScriptDebug(c *Ctx) {
+	switch {
+	case eq(c.Args[2], "no"):
+		c.W.Status("OK")
+	case eq(c.Args[2], "yes"), eq(c.Args[2], "sync"):
+		c.W.Error("ERR SCRIPT DEBUG is not supported by LoomCache")
+	default:
+		c.W.Error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+	}
+}
+
+// cmdScriptLoad compiles the script here, so a bad one is refused with
+// nothing proposed, then replicates its body.
+func cmdScriptLoad(c *Ctx) {
+	if _, err := c.Table.scripts.engine.Load(string(c.Args[2])); err != nil {
+		c.W.Error(err.Error())
+		return
+	}
+	c.propose(&op.Op{Type: op.ScriptLoad, Args: [][]byte{c.Args[2]}})
+}
+
+func cmdScriptFlush(c *Ctx) {
+	if len(c.Args) > 3 || len(c.Args) == 3 && !eq(c.Args[2], "async") && !eq(c.Args[2], "sync") {
+		c.W.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+		return
+	}
+	c.propose(&op.Op{Type: op.ScriptFlush})
+}
+
+func cmdScriptKill(c *Ctx) { c.Table.kill(c, true) }
+
+// kill is SCRIPT KILL (eval) and FUNCTION KILL, as Redis's scriptKill.
+func (t *Table) kill(c *Ctx, eval bool) {
+	s := t.scripts
+	r, h := s.engine.Running(), s.current.Load()
+	switch {
+	case r == nil || h == nil:
+		c.W.Error("NOTBUSY No scripts in execution right now.")
+	case h.dirty.Load():
+		c.W.Error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+	case eval && r.Kind == scripting.KindFunction:
+		c.W.Error(errBusyFunction)
+	case !eval && r.Kind != scripting.KindFunction:
+		c.W.Error(errBusyScript)
+	default:
+		r.Kill()
+		c.W.Status("OK")
+	}
+}
