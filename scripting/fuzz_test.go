@@ -70,7 +70,7 @@ func FuzzEvalReply(f *testing.F) {
 // rawHost returns the same bytes for every command.
 type rawHost struct{ reply []byte }
 
-func (h rawHost) Call(args [][]byte, proto int) []byte   { return h.reply }
+func (h rawHost) Call(args [][]byte, proto int) []byte { return h.reply }
 func (h rawHost) ACLCheck(args [][]byte) (bool, error) { return true, nil }
 func (h rawHost) Log(level int, msg string)            {}
 
