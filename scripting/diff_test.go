@@ -163,6 +163,25 @@ var evalCases = []evalCase{
 	ec("#!lua foo\nreturn 1"), ec("#!luajit\nreturn 1"), ec("#!lua"), ec("#! lua\nreturn 1"), ec("#!lua \"flags=no-writes\"\nreturn 1"),
 	ec("#!lua flags=NO-WRITES\nreturn 1"), ec("#!lua\nerror('second line')"), ec("#!lua\nreturn 1 +"),
 	ec("#!lua \"unbalanced\nreturn 1"),
+	// odds and ends
+	ec("return {err={}}"), ec("local t = setmetatable({}, {__index=function() return 'x' end}) return t"),
+	ec("return redis.call('echo', 1e300)"), ec("return coroutine.resume(coroutine.create(function() return redis.call('ping') end))"),
+	ec("return select('#', redis.breakpoint())"), ec("return tostring(2^63)"), ec("return {1e20, -1e20, 0/0, 2^63}"),
+	ec("local t = {} for i=1,3 do t[i]=i end t[2]=nil return t"), ec("return redis.call('echo', -0.0)"),
+	ec("return redis.call('echo', 123456789012345678)"), ec("return redis.call('echo', 0.1 + 0.2)"),
+	ec("return {ok='a\\0b'}"), ec("return {err='a\\0b'}"), ec("return redis.error_reply('a\\0b')"),
+	ec("return redis.status_reply('a\\0b')"), ec("return {big_number='1\\0 2'}"), ec("return {verbatim_string={format='t\\0x', string='s'}}"),
+	ec("return string.len(string.rep('ab', 1000))"), ec("return #ARGV[1]", nil, []string{"\x00\xff"}),
+	ec("local s = 0 for i = 1, 100000 do s = s + i end return s"), ec("return table.getn(KEYS)", []string{"a", "b"}),
+	ec("local t = {} table.insert(t, 'a') table.insert(t, 1, 'b') return t"), ec("local t = {3,1,2} table.sort(t) return t"),
+	ec("return {string.byte('ABC', 1, 3)}"), ec("return string.char(72, 105)"), ec("return {string.find('hello', 'l+')}"),
+	ec("return string.gsub('hello world', 'o', '0')"), ec("return {string.match('key:123', '(%a+):(%d+)')}"),
+	ec("return string.sub('hello', 2, -2)"), ec("return string.lower('ABC') .. string.upper('def')"),
+	ec("return math.max(1, 5, 3) + math.min(4, 2)"), ec("return math.fmod(7, 3)"), ec("return math.sqrt(16)"),
+	ec("return tostring(math.pi)"), ec("return math.abs(-3)"), ec("return select(2, 'a', 'b', 'c')"),
+	ec("return type(next({}))"), ec("local r = {} for i, v in ipairs({'a','b'}) do r[#r+1] = i .. v end return r"),
+	ec("return rawequal(redis, redis)"), ec("return assert(1 == 1, 'x')"), ec("return assert(false, 'assertion text')"),
+	ec("return assert(nil)"), ec("return tonumber('10', 2)"), ec("return {xpcall(function() return 'ok' end, function() end)}"),
 }
 
 func TestDifferentialEval(t *testing.T) {

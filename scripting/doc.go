@@ -13,4 +13,23 @@
 // script's shebang or a function's registration are exposed so the server
 // can enforce them, and the running Run is exposed to the Host so it can
 // refuse writes from read-only runs.
+//
+// A server runs EVAL and FCALL like this:
+//
+//	e := scripting.NewEngine(scripting.Options{})
+//	// EVAL body numkeys k... a... (EVAL_RO: ReadOnly true)
+//	e.Run(w, scripting.Request{Kind: scripting.KindEval, Script: body,
+//		Keys: keys, Args: args, Host: host, Proto: client.Proto})
+//	// FUNCTION LOAD, then FCALL name numkeys k... a...
+//	name, err := e.FunctionLoad(code, false)
+//	e.Run(w, scripting.Request{Kind: scripting.KindFunction, Script: "myfunc",
+//		Keys: keys, Args: args, Host: host, Proto: client.Proto})
+//	// SCRIPT KILL / FUNCTION KILL, from another goroutine
+//	if r := e.Running(); r != nil {
+//		r.Kill()
+//	}
+//
+// Runs are serialized and hold the engine while they go, so a Host must
+// not call back into the Engine (Redis refuses EVAL, SCRIPT and FUNCTION
+// from scripts anyway); Running and Run.Kill never wait.
 package scripting
