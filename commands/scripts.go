@@ -171,6 +171,17 @@ func registerScripting(t *Table) {
 	)
 }
 
+// RunsOnLeader reports whether a command reads or writes the keyspace, so
+// that a follower has the leader run it: flagged write or readonly, or a
+// script (which may do either).
+func (c *Command) RunsOnLeader() bool {
+	switch c.Name {
+	case "eval", "evalsha", "fcall":
+		return true
+	}
+	return c.Has(FlagWrite) || c.Has(FlagReadonly)
+}
+
 func cmdEval(c *Ctx)      { c.Table.runScript(c, scripting.KindEval, false) }
 func cmdEvalSHA(c *Ctx)   { c.Table.runScript(c, scripting.KindEvalSHA, false) }
 func cmdEvalRO(c *Ctx)    { c.Table.runScript(c, scripting.KindEval, true) }

@@ -55,12 +55,16 @@ type confValues struct {
 	// noActiveRehashing is activerehashing no (Redis's default is yes).
 	noActiveRehashing bool
 	evict             evictValues // maxmemory.go
+	// busyMs is busy-reply-threshold (lua-time-limit): how long a script
+	// runs before other clients get BUSY.
+	busyMs int64
 }
 
 // defaultConfValues are Redis's defaults: the zero value but for the TLS,
 // eviction and encoding settings, some of whose defaults are not zero.
 func defaultConfValues() confValues {
-	return confValues{tls: defaultTLSValues(), evict: defaultEvictValues(), enc: keyspace.DefaultEncodingLimits()}
+	return confValues{tls: defaultTLSValues(), evict: defaultEvictValues(), enc: keyspace.DefaultEncodingLimits(),
+		busyMs: 5000}
 }
 
 // setting is one CONFIG parameter.
@@ -164,6 +168,13 @@ func settings() []setting {
 			set: func(_ *Server, v *confValues, val string) error {
 				on, err := parseYesNo(val)
 				v.unprotected = !on
+				return err
+			}},
+		{name: "busy-reply-threshold", alias: "lua-time-limit",
+			get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.busyMs, 10) },
+			set: func(_ *Server, v *confValues, val string) error {
+				n, err := parseBounded(val, 0, math.MaxInt64, false)
+				v.busyMs = n
 				return err
 			}},
 		{name: "notify-keyspace-events", get: func(_ *Server, v *confValues) string { return notifyFlagsString(v.notify) },
@@ -320,6 +331,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 		}
 	}
 	s.conf.v = next
+	s.table.SetBusyThreshold(next.busyMs)
 	s.conf.limits.Store(newConnLimits(s, &next))
 	s.conf.unprotected.Store(next.unprotected)
 	s.publishEncodings(next.enc)

@@ -127,6 +127,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
 			denied = loadingReply
 		}
+		if denied == "" && !cmd.Has(commands.FlagAllowBusy) {
+			denied = s.table.BusyReply()
+		}
 	}
 	if denied == commands.ErrUserGone {
 		return true

@@ -54,6 +54,16 @@ func (s *Server) runHere(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
 	s.table.Run(ctx, cmd)
 }
 
+// OutOfMemory is outOfMemory for a caller with no writes in flight
+// (commands.Server: a script checks it before it writes).
+func (s *Server) OutOfMemory() bool {
+	p := s.conf.mem.Load()
+	if p == nil || p.maxmemory == 0 {
+		return false
+	}
+	return s.evict.perform() == evictFail
+}
+
 // outOfMemory evicts what it can and reports whether memory is still over
 // maxmemory with nothing left to evict.
 func (s *Server) outOfMemory(cn *conn) bool {

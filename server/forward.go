@@ -35,7 +35,7 @@ const (
 // did. With more requests buffered the command waits for the next ones;
 // otherwise the queue goes now and the replies are written.
 func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, more bool) bool {
-	if cn.n == nil || cn.n.IsLeader() || !forwardable(cmd) || ctx.S.ReadOnly && !cmd.Has(commands.FlagWrite) {
+	if cn.n == nil || cn.n.IsLeader() || !forwardable(cmd) || ctx.S.ReadOnly && cmd.Has(commands.FlagReadonly) {
 		return false
 	}
 	cn.drainWrites() // proposed here while this node led: they come first
@@ -73,11 +73,8 @@ func (cn *conn) flushForwards() {
 }
 
 // forwardable reports whether a command (Resolve found it, with its
-// arity right) runs on the leader: it reads or writes the keyspace, by
-// the table's flags.
-func forwardable(cmd *commands.Command) bool {
-	return cmd.Has(commands.FlagWrite) || cmd.Has(commands.FlagReadonly)
-}
+// arity right) runs on the leader: it reads or writes the keyspace.
+func forwardable(cmd *commands.Command) bool { return cmd.RunsOnLeader() }
 
 // runForwarded runs commands a follower forwarded (raftfsm's
 // ForwardHandler), in order: through the same dispatch as a client's, on

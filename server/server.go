@@ -226,7 +226,7 @@ func New(cfg Config) (*Server, error) {
 			s.notePeak(ks)
 			return r
 		},
-		Aux:       users,
+		Aux:       s.table.Aux(),
 		LogOutput: cfg.LogOutput,
 		LogLevel:  cfg.LogLevel,
 		Loading:   s.load.progress,
