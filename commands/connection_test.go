@@ -20,7 +20,7 @@ type fakeServer struct {
 
 func (f *fakeServer) ACLFile() string          { return f.aclFile }
 func (f *fakeServer) MemoryStats() MemoryStats { return f.mem }
-func (f *fakeServer) OutOfMemory() bool         { return false }
+func (f *fakeServer) OutOfMemory() bool        { return false }
 
 func (f *fakeServer) Clients() []*Session { return f.sessions }
 func (f *fakeServer) Info(dst []byte, _ []string, _ *Session) []byte {

@@ -166,7 +166,7 @@ func registerScripting(t *Table) {
 					Group: "scripting", Since: "2.6.0", Complexity: "O(N) with N being the number of scripts in cache",
 					Summary: "Remove all the scripts from the script cache.", Handler: cmdScriptFlush,
 					History: [][2]string{{"6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers."}},
-					Args: []Arg{argOneof("async", argToken("async", "ASYNC"), argToken("sync", "SYNC")).since("6.2.0").optional()}},
+					Args:    []Arg{argOneof("async", argToken("async", "ASYNC"), argToken("sync", "SYNC")).since("6.2.0").optional()}},
 			}},
 	)
 }
