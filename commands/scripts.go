@@ -190,8 +190,21 @@ func cmdEvalSHARO(c *Ctx) { c.Table.runScript(c, scripting.KindEvalSHA, true) }
 // runScript is EVAL, EVALSHA, FCALL and their read-only forms: the checks
 // Redis makes before a script runs, then the script as a block.
 func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
+	s := t.scripts
+	s.sync()
+	var fn *scripting.Function
+	if kind == scripting.KindFunction {
+		var ok bool
+		if fn, ok = s.engine.Function(string(c.Args[1])); !ok {
+			c.W.Error("ERR Function not found")
+			return
+		}
+	}
 	n, ok := parseInt(c.Args[2])
 	switch {
+	case !ok && fn != nil:
+		c.W.Error("ERR Bad number of keys provided")
+		return
 	case !ok:
 		c.W.Error(errNotInt.Error())
 		return
@@ -203,8 +216,6 @@ func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
 		return
 	}
 	keys, argv := c.Args[3:3+n], c.Args[3+n:]
-	s := t.scripts
-	s.sync()
 	name := string(c.Args[1])
 	var flags scripting.Flags
 	known := false
@@ -223,9 +234,7 @@ func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
 			}
 		}
 	case scripting.KindFunction:
-		if f, ok := s.engine.Function(name); ok {
-			flags, known = f.Flags, true
-		}
+		flags, known = fn.Flags, true
 	}
 	oom := c.Server != nil && c.Server.OutOfMemory()
 	if known && !flags.NoShebang() && oom && !flags.Has(scripting.FlagAllowOOM) && !flags.Has(scripting.FlagNoWrites) &&
@@ -254,6 +263,8 @@ type scriptHost struct {
 	oom bool
 	// dirty: the script ran a write command (SCRIPT KILL refuses then).
 	dirty atomic.Bool
+	// callerArgs is the EVAL or FCALL being run (FUNCTION STATS).
+	callerArgs [][]byte
 }
 
 func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
@@ -261,7 +272,7 @@ func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
 	sess.SetUser(caller.S.UserRef())
 	sess.Authenticated = true
 	sess.SelectDB(caller.S.DB)
-	h := &scriptHost{t: t, b: b, sess: sess, oom: oom}
+	h := &scriptHost{t: t, b: b, sess: sess, oom: oom, callerArgs: caller.Args}
 	h.ctx = Ctx{W: &h.w, S: sess, Node: (*blockNode)(b), Server: caller.Server, Table: t}
 	return h
 }
@@ -378,9 +389,9 @@ func cmdScriptExists(c *Ctx) {
 // turns it off, is accepted.
 func cmdScriptDebug(c *Ctx) {
 	switch {
-	case eq(c.Args[2], "no"):
+	case eq(c.Args[2], "NO"):
 		c.W.Status("OK")
-	case eq(c.Args[2], "yes"), eq(c.Args[2], "sync"):
+	case eq(c.Args[2], "YES"), eq(c.Args[2], "SYNC"):
 		c.W.Error("ERR SCRIPT DEBUG is not supported by LoomCache")
 	default:
 		c.W.Error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
@@ -398,7 +409,7 @@ func cmdScriptLoad(c *Ctx) {
 }
 
 func cmdScriptFlush(c *Ctx) {
-	if len(c.Args) > 3 || len(c.Args) == 3 && !eq(c.Args[2], "async") && !eq(c.Args[2], "sync") {
+	if len(c.Args) > 3 || len(c.Args) == 3 && !eq(c.Args[2], "ASYNC") && !eq(c.Args[2], "SYNC") {
 		c.W.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
 		return
 	}

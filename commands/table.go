@@ -270,7 +270,7 @@ func NewTable() *Table {
 	t.blockLocks.seed = maphash.MakeSeed()
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerKeys, registerCluster, registerACL,
-		registerMulti, registerScripting,
+		registerMulti, registerScripting, registerFunctions,
 	} {
 		family(t)
 	}
