@@ -14,7 +14,7 @@ func TestCommandsDocCoversTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	listed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\| ([A-Z.]+) \|`).FindAllStringSubmatch(string(b), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\| ([A-Z._]+) \|`).FindAllStringSubmatch(string(b), -1) {
 		listed[strings.ToLower(m[1])] = true
 	}
 	for _, c := range NewTable().Commands() {
