@@ -239,9 +239,11 @@ func (c *mpDecoder) stackCheck(slots int, msg string) {
 	}
 }
 
-// set is lua_settable on a fresh table, with Lua's errors for bad keys and
-// a bound on the array padding gopher-lua would allocate.
-func (c *mpDecoder) set(tb *lua.LTable, k, v lua.LValue) {
+// set is lua_settable on the fresh table tb of decodeMap, with Lua's
+// errors for bad keys. maxKey is the largest integer key tb holds in its
+// array part, which gopher-lua grows densely up to any such key: the growth
+// one unpack may cause is bounded by maxPadSlots.
+func (c *mpDecoder) set(tb *lua.LTable, k, v lua.LValue, maxKey *int) {
 	switch x := k.(type) {
 	case *lua.LNilType:
 		c.L.Error(lua.LString("table index is nil"), 0)
@@ -252,17 +254,16 @@ func (c *mpDecoder) set(tb *lua.LTable, k, v lua.LValue) {
 		}
 		if v == lua.LNil {
 			if tb.RawGet(k) == lua.LNil {
-				return
+				return // nothing to delete
 			}
 			break
 		}
-		if f >= 1 && f < float64(lua.MaxArrayIndex) && f == math.Floor(f) {
-			if top := tb.MaxN(); int(f) > top+1 {
-				c.pads += int(f) - top - 1
-				if c.pads > maxPadSlots {
-					raise(c.L, "not enough memory")
-				}
+		if f >= 1 && f < float64(lua.MaxArrayIndex) && f == math.Floor(f) && int(f) > *maxKey {
+			c.pads += int(f) - *maxKey - 1
+			if c.pads > maxPadSlots {
+				raise(c.L, "not enough memory")
 			}
+			*maxKey = int(f)
 		}
 	}
 	tb.RawSet(k, v)
@@ -285,6 +286,7 @@ func (c *mpDecoder) decodeArray(n uint64, slots int) lua.LValue {
 
 func (c *mpDecoder) decodeMap(n uint64, slots int) lua.LValue {
 	tb := c.L.NewTable()
+	maxKey := 0
 	for ; n > 0; n-- {
 		k := c.decode(slots + 1)
 		if c.err != mpErrNone {
@@ -294,7 +296,7 @@ func (c *mpDecoder) decodeMap(n uint64, slots int) lua.LValue {
 		if c.err != mpErrNone {
 			return tb
 		}
-		c.set(tb, k, v)
+		c.set(tb, k, v, &maxKey)
 	}
 	return tb
 }
