@@ -3,6 +3,7 @@ package lualibs
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -238,7 +239,7 @@ func (e *jsonEncoder) appendString(s string) {
 
 // arrayLength is lua_array_length: the array size of tb, or -1 for an
 // object.
-func (e *jsonEncoder) arrayLength(tb *lua.LTable) int32 {
+func (e *jsonEncoder) arrayLength(tb *lua.LTable) (int32, int32) {
 	var max, items int32
 	for k, _ := tb.Next(lua.LNil); k != lua.LNil; k, _ = tb.Next(k) {
 		if n, ok := k.(lua.LNumber); ok && n != 0 {
@@ -251,16 +252,16 @@ func (e *jsonEncoder) arrayLength(tb *lua.LTable) int32 {
 				continue
 			}
 		}
-		return -1
+		return -1, 0
 	}
 	cfg := e.cfg
 	if cfg.sparseRatio > 0 && max > items*cfg.sparseRatio && max > cfg.sparseSafe {
 		if cfg.sparseConvert == 0 {
 			e.exception(tb, "excessively sparse array")
 		}
-		return -1
+		return -1, 0
 	}
-	return max
+	return max, items
 }
 
 func (e *jsonEncoder) appendNumber(v lua.LValue, num float64) {
@@ -303,8 +304,8 @@ func (e *jsonEncoder) appendData(v lua.LValue, depth int32, slots int) {
 		if depth > e.cfg.encodeMaxDepth || slots+3 > luaiMaxCStack {
 			raisef(e.L, "Cannot serialise, excessive nesting (%d)", depth)
 		}
-		if n := e.arrayLength(x); n > 0 {
-			e.appendArray(x, n, depth, slots)
+		if n, items := e.arrayLength(x); n > 0 {
+			e.appendArray(x, n, items, depth, slots)
 		} else {
 			e.appendObject(x, depth, slots)
 		}
@@ -319,16 +320,56 @@ func (e *jsonEncoder) appendData(v lua.LValue, depth int32, slots int) {
 	}
 }
 
-func (e *jsonEncoder) appendArray(tb *lua.LTable, n int32, depth int32, slots int) {
+func (e *jsonEncoder) appendArray(tb *lua.LTable, n, items int32, depth int32, slots int) {
 	e.buf = append(e.buf, '[')
-	for i := int32(1); i <= n; i++ {
+	if items < n/2 {
+		e.appendSparseArray(tb, n, depth, slots)
+	} else {
+		for i := int32(1); i <= n; i++ {
+			if i > 1 {
+				e.buf = append(e.buf, ',')
+			}
+			e.grow(1)
+			e.appendData(tb.RawGet(lua.LNumber(i)), depth, slots+1)
+		}
+	}
+	e.buf = append(e.buf, ']')
+}
+
+// appendSparseArray writes an array with fewer items than holes (allowed by
+// encode_sparse_array) element by element for the items and in bulk for
+// the runs of nulls between them.
+func (e *jsonEncoder) appendSparseArray(tb *lua.LTable, n int32, depth int32, slots int) {
+	var idx []int32
+	for k, _ := tb.Next(lua.LNil); k != lua.LNil; k, _ = tb.Next(k) {
+		if i := int32(k.(lua.LNumber)); i >= 1 && i <= n && float64(i) == float64(k.(lua.LNumber)) {
+			idx = append(idx, i)
+		}
+	}
+	sort.Slice(idx, func(a, b int) bool { return idx[a] < idx[b] })
+	next := int32(1)
+	nulls := func(upto int32) { // nulls for next..upto-1
+		if upto <= next {
+			return
+		}
+		cnt := int(upto - next)
+		e.grow(cnt * 5)
+		for ; next < upto; next++ {
+			if next > 1 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = append(e.buf, "null"...)
+		}
+	}
+	for _, i := range idx {
+		nulls(i)
 		if i > 1 {
 			e.buf = append(e.buf, ',')
 		}
-		e.grow(1)
 		e.appendData(tb.RawGet(lua.LNumber(i)), depth, slots+1)
+		next = i + 1
 	}
-	e.buf = append(e.buf, ']')
+	nulls(n + 1)
 }
 
 func (e *jsonEncoder) appendObject(tb *lua.LTable, depth int32, slots int) {

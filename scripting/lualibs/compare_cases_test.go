@@ -33,6 +33,8 @@ var compareCases = []compareCase{
 	{"encode sparse 10", `return S(cjson.encode({[10]=1}))`},
 	{"encode sparse convert", `local c = cjson.new() c.encode_sparse_array(true) return S(c.encode({[20]=1}), c.encode({[1]=1, [30]=2}) ~= nil)`},
 	{"encode sparse ratio 0", `local c = cjson.new() return S(c.encode_sparse_array(false, 0), c.encode({[12]=1}))`},
+	{"encode sparse ratio 0 runs", `local c = cjson.new() c.encode_sparse_array(false, 0) return S(c.encode({[12]=1, [3]='x'}), c.encode({[1]=true, [40]=false}), c.encode({[7]={[9]=1}}))`},
+	{"encode sparse ratio 3", `local c = cjson.new() c.encode_sparse_array(false, 3, 1) return S(c.encode({[1]=1, [2]=2, [6]=3}), pcall(c.encode, {[1]=1, [2]=2, [7]=3}))`},
 	{"encode depth ok", `local t = {} local c = t for i = 1, 999 do c[1] = {} c = c[1] end return S(#cjson.encode(t))`},
 	{"encode depth fail", `local t = {} local c = t for i = 1, 1000 do c[1] = {} c = c[1] end return S(pcall(cjson.encode, t))`},
 	{"encode depth object", `local t = {} local c = t for i = 1, 1000 do c.a = {} c = c.a end return S(pcall(cjson.encode, t))`},
