@@ -18,6 +18,27 @@ var compareCases = []compareCase{
 	{"cjson funcs", `local t = {} for k in pairs(cjson) do t[#t+1] = k end table.sort(t) return S(table.concat(t, ','))`},
 	{"other funcs", `local t = {} for _, m in ipairs({cmsgpack, bit, struct}) do for k in pairs(m) do t[#t+1] = k end end table.sort(t) return S(table.concat(t, ','))`},
 
+	// --- error positions and function names
+	{"uncaught decode error", `return cjson.decode('[')`},
+	{"uncaught encode arg error", `return cjson.encode()`},
+	{"uncaught struct error", `local x = 1
+return struct.pack('z', x)`},
+	{"multi-line positions", `local function f(x)
+  return cjson.decode(x)
+end
+local function g(x)
+  local v = bit.tobit(x)
+  return v
+end
+local ok1, e1 = pcall(f, '[')
+local ok2, e2 = pcall(g, {})
+return S(e1, e2)`},
+	{"coroutine error", `local co = coroutine.create(function() return cmsgpack.unpack('\193') end) return S(coroutine.resume(co))`},
+	{"xpcall error", `return S(xpcall(function() return struct.unpack('i4', 'ab') end, function(e) return 'handled: ' .. e end))`},
+	{"field of field name", `local t = {lib = {f = cjson.encode}} return S(pcall(function() return t.lib.f() end))`},
+	{"upvalue name", `local f = bit.band return S(pcall(function() return (function() return f({}) end)() end))`},
+	{"global alias name", `local ok, e = pcall(function() local m = cmsgpack return m.unpack_limit('x') end) return S(e)`},
+
 	// --- cjson.encode
 	{"encode array", `return S(cjson.encode({1,2,3,{a=1}}))`},
 	{"encode escapes", `return S(cjson.encode('a/b"c\\d\n\r\t\b\f\0\1\31\127\128\255 '))`},
@@ -58,6 +79,7 @@ var compareCases = []compareCase{
 	{"encode precision", `local c = cjson.new() return S(c.encode_number_precision(3), c.encode(3.14159), c.encode(123456), c.encode_number_precision())`},
 	{"encode precision bad", `return S(pcall(cjson.encode_number_precision, 15))`},
 	{"encode precision 1", `local c = cjson.new() c.encode_number_precision(1) return S(c.encode({0.15, 25, 0.00012, 1e100}))`},
+	{"encode rounding ties", `local c = cjson.new() c.encode_number_precision(2) return S(c.encode({0.125, 0.375, 2.5, 1.5, 0.05, 0.25, 1e21, 12345}))`},
 	{"encode invalid on", `return S(cjson.encode_invalid_numbers(true), cjson.encode(1/0), cjson.encode(-1/0), cjson.encode(0/0), cjson.encode({[1/0]=1}))`},
 	{"encode invalid null", `return S(cjson.encode_invalid_numbers('null'), cjson.encode({1/0, 0/0, 2}), cjson.encode_invalid_numbers())`},
 	{"encode invalid bad", `return S(pcall(cjson.encode_invalid_numbers, 'maybe'))`},

@@ -8,20 +8,34 @@
 // Open for one LState, never in package variables), the cjson.null sentinel,
 // and the exact Redis 7.0 results and error messages, which were ported from
 // the C sources in redis 7.0.15's deps/lua/src. It does not own the Lua
-// sandbox around them (read-only globals, redis.* functions, script caching):
-// that belongs to the scripting engine that calls Open.
+// sandbox around them (read-only globals and library tables, redis.*
+// functions, script caching, the state's limits): that belongs to the
+// scripting engine that calls Open.
 //
 // Behaviour that depends on the C Lua VM is emulated where it is observable:
-// number formatting ("%.14g"), string-to-number coercion (strtod), C integer
-// conversions of out-of-range doubles (x86-64 semantics), the Lua C stack
-// limit (LUAI_MAXCSTACK = 8000) that bounds nesting and result counts, and
-// error messages ("bad argument #n to 'name' (...)" with the caller's
-// "chunk:line:" prefix as luaL_error adds it). What cannot be emulated is
-// the order in which C Lua's hash part yields keys: tables with several
-// non-array keys are traversed in gopher-lua's order (insertion order), so
-// cjson objects and cmsgpack maps with more than one key may list their keys
-// in another order than Redis.
+// number formatting ("%.14g"), string-to-number coercion (glibc strtod),
+// C integer conversions of out-of-range doubles (x86-64 semantics), the Lua
+// C stack limit (LUAI_MAXCSTACK = 8000) that bounds nesting and result
+// counts, and error messages ("bad argument #n to 'name' (...)" with the
+// "chunk:line: " prefix luaL_error takes from a calling Lua function).
+//
+// Known differences from Redis, all owed to gopher-lua:
+//   - Tables with several non-array keys are traversed in gopher-lua's order
+//     (insertion order), not C Lua's hash order, so cjson objects and
+//     cmsgpack maps with more than one key may list their keys in another
+//     order than Redis (same keys, same values, same length).
+//   - A method-style call with a bad self (cjson:encode()) reports
+//     "bad argument #1 to 'encode'" where Lua says "calling 'encode' on bad
+//     self": gopher-lua does not tell a method call from a field call.
+//   - gopher-lua keeps integer keys below lua.MaxArrayIndex in a dense array,
+//     so cmsgpack.unpack refuses ("not enough memory") maps whose integer
+//     keys would make it add more than 4M empty slots in one call, and
+//     cjson.encode refuses output past 512MB.
+//   - Functions that return thousands of values (cmsgpack.unpack,
+//     struct.unpack) need a gopher-lua registry that can hold them: with
+//     gopher-lua's default options past about 5000 values the call fails
+//     with "registry overflow" where Redis allows 7999.
 //
 // Every library function is wrapped so that a Go panic inside it becomes a
-// Lua error instead of crashing the process.
+// Lua error ("internal error: ...") instead of crashing the process.
 package lualibs
