@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/resp"
+	"github.com/loomcache/loomcache/scripting/lualibs"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -33,8 +34,8 @@ type Host interface {
 type Options struct {
 	// OpenLibs opens the libraries Redis adds to Lua (cjson, struct,
 	// cmsgpack, bit) as globals of a fresh state, before the sandbox locks
-	// it; globals outside Redis's allow list are dropped.
-	// TODO(lualibs): set to lualibs.Open once scripting/lualibs is merged.
+	// it; globals outside Redis's allow list are dropped. Nil is
+	// lualibs.Open, Redis's four.
 	OpenLibs func(L *lua.LState)
 	// Log receives redis.log calls made while no run is in progress
 	// (a library's body during FUNCTION LOAD).
@@ -81,6 +82,9 @@ func NewEngine(opts Options) *Engine {
 	}
 	if opts.LoadTimeout == 0 {
 		opts.LoadTimeout = defaultLoadTimeout
+	}
+	if opts.OpenLibs == nil {
+		opts.OpenLibs = lualibs.Open
 	}
 	e := &Engine{opts: opts, rng: newLrand48()}
 	e.eval = newLuaEnv(e, false)
