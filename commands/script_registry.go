@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/loomcache/loomcache/keyspace"
@@ -99,14 +100,14 @@ func (r *scriptRegistry) add(l libSpec, replace bool, quote bool) error {
 		return fmt.Errorf("ERR Library %s already exists", l.Name)
 	}
 	for _, f := range l.Funcs {
-		if o, ok := r.owner[f]; ok && o != l.Name {
+		if o, ok := r.owner[strings.ToLower(f)]; ok && o != l.Name {
 			return fmt.Errorf("ERR Function %s already exists", f)
 		}
 	}
 	r.remove(l.Name)
 	r.libs[l.Name] = l
 	for _, f := range l.Funcs {
-		r.owner[f] = l.Name
+		r.owner[strings.ToLower(f)] = l.Name // function names ignore case
 	}
 	return nil
 }
@@ -114,7 +115,7 @@ func (r *scriptRegistry) add(l libSpec, replace bool, quote bool) error {
 func (r *scriptRegistry) remove(name string) {
 	if old, ok := r.libs[name]; ok {
 		for _, f := range old.Funcs {
-			delete(r.owner, f)
+			delete(r.owner, strings.ToLower(f))
 		}
 		delete(r.libs, name)
 	}

@@ -98,6 +98,27 @@ func (s *scripts) cached(sha string) bool {
 	return false
 }
 
+// ScriptStats are INFO memory's counts: the scripts cached (compiled
+// here or replicated by SCRIPT LOAD), the functions and the libraries.
+func (t *Table) ScriptStats() (scripts, functions, libraries int) {
+	s := t.scripts
+	s.sync()
+	scripts = s.engine.NumScripts()
+	s.reg.mu.RLock()
+	shas := make([]string, 0, len(s.reg.bodies))
+	for sha := range s.reg.bodies {
+		shas = append(shas, sha)
+	}
+	functions, libraries = len(s.reg.owner), len(s.reg.libs)
+	s.reg.mu.RUnlock()
+	for _, sha := range shas {
+		if !s.engine.Exists(sha) {
+			scripts++
+		}
+	}
+	return scripts, functions, libraries
+}
+
 // BusyReply is the error a command that may not run while a script is
 // busy gets, "" when none is: a script has been running past
 // busy-reply-threshold.
@@ -281,7 +302,10 @@ func (h *scriptHost) Call(args [][]byte, proto int) []byte {
 	h.w.Reset()
 	h.w.Proto = proto
 	if msg := h.refuse(args); msg != "" {
-		h.w.Error("ERR " + msg)
+		if !strings.HasPrefix(msg, "OOM ") {
+			msg = "ERR " + msg
+		}
+		h.w.Error(msg)
 		return append([]byte(nil), h.w.Bytes()...)
 	}
 	cmd, _ := h.t.Resolve(args)

@@ -152,6 +152,11 @@ const FlagBlock uint32 = 1 << 28
 // keys (Args: ["WATCH", key...]), as a follower's WATCH does.
 const FlagVersions uint32 = 1 << 29
 
+// FlagUser marks a Forward op whose Args[0] is the name of the
+// connection's user, the command following: a script's commands are
+// checked against its caller's ACL rules where the script runs.
+const FlagUser uint32 = 1 << 30
+
 // spec describes a type: its name and the shape of its Args, which the
 // decoder enforces so appliers can index Args without checking.
 type spec struct {

@@ -156,6 +156,13 @@ func (e *Engine) Script(sha string) (*Script, bool) {
 	return s, ok
 }
 
+// NumScripts is the number of scripts in the cache.
+func (e *Engine) NumScripts() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.scripts)
+}
+
 // Flush empties the script cache and starts a fresh EVAL Lua state, as
 // SCRIPT FLUSH does.
 func (e *Engine) Flush() {
@@ -256,7 +263,7 @@ func (e *Engine) Run(w *resp.Writer, req Request) {
 		}
 		le, fn, name, flags = e.eval, s.fn, s.SHA, s.Flags
 	case KindFunction:
-		f, ok := e.funcs[req.Script]
+		f, ok := e.funcs[strings.ToLower(req.Script)]
 		if !ok {
 			w.Error("ERR Function not found")
 			return

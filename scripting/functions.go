@@ -295,7 +295,7 @@ func (e *Engine) FunctionLoad(code string, replace bool) (string, error) {
 		return "", err
 	}
 	for _, n := range lib.FunctionNames() {
-		if f, ok := e.funcs[n]; ok && f.Library != old {
+		if f, ok := e.funcs[strings.ToLower(n)]; ok && f.Library != old {
 			return "", errorf("ERR Function %s already exists", n)
 		}
 	}
@@ -304,7 +304,7 @@ func (e *Engine) FunctionLoad(code string, replace bool) (string, error) {
 	}
 	e.libs[lib.Name] = lib
 	for n, f := range lib.Functions {
-		e.funcs[n] = f
+		e.funcs[strings.ToLower(n)] = f
 	}
 	return lib.Name, nil
 }
@@ -312,7 +312,7 @@ func (e *Engine) FunctionLoad(code string, replace bool) (string, error) {
 func (e *Engine) unlink(lib *Library) {
 	delete(e.libs, lib.Name)
 	for n := range lib.Functions {
-		delete(e.funcs, n)
+		delete(e.funcs, strings.ToLower(n)) // FCALL's names ignore case, as Redis's functions dict does
 	}
 }
 
@@ -356,6 +356,6 @@ func (e *Engine) Libraries() []*Library {
 func (e *Engine) Function(name string) (*Function, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	f, ok := e.funcs[name]
+	f, ok := e.funcs[strings.ToLower(name)]
 	return f, ok
 }

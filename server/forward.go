@@ -40,6 +40,12 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	}
 	cn.drainWrites() // proposed here while this node led: they come first
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args}
+	if cmd.AllCategories()&commands.CatScripting != 0 {
+		// The script's commands are checked where it runs, against its
+		// caller's user.
+		req.Flags |= op.FlagUser
+		req.Args = append([][]byte{[]byte(ctx.S.User())}, ctx.Args...)
+	}
 	write := cmd.Has(commands.FlagWrite)
 	cn.n.AddForward(&cn.fwd, &req, write)
 	cn.fwdWrites = append(cn.fwdWrites, write)
@@ -117,6 +123,16 @@ func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 		w.Proto = sess.Proto()
 		run.req = req.Req
 		ctx.Args = req.Args
+		sess.SetUser(nil)
+		if req.Flags&op.FlagUser != 0 {
+			ref := s.table.ACL().Users.Lookup(string(req.Args[0]))
+			if ref == nil || len(req.Args) < 2 {
+				w.Error("NOPERM the user of this connection no longer exists")
+				continue
+			}
+			sess.SetUser(ref)
+			ctx.Args = req.Args[1:]
+		}
 		if req.Flags&op.FlagVersions != 0 {
 			s.table.WriteVersions(ctx, req.Args[1:])
 			continue
