@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 
@@ -42,13 +43,31 @@ func (t *Table) runTransaction(c *Ctx, queue [][][]byte, watched []op.Check) {
 		if forwarded {
 			if err != nil {
 				c.W.Error(nodeError(err))
-			} else {
-				c.W.Raw(reply)
+				return
+			}
+			c.W.Raw(reply)
+			if len(reply) > 0 && reply[0] == '*' && !bytes.HasPrefix(reply, []byte("*-1")) {
+				t.selectAfter(c, &tx) // the leader's session moved, not this one
 			}
 			return
 		}
 	}
 	t.execTransaction(c, &tx)
+}
+
+// selectAfter leaves the connection in the database the transaction's
+// last SELECT chose, as it would be had the transaction run here.
+func (t *Table) selectAfter(c *Ctx, tx *transaction) {
+	for i := len(tx.cmds) - 1; i >= 0; i-- {
+		q := tx.cmds[i]
+		if len(q.args) != 2 || q.denied || !eq(q.args[0], "SELECT") {
+			continue
+		}
+		if n, ok := parseInt(q.args[1]); ok && n >= 0 && n < int64(c.Node.Store().NumDBs()) {
+			c.S.SelectDB(int(n))
+			return
+		}
+	}
 }
 
 // RunForwardedTransaction runs, on the leader, a transaction a follower

@@ -37,6 +37,25 @@ func goRedisTxChecks() []goRedisCheck {
 			}
 			return want(c.Get(ctx, "tx:s").Result())("xy")
 		}},
+		{"Script", func(ctx context.Context, c *redis.Client, _ int) error {
+			s := redis.NewScript("return redis.call('incrby', KEYS[1], ARGV[1])")
+			c.ScriptFlush(ctx)
+			// Run tries EVALSHA and falls back to EVAL on NOSCRIPT.
+			if err := want(s.Run(ctx, c, []string{"sc:n"}, 5).Int64())(5); err != nil {
+				return err
+			}
+			if err := want(s.EvalSha(ctx, c, []string{"sc:n"}, 5).Int64())(10); err != nil {
+				return err
+			}
+			if err := want(c.ScriptExists(ctx, s.Hash(), "0000000000000000000000000000000000000000").Result())([]bool{true, false}); err != nil {
+				return err
+			}
+			_, err := c.Eval(ctx, "return redis.call('nosuch')", nil).Result()
+			if err == nil || !strings.HasPrefix(err.Error(), "ERR Unknown Redis command called from script") {
+				return fmt.Errorf("a bad script: %v", err)
+			}
+			return nil
+		}},
 		{"Watch", func(ctx context.Context, c *redis.Client, _ int) error {
 			other := redis.NewClient(c.Options())
 			defer other.Close()

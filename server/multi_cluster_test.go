@@ -32,6 +32,18 @@ func TestTransactionsOnEveryNode(t *testing.T) {
 	if got := lc.str("GET", "a"); got != "2" {
 		t.Fatalf("GET a on the leader: %q", got)
 	}
+	// A SELECT inside it moves the follower's connection, as it would have
+	// had the transaction run there.
+	for _, cmd := range [][]string{{"MULTI"}, {"SELECT", "3"}, {"SET", "in3", "x"}} {
+		fc.do(cmd...)
+	}
+	if got := fmt.Sprint(fc.do("EXEC")); got != "[OK OK]" {
+		t.Fatalf("EXEC with SELECT: %s", got)
+	}
+	if got := fc.str("GET", "in3"); got != "x" {
+		t.Fatalf("GET in3 after the transaction's SELECT: %q", got)
+	}
+	fc.do("SELECT", "0")
 
 	// WATCH on a follower, the key changed through the leader.
 	fc.do("SET", "w", "1")

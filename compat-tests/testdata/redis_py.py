@@ -74,4 +74,33 @@ if r3 is not None:
     p.set("py:3", 1).incr("py:3")
     assert p.execute() == [True, 2]
 
+# Lock: acquire, extend and release run Lua scripts (EVALSHA, falling
+# back to EVAL), and a second holder must wait.
+lock = r.lock("py:lock", timeout=10)
+assert lock.acquire(blocking=False)
+assert r.get("py:lock") is not None
+other_lock = other.lock("py:lock", timeout=10)
+assert not other_lock.acquire(blocking=False), "a held lock was acquired again"
+assert lock.extend(5)
+assert lock.owned()
+lock.release()
+assert r.get("py:lock") is None
+assert other_lock.acquire(blocking=False)
+r.set("py:lock", "someone else's token")  # the lock expired and was taken
+try:
+    other_lock.release()
+    raise AssertionError("released a lock it does not own")
+except redis.exceptions.LockNotOwnedError:
+    pass
+assert r.get("py:lock") == "someone else's token"
+with r.lock("py:ctx", timeout=5, blocking_timeout=1):
+    assert r.exists("py:ctx") == 1
+assert r.exists("py:ctx") == 0
+
+# register_script: EVALSHA, with EVAL when the script is not cached.
+incr = r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+assert incr(keys=["py:n"], args=[5]) == 5
+r.script_flush()
+assert incr(keys=["py:n"], args=[5]) == 10
+
 print("all passed")
