@@ -43,6 +43,12 @@ type Options struct {
 	// LoadTimeout bounds a library's body during FUNCTION LOAD (Redis:
 	// 500ms); negative for no limit, as for a master's or AOF's load.
 	LoadTimeout time.Duration
+	// MaxScriptBytes bounds the bodies the script cache keeps (0: 64 MB).
+	// Past it the oldest scripts are dropped: an application sending an
+	// endless variety of EVAL bodies cannot grow the cache without bound,
+	// and a server that replicates SCRIPT LOAD can load a dropped body
+	// again.
+	MaxScriptBytes int
 	// Version and VersionNum are redis.REDIS_VERSION and REDIS_VERSION_NUM.
 	Version    string
 	VersionNum int
@@ -60,7 +66,11 @@ type Engine struct {
 	rng     lrand48
 	eval    *luaEnv
 	scripts map[string]*Script
-	fn      *luaEnv
+	// order is the cached scripts' SHAs, oldest first, and bodyBytes
+	// their bodies' total: past Options.MaxScriptBytes the oldest go.
+	order     []string
+	bodyBytes int
+	fn        *luaEnv
 	libs    map[string]*Library
 	funcs   map[string]*Function
 
@@ -82,6 +92,9 @@ func NewEngine(opts Options) *Engine {
 	}
 	if opts.LoadTimeout == 0 {
 		opts.LoadTimeout = defaultLoadTimeout
+	}
+	if opts.MaxScriptBytes == 0 {
+		opts.MaxScriptBytes = 64 << 20
 	}
 	if opts.OpenLibs == nil {
 		opts.OpenLibs = lualibs.Open
@@ -138,6 +151,16 @@ func (e *Engine) loadLocked(body string) (*Script, error) {
 	}
 	s := &Script{SHA: sha, Body: body, Flags: flags, fn: fn}
 	e.scripts[sha] = s
+	e.order = append(e.order, sha)
+	e.bodyBytes += len(body)
+	for e.bodyBytes > e.opts.MaxScriptBytes && len(e.order) > 1 {
+		old := e.order[0]
+		e.order = e.order[1:]
+		if o, ok := e.scripts[old]; ok {
+			e.bodyBytes -= len(o.Body)
+			delete(e.scripts, old)
+		}
+	}
 	return s, nil
 }
 
@@ -170,7 +193,7 @@ func (e *Engine) Flush() {
 	defer e.mu.Unlock()
 	e.eval.close()
 	e.eval = newLuaEnv(e, false)
-	e.scripts = map[string]*Script{}
+	e.scripts, e.order, e.bodyBytes = map[string]*Script{}, nil, 0
 }
 
 // Kind says what a Request runs.

@@ -366,3 +366,24 @@ func TestLibrariesAreCollected(t *testing.T) {
 		t.Fatalf("the functions state grew %d views", len(e.fn.views))
 	}
 }
+
+// The script cache keeps at most MaxScriptBytes of bodies, dropping the
+// oldest scripts first.
+func TestScriptCacheBounded(t *testing.T) {
+	e := NewEngine(Options{MaxScriptBytes: 100})
+	defer e.Close()
+	var shas []string
+	for i := 0; i < 10; i++ {
+		sha, err := e.Load(fmt.Sprintf("return %d -- %s", i, strings.Repeat("x", 20)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shas = append(shas, sha)
+	}
+	if n := e.NumScripts(); n < 2 || n > 4 {
+		t.Fatalf("%d scripts cached, want the few that fit in 100 bytes", n)
+	}
+	if e.Exists(shas[0]) || !e.Exists(shas[9]) {
+		t.Fatal("the oldest should go, the newest stay")
+	}
+}
