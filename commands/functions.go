@@ -14,18 +14,7 @@ import (
 // a block, like EVAL.
 
 func registerFunctions(t *Table) {
-	keys := func(flags KeyFlag, notes string) []KeySpec {
-		return []KeySpec{{Notes: notes, Flags: flags, Index: 2, KeyNum: true, KeyNumAt: 0, FirstKey: 1, KeyStep: 1}}
-	}
-	const worst = "We cannot tell how the keys will be used so we assume the worst, "
-	flags := FlagNoScript | FlagStale | FlagSkipMonitor | FlagNoMandatoryKeys
-	fcall := func(name, summary string, f Flag, k []KeySpec, h Handler) *Command {
-		return &Command{Name: name, Arity: -3, Flags: flags | f, Categories: CatScripting, Keys: k,
-			Group: "scripting", Since: "7.0.0", Complexity: "Depends on the function that is executed.",
-			Summary: summary, Handler: h,
-			Args: []Arg{argString("function"), argInt("numkeys"), argKey("key", 0).optional().multiple(),
-				argString("arg").optional().multiple()}}
-	}
+	const called = "Depends on the function that is executed."
 	sub := func(name string, arity int, f Flag, tips []string, complexity, summary string, h Handler, args ...Arg) *Command {
 		return &Command{Name: "function|" + name, Arity: arity, Flags: f, Categories: CatScripting, Tips: tips,
 			Group: "scripting", Since: "7.0.0", Complexity: complexity, Summary: summary, Handler: h, Args: args}
@@ -33,8 +22,10 @@ func registerFunctions(t *Table) {
 	allShards := func(resp string) []string { return []string{"request_policy:all_shards", "response_policy:" + resp} }
 	flushArg := argOneof("async", argToken("async", "ASYNC"), argToken("sync", "SYNC")).optional()
 	t.add(
-		fcall("fcall", "Invoke a function", 0, keys(KeyRW|KeyAccess|KeyUpdate, worst+"RW and UPDATE"), cmdFcall),
-		fcall("fcall_ro", "Invoke a read-only function", FlagReadonly, keys(KeyRO|KeyAccess, worst+"RO and ACCESS"), cmdFcallRO),
+		scriptCommand("fcall", "7.0.0", "Invoke a function", "function", called, 0,
+			scriptKeys(KeyRW|KeyAccess|KeyUpdate, keysRWNote), cmdFcall),
+		scriptCommand("fcall_ro", "7.0.0", "Invoke a read-only function", "function", called, FlagReadonly,
+			scriptKeys(KeyRO|KeyAccess, keysRONote), cmdFcallRO),
 		&Command{Name: "function", Arity: -2, Group: "scripting", Since: "7.0.0",
 			Complexity: "Depends on subcommand.", Summary: "A container for function commands",
 			Subs: []*Command{

@@ -138,24 +138,37 @@ const (
 	errBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 )
 
+// scriptKeys is the key spec of EVAL and FCALL: numkeys, then the keys.
+func scriptKeys(flags KeyFlag, notes string) []KeySpec {
+	return []KeySpec{{Notes: notes, Flags: flags, Index: 2, KeyNum: true, KeyNumAt: 0, FirstKey: 1, KeyStep: 1}}
+}
+
+// scriptCommand is an entry of the EVAL and FCALL families, which share
+// their shape: a script (or its SHA1, or a function), numkeys, keys, args.
+func scriptCommand(name, since, summary, first, complexity string, f Flag, k []KeySpec, h Handler) *Command {
+	return &Command{Name: name, Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagNoMandatoryKeys | f,
+		Categories: CatScripting, Keys: k, Group: "scripting", Since: since, Complexity: complexity,
+		Summary: summary, Handler: h,
+		Args: []Arg{argString(first), argInt("numkeys"), argKey("key", 0).optional().multiple(),
+			argString("arg").optional().multiple()}}
+}
+
+// Key spec notes of the scripts that name their keys' use: Redis assumes
+// the worst.
+const (
+	keysRWNote = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"
+	keysRONote = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"
+)
+
 func registerScripting(t *Table) {
-	keys := func(flags KeyFlag, notes string) []KeySpec {
-		return []KeySpec{{Notes: notes, Flags: flags, Index: 2, KeyNum: true, KeyNumAt: 0, FirstKey: 1, KeyStep: 1}}
-	}
 	const rw, ro = KeyRW | KeyAccess | KeyUpdate, KeyRO | KeyAccess
-	const worst = "We cannot tell how the keys will be used so we assume the worst, "
-	flags := FlagNoScript | FlagStale | FlagSkipMonitor | FlagNoMandatoryKeys
-	run := func(name, since, summary, first, complexity string, f Flag, k []KeySpec, h Handler) *Command {
-		return &Command{Name: name, Arity: -3, Flags: flags | f, Categories: CatScripting, Keys: k,
-			Group: "scripting", Since: since, Complexity: complexity, Summary: summary, Handler: h,
-			Args: []Arg{argString(first), argInt("numkeys"), argKey("key", 0).optional().multiple(),
-				argString("arg").optional().multiple()}}
-	}
+	run := scriptCommand
+	keys := scriptKeys
 	const script = "Depends on the script that is executed."
 	t.add(
-		run("eval", "2.6.0", "Execute a Lua script server side", "script", script, 0, keys(rw, worst+"RW and UPDATE"), cmdEval),
+		run("eval", "2.6.0", "Execute a Lua script server side", "script", script, 0, keys(rw, keysRWNote), cmdEval),
 		run("evalsha", "2.6.0", "Execute a Lua script server side", "sha1", script, 0, keys(rw, ""), cmdEvalSHA),
-		run("eval_ro", "7.0.0", "Execute a read-only Lua script server side", "script", script, FlagReadonly, keys(ro, worst+"RO and ACCESS"), cmdEvalRO),
+		run("eval_ro", "7.0.0", "Execute a read-only Lua script server side", "script", script, FlagReadonly, keys(ro, keysRONote), cmdEvalRO),
 		run("evalsha_ro", "7.0.0", "Execute a read-only Lua script server side", "sha1", script, FlagReadonly, keys(ro, ""), cmdEvalSHARO),
 		&Command{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0",
 			Complexity: "Depends on subcommand.", Summary: "A container for Lua scripts management commands",
