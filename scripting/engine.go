@@ -71,8 +71,8 @@ type Engine struct {
 	order     []string
 	bodyBytes int
 	fn        *luaEnv
-	libs    map[string]*Library
-	funcs   map[string]*Function
+	libs      map[string]*Library
+	funcs     map[string]*Function
 
 	running atomic.Pointer[Run]
 }
