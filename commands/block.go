@@ -29,18 +29,21 @@ import (
 // one after another instead of conflicting; the versions, not the locks,
 // are what makes a block atomic.
 
-// blockStripes is the number of stripe locks blocks take by their keys.
-const blockStripes = 64
+// blockStripes is the number of stripe locks blocks take by their keys:
+// enough that unrelated keys rarely share one.
+const blockStripes = 1024
 
 // maxBlockAttempts bounds how often a block meeting conflicts runs again.
 const maxBlockAttempts = 100
 
 var errBlockContention = errors.New("ERR the transaction's keys kept changing while it ran; nothing was applied, retry")
 
-// blockLocks are a node's stripe locks.
+// blockLocks are a node's stripe locks, and its private stores for
+// blocks to reuse: a fresh store's first key costs a page of slots.
 type blockLocks struct {
 	seed    maphash.Seed
 	stripes [blockStripes]sync.Mutex
+	scratch sync.Pool // *keyspace.Store
 }
 
 // lock takes the stripes of keys (of database db) in order and returns
@@ -88,11 +91,27 @@ type dbKey struct {
 }
 
 func newBlock(t *Table, base *keyspace.Store, now int64) *block {
+	scratch, _ := t.blockLocks.scratch.Get().(*keyspace.Store)
 	base.RLock()
-	scratch := keyspace.New(base.NumDBs())
+	if scratch == nil || scratch.NumDBs() != base.NumDBs() {
+		scratch = keyspace.New(base.NumDBs())
+	}
 	scratch.SetEncodingLimits(base.EncodingLimits())
 	base.RUnlock()
 	return &block{t: t, base: base, scratch: scratch, now: now, seen: map[dbKey]bool{}, cur: scratch}
+}
+
+// release returns the private store for another block, emptied of the
+// keys this one copied (one that holds whole databases is dropped).
+func (b *block) release() {
+	if b.whole {
+		return
+	}
+	for k := range b.seen {
+		b.scratch.DB(k.db).Delete([]byte(k.key), 0)
+	}
+	b.t.blockLocks.scratch.Put(b.scratch)
+	b.scratch, b.cur = nil, nil
 }
 
 // wholeKeyspace reports whether a command works on databases rather than
@@ -262,6 +281,7 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 		bc := &Ctx{W: w, S: c.S, Node: (*blockNode)(b), Server: c.Server, Table: t}
 		c.S.SelectDB(db)
 		run(bc, b)
+		b.release()
 		var res any
 		if b.stale {
 			res = conflict{}

@@ -64,6 +64,11 @@ type slots struct {
 	pages []*page
 	// low is at or below the lowest free slot.
 	low uint32
+	// spare is the last page emptied, kept for the next page needed: a
+	// database whose keys come and go around a page boundary (or a
+	// transaction's private store, reused) does not allocate and clear
+	// 64 KB each time.
+	spare *page
 }
 
 func (s *slots) limit() uint32 { return uint32(len(s.pages)) << pageBits }
@@ -91,7 +96,9 @@ func (s *slots) alloc() (uint32, *entry, int64) {
 		}
 		p := s.pages[pi]
 		if p == nil {
-			p = new(page)
+			if p, s.spare = s.spare, nil; p == nil {
+				p = new(page)
+			}
 			s.pages[pi] = p
 			grown = pageBytes
 		}
@@ -129,6 +136,7 @@ func (s *slots) release(i uint32) int64 {
 		return 0
 	}
 	s.pages[pi] = nil
+	s.spare = p // every entry of it was zeroed as it was released
 	for n := len(s.pages); n > 0 && s.pages[n-1] == nil; n-- {
 		s.pages = s.pages[:n-1]
 	}
