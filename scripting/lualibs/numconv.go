@@ -12,6 +12,16 @@ const (
 	negNaNBits = 0xfff8000000000000
 )
 
+// pow10[i] is 10^i, for the integer fast path of fmtG.
+var pow10 = func() [18]float64 {
+	var p [18]float64
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
 // number2str is Lua 5.1's lua_number2str: sprintf("%.14g").
 func number2str(d float64) string {
 	return fmtG(d, 14)
@@ -33,6 +43,13 @@ func fmtG(d float64, prec int) string {
 	}
 	if prec <= 0 {
 		prec = 1
+	}
+	if prec > 17 {
+		prec = 17
+	}
+	// Integers of at most prec digits print as themselves.
+	if d == math.Trunc(d) && math.Abs(d) < pow10[prec] && (d != 0 || !math.Signbit(d)) {
+		return strconv.FormatInt(int64(d), 10)
 	}
 	neg := math.Signbit(d)
 	a := math.Abs(d)
