@@ -360,6 +360,19 @@ var randomGenerators = []randomGenerator{
 		b.WriteString(`local ok, e = pcall(cjson.encode, t) local ok2, m = pcall(cmsgpack.pack, t) return S(ok, e, ok2, m)`)
 		return b.String(), nil
 	}},
+	{"encode settings", func(r *rand.Rand) (string, []string) {
+		conv := pick(r, []string{"true", "false"})
+		inv := pick(r, []string{"true", "false", "'null'"})
+		var nums []string
+		for n := r.Intn(6) + 1; n > 0; n-- {
+			nums = append(nums, randomNumberText(r))
+		}
+		return fmt.Sprintf(`local c = cjson.new() c.encode_number_precision(%d) c.encode_invalid_numbers(%s) `+
+			`c.encode_sparse_array(%s, %d, %d) local t = {%s} t[%d] = %s `+
+			`return S(pcall(c.encode, t), pcall(c.encode, {[%s] = 1}))`,
+			r.Intn(14)+1, inv, conv, r.Intn(4), r.Intn(12), strings.Join(nums, ", "), r.Intn(30)+1,
+			randomNumberText(r), randomNumberText(r)), nil
+	}},
 	{"encode", func(r *rand.Rand) (string, []string) {
 		v := randomLuaValue(r, 0)
 		return fmt.Sprintf(`local t = %s return S(pcall(cjson.encode, t)) .. ' / ' .. S(pcall(cmsgpack.pack, t, t))`, v), nil
