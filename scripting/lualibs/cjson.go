@@ -240,18 +240,21 @@ func (e *jsonEncoder) appendString(s string) {
 // arrayLength is lua_array_length: the array size of tb, or -1 for an
 // object.
 func (e *jsonEncoder) arrayLength(tb *lua.LTable) (int32, int32) {
-	var max, items int32
-	for k, _ := tb.Next(lua.LNil); k != lua.LNil; k, _ = tb.Next(k) {
-		if n, ok := k.(lua.LNumber); ok && n != 0 {
-			f := float64(n)
-			if math.Floor(f) == f && f >= 1 {
-				if f > float64(max) {
-					max = cInt32(f)
-				}
-				items++
-				continue
+	max, items, huge := arrayScan(tb.Next)
+	if huge && max != -1 {
+		// A key past INT_MAX turns max into INT_MIN in C, so the result
+		// depends on the order lua_next visits the keys in.
+		keys := luaNextOrder(tb)
+		i := 0
+		max, items, _ = arrayScan(func(lua.LValue) (lua.LValue, lua.LValue) {
+			if i == len(keys) {
+				return lua.LNil, lua.LNil
 			}
-		}
+			i++
+			return keys[i-1], lua.LTrue
+		})
+	}
+	if max == -1 {
 		return -1, 0
 	}
 	cfg := e.cfg
@@ -262,6 +265,27 @@ func (e *jsonEncoder) arrayLength(tb *lua.LTable) (int32, int32) {
 		return -1, 0
 	}
 	return max, items
+}
+
+// arrayScan is the key loop of lua_array_length over the keys next yields:
+// max is -1 when a key is not a positive integer; huge tells whether a key
+// exceeded INT_MAX.
+func arrayScan(next func(lua.LValue) (lua.LValue, lua.LValue)) (max, items int32, huge bool) {
+	for k, _ := next(lua.LNil); k != lua.LNil; k, _ = next(k) {
+		if n, ok := k.(lua.LNumber); ok && n != 0 {
+			f := float64(n)
+			if math.Floor(f) == f && f >= 1 {
+				if f > float64(max) {
+					max = cInt32(f)
+				}
+				huge = huge || f > math.MaxInt32
+				items++
+				continue
+			}
+		}
+		return -1, 0, huge
+	}
+	return max, items, huge
 }
 
 func (e *jsonEncoder) appendNumber(v lua.LValue, num float64) {
@@ -375,7 +399,8 @@ func (e *jsonEncoder) appendSparseArray(tb *lua.LTable, n int32, depth int32, sl
 func (e *jsonEncoder) appendObject(tb *lua.LTable, depth int32, slots int) {
 	e.buf = append(e.buf, '{')
 	comma := false
-	for k, v := tb.Next(lua.LNil); k != lua.LNil; k, v = tb.Next(k) {
+	for _, k := range luaNextOrder(tb) {
+		v := tb.RawGet(k)
 		if comma {
 			e.buf = append(e.buf, ',')
 		}

@@ -169,9 +169,9 @@ func (e *mpEncoder) encodeType(v lua.LValue, level int) {
 			n++
 		}
 		e.encodeHeader(n, 0x80, 0xde, 0xdf)
-		for k, val := x.Next(lua.LNil); k != lua.LNil; k, val = x.Next(k) {
+		for _, k := range luaNextOrder(x) {
 			e.encodeType(k, level+1)
-			e.encodeType(val, level+1)
+			e.encodeType(x.RawGet(k), level+1)
 		}
 	default:
 		e.buf = append(e.buf, 0xc0)

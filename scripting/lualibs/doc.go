@@ -16,14 +16,22 @@
 // number formatting ("%.14g"), string-to-number coercion (glibc strtod),
 // C integer conversions of out-of-range doubles (x86-64 semantics), the Lua
 // C stack limit (LUAI_MAXCSTACK = 8000) that bounds nesting and result
-// counts, and error messages ("bad argument #n to 'name' (...)" with the
-// "chunk:line: " prefix luaL_error takes from a calling Lua function).
+// counts, error messages ("bad argument #n to 'name' (...)" with the
+// "chunk:line: " prefix luaL_error takes from a calling Lua function), and
+// the order lua_next gives a table's keys in, which is the order of cjson
+// object members and cmsgpack map entries (see luaorder.go).
 //
 // Known differences from Redis, all owed to gopher-lua:
-//   - Tables with several non-array keys are traversed in gopher-lua's order
-//     (insertion order), not C Lua's hash order, so cjson objects and
-//     cmsgpack maps with more than one key may list their keys in another
-//     order than Redis (same keys, same values, same length).
+//   - Key order is rebuilt by replaying a table's keys into a simulated
+//     Lua 5.1 table that grows from empty, so it is exact for tables built
+//     by cjson.decode, cmsgpack.unpack or assignments. A table literal is
+//     presized in C Lua: with 3 or more hash keys, colliding keys may come
+//     out in another order (cjson.encode({name='x', age=3, city='y',
+//     zip=5, email='e'}) gives {"city":"y","zip":5,"name":"x","age":3,
+//     "email":"e"}, Redis {"name":"x","zip":5,"city":"y","age":3,
+//     "email":"e"}). gopher-lua also does not record when positive integer
+//     keys were set relative to other keys (they are replayed first), nor
+//     deleted keys (C Lua keeps dead nodes until the next rehash).
 //   - A method-style call with a bad self (cjson:encode()) reports
 //     "bad argument #1 to 'encode'" where Lua says "calling 'encode' on bad
 //     self": gopher-lua does not tell a method call from a field call.

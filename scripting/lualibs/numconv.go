@@ -12,6 +12,16 @@ const (
 	negNaNBits = 0xfff8000000000000
 )
 
+// pow10[i] is 10^i, for the integer fast path of fmtG.
+var pow10 = func() [18]float64 {
+	var p [18]float64
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
 // number2str is Lua 5.1's lua_number2str: sprintf("%.14g").
 func number2str(d float64) string {
 	return fmtG(d, 14)
@@ -33,6 +43,13 @@ func fmtG(d float64, prec int) string {
 	}
 	if prec <= 0 {
 		prec = 1
+	}
+	if prec > 17 {
+		prec = 17
+	}
+	// Integers of at most prec digits print as themselves.
+	if d == math.Trunc(d) && math.Abs(d) < pow10[prec] && (d != 0 || !math.Signbit(d)) {
+		return strconv.FormatInt(int64(d), 10)
 	}
 	neg := math.Signbit(d)
 	a := math.Abs(d)
@@ -131,19 +148,25 @@ func strtod(s string, start int) (float64, int) {
 		return sign(math.Inf(1)), j
 	case hasPrefixFold(s, i, "nan"):
 		j := i + 3
+		bits := uint64(nanBits)
 		if byteAt(s, j) == '(' {
 			k := j + 1
 			for c := byteAt(s, k); isAlnum(c) || c == '_'; c = byteAt(s, k) {
 				k++
 			}
 			if byteAt(s, k) == ')' {
+				// glibc puts the number in the parentheses into the
+				// mantissa, below the quiet bit.
+				if mant, ok := nanPayload(s[j+1 : k]); ok {
+					bits |= mant & (1<<51 - 1)
+				}
 				j = k + 1
 			}
 		}
 		if neg {
-			return math.Float64frombits(negNaNBits), j
+			bits |= 1 << 63
 		}
-		return math.Float64frombits(nanBits), j
+		return math.Float64frombits(bits), j
 	}
 	if byteAt(s, i) == '0' && byteAt(s, i+1)|0x20 == 'x' {
 		j := i + 2
@@ -198,6 +221,33 @@ func strtod(s string, start int) (float64, int) {
 		return 0, start
 	}
 	return sign(v), j
+}
+
+// nanPayload is strtoull(seq, &end, 0) when it consumes all of seq.
+func nanPayload(seq string) (uint64, bool) {
+	base, digits := uint64(10), seq
+	switch {
+	case len(seq) > 2 && seq[0] == '0' && seq[1]|0x20 == 'x':
+		base, digits = 16, seq[2:]
+	case len(seq) > 1 && seq[0] == '0':
+		base, digits = 8, seq[1:]
+	}
+	var v uint64
+	overflow := false
+	for i := 0; i < len(digits); i++ {
+		d := uint64(hexDigit2int(digits[i]))
+		if hexDigit2int(digits[i]) < 0 || d >= base {
+			return 0, false
+		}
+		if v > (math.MaxUint64-d)/base {
+			overflow = true
+		}
+		v = v*base + d
+	}
+	if overflow {
+		v = math.MaxUint64
+	}
+	return v, true
 }
 
 // exponentEnd returns the end of an exponent part (marker, optional sign,
