@@ -58,7 +58,7 @@ txmeasure() {
 		return
 	fi
 	ops=$(cut -d, -f5 <<<"$row")
-	echo "$row,$(awk -v t=$(($(cpu_ticks "${PID[$1]}") - c0)) -v k="$TCK" -v n="$ops" 'BEGIN { printf "%.2f", n > 0 ? t * 1e6 / k / n : 0 }')"
+	echo "$row,$(awk -v t=$(($(cpu_ticks "${PID[$1]}") - c0)) -v k="$TCK" -v n="$ops" 'BEGIN { printf "%.2f", (n > 0) ? t * 1e6 / k / n : 0 }')"
 }
 
 declare -A RES
@@ -71,7 +71,8 @@ for wl in "${WLIST[@]}"; do
 done
 
 field() { cut -d, -f"$2" <<<"$1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# ratio A B: A/B, or "-" when either is missing (0: unsupported).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 printf '\ntxbench -clients %s, %s keys per operation, %ss per figure; operations/s and p50/p99 latency in ms\n\n' "$CLIENTS" "$INCRS" "$SECS"
 fmt='%-8s | %9s %7s %7s | %9s %7s %7s | %5s | %8s %8s %5s\n'
@@ -84,16 +85,19 @@ for wl in "${WLIST[@]}"; do
 		r=${RES[$wl,$name]}
 		if [[ $r == *,unsupported,* ]]; then
 			row+=(n/a - -)
-			unsupported+=("$name: $(cut -d, -f3- <<<"$r")")
+			unsupported+=("$name: $(cut -d, -f3- <<<"$r" | cut -c1-100)")
 			continue
 		fi
 		row+=("$(field "$r" 2)" "$(field "$r" 3)" "$(field "$r" 4)")
 		[ -n "${BENCH_CSV:-}" ] && echo "$wl,$name,$(cut -d, -f2- <<<"$r")" >>"$BENCH_CSV"
 	done
+	# An unsupported workload has no figures: its ratios are "-".
 	a=${RES[$wl,lc-always]} b=${RES[$wl,redis-aof]}
-	ca=$(field "$a" 7) cb=$(field "$b" 7)
+	ca=- cb=-
+	[[ $a == *,unsupported,* ]] || ca=$(field "$a" 7)
+	[[ $b == *,unsupported,* ]] || cb=$(field "$b" 7)
 	printf "$fmt" "${wl^^}" "${row[@]}" "$(ratio "${row[0]/n\/a/0}" "${row[3]/n\/a/0}")" \
-		"${ca:--}" "${cb:--}" "$(ratio "${ca:-0}" "${cb:-0}")"
+		"$ca" "$cb" "$(ratio "${ca/-/0}" "${cb/-/0}")"
 	for u in "${unsupported[@]}"; do
 		echo "         $u"
 	done
