@@ -1,7 +1,7 @@
 # bench/lib.sh: what the bench scripts share — tool checks, a temp dir and
 # cleanup of the processes a script started (only those), free ports,
 # readiness, and redis-benchmark runs parsed from its CSV. Sourced by
-# run.sh and cluster.sh after they set SECS, CLIENTS and KEYS.
+# run.sh, cluster.sh and tx.sh after they set SECS, CLIENTS and KEYS.
 
 for tool in go redis-server redis-cli redis-benchmark; do
 	command -v "$tool" >/dev/null || {
@@ -70,6 +70,18 @@ if [ -z "$LC" ]; then
 fi
 
 declare -A PORT PID
+
+start_loomcache() { # name fsync: a single node
+	local name=$1 port raft
+	port=$(free_port)
+	raft=$(free_port)
+	mkdir -p "$WORK/$name"
+	"$LC" --id n1 --addr "127.0.0.1:$port" --raft-addr "127.0.0.1:$raft" \
+		--data-dir "$WORK/$name" --fsync "$2" >"$WORK/$name.log" 2>&1 &
+	PIDS+=($!)
+	PID[$name]=$!
+	PORT[$name]=$port
+}
 
 start_redis() { # name extra-args...
 	local name=$1 port

@@ -36,18 +36,6 @@ source bench/lib.sh
 
 NAMES=(lc-always lc-no redis redis-aof)
 
-start_loomcache() { # name fsync
-	local name=$1 port raft
-	port=$(free_port)
-	raft=$(free_port)
-	mkdir -p "$WORK/$name"
-	"$LC" --id n1 --addr "127.0.0.1:$port" --raft-addr "127.0.0.1:$raft" \
-		--data-dir "$WORK/$name" --fsync "$2" >"$WORK/$name.log" 2>&1 &
-	PIDS+=($!)
-	PID[$name]=$!
-	PORT[$name]=$port
-}
-
 start_loomcache lc-always always
 start_loomcache lc-no no
 start_redis redis --appendonly no

@@ -34,7 +34,22 @@ var (
 	unknown = withRes(resUnknown)
 	refused = withRes(resRefused)
 	notInt  = withRes(resNotInt)
+	aborted = output{null: true} // a CAS's EXEC that a WATCH aborted
 )
+
+// Calls on a pair and CASes. A register written "" is a missing key.
+func tx(k string) input   { return input{op: opTx, key: k} }
+func mget(k string) input { return input{op: opMGet, key: k} }
+func cas(k, from, to string) input {
+	return input{op: opCAS, key: k, arg: to, expect: reg(from)}
+}
+func pairOf(a, b string) output { return output{two: [2]register{reg(a), reg(b)}} }
+func reg(v string) register {
+	if v == "" {
+		return register{}
+	}
+	return register{true, v}
+}
 
 func TestModel(t *testing.T) {
 	tests := []struct {
@@ -82,6 +97,54 @@ func TestModel(t *testing.T) {
 			op(0, set("k", "1"), refused, 0, 10), op(1, get("k"), null, 20, 30)}, porcupine.Ok},
 		{"refused write seen", []record{
 			op(0, set("k", "1"), refused, 0, 10), op(1, get("k"), val("1"), 20, 30)}, porcupine.Illegal},
+
+		// A pair of counters moved by transactions.
+		{"transactions count both", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, tx("p"), pairOf("2", "2"), 20, 30),
+			op(0, mget("p"), pairOf("2", "2"), 40, 50)}, porcupine.Ok},
+		{"concurrent transactions in either order", []record{
+			op(0, tx("p"), pairOf("2", "2"), 0, 30), op(1, tx("p"), pairOf("1", "1"), 5, 25)}, porcupine.Ok},
+		{"EXEC returns a split pair", []record{op(0, tx("p"), pairOf("1", "2"), 0, 10)}, porcupine.Illegal},
+		{"MGET sees a split transaction", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, mget("p"), pairOf("1", ""), 20, 30)}, porcupine.Illegal},
+		{"MGET sees half of a concurrent transaction", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 30), op(1, mget("p"), pairOf("1", ""), 10, 20)}, porcupine.Illegal},
+		{"transaction applied twice", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, mget("p"), pairOf("2", "2"), 20, 30)}, porcupine.Illegal},
+		{"transaction lost", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, mget("p"), pairOf("", ""), 20, 30)}, porcupine.Illegal},
+		{"unknown transaction applies whole", []record{
+			op(0, tx("p"), unknown, 0, inf), op(1, mget("p"), pairOf("1", "1"), 10, 20)}, porcupine.Ok},
+		{"unknown transaction never seen", []record{
+			op(0, tx("p"), unknown, 0, inf), op(1, mget("p"), pairOf("", ""), 10, 20)}, porcupine.Ok},
+		{"unknown transaction half applied", []record{
+			op(0, tx("p"), unknown, 0, inf), op(1, mget("p"), pairOf("1", ""), 10, 20)}, porcupine.Illegal},
+		{"unknown transaction seen then unseen", []record{
+			op(0, tx("p"), unknown, 0, inf), op(1, mget("p"), pairOf("1", "1"), 10, 20),
+			op(1, mget("p"), pairOf("", ""), 30, 40)}, porcupine.Illegal},
+		{"refused transaction seen", []record{
+			op(0, tx("p"), refused, 0, 10), op(1, mget("p"), pairOf("1", "1"), 20, 30)}, porcupine.Illegal},
+
+		// A counter moved by WATCH compare-and-set loops.
+		{"CAS from what its GET read", []record{
+			op(0, get("c"), null, 0, 10), op(0, cas("c", "", "1"), okReply, 20, 30),
+			op(1, get("c"), val("1"), 40, 50), op(1, cas("c", "1", "2"), okReply, 60, 70),
+			op(0, get("c"), val("2"), 80, 90)}, porcupine.Ok},
+		{"CAS lost", []record{
+			op(0, cas("c", "", "1"), okReply, 0, 10), op(1, get("c"), null, 20, 30)}, porcupine.Illegal},
+		{"two CASes from one value (one lost)", []record{
+			op(0, cas("c", "", "1"), okReply, 0, 10), op(1, cas("c", "", "1"), okReply, 20, 30)}, porcupine.Illegal},
+		{"CAS from a value the key never held", []record{
+			op(0, cas("c", "5", "6"), okReply, 0, 10)}, porcupine.Illegal},
+		{"unknown CAS may apply", []record{
+			op(0, cas("c", "", "1"), unknown, 0, inf), op(1, get("c"), val("1"), 10, 20)}, porcupine.Ok},
+		{"unknown CAS may not apply", []record{
+			op(0, cas("c", "", "1"), unknown, 0, inf), op(1, cas("c", "", "1"), okReply, 10, 20),
+			op(1, get("c"), val("1"), 30, 40)}, porcupine.Ok},
+		{"aborted CAS constrains nothing", []record{
+			op(0, get("c"), null, 0, 10), op(0, cas("c", "", "1"), aborted, 20, 30), op(1, get("c"), null, 40, 50)}, porcupine.Ok},
+		{"aborted CAS seen applied", []record{
+			op(0, cas("c", "", "1"), aborted, 0, 10), op(1, get("c"), val("1"), 20, 30)}, porcupine.Illegal},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,6 +222,88 @@ func TestCheckNoLoss(t *testing.T) {
 	}
 }
 
+// TestCheckTransactions: checkNoLoss on the pair and the CAS key rejects
+// split, lost and doubled transactions and CASes, and accepts what
+// unknown outcomes allow.
+func TestCheckTransactions(t *testing.T) {
+	pairFinal := func(a, b string) map[string]register {
+		ka, kb := pairKeys("p")
+		return map[string]register{ka: reg(a), kb: reg(b)}
+	}
+	casFinal := func(v string) map[string]register { return map[string]register{"c": reg(v)} }
+	tests := []struct {
+		name  string
+		h     []record
+		final map[string]register
+		want  []string // a substring of each problem expected, in order
+	}{
+		{"pair: acknowledged and unknown transactions", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, tx("p"), unknown, 20, inf),
+			op(0, tx("p"), pairOf("3", "3"), 30, 40), op(2, mget("p"), pairOf("3", "3"), 50, 60)},
+			pairFinal("3", "3"), nil},
+		{"pair: the unknown transaction not applied", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, tx("p"), unknown, 20, inf)},
+			pairFinal("1", "1"), nil},
+		{"pair: EXEC split", []record{op(0, tx("p"), pairOf("1", "2"), 0, 10)},
+			pairFinal("1", "1"), []string{`TX (client 0 via n1) returned "1" and "2": the pair moved apart`}},
+		{"pair: MGET saw a split", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, mget("p"), pairOf("1", ""), 20, 30)},
+			pairFinal("1", "1"), []string{`MGET (client 1 via n1) returned "1" and nil`}},
+		{"pair: final values differ", []record{op(0, tx("p"), pairOf("1", "1"), 0, 10)},
+			pairFinal("1", ""), []string{`final values "1" and nil differ`}},
+		{"pair: a transaction lost", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, tx("p"), pairOf("2", "2"), 20, 30)},
+			pairFinal("1", "1"), []string{"pair is 1 after 2 acknowledged and 0 unknown transactions"}},
+		{"pair: a transaction applied twice", []record{
+			op(0, tx("p"), pairOf("1", "1"), 0, 10), op(1, tx("p"), unknown, 20, inf)},
+			pairFinal("3", "3"), []string{"pair is 3 after 1 acknowledged and 1 unknown transactions (want 1..2)"}},
+		{"pair: a refused transaction applied", []record{op(0, tx("p"), refused, 0, 10)},
+			pairFinal("1", "1"), []string{"pair is 1 after 0 acknowledged"}},
+		{"pair: not read", []record{op(0, tx("p"), pairOf("1", "1"), 0, 10)},
+			map[string]register{}, []string{"p: no final value read"}},
+
+		{"CAS: acknowledged, aborted and unknown", []record{
+			op(0, cas("c", "", "1"), okReply, 0, 10), op(1, cas("c", "", "1"), aborted, 5, 15),
+			op(1, cas("c", "1", "2"), unknown, 20, inf), op(2, cas("c", "1", "2"), okReply, 25, 35),
+			op(0, get("c"), val("2"), 40, 50)},
+			casFinal("2"), nil},
+		{"CAS: the unknown one applied", []record{
+			op(0, cas("c", "", "1"), okReply, 0, 10), op(1, cas("c", "1", "2"), unknown, 20, inf)},
+			casFinal("2"), nil},
+		{"CAS: one lost", []record{
+			op(0, cas("c", "", "1"), okReply, 0, 10), op(1, cas("c", "1", "2"), okReply, 20, 30)},
+			casFinal("1"), []string{"final value 1 below the 2 an acknowledged CAS set"}},
+		{"CAS: none kept", []record{op(0, cas("c", "", "1"), okReply, 0, 10)},
+			casFinal(""), []string{"final value 0 below the 1"}},
+		{"CAS: two acknowledged from one value", []record{
+			op(0, cas("c", "", "1"), okReply, 0, 10), op(1, cas("c", "1", "2"), okReply, 20, 30),
+			op(2, cas("c", "1", "2"), okReply, 25, 35)},
+			casFinal("2"), []string{`two acknowledged CASes replaced "1" (clients 1 via n1 and 2 via n1)`,
+				"CAS key is 2 after 3 acknowledged and 0 unknown CASes (want 3..3)"}},
+		{"CAS: applied twice", []record{op(0, cas("c", "", "1"), okReply, 0, 10)},
+			casFinal("2"), []string{"CAS key is 2 after 1 acknowledged and 0 unknown CASes (want 1..1)"}},
+		{"CAS: an aborted one applied", []record{
+			op(0, cas("c", "", "1"), okReply, 0, 10), op(1, cas("c", "1", "2"), aborted, 20, 30)},
+			casFinal("2"), []string{"CAS key is 2 after 1 acknowledged and 0 unknown"}},
+		{"CAS: a refused one applied", []record{op(0, cas("c", "", "1"), refused, 0, 10)},
+			casFinal("1"), []string{"CAS key is 1 after 0 acknowledged"}},
+		{"CAS: not a counter", []record{op(0, cas("c", "", "1"), okReply, 0, 10)},
+			casFinal("x"), []string{`CAS key holds "x"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := checkNoLoss(tc.h, tc.final)
+			ok := len(got) == len(tc.want)
+			for i := 0; ok && i < len(got); i++ {
+				ok = strings.Contains(got[i], tc.want[i])
+			}
+			if !ok {
+				t.Fatalf("problems %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestOutcome(t *testing.T) {
 	tests := []struct {
 		in         input
@@ -180,12 +325,51 @@ func TestOutcome(t *testing.T) {
 		{get("k"), int64(1), nil, refused, true},
 		{del("k"), "OK", nil, refused, true},
 		{appendTo("k", "x"), errorReply("ERR value is not an integer or out of range"), nil, refused, true},
+
+		{tx("p"), []any{int64(3), int64(3)}, nil, pairOf("3", "3"), false},
+		{tx("p"), []any{int64(3), int64(2)}, nil, pairOf("3", "2"), false}, // for the checkers to judge
+		{tx("p"), errorReply("EXECABORT Transaction discarded because of previous errors."), nil, refused, false},
+		{tx("p"), errorReply(errBlockContention), nil, refused, false},
+		{tx("p"), errorReply("UNKNOWN the outcome of this write is unknown"), nil, unknown, false},
+		{tx("p"), []any{int64(1), errorReply("ERR value is not an integer or out of range")}, nil, refused, true},
+		{tx("p"), nil, nil, refused, true}, // no WATCH: EXEC has nothing to abort for
+		{tx("p"), []any{int64(1)}, nil, refused, true},
+		{mget("p"), []any{"1", nil}, nil, pairOf("1", ""), false},
+		{mget("p"), []any{nil, nil}, nil, pairOf("", ""), false},
+		{mget("p"), []any{int64(1), "1"}, nil, refused, true},
+		{cas("c", "", "1"), []any{"OK"}, nil, okReply, false},
+		{cas("c", "", "1"), nil, nil, aborted, false},
+		{cas("c", "", "1"), errorReply("CLUSTERDOWN no leader available, the command was not applied; retry"), nil, refused, false},
+		{cas("c", "", "1"), nil, errors.New("i/o timeout"), unknown, false},
+		{cas("c", "", "1"), []any{"QUEUED"}, nil, refused, true},
+		{get("k"), errorReply("EXECABORT Transaction discarded because of previous errors."), nil, refused, true},
 	}
 	for _, tc := range tests {
 		got, bad := outcome(tc.in, tc.r, tc.err)
 		got.error = ""
 		if got != tc.want || (bad != "") != tc.unexpected {
-			t.Errorf("outcome(%v, %#v, %v) = %v, %q; want %v, unexpected %v", tc.in, tc.r, tc.err, got, bad, tc.want, tc.unexpected)
+			t.Errorf("outcome(%v, %#v, %v) = %+v, %q; want %+v, unexpected %v", tc.in, tc.r, tc.err, got, bad, tc.want, tc.unexpected)
+		}
+	}
+}
+
+// TestQueueReply: before EXEC a correct server sends OK (MULTI, WATCH),
+// QUEUED, or a refusal that makes EXEC answer EXECABORT.
+func TestQueueReply(t *testing.T) {
+	for _, tc := range []struct {
+		r          reply
+		unexpected bool
+	}{
+		{"OK", false},
+		{"QUEUED", false},
+		{errorReply("LOADING Redis is loading the dataset in memory"), false},
+		{errorReply("CLUSTERDOWN no leader available, the command was not applied; retry"), false},
+		{errorReply("ERR unknown command 'INCR'"), true},
+		{"PONG", true},
+		{int64(1), true},
+	} {
+		if got := queueReply(tc.r); (got != "") != tc.unexpected {
+			t.Errorf("queueReply(%#v) = %q, want unexpected %v", tc.r, got, tc.unexpected)
 		}
 	}
 }

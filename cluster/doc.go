@@ -4,9 +4,12 @@
 // against every node while killing, pausing, partitioning and restarting
 // nodes, record every call with its start, end and outcome, and check the
 // history with porcupine (linearizability) and with a checker that no
-// acknowledged write was lost. The clusters run with a cluster secret, so
-// every link's handshake goes through the faults too. It has no non-test
-// code.
+// acknowledged write was lost. Besides single-key commands the clients
+// run transactions (MULTI/EXEC on a pair of counters, WATCH
+// compare-and-set loops), checked for atomicity and for lost or doubled
+// updates (docs/consistency.md, Transactions). The clusters run with a
+// cluster secret, so every link's handshake goes through the faults too.
+// It has no non-test code.
 //
 // A default `go test ./cluster/` runs each scenario once with a few
 // clients; LOOMCACHE_SOAK=1 (or a duration such as LOOMCACHE_SOAK=10m,

@@ -275,6 +275,11 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 			t.Errorf("acknowledged writes were wiped, yet porcupine says %v and the no-loss checker found %d problems (history %s.txt)",
 				f.result, len(problems), base)
 		}
+		for _, class := range missedLoss(recs, problems, h.faults[0].start, "tx", "cas") {
+			writeHistory(t, base+".txt", recs, h.faults)
+			t.Errorf("%s keys had acknowledged writes before the wipe, yet the no-loss checker reports none lost (history %s.txt)",
+				class, base)
+		}
 	default:
 		if f.result != porcupine.Ok {
 			writeHistory(t, base+".txt", recs, h.faults)
@@ -287,6 +292,31 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	}
 	f.run = time.Since(began)
 	return f
+}
+
+// missedLoss returns the classes among those named that had a write
+// acknowledged before the time wiped (all data lost) and yet no problem
+// reported on one of their keys: a checker that missed the loss.
+func missedLoss(recs []record, problems []string, wiped int64, classes ...string) []string {
+	var missed []string
+	for _, class := range classes {
+		acked := false
+		for _, r := range recs {
+			if r.in.op.write() && r.out.res == resOK && !r.out.null && r.ret < wiped &&
+				strings.HasPrefix(r.in.key, class+":") {
+				acked = true
+				break
+			}
+		}
+		caught := false
+		for _, p := range problems {
+			caught = caught || strings.HasPrefix(p, class+":")
+		}
+		if acked && !caught {
+			missed = append(missed, class)
+		}
+	}
+	return missed
 }
 
 // writeHistory writes the history as text, one call per line in order of
@@ -303,7 +333,7 @@ func writeHistory(t *testing.T, path string, recs []record, faults []fault) {
 		fmt.Fprintf(&b, "# fault %s from %s to %s ms\n", f.what, ms(f.start), ms(f.end))
 	}
 	for _, r := range recs {
-		fmt.Fprintf(&b, "%s\t%s\tc%d\t%s\t%v\t%v", ms(r.call), ms(r.ret), r.client, r.node, r.in, r.out)
+		fmt.Fprintf(&b, "%s\t%s\tc%d\t%s\t%v\t%s", ms(r.call), ms(r.ret), r.client, r.node, r.in, r.out.show(r.in.op))
 		if r.out.error != "" {
 			fmt.Fprintf(&b, "\t%q", r.out.error)
 		}

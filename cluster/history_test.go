@@ -18,31 +18,64 @@ const (
 	opDel
 	opIncr
 	opAppend
+	// opTx is MULTI, INCR {k}a, INCR {k}b, EXEC: a transaction on the
+	// pair of counters of model key k.
+	opTx
+	// opMGet is MGET {k}a {k}b: both counters of the pair k, read at once.
+	opMGet
+	// opCAS is the MULTI, SET k <expect+1>, EXEC that follows a WATCH k
+	// and a GET k that read expect (client.cas).
+	opCAS
 )
 
-var kindNames = [...]string{"GET", "SET", "DEL", "INCR", "APPEND"}
+var kindNames = [...]string{"GET", "SET", "DEL", "INCR", "APPEND", "TX", "MGET", "CAS"}
 
 func (k kind) String() string { return kindNames[k] }
 
-func (k kind) write() bool { return k != opGet }
+func (k kind) write() bool { return k != opGet && k != opMGet }
 
-// input is one call: a command on one key (every command of the workload
-// touches exactly one key, so histories partition by key).
+// pair reports whether the kind works on a pair of keys.
+func (k kind) pair() bool { return k == opTx || k == opMGet }
+
+// input is one call. Every call works on one model key: a Redis key, or
+// for opTx and opMGet a pair of Redis keys that always move together, so
+// histories partition by model key.
 type input struct {
 	op  kind
-	key string
-	arg string // SET's value, APPEND's chunk
+	key string // the model key
+	arg string // SET's value, APPEND's chunk, CAS's new value
+	// expect is the value a CAS's GET read after its WATCH: the value it
+	// replaces, if EXEC applies it.
+	expect register
 }
 
-func (in input) args() []string {
-	if in.op == opSet || in.op == opAppend {
-		return []string{in.op.String(), in.key, in.arg}
+// pairKeys are the Redis keys of the pair k: one hash tag, so they map to
+// one partition whatever --partitions is.
+func pairKeys(k string) (a, b string) { return "{" + k + "}a", "{" + k + "}b" }
+
+// cmds are the commands the call sends, in one pipeline; the last one's
+// reply is the call's, the others' must be OK or QUEUED.
+func (in input) cmds() [][]string {
+	switch in.op {
+	case opSet, opAppend:
+		return [][]string{{in.op.String(), in.key, in.arg}}
+	case opTx:
+		a, b := pairKeys(in.key)
+		return [][]string{{"MULTI"}, {"INCR", a}, {"INCR", b}, {"EXEC"}}
+	case opMGet:
+		a, b := pairKeys(in.key)
+		return [][]string{{"MGET", a, b}}
+	case opCAS:
+		return [][]string{{"MULTI"}, {"SET", in.key, in.arg}, {"EXEC"}}
 	}
-	return []string{in.op.String(), in.key}
+	return [][]string{{in.op.String(), in.key}}
 }
 
 func (in input) String() string {
-	if in.arg != "" {
+	switch {
+	case in.op == opCAS:
+		return fmt.Sprintf("CAS %s %v→%s", in.key, in.expect, in.arg)
+	case in.arg != "":
 		return fmt.Sprintf("%v %s %s", in.op, in.key, in.arg)
 	}
 	return fmt.Sprintf("%v %s", in.op, in.key)
@@ -70,16 +103,27 @@ func (r result) String() string { return resultNames[r] }
 
 // output is what a call returned.
 type output struct {
-	res   result
-	null  bool   // GET of a missing key
-	val   string // GET's value
-	n     int64  // DEL, INCR, APPEND
+	res  result
+	null bool   // GET of a missing key; a CAS that a WATCH aborted (not applied)
+	val  string // GET's value
+	n    int64  // DEL, INCR, APPEND
+	// two is what a call on a pair returned: MGET's two values, or the
+	// values EXEC's two INCRs returned (as the strings they leave).
+	two   [2]register
 	error string // the error text of resNotInt, resRefused and -UNKNOWN
 }
 
-func (o output) String() string {
-	switch o.res {
-	case resOK:
+// show prints the output of a call of kind k.
+func (o output) show(k kind) string {
+	switch {
+	case o.res == resOK && k.pair():
+		return fmt.Sprintf("[%v %v]", o.two[0], o.two[1])
+	case o.res == resOK && k == opCAS:
+		if o.null {
+			return "not applied"
+		}
+		return "applied"
+	case o.res == resOK:
 		if o.null {
 			return "nil"
 		}
@@ -87,7 +131,7 @@ func (o output) String() string {
 			return strconv.Quote(o.val)
 		}
 		return strconv.FormatInt(o.n, 10)
-	case resNotInt:
+	case o.res == resNotInt:
 		return "ERR not an integer"
 	}
 	return o.res.String()
@@ -160,18 +204,54 @@ func outcome(in input, r reply, err error) (out output, unexpected string) {
 	}
 	if e, ok := r.(errorReply); ok {
 		msg := string(e)
+		exec := in.op == opTx || in.op == opCAS
 		switch {
 		case strings.HasPrefix(msg, "UNKNOWN "):
 			return output{res: resUnknown, error: msg}, ""
 		case in.op == opIncr && msg == "ERR value is not an integer or out of range":
 			return output{res: resNotInt, error: msg}, ""
-		case strings.HasPrefix(msg, "CLUSTERDOWN "), strings.HasPrefix(msg, "LOADING "),
-			strings.HasPrefix(msg, "TRYAGAIN "):
+		case refusal(msg):
+			return output{res: resRefused, error: msg}, ""
+		// A command refused while queued (its error is judged by
+		// queueReply) makes EXEC discard the whole transaction; a block
+		// that kept meeting conflicts applied nothing either.
+		case exec && (strings.HasPrefix(msg, "EXECABORT ") || msg == errBlockContention):
 			return output{res: resRefused, error: msg}, ""
 		}
 		return output{res: resRefused, error: msg}, "error reply " + strconv.Quote(msg)
 	}
 	switch in.op {
+	case opTx:
+		// Both INCRs' replies, or the transaction's reply is not one a
+		// correct server sends to this workload.
+		if a, ok := r.([]any); ok && len(a) == 2 {
+			x, okx := a[0].(int64)
+			y, oky := a[1].(int64)
+			if okx && oky {
+				return output{two: [2]register{intRegister(x), intRegister(y)}}, ""
+			}
+		}
+	case opMGet:
+		if a, ok := r.([]any); ok && len(a) == 2 {
+			var out output
+			for i, v := range a {
+				switch v := v.(type) {
+				case nil:
+				case string:
+					out.two[i] = register{true, v}
+				default:
+					return output{res: resRefused}, fmt.Sprintf("reply %#v", r)
+				}
+			}
+			return out, ""
+		}
+	case opCAS:
+		if r == nil {
+			return output{null: true}, "" // a WATCHed key changed: not applied
+		}
+		if a, ok := r.([]any); ok && len(a) == 1 && a[0] == "OK" {
+			return output{}, ""
+		}
 	case opGet:
 		if r == nil {
 			return output{null: true}, ""
@@ -190,3 +270,35 @@ func outcome(in input, r reply, err error) (out output, unexpected string) {
 	}
 	return output{res: resRefused}, fmt.Sprintf("reply %#v", r)
 }
+
+// errBlockContention is EXEC's reply when the leader ran a transaction
+// maxBlockAttempts times and the keys it read kept changing in between
+// (commands/block.go): nothing was applied.
+const errBlockContention = "ERR the transaction's keys kept changing while it ran; nothing was applied, retry"
+
+// refusal reports whether an error reply is one a correct node gives
+// during a fault, saying the command was not applied.
+func refusal(msg string) bool {
+	return strings.HasPrefix(msg, "CLUSTERDOWN ") || strings.HasPrefix(msg, "LOADING ") ||
+		strings.HasPrefix(msg, "TRYAGAIN ")
+}
+
+// queueReply judges the reply to a command that leads up to a call's own
+// (MULTI, WATCH, a queued command): what a correct server sends there is
+// OK, QUEUED or a refusal, which makes EXEC answer EXECABORT. It returns
+// what was unexpected, or "".
+func queueReply(r reply) string {
+	switch r := r.(type) {
+	case string:
+		if r == "OK" || r == "QUEUED" {
+			return ""
+		}
+	case errorReply:
+		if refusal(string(r)) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("reply %#v before EXEC", r)
+}
+
+func intRegister(n int64) register { return register{true, strconv.FormatInt(n, 10)} }

@@ -24,7 +24,10 @@ func chunk(client, seq int) string { return fmt.Sprintf("x%d.%d;", client, seq) 
 //     the key that may have run after it (acknowledged or unknown, and not
 //     finished before the APPEND began) could have overwritten it;
 //   - a key written only by INCR holds at least the number of acknowledged
-//     INCRs and at most that plus the unknown ones.
+//     INCRs and at most that plus the unknown ones;
+//   - a transaction's pair moves together and loses no transaction
+//     (checkPair), and a CAS key loses no CAS and applies none twice
+//     (checkCAS).
 //
 // It returns one line per problem.
 func checkNoLoss(recs []record, final map[string]register) []string {
@@ -40,6 +43,10 @@ func checkNoLoss(recs []record, final map[string]register) []string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		ops := byKey[k]
+		if ops[0].in.op.pair() {
+			problems = append(problems, checkPair(k, ops, final)...)
+			continue
+		}
 		fin, ok := final[k]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("%s: no final value read", k))
@@ -47,6 +54,7 @@ func checkNoLoss(recs []record, final map[string]register) []string {
 		}
 		problems = append(problems, checkChunks(k, ops, fin)...)
 		problems = append(problems, checkCounter(k, ops, fin)...)
+		problems = append(problems, checkCAS(k, ops, fin)...)
 	}
 	return problems
 }
@@ -126,12 +134,132 @@ func checkCounter(key string, ops []record, fin register) []string {
 	return nil
 }
 
+// checkPair checks the pair of counters that only transactions write,
+// both at once, from nothing:
+//
+//   - every acknowledged EXEC returned two equal values, and every MGET
+//     (one command, atomic) read two equal values: no transaction was
+//     seen half applied;
+//   - the final values are equal, at least the number of acknowledged
+//     EXECs and at most that plus the unknown ones: none was lost, none
+//     applied twice.
+func checkPair(key string, ops []record, final map[string]register) []string {
+	var problems []string
+	ka, kb := pairKeys(key)
+	fa, okA := final[ka]
+	fb, okB := final[kb]
+	if !okA || !okB {
+		return []string{fmt.Sprintf("%s: no final value read", key)}
+	}
+	var acked, unknown int64
+	for _, r := range ops {
+		if r.in.op == opTx && r.out.res == resUnknown {
+			unknown++
+		}
+		if r.out.res != resOK {
+			continue
+		}
+		if r.out.two[0] != r.out.two[1] {
+			problems = append(problems, fmt.Sprintf("%s: %v (client %d via %s) returned %v and %v: the pair moved apart",
+				key, r.in.op, r.client, r.node, r.out.two[0], r.out.two[1]))
+		}
+		if r.in.op == opTx {
+			acked++
+		}
+	}
+	if fa != fb {
+		return append(problems, fmt.Sprintf("%s: final values %v and %v differ", key, fa, fb))
+	}
+	v, ok := counterValue(fa)
+	switch {
+	case !ok:
+		problems = append(problems, fmt.Sprintf("%s: pair holds %v, not an integer", key, fa))
+	case v < acked || v > acked+unknown:
+		problems = append(problems, fmt.Sprintf("%s: pair is %d after %d acknowledged and %d unknown transactions (want %d..%d)",
+			key, v, acked, unknown, acked, acked+unknown))
+	}
+	return problems
+}
+
+// checkCAS checks a key that only WATCH compare-and-set loops write, each
+// setting it to the value its GET read plus one (nothing: 0):
+//
+//   - no two acknowledged CASes replaced the same value: the value only
+//     grows, so the second would have overwritten the first (an update
+//     lost, or one CAS applied twice);
+//   - the final value is at least every acknowledged CAS's new value;
+//   - the final value, the number of CASes applied, is at least the
+//     number acknowledged and at most that plus the unknown ones. An EXEC
+//     a WATCH aborted applied nothing and is not counted.
+func checkCAS(key string, ops []record, fin register) []string {
+	var (
+		problems       []string
+		sawCAS         bool
+		acked, unknown int64
+		top            int64
+		from           = map[register]record{}
+	)
+	for _, r := range ops {
+		sawCAS = sawCAS || r.in.op == opCAS
+		switch {
+		case r.in.op == opGet:
+		case r.in.op != opCAS:
+			return nil // not a CAS key
+		case r.out.res == resUnknown:
+			unknown++
+		case r.out.res == resOK && !r.out.null:
+			acked++
+			if prev, dup := from[r.in.expect]; dup {
+				problems = append(problems, fmt.Sprintf("%s: two acknowledged CASes replaced %v (clients %d via %s and %d via %s)",
+					key, r.in.expect, prev.client, prev.node, r.client, r.node))
+			}
+			from[r.in.expect] = r
+			n, _ := isInt(r.in.arg)
+			top = max(top, n)
+		}
+	}
+	if !sawCAS {
+		return nil
+	}
+	v, ok := counterValue(fin)
+	switch {
+	case !ok:
+		problems = append(problems, fmt.Sprintf("%s: CAS key holds %v, not an integer", key, fin))
+	case v < top:
+		problems = append(problems, fmt.Sprintf("%s: final value %d below the %d an acknowledged CAS set", key, v, top))
+	case v < acked || v > acked+unknown:
+		problems = append(problems, fmt.Sprintf("%s: CAS key is %d after %d acknowledged and %d unknown CASes (want %d..%d)",
+			key, v, acked, unknown, acked, acked+unknown))
+	}
+	return problems
+}
+
+// counterValue is the count a counter holds: a missing key holds 0.
+func counterValue(r register) (int64, bool) {
+	if !r.exists {
+		return 0, true
+	}
+	return isInt(r.val)
+}
+
 // describe sums a history up for the test log.
 func describe(recs []record) string {
 	var n [4]int
+	var tx, cas [4]int
+	aborted := 0
 	for _, r := range recs {
 		n[r.out.res]++
+		switch {
+		case r.in.op == opTx:
+			tx[r.out.res]++
+		case r.in.op == opCAS && r.out.res == resOK && r.out.null:
+			aborted++
+		case r.in.op == opCAS:
+			cas[r.out.res]++
+		}
 	}
-	return fmt.Sprintf("%d calls: %d ok, %d not-int, %d refused, %d unknown", len(recs),
-		n[resOK], n[resNotInt], n[resRefused], n[resUnknown])
+	return fmt.Sprintf("%d calls: %d ok, %d not-int, %d refused, %d unknown; "+
+		"transactions %d ok, %d refused, %d unknown; CAS %d applied, %d aborted by WATCH, %d refused, %d unknown",
+		len(recs), n[resOK], n[resNotInt], n[resRefused], n[resUnknown],
+		tx[resOK], tx[resRefused], tx[resUnknown], cas[resOK], aborted, cas[resRefused], cas[resUnknown])
 }

@@ -16,6 +16,27 @@ type register struct {
 	val    string
 }
 
+func (r register) String() string {
+	if !r.exists {
+		return "nil"
+	}
+	return strconv.Quote(r.val)
+}
+
+// cell is the sequential state of one model key: a register, or the
+// pair of registers a transaction moves together.
+type cell struct {
+	pair bool // regs holds a pair; otherwise regs[0] alone is the key
+	regs [2]register
+}
+
+func (c cell) String() string {
+	if c.pair {
+		return fmt.Sprintf("[%v %v]", c.regs[0], c.regs[1])
+	}
+	return c.regs[0].String()
+}
+
 // isInt reports whether Redis's INCR takes s as an integer (string2ll:
 // canonical decimal, no sign but '-', no leading zeros or spaces).
 func isInt(s string) (int64, bool) {
@@ -51,8 +72,42 @@ func apply(s register, in input) (register, output) {
 		}
 		n++
 		return register{true, strconv.FormatInt(n, 10)}, output{n: n}
+	case opCAS:
+		// EXEC applies the SET only if no write came between the WATCH
+		// and the EXEC, so the key still holds what the GET after the
+		// WATCH read.
+		if s != in.expect {
+			return s, output{null: true}
+		}
+		return register{true, in.arg}, output{}
 	}
 	panic("unknown op")
+}
+
+// applyPair is the specification of the calls on a pair: a transaction
+// increments both counters in one step and returns both new values; MGET
+// returns both as they are.
+func applyPair(s [2]register, in input) ([2]register, output) {
+	switch in.op {
+	case opMGet:
+		return s, output{two: s}
+	case opTx:
+		for i, r := range s {
+			var n int64
+			if r.exists {
+				var ok bool
+				if n, ok = isInt(r.val); !ok {
+					// EXEC's reply would hold INCR's error, which
+					// outcome takes for a reply no correct server sends
+					// to this workload.
+					return s, output{res: resNotInt}
+				}
+			}
+			s[i] = intRegister(n + 1)
+		}
+		return s, output{two: s}
+	}
+	panic("not a pair op")
 }
 
 // matches compares a recorded output with the specification's.
@@ -60,14 +115,16 @@ func matches(got, want output) bool {
 	if got.res != want.res {
 		return false
 	}
-	return got.null == want.null && got.val == want.val && got.n == want.n
+	return got.null == want.null && got.val == want.val && got.n == want.n && got.two == want.two
 }
 
 // registerModel is porcupine's model of the workload: one register per
-// key, the history partitioned by key. A call with an unknown outcome
-// never returns, so porcupine may place it anywhere after its call,
-// including after every other call, where applying it changes nothing
-// observed: it may or may not have taken effect.
+// key (a pair of them for a transaction's keys), the history partitioned
+// by model key. A call with an unknown outcome never returns, so
+// porcupine may place it anywhere after its call, including after every
+// other call, where applying it changes nothing observed: it may or may
+// not have taken effect, and a transaction takes effect whole or not at
+// all, as its step is one.
 var registerModel = porcupine.Model{
 	Partition: func(ops []porcupine.Operation) [][]porcupine.Operation {
 		byKey := map[string][]porcupine.Operation{}
@@ -86,9 +143,16 @@ var registerModel = porcupine.Model{
 		}
 		return out
 	},
-	Init: func() any { return register{} },
+	Init: func() any { return cell{} },
 	Step: func(state, in, out any) (bool, any) {
-		next, want := apply(state.(register), in.(input))
+		next, i := state.(cell), in.(input)
+		var want output
+		if i.op.pair() {
+			next.pair = true
+			next.regs, want = applyPair(next.regs, i)
+		} else {
+			next.regs[0], want = apply(next.regs[0], i)
+		}
 		o := out.(output)
 		if o.res == resUnknown {
 			return true, next
@@ -96,24 +160,23 @@ var registerModel = porcupine.Model{
 		return matches(o, want), next
 	},
 	Hash: func(state any) uint64 {
-		s := state.(register)
+		s := state.(cell)
 		h := fnv.New64a()
-		if s.exists {
-			h.Write([]byte{1})
+		for _, r := range s.regs {
+			// A length prefix keeps ("ab", "") and ("a", "b") apart.
+			h.Write(strconv.AppendInt(nil, int64(len(r.val)), 10))
+			if r.exists {
+				h.Write([]byte{1})
+			}
+			h.Write([]byte(r.val))
 		}
-		h.Write([]byte(s.val))
 		return h.Sum64()
 	},
 	DescribeOperation: func(in, out any) string {
-		return fmt.Sprintf("%v → %v", in, out)
+		i := in.(input)
+		return fmt.Sprintf("%v → %s", i, out.(output).show(i.op))
 	},
-	DescribeState: func(state any) string {
-		s := state.(register)
-		if !s.exists {
-			return "nil"
-		}
-		return strconv.Quote(s.val)
-	},
+	DescribeState: func(state any) string { return state.(cell).String() },
 	DescribeOperationMetadata: func(info any) string {
 		if info == nil {
 			return ""
@@ -123,12 +186,17 @@ var registerModel = porcupine.Model{
 }
 
 // porcupineOps turns a history into porcupine's operations. Calls that
-// were refused (not applied, nothing observed) and reads whose outcome is
-// unknown (nothing observed) carry no information and are left out.
+// were refused (not applied, nothing observed), reads whose outcome is
+// unknown (nothing observed) and CASes a WATCH aborted carry no
+// information and are left out. An aborted CAS says a write came between
+// its WATCH and its EXEC, not that the key differed from the value its
+// GET read when EXEC ran (the write may have come before the GET), so it
+// constrains no state; checkCAS counts it as not applied.
 func porcupineOps(recs []record) []porcupine.Operation {
 	var ops []porcupine.Operation
 	for _, r := range recs {
-		if r.out.res == resRefused || (r.out.res == resUnknown && !r.in.op.write()) {
+		if r.out.res == resRefused || (r.out.res == resUnknown && !r.in.op.write()) ||
+			(r.in.op == opCAS && r.out.res == resOK && r.out.null) {
 			continue
 		}
 		ops = append(ops, porcupine.Operation{

@@ -11,7 +11,8 @@ import (
 
 // keyClass is a key of the workload and the commands run on it (repeated
 // entries weigh more). The counter and the log keep the no-loss checks
-// exact; the registers mix every command.
+// exact; the registers mix every command; the pair and the CAS key are
+// written only by transactions.
 type keyClass struct {
 	name string
 	ops  []kind
@@ -22,6 +23,25 @@ var workloadKeys = []keyClass{
 	{"log", []kind{opAppend, opAppend, opGet}},
 	{"reg1", []kind{opSet, opGet, opGet, opAppend, opIncr, opDel}},
 	{"reg2", []kind{opSet, opGet, opGet, opAppend, opIncr, opDel}},
+	// A pair of counters that MULTI/INCR/INCR/EXEC moves together and
+	// MGET reads together: atomicity, on every node, under faults.
+	{"tx", []kind{opTx, opTx, opTx, opMGet}},
+	// A counter that WATCH compare-and-set loops move: a WATCH must abort
+	// an EXEC whose read went stale, even across a failover.
+	{"cas", []kind{opCAS, opCAS, opGet}},
+	// Lua read-modify-write scripts plug in here once EVAL exists, as a
+	// class {"lua", []kind{opEval, opEval, opGet}} with a new kind opEval
+	// whose cmds() (history_test.go) are
+	//   EVAL "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
+	//         redis.call('SET', KEYS[1], v) return v" 1 lua:<epoch>
+	// A script's writes become one Exec op, as a transaction's do, and
+	// this one is an INCR done by a GET and a SET: apply (model_test.go)
+	// takes opEval as opIncr, outcome reads its integer reply as INCR's,
+	// and checkCounter counts it with the INCRs, so a script whose GET
+	// and SET were split by another write (two scripts returning one
+	// value) or that was applied twice fails as a lost or doubled INCR
+	// does. A script over the pair ({tx:E}a and b, both INCRed) fits
+	// applyPair as opTx does.
 }
 
 // nextInput picks a call on a key of the given epoch. SET values are
@@ -60,6 +80,10 @@ type workload struct {
 	depth int
 }
 
+// casAttempts is how many times a CAS loop tries again after a WATCH
+// aborted its EXEC.
+const casAttempts = 3
+
 // run starts w.clients clients, client i on node i mod N, each with its
 // own connection and one call (or one pipeline) in flight, until ctx ends
 // or each made maxOps calls. Every call is recorded in h. A client whose connection
@@ -75,72 +99,182 @@ func (w workload) run(ctx context.Context, c *cluster, h *history) []string {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(w.seed, uint64(i)))
-			home := i % len(c.nodes)
-			target := home
-			var cn *conn
-			defer func() {
-				if cn != nil {
-					cn.Close()
-				}
-			}()
-			for seq := 0; seq < w.maxOps && ctx.Err() == nil; {
-				n := c.nodes[target]
-				if cn == nil {
-					var err error
-					if cn, err = dial(n.addr, 500*time.Millisecond); err != nil {
-						target = (target + 1) % len(c.nodes)
-						sleep(ctx, 100*time.Millisecond)
-						continue
-					}
-				}
-				depth := 1
-				if i%2 == 1 {
-					depth = max(1, w.depth)
-				}
-				ins := make([]input, depth)
-				cmds := make([][]string, depth)
-				for k := range ins {
-					ins[k] = nextInput(rng, i, seq, int(time.Since(h.start)/w.epoch))
-					cmds[k] = ins[k].args()
-					seq++
-				}
-				began := time.Now()
-				call := h.now()
-				var out output
-				note := func(k int, r reply, err error) {
-					var bad string
-					out, bad = outcome(ins[k], r, err)
-					h.add(record{client: i, node: n.id, in: ins[k], out: out, call: call, ret: h.now()})
-					if bad != "" {
-						mu.Lock()
-						unexpected = append(unexpected, n.id+": "+ins[k].String()+": "+bad)
-						mu.Unlock()
-					}
-				}
-				answered := 0
-				err := cn.pipeline(w.timeout, cmds, func(k int, r reply) {
-					note(k, r, nil)
-					answered++
-				})
-				for k := answered; k < depth; k++ {
-					note(k, nil, err)
-				}
-				switch {
-				case err != nil:
-					cn.Close()
-					cn, target = nil, home
-					sleep(ctx, time.Duration(100+rng.IntN(200))*time.Millisecond)
-				case out.res == resRefused:
-					sleep(ctx, 50*time.Millisecond)
-				default:
-					sleep(ctx, w.pace-time.Since(began))
-				}
+			cl := &client{w: w, c: c, h: h, id: i, rng: rand.New(rand.NewPCG(w.seed, uint64(i))),
+				home: i % len(c.nodes), target: i % len(c.nodes)}
+			cl.unexpected = func(s string) {
+				mu.Lock()
+				unexpected = append(unexpected, s)
+				mu.Unlock()
 			}
+			cl.loop(ctx)
 		}()
 	}
 	wg.Wait()
 	return unexpected
+}
+
+// client is one client of the workload.
+type client struct {
+	w            workload
+	c            *cluster
+	h            *history
+	id           int
+	rng          *rand.Rand
+	home, target int // its own node, the node it talks to
+	cn           *conn
+	seq          int
+	unexpected   func(string)
+}
+
+func (cl *client) loop(ctx context.Context) {
+	defer func() {
+		if cl.cn != nil {
+			cl.cn.Close()
+		}
+	}()
+	for cl.seq < cl.w.maxOps && ctx.Err() == nil {
+		n := cl.c.nodes[cl.target]
+		if cl.cn == nil {
+			var err error
+			if cl.cn, err = dial(n.addr, 500*time.Millisecond); err != nil {
+				cl.target = (cl.target + 1) % len(cl.c.nodes)
+				sleep(ctx, 100*time.Millisecond)
+				continue
+			}
+		}
+		depth := 1
+		if cl.id%2 == 1 {
+			depth = max(1, cl.w.depth)
+		}
+		// A CAS needs its GET's reply before it sends MULTI, so it ends
+		// a batch: the calls before it go in one pipeline, then it runs.
+		var ins []input
+		for len(ins) < depth && (len(ins) == 0 || ins[len(ins)-1].op != opCAS) {
+			ins = append(ins, nextInput(cl.rng, cl.id, cl.seq, int(time.Since(cl.h.start)/cl.w.epoch)))
+			cl.seq++
+		}
+		began := time.Now()
+		var out output
+		var err error
+		if last := ins[len(ins)-1]; last.op == opCAS {
+			if len(ins) > 1 {
+				out, err = cl.send(n, ins[:len(ins)-1])
+			}
+			if err == nil {
+				out, err = cl.cas(n, last.key)
+			}
+		} else {
+			out, err = cl.send(n, ins)
+		}
+		switch {
+		case err != nil:
+			cl.cn.Close()
+			cl.cn, cl.target = nil, cl.home
+			sleep(ctx, time.Duration(100+cl.rng.IntN(200))*time.Millisecond)
+		case out.res == resRefused:
+			sleep(ctx, 50*time.Millisecond)
+		default:
+			sleep(ctx, cl.w.pace-time.Since(began))
+		}
+	}
+}
+
+// send sends the calls' commands in one pipeline and records each call
+// once its last reply arrives, or with an unknown outcome if the
+// connection fails first. It returns the last call's output and the
+// connection's error.
+func (cl *client) send(n *node, ins []input) (output, error) {
+	var cmds [][]string
+	var owner []int // the call each command belongs to
+	for k, in := range ins {
+		for _, c := range in.cmds() {
+			cmds = append(cmds, c)
+			owner = append(owner, k)
+		}
+	}
+	call := cl.h.now()
+	replies := make([][]reply, len(ins))
+	var out output
+	err := cl.cn.pipeline(cl.w.timeout, cmds, func(i int, r reply) {
+		k := owner[i]
+		replies[k] = append(replies[k], r)
+		if len(replies[k]) == len(ins[k].cmds()) {
+			out = cl.note(n, ins[k], call, replies[k], nil)
+		}
+	})
+	for k, in := range ins {
+		if len(replies[k]) < len(in.cmds()) {
+			out = cl.note(n, in, call, nil, err)
+		}
+	}
+	return out, err
+}
+
+// note records a call that began at call: its replies (one per command)
+// or the connection's error. It returns the call's output.
+func (cl *client) note(n *node, in input, call int64, rs []reply, err error) output {
+	var out output
+	var bad string
+	if err != nil {
+		out, bad = outcome(in, nil, err)
+	} else {
+		for _, r := range rs[:len(rs)-1] {
+			if bad == "" {
+				bad = queueReply(r)
+			}
+		}
+		var b string
+		out, b = outcome(in, rs[len(rs)-1], nil)
+		if bad == "" {
+			bad = b
+		}
+	}
+	cl.h.add(record{client: cl.id, node: n.id, in: in, out: out, call: call, ret: cl.h.now()})
+	if bad != "" {
+		cl.unexpected(n.id + ": " + in.String() + ": " + bad)
+	}
+	return out
+}
+
+// cas runs a WATCH compare-and-set loop on key: WATCH and GET in one
+// pipeline, then MULTI, SET key <read+1>, EXEC, again while a WATCH
+// aborts the EXEC, up to casAttempts times. The GET is recorded as any
+// GET, the EXEC as a CAS from the value read. It returns the last call's
+// output and the connection's error.
+func (cl *client) cas(n *node, key string) (output, error) {
+	var out output
+	for range casAttempts {
+		get := input{op: opGet, key: key}
+		call := cl.h.now()
+		var watched reply
+		var rs []reply
+		err := cl.cn.pipeline(cl.w.timeout, [][]string{{"WATCH", key}, get.cmds()[0]}, func(i int, r reply) {
+			if i == 0 {
+				watched = r
+			} else {
+				rs = append(rs, r)
+			}
+		})
+		if err != nil {
+			return cl.note(n, get, call, nil, err), err
+		}
+		// The WATCH's reply is judged with the GET's: a refused WATCH
+		// watches nothing, and no CAS follows it.
+		out = cl.note(n, get, call, []reply{watched, rs[0]}, nil)
+		v, isCounter := counterValue(register{exists: !out.null, val: out.val})
+		if watched != "OK" || out.res != resOK || !isCounter {
+			// Nothing to compare with: forget the WATCH (porcupine judges
+			// a value that is not a counter).
+			_, err := cl.cn.do(cl.w.timeout, "UNWATCH")
+			return out, err
+		}
+		in := input{op: opCAS, key: key, arg: strconv.FormatInt(v+1, 10),
+			expect: register{exists: !out.null, val: out.val}}
+		if out, err = cl.send(n, []input{in}); err != nil || !(out.res == resOK && out.null) {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -160,15 +294,18 @@ func sleep(ctx context.Context, d time.Duration) {
 // (as clients first, first+1, ...). It returns the value each key was
 // read with.
 func finalReads(c *cluster, h *history, first int) (map[string]register, error) {
-	keys := map[string]bool{}
+	reads := map[string]input{} // a GET per key, an MGET per pair
 	for _, r := range h.records() {
-		keys[r.in.key] = true
+		in := input{op: opGet, key: r.in.key}
+		if r.in.op.pair() {
+			in.op = opMGet
+		}
+		reads[r.in.key] = in
 	}
 	final := map[string]register{}
 	for i, n := range c.nodes {
 		var cn *conn
-		for k := range keys {
-			in := input{op: opGet, key: k}
+		for _, in := range reads {
 			deadline := time.Now().Add(leaderBound)
 			for {
 				var err error
@@ -179,7 +316,7 @@ func finalReads(c *cluster, h *history, first int) (map[string]register, error) 
 				if err == nil {
 					call := h.now()
 					var r reply
-					r, err = cn.do(10*time.Second, in.args()...)
+					r, err = cn.do(10*time.Second, in.cmds()[0]...)
 					out, _ = outcome(in, r, err)
 					h.add(record{client: first + i, node: n.id, in: in, out: out, call: call, ret: h.now()})
 				}
@@ -187,12 +324,17 @@ func finalReads(c *cluster, h *history, first int) (map[string]register, error) 
 					cn.Close()
 					cn = nil
 				}
+				if err == nil && out.res == resOK && in.op == opMGet {
+					a, b := pairKeys(in.key)
+					final[a], final[b] = out.two[0], out.two[1]
+					break
+				}
 				if err == nil && out.res == resOK {
-					final[k] = register{exists: !out.null, val: out.val}
+					final[in.key] = register{exists: !out.null, val: out.val}
 					break
 				}
 				if time.Now().After(deadline) {
-					return nil, fmt.Errorf("final %v via %s: %v %v", in, n.id, out, err)
+					return nil, fmt.Errorf("final %v via %s: %s %v", in, n.id, out.show(in.op), err)
 				}
 				time.Sleep(100 * time.Millisecond)
 			}

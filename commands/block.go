@@ -274,6 +274,10 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 		}
 		b := newBlock(t, c.Node.Store(), c.Node.Now())
 		if b.watch(watched) {
+			if r, ok := c.Node.(RetryNode); ok && r.MayBeRetry() {
+				t.proposeAbort(c, db, b.now, watched)
+				return
+			}
 			c.W.NullArray()
 			return
 		}
@@ -286,6 +290,12 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 		if b.stale {
 			res = conflict{}
 		} else if len(b.ops) == 0 {
+			// Answered here, not by the log. For a retried forwarded
+			// request (RetryNode) whose first attempt wrote, this would
+			// be the second run's reply; today's handlers always propose
+			// and leave the decision to write to the applier, so a block
+			// that writes once writes every time, but a script that
+			// writes only on a condition would need proposeAbort's way.
 			switch watchFailed, conflicted := b.validate(); {
 			case watchFailed:
 				res = nullArray{}
@@ -317,6 +327,32 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 		// the time.
 		time.Sleep(time.Duration(min(attempt, 10)) * time.Millisecond)
 	}
+}
+
+// RetryNode is a Node that may be running a request for the second
+// time: a follower that lost its leader sends its forwarded requests
+// again under the same request ids, and the first attempt may have been
+// applied. MayBeRetry reports whether the running request carries such
+// an id.
+type RetryNode interface{ MayBeRetry() bool }
+
+// proposeAbort answers a block whose WATCHed keys changed, when it may be
+// a retry: the change may be its own first attempt's writes, and only the
+// log knows (its request id's entry). It proposes an Exec op with the
+// WATCH checks and no writes, which the FSM answers with the first
+// attempt's reply if that was applied, and otherwise with the null array
+// (the checks fail; should they hold again, the op's reply is the null
+// array too), applying nothing.
+func (t *Table) proposeAbort(c *Ctx, db int, now int64, watched []op.Check) {
+	null := &resp.Writer{Proto: c.W.Proto}
+	null.NullArray()
+	res, err := c.Node.Propose(&op.Op{Type: op.Exec, DB: db, Now: now,
+		Args: [][]byte{op.AppendChecks(nil, watched), null.Bytes()}})
+	if err != nil {
+		c.W.Error(nodeError(err))
+		return
+	}
+	writeResult(c.W, res)
 }
 
 // applyExec applies a block's writes if the versions it requires hold.

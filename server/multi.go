@@ -59,6 +59,11 @@ func (cn *conn) ForwardBlock(ctx *commands.Ctx, payload []byte) ([]byte, error, 
 	return cn.forwardInternal(ctx, op.FlagBlock, true, [][]byte{[]byte("EXEC"), payload})
 }
 
+// MayBeRetry reports whether the command running is a follower's, under
+// a request id the follower sends again after losing its leader
+// (commands.RetryNode).
+func (cn *conn) MayBeRetry() bool { return cn.forwarded != nil && cn.forwarded.req != (op.ReqID{}) }
+
 // ForwardWatch has the leader read the versions WATCH records
 // (commands.BlockForwarder).
 func (cn *conn) ForwardWatch(ctx *commands.Ctx, keys [][]byte) ([]byte, error, bool) {

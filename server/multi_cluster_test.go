@@ -1,14 +1,19 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
+	bin "encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/loomcache/loomcache/internal/nodetest"
+	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/raftfsm"
 	"github.com/loomcache/loomcache/server"
 	"github.com/redis/go-redis/v9"
 )
@@ -163,4 +168,85 @@ func TestWatchOnSnapshotInstalledNode(t *testing.T) {
 			t.Fatalf("EXEC with %s WATCHed on the snapshot-installed node: %v", k, r)
 		}
 	}
+}
+
+// TestForwardedTransactionRetry: a follower that loses its leader sends a
+// forwarded EXEC again with the same request id, and its first attempt
+// may have been applied. The retry must get the first attempt's reply,
+// even though the keys it WATCHed or wrote changed since (by that very
+// attempt): not a null array, nor the reply of a second run. The cluster
+// fault suite found the WATCH case (a compare-and-set answered "not
+// applied" that was applied, after a partition of the leader); here a
+// forwarded block is sent twice, as the follower's retry would be.
+func TestForwardedTransactionRetry(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.Leader()
+	lc := dialRaw(t, leader.Addr().String())
+	lc.do("SET", "w", "1")
+	nc, err := raftfsm.DialCluster(leader.Cfg.RaftAddr, raftfsm.ChannelForward, "test", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(nc)
+	frame := uint64(0)
+	send := func(o *op.Op) string {
+		frame++
+		nc.Write(forwardFrame(frame, o))
+		id, status, reply := readForwardReply(t, br)
+		if id != frame || status != 0 {
+			t.Fatalf("frame %d: id %d status %d %q", frame, id, status, reply)
+		}
+		return reply
+	}
+
+	// WATCH w as a follower does: the leader reads its version.
+	versions := send(&op.Op{Type: op.Forward, Int: 2, Flags: op.FlagVersions,
+		Args: [][]byte{[]byte("WATCH"), []byte("w")}, Req: op.ReqID{Origin: "follower-x", Seq: 1}})
+	var version uint64
+	if _, err := fmt.Sscanf(versions, "*1\r\n:%d\r\n", &version); err != nil {
+		t.Fatalf("versions %q: %v", versions, err)
+	}
+	watched := []op.Check{{Key: []byte("w"), Version: version, Watch: true}}
+	block := func(seq uint64, watched []op.Check, cmd ...string) *op.Op {
+		return &op.Op{Type: op.Forward, Int: 2, Flags: op.FlagBlock, Req: op.ReqID{Origin: "follower-x", Seq: seq},
+			Args: [][]byte{[]byte("EXEC"), forwardedTransaction(watched, cmd)}}
+	}
+	for _, s := range []struct {
+		name string
+		o    *op.Op
+		want string
+	}{
+		{"WATCH w, SET w 2", block(2, watched, "SET", "w", "2"), "*1\r\n+OK\r\n"},
+		{"its retry", block(2, watched, "SET", "w", "2"), "*1\r\n+OK\r\n"},
+		{"another with the stale WATCH", block(3, watched, "SET", "w", "3"), "*-1\r\n"},
+		{"DEL w", block(4, nil, "DEL", "w"), "*1\r\n:1\r\n"},
+		{"its retry", block(4, nil, "DEL", "w"), "*1\r\n:1\r\n"},
+	} {
+		if got := send(s.o); got != s.want {
+			t.Errorf("%s: %q, want %q", s.name, got, s.want)
+		}
+	}
+	if got := lc.str("EXISTS", "w"); got != "0" {
+		t.Errorf("EXISTS w = %s after DEL", got)
+	}
+}
+
+// forwardedTransaction encodes a transaction of one command as a follower
+// forwards it (commands/transaction.go): the checks, length-prefixed,
+// then the commands, each a flags byte, its argument count and its
+// arguments, length-prefixed.
+func forwardedTransaction(watched []op.Check, args []string) []byte {
+	checks := op.AppendChecks(nil, watched)
+	b := bin.AppendUvarint(nil, uint64(len(checks)))
+	b = append(b, checks...)
+	b = bin.AppendUvarint(b, 1)
+	b = append(b, 0)
+	b = bin.AppendUvarint(b, uint64(len(args)))
+	for _, a := range args {
+		b = bin.AppendUvarint(b, uint64(len(a)))
+		b = append(b, a...)
+	}
+	return b
 }
