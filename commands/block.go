@@ -274,7 +274,7 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 		}
 		b := newBlock(t, c.Node.Store(), c.Node.Now())
 		if b.watch(watched) {
-			if r, ok := c.Node.(RetryNode); ok && r.MayBeRetry() {
+			if mayBeRetry(c) {
 				t.proposeAbort(c, db, b.now, watched)
 				return
 			}
@@ -289,13 +289,11 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 		var res any
 		if b.stale {
 			res = conflict{}
-		} else if len(b.ops) == 0 {
-			// Answered here, not by the log. For a retried forwarded
-			// request (RetryNode) whose first attempt wrote, this would
-			// be the second run's reply; today's handlers always propose
-			// and leave the decision to write to the applier, so a block
-			// that writes once writes every time, but a script that
-			// writes only on a condition would need proposeAbort's way.
+		} else if len(b.ops) == 0 && !mayBeRetry(c) {
+			// Nothing to apply: answered here, its versions checked once
+			// more under the read lock. A follower's request may be a
+			// retry whose first attempt wrote (a script that writes on a
+			// condition), so it goes to the log, which knows its id.
 			switch watchFailed, conflicted := b.validate(); {
 			case watchFailed:
 				res = nullArray{}
@@ -335,6 +333,11 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 // applied. MayBeRetry reports whether the running request carries such
 // an id.
 type RetryNode interface{ MayBeRetry() bool }
+
+func mayBeRetry(c *Ctx) bool {
+	r, ok := c.Node.(RetryNode)
+	return ok && r.MayBeRetry()
+}
 
 // proposeAbort answers a block whose WATCHed keys changed, when it may be
 // a retry: the change may be its own first attempt's writes, and only the
