@@ -23,6 +23,7 @@ func get(k string) input         { return input{op: opGet, key: k} }
 func set(k, v string) input      { return input{op: opSet, key: k, arg: v} }
 func del(k string) input         { return input{op: opDel, key: k} }
 func incr(k string) input        { return input{op: opIncr, key: k} }
+func eval(k string) input        { return input{op: opEval, key: k} }
 func appendTo(k, c string) input { return input{op: opAppend, key: k, arg: c} }
 func val(v string) output        { return output{val: v} }
 func num(n int64) output         { return output{n: n} }
@@ -97,6 +98,16 @@ func TestModel(t *testing.T) {
 			op(0, set("k", "1"), refused, 0, 10), op(1, get("k"), null, 20, 30)}, porcupine.Ok},
 		{"refused write seen", []record{
 			op(0, set("k", "1"), refused, 0, 10), op(1, get("k"), val("1"), 20, 30)}, porcupine.Illegal},
+
+		// A counter moved by a Lua GET-and-SET script.
+		{"scripts count", []record{
+			op(0, eval("l"), num(1), 0, 10), op(1, eval("l"), num(2), 5, 30), op(0, get("l"), val("2"), 40, 50)}, porcupine.Ok},
+		{"two scripts read one value", []record{
+			op(0, eval("l"), num(1), 0, 30), op(1, eval("l"), num(1), 5, 25)}, porcupine.Illegal},
+		{"script applied twice", []record{
+			op(0, eval("l"), num(1), 0, 10), op(1, get("l"), val("2"), 20, 30)}, porcupine.Illegal},
+		{"unknown script may count", []record{
+			op(0, eval("l"), unknown, 0, inf), op(1, eval("l"), num(2), 20, 30)}, porcupine.Ok},
 
 		// A pair of counters moved by transactions.
 		{"transactions count both", []record{
@@ -204,6 +215,12 @@ func TestCheckNoLoss(t *testing.T) {
 			op(0, appendTo("r", "x0.1;"), num(5), 0, 10), op(1, del("r"), refused, 20, 30)},
 			map[string]register{"r": {}}, "lost"},
 		{"no final read", []record{op(0, get("z"), null, 0, 10)}, map[string]register{}, "no final value"},
+		{"a script's increment lost", []record{
+			op(0, eval("l"), num(1), 0, 10), op(1, eval("l"), num(1), 5, 15)},
+			map[string]register{"l": {true, "1"}}, "counter is 1 after 2 acknowledged"},
+		{"scripts counted", []record{
+			op(0, eval("l"), num(1), 0, 10), op(1, eval("l"), num(2), 20, 30), op(1, eval("l"), unknown, 40, inf)},
+			map[string]register{"l": {true, "3"}}, ""},
 	}
 	tests[0].h, tests[0].final = counter("3", num(1), num(2), unknown)
 	tests[1].h, tests[1].final = counter("1", num(1), num(2))

@@ -26,9 +26,16 @@ const (
 	// opCAS is the MULTI, SET k <expect+1>, EXEC that follows a WATCH k
 	// and a GET k that read expect (client.cas).
 	opCAS
+	// opEval is a Lua script that increments k by a GET and a SET
+	// (luaIncr): to the model, an INCR.
+	opEval
 )
 
-var kindNames = [...]string{"GET", "SET", "DEL", "INCR", "APPEND", "TX", "MGET", "CAS"}
+var kindNames = [...]string{"GET", "SET", "DEL", "INCR", "APPEND", "TX", "MGET", "CAS", "EVAL"}
+
+// luaIncr is opEval's script: a read-modify-write whose GET and SET only
+// a script's atomicity keeps together.
+const luaIncr = "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1; redis.call('SET', KEYS[1], v); return v"
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -67,6 +74,8 @@ func (in input) cmds() [][]string {
 		return [][]string{{"MGET", a, b}}
 	case opCAS:
 		return [][]string{{"MULTI"}, {"SET", in.key, in.arg}, {"EXEC"}}
+	case opEval:
+		return [][]string{{"EVAL", luaIncr, "1", in.key}}
 	}
 	return [][]string{{in.op.String(), in.key}}
 }
@@ -215,7 +224,8 @@ func outcome(in input, r reply, err error) (out output, unexpected string) {
 		// A command refused while queued (its error is judged by
 		// queueReply) makes EXEC discard the whole transaction; a block
 		// that kept meeting conflicts applied nothing either.
-		case exec && (strings.HasPrefix(msg, "EXECABORT ") || msg == errBlockContention):
+		case exec && (strings.HasPrefix(msg, "EXECABORT ") || msg == errBlockContention),
+			in.op == opEval && msg == errBlockContention:
 			return output{res: resRefused, error: msg}, ""
 		}
 		return output{res: resRefused, error: msg}, "error reply " + strconv.Quote(msg)

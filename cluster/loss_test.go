@@ -108,7 +108,7 @@ func checkCounter(key string, ops []record, fin register) []string {
 	for _, r := range ops {
 		switch {
 		case r.in.op == opGet:
-		case r.in.op != opIncr:
+		case r.in.op != opIncr && r.in.op != opEval:
 			return nil // not a pure counter
 		case r.out.res == resOK:
 			acked++

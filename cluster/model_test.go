@@ -62,7 +62,7 @@ func apply(s register, in input) (register, output) {
 	case opAppend:
 		v := s.val + in.arg
 		return register{true, v}, output{n: int64(len(v))}
-	case opIncr:
+	case opIncr, opEval: // the script is an INCR made of a GET and a SET
 		var n int64
 		if s.exists {
 			var ok bool

@@ -29,19 +29,12 @@ var workloadKeys = []keyClass{
 	// A counter that WATCH compare-and-set loops move: a WATCH must abort
 	// an EXEC whose read went stale, even across a failover.
 	{"cas", []kind{opCAS, opCAS, opGet}},
-	// Lua read-modify-write scripts plug in here once EVAL exists, as a
-	// class {"lua", []kind{opEval, opEval, opGet}} with a new kind opEval
-	// whose cmds() (history_test.go) are
-	//   EVAL "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
-	//         redis.call('SET', KEYS[1], v) return v" 1 lua:<epoch>
-	// A script's writes become one Exec op, as a transaction's do, and
-	// this one is an INCR done by a GET and a SET: apply (model_test.go)
-	// takes opEval as opIncr, outcome reads its integer reply as INCR's,
-	// and checkCounter counts it with the INCRs, so a script whose GET
-	// and SET were split by another write (two scripts returning one
-	// value) or that was applied twice fails as a lost or doubled INCR
-	// does. A script over the pair ({tx:E}a and b, both INCRed) fits
-	// applyPair as opTx does.
+	// A counter that only a Lua script moves, by a GET and a SET (one
+	// Exec op, as a transaction's writes are): the model takes it as an
+	// INCR, so a script whose GET and SET another write split (two
+	// scripts returning one value) or that was applied twice fails as a
+	// lost or doubled INCR does.
+	{"lua", []kind{opEval, opEval, opGet}},
 }
 
 // nextInput picks a call on a key of the given epoch. SET values are

@@ -46,7 +46,9 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 		req.Flags |= op.FlagUser
 		req.Args = append([][]byte{[]byte(ctx.S.User())}, ctx.Args...)
 	}
-	write := cmd.Has(commands.FlagWrite)
+	// A script writes unless it is a read-only one: a lost leader leaves
+	// its outcome unknown, not "not applied".
+	write := !cmd.Has(commands.FlagReadonly)
 	cn.n.AddForward(&cn.fwd, &req, write)
 	cn.fwdWrites = append(cn.fwdWrites, write)
 	if !more || cn.fwd.Len() >= maxForwardQueue || cn.fwd.Size() >= maxForwardBytes {
