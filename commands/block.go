@@ -110,6 +110,13 @@ func (b *block) release() {
 	for k := range b.seen {
 		b.scratch.DB(k.db).Delete([]byte(k.key), 0)
 	}
+	// A key written that no key spec named would outlive the block: a
+	// store that is not empty now is not reused.
+	for i := 0; i < b.scratch.NumDBs(); i++ {
+		if b.scratch.DB(i).Len() != 0 {
+			return
+		}
+	}
 	b.t.blockLocks.scratch.Put(b.scratch)
 	b.scratch, b.cur = nil, nil
 }

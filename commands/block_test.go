@@ -212,3 +212,27 @@ func fmtResult(r any) string {
 	}
 	return w.String()
 }
+
+// A private store goes back to the pool empty, or not at all.
+func TestBlockStoreReuse(t *testing.T) {
+	table := NewTable()
+	base := keyspace.New(16)
+	b := newBlock(table, base, 1)
+	base.RLock()
+	b.copyKey(0, []byte("named"))
+	base.RUnlock()
+	b.scratch.DB(0).Set([]byte("named"), keyspace.NewString([]byte("v")), 0)
+	b.release()
+	again := newBlock(table, base, 1)
+	if again.scratch.DB(0).Len() != 0 {
+		t.Fatal("a reused store holds keys")
+	}
+	again.scratch.DB(3).Set([]byte("unnamed"), keyspace.NewString([]byte("v")), 0)
+	s := again.scratch
+	again.release()
+	for i := 0; i < 5; i++ {
+		if next := newBlock(table, base, 1); next.scratch == s {
+			t.Fatal("a store holding a key no block named was reused")
+		}
+	}
+}
