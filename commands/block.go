@@ -233,7 +233,10 @@ func checkVersions(ks *keyspace.Store, checks []op.Check, now int64) (watchFaile
 // no barrier (the block passed one), writes applied to the copies.
 type blockNode block
 
-var errNotInBlock = errors.New("ERR this command cannot run inside a transaction or a script on LoomCache")
+// errNotInBlock: a command whose op changes state outside the keyspace
+// (ACL SETUSER, SCRIPT LOAD, ...) cannot be part of a block, whose writes
+// are keyspace ops only. nodeError adds the ERR.
+var errNotInBlock = errors.New("this command cannot run inside a transaction or a script on LoomCache")
 
 func (n *blockNode) Propose(o *op.Op) (any, error) {
 	if !blockable(o.Type) {

@@ -236,3 +236,13 @@ func TestBlockStoreReuse(t *testing.T) {
 		}
 	}
 }
+
+// A command whose op is not a keyspace op is refused inside a
+// transaction with one clear error, and the rest of it runs.
+func TestNotInBlock(t *testing.T) {
+	x := newTester(t)
+	if got, want := x.transact("ACL SETUSER zed on", "SET a 1"), "*2\r\n-ERR this command cannot run inside a transaction or a script on LoomCache\r\n+OK\r\n"; got != want {
+		t.Fatalf("EXEC: %q, want %q", got, want)
+	}
+	x.expect("GET a", "$1\r\n1\r\n")
+}
