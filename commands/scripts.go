@@ -276,12 +276,17 @@ func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
 		c.W.Error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'")
 		return
 	}
-	t.runBlock(c, c.S.DB, keys, nil, func(bc *Ctx, b *block) {
+	run := func(w *resp.Writer, b *block) {
 		h := newScriptHost(t, c, b, oom)
 		s.current.Store(h)
 		defer s.current.Store(nil)
-		s.engine.Run(bc.W, scripting.Request{Kind: kind, Script: name, Keys: keys, Args: argv, Host: h, Proto: c.W.Proto, ReadOnly: ro})
-	})
+		s.engine.Run(w, scripting.Request{Kind: kind, Script: name, Keys: keys, Args: argv, Host: h, Proto: c.W.Proto, ReadOnly: ro})
+	}
+	if bn, ok := c.Node.(*blockNode); ok {
+		run(c.W, (*block)(bn)) // queued in a transaction: part of its block
+		return
+	}
+	t.runBlock(c, c.S.DB, keys, nil, func(bc *Ctx, b *block) { run(bc.W, b) })
 }
 
 // scriptHost runs the commands a script calls (scripting.Host), as
