@@ -254,13 +254,15 @@ func (n *blockNode) Store() *keyspace.Store { return n.cur }
 func (n *blockNode) Now() int64             { return n.now }
 
 // blockable reports whether ops of a type may be a block's writes: those
-// that change keys only.
+// that change keys only. The op families that do not are internal (1-9),
+// scripting (70-89), access control (100-119) and blocks (120-129);
+// every other family, today's and the collections' to come, is keys.
 func blockable(t op.Type) bool {
-	switch t {
-	case op.Noop, op.ExpireKeys, op.Forward, op.EvictKeys, op.Exec:
+	switch {
+	case t < 10, t >= 70 && t < 90, t >= 100 && t < 130:
 		return false
 	}
-	return t < 100
+	return true
 }
 
 // conflict is an Exec op's result when a version it required changed: it
