@@ -460,6 +460,14 @@ func cmdScriptFlush(c *Ctx) {
 
 func cmdScriptKill(c *Ctx) { c.Table.kill(c, true) }
 
+// KillScript stops the script or function running, if one is, whatever
+// it wrote: for a node shutting down.
+func (t *Table) KillScript() {
+	if r := t.scripts.engine.Running(); r != nil {
+		r.Kill()
+	}
+}
+
 // kill is SCRIPT KILL (eval) and FUNCTION KILL, as Redis's scriptKill.
 func (t *Table) kill(c *Ctx, eval bool) {
 	s := t.scripts

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/loomcache/loomcache/internal/nodetest"
 	"github.com/loomcache/loomcache/server"
@@ -58,5 +59,23 @@ func TestBusyScript(t *testing.T) {
 	}
 	if got := b.do("SCRIPT", "KILL"); fmt.Sprint(got) != "-NOTBUSY No scripts in execution right now." {
 		t.Fatalf("SCRIPT KILL with nothing running: %v", got)
+	}
+}
+
+// TestStopWithScriptRunning: a node stops even while a script loops.
+func TestStopWithScriptRunning(t *testing.T) {
+	n := nodetest.Start(t, server.Config{})
+	a, b := dialRaw(t, n.Addr().String()), dialRaw(t, n.Addr().String())
+	b.do("CONFIG", "SET", "busy-reply-threshold", "10")
+	a.send("EVAL", "while true do end", "0")
+	eventually(t, "the script to run", func() bool {
+		return strings.HasPrefix(fmt.Sprint(b.do("PING")), "-BUSY")
+	})
+	done := make(chan error, 1)
+	go func() { done <- n.Stop() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the node did not stop while a script looped")
 	}
 }

@@ -416,7 +416,28 @@ func (s *Server) Close() error {
 	for _, c := range clients {
 		c.nc.Close()
 	}
+	// A script never ends by itself if it loops: its connection's
+	// goroutine would hold the shutdown forever (Redis's SHUTDOWN NOSAVE
+	// kills it too). Scripts are killed until the connections are gone,
+	// one that was about to start included.
+	stopKilling := make(chan struct{})
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			s.table.KillScript()
+			select {
+			case <-stopKilling:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	s.wg.Wait()
+	close(stopKilling)
+	<-killed
 	<-s.revoke.done // it stops once s.done is closed
 	s.load.wg.Wait()
 	if s.node == nil {
