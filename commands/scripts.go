@@ -27,6 +27,8 @@ type scripts struct {
 	// brought up to date.
 	syncMu         sync.Mutex
 	flushes, fnGen uint64
+	// syncedFlushes is flushes, readable without syncMu.
+	syncedFlushes atomic.Uint64
 	// current is the host of the run in progress, for SCRIPT KILL.
 	current atomic.Pointer[scriptHost]
 	// busyMs is busy-reply-threshold (lua-time-limit): past it, a running
@@ -71,6 +73,7 @@ func (s *scripts) sync() {
 	if flushes != s.flushes {
 		s.engine.Flush()
 		s.flushes = flushes
+		s.syncedFlushes.Store(flushes)
 	}
 	if gen != s.fnGen {
 		s.engine.FunctionFlush()
@@ -98,25 +101,21 @@ func (s *scripts) cached(sha string) bool {
 	return false
 }
 
-// ScriptStats are INFO memory's counts: the scripts cached (compiled
-// here or replicated by SCRIPT LOAD), the functions and the libraries.
+// ScriptStats are INFO memory's counts: the scripts cached (replicated by
+// SCRIPT LOAD, or compiled here by EVAL: the larger of the two counts),
+// the functions and the libraries. It takes neither the engine nor the
+// sync lock: a script may ask (INFO from Lua) while it holds the engine.
 func (t *Table) ScriptStats() (scripts, functions, libraries int) {
 	s := t.scripts
-	s.sync()
-	scripts = s.engine.NumScripts()
 	s.reg.mu.RLock()
-	shas := make([]string, 0, len(s.reg.bodies))
-	for sha := range s.reg.bodies {
-		shas = append(shas, sha)
-	}
+	bodies, flushes := len(s.reg.bodies), s.reg.flushes
 	functions, libraries = len(s.reg.owner), len(s.reg.libs)
 	s.reg.mu.RUnlock()
-	for _, sha := range shas {
-		if !s.engine.Exists(sha) {
-			scripts++
-		}
+	compiled := 0
+	if s.syncedFlushes.Load() == flushes { // else the engine is about to be flushed
+		compiled = s.engine.NumScripts()
 	}
-	return scripts, functions, libraries
+	return max(bodies, compiled), functions, libraries
 }
 
 // BusyReply is the error a command that may not run while a script is
