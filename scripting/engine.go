@@ -72,9 +72,9 @@ type Engine struct {
 	bodyBytes int
 	// numScripts is len(scripts), readable while a run holds mu.
 	numScripts atomic.Int64
-	fn        *luaEnv
-	libs      map[string]*Library
-	funcs     map[string]*Function
+	fn         *luaEnv
+	libs       map[string]*Library
+	funcs      map[string]*Function
 
 	running atomic.Pointer[Run]
 }
