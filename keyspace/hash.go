@@ -92,7 +92,7 @@ func decodeHash(enc Encoding, data []byte) (Object, error) {
 		return nil, fmt.Errorf("hash encoding %d", enc)
 	}
 	n, k := binary.Uvarint(data)
-	if k <= 0 || n == 0 || n > uint64(len(data)) {
+	if k <= 0 || n == 0 || n > uint64(len(data)-k)/2 { // each field and value takes a byte at least
 		return nil, errors.New("bad hash length")
 	}
 	data = data[k:]
