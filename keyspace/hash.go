@@ -118,7 +118,7 @@ func decodeHash(enc Encoding, data []byte) (Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		if h.find(f) >= 0 {
+		if h.find([]byte(f)) >= 0 {
 			return nil, errors.New("a hash field twice")
 		}
 		h.push(f, v)
@@ -129,16 +129,18 @@ func decodeHash(enc Encoding, data []byte) (Object, error) {
 	return h, nil
 }
 
-// find returns field's position, -1 if absent.
-func (h *Hash) find(field string) int {
+// find returns field's position, -1 if absent. It takes bytes so that a
+// lookup converts nothing (Go compares and indexes by string(b) without
+// allocating).
+func (h *Hash) find(field []byte) int {
 	if h.idx != nil {
-		if i, ok := h.idx[field]; ok {
+		if i, ok := h.idx[string(field)]; ok {
 			return i
 		}
 		return -1
 	}
 	for i := range h.pairs {
-		if h.pairs[i].field == field {
+		if h.pairs[i].field == string(field) {
 			return i
 		}
 	}
@@ -157,7 +159,7 @@ func (h *Hash) push(field, value string) {
 
 // Get returns field's value.
 func (h *Hash) Get(field []byte) (string, bool) {
-	if i := h.find(string(field)); i >= 0 {
+	if i := h.find(field); i >= 0 {
 		return h.pairs[i].value, true
 	}
 	return "", false
@@ -172,7 +174,7 @@ func (h *Hash) Set(field, value []byte, lim EncodingLimits) bool {
 		h.toHashtable()
 	}
 	isNew := false
-	if i := h.find(string(field)); i >= 0 {
+	if i := h.find(field); i >= 0 {
 		p := &h.pairs[i]
 		h.strBytes += allocSize(len(value)) - allocSize(len(p.value))
 		p.value = string(value)
@@ -211,7 +213,7 @@ func (h *Hash) toHashtable() {
 
 // Delete removes field; false if it was absent.
 func (h *Hash) Delete(field []byte) bool {
-	i := h.find(string(field))
+	i := h.find(field)
 	if i < 0 {
 		return false
 	}
