@@ -16,7 +16,11 @@ func dump(s *Store) []string {
 		d := s.DB(i)
 		for slot := d.slots.next(0); slot < d.slots.limit(); slot = d.slots.next(slot + 1) {
 			e := (*Entry)(d.slotEntry(slot)) // expired keys included
-			out = append(out, fmt.Sprintf("%d %d %q %s %s %q %d", i, slot, e.Key(), e.Kind(), e.Encoding(), e.Bytes(), e.Deadline()))
+			val := e.Bytes()
+			if o := e.Object(); o != nil && e.Kind() != KindString {
+				val = o.AppendSnapshot(nil)
+			}
+			out = append(out, fmt.Sprintf("%d %d %q %s %s %q %d", i, slot, e.Key(), e.Kind(), e.Encoding(), val, e.Deadline()))
 		}
 	}
 	return out
@@ -37,6 +41,8 @@ func sampleStore() *Store {
 		d.Delete(key(i), t0)
 	}
 	s.DB(2).Set([]byte("other"), NewString(bytes.Repeat([]byte("z"), 100)), t0)
+	s.DB(1).Set([]byte("hash"), ObjectValue(sampleHash(3, s.EncodingLimits())), 0)
+	s.DB(1).Set([]byte("bighash"), ObjectValue(sampleHash(600, s.EncodingLimits())), t0)
 	return s
 }
 
@@ -52,7 +58,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, got := dump(src), dump(dst)
-	if len(want) != 5+50+1 || !slices.Equal(got, want) {
+	if len(want) != 5+50+1+2 || !slices.Equal(got, want) {
 		t.Fatalf("round trip differs:\n got %q\nwant %q", got, want)
 	}
 	if dst.DB(0).Expires() != src.DB(0).Expires() || dst.DB(2).Expires() != 1 {

@@ -105,6 +105,25 @@ const (
 	FunctionRestore Type = 75
 )
 
+// Hashes: 150-169. Every write to a hash is one of these, decided where
+// the command arrived; HINCRBYFLOAT's sum is computed by the applier, in
+// the same emulated long double on every node.
+const (
+	// HSet: Args [key, f1, v1, f2, v2, ...]; replies the number of new
+	// fields.
+	HSet Type = 150
+	// HSetNX: Args [key, field, value]; sets only a new field, replies 1/0.
+	HSetNX Type = 151
+	// HMSet: Args as HSet; replies OK.
+	HMSet Type = 152
+	// HDel: Args [key, field...]; replies the number removed.
+	HDel Type = 153
+	// HIncrBy: Args [key, field]; Int delta.
+	HIncrBy Type = 154
+	// HIncrByFloat: Args [key, field, delta as text].
+	HIncrByFloat Type = 155
+)
+
 // Blocks: 120-129.
 const (
 	// Exec is a transaction's or a script's writes, applied together if
@@ -190,6 +209,13 @@ var specs = map[Type]spec{
 	FlushAll:    {"FLUSHALL", 0, 0, 1},
 
 	Exec: {"EXEC", 2, -1, 1},
+
+	HSet:         {"HSET", 3, -1, 2},
+	HSetNX:       {"HSETNX", 3, 3, 1},
+	HMSet:        {"HMSET", 3, -1, 2},
+	HDel:         {"HDEL", 2, -1, 1},
+	HIncrBy:      {"HINCRBY", 2, 2, 1},
+	HIncrByFloat: {"HINCRBYFLOAT", 3, 3, 1},
 
 	ScriptLoad:      {"SCRIPTLOAD", 1, 1, 1},
 	ScriptFlush:     {"SCRIPTFLUSH", 0, 0, 1},

@@ -1,0 +1,271 @@
+package commands
+
+// The hash family's reads: HGET HMGET HLEN HSTRLEN HEXISTS HKEYS HVALS
+// HGETALL HRANDFIELD HSCAN (their table entries are in hash.go).
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/loomcache/loomcache/glob"
+	"github.com/loomcache/loomcache/keyspace"
+)
+
+// readHash runs fn with key's hash (nil if absent) under the read lock,
+// having recorded the access as Redis's lookupKeyRead does; a key of
+// another kind is answered WRONGTYPE and fn is not run.
+func readHash(c *Ctx, key []byte, fn func(h *keyspace.Hash)) {
+	c.read(func(db *keyspace.DB) {
+		e, err := db.Lookup(key, c.Now(), keyspace.KindHash)
+		if err != nil {
+			c.W.Error(err.Error())
+			return
+		}
+		if e == nil {
+			fn(nil)
+			return
+		}
+		h, ok := e.Object().(*keyspace.Hash)
+		if !ok {
+			c.W.Error(errWrongType.Error())
+			return
+		}
+		db.Touch(e, c.Now())
+		fn(h)
+	})
+}
+
+func cmdHGet(c *Ctx) {
+	readHash(c, c.Args[1], func(h *keyspace.Hash) {
+		if h != nil {
+			if v, found := h.Get(c.Args[2]); found {
+				c.W.BulkString(v)
+				return
+			}
+		}
+		c.W.Null()
+	})
+}
+
+func cmdHMGet(c *Ctx) {
+	readHash(c, c.Args[1], func(h *keyspace.Hash) {
+		c.W.Array(len(c.Args) - 2)
+		for _, f := range c.Args[2:] {
+			if h != nil {
+				if v, found := h.Get(f); found {
+					c.W.BulkString(v)
+					continue
+				}
+			}
+			c.W.Null()
+		}
+	})
+}
+
+func cmdHLen(c *Ctx) {
+	readHash(c, c.Args[1], func(h *keyspace.Hash) {
+		if h == nil {
+			c.W.Int(0)
+			return
+		}
+		c.W.Int(int64(h.Len()))
+	})
+}
+
+func cmdHStrlen(c *Ctx) {
+	readHash(c, c.Args[1], func(h *keyspace.Hash) {
+		var n int
+		if h != nil {
+			v, _ := h.Get(c.Args[2])
+			n = len(v)
+		}
+		c.W.Int(int64(n))
+	})
+}
+
+func cmdHExists(c *Ctx) {
+	readHash(c, c.Args[1], func(h *keyspace.Hash) {
+		found := false
+		if h != nil {
+			_, found = h.Get(c.Args[2])
+		}
+		if found {
+			c.W.Int(1)
+			return
+		}
+		c.W.Int(0)
+	})
+}
+
+// cmdHGetAll serves HKEYS, HVALS and HGETALL (a map in RESP3).
+func cmdHGetAll(c *Ctx) {
+	keys, vals := c.Cmd.Name != "hvals", c.Cmd.Name != "hkeys"
+	readHash(c, c.Args[1], func(h *keyspace.Hash) {
+		n := 0
+		if h != nil {
+			n = h.Len()
+		}
+		if keys && vals {
+			c.W.Map(n)
+		} else {
+			c.W.Array(n)
+		}
+		if h == nil {
+			return
+		}
+		h.Each(func(f, v string) bool {
+			if keys {
+				c.W.BulkString(f)
+			}
+			if vals {
+				c.W.BulkString(v)
+			}
+			return true
+		})
+	})
+}
+
+// maxRandomRepeats bounds HRANDFIELD's negative count (its reply is built
+// in memory before it is sent).
+const maxRandomRepeats = 1 << 24
+
+// cmdHRandField chooses here, on the node that serves the read: a read
+// changes nothing, so no other node needs to know the choice.
+func cmdHRandField(c *Ctx) {
+	if len(c.Args) == 2 {
+		readHash(c, c.Args[1], func(h *keyspace.Hash) {
+			if h == nil {
+				c.W.Null()
+				return
+			}
+			f, _ := h.Random(rand.IntN)
+			c.W.BulkString(f)
+		})
+		return
+	}
+	l, valid := parseInt(c.Args[2])
+	switch {
+	case !valid:
+		c.W.Error(errNotInt.Error())
+		return
+	case l == math.MinInt64: // Redis takes -LONG_MAX..LONG_MAX
+		c.W.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return
+	case len(c.Args) > 4 || len(c.Args) == 4 && !eq(c.Args[3], "WITHVALUES"):
+		c.W.Error(errSyntax.Error())
+		return
+	}
+	withValues := len(c.Args) == 4
+	// Redis refuses a WITHVALUES count whose reply length would overflow;
+	// LoomCache also refuses a negative count of more than maxRandomRepeats
+	// (where Redis would build a reply of that many elements until it runs
+	// out of memory).
+	if withValues && (l < -math.MaxInt64/2 || l > math.MaxInt64/2) || l < -maxRandomRepeats {
+		c.W.Error("ERR value is out of range")
+		return
+	}
+	readHash(c, c.Args[1], func(h *keyspace.Hash) {
+		if h == nil || l == 0 {
+			c.W.Array(0)
+			return
+		}
+		writePair := func(f, v string) {
+			if withValues && c.W.Proto == 3 {
+				c.W.Array(2)
+			}
+			c.W.BulkString(f)
+			if withValues {
+				c.W.BulkString(v)
+			}
+		}
+		header := func(n int) {
+			if withValues && c.W.Proto != 3 {
+				n *= 2
+			}
+			c.W.Array(n)
+		}
+		size := h.Len()
+		switch {
+		case l < 0 || l == 1: // repeats allowed: each pick on its own
+			count := int(-l)
+			if l == 1 {
+				count = 1
+			}
+			header(count)
+			for range count {
+				writePair(h.Random(rand.IntN))
+			}
+		case l >= int64(size): // the whole hash, in its order
+			header(size)
+			h.Each(func(f, v string) bool { writePair(f, v); return true })
+		default: // distinct fields: a partial shuffle of the positions
+			type pair struct{ f, v string }
+			all := make([]pair, 0, size)
+			h.Each(func(f, v string) bool { all = append(all, pair{f, v}); return true })
+			count := int(l)
+			for i := range count {
+				j := i + rand.IntN(len(all)-i)
+				all[i], all[j] = all[j], all[i]
+			}
+			header(count)
+			for _, p := range all[:count] {
+				writePair(p.f, p.v)
+			}
+		}
+	})
+}
+
+// cmdHScan: Redis checks the cursor, then the key, then the options.
+func cmdHScan(c *Ctx) {
+	cursor, valid := parseCursor(c.Args[2])
+	if !valid {
+		c.W.Error("ERR invalid cursor")
+		return
+	}
+	readHash(c, c.Args[1], func(h *keyspace.Hash) {
+		if h == nil {
+			c.W.Array(2)
+			c.W.BulkString("0")
+			c.W.Array(0)
+			return
+		}
+		count := int64(10)
+		var pattern string
+		usePattern := false
+		for i := 3; i < len(c.Args); i += 2 {
+			a, more := c.Args[i], len(c.Args)-i-1
+			switch {
+			case eq(a, "COUNT") && more >= 1:
+				n, ok := parseInt(c.Args[i+1])
+				if !ok {
+					c.W.Error(errNotInt.Error())
+					return
+				}
+				if n < 1 {
+					c.W.Error(errSyntax.Error())
+					return
+				}
+				count = n
+			case eq(a, "MATCH") && more >= 1:
+				pattern = string(c.Args[i+1])
+				usePattern = pattern != "*"
+			default:
+				c.W.Error(errSyntax.Error())
+				return
+			}
+		}
+		var out []string
+		next := h.Scan(cursor, int(min(count, int64(h.Len())+1)), func(f, v string) {
+			if !usePattern || glob.MatchString(pattern, f, false) {
+				out = append(out, f, v)
+			}
+		})
+		c.W.Array(2)
+		c.W.Bulk(strconv.AppendUint(nil, next, 10))
+		c.W.Array(len(out))
+		for _, s := range out {
+			c.W.BulkString(s)
+		}
+	})
+}
