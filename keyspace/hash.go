@@ -75,13 +75,18 @@ func (h *Hash) Clone() Object {
 }
 
 // AppendSnapshot writes the number of fields, then each field and value,
-// in order (holes left out).
+// in order (holes left out), with the sequence numbers (the next one,
+// then each field's): they are HSCAN's cursors once the hash is a
+// hashtable, and a node that restores the snapshot must continue a scan
+// begun elsewhere as the node it came from would.
 func (h *Hash) AppendSnapshot(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(h.live))
+	b = binary.AppendUvarint(b, h.nextSeq)
 	for i := range h.pairs {
 		if p := &h.pairs[i]; !p.dead {
 			b = appendString(b, p.field)
 			b = appendString(b, p.value)
+			b = binary.AppendUvarint(b, p.seq)
 		}
 	}
 	return b
@@ -100,6 +105,11 @@ func decodeHash(enc Encoding, data []byte) (Object, error) {
 	if enc == EncHashtable {
 		h.idx = make(map[string]int, n)
 	}
+	nextSeq, k := binary.Uvarint(data)
+	if k <= 0 || nextSeq <= n {
+		return nil, errors.New("bad hash sequence")
+	}
+	data = data[k:]
 	next := func() (string, error) {
 		l, k := binary.Uvarint(data)
 		if k <= 0 || l > uint64(len(data)-k) {
@@ -121,8 +131,15 @@ func decodeHash(enc Encoding, data []byte) (Object, error) {
 		if h.find([]byte(f)) >= 0 {
 			return nil, errors.New("a hash field twice")
 		}
+		seq, k := binary.Uvarint(data)
+		if k <= 0 || seq < h.nextSeq || seq >= nextSeq {
+			return nil, errors.New("bad hash field sequence")
+		}
+		data = data[k:]
+		h.nextSeq = seq // push gives it, then moves past it
 		h.push(f, v)
 	}
+	h.nextSeq = nextSeq
 	if len(data) != 0 {
 		return nil, errors.New("bytes after a hash")
 	}

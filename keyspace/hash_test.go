@@ -162,3 +162,34 @@ func TestHashScan(t *testing.T) {
 		t.Fatalf("listpack scan %q cursor %d", got.String(), c)
 	}
 }
+
+// A hashtable's HSCAN cursors are its sequence numbers: a snapshot keeps
+// them, so a node restored from it continues a scan as the node it came
+// from would, skipping none of the fields present throughout.
+func TestHashSnapshotKeepsCursors(t *testing.T) {
+	lim := DefaultEncodingLimits()
+	lim.HashMaxListpackEntries = 2
+	h := NewHash()
+	for i := 0; i < 20; i++ {
+		h.Set([]byte(fmt.Sprintf("f%d", i)), []byte("v"), lim)
+	}
+	for i := 0; i < 20; i += 3 {
+		h.Delete([]byte(fmt.Sprintf("f%d", i)))
+	}
+	got, err := decodeHash(h.Encoding(), h.AppendSnapshot(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got.(*Hash)
+	if r.nextSeq != h.nextSeq {
+		t.Fatalf("next sequence %d, restored %d", h.nextSeq, r.nextSeq)
+	}
+	for _, p := range h.pairs {
+		if p.dead {
+			continue
+		}
+		if i := r.find([]byte(p.field)); i < 0 || r.pairs[i].seq != p.seq {
+			t.Fatalf("field %s: sequence %d not kept", p.field, p.seq)
+		}
+	}
+}
