@@ -124,6 +124,20 @@ func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		for start := uint32(0); start < sn.limits[i]; start += snapshotChunk {
 			end := min(start+snapshotChunk, sn.limits[i])
 			sn.s.RLock()
+			if len(d.cow.saved) == 0 {
+				// Chunks with no used slot are passed in one step: a
+				// database whose few keys sit at high slots would
+				// otherwise cost a scan of its pages per chunk.
+				if n := d.slots.next(start); n >= end {
+					skip := min(n, sn.limits[i]) &^ (snapshotChunk - 1)
+					if skip > start {
+						d.cow.pos.Store(skip)
+						sn.s.RUnlock()
+						start = skip - snapshotChunk
+						continue
+					}
+				}
+			}
 			for slot := start; slot < end; slot++ {
 				if len(d.cow.saved) == 0 { // only used slots to look at
 					if slot = d.slots.next(slot); slot >= end {
