@@ -168,6 +168,8 @@ func (ld *loader) entry(d *DB, slot uint32) error {
 // string; each kind's file provides its decoder.
 func decodeObject(kind Kind, enc Encoding, data []byte) (Object, error) {
 	switch kind {
+	case KindSet:
+		return decodeSet(enc, data)
 	}
 	return nil, fmt.Errorf("unknown kind %d (encoding %d)", kind, enc)
 }
