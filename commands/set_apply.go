@@ -17,10 +17,42 @@ func newSet() keyspace.Object { return keyspace.NewSet() }
 
 func maxIntset(ks *keyspace.Store) int64 { return ks.EncodingLimits().SetMaxIntsetEntries }
 
+// existingSet returns key's set for an applier (nil if absent), or
+// WRONGTYPE. Appliers look first so that a write that changes nothing
+// leaves the key's version alone, as Redis signals no change then (a
+// WATCH on it still holds).
+func existingSet(db *keyspace.DB, key []byte, now int64) (*keyspace.Set, error) {
+	e := db.GetForWrite(key, now)
+	switch {
+	case e == nil:
+		return nil, nil
+	case e.Kind() != keyspace.KindSet:
+		return nil, errWrongType
+	}
+	return e.Object().(*keyspace.Set), nil
+}
+
+// hasAny reports whether s holds any of ms (all of them, if all).
+func hasAny(s *keyspace.Set, ms [][]byte, all bool) bool {
+	for _, m := range ms {
+		if s.Has(m) != all {
+			return !all
+		}
+	}
+	return all
+}
+
 func applySAdd(ks *keyspace.Store, o *op.Op) any {
+	s, err := existingSet(ks.DB(o.DB), o.Args[0], o.Now)
+	switch {
+	case err != nil:
+		return err
+	case s != nil && hasAny(s, o.Args[1:], true):
+		return int64(0)
+	}
 	lim := maxIntset(ks)
 	var added int64
-	_, err := ks.DB(o.DB).Update(o.Args[0], o.Now, keyspace.KindSet, newSet, func(obj keyspace.Object) {
+	_, err = ks.DB(o.DB).Update(o.Args[0], o.Now, keyspace.KindSet, newSet, func(obj keyspace.Object) {
 		s := obj.(*keyspace.Set)
 		for _, m := range o.Args[1:] {
 			if s.Add(m, lim) {
@@ -35,8 +67,15 @@ func applySAdd(ks *keyspace.Store, o *op.Op) any {
 }
 
 func applySRem(ks *keyspace.Store, o *op.Op) any {
+	s, err := existingSet(ks.DB(o.DB), o.Args[0], o.Now)
+	switch {
+	case err != nil:
+		return err
+	case s == nil || !hasAny(s, o.Args[1:], false):
+		return int64(0)
+	}
 	var removed int64
-	_, err := ks.DB(o.DB).Update(o.Args[0], o.Now, keyspace.KindSet, nil, func(obj keyspace.Object) {
+	_, err = ks.DB(o.DB).Update(o.Args[0], o.Now, keyspace.KindSet, nil, func(obj keyspace.Object) {
 		s := obj.(*keyspace.Set)
 		for _, m := range o.Args[1:] {
 			if s.Remove(m) {
@@ -54,8 +93,15 @@ func applySRem(ks *keyspace.Store, o *op.Op) any {
 // (all of them under FlagAll) and replies those it removed, so the reply
 // is right even if the set changed between the choice and the apply.
 func applySPop(ks *keyspace.Store, o *op.Op) any {
+	s, err := existingSet(ks.DB(o.DB), o.Args[0], o.Now)
+	if err == nil && (s == nil || o.Flags&op.FlagAll == 0 && !hasAny(s, o.Args[1:], false)) {
+		if o.Flags&op.FlagCount != 0 {
+			return setReply{}
+		}
+		return nil
+	}
 	var popped [][]byte
-	_, err := ks.DB(o.DB).Update(o.Args[0], o.Now, keyspace.KindSet, nil, func(obj keyspace.Object) {
+	_, err = ks.DB(o.DB).Update(o.Args[0], o.Now, keyspace.KindSet, nil, func(obj keyspace.Object) {
 		s := obj.(*keyspace.Set)
 		want := o.Args[1:]
 		if o.Flags&op.FlagAll != 0 {
@@ -92,12 +138,16 @@ func applySMove(ks *keyspace.Store, o *op.Op) any {
 	case string(src) == string(dst):
 		return boolInt(se.Object().(*keyspace.Set).Has(m))
 	}
+	dstHas := de != nil && de.Object().(*keyspace.Set).Has(m)
 	removed := false
 	db.Update(src, o.Now, keyspace.KindSet, nil, func(obj keyspace.Object) {
 		removed = obj.(*keyspace.Set).Remove(m)
 	})
 	if !removed {
 		return int64(0)
+	}
+	if dstHas {
+		return int64(1) // dst unchanged: its version stays
 	}
 	lim := maxIntset(ks)
 	db.Update(dst, o.Now, keyspace.KindSet, newSet, func(obj keyspace.Object) {
