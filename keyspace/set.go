@@ -32,6 +32,9 @@ type Set struct {
 	pos   map[string]uint32
 	free  freeSlots
 	isHT  bool
+	// strBytes is the memory of the hashtable's members' bytes, kept as
+	// they come and go: Size runs at every change and must be O(1).
+	strBytes int64
 }
 
 // NewSet returns an empty set, an intset as Redis's createIntsetObject.
@@ -64,16 +67,12 @@ func (s *Set) Size() int64 {
 	if !s.isHT {
 		return n + allocSize(8*cap(s.ints))
 	}
-	n += allocSize(16*cap(s.slots)) + allocSize(4*cap(s.free)) + int64(len(s.pos))*40
-	for _, m := range s.slots {
-		n += allocSize(len(m))
-	}
-	return n
+	return n + allocSize(16*cap(s.slots)) + allocSize(4*cap(s.free)) + int64(len(s.pos))*40 + s.strBytes
 }
 
 // Clone implements Object.
 func (s *Set) Clone() Object {
-	c := &Set{isHT: s.isHT}
+	c := &Set{isHT: s.isHT, strBytes: s.strBytes}
 	if !s.isHT {
 		c.ints = slices.Clone(s.ints)
 		return c
@@ -152,6 +151,7 @@ func decodeSet(enc Encoding, data []byte) (Object, error) {
 				return nil, errBadSet
 			}
 			s.slots[i], s.pos[m] = m, uint32(i)
+			s.strBytes += allocSize(len(m))
 		}
 		if len(s.pos) == 0 || !s.live(len(s.slots)-1) {
 			return nil, errBadSet
@@ -213,6 +213,7 @@ func (s *Set) insert(m string) {
 		s.slots = append(s.slots, m)
 	}
 	s.pos[m] = i
+	s.strBytes += allocSize(len(m))
 }
 
 func (s *Set) toHashtable() {
@@ -244,6 +245,7 @@ func (s *Set) Remove(m []byte) bool {
 	}
 	delete(s.pos, string(m))
 	s.slots[i] = ""
+	s.strBytes -= allocSize(len(m))
 	// Trailing free slots go; the rest are reused lowest first.
 	if int(i) == len(s.slots)-1 {
 		s.slots = s.slots[:i]
@@ -329,11 +331,26 @@ func (s *Set) Random() []byte {
 	if !s.isHT {
 		return strconv.AppendInt(nil, s.ints[rand.IntN(len(s.ints))], 10)
 	}
-	for {
-		if i := rand.IntN(len(s.slots)); s.live(i) {
-			return []byte(s.slots[i])
+	// Slots freed by removals stay (a scan's cursor relies on members
+	// keeping theirs): when most are free, count to a random live one
+	// rather than probe for it.
+	if len(s.pos)*4 >= len(s.slots) {
+		for {
+			if i := rand.IntN(len(s.slots)); s.live(i) {
+				return []byte(s.slots[i])
+			}
 		}
 	}
+	k := rand.IntN(len(s.pos))
+	for i := range s.slots {
+		if s.live(i) {
+			if k == 0 {
+				return []byte(s.slots[i])
+			}
+			k--
+		}
+	}
+	return nil // unreachable: len(s.pos) members are live
 }
 
 // Scan returns the members from cursor on, visiting about count slots

@@ -179,3 +179,49 @@ func FuzzDecodeSet(f *testing.F) {
 		s.Scan(0, 3, func([]byte) {})
 	})
 }
+
+// TestSetRandomSparse: a hashtable left mostly free slots by removals
+// still picks its remaining members.
+func TestSetRandomSparse(t *testing.T) {
+	s := NewSet()
+	for i := range 1000 {
+		s.Add([]byte("m"+strconv.Itoa(i)), 512)
+	}
+	for i := range 999 {
+		s.Remove([]byte("m" + strconv.Itoa(i)))
+	}
+	s.Add([]byte("x"), 512) // takes slot 0
+	seen := map[string]bool{}
+	for range 200 {
+		seen[string(s.Random())] = true
+	}
+	if len(seen) != 2 || !seen["x"] || !seen["m999"] {
+		t.Fatalf("random picks %v", seen)
+	}
+}
+
+// TestSetSizeKept: the running count of the members' bytes matches a
+// recount after adds, removals, conversion and a snapshot round trip.
+func TestSetSizeKept(t *testing.T) {
+	recount := func(s *Set) int64 {
+		var n int64
+		s.Each(func(m []byte) bool { n += allocSize(len(m)); return true })
+		return n
+	}
+	s := NewSet()
+	for i := range 600 { // converts at 513
+		s.Add([]byte(strconv.Itoa(i*7)), 512)
+	}
+	for i := range 300 {
+		s.Remove([]byte(strconv.Itoa(i * 14)))
+		s.Add([]byte("long member "+strconv.Itoa(i)), 512)
+	}
+	if s.strBytes != recount(s) {
+		t.Fatalf("kept %d, recount %d", s.strBytes, recount(s))
+	}
+	d, err := decodeSet(EncHashtable, s.AppendSnapshot(nil))
+	// (Sizes differ by the slices' spare capacity; the members' bytes not.)
+	if err != nil || d.(*Set).strBytes != s.strBytes || s.Clone().(*Set).strBytes != s.strBytes {
+		t.Fatalf("members' bytes %d (decoded, %v), %d (clone), %d", d.(*Set).strBytes, err, s.Clone().(*Set).strBytes, s.strBytes)
+	}
+}
