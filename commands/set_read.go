@@ -156,7 +156,13 @@ func cmdSetRead(c *Ctx) {
 // cmdSetStore serves SINTERSTORE, SUNIONSTORE and SDIFFSTORE: the applier
 // computes the result.
 func cmdSetStore(c *Ctx) {
-	kind := map[string]int64{"sinterstore": op.SetInter, "sunionstore": op.SetUnion, "sdiffstore": op.SetDiff}[c.Cmd.Name]
+	kind := op.SetInter
+	switch c.Cmd.Name {
+	case "sunionstore":
+		kind = op.SetUnion
+	case "sdiffstore":
+		kind = op.SetDiff
+	}
 	c.propose(&op.Op{Type: op.SStore, DB: c.S.DB, Int: kind, Args: c.Args[1:]})
 }
 
