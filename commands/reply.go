@@ -18,6 +18,7 @@ import (
 //	status      simple string (+OK)
 //	error       error reply; its text carries the code ("ERR ...")
 //	[]any       array of the above
+//	setReply    set of bulk strings (an array in RESP2)
 //	RawReply    RESP bytes, written as they are (a reply the leader sent)
 type (
 	status    string
@@ -52,6 +53,11 @@ func writeResult(w *resp.Writer, v any) {
 		w.Error(v.Error())
 	case RawReply:
 		w.Raw(v)
+	case setReply:
+		w.Set(len(v))
+		for _, m := range v {
+			w.Bulk(m)
+		}
 	case []any:
 		w.Array(len(v))
 		for _, e := range v {

@@ -170,6 +170,8 @@ func decodeObject(kind Kind, enc Encoding, data []byte) (Object, error) {
 	switch kind {
 	case KindHash:
 		return decodeHash(enc, data)
+	case KindSet:
+		return decodeSet(enc, data)
 	}
 	return nil, fmt.Errorf("unknown kind %d (encoding %d)", kind, enc)
 }

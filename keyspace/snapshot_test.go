@@ -18,7 +18,7 @@ func dump(s *Store) []string {
 			e := (*Entry)(d.slotEntry(slot)) // expired keys included
 			val := e.Bytes()
 			if o := e.Object(); o != nil && e.Kind() != KindString {
-				val = o.AppendSnapshot(nil)
+				val = o.AppendSnapshot(nil) // a collection's contents
 			}
 			out = append(out, fmt.Sprintf("%d %d %q %s %s %q %d", i, slot, e.Key(), e.Kind(), e.Encoding(), val, e.Deadline()))
 		}
@@ -40,6 +40,16 @@ func sampleStore() *Store {
 	for i := range 150 {
 		d.Delete(key(i), t0)
 	}
+	ints, ht := NewSet(), NewSet()
+	for _, m := range []string{"3", "1", "-2"} {
+		ints.Add([]byte(m), 512)
+	}
+	for _, m := range []string{"a", "", "b", "c"} {
+		ht.Add([]byte(m), 512)
+	}
+	ht.Remove([]byte("a"))
+	d.Set([]byte("intset"), ObjectValue(ints), 0)
+	d.Set([]byte("hashset"), ObjectValue(ht), t0+1)
 	s.DB(2).Set([]byte("other"), NewString(bytes.Repeat([]byte("z"), 100)), t0)
 	s.DB(1).Set([]byte("hash"), ObjectValue(sampleHash(3, s.EncodingLimits())), 0)
 	s.DB(1).Set([]byte("bighash"), ObjectValue(sampleHash(600, s.EncodingLimits())), t0)
@@ -58,7 +68,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, got := dump(src), dump(dst)
-	if len(want) != 5+50+1+2 || !slices.Equal(got, want) {
+	if len(want) != 7+50+1+2 || !slices.Equal(got, want) {
 		t.Fatalf("round trip differs:\n got %q\nwant %q", got, want)
 	}
 	if dst.DB(0).Expires() != src.DB(0).Expires() || dst.DB(2).Expires() != 1 {

@@ -83,6 +83,38 @@ const (
 	FlushAll Type = 48
 )
 
+// Sets: 190-209. Random choices (SPOP) are made by the handler and
+// carried as members; the *STORE results are computed by the applier from
+// the sources, so the op stays small.
+const (
+	// SAdd: Args [key, member...].
+	SAdd Type = 190
+	// SRem: Args [key, member...].
+	SRem Type = 191
+	// SPop removes the members of Args[1:] still in the set Args[0] and
+	// replies them; with Flags ALL it removes every member. Flags COUNT
+	// replies a set (SPOP key count) rather than one member.
+	SPop Type = 192
+	// SMove: Args [src, dst, member].
+	SMove Type = 193
+	// SStore: Args [dst, key...]; Int the operation (SetInter, SetUnion,
+	// SetDiff).
+	SStore Type = 194
+)
+
+// SStore's operations.
+const (
+	SetInter int64 = 0
+	SetUnion int64 = 1
+	SetDiff  int64 = 2
+)
+
+// Flags of SPop. High bits: specific to it.
+const (
+	FlagCount uint32 = 1 << 20 // SPOP with a count: reply a set
+	FlagAll   uint32 = 1 << 21 // pop every member
+)
+
 // Scripting: 70-89. The script cache and the function libraries are
 // replicated state outside the keyspace; the leader validates a library
 // (running its body) before proposing it, and the op carries what the
@@ -207,6 +239,12 @@ var specs = map[Type]spec{
 	SwapDB:      {"SWAPDB", 0, 0, 1},
 	FlushDB:     {"FLUSHDB", 0, 0, 1},
 	FlushAll:    {"FLUSHALL", 0, 0, 1},
+
+	SAdd:   {"SADD", 2, -1, 1},
+	SRem:   {"SREM", 2, -1, 1},
+	SPop:   {"SPOP", 1, -1, 1},
+	SMove:  {"SMOVE", 3, 3, 1},
+	SStore: {"SSTORE", 2, -1, 1},
 
 	Exec: {"EXEC", 2, -1, 1},
 
