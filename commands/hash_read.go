@@ -230,31 +230,12 @@ func cmdHScan(c *Ctx) {
 			c.W.Array(0)
 			return
 		}
-		count := int64(10)
-		var pattern string
-		usePattern := false
-		for i := 3; i < len(c.Args); i += 2 {
-			a, more := c.Args[i], len(c.Args)-i-1
-			switch {
-			case eq(a, "COUNT") && more >= 1:
-				n, ok := parseInt(c.Args[i+1])
-				if !ok {
-					c.W.Error(errNotInt.Error())
-					return
-				}
-				if n < 1 {
-					c.W.Error(errSyntax.Error())
-					return
-				}
-				count = n
-			case eq(a, "MATCH") && more >= 1:
-				pattern = string(c.Args[i+1])
-				usePattern = pattern != "*"
-			default:
-				c.W.Error(errSyntax.Error())
-				return
-			}
+		o, msg := parseScanOptions(c.Args[3:], false)
+		if msg != "" {
+			c.W.Error(msg)
+			return
 		}
+		count, pattern, usePattern := o.count, o.pattern, o.usePattern
 		var out []string
 		next := h.Scan(cursor, int(min(count, int64(h.Len())+1)), func(f, v string) {
 			if !usePattern || glob.MatchString(pattern, f, false) {

@@ -268,41 +268,54 @@ func cstr(b []byte) []byte {
 	return b
 }
 
+// scanOptions are SCAN's and its kin's COUNT, MATCH and (SCAN's) TYPE.
+type scanOptions struct {
+	count               int64
+	pattern, typeName   string
+	usePattern, useType bool
+}
+
+// parseScanOptions reads the options after the cursor as Redis's
+// scanGenericCommand does, returning the error reply when they are wrong.
+func parseScanOptions(args [][]byte, typeAllowed bool) (o scanOptions, msg string) {
+	o.count = 10
+	for i := 0; i < len(args); i += 2 {
+		a, more := args[i], len(args)-i-1
+		switch {
+		case eq(a, "COUNT") && more >= 1:
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				return o, errNotInt.Error()
+			}
+			if n < 1 {
+				return o, errSyntax.Error()
+			}
+			o.count = n
+		case eq(a, "MATCH") && more >= 1:
+			o.pattern = string(args[i+1])
+			o.usePattern = o.pattern != "*"
+		case typeAllowed && eq(a, "TYPE") && more >= 1:
+			o.typeName, o.useType = string(cstr(args[i+1])), true
+		default:
+			return o, errSyntax.Error()
+		}
+	}
+	return o, ""
+}
+
 func cmdScan(c *Ctx) {
 	cursor, valid := parseCursor(c.Args[1])
 	if !valid {
 		c.W.Error("ERR invalid cursor")
 		return
 	}
-	count := int64(10)
-	var pattern, typeName []byte
-	usePattern, useType := false, false
-	for i := 2; i < len(c.Args); {
-		a, more := c.Args[i], len(c.Args)-i-1
-		switch {
-		case eq(a, "COUNT") && more >= 1:
-			n, ok := parseInt(c.Args[i+1])
-			if !ok {
-				c.W.Error(errNotInt.Error())
-				return
-			}
-			if n < 1 {
-				c.W.Error(errSyntax.Error())
-				return
-			}
-			count = n
-		case eq(a, "MATCH") && more >= 1:
-			pattern = c.Args[i+1]
-			usePattern = string(pattern) != "*"
-		case eq(a, "TYPE") && more >= 1:
-			typeName, useType = cstr(c.Args[i+1]), true
-		default:
-			c.W.Error(errSyntax.Error())
-			return
-		}
-		i += 2
+	o, msg := parseScanOptions(c.Args[2:], true)
+	if msg != "" {
+		c.W.Error(msg)
+		return
 	}
-	pat, typ := string(pattern), string(typeName)
+	count, usePattern, useType := o.count, o.usePattern, o.useType
+	pat, typ := o.pattern, o.typeName
 	var keys []string
 	var next uint64
 	ok := c.read(func(db *keyspace.DB) {

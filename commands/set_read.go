@@ -215,31 +215,12 @@ func cmdSScan(c *Ctx) {
 			c.W.Array(0)
 			return
 		}
-		count := int64(10)
-		var pattern string
-		usePattern := false
-		for i := 3; i < len(c.Args); i += 2 {
-			a, more := c.Args[i], len(c.Args)-i-1
-			switch {
-			case eq(a, "COUNT") && more >= 1:
-				n, ok := parseInt(c.Args[i+1])
-				if !ok {
-					c.W.Error(errNotInt.Error())
-					return
-				}
-				if n < 1 {
-					c.W.Error(errSyntax.Error())
-					return
-				}
-				count = n
-			case eq(a, "MATCH") && more >= 1:
-				pattern = string(c.Args[i+1])
-				usePattern = pattern != "*"
-			default:
-				c.W.Error(errSyntax.Error())
-				return
-			}
+		o, msg := parseScanOptions(c.Args[3:], false)
+		if msg != "" {
+			c.W.Error(msg)
+			return
 		}
+		count, pattern, usePattern := o.count, o.pattern, o.usePattern
 		var ms [][]byte
 		next := s.Scan(cursor, int(min(count, math.MaxInt32)), func(m []byte) {
 			if !usePattern || glob.MatchString(pattern, string(m), false) {
