@@ -66,10 +66,14 @@ func registerClient(t *Table) {
 	}
 	noEvict := sub("no-evict", 3, admin, "Set client eviction mode for the current connection", "7.0.0", cmdClientNoEvict)
 	noEvict.Args = []Arg{argOneof("enabled", argToken("on", "ON"), argToken("off", "OFF"))}
+	unblock := sub("unblock", -3, admin, "Unblock a client blocked in a blocking command from a different connection", "5.0.0", cmdClientUnblock)
+	unblock.Complexity = "O(log N) where N is the number of client connections"
+	unblock.Args = []Arg{argInt("client-id"),
+		argOneof("timeout_error", argToken("timeout", "TIMEOUT"), argToken("error", "ERROR")).optional()}
 	help := sub("help", 2, FlagLoading|FlagStale, "Show helpful text about the different subcommands", "5.0.0", cmdClientHelp)
 	t.add(&Command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
 		Complexity: "Depends on subcommand.", Summary: "A container for client connection commands",
-		Subs: []*Command{id, setname, getname, info, list, kill, noEvict, help}})
+		Subs: []*Command{id, setname, getname, info, list, kill, unblock, noEvict, help}})
 }
 
 func cmdClientID(c *Ctx) { c.W.Int(c.S.ID) }
@@ -227,6 +231,9 @@ func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Tim
 	}
 	if ci.Multi >= 0 {
 		flags += "x"
+	}
+	if ci.Blocked {
+		flags += "b"
 	}
 	if ci.ReadOnly {
 		flags += "r"
@@ -434,4 +441,37 @@ func writeHelp(c *Ctx, cmd string, lines []string) {
 	}
 	c.W.Status("HELP")
 	c.W.Status("    Prints this help.")
+}
+
+// cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: the client, if
+// blocked in a blocking command here, is answered as if its timeout had
+// passed, or with an UNBLOCKED error.
+func cmdClientUnblock(c *Ctx) {
+	if len(c.Args) > 4 {
+		c.W.Error("ERR unknown subcommand or wrong number of arguments for '" + cstrMax(c.Args[1], 128) + "'. Try CLIENT HELP.")
+		return
+	}
+	asError := false
+	if len(c.Args) == 4 {
+		switch {
+		case eq(c.Args[3], "TIMEOUT"):
+		case eq(c.Args[3], "ERROR"):
+			asError = true
+		default:
+			c.W.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := parseInt(c.Args[2])
+	if !ok {
+		c.W.Error(errNotInt.Error())
+		return
+	}
+	for _, s := range c.Server.Clients() {
+		if s.ID == id {
+			c.W.Int(boolInt(s.unblockWaiter(asError)))
+			return
+		}
+	}
+	c.W.Int(0)
 }

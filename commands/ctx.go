@@ -44,6 +44,9 @@ type Ctx struct {
 	// whether it did, and then owes the reply, written where the writer
 	// stands now, once the outcome is known.
 	Defer func(o *op.Op) bool
+	// Block is the client's connection while it may block (BLPOP and its
+	// kin); nil where a command never blocks (blocking.go).
+	Block BlockHost
 
 	now int64
 }

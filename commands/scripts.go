@@ -212,6 +212,11 @@ func (c *Command) RunsOnLeader() bool {
 	case "eval", "evalsha", "fcall":
 		return true
 	}
+	if c.Has(FlagBlocking) {
+		// It waits where its client is, woken by what this node
+		// applies; its pops go to the leader (blocking.go).
+		return false
+	}
 	return c.Has(FlagWrite) || c.Has(FlagReadonly)
 }
 

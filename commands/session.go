@@ -44,7 +44,8 @@ type Session struct {
 	readOnly    atomic.Bool
 	subs, psubs atomic.Int32
 	ssubs       atomic.Int32
-	multi       atomic.Int32 // commands queued in MULTI, -1 outside
+	multi       atomic.Int32           // commands queued in MULTI, -1 outside
+	blockedOn   atomic.Pointer[waiter] // set while blocked in BLPOP and its kin (blocking.go)
 }
 
 // NewSession returns a session for a new connection.
@@ -163,7 +164,7 @@ type ClientInfo struct {
 	Proto   int
 	// Buffer figures supplied by the server.
 	QueryBuf, QueryBufFree, OutBuf int
-	NoEvict, ReadOnly              bool
+	NoEvict, ReadOnly, Blocked     bool
 	Sub, PSub, SSub                int
 	Multi                          int // -1 outside MULTI
 }
@@ -182,7 +183,7 @@ func (s *Session) Info(now time.Time) ClientInfo {
 		Idle:    (now.UnixMilli() - s.lastSeen.Load()) / 1000,
 		DB:      int(s.db.Load()),
 		LastCmd: lastCmd, User: s.User(), Proto: int(s.proto.Load()),
-		NoEvict: s.noEvict.Load(), ReadOnly: s.readOnly.Load(),
+		NoEvict: s.noEvict.Load(), ReadOnly: s.readOnly.Load(), Blocked: s.blockedOn.Load() != nil,
 		Sub: int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
 		Multi: int(s.multi.Load()),
 	}

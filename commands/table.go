@@ -261,6 +261,7 @@ type Table struct {
 	// same keys (block.go).
 	blockLocks blockLocks
 	scripts    *scripts // scripts.go
+	waiters    *Waiters // blocking.go
 }
 
 // NewTable builds the table from every family, and the access control
@@ -275,12 +276,16 @@ func NewTable() *Table {
 		family(t)
 	}
 	t.scripts = newScripts()
+	t.waiters = newWaiters()
 	t.registerScriptAppliers()
 	t.acl = newACL(t.aclCatalog())
 	t.registerACLAppliers()
 	t.registerEviction()
 	return t
 }
+
+// Waiters are the clients blocked on keys on this node.
+func (t *Table) Waiters() *Waiters { return t.waiters }
 
 // ACL is the node's access control state.
 func (t *Table) ACL() *ACL { return t.acl }

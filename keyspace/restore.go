@@ -64,6 +64,9 @@ func (s *Store) ReadSnapshot(r io.Reader) error {
 	s.Lock()
 	s.dbs = dbs
 	s.version = version
+	if s.ready != nil {
+		s.ready(-1, "", 0) // any key may have changed
+	}
 	s.Unlock()
 	return nil
 }

@@ -68,6 +68,7 @@ func (d *DB) changeEnd(e *entry) {
 	d.store.version++
 	e.version = d.store.version
 	d.mem += footprint(e)
+	d.signalReady(e)
 }
 
 // Snapshot is the keyspace at a point, being written out.

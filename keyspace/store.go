@@ -23,6 +23,33 @@ type Store struct {
 	// a node, as Redis's are (an encoding is a representation, not data).
 	limits EncodingLimits
 	access accessRef // how accesses are counted (access.go)
+	// ready is told of changes to keys clients may block on (SetReady).
+	ready ReadyFunc
+}
+
+// ReadyFunc is told, as Redis's signalKeyAsReady, that a list, sorted set
+// or stream key changed in database db: clients blocked on it may now be
+// served. db -1 stands for every key (a snapshot was loaded, SWAPDB). It
+// runs on the applier's goroutine under the write lock: it must return at
+// once.
+type ReadyFunc func(db int, key string, kind Kind)
+
+// SetReady installs f (nil: none). The caller holds the write lock.
+func (s *Store) SetReady(f ReadyFunc) { s.ready = f }
+
+// signalReady tells the ready function of a change to e in d, when e is of
+// a kind clients block on.
+func (d *DB) signalReady(e *entry) {
+	f := d.store.ready
+	if f == nil || (e.kind != KindList && e.kind != KindZSet && e.kind != KindStream) {
+		return
+	}
+	for i, db := range d.store.dbs {
+		if db == d {
+			f(i, e.kv[:e.klen], e.kind)
+			return
+		}
+	}
 }
 
 // SetOpTime records the time (unix ms) of the op about to be applied:
@@ -46,7 +73,12 @@ func (s *Store) NumDBs() int { return len(s.dbs) }
 func (s *Store) DB(i int) *DB { return s.dbs[i] }
 
 // Swap exchanges two databases, as SWAPDB does.
-func (s *Store) Swap(a, b int) { s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a] }
+func (s *Store) Swap(a, b int) {
+	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
+	if s.ready != nil {
+		s.ready(-1, "", 0)
+	}
+}
 
 // FlushDB empties database i, as FLUSHDB does. The old database is left
 // as it was, for a snapshot being written.

@@ -45,13 +45,15 @@ func (s *Server) serveConn(c *client) {
 		return
 	}
 
-	r := resp.NewReader(c.nc)
+	src := &watchReader{nc: c.nc}
+	r := resp.NewReader(src)
 	// The writer's buffer grows with the replies instead of starting at
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
 	// many clients) then costs only what its replies needed.
 	cn := &conn{srv: s, w: &resp.Writer{Proto: 2}, sess: c.sess, duringLoad: c.duringLoad}
 	w := cn.w
 	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
+	ctx.Block = &blockHost{s: s, c: c, cn: cn, src: src}
 	deferWrite := cn.deferWrite
 	armed := false
 	for {
@@ -318,7 +320,7 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 	}
 	if cn.forwarded == nil && !cn.n.IsLeader() {
 		cn.drain()
-		return cn.srv.proposeViaLeader(o)
+		return cn.srv.proposeViaLeader(o, cn.sess.Proto())
 	}
 	cn.forwarded.stamp(o)
 	res, err := cn.n.Propose(o)

@@ -151,7 +151,8 @@ func cstr[T int8 | uint8](f []T) string {
 
 func (s *Server) infoClients(b []byte) []byte {
 	b = infoInt(b, "connected_clients", int64(len(s.Clients())))
-	return infoField(b, "maxclients", s.ConfigGet("maxclients")[0][1])
+	b = infoField(b, "maxclients", s.ConfigGet("maxclients")[0][1])
+	return infoInt(b, "blocked_clients", s.table.Waiters().Blocked())
 }
 
 func (s *Server) infoMemory(b []byte) []byte {

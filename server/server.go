@@ -236,6 +236,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.node = node
+	ks := node.Store()
+	ks.Lock()
+	ks.SetReady(s.table.Waiters().Ready) // applied changes wake blocked clients
+	ks.Unlock()
 	node.SetForwardHandler(s.runForwarded)
 	s.startEviction()
 	s.load.node.Store(node) // after s.node: see openNode
@@ -402,6 +406,7 @@ func (s *Server) Close() error {
 	s.tlsLn = nil
 	s.lnMu.Unlock()
 	s.closeOnce.Do(func() { close(s.done) })
+	s.table.Waiters().Close()
 	if s.ln != nil {
 		s.ln.Close()
 	}

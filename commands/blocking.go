@@ -1,0 +1,319 @@
+package commands
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loomcache/loomcache/keyspace"
+)
+
+// Blocking commands (BLPOP, BLMOVE, BZPOPMIN and their kin) wait on the
+// node the client is connected to, and are woken by the ops this node
+// applies: a change to a list or sorted set key (keyspace's ready
+// function, Redis's signalKeyAsReady) wakes the first client blocked on
+// it here, which then tries its pop again. A pop, first try or retry, is
+// an ordinary write proposed on the leader with this node's request id,
+// so an element goes to one client only, and a retry after a lost leader
+// cannot pop twice. Nothing is registered in the replicated state: a node
+// that fails takes its waiters with it and leaves every element in place.
+//
+// On one node clients are served in the order they blocked, per key: a
+// key's change wakes only the first client waiting on it (of the key's
+// kind), and that client, when it leaves (served, timed out, gone), hands
+// the wake-up to the next. Across nodes there is no order: each node's
+// first waiter races the others' for the element, and Raft's log decides.
+
+// Waiters are the clients blocked on keys on this node.
+type Waiters struct {
+	mu     sync.Mutex
+	queues map[dbKey][]*waiter // per key, in the order the clients blocked
+	all    map[*waiter]struct{}
+	// blocked counts the waiters registered; Ready reads it without the
+	// lock, so a node with nobody blocked pays one atomic load per change.
+	blocked   atomic.Int64
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newWaiters() *Waiters {
+	return &Waiters{queues: map[dbKey][]*waiter{}, all: map[*waiter]struct{}{}, done: make(chan struct{})}
+}
+
+// waiter is one blocked client.
+type waiter struct {
+	kind keyspace.Kind
+	keys []dbKey
+	// wake has a value when ready has keys to look at.
+	wake chan struct{}
+	// ready: the keys signalled since the waiter last looked, in the
+	// order they were; guarded by Waiters.mu.
+	ready []dbKey
+	// unblock carries CLIENT UNBLOCK's request: true for ERROR.
+	unblock chan bool
+}
+
+// Blocked is the number of clients blocked now (INFO blocked_clients).
+func (w *Waiters) Blocked() int64 { return w.blocked.Load() }
+
+// Close wakes every waiter for good: the node is shutting down.
+func (w *Waiters) Close() { w.closeOnce.Do(func() { close(w.done) }) }
+
+// Ready is keyspace's ready function (keyspace.ReadyFunc): key of database
+// db changed and is of kind; db -1: any key may have changed.
+func (w *Waiters) Ready(db int, key string, kind keyspace.Kind) {
+	if w.blocked.Load() == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if db < 0 {
+		for wt := range w.all {
+			for _, k := range wt.keys {
+				wt.signal(k)
+			}
+		}
+		return
+	}
+	w.signalFirst(dbKey{db, key}, kind)
+}
+
+// signalFirst wakes the first waiter of kind on k. The caller holds mu.
+func (w *Waiters) signalFirst(k dbKey, kind keyspace.Kind) {
+	for _, wt := range w.queues[k] {
+		if wt.kind == kind {
+			wt.signal(k)
+			return
+		}
+	}
+}
+
+// signal notes k for wt and wakes it. The caller holds mu.
+func (wt *waiter) signal(k dbKey) {
+	if !slices.Contains(wt.ready, k) {
+		wt.ready = append(wt.ready, k)
+	}
+	select {
+	case wt.wake <- struct{}{}:
+	default:
+	}
+}
+
+// add registers a waiter of kind on keys of database db.
+func (w *Waiters) add(db int, keys [][]byte, kind keyspace.Kind) *waiter {
+	wt := &waiter{kind: kind, wake: make(chan struct{}, 1), unblock: make(chan bool, 1)}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, key := range keys {
+		k := dbKey{db, string(key)}
+		if slices.Contains(wt.keys, k) {
+			continue // BLPOP k k: one place in the queue
+		}
+		wt.keys = append(wt.keys, k)
+		w.queues[k] = append(w.queues[k], wt)
+	}
+	w.all[wt] = struct{}{}
+	w.blocked.Add(1)
+	return wt
+}
+
+// take returns the keys signalled for wt since it last looked.
+func (w *Waiters) take(wt *waiter) []dbKey {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ks := wt.ready
+	wt.ready = nil
+	return ks
+}
+
+// remove unregisters wt. The waiters behind it on servedFrom (the key it
+// popped from, which may hold more) and on any key signalled for it that
+// it never looked at are woken in its place.
+func (w *Waiters) remove(wt *waiter, servedFrom *dbKey) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, k := range wt.keys {
+		q := w.queues[k]
+		if i := slices.Index(q, wt); i >= 0 {
+			q = slices.Delete(q, i, i+1)
+		}
+		if len(q) == 0 {
+			delete(w.queues, k)
+		} else {
+			w.queues[k] = q
+		}
+	}
+	delete(w.all, wt)
+	w.blocked.Add(-1)
+	pass := wt.ready
+	if servedFrom != nil && !slices.Contains(pass, *servedFrom) {
+		pass = append(pass, *servedFrom)
+	}
+	for _, k := range pass {
+		w.signalFirst(k, wt.kind)
+	}
+}
+
+// BlockHost is what a blocked command needs of the client's connection;
+// only a client's own connection has one (not a transaction, a script or
+// a command forwarded from a follower, which never block).
+type BlockHost interface {
+	// Flush writes out the replies before this one: the client sees them
+	// while it waits.
+	Flush()
+	// WatchGone watches the connection while the command waits: gone is
+	// closed if the client disconnects; stop ends the watch (and returns
+	// once it has ended).
+	WatchGone() (gone <-chan struct{}, stop func())
+}
+
+// blockingPop is one blocking command: how it tries, and what it answers
+// when it gives up.
+type blockingPop struct {
+	kind keyspace.Kind
+	keys [][]byte
+	// deadline is the unix ms the wait ends at; 0: never.
+	deadline int64
+	// try proposes the pop on keys and returns the applier's result (the
+	// reply to the client unless it is a null); woken: a retry after a
+	// key changed, rather than the command's first try.
+	try func(keys [][]byte, woken bool) (any, error)
+	// timedOut writes the reply to a timeout.
+	timedOut func(c *Ctx)
+}
+
+// retryNoLeader is how long a waiter woken while no leader answers waits
+// before it tries again.
+const retryNoLeader = 50 * time.Millisecond
+
+// run serves a blocking command: it tries at once and, if there was
+// nothing to pop and the client can wait, waits until a key it names
+// changes, the timeout passes, CLIENT UNBLOCK, or the client leaves.
+func (b *blockingPop) run(c *Ctx) {
+	host := c.Block
+	w := c.Table.waiters
+	if host == nil {
+		// In a transaction or a script: Redis answers as if timed out.
+		b.once(c)
+		return
+	}
+	wt := w.add(c.S.DB, b.keys, b.kind)
+	var served *dbKey
+	defer func() { w.remove(wt, served) }()
+	res, err := b.try(b.keys, false)
+	if err != nil || !isNullResult(res) {
+		WriteOutcome(c.W, res, err)
+		return
+	}
+	c.S.blockedOn.Store(wt)
+	defer c.S.blockedOn.Store(nil)
+	host.Flush()
+	gone, stopWatch := host.WatchGone()
+	defer stopWatch()
+	var timeout <-chan time.Time
+	if b.deadline > 0 {
+		t := time.NewTimer(deadlineIn(b.deadline, c.Node.Now()))
+		defer t.Stop()
+		timeout = t.C
+	}
+	var retry <-chan time.Time
+	var pending []dbKey
+	for {
+		select {
+		case <-wt.wake:
+			pending = append(pending, w.take(wt)...)
+		case <-retry:
+			retry = nil
+		case <-timeout:
+			b.timedOut(c)
+			return
+		case asError := <-wt.unblock:
+			if asError {
+				c.W.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+			} else {
+				b.timedOut(c)
+			}
+			return
+		case <-gone:
+			return
+		case <-w.done:
+			return
+		}
+		for len(pending) > 0 && retry == nil {
+			k := pending[0]
+			if !b.holds(c, k) {
+				pending = pending[1:]
+				continue
+			}
+			res, err := b.try([][]byte{[]byte(k.key)}, true)
+			switch {
+			case errors.Is(err, ErrNoLeader):
+				// Nothing was popped; the element is still there for
+				// the next leader.
+				retry = time.After(retryNoLeader)
+				continue
+			case err != nil || !isNullResult(res):
+				if err == nil {
+					served = &k
+				}
+				WriteOutcome(c.W, res, err)
+				return
+			}
+			pending = pending[1:]
+		}
+	}
+}
+
+// once is the command without waiting: a transaction's or a script's.
+func (b *blockingPop) once(c *Ctx) {
+	res, err := b.try(b.keys, false)
+	if err == nil && isNullResult(res) {
+		b.timedOut(c)
+		return
+	}
+	WriteOutcome(c.W, res, err)
+}
+
+// holds reports whether key k, as this node has it, is of the kind b pops:
+// a change signalled may be gone by the time the waiter looks (popped by
+// another client), and a key of another kind is not served (as Redis's
+// handleClientsBlockedOnKeys checks the type first).
+func (b *blockingPop) holds(c *Ctx, k dbKey) bool {
+	ks := c.Node.Store()
+	ks.RLock()
+	defer ks.RUnlock()
+	e := ks.DB(k.db).Get([]byte(k.key), c.Node.Now())
+	return e != nil && e.Kind() == b.kind
+}
+
+// isNullResult reports whether an applier's result (or the leader's reply
+// to a forwarded proposal) is a null: nothing was popped.
+func isNullResult(res any) bool {
+	switch r := res.(type) {
+	case nil, nullArray:
+		return true
+	case RawReply:
+		s := string(r)
+		return s == "*-1\r\n" || s == "$-1\r\n" || s == "_\r\n"
+	}
+	return false
+}
+
+// Unblock is CLIENT UNBLOCK on s: it reports whether s was blocked.
+func (s *Session) unblockWaiter(asError bool) bool {
+	wt := s.blockedOn.Load()
+	if wt == nil {
+		return false
+	}
+	select {
+	case wt.unblock <- asError:
+	default:
+	}
+	return true
+}
+
+// Blocked reports whether the session is blocked in a command (CLIENT
+// LIST's flag b).
+func (s *Session) Blocked() bool { return s.blockedOn.Load() != nil }
