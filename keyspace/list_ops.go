@@ -144,25 +144,47 @@ func (l *List) Set(i int, e []byte, fill int64) bool {
 	return true
 }
 
-// Insert puts e before (or after) the first element equal to pivot and
-// reports whether there was one.
-func (l *List) Insert(pivot, e []byte, after bool, fill int64) bool {
+// ListPos is an element's place in a list, found by Find; valid until
+// the list changes.
+type ListPos struct{ ni, off, next int }
+
+// Find returns the place of the first element equal to e, walking from
+// the head (or, with fromTail, the last one, walking from the tail).
+func (l *List) Find(e []byte, fromTail bool) (ListPos, bool) {
+	if fromTail {
+		for ni := int(l.nn) - 1; ni >= 0; ni-- {
+			nd := l.node(ni)
+			for end := len(nd.buf); end > 0; {
+				v, start := entryBefore(nd.buf, end)
+				if bytes.Equal(v, e) {
+					return ListPos{ni, start, end}, true
+				}
+				end = start
+			}
+		}
+		return ListPos{}, false
+	}
 	for ni := range int(l.nn) {
 		nd := l.node(ni)
 		for off := 0; off < len(nd.buf); {
 			v, next := entryAt(nd.buf, off)
-			if bytes.Equal(v, pivot) {
-				if after {
-					off = next
-				}
-				l.insertAt(ni, off, e, fill)
-				l.count++
-				return true
+			if bytes.Equal(v, e) {
+				return ListPos{ni, off, next}, true
 			}
 			off = next
 		}
 	}
-	return false
+	return ListPos{}, false
+}
+
+// Insert puts e before (or after) the element at p, as LINSERT does.
+func (l *List) Insert(p ListPos, e []byte, after bool, fill int64) {
+	off := p.off
+	if after {
+		off = p.next
+	}
+	l.insertAt(p.ni, off, e, fill)
+	l.count++
 }
 
 // insertAt puts e at byte offset pos of node ni: in that node if it has
@@ -218,7 +240,10 @@ func (l *List) insertAt(ni, pos int, e []byte, fill int64) {
 func (l *List) Remove(e []byte, count int64, fill int64) int {
 	limit := count
 	if limit < 0 {
-		limit = -limit
+		limit = -limit // math.MinInt64 stays negative: all, as in Redis
+	}
+	if limit < 0 {
+		limit = 0
 	}
 	removed := 0
 	var offs []int

@@ -116,10 +116,15 @@ func TestListModel(t *testing.T) {
 				case op == 5:
 					pivot, e, after := fmt.Sprint(r.IntN(20)), elem(), r.IntN(2) == 0
 					i := slices.Index(ref, pivot)
-					if l.Insert([]byte(pivot), []byte(e), after, fill) != (i >= 0) {
+					p, found := l.Find([]byte(pivot), false)
+					if found != (i >= 0) {
 						t.Fatalf("step %d: insert found the pivot %v", step, i < 0)
 					}
+					if _, last := l.Find([]byte(pivot), true); last != found {
+						t.Fatalf("step %d: found the pivot from one end only", step)
+					}
 					if i >= 0 {
+						l.Insert(p, []byte(e), after, fill)
 						if after {
 							i++
 						}
