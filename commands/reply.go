@@ -19,6 +19,7 @@ import (
 //	error       error reply; its text carries the code ("ERR ...")
 //	[]any       array of the above
 //	setReply    set of bulk strings (an array in RESP2)
+//	listPop     what a ListPop op popped, in the shape it asked for
 //	RawReply    RESP bytes, written as they are (a reply the leader sent)
 type (
 	status    string
@@ -58,6 +59,8 @@ func writeResult(w *resp.Writer, v any) {
 		for _, m := range v {
 			w.Bulk(m)
 		}
+	case listPop:
+		writeListPop(w, v)
 	case []any:
 		w.Array(len(v))
 		for _, e := range v {

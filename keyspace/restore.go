@@ -175,6 +175,8 @@ func decodeObject(kind Kind, enc Encoding, data []byte) (Object, error) {
 		return decodeHash(enc, data)
 	case KindSet:
 		return decodeSet(enc, data)
+	case KindList:
+		return decodeList(enc, data)
 	}
 	return nil, fmt.Errorf("unknown kind %d (encoding %d)", kind, enc)
 }

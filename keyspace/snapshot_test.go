@@ -53,6 +53,15 @@ func sampleStore() *Store {
 	s.DB(2).Set([]byte("other"), NewString(bytes.Repeat([]byte("z"), 100)), t0)
 	s.DB(1).Set([]byte("hash"), ObjectValue(sampleHash(3, s.EncodingLimits())), 0)
 	s.DB(1).Set([]byte("bighash"), ObjectValue(sampleHash(600, s.EncodingLimits())), t0)
+	small, big := NewList(), NewList()
+	for _, e := range []string{"a", "", "12", "\x00\xff"} {
+		small.Push([]byte(e), true, -2)
+	}
+	for i := range 50 { // several nodes of 4 entries
+		big.Push(bytes.Repeat([]byte{byte('a' + i%26)}, i*7), i%3 == 0, 4)
+	}
+	s.DB(2).Set([]byte("list"), ObjectValue(small), 0)
+	s.DB(3).Set([]byte("biglist"), ObjectValue(big), t0+7)
 	return s
 }
 
@@ -68,7 +77,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, got := dump(src), dump(dst)
-	if len(want) != 7+50+1+2 || !slices.Equal(got, want) {
+	if len(want) != 7+50+1+2+2 || !slices.Equal(got, want) {
 		t.Fatalf("round trip differs:\n got %q\nwant %q", got, want)
 	}
 	if dst.DB(0).Expires() != src.DB(0).Expires() || dst.DB(2).Expires() != 1 {

@@ -83,6 +83,46 @@ const (
 	FlushAll Type = 48
 )
 
+// Lists: 170-189. Every write to a list is one of these; the blocking
+// commands propose the same ops once there is something to pop.
+const (
+	// ListPush: Args [key, element...]; pushes at the head, or the tail
+	// with Flags RIGHT; with Flags XX only onto an existing list
+	// (LPUSHX, RPUSHX). Replies the new length.
+	ListPush Type = 170
+	// ListPop pops up to Int elements (Int 0: none, a count of 0) from
+	// the first of the keys Args that holds a list, at the head or, with
+	// Flags RIGHT, the tail. Flags carry the reply's shape (PopOne,
+	// PopCount, PopKeyed).
+	ListPop Type = 171
+	// LSet: Args [key, index as text, element].
+	LSet Type = 172
+	// LInsert: Args [key, pivot, element]; before the pivot, or after it
+	// with Flags RIGHT.
+	LInsert Type = 173
+	// LRem: Args [key, element]; Int count.
+	LRem Type = 174
+	// LTrim: Args [key, start, stop] (as text).
+	LTrim Type = 175
+	// LMove: Args [src, dst]; pops at the head of src (Flags RIGHT: the
+	// tail) and pushes at the head of dst (Flags TORIGHT: the tail).
+	LMove Type = 176
+)
+
+// Flags of the list ops. High bits: specific to them.
+const (
+	FlagRight   uint32 = 1 << 22 // the tail end (RIGHT); LINSERT: AFTER
+	FlagToRight uint32 = 1 << 23 // LMove: push at the tail
+)
+
+// ListPop's reply shapes, in Flags (PopShapeMask).
+const (
+	PopOne       uint32 = 0       // LPOP key: the element, or a null
+	PopCount     uint32 = 1 << 16 // LPOP key count: an array, or a null array
+	PopKeyed     uint32 = 2 << 16 // LMPOP: [key, [element...]], or a null array
+	PopShapeMask uint32 = 0xf << 16
+)
+
 // Sets: 190-209. Random choices (SPOP) are made by the handler and
 // carried as members; the *STORE results are computed by the applier from
 // the sources, so the op stays small.
@@ -245,6 +285,14 @@ var specs = map[Type]spec{
 	SPop:   {"SPOP", 1, -1, 1},
 	SMove:  {"SMOVE", 3, 3, 1},
 	SStore: {"SSTORE", 2, -1, 1},
+
+	ListPush: {"LISTPUSH", 2, -1, 1},
+	ListPop:  {"LISTPOP", 1, -1, 1},
+	LSet:     {"LSET", 3, 3, 1},
+	LInsert:  {"LINSERT", 3, 3, 1},
+	LRem:     {"LREM", 2, 2, 1},
+	LTrim:    {"LTRIM", 3, 3, 1},
+	LMove:    {"LMOVE", 2, 2, 1},
 
 	Exec: {"EXEC", 2, -1, 1},
 
