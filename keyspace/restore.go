@@ -172,6 +172,8 @@ func decodeObject(kind Kind, enc Encoding, data []byte) (Object, error) {
 		return decodeHash(enc, data)
 	case KindSet:
 		return decodeSet(enc, data)
+	case KindZSet:
+		return decodeZSet(enc, data)
 	}
 	return nil, fmt.Errorf("unknown kind %d (encoding %d)", kind, enc)
 }
