@@ -53,6 +53,8 @@ func sampleStore() *Store {
 	s.DB(2).Set([]byte("other"), NewString(bytes.Repeat([]byte("z"), 100)), t0)
 	s.DB(1).Set([]byte("hash"), ObjectValue(sampleHash(3, s.EncodingLimits())), 0)
 	s.DB(1).Set([]byte("bighash"), ObjectValue(sampleHash(600, s.EncodingLimits())), t0)
+	s.DB(1).Set([]byte("zset"), ObjectValue(sampleZSet(3, s.EncodingLimits())), 0)
+	s.DB(1).Set([]byte("bigzset"), ObjectValue(sampleZSet(300, s.EncodingLimits())), t0)
 	return s
 }
 
@@ -68,7 +70,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, got := dump(src), dump(dst)
-	if len(want) != 7+50+1+2 || !slices.Equal(got, want) {
+	if len(want) != 7+50+1+4 || !slices.Equal(got, want) {
 		t.Fatalf("round trip differs:\n got %q\nwant %q", got, want)
 	}
 	if dst.DB(0).Expires() != src.DB(0).Expires() || dst.DB(2).Expires() != 1 {

@@ -172,6 +172,11 @@ func (sl *zskiplist) remove(x *zslNode) {
 		}
 		sl.free = kept
 		heap.Init(&sl.free)
+		// Give back what the trimmed slots held.
+		if cap(sl.slots) > 2*len(sl.slots)+16 {
+			sl.slots = append([]*zslNode(nil), sl.slots...)
+			sl.free = append(freeSlots(nil), sl.free...)
+		}
 	} else {
 		heap.Push(&sl.free, i)
 	}
