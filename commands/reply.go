@@ -21,6 +21,8 @@ import (
 //	setReply    set of bulk strings (an array in RESP2)
 //	listPop     what a ListPop op popped, in the shape it asked for
 //	RawReply    RESP bytes, written as they are (a reply the leader sent)
+//	replyWriter a structured result that writes its own reply (the shape
+//	            may depend on the connection's protocol)
 type (
 	status    string
 	nullArray struct{}
@@ -34,6 +36,10 @@ type RawReply []byte
 func (r RawReply) Size() int { return len(r) }
 
 const ok = status("OK")
+
+// replyWriter is a result that writes its own reply: a value whose RESP2
+// and RESP3 shapes differ beyond what the plain values express.
+type replyWriter interface{ writeReply(w *resp.Writer) }
 
 // errorf builds an error reply value.
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
@@ -54,6 +60,8 @@ func writeResult(w *resp.Writer, v any) {
 		w.Error(v.Error())
 	case RawReply:
 		w.Raw(v)
+	case replyWriter:
+		v.writeReply(w)
 	case setReply:
 		w.Set(len(v))
 		for _, m := range v {

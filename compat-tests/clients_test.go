@@ -200,7 +200,8 @@ func TestGoRedis(t *testing.T) {
 				if err := c.FlushAll(ctx).Err(); err != nil {
 					t.Fatalf("FLUSHALL: %v", err)
 				}
-				for _, ch := range append(append(append(append(goRedisChecks(), goRedisTxChecks()...), goRedisHashChecks()...), goRedisSetChecks()...), goRedisListChecks()...) {
+				checks := append(append(append(append(goRedisChecks(), goRedisTxChecks()...), goRedisHashChecks()...), goRedisSetChecks()...), goRedisListChecks()...)
+				for _, ch := range append(checks, goRedisZSetChecks()...) {
 					if err := ch.run(ctx, c, proto); err != nil {
 						t.Errorf("%s: %v", ch.name, err)
 					}

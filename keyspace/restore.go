@@ -177,6 +177,8 @@ func decodeObject(kind Kind, enc Encoding, data []byte) (Object, error) {
 		return decodeSet(enc, data)
 	case KindList:
 		return decodeList(enc, data)
+	case KindZSet:
+		return decodeZSet(enc, data)
 	}
 	return nil, fmt.Errorf("unknown kind %d (encoding %d)", kind, enc)
 }

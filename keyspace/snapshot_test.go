@@ -62,6 +62,8 @@ func sampleStore() *Store {
 	}
 	s.DB(2).Set([]byte("list"), ObjectValue(small), 0)
 	s.DB(3).Set([]byte("biglist"), ObjectValue(big), t0+7)
+	s.DB(1).Set([]byte("zset"), ObjectValue(sampleZSet(3, s.EncodingLimits())), 0)
+	s.DB(1).Set([]byte("bigzset"), ObjectValue(sampleZSet(300, s.EncodingLimits())), t0)
 	return s
 }
 
@@ -77,7 +79,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, got := dump(src), dump(dst)
-	if len(want) != 7+50+1+2+2 || !slices.Equal(got, want) {
+	if len(want) != 7+50+1+2+2+2 || !slices.Equal(got, want) {
 		t.Fatalf("round trip differs:\n got %q\nwant %q", got, want)
 	}
 	if dst.DB(0).Expires() != src.DB(0).Expires() || dst.DB(2).Expires() != 1 {

@@ -155,6 +155,41 @@ const (
 	FlagAll   uint32 = 1 << 21 // pop every member
 )
 
+// Sorted sets: 210-239. Scores travel as the 8 bytes of a float64 (little
+// endian); the range and *STORE ops carry their command's arguments,
+// which the applier parses as the handler did, so the op stays small and
+// every node computes the same result.
+const (
+	// ZAdd: Args [key, score, member, score, member...]; Flags NX XX GT
+	// LT ZINCR ZCH.
+	ZAdd Type = 210
+	// ZRem: Args [key, member...].
+	ZRem Type = 211
+	// ZRemRange: Args [key, min, max] as the command gave them; Int the
+	// kind of range (0 rank, 1 score, 2 lex).
+	ZRemRange Type = 212
+	// ZPop pops from the first non-empty sorted set of Args (keys), Int
+	// members at most, the lowest scores (the highest with Flags ZMAX).
+	// Flags ZEMITKEY, ZNESTED, ZNILEMPTY choose the reply's shape, as
+	// Redis's genericZpopCommand's arguments do.
+	ZPop Type = 213
+	// ZRangeStore: Args the arguments of ZRANGESTORE after its name.
+	ZRangeStore Type = 214
+	// ZStore: Args the arguments of Z{UNION,INTER,DIFF}STORE after its
+	// name; Int the operation (SetInter, SetUnion, SetDiff).
+	ZStore Type = 215
+)
+
+// Flags of ZAdd and ZPop. High bits: specific to them.
+const (
+	FlagZIncr     uint32 = 1 << 20 // ZADD INCR (and ZINCRBY): reply the new score
+	FlagZCh       uint32 = 1 << 21 // ZADD CH: count updated members too
+	FlagZMax      uint32 = 1 << 20 // ZPop: pop the highest scores
+	FlagZEmitKey  uint32 = 1 << 21 // ZPop: the reply names the key
+	FlagZNested   uint32 = 1 << 22 // ZPop: [member, score] pairs in RESP3
+	FlagZNilEmpty uint32 = 1 << 23 // ZPop: a null array when nothing was popped
+)
+
 // Scripting: 70-89. The script cache and the function libraries are
 // replicated state outside the keyspace; the leader validates a library
 // (running its body) before proposing it, and the op carries what the
@@ -286,13 +321,19 @@ var specs = map[Type]spec{
 	SMove:  {"SMOVE", 3, 3, 1},
 	SStore: {"SSTORE", 2, -1, 1},
 
-	ListPush: {"LISTPUSH", 2, -1, 1},
-	ListPop:  {"LISTPOP", 1, -1, 1},
-	LSet:     {"LSET", 3, 3, 1},
-	LInsert:  {"LINSERT", 3, 3, 1},
-	LRem:     {"LREM", 2, 2, 1},
-	LTrim:    {"LTRIM", 3, 3, 1},
-	LMove:    {"LMOVE", 2, 2, 1},
+	ListPush:    {"LISTPUSH", 2, -1, 1},
+	ListPop:     {"LISTPOP", 1, -1, 1},
+	LSet:        {"LSET", 3, 3, 1},
+	LInsert:     {"LINSERT", 3, 3, 1},
+	LRem:        {"LREM", 2, 2, 1},
+	LTrim:       {"LTRIM", 3, 3, 1},
+	LMove:       {"LMOVE", 2, 2, 1},
+	ZAdd:        {"ZADD", 3, -1, 2},
+	ZRem:        {"ZREM", 2, -1, 1},
+	ZRemRange:   {"ZREMRANGE", 3, 3, 1},
+	ZPop:        {"ZPOP", 1, -1, 1},
+	ZRangeStore: {"ZRANGESTORE", 4, -1, 1},
+	ZStore:      {"ZSTORE", 3, -1, 1},
 
 	Exec: {"EXEC", 2, -1, 1},
 
