@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/keyspace"
+	"github.com/loomcache/loomcache/resp"
 )
 
 // Blocking commands (BLPOP, BLMOVE, BZPOPMIN and their kin) wait on the
@@ -289,14 +290,14 @@ func (b *blockingPop) holds(c *Ctx, k dbKey) bool {
 }
 
 // isNullResult reports whether an applier's result (or the leader's reply
-// to a forwarded proposal) is a null: nothing was popped.
+// to a forwarded proposal) is a null: nothing was popped. The result is
+// judged by the reply it writes, whatever its type.
 func isNullResult(res any) bool {
-	switch r := res.(type) {
-	case nil, nullArray:
+	var w resp.Writer
+	writeResult(&w, res)
+	switch string(w.Bytes()) {
+	case "*-1\r\n", "$-1\r\n", "_\r\n":
 		return true
-	case RawReply:
-		s := string(r)
-		return s == "*-1\r\n" || s == "$-1\r\n" || s == "_\r\n"
 	}
 	return false
 }

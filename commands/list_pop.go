@@ -51,6 +51,14 @@ func writeListPop(w *resp.Writer, p listPop) {
 		writeElems(w, p.Elems)
 	case op.PopKeyed:
 		writeLMPop(w, p)
+	case op.PopPair:
+		if p.Elems == nil {
+			w.NullArray()
+			return
+		}
+		w.Array(2)
+		w.Bulk(p.Key)
+		w.Bulk(p.Elems[0])
 	default:
 		w.Error(errBadOp.Error())
 	}

@@ -254,43 +254,49 @@ func cmdZPopMinMax(c *Ctx) {
 	c.propose(&op.Op{Type: op.ZPop, DB: c.S.DB, Int: count, Flags: flags, Args: c.Args[1:2]})
 }
 
-// cmdZMPop parses as Redis's zmpopGenericCommand.
+// cmdZMPop is ZMPOP numkeys key... MIN|MAX [COUNT n].
 func cmdZMPop(c *Ctx) {
-	n, ok := parseInt(c.Args[1])
+	o, err := parseZMPop(c.Args, 1)
+	if err != nil {
+		c.W.Error(err.Error())
+		return
+	}
+	o.DB = c.S.DB
+	c.propose(o)
+}
+
+// parseZMPop parses as Redis's zmpopGenericCommand, numkeys at args[at]
+// (BZMPOP's is one further on), into its ZPop op.
+func parseZMPop(args [][]byte, at int) (*op.Op, error) {
+	n, ok := parseInt(args[at])
 	if !ok || n < 1 {
-		c.W.Error(errZNumKeysZero.Error())
-		return
+		return nil, errZNumKeysZero
 	}
-	if n >= int64(len(c.Args)-2) {
-		c.W.Error(errSyntax.Error())
-		return
+	if n >= int64(len(args)-at-1) {
+		return nil, errSyntax
 	}
-	where := 2 + int(n)
+	where := at + 1 + int(n)
 	flags := op.FlagZEmitKey | op.FlagZNested | op.FlagZNilEmpty
-	switch a := c.Args[where]; {
+	switch a := args[where]; {
 	case eq(a, "MIN"):
 	case eq(a, "MAX"):
 		flags |= op.FlagZMax
 	default:
-		c.W.Error(errSyntax.Error())
-		return
+		return nil, errSyntax
 	}
 	count := int64(-1)
-	for j := where + 1; j < len(c.Args); j++ {
-		if count != -1 || !eq(c.Args[j], "COUNT") || j+1 >= len(c.Args) {
-			c.W.Error(errSyntax.Error())
-			return
+	for j := where + 1; j < len(args); j++ {
+		if count != -1 || !eq(args[j], "COUNT") || j+1 >= len(args) {
+			return nil, errSyntax
 		}
 		j++
-		v, ok := parseInt(c.Args[j])
+		v, ok := parseInt(args[j])
 		if !ok || v < 1 {
-			c.W.Error(errZCountZero.Error())
-			return
+			return nil, errZCountZero
 		}
 		count = v
 	}
-	count = max(count, 1)
-	c.propose(&op.Op{Type: op.ZPop, DB: c.S.DB, Int: count, Flags: flags, Args: c.Args[2:where]})
+	return &op.Op{Type: op.ZPop, Int: max(count, 1), Flags: flags, Args: args[at+1 : where]}, nil
 }
 
 func cmdZRandMember(c *Ctx) {

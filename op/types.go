@@ -120,6 +120,7 @@ const (
 	PopOne       uint32 = 0       // LPOP key: the element, or a null
 	PopCount     uint32 = 1 << 16 // LPOP key count: an array, or a null array
 	PopKeyed     uint32 = 2 << 16 // LMPOP: [key, [element...]], or a null array
+	PopPair      uint32 = 3 << 16 // BLPOP: [key, element], or a null array
 	PopShapeMask uint32 = 0xf << 16
 )
 
