@@ -1,7 +1,8 @@
 # bench/lib.sh: what the bench scripts share — tool checks, a temp dir and
 # cleanup of the processes a script started (only those), free ports,
-# readiness, and redis-benchmark runs parsed from its CSV. Sourced by
-# run.sh, cluster.sh and tx.sh after they set SECS, CLIENTS and KEYS.
+# readiness, stopping a server, INFO fields, and redis-benchmark runs
+# parsed from its CSV. Sourced by run.sh, cluster.sh, tx.sh, scale.sh and
+# types.sh; the redis-benchmark helpers read SECS, CLIENTS and KEYS.
 
 for tool in go redis-server redis-cli redis-benchmark; do
 	command -v "$tool" >/dev/null || {
@@ -93,6 +94,32 @@ start_redis() { # name extra-args...
 	PIDS+=($!)
 	PID[$name]=$!
 	PORT[$name]=$port
+}
+
+# stop NAME: SIGTERM, wait (at most 120 s, then SIGKILL), and forget the
+# pid so that cleanup never signals a number the system may reuse.
+stop() {
+	local pid=${PID[$1]} keep=() p
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 1200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "bench: $1 did not stop in 120 s after SIGTERM: killing it" >&2
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$pid" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+	unset "PID[$1]"
+}
+
+# info NAME FIELD: one field of INFO.
+info() {
+	redis-cli -p "${PORT[$1]}" INFO 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f && !done { print $2; done = 1 }'
 }
 
 # bench PORT TEST PIPELINE N: one redis-benchmark run; prints the CSV row

@@ -109,32 +109,6 @@ start_rs() { # name dir extra-args...: a redis-server on its port (fixed on firs
 	PID[$name]=$!
 }
 
-# stop NAME: SIGTERM, wait (at most 120 s, then SIGKILL), and forget the
-# pid so that cleanup never signals a number the system may reuse.
-stop() {
-	local pid=${PID[$1]} keep=() p
-	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 1200); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "$1 did not stop in 120 s after SIGTERM: killing it"
-		kill -9 "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	for p in "${PIDS[@]}"; do
-		[ "$p" = "$pid" ] || keep+=("$p")
-	done
-	PIDS=("${keep[@]}")
-	unset "PID[$1]"
-}
-
-# info NAME FIELD: one field of INFO.
-info() {
-	redis-cli -p "${PORT[$1]}" INFO 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f && !done { print $2; done = 1 }'
-}
-
 # until_value NAME KEY VALUE: seconds from START_NS until GET KEY answers
 # VALUE (at most 30 minutes: a 10M-key load is slow).
 until_value() {
