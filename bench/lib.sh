@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh: what the bench scripts share — tool checks, a temp dir and
 # cleanup of the processes a script started (only those), free ports,
 # readiness, stopping a server, INFO fields, and redis-benchmark runs

@@ -26,6 +26,9 @@
 #   BENCH_CSV      if set, also write the raw figures to this file
 #   LOOMCACHE_BIN  a loomcache binary to measure instead of building one
 #                  (to compare two versions: build each, run twice)
+
+# The tables' printf formats are variables, one per table.
+# shellcheck disable=SC2059
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

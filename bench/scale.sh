@@ -30,6 +30,9 @@
 #   --clients C     redis-benchmark -c (SCALE_CLIENTS, default 50)
 #   --settle SECS   wait before the second memory reading (SCALE_SETTLE, 5)
 # BENCH_DIR and LOOMCACHE_BIN as for run.sh.
+
+# The tables' printf formats are variables, one per table.
+# shellcheck disable=SC2059
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -56,7 +59,7 @@ while [ $# -gt 0 ]; do
 	--clients) CLIENTS=$2 ;;
 	--settle) SETTLE=$2 ;;
 	-h | --help)
-		sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		sed -n '2,/^$/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -67,7 +70,7 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 for v in N SIZE REQUESTS CLIENTS SETTLE; do
-	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || {
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || {
 		echo "scale: $v must be a positive integer, not '${!v}'" >&2
 		exit 2
 	}

@@ -28,6 +28,9 @@
 #                 depend on it, only the load time does)
 #   TYPES_SETTLE  seconds between the load and the reading (default 2)
 #   BENCH_DIR, LOOMCACHE_BIN as for run.sh
+
+# The tables' printf formats are variables, one per table.
+# shellcheck disable=SC2059
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -38,11 +41,15 @@ TYPES="${TYPES_TYPES:-hash,list,set,intset,zset}"
 FSYNC="${TYPES_FSYNC:-always}"
 SETTLE="${TYPES_SETTLE:-2}"
 for v in N ELEMS; do
-	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || {
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || {
 		echo "types: $v must be a positive integer, not '${!v}'" >&2
 		exit 2
 	}
 done
+[[ $SETTLE =~ ^[0-9]+$ ]] || {
+	echo "types: TYPES_SETTLE must be a number of seconds, not '$SETTLE'" >&2
+	exit 2
+}
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
