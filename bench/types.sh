@@ -51,6 +51,16 @@ done
 	exit 2
 }
 
+# The key prefix of each type.
+declare -A PREFIX=([hash]=h: [list]=l: [set]=s: [intset]=i: [zset]=z:)
+IFS=, read -ra TLIST <<<"$TYPES"
+for t in "${TLIST[@]}"; do
+	[ -n "${PREFIX[$t]:-}" ] || {
+		echo "types: unknown type '$t' (hash, list, set, intset, zset)" >&2
+		exit 2
+	}
+done
+
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
@@ -83,8 +93,6 @@ gen() {
 	}'
 }
 
-declare -A PREFIX=([hash]=h: [list]=l: [set]=s: [intset]=i: [zset]=z:)
-
 # probe NAME TYPE: the reply to one key of TYPE if it is an error (the
 # server does not know the command), else nothing; the key is deleted.
 probe() {
@@ -96,14 +104,22 @@ probe() {
 	fi
 }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+# perkey BEFORE AFTER: the growth per key.
+perkey() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.0f", (b - a) / n }'; }
+# mark RATIO LIMIT
+mark() { awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "-"; else if (r + 0 <= l + 0) print "PASS"; else print "FAIL" }'; }
+# fig TYPE NAME WHAT: a result, or n/a for a type the server does not know.
+fig() {
+	if [ -n "${R[$1,$2,err]:-}" ]; then
+		echo n/a
+	else
+		echo "${R[$1,$2,$3]}"
+	fi
+}
+
 declare -A R # results: R[type,server,what]
-IFS=, read -ra TLIST <<<"$TYPES"
-for t in "${TLIST[@]}"; do
-	[ -n "${PREFIX[$t]:-}" ] || {
-		log "unknown type '$t' (hash, list, set, intset, zset)"
-		exit 2
-	}
-done
 for t in "${TLIST[@]}"; do
 	start_loomcache lc "$FSYNC"
 	start_redis redis --appendonly no
@@ -131,15 +147,21 @@ for t in "${TLIST[@]}"; do
 			log "redis-cli --pipe into $name: $(tail -3 <<<"$out")"
 			exit 1
 		}
-		R[$t,$name,dbsize]=$(redis-cli -p "${PORT[$name]}" DBSIZE)
+		keys=$(redis-cli -p "${PORT[$name]}" DBSIZE)
+		[ "$keys" = "$N" ] || {
+			log "$name holds $keys keys after the load of $N"
+			exit 1
+		}
 		R[$t,$name,enc]=$(redis-cli -p "${PORT[$name]}" OBJECT ENCODING "${PREFIX[$t]}$((N / 2))")
 	done
 	rm -f "$PROTO"
 	sleep "$SETTLE"
 	for name in lc redis; do
 		[ -z "${R[$t,$name,err]:-}" ] || continue
-		R[$t,$name,mem]=$(info "$name" used_memory)
-		R[$t,$name,rss]=$(info "$name" used_memory_rss)
+		mem=$(info "$name" used_memory)
+		R[$t,$name,mem]=$(mib "$mem")
+		R[$t,$name,bpk]=$(perkey "${R[$t,$name,mem0]}" "$mem")
+		R[$t,$name,rss]=$(mib "$(info "$name" used_memory_rss)")
 	done
 	stop lc
 	stop redis
@@ -147,41 +169,15 @@ for t in "${TLIST[@]}"; do
 done
 
 # The tables.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
-mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-perkey() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.0f", (b - a) / n }'; }
-# mark RATIO LIMIT
-mark() { awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "-"; else if (r + 0 <= l + 0) print "PASS"; else print "FAIL" }'; }
-# fig TYPE NAME WHAT: a figure, or n/a for a type the server does not know.
-fig() {
-	if [ -n "${R[$1,$2,err]:-}" ]; then
-		echo n/a
-	else
-		echo "${R[$1,$2,$3]}"
-	fi
-}
-
 printf '\n%s keys per type, %s elements each; LoomCache --fsync %s, Redis without persistence\n\n' "$N" "$ELEMS" "$FSYNC"
 fmt='%-7s | %-9s %-9s | %10s %10s | %7s %7s | %8s  %s\n'
 printf "$fmt" type "lc enc" "redis enc" "lc MiB" "redis MiB" "lc B/k" "red B/k" "lc/redis" "<= 1.5x"
 for t in "${TLIST[@]}"; do
 	cols=()
-	for name in lc redis; do
-		cols+=("$(fig "$t" "$name" enc)")
-	done
-	for name in lc redis; do
-		if [ -n "${R[$t,$name,err]:-}" ]; then
-			cols+=(n/a)
-		else
-			cols+=("$(mib "${R[$t,$name,mem]}")")
-		fi
-	done
-	for name in lc redis; do
-		if [ -n "${R[$t,$name,err]:-}" ]; then
-			cols+=(n/a)
-		else
-			cols+=("$(perkey "${R[$t,$name,mem0]}" "${R[$t,$name,mem]}")")
-		fi
+	for what in enc mem bpk; do
+		for name in lc redis; do
+			cols+=("$(fig "$t" "$name" "$what")")
+		done
 	done
 	r=$(ratio "${cols[4]}" "${cols[5]}")
 	printf "$fmt" "$t" "${cols[@]}" "$r" "$(mark "$r" 1.5)"
@@ -194,14 +190,7 @@ printf '\nprocess memory and load time\n\n'
 fmt='%-7s | %10s %10s %8s | %8s %8s\n'
 printf "$fmt" type "lc RSS" "redis RSS" "lc/redis" "lc load" "redis"
 for t in "${TLIST[@]}"; do
-	cols=()
-	for name in lc redis; do
-		if [ -n "${R[$t,$name,err]:-}" ]; then
-			cols+=(n/a)
-		else
-			cols+=("$(mib "${R[$t,$name,rss]}")")
-		fi
-	done
+	cols=("$(fig "$t" lc rss)" "$(fig "$t" redis rss)")
 	cols+=("$(ratio "${cols[0]}" "${cols[1]}")" "$(fig "$t" lc load)" "$(fig "$t" redis load)")
 	printf "$fmt" "$t" "${cols[@]}"
 done
