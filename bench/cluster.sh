@@ -17,6 +17,9 @@
 # Settings from the environment: BENCH_SECS (3), BENCH_CLIENTS (50),
 # BENCH_PIPELINE (16), BENCH_KEYS (100000), BENCH_FAILOVERS (3),
 # BENCH_DIR, LOOMCACHE_BIN (see run.sh).
+
+# The tables' printf formats are variables, one per table.
+# shellcheck disable=SC2059
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,7 +34,7 @@ FAILOVERS="${BENCH_FAILOVERS:-3}"
 source bench/lib.sh
 
 NODES=(n1 n2 n3)
-declare -A RAFT ARGS
+declare -A RAFT
 for n in "${NODES[@]}"; do
 	PORT[$n]=$(free_port)
 	RAFT[$n]=$(free_port)

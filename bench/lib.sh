@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # bench/lib.sh: what the bench scripts share — tool checks, a temp dir and
 # cleanup of the processes a script started (only those), free ports,
-# readiness, and redis-benchmark runs parsed from its CSV. Sourced by
-# run.sh, cluster.sh and tx.sh after they set SECS, CLIENTS and KEYS.
+# readiness, stopping a server, INFO fields, and redis-benchmark runs
+# parsed from its CSV. Sourced by run.sh, cluster.sh, tx.sh, scale.sh and
+# types.sh; the redis-benchmark helpers read SECS, CLIENTS and KEYS.
 
 for tool in go redis-server redis-cli redis-benchmark; do
 	command -v "$tool" >/dev/null || {
@@ -95,11 +97,89 @@ start_redis() { # name extra-args...
 	PORT[$name]=$port
 }
 
+# stop NAME: SIGTERM, wait (at most 120 s, then SIGKILL), and forget the
+# pid so that cleanup never signals a number the system may reuse.
+stop() {
+	local pid=${PID[$1]} keep=() p
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 1200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "bench: $1 did not stop in 120 s after SIGTERM: killing it" >&2
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$pid" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+	unset "PID[$1]"
+}
+
+# info NAME FIELD: one field of INFO.
+info() {
+	redis-cli -p "${PORT[$1]}" INFO 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f && !done { print $2; done = 1 }'
+}
+
+# bench_args TEST: redis-benchmark's arguments for a -t test name, after
+# its options (a command line ends them). An
+# lrange_N test is sent as the command line redis-benchmark's own sends
+# ("LRANGE mylist 0 N-1"): -t lrange_N would first LPUSH as many requests
+# into the list, in the same run, and the server's CPU time would count
+# both; the list is filled beforehand instead (prepare).
+bench_args() {
+	case "$1" in
+	lrange_[0-9]*) echo "LRANGE mylist 0 $((${1#lrange_} - 1))" ;;
+	*) echo "-t $1" ;;
+	esac
+}
+
 # bench PORT TEST PIPELINE N: one redis-benchmark run; prints the CSV row
 # "rps,avg,min,p50,p95,p99,max" of the test.
 bench() {
-	redis-benchmark -p "$1" -t "$2" -P "$3" -n "$4" -c "$CLIENTS" -r "$KEYS" --csv 2>/dev/null |
+	local args
+	read -ra args <<<"$(bench_args "$2")"
+	redis-benchmark -p "$1" -P "$3" -n "$4" -c "$CLIENTS" -r "$KEYS" --csv "${args[@]}" 2>/dev/null |
 		awk -F'","' 'NR > 1 { gsub(/"/, "", $NF); print $2","$3","$4","$5","$6","$7","$8; exit }'
+}
+
+# unsupported PORT TEST: the server's reply if it answers the test's
+# command with "unknown command" (a command not implemented yet), else
+# nothing. The probe key is deleted after.
+unsupported() {
+	local cmd=${2%%_*} out
+	out=$(redis-cli -p "$1" "${cmd^^}" __bench_probe__ 2>&1 || true)
+	redis-cli -p "$1" DEL __bench_probe__ >/dev/null 2>&1 || true
+	if [[ $out == *"unknown command"* ]]; then
+		echo "$out"
+	fi
+}
+
+# fill_list PORT COUNT: RPUSH redis-benchmark's 3-byte value onto mylist
+# until it holds COUNT elements, a thousand a command.
+fill_list() {
+	local have
+	have=$(redis-cli -p "$1" LLEN mylist)
+	[[ $have =~ ^[0-9]+$ ]] && [ "$have" -lt "$2" ] || return 0
+	awk -v n=$(($2 - have)) 'BEGIN {
+		while (n > 0) {
+			k = n < 1000 ? n : 1000
+			printf "*%d\r\n$5\r\nRPUSH\r\n$6\r\nmylist\r\n", k + 2
+			for (i = 0; i < k; i++) printf "$3\r\nxxx\r\n"
+			n -= k
+		}
+	}' | redis-cli -p "$1" --pipe >/dev/null
+}
+
+# prepare PORT TEST N: what a test needs before N requests. LPOP and RPOP
+# find the list holding N elements (an empty one would time nil replies);
+# LRANGE_N finds it as long as redis-benchmark's own fill would make it.
+prepare() {
+	case "$2" in
+	lpop | rpop | lrange_[0-9]*) fill_list "$1" "$3" ;;
+	esac
 }
 
 # cpu_ticks PID: the process's user+system CPU time in clock ticks.
@@ -108,15 +188,22 @@ TCK=$(getconf CLK_TCK)
 
 # measure NAME TEST PIPELINE: a short probe sizes the run to about SECS
 # seconds (at least 5000 requests, at most 5 million). Prints the CSV row
-# plus the server's CPU time per request in microseconds.
+# plus the server's CPU time per request in microseconds, or
+# "unsupported,REPLY" if the server does not know the test's command.
 measure() {
-	local port=${PORT[$1]} probe rps n c0 row
+	local port=${PORT[$1]} probe rps n c0 row err
+	err=$(unsupported "$port" "$2")
+	if [ -n "$err" ]; then
+		echo "unsupported,$err"
+		return 0
+	fi
+	prepare "$port" "$2" $((2000 * $3))
 	probe=$(bench "$port" "$2" "$3" $((2000 * $3)))
 	rps=${probe%%,*}
 	n=$(awk -v r="${rps:-0}" -v s="$SECS" 'BEGIN { n = int(r * s); if (n < 5000) n = 5000; if (n > 5000000) n = 5000000; print n }')
+	prepare "$port" "$2" "$n"
 	c0=$(cpu_ticks "${PID[$1]}")
 	row=$(bench "$port" "$2" "$3" "$n")
 	[ -n "$row" ] || return 0
 	echo "$row,$(awk -v t=$(($(cpu_ticks "${PID[$1]}") - c0)) -v k="$TCK" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / k / n }')"
 }
-

@@ -30,6 +30,9 @@
 #   --clients C     redis-benchmark -c (SCALE_CLIENTS, default 50)
 #   --settle SECS   wait before the second memory reading (SCALE_SETTLE, 5)
 # BENCH_DIR and LOOMCACHE_BIN as for run.sh.
+
+# The tables' printf formats are variables, one per table.
+# shellcheck disable=SC2059
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -56,7 +59,7 @@ while [ $# -gt 0 ]; do
 	--clients) CLIENTS=$2 ;;
 	--settle) SETTLE=$2 ;;
 	-h | --help)
-		sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		sed -n '2,/^$/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -67,7 +70,7 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 for v in N SIZE REQUESTS CLIENTS SETTLE; do
-	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || {
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || {
 		echo "scale: $v must be a positive integer, not '${!v}'" >&2
 		exit 2
 	}
@@ -107,32 +110,6 @@ start_rs() { # name dir extra-args...: a redis-server on its port (fixed on firs
 		--logfile "$WORK/$name.log" --save '' "$@" &
 	PIDS+=($!)
 	PID[$name]=$!
-}
-
-# stop NAME: SIGTERM, wait (at most 120 s, then SIGKILL), and forget the
-# pid so that cleanup never signals a number the system may reuse.
-stop() {
-	local pid=${PID[$1]} keep=() p
-	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 1200); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "$1 did not stop in 120 s after SIGTERM: killing it"
-		kill -9 "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	for p in "${PIDS[@]}"; do
-		[ "$p" = "$pid" ] || keep+=("$p")
-	done
-	PIDS=("${keep[@]}")
-	unset "PID[$1]"
-}
-
-# info NAME FIELD: one field of INFO.
-info() {
-	redis-cli -p "${PORT[$1]}" INFO 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f && !done { print $2; done = 1 }'
 }
 
 # until_value NAME KEY VALUE: seconds from START_NS until GET KEY answers

@@ -21,6 +21,9 @@
 #   BENCH_TX_INCRS      keys per operation (default 3)
 #   BENCH_TX_WORKLOADS  txbench workloads (default multi,evalsha)
 #   BENCH_DIR, BENCH_CSV, LOOMCACHE_BIN as for run.sh
+
+# The tables' printf formats are variables, one per table.
+# shellcheck disable=SC2059
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
