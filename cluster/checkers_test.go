@@ -24,6 +24,10 @@ func set(k, v string) input      { return input{op: opSet, key: k, arg: v} }
 func del(k string) input         { return input{op: opDel, key: k} }
 func incr(k string) input        { return input{op: opIncr, key: k} }
 func eval(k string) input        { return input{op: opEval, key: k} }
+func rpush(k, e string) input    { return input{op: opRPush, key: k, arg: e} }
+func lpop(k string) input        { return input{op: opLPop, key: k} }
+func blpop(k string) input       { return input{op: opBLPop, key: k} }
+func lrange(k string) input      { return input{op: opLRange, key: k} }
 func appendTo(k, c string) input { return input{op: opAppend, key: k, arg: c} }
 func val(v string) output        { return output{val: v} }
 func num(n int64) output         { return output{n: n} }
@@ -108,6 +112,25 @@ func TestModel(t *testing.T) {
 			op(0, eval("l"), num(1), 0, 10), op(1, get("l"), val("2"), 20, 30)}, porcupine.Illegal},
 		{"unknown script may count", []record{
 			op(0, eval("l"), unknown, 0, inf), op(1, eval("l"), num(2), 20, 30)}, porcupine.Ok},
+
+		// A queue.
+		{"pops in push order", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(0, rpush("q", "b"), num(2), 20, 30),
+			op(1, lpop("q"), val("a"), 40, 50), op(2, blpop("q"), val("b"), 45, 60), op(1, lpop("q"), null, 70, 80),
+			op(1, lrange("q"), val(""), 90, 95)}, porcupine.Ok},
+		{"element served twice", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(1, lpop("q"), val("a"), 20, 30), op(2, blpop("q"), val("a"), 25, 40)}, porcupine.Illegal},
+		{"pop out of order", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(0, rpush("q", "b"), num(2), 20, 30),
+			op(1, blpop("q"), val("b"), 40, 50)}, porcupine.Illegal},
+		{"push lost", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(1, blpop("q"), null, 20, 30)}, porcupine.Illegal},
+		{"unknown pop may have taken it", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(1, lpop("q"), unknown, 20, inf),
+			op(1, lrange("q"), val(""), 30, 40)}, porcupine.Ok},
+		{"range sees both", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(0, rpush("q", "b"), num(2), 20, 30),
+			op(1, lrange("q"), val("a|b"), 40, 50)}, porcupine.Ok},
 
 		// A pair of counters moved by transactions.
 		{"transactions count both", []record{
@@ -221,6 +244,23 @@ func TestCheckNoLoss(t *testing.T) {
 		{"scripts counted", []record{
 			op(0, eval("l"), num(1), 0, 10), op(1, eval("l"), num(2), 20, 30), op(1, eval("l"), unknown, 40, inf)},
 			map[string]register{"l": {true, "3"}}, ""},
+		{"queue: served and listed account for every push", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(0, rpush("q", "b"), num(2), 20, 30), op(1, blpop("q"), val("a"), 40, 50)},
+			map[string]register{"q": {true, "b"}}, ""},
+		{"queue: a push lost", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(0, rpush("q", "b"), num(2), 20, 30), op(1, lpop("q"), val("a"), 40, 50)},
+			map[string]register{"q": {}}, "1 acknowledged pushes neither popped nor listed"},
+		{"queue: an unknown pop may have taken it", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(1, blpop("q"), unknown, 40, inf)},
+			map[string]register{"q": {}}, ""},
+		{"queue: served twice", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(1, blpop("q"), val("a"), 40, 50), op(2, lpop("q"), val("a"), 40, 50)},
+			map[string]register{"q": {}}, "popped or listed 2 times"},
+		{"queue: served and still listed", []record{
+			op(0, rpush("q", "a"), num(1), 0, 10), op(1, blpop("q"), val("a"), 40, 50)},
+			map[string]register{"q": {true, "a"}}, "popped and still listed"},
+		{"queue: never pushed", []record{op(1, lpop("q"), val("z"), 40, 50)},
+			map[string]register{"q": {}}, "never pushed"},
 	}
 	tests[0].h, tests[0].final = counter("3", num(1), num(2), unknown)
 	tests[1].h, tests[1].final = counter("1", num(1), num(2))

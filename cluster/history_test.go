@@ -29,9 +29,15 @@ const (
 	// opEval is a Lua script that increments k by a GET and a SET
 	// (luaIncr): to the model, an INCR.
 	opEval
+	// The queue's calls (queue_test.go): RPUSH k e, LPOP k, BLPOP k with
+	// a short timeout, LRANGE k 0 -1.
+	opRPush
+	opLPop
+	opBLPop
+	opLRange
 )
 
-var kindNames = [...]string{"GET", "SET", "DEL", "INCR", "APPEND", "TX", "MGET", "CAS", "EVAL"}
+var kindNames = [...]string{"GET", "SET", "DEL", "INCR", "APPEND", "TX", "MGET", "CAS", "EVAL", "RPUSH", "LPOP", "BLPOP", "LRANGE"}
 
 // luaIncr is opEval's script: a read-modify-write whose GET and SET only
 // a script's atomicity keeps together.
@@ -39,7 +45,10 @@ const luaIncr = "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1; redi
 
 func (k kind) String() string { return kindNames[k] }
 
-func (k kind) write() bool { return k != opGet && k != opMGet }
+func (k kind) write() bool { return k != opGet && k != opMGet && k != opLRange }
+
+// queue reports whether the kind works on a queue (queue_test.go).
+func (k kind) queue() bool { return k >= opRPush }
 
 // pair reports whether the kind works on a pair of keys.
 func (k kind) pair() bool { return k == opTx || k == opMGet }
@@ -76,6 +85,12 @@ func (in input) cmds() [][]string {
 		return [][]string{{"MULTI"}, {"SET", in.key, in.arg}, {"EXEC"}}
 	case opEval:
 		return [][]string{{"EVAL", luaIncr, "1", in.key}}
+	case opRPush:
+		return [][]string{{"RPUSH", in.key, in.arg}}
+	case opBLPop:
+		return [][]string{{"BLPOP", in.key, blpopTimeout}}
+	case opLRange:
+		return [][]string{{"LRANGE", in.key, "0", "-1"}}
 	}
 	return [][]string{{in.op.String(), in.key}}
 }
@@ -229,6 +244,12 @@ func outcome(in input, r reply, err error) (out output, unexpected string) {
 			return output{res: resRefused, error: msg}, ""
 		}
 		return output{res: resRefused, error: msg}, "error reply " + strconv.Quote(msg)
+	}
+	if in.op.queue() {
+		if out, ok := queueOutcome(in, r); ok {
+			return out, ""
+		}
+		return output{res: resRefused}, fmt.Sprintf("reply %#v", r)
 	}
 	switch in.op {
 	case opTx:

@@ -47,6 +47,14 @@ func checkNoLoss(recs []record, final map[string]register) []string {
 			problems = append(problems, checkPair(k, ops, final)...)
 			continue
 		}
+		if ops[0].in.op.queue() {
+			if fin, ok := final[k]; ok {
+				problems = append(problems, checkQueue(k, ops, fin)...)
+			} else {
+				problems = append(problems, fmt.Sprintf("%s: no final value read", k))
+			}
+			continue
+		}
 		fin, ok := final[k]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("%s: no final value read", k))
@@ -246,10 +254,16 @@ func counterValue(r register) (int64, bool) {
 func describe(recs []record) string {
 	var n [4]int
 	var tx, cas [4]int
-	aborted := 0
+	aborted, pushes, served, empty := 0, 0, 0, 0
 	for _, r := range recs {
 		n[r.out.res]++
 		switch {
+		case r.in.op == opRPush && r.out.res == resOK:
+			pushes++
+		case (r.in.op == opLPop || r.in.op == opBLPop) && r.out.res == resOK && r.out.null:
+			empty++
+		case (r.in.op == opLPop || r.in.op == opBLPop) && r.out.res == resOK:
+			served++
 		case r.in.op == opTx:
 			tx[r.out.res]++
 		case r.in.op == opCAS && r.out.res == resOK && r.out.null:
@@ -259,7 +273,9 @@ func describe(recs []record) string {
 		}
 	}
 	return fmt.Sprintf("%d calls: %d ok, %d not-int, %d refused, %d unknown; "+
-		"transactions %d ok, %d refused, %d unknown; CAS %d applied, %d aborted by WATCH, %d refused, %d unknown",
+		"transactions %d ok, %d refused, %d unknown; CAS %d applied, %d aborted by WATCH, %d refused, %d unknown; "+
+		"queue %d pushed, %d popped, %d pops found it empty",
 		len(recs), n[resOK], n[resNotInt], n[resRefused], n[resUnknown],
-		tx[resOK], tx[resRefused], tx[resUnknown], cas[resOK], aborted, cas[resRefused], cas[resUnknown])
+		tx[resOK], tx[resRefused], tx[resUnknown], cas[resOK], aborted, cas[resRefused], cas[resUnknown],
+		pushes, served, empty)
 }

@@ -150,6 +150,8 @@ var registerModel = porcupine.Model{
 		if i.op.pair() {
 			next.pair = true
 			next.regs, want = applyPair(next.regs, i)
+		} else if i.op.queue() {
+			next.regs[0], want = applyQueue(next.regs[0], i)
 		} else {
 			next.regs[0], want = apply(next.regs[0], i)
 		}

@@ -35,6 +35,9 @@ var workloadKeys = []keyClass{
 	// scripts returning one value) or that was applied twice fails as a
 	// lost or doubled INCR does.
 	{"lua", []kind{opEval, opEval, opGet}},
+	// A queue that pushes fill and pops (blocking ones too) empty: an
+	// element served twice or lost fails.
+	{"q", []kind{opRPush, opRPush, opLPop, opBLPop, opLRange}},
 }
 
 // nextInput picks a call on a key of the given epoch. SET values are
@@ -48,6 +51,8 @@ func nextInput(rng *rand.Rand, client, seq, epoch int) input {
 		in.arg = strconv.Itoa((client+1)*1_000_000 + seq)
 	case opAppend:
 		in.arg = chunk(client, seq)
+	case opRPush:
+		in.arg = queueElement(client, seq)
 	}
 	return in
 }
@@ -292,6 +297,8 @@ func finalReads(c *cluster, h *history, first int) (map[string]register, error) 
 		in := input{op: opGet, key: r.in.key}
 		if r.in.op.pair() {
 			in.op = opMGet
+		} else if r.in.op.queue() {
+			in.op = opLRange
 		}
 		reads[r.in.key] = in
 	}
@@ -323,7 +330,7 @@ func finalReads(c *cluster, h *history, first int) (map[string]register, error) 
 					break
 				}
 				if err == nil && out.res == resOK {
-					final[in.key] = register{exists: !out.null, val: out.val}
+					final[in.key] = register{exists: !out.null && (in.op != opLRange || out.val != ""), val: out.val}
 					break
 				}
 				if time.Now().After(deadline) {
