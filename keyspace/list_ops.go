@@ -72,10 +72,19 @@ func (l *List) PopN(n int, tail bool, fill int64) [][]byte {
 	if tail {
 		start = l.count - 1
 	}
+	// The elements first as the list's own bytes, then copied into one
+	// allocation before the range goes.
+	size := 0
 	it := l.Iter(start, tail)
 	for range n {
 		e, _ := it.Next()
-		out = append(out, append([]byte{}, e...))
+		out = append(out, e)
+		size += len(e)
+	}
+	buf := make([]byte, 0, size)
+	for i, e := range out {
+		buf = append(buf, e...)
+		out[i] = buf[len(buf)-len(e) : len(buf) : len(buf)]
 	}
 	if tail {
 		start = l.count - n
