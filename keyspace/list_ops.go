@@ -282,6 +282,7 @@ func (l *List) Remove(e []byte, count int64, fill int64) int {
 			continue
 		}
 		// Close the gaps left to right.
+		l.own(nd)
 		w := offs[0]
 		for k, o := range offs {
 			_, next := entryAt(nd.buf, o)
@@ -352,7 +353,7 @@ func (l *List) mergeAt(i int, fill int64) bool {
 		return false
 	}
 	old := len(a.buf)
-	l.resize(a, old+len(b.buf))
+	l.resize(a, old+len(b.buf)) // owns a
 	copy(a.buf[old:], b.buf)
 	a.n += b.n
 	l.removeNode(i + 1)
