@@ -183,5 +183,28 @@ func (c *Ctx) read(fn func(db *keyspace.DB)) bool {
 	return true
 }
 
+// readObject runs fn, under c.read, with key's value of kind k (nil if
+// absent), or replies WRONGTYPE; a value found counts as accessed, as
+// Redis's lookupKeyRead records it.
+func readObject[T keyspace.Object](c *Ctx, key []byte, k keyspace.Kind, fn func(v T)) {
+	c.read(func(db *keyspace.DB) {
+		e, err := db.Lookup(key, c.Now(), k)
+		if err != nil {
+			c.W.Error(err.Error())
+			return
+		}
+		var v T
+		if e != nil {
+			var ok bool
+			if v, ok = e.Object().(T); !ok {
+				c.W.Error(errWrongType.Error())
+				return
+			}
+			db.Touch(e, c.Now())
+		}
+		fn(v)
+	})
+}
+
 // db returns the connection's current database; callers hold the lock.
 func (c *Ctx) db() *keyspace.DB { return c.Node.Store().DB(c.S.DB) }

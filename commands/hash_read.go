@@ -16,24 +16,7 @@ import (
 // having recorded the access as Redis's lookupKeyRead does; a key of
 // another kind is answered WRONGTYPE and fn is not run.
 func readHash(c *Ctx, key []byte, fn func(h *keyspace.Hash)) {
-	c.read(func(db *keyspace.DB) {
-		e, err := db.Lookup(key, c.Now(), keyspace.KindHash)
-		if err != nil {
-			c.W.Error(err.Error())
-			return
-		}
-		if e == nil {
-			fn(nil)
-			return
-		}
-		h, ok := e.Object().(*keyspace.Hash)
-		if !ok {
-			c.W.Error(errWrongType.Error())
-			return
-		}
-		db.Touch(e, c.Now())
-		fn(h)
-	})
+	readObject(c, key, keyspace.KindHash, fn)
 }
 
 func cmdHGet(c *Ctx) {

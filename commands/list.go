@@ -108,22 +108,9 @@ func registerLists(t *Table) {
 	t.applier(op.LMove, applyLMove)
 }
 
-// readList runs fn with key's list (nil if absent), or replies WRONGTYPE;
-// a list found counts as accessed.
+// readList runs fn with key's list (nil if absent), or replies WRONGTYPE.
 func (c *Ctx) readList(key []byte, fn func(l *keyspace.List)) {
-	c.read(func(db *keyspace.DB) {
-		e, err := db.Lookup(key, c.Now(), keyspace.KindList)
-		if err != nil {
-			c.W.Error(err.Error())
-			return
-		}
-		if e == nil {
-			fn(nil)
-			return
-		}
-		db.Touch(e, c.Now())
-		fn(e.Object().(*keyspace.List))
-	})
+	readObject(c, key, keyspace.KindList, fn)
 }
 
 // side parses LEFT or RIGHT: true for RIGHT.

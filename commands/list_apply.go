@@ -21,33 +21,27 @@ func newList() keyspace.Object { return keyspace.NewList() }
 
 func listFill(ks *keyspace.Store) int64 { return ks.EncodingLimits().ListMaxListpackSize }
 
-// existingList returns key's list for an applier (nil if absent), or
-// WRONGTYPE.
-func existingList(db *keyspace.DB, key []byte, now int64) (*keyspace.List, error) {
+// listToChange returns key's list for an applier, or the result to give
+// at once: WRONGTYPE, or missing when the key is absent.
+func listToChange(db *keyspace.DB, key []byte, now int64, missing any) (*keyspace.List, any) {
 	e := db.GetForWrite(key, now)
 	switch {
 	case e == nil:
-		return nil, nil
+		return nil, missing
 	case e.Kind() != keyspace.KindList:
 		return nil, errWrongType
 	}
 	return e.Object().(*keyspace.List), nil
 }
 
-// applyListPush is LPUSH, RPUSH, LPUSHX and RPUSHX.
-func applyListPush(ks *keyspace.Store, o *op.Op) any {
-	db := ks.DB(o.DB)
-	create := newList
-	if o.Flags&op.FlagXX != 0 {
-		create = nil
-	}
-	tail, fill := o.Flags&op.FlagRight != 0, listFill(ks)
+// changeList runs fn on key's list inside DB.Update (an absent key gets
+// create's list; create nil: fn is not run) and returns the list's length
+// after it, or WRONGTYPE.
+func changeList(db *keyspace.DB, key []byte, now int64, create func() keyspace.Object, fn func(l *keyspace.List)) any {
 	var n int
-	if _, err := db.Update(o.Args[0], o.Now, keyspace.KindList, create, func(obj keyspace.Object) {
+	if _, err := db.Update(key, now, keyspace.KindList, create, func(obj keyspace.Object) {
 		l := obj.(*keyspace.List)
-		for _, e := range o.Args[1:] {
-			l.Push(e, tail, fill)
-		}
+		fn(l)
 		n = l.Len()
 	}); err != nil {
 		return err
@@ -55,16 +49,27 @@ func applyListPush(ks *keyspace.Store, o *op.Op) any {
 	return int64(n)
 }
 
+// applyListPush is LPUSH, RPUSH, LPUSHX and RPUSHX.
+func applyListPush(ks *keyspace.Store, o *op.Op) any {
+	create := newList
+	if o.Flags&op.FlagXX != 0 {
+		create = nil // an absent key: fn does not run, the length is 0
+	}
+	tail, fill := o.Flags&op.FlagRight != 0, listFill(ks)
+	return changeList(ks.DB(o.DB), o.Args[0], o.Now, create, func(l *keyspace.List) {
+		for _, e := range o.Args[1:] {
+			l.Push(e, tail, fill)
+		}
+	})
+}
+
 // applyLSet checks as Redis's lsetCommand, in its order: the key, its
 // kind, the index.
 func applyLSet(ks *keyspace.Store, o *op.Op) any {
 	db := ks.DB(o.DB)
-	l, err := existingList(db, o.Args[0], o.Now)
-	switch {
-	case err != nil:
-		return err
-	case l == nil:
-		return errNoSuchKey
+	l, res := listToChange(db, o.Args[0], o.Now, errNoSuchKey)
+	if l == nil {
+		return res
 	}
 	i, isInt := parseInt(o.Args[1])
 	if !isInt {
@@ -78,52 +83,36 @@ func applyLSet(ks *keyspace.Store, o *op.Op) any {
 		return errIndexRange
 	}
 	fill := listFill(ks)
-	db.Update(o.Args[0], o.Now, keyspace.KindList, nil, func(obj keyspace.Object) {
-		obj.(*keyspace.List).Set(idx, o.Args[2], fill)
-	})
+	changeList(db, o.Args[0], o.Now, nil, func(l *keyspace.List) { l.Set(idx, o.Args[2], fill) })
 	return ok
 }
 
 func applyLInsert(ks *keyspace.Store, o *op.Op) any {
 	db := ks.DB(o.DB)
-	l, err := existingList(db, o.Args[0], o.Now)
-	switch {
-	case err != nil:
-		return err
-	case l == nil:
-		return int64(0)
+	l, res := listToChange(db, o.Args[0], o.Now, int64(0))
+	if l == nil {
+		return res
 	}
 	p, found := l.Find(o.Args[1], false)
 	if !found {
 		return int64(-1)
 	}
 	after, fill := o.Flags&op.FlagRight != 0, listFill(ks)
-	var n int
-	db.Update(o.Args[0], o.Now, keyspace.KindList, nil, func(obj keyspace.Object) {
-		l := obj.(*keyspace.List)
-		l.Insert(p, o.Args[2], after, fill)
-		n = l.Len()
-	})
-	return int64(n)
+	return changeList(db, o.Args[0], o.Now, nil, func(l *keyspace.List) { l.Insert(p, o.Args[2], after, fill) })
 }
 
 func applyLRem(ks *keyspace.Store, o *op.Op) any {
 	db := ks.DB(o.DB)
-	l, err := existingList(db, o.Args[0], o.Now)
-	switch {
-	case err != nil:
-		return err
-	case l == nil:
-		return int64(0)
+	l, res := listToChange(db, o.Args[0], o.Now, int64(0))
+	if l == nil {
+		return res
 	}
 	if _, found := l.Find(o.Args[1], o.Int < 0); !found {
 		return int64(0)
 	}
 	fill := listFill(ks)
 	var n int
-	db.Update(o.Args[0], o.Now, keyspace.KindList, nil, func(obj keyspace.Object) {
-		n = obj.(*keyspace.List).Remove(o.Args[1], o.Int, fill)
-	})
+	changeList(db, o.Args[0], o.Now, nil, func(l *keyspace.List) { n = l.Remove(o.Args[1], o.Int, fill) })
 	return int64(n)
 }
 
@@ -136,14 +125,13 @@ func applyLTrim(ks *keyspace.Store, o *op.Op) any {
 		return errBadOp
 	}
 	fill := listFill(ks)
-	_, err := ks.DB(o.DB).Update(o.Args[0], o.Now, keyspace.KindList, nil, func(obj keyspace.Object) {
-		l := obj.(*keyspace.List)
+	res := changeList(ks.DB(o.DB), o.Args[0], o.Now, nil, func(l *keyspace.List) {
 		n := l.Len()
 		from, count := listRange(start, stop, n)
 		l.DelRange(from+count, n-from-count, fill)
 		l.DelRange(0, from, fill)
 	})
-	if err != nil {
+	if err, isErr := res.(error); isErr {
 		return err
 	}
 	return ok
@@ -156,27 +144,22 @@ func applyLTrim(ks *keyspace.Store, o *op.Op) any {
 func applyLMove(ks *keyspace.Store, o *op.Op) any {
 	db := ks.DB(o.DB)
 	src, dst := o.Args[0], o.Args[1]
-	if l, err := existingList(db, src, o.Now); l == nil {
-		return err
+	if l, res := listToChange(db, src, o.Now, nil); l == nil {
+		return res
 	}
-	if _, err := existingList(db, dst, o.Now); err != nil {
-		return err
+	if _, res := listToChange(db, dst, o.Now, nil); res != nil {
+		return res
 	}
 	from, to, fill := o.Flags&op.FlagRight != 0, o.Flags&op.FlagToRight != 0, listFill(ks)
 	var moved []byte
 	if string(src) == string(dst) {
-		db.Update(src, o.Now, keyspace.KindList, nil, func(obj keyspace.Object) {
-			l := obj.(*keyspace.List)
+		changeList(db, src, o.Now, nil, func(l *keyspace.List) {
 			moved = l.Pop(from)
 			l.Push(moved, to, fill)
 		})
 		return moved
 	}
-	db.Update(src, o.Now, keyspace.KindList, nil, func(obj keyspace.Object) {
-		moved = obj.(*keyspace.List).Pop(from)
-	})
-	db.Update(dst, o.Now, keyspace.KindList, newList, func(obj keyspace.Object) {
-		obj.(*keyspace.List).Push(moved, to, fill)
-	})
+	changeList(db, src, o.Now, nil, func(l *keyspace.List) { moved = l.Pop(from) })
+	changeList(db, dst, o.Now, newList, func(l *keyspace.List) { l.Push(moved, to, fill) })
 	return moved
 }

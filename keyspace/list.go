@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -50,7 +51,10 @@ func (l *List) Len() int { return l.count }
 // Size implements Object.
 func (l *List) Size() int64 { return allocSize(int(listBytes)) + l.mem }
 
-// Clone implements Object.
+// Clone implements Object. The copy shares the node buffers, each
+// marked shared so that whichever list changes a node first copies it:
+// a snapshot's copy of a list about to change costs its ring, not its
+// bytes. Both lists count the buffers, as two lists would hold them.
 func (l *List) Clone() Object {
 	c := &List{count: l.count}
 	if l.nn == 0 {
@@ -59,10 +63,9 @@ func (l *List) Clone() Object {
 	c.growRing(int(l.nn))
 	for i := range int(l.nn) {
 		nd := l.node(i)
-		b := make([]byte, len(nd.buf), cap(nd.buf))
-		copy(b, nd.buf)
-		c.ring[i] = listNode{buf: b, n: nd.n}
-		c.mem += allocSize(cap(b))
+		atomic.StoreUint32(&nd.shared, 1)
+		c.ring[i] = listNode{buf: nd.buf, n: nd.n, shared: 1}
+		c.mem += allocSize(cap(nd.buf))
 	}
 	c.nn = l.nn
 	return c

@@ -3,6 +3,7 @@ package keyspace
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync/atomic"
 )
 
 // A list node's entries, packed in one byte buffer as a listpack packs
@@ -15,6 +16,21 @@ import (
 type listNode struct {
 	buf []byte
 	n   int32
+	// shared is set (atomically: Clone runs under the read lock when a
+	// transaction copies a key) when a Clone shares buf: the first change
+	// copies it (own).
+	shared uint32
+}
+
+// own makes nd's buffer the list's alone, before any change to it.
+func (l *List) own(nd *listNode) {
+	if atomic.LoadUint32(&nd.shared) == 0 {
+		return
+	}
+	b := make([]byte, len(nd.buf), cap(nd.buf))
+	copy(b, nd.buf)
+	nd.buf = b
+	atomic.StoreUint32(&nd.shared, 0)
 }
 
 // listpackOverhead is a listpack's header and end byte, counted as Redis
@@ -119,6 +135,7 @@ func bufCap(need int) int {
 // resize sets nd's buffer length to n, reallocating (and counting the
 // memory in l.mem) when the capacity is short, or far too large.
 func (l *List) resize(nd *listNode, n int) {
+	l.own(nd)
 	c := cap(nd.buf)
 	if n <= c && (c <= 128 || n > c/2) {
 		nd.buf = nd.buf[:n]
@@ -132,6 +149,7 @@ func (l *List) resize(nd *listNode, n int) {
 
 // insertEntry puts e's entry at offset off of nd.
 func (l *List) insertEntry(nd *listNode, off int, e []byte) {
+	l.own(nd)
 	sz, old := entryLen(len(e)), len(nd.buf)
 	if old+sz > cap(nd.buf) {
 		// Copy around the gap at once rather than twice.
@@ -150,6 +168,7 @@ func (l *List) insertEntry(nd *listNode, off int, e []byte) {
 
 // cut removes the bytes [from, to) of nd, which hold k entries.
 func (l *List) cut(nd *listNode, from, to, k int) {
+	l.own(nd)
 	n := copy(nd.buf[from:], nd.buf[to:])
 	l.resize(nd, from+n)
 	nd.n -= int32(k)
@@ -157,6 +176,7 @@ func (l *List) cut(nd *listNode, from, to, k int) {
 
 // replaceEntry replaces the entry at [off, next) of nd by e's.
 func (l *List) replaceEntry(nd *listNode, off, next int, e []byte) {
+	l.own(nd)
 	sz, old := entryLen(len(e)), len(nd.buf)
 	if d := sz - (next - off); d > 0 {
 		l.resize(nd, old+d)

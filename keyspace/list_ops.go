@@ -72,10 +72,19 @@ func (l *List) PopN(n int, tail bool, fill int64) [][]byte {
 	if tail {
 		start = l.count - 1
 	}
+	// The elements first as the list's own bytes, then copied into one
+	// allocation before the range goes.
+	size := 0
 	it := l.Iter(start, tail)
 	for range n {
 		e, _ := it.Next()
-		out = append(out, append([]byte{}, e...))
+		out = append(out, e)
+		size += len(e)
+	}
+	buf := make([]byte, 0, size)
+	for i, e := range out {
+		buf = append(buf, e...)
+		out[i] = buf[len(buf)-len(e) : len(buf) : len(buf)]
 	}
 	if tail {
 		start = l.count - n
@@ -273,6 +282,7 @@ func (l *List) Remove(e []byte, count int64, fill int64) int {
 			continue
 		}
 		// Close the gaps left to right.
+		l.own(nd)
 		w := offs[0]
 		for k, o := range offs {
 			_, next := entryAt(nd.buf, o)
@@ -343,7 +353,7 @@ func (l *List) mergeAt(i int, fill int64) bool {
 		return false
 	}
 	old := len(a.buf)
-	l.resize(a, old+len(b.buf))
+	l.resize(a, old+len(b.buf)) // owns a
 	copy(a.buf[old:], b.buf)
 	a.n += b.n
 	l.removeNode(i + 1)

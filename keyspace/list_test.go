@@ -83,8 +83,24 @@ func TestListModel(t *testing.T) {
 				return fmt.Sprint(r.IntN(50))
 			}
 			longest := 0
+			var clone *List
+			var cloneRef []string
 			for step := range 2500 {
 				longest = max(longest, len(ref))
+				// Every 50 steps: the clone taken 50 steps ago must not
+				// have changed; it then takes a change of its own (which
+				// the model check below would see if it reached l), and
+				// a new clone is taken.
+				if step%50 == 0 {
+					if clone != nil {
+						checkList(t, clone, cloneRef, fill)
+						clone.Push([]byte("clone's"), step%100 == 0, fill)
+						if clone.Len() > 1 {
+							clone.Set(clone.Len()/2, []byte("clone's too"), fill)
+						}
+					}
+					clone, cloneRef = l.Clone().(*List), slices.Clone(ref)
+				}
 				switch op := r.IntN(20) - 10; {
 				case op < 3:
 					e := elem()

@@ -30,11 +30,12 @@ func (w *changingWriter) Write(p []byte) (int, error) {
 }
 
 // mutate makes one random change of every kind a command can make to
-// strings (inline and, through Append and SetRange, Objects).
+// strings (inline and, through Append and SetRange, Objects), and to
+// lists (whose copies share node buffers).
 func mutate(s *Store, rng *rand.Rand, keys int) {
 	d := s.DB(rng.IntN(2))
 	k := key(rng.IntN(keys))
-	switch rng.IntN(9) {
+	switch rng.IntN(10) {
 	case 0, 1:
 		d.Set(k, NewString([]byte(fmt.Sprint("new", rng.IntN(1000)))), 0)
 	case 2:
@@ -57,6 +58,19 @@ func mutate(s *Store, rng *rand.Rand, keys int) {
 		}
 	case 7:
 		d.Replace(k, NewInt(int64(rng.IntN(100))))
+	case 9:
+		fill := int64(1 + rng.IntN(3)) // small nodes: many to share
+		d.Update(k, t0, KindList, func() Object { return NewList() }, func(o Object) {
+			l := o.(*List)
+			switch e := []byte(fmt.Sprint("e", rng.IntN(100))); {
+			case rng.IntN(4) == 0:
+				l.Pop(rng.IntN(2) == 0)
+			case rng.IntN(4) == 0 && l.Len() > 0:
+				l.Set(rng.IntN(l.Len()), e, fill)
+			default:
+				l.Push(e, rng.IntN(2) == 0, fill)
+			}
+		})
 	case 8:
 		if rng.IntN(20) == 0 {
 			s.FlushDB(rng.IntN(2))
