@@ -171,17 +171,27 @@ func cmdZCount(c *Ctx) {
 	})
 }
 
-// zrangeForms are the kind and direction of each of ZRANGE's forms (-1:
-// chosen by the options).
-var zrangeForms = map[string][2]int{
-	"zrange": {-1, -1}, "zrevrange": {zrangeRank, 1},
-	"zrangebyscore": {zrangeScore, 0}, "zrevrangebyscore": {zrangeScore, 1},
-	"zrangebylex": {zrangeLex, 0}, "zrevrangebylex": {zrangeLex, 1},
+// zrangeForm returns the kind and direction of one of ZRANGE's forms
+// (-1: chosen by the options).
+func zrangeForm(name string) (kind, dir int) {
+	switch name {
+	case "zrevrange":
+		return zrangeRank, 1
+	case "zrangebyscore":
+		return zrangeScore, 0
+	case "zrevrangebyscore":
+		return zrangeScore, 1
+	case "zrangebylex":
+		return zrangeLex, 0
+	case "zrevrangebylex":
+		return zrangeLex, 1
+	}
+	return -1, -1
 }
 
 func cmdZRange(c *Ctx) {
-	form := zrangeForms[c.Cmd.Name]
-	sp, err := parseZRange(c.Args[1:], form[0], form[1], false)
+	kind, dir := zrangeForm(c.Cmd.Name)
+	sp, err := parseZRange(c.Args[1:], kind, dir, false)
 	if err != nil {
 		c.W.Error(err.Error())
 		return
@@ -206,7 +216,13 @@ func cmdZRangeStore(c *Ctx) {
 // cmdZRemRange checks the range here, as Redis does before the key is
 // looked up; the applier parses it again.
 func cmdZRemRange(c *Ctx) {
-	kind := map[string]int64{"zremrangebyrank": zrangeRank, "zremrangebyscore": zrangeScore, "zremrangebylex": zrangeLex}[c.Cmd.Name]
+	kind := int64(zrangeLex)
+	switch c.Cmd.Name {
+	case "zremrangebyrank":
+		kind = zrangeRank
+	case "zremrangebyscore":
+		kind = zrangeScore
+	}
 	var err error
 	switch kind {
 	case zrangeRank:
@@ -358,15 +374,20 @@ func cmdZRandMember(c *Ctx) {
 	})
 }
 
-// zalgebraOps names each algebra command's operation.
-var zalgebraOps = map[string]int64{
-	"zunion": zopUnion, "zinter": zopInter, "zintercard": zopInter, "zdiff": zopDiff,
-	"zunionstore": zopUnion, "zinterstore": zopInter, "zdiffstore": zopDiff,
+// zalgebraOp returns an algebra command's operation.
+func zalgebraOp(name string) int64 {
+	switch name {
+	case "zunion", "zunionstore":
+		return zopUnion
+	case "zdiff", "zdiffstore":
+		return zopDiff
+	}
+	return zopInter
 }
 
 // cmdZSetAlgebra serves ZUNION, ZINTER, ZINTERCARD and ZDIFF.
 func cmdZSetAlgebra(c *Ctx) {
-	opKind, card := zalgebraOps[c.Cmd.Name], c.Cmd.Name == "zintercard"
+	opKind, card := zalgebraOp(c.Cmd.Name), c.Cmd.Name == "zintercard"
 	sp, early, late := parseZAlgebra(c.Cmd.Name, c.Args[1:], opKind, false, card)
 	if early != nil {
 		c.W.Error(early.Error())
@@ -394,7 +415,7 @@ func cmdZSetAlgebra(c *Ctx) {
 // error is replied here, after the keys' types are checked as Redis
 // checks them first.
 func cmdZSetStore(c *Ctx) {
-	opKind := zalgebraOps[c.Cmd.Name]
+	opKind := zalgebraOp(c.Cmd.Name)
 	sp, early, late := parseZAlgebra(c.Cmd.Name, c.Args[2:], opKind, true, false)
 	if early != nil {
 		c.W.Error(early.Error())

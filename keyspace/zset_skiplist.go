@@ -69,22 +69,38 @@ func levelOf(m string) int {
 	return lvl
 }
 
-// add inserts a member known to be absent (zslInsert).
+// add inserts a member known to be absent.
 func (sl *zskiplist) add(m string, score float64) *zslNode {
+	x := &zslNode{member: m, score: score, level: make([]zslLevel, levelOf(m))}
+	sl.link(x)
+	sl.dict[m] = x
+	sl.bytes += zslNodeBytes + allocSize(16*len(x.level)) + allocSize(len(m))
+	if len(sl.free) > 0 {
+		x.slot = heap.Pop(&sl.free).(uint32)
+		sl.slots[x.slot] = x
+	} else {
+		x.slot = uint32(len(sl.slots))
+		sl.slots = append(sl.slots, x)
+	}
+	return x
+}
+
+// link puts x, whose levels are made, at its place (zslInsert).
+func (sl *zskiplist) link(x *zslNode) {
 	var update [zslMaxLevel]*zslNode
 	var rank [zslMaxLevel]int
-	x := sl.header
+	y := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
 		if i < sl.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && zless(f.score, f.member, score, m); f = x.level[i].forward {
-			rank[i] += x.level[i].span
-			x = f
+		for f := y.level[i].forward; f != nil && zless(f.score, f.member, x.score, x.member); f = y.level[i].forward {
+			rank[i] += y.level[i].span
+			y = f
 		}
-		update[i] = x
+		update[i] = y
 	}
-	lvl := levelOf(m)
+	lvl := len(x.level)
 	if lvl > sl.level {
 		for i := sl.level; i < lvl; i++ {
 			rank[i] = 0
@@ -93,7 +109,6 @@ func (sl *zskiplist) add(m string, score float64) *zslNode {
 		}
 		sl.level = lvl
 	}
-	x = &zslNode{member: m, score: score, level: make([]zslLevel, lvl)}
 	for i := 0; i < lvl; i++ {
 		x.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = x
@@ -103,6 +118,7 @@ func (sl *zskiplist) add(m string, score float64) *zslNode {
 	for i := lvl; i < sl.level; i++ {
 		update[i].level[i].span++
 	}
+	x.backward = nil
 	if update[0] != sl.header {
 		x.backward = update[0]
 	}
@@ -112,16 +128,6 @@ func (sl *zskiplist) add(m string, score float64) *zslNode {
 		sl.tail = x
 	}
 	sl.length++
-	sl.dict[m] = x
-	sl.bytes += zslNodeBytes + allocSize(16*lvl) + allocSize(len(m))
-	if len(sl.free) > 0 {
-		x.slot = heap.Pop(&sl.free).(uint32)
-		sl.slots[x.slot] = x
-	} else {
-		x.slot = uint32(len(sl.slots))
-		sl.slots = append(sl.slots, x)
-	}
-	return x
 }
 
 // unlink takes x out of the levels (zslDeleteNode).
@@ -185,48 +191,8 @@ func (sl *zskiplist) remove(x *zslNode) {
 // update moves x to a new score, keeping its slot.
 func (sl *zskiplist) update(x *zslNode, score float64) {
 	sl.unlink(x)
-	// Relink a node of the same level at the new place.
-	var update [zslMaxLevel]*zslNode
-	var rank [zslMaxLevel]int
-	y := sl.header
-	for i := sl.level - 1; i >= 0; i-- {
-		if i < sl.level-1 {
-			rank[i] = rank[i+1]
-		}
-		for f := y.level[i].forward; f != nil && zless(f.score, f.member, score, x.member); f = y.level[i].forward {
-			rank[i] += y.level[i].span
-			y = f
-		}
-		update[i] = y
-	}
-	lvl := len(x.level)
-	if lvl > sl.level {
-		for i := sl.level; i < lvl; i++ {
-			rank[i] = 0
-			update[i] = sl.header
-			update[i].level[i].span = sl.length
-		}
-		sl.level = lvl
-	}
-	x.score, x.backward = score, nil
-	for i := 0; i < lvl; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
-	}
-	for i := lvl; i < sl.level; i++ {
-		update[i].level[i].span++
-	}
-	if update[0] != sl.header {
-		x.backward = update[0]
-	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.backward = x
-	} else {
-		sl.tail = x
-	}
-	sl.length++
+	x.score = score
+	sl.link(x)
 }
 
 // byRank returns the node of 1-based rank r, nil if out of range.
