@@ -343,34 +343,40 @@ func cmdZRandMember(c *Ctx) {
 			return
 		}
 		size := int64(z.Len())
-		var ranks []int
+		n := l
+		if n < 0 {
+			n = -n
+		}
+		if n > maxRandReply {
+			c.W.Error(errRandTooMany.Error())
+			return
+		}
+		// rank i of the reply is the member at rank(i) of the set.
+		var rank func(i int) int
 		switch {
-		case l < 0 || l == 1:
-			n := l
-			if n < 0 {
-				n = -n
-			}
-			if n > maxRandReply {
-				c.W.Error(errRandTooMany.Error())
-				return
-			}
-			ranks = make([]int, n)
-			for i := range ranks {
-				ranks[i] = rand.IntN(int(size))
-			}
+		case l < 0 || l == 1: // repeats allowed
+			rank = func(int) int { return rand.IntN(int(size)) }
 		case l >= size: // the whole set, from the highest as Redis iterates
-			ranks = make([]int, size)
-			for i := range ranks {
-				ranks[i] = int(size) - 1 - i
-			}
+			n = size
+			rank = func(i int) int { return int(size) - 1 - i }
+		case l*3 > size:
+			perm := rand.Perm(int(size))
+			rank = func(i int) int { return perm[i] }
 		default:
-			ranks = rand.Perm(int(size))[:l]
+			picked := make([]int, 0, l)
+			seen := make(map[int]bool, l)
+			for len(picked) < int(l) {
+				if r := rand.IntN(int(size)); !seen[r] {
+					seen[r] = true
+					picked = append(picked, r)
+				}
+			}
+			rank = func(i int) int { return picked[i] }
 		}
-		pairs := make([]zpair, 0, len(ranks))
-		for _, r := range ranks {
-			z.Range(r, false, func(m []byte, s float64) bool { pairs = appendZPair(pairs, m, s); return false })
+		writeZHeader(c.W, int(n), withScores)
+		for i := range int(n) {
+			z.Range(rank(i), false, func(m []byte, s float64) bool { writeZPair(c.W, m, s, withScores); return false })
 		}
-		writeZPairs(c.W, pairs, withScores)
 	})
 }
 
