@@ -52,7 +52,7 @@ func (sl *zskiplist) size() int64 {
 	return 96 + 64 + zslMaxLevel*16 + sl.bytes + allocSize(8*cap(sl.slots)) + allocSize(4*cap(sl.free))
 }
 
-// levelOf draws a level from FNV-1a of the member, with Redis's
+// levelOf draws a level from a hash of the member, with Redis's
 // probability 1/4 of each level up.
 func levelOf(m string) int {
 	h := uint64(14695981039346656037)
@@ -60,7 +60,13 @@ func levelOf(m string) int {
 		h ^= uint64(m[i])
 		h *= 1099511628211
 	}
-	h ^= h >> 29 // mix the high bits into the low ones tested below
+	// FNV's low bits hang on the bytes' low bits alone: finish with
+	// MurmurHash3's fmix64 so every bit depends on every byte.
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
 	lvl := 1
 	for h&3 == 0 && lvl < zslMaxLevel {
 		lvl++
