@@ -225,9 +225,7 @@ func cmdHScan(c *Ctx) {
 	}
 	readHash(c, c.Args[1], func(h *keyspace.Hash) {
 		if h == nil {
-			c.W.Array(2)
-			c.W.BulkString("0")
-			c.W.Array(0)
+			writeScan(c, 0, nil)
 			return
 		}
 		o, msg := parseScanOptions(c.Args[3:], false)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/loomcache/loomcache/glob"
 	"github.com/loomcache/loomcache/keyspace"
@@ -210,9 +209,7 @@ func cmdSScan(c *Ctx) {
 	}
 	c.readSet(c.Args[1], func(_ *keyspace.DB, s *keyspace.Set) {
 		if s == nil {
-			c.W.Array(2)
-			c.W.BulkString("0")
-			c.W.Array(0)
+			writeScan(c, 0, nil)
 			return
 		}
 		o, msg := parseScanOptions(c.Args[3:], false)
@@ -227,11 +224,6 @@ func cmdSScan(c *Ctx) {
 				ms = append(ms, append([]byte(nil), m...))
 			}
 		})
-		c.W.Array(2)
-		c.W.BulkString(strconv.FormatUint(next, 10))
-		c.W.Array(len(ms))
-		for _, m := range ms {
-			c.W.Bulk(m)
-		}
+		writeScan(c, next, ms)
 	})
 }

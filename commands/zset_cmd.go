@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/loomcache/loomcache/glob"
 	"github.com/loomcache/loomcache/keyspace"
@@ -449,9 +448,7 @@ func cmdZScan(c *Ctx) {
 	}
 	c.readZSet(c.Args[1], func(z *keyspace.ZSet) {
 		if z == nil {
-			c.W.Array(2)
-			c.W.BulkString("0")
-			c.W.Array(0)
+			writeScan(c, 0, nil)
 			return
 		}
 		o, msg := parseScanOptions(c.Args[3:], false)
@@ -465,11 +462,6 @@ func cmdZScan(c *Ctx) {
 				out = append(out, append([]byte(nil), m...), resp.AppendDouble(nil, s))
 			}
 		})
-		c.W.Array(2)
-		c.W.Bulk(strconv.AppendUint(nil, next, 10))
-		c.W.Array(len(out))
-		for _, b := range out {
-			c.W.Bulk(b)
-		}
+		writeScan(c, next, out)
 	})
 }

@@ -176,14 +176,7 @@ func (sl *zskiplist) remove(x *zslNode) {
 		for len(sl.slots) > 0 && sl.slots[len(sl.slots)-1] == nil {
 			sl.slots = sl.slots[:len(sl.slots)-1]
 		}
-		kept := sl.free[:0]
-		for _, f := range sl.free {
-			if int(f) < len(sl.slots) {
-				kept = append(kept, f)
-			}
-		}
-		sl.free = kept
-		heap.Init(&sl.free)
+		sl.free.below(len(sl.slots))
 		// Give back what the trimmed slots held.
 		if cap(sl.slots) > 2*len(sl.slots)+16 {
 			sl.slots = append([]*zslNode(nil), sl.slots...)
