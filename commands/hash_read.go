@@ -144,13 +144,10 @@ func cmdHRandField(c *Ctx) {
 		})
 		return
 	}
-	l, valid := parseInt(c.Args[2])
+	l, err := parseRandCount(c.Args[2])
 	switch {
-	case !valid:
-		c.W.Error(errNotInt.Error())
-		return
-	case l == math.MinInt64: // Redis takes -LONG_MAX..LONG_MAX
-		c.W.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+	case err != nil:
+		c.W.Error(err.Error())
 		return
 	case len(c.Args) > 4 || len(c.Args) == 4 && !eq(c.Args[3], "WITHVALUES"):
 		c.W.Error(errSyntax.Error())

@@ -23,6 +23,19 @@ var (
 	errRandTooMany = errors.New("ERR count is too large")
 )
 
+// parseRandCount reads the count of SRANDMEMBER, HRANDFIELD or
+// ZRANDMEMBER: Redis takes -LONG_MAX..LONG_MAX.
+func parseRandCount(b []byte) (int64, error) {
+	n, ok := parseInt(b)
+	switch {
+	case !ok:
+		return 0, errNotInt
+	case n == math.MinInt64:
+		return 0, errRandRange
+	}
+	return n, nil
+}
+
 // maxRandReply bounds SRANDMEMBER's reply with a negative count.
 const maxRandReply = 1 << 27
 
@@ -91,13 +104,9 @@ func cmdSRandMember(c *Ctx) {
 	withCount := len(c.Args) == 3
 	var count int64
 	if withCount {
-		n, ok := parseInt(c.Args[2])
-		switch {
-		case !ok:
-			c.W.Error(errNotInt.Error())
-			return
-		case n == math.MinInt64:
-			c.W.Error(errRandRange.Error())
+		n, err := parseRandCount(c.Args[2])
+		if err != nil {
+			c.W.Error(err.Error())
 			return
 		}
 		count = n

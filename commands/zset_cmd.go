@@ -319,13 +319,10 @@ func cmdZRandMember(c *Ctx) {
 		})
 		return
 	}
-	l, ok := parseInt(c.Args[2])
+	l, err := parseRandCount(c.Args[2])
 	switch {
-	case !ok:
-		c.W.Error(errNotInt.Error())
-		return
-	case l == math.MinInt64:
-		c.W.Error(errRandRange.Error())
+	case err != nil:
+		c.W.Error(err.Error())
 		return
 	case len(c.Args) > 4 || len(c.Args) == 4 && !eq(c.Args[3], "WITHSCORES"):
 		c.W.Error(errSyntax.Error())
