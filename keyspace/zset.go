@@ -13,10 +13,11 @@ import (
 // converts back only where Redis does (a *STORE result built fresh).
 //
 // The listpack is one packed byte buffer: a uvarint of the member count,
-// then the members ordered by (score, member) as Redis orders: per member a uvarint of its length<<1 | isFloat, its
-// bytes, and its score, a zigzag varint when it is an integer that a
-// float64 holds exactly, else the 8 bytes of the float64. Small sets stay
-// a few bytes a member, as Redis's listpack does.
+// then the members ordered by (score, member) as Redis orders them. Per
+// member: a uvarint of its length<<1 | isFloat, its bytes, and its score,
+// a zigzag varint when it is an integer that a float64 holds exactly,
+// else the 8 bytes of the float64. Small sets stay a few bytes a member,
+// as Redis's listpack does.
 //
 // The skiplist numbers its members in slots, as a set's hashtable does,
 // so a ZSCAN cursor (a slot number) means the same on every node, and a
