@@ -127,13 +127,10 @@ func cmdHRandField(c *Ctx) {
 		})
 		return
 	}
-	l, valid := parseInt(c.Args[2])
+	l, err := parseRandCount(c.Args[2])
 	switch {
-	case !valid:
-		c.W.Error(errNotInt.Error())
-		return
-	case l == math.MinInt64: // Redis takes -LONG_MAX..LONG_MAX
-		c.W.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+	case err != nil:
+		c.W.Error(err.Error())
 		return
 	case len(c.Args) > 4 || len(c.Args) == 4 && !eq(c.Args[3], "WITHVALUES"):
 		c.W.Error(errSyntax.Error())
@@ -208,9 +205,7 @@ func cmdHScan(c *Ctx) {
 	}
 	readHash(c, c.Args[1], func(h *keyspace.Hash) {
 		if h == nil {
-			c.W.Array(2)
-			c.W.BulkString("0")
-			c.W.Array(0)
+			writeScan(c, 0, nil)
 			return
 		}
 		o, msg := parseScanOptions(c.Args[3:], false)

@@ -303,6 +303,17 @@ func parseScanOptions(args [][]byte, typeAllowed bool) (o scanOptions, msg strin
 	return o, ""
 }
 
+// writeScan writes a collection scan's reply (SSCAN, HSCAN, ZSCAN): the
+// cursor to go on from and the items.
+func writeScan(c *Ctx, next uint64, items [][]byte) {
+	c.W.Array(2)
+	c.W.Bulk(strconv.AppendUint(nil, next, 10))
+	c.W.Array(len(items))
+	for _, b := range items {
+		c.W.Bulk(b)
+	}
+}
+
 func cmdScan(c *Ctx) {
 	cursor, valid := parseCursor(c.Args[1])
 	if !valid {

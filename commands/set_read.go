@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/loomcache/loomcache/glob"
 	"github.com/loomcache/loomcache/keyspace"
@@ -23,6 +22,19 @@ var (
 	// errRandTooMany guards the node: Redis would try to send that many.
 	errRandTooMany = errors.New("ERR count is too large")
 )
+
+// parseRandCount reads the count of SRANDMEMBER, HRANDFIELD or
+// ZRANDMEMBER: Redis takes -LONG_MAX..LONG_MAX.
+func parseRandCount(b []byte) (int64, error) {
+	n, ok := parseInt(b)
+	switch {
+	case !ok:
+		return 0, errNotInt
+	case n == math.MinInt64:
+		return 0, errRandRange
+	}
+	return n, nil
+}
 
 // maxRandReply bounds SRANDMEMBER's reply with a negative count.
 const maxRandReply = 1 << 27
@@ -92,13 +104,9 @@ func cmdSRandMember(c *Ctx) {
 	withCount := len(c.Args) == 3
 	var count int64
 	if withCount {
-		n, ok := parseInt(c.Args[2])
-		switch {
-		case !ok:
-			c.W.Error(errNotInt.Error())
-			return
-		case n == math.MinInt64:
-			c.W.Error(errRandRange.Error())
+		n, err := parseRandCount(c.Args[2])
+		if err != nil {
+			c.W.Error(err.Error())
 			return
 		}
 		count = n
@@ -210,9 +218,7 @@ func cmdSScan(c *Ctx) {
 	}
 	c.readSet(c.Args[1], func(_ *keyspace.DB, s *keyspace.Set) {
 		if s == nil {
-			c.W.Array(2)
-			c.W.BulkString("0")
-			c.W.Array(0)
+			writeScan(c, 0, nil)
 			return
 		}
 		o, msg := parseScanOptions(c.Args[3:], false)
@@ -227,11 +233,6 @@ func cmdSScan(c *Ctx) {
 				ms = append(ms, append([]byte(nil), m...))
 			}
 		})
-		c.W.Array(2)
-		c.W.BulkString(strconv.FormatUint(next, 10))
-		c.W.Array(len(ms))
-		for _, m := range ms {
-			c.W.Bulk(m)
-		}
+		writeScan(c, next, ms)
 	})
 }

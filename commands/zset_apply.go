@@ -62,9 +62,6 @@ func (p *zsetPop) writeReply(w *resp.Writer) {
 	}
 }
 
-// zsetLimits returns the applying node's encoding limits.
-func zsetLimits(ks *keyspace.Store) keyspace.EncodingLimits { return ks.EncodingLimits() }
-
 // zaddScore reads a score an op carries (8 bytes); ok false for anything
 // else, or NaN.
 func zaddScore(b []byte) (float64, bool) {
@@ -143,7 +140,7 @@ func applyZAdd(ks *keyspace.Store, o *op.Op) any {
 		}
 		return int64(0)
 	}
-	lim := zsetLimits(ks)
+	lim := ks.EncodingLimits()
 	var added, updated int64
 	create := func() keyspace.Object { return keyspace.NewZSetFor(1, len(pairs[1]), lim) }
 	_, err = db.Update(key, o.Now, keyspace.KindZSet, create, func(obj keyspace.Object) {
@@ -229,12 +226,12 @@ func applyZRemRange(ks *keyspace.Store, o *op.Op) any {
 
 // zremRangeBounds returns the ranks [from, to) a ZREMRANGEBY* range
 // covers in z.
-func zremRangeBounds(z *keyspace.ZSet, kind int64, min, max []byte) (from, to int, err error) {
+func zremRangeBounds(z *keyspace.ZSet, kind int64, lo, hi []byte) (from, to int, err error) {
 	n := int64(z.Len())
 	switch kind {
 	case zrangeRank:
-		start, ok1 := parseInt(min)
-		end, ok2 := parseInt(max)
+		start, ok1 := parseInt(lo)
+		end, ok2 := parseInt(hi)
 		if !ok1 || !ok2 {
 			return 0, 0, errNotInt
 		}
@@ -244,20 +241,20 @@ func zremRangeBounds(z *keyspace.ZSet, kind int64, min, max []byte) (from, to in
 		if end < 0 {
 			end += n
 		}
-		start = max64(start, 0)
+		start = max(start, 0)
 		if start > end || start >= n {
 			return 0, 0, nil
 		}
-		return int(start), int(min64(end, n-1) + 1), nil
+		return int(start), int(min(end, n-1) + 1), nil
 	case zrangeScore:
-		r, err := parseScoreRange(min, max)
+		r, err := parseScoreRange(lo, hi)
 		if err != nil {
 			return 0, 0, err
 		}
 		from, to = scoreBounds(z, &r)
 		return from, to, nil
 	case zrangeLex:
-		r, err := parseLexRange(min, max)
+		r, err := parseLexRange(lo, hi)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -266,9 +263,6 @@ func zremRangeBounds(z *keyspace.ZSet, kind int64, min, max []byte) (from, to in
 	}
 	return 0, 0, errBadOp
 }
-
-func max64(a, b int64) int64 { return max(a, b) }
-func min64(a, b int64) int64 { return min(a, b) }
 
 // scoreBounds returns the ranks [from, to) of the members in r.
 func scoreBounds(z *keyspace.ZSet, r *scoreRange) (from, to int) {
@@ -350,7 +344,7 @@ func storeZPairs(ks *keyspace.Store, db *keyspace.DB, dst []byte, now int64, pai
 		db.Delete(dst, now)
 		return int64(0)
 	}
-	lim := zsetLimits(ks)
+	lim := ks.EncodingLimits()
 	size := 0
 	if sized {
 		size = len(pairs)
@@ -387,7 +381,7 @@ func applyZStore(ks *keyspace.Store, o *op.Op) any {
 		db.Delete(o.Args[0], o.Now)
 		return int64(0)
 	}
-	lim := zsetLimits(ks)
+	lim := ks.EncodingLimits()
 	maxLen := 0
 	for _, p := range pairs {
 		maxLen = max(maxLen, len(p.m))

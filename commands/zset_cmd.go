@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/loomcache/loomcache/glob"
 	"github.com/loomcache/loomcache/keyspace"
@@ -171,17 +170,27 @@ func cmdZCount(c *Ctx) {
 	})
 }
 
-// zrangeForms are the kind and direction of each of ZRANGE's forms (-1:
-// chosen by the options).
-var zrangeForms = map[string][2]int{
-	"zrange": {-1, -1}, "zrevrange": {zrangeRank, 1},
-	"zrangebyscore": {zrangeScore, 0}, "zrevrangebyscore": {zrangeScore, 1},
-	"zrangebylex": {zrangeLex, 0}, "zrevrangebylex": {zrangeLex, 1},
+// zrangeForm returns the kind and direction of one of ZRANGE's forms
+// (-1: chosen by the options).
+func zrangeForm(name string) (kind, dir int) {
+	switch name {
+	case "zrevrange":
+		return zrangeRank, 1
+	case "zrangebyscore":
+		return zrangeScore, 0
+	case "zrevrangebyscore":
+		return zrangeScore, 1
+	case "zrangebylex":
+		return zrangeLex, 0
+	case "zrevrangebylex":
+		return zrangeLex, 1
+	}
+	return -1, -1
 }
 
 func cmdZRange(c *Ctx) {
-	form := zrangeForms[c.Cmd.Name]
-	sp, err := parseZRange(c.Args[1:], form[0], form[1], false)
+	kind, dir := zrangeForm(c.Cmd.Name)
+	sp, err := parseZRange(c.Args[1:], kind, dir, false)
 	if err != nil {
 		c.W.Error(err.Error())
 		return
@@ -206,7 +215,13 @@ func cmdZRangeStore(c *Ctx) {
 // cmdZRemRange checks the range here, as Redis does before the key is
 // looked up; the applier parses it again.
 func cmdZRemRange(c *Ctx) {
-	kind := map[string]int64{"zremrangebyrank": zrangeRank, "zremrangebyscore": zrangeScore, "zremrangebylex": zrangeLex}[c.Cmd.Name]
+	kind := int64(zrangeLex)
+	switch c.Cmd.Name {
+	case "zremrangebyrank":
+		kind = zrangeRank
+	case "zremrangebyscore":
+		kind = zrangeScore
+	}
 	var err error
 	switch kind {
 	case zrangeRank:
@@ -310,13 +325,10 @@ func cmdZRandMember(c *Ctx) {
 		})
 		return
 	}
-	l, ok := parseInt(c.Args[2])
+	l, err := parseRandCount(c.Args[2])
 	switch {
-	case !ok:
-		c.W.Error(errNotInt.Error())
-		return
-	case l == math.MinInt64:
-		c.W.Error(errRandRange.Error())
+	case err != nil:
+		c.W.Error(err.Error())
 		return
 	case len(c.Args) > 4 || len(c.Args) == 4 && !eq(c.Args[3], "WITHSCORES"):
 		c.W.Error(errSyntax.Error())
@@ -333,46 +345,57 @@ func cmdZRandMember(c *Ctx) {
 			return
 		}
 		size := int64(z.Len())
-		var ranks []int
+		n := l
+		if n < 0 {
+			n = -n
+		}
+		if n > maxRandReply {
+			c.W.Error(errRandTooMany.Error())
+			return
+		}
+		// rank i of the reply is the member at rank(i) of the set.
+		var rank func(i int) int
 		switch {
-		case l < 0 || l == 1:
-			n := l
-			if n < 0 {
-				n = -n
-			}
-			if n > maxRandReply {
-				c.W.Error(errRandTooMany.Error())
-				return
-			}
-			ranks = make([]int, n)
-			for i := range ranks {
-				ranks[i] = rand.IntN(int(size))
-			}
+		case l < 0 || l == 1: // repeats allowed
+			rank = func(int) int { return rand.IntN(int(size)) }
 		case l >= size: // the whole set, from the highest as Redis iterates
-			ranks = make([]int, size)
-			for i := range ranks {
-				ranks[i] = int(size) - 1 - i
-			}
+			n = size
+			rank = func(i int) int { return int(size) - 1 - i }
+		case l*3 > size:
+			perm := rand.Perm(int(size))
+			rank = func(i int) int { return perm[i] }
 		default:
-			ranks = rand.Perm(int(size))[:l]
+			picked := make([]int, 0, l)
+			seen := make(map[int]bool, l)
+			for len(picked) < int(l) {
+				if r := rand.IntN(int(size)); !seen[r] {
+					seen[r] = true
+					picked = append(picked, r)
+				}
+			}
+			rank = func(i int) int { return picked[i] }
 		}
-		pairs := make([]zpair, 0, len(ranks))
-		for _, r := range ranks {
-			z.Range(r, false, func(m []byte, s float64) bool { pairs = appendZPair(pairs, m, s); return false })
+		writeZHeader(c.W, int(n), withScores)
+		for i := range int(n) {
+			z.Range(rank(i), false, func(m []byte, s float64) bool { writeZPair(c.W, m, s, withScores); return false })
 		}
-		writeZPairs(c.W, pairs, withScores)
 	})
 }
 
-// zalgebraOps names each algebra command's operation.
-var zalgebraOps = map[string]int64{
-	"zunion": zopUnion, "zinter": zopInter, "zintercard": zopInter, "zdiff": zopDiff,
-	"zunionstore": zopUnion, "zinterstore": zopInter, "zdiffstore": zopDiff,
+// zalgebraOp returns an algebra command's operation.
+func zalgebraOp(name string) int64 {
+	switch name {
+	case "zunion", "zunionstore":
+		return zopUnion
+	case "zdiff", "zdiffstore":
+		return zopDiff
+	}
+	return zopInter
 }
 
 // cmdZSetAlgebra serves ZUNION, ZINTER, ZINTERCARD and ZDIFF.
 func cmdZSetAlgebra(c *Ctx) {
-	opKind, card := zalgebraOps[c.Cmd.Name], c.Cmd.Name == "zintercard"
+	opKind, card := zalgebraOp(c.Cmd.Name), c.Cmd.Name == "zintercard"
 	sp, early, late := parseZAlgebra(c.Cmd.Name, c.Args[1:], opKind, false, card)
 	if early != nil {
 		c.W.Error(early.Error())
@@ -400,7 +423,7 @@ func cmdZSetAlgebra(c *Ctx) {
 // error is replied here, after the keys' types are checked as Redis
 // checks them first.
 func cmdZSetStore(c *Ctx) {
-	opKind := zalgebraOps[c.Cmd.Name]
+	opKind := zalgebraOp(c.Cmd.Name)
 	sp, early, late := parseZAlgebra(c.Cmd.Name, c.Args[2:], opKind, true, false)
 	if early != nil {
 		c.W.Error(early.Error())
@@ -428,9 +451,7 @@ func cmdZScan(c *Ctx) {
 	}
 	c.readZSet(c.Args[1], func(z *keyspace.ZSet) {
 		if z == nil {
-			c.W.Array(2)
-			c.W.BulkString("0")
-			c.W.Array(0)
+			writeScan(c, 0, nil)
 			return
 		}
 		o, msg := parseScanOptions(c.Args[3:], false)
@@ -444,11 +465,6 @@ func cmdZScan(c *Ctx) {
 				out = append(out, append([]byte(nil), m...), resp.AppendDouble(nil, s))
 			}
 		})
-		c.W.Array(2)
-		c.W.Bulk(strconv.AppendUint(nil, next, 10))
-		c.W.Array(len(out))
-		for _, b := range out {
-			c.W.Bulk(b)
-		}
+		writeScan(c, next, out)
 	})
 }

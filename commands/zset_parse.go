@@ -48,83 +48,56 @@ func strtod(b []byte) (f float64, ok, empty, erange bool) {
 	if neg {
 		sign = -1
 	}
-	switch l := strings.ToLower(s); {
-	case l == "inf" || l == "infinity":
+	if l := strings.ToLower(s); l == "inf" || l == "infinity" {
 		return math.Inf(int(sign)), true, false, false
-	case len(l) > 2 && l[0] == '0' && l[1] == 'x':
-		return hexStrtod(l[2:], sign)
+	}
+	// A decimal mantissa and an e exponent, or after 0x a hex mantissa
+	// and a p exponent.
+	body, isDigit, expMark := s, func(c byte) bool { return c >= '0' && c <= '9' }, byte('e')
+	hex := len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')
+	if hex {
+		body, expMark = strings.ToLower(s[2:]), 'p'
+		isDigit = func(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 	}
 	digits, nonzero, i := 0, false, 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		digits++
-		nonzero = nonzero || s[i] != '0'
-	}
-	if i < len(s) && s[i] == '.' {
-		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+	for point := false; i < len(body); i++ {
+		switch c := body[i]; {
+		case isDigit(c):
 			digits++
-			nonzero = nonzero || s[i] != '0'
+			nonzero = nonzero || c != '0'
+			continue
+		case c == '.' && !point:
+			point = true
+			continue
 		}
+		break
 	}
 	if digits == 0 {
-		return 0, false, false, false
+		return 0, false, false, false // "0x" alone: strtod reads the 0 and stops
 	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+	mant, exp := body[:i], "p0"
+	if i < len(body) && body[i]|0x20 == expMark {
 		j := i + 1
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+		if j < len(body) && (body[j] == '+' || body[j] == '-') {
 			j++
 		}
 		k := j
-		for ; k < len(s) && s[k] >= '0' && s[k] <= '9'; k++ {
+		for k < len(body) && body[k] >= '0' && body[k] <= '9' {
+			k++
 		}
 		if k == j {
 			return 0, false, false, false // "1e": strtod stops before the e
 		}
-		i = k
+		exp, i = body[i:k], k
 	}
-	if i != len(s) {
+	if i != len(body) {
 		return 0, false, false, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	erange = err != nil || f == 0 && nonzero
-	return sign * f, true, false, erange
-}
-
-// hexStrtod reads the digits after "0x": hex digits, a point, a p
-// exponent.
-func hexStrtod(s string, sign float64) (f float64, ok, empty, erange bool) {
-	isHex := func(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
-	digits, nonzero, i := 0, false, 0
-	for ; i < len(s) && isHex(s[i]); i++ {
-		digits++
-		nonzero = nonzero || s[i] != '0'
+	text := body
+	if hex {
+		text = "0x" + mant + exp
 	}
-	if i < len(s) && s[i] == '.' {
-		for i++; i < len(s) && isHex(s[i]); i++ {
-			digits++
-			nonzero = nonzero || s[i] != '0'
-		}
-	}
-	if digits == 0 {
-		return 0, false, false, false // "0x": strtod reads the 0 alone
-	}
-	mant, exp := s[:i], "p0"
-	if i < len(s) && s[i] == 'p' {
-		j := i + 1
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
-			j++
-		}
-		k := j
-		for ; k < len(s) && s[k] >= '0' && s[k] <= '9'; k++ {
-		}
-		if k == j {
-			return 0, false, false, false
-		}
-		exp, i = s[i:k], k
-	}
-	if i != len(s) {
-		return 0, false, false, false
-	}
-	f, err := strconv.ParseFloat("0x"+mant+exp, 64)
+	f, err := strconv.ParseFloat(text, 64)
 	erange = err != nil || f == 0 && nonzero
 	return sign * f, true, false, erange
 }

@@ -20,22 +20,28 @@ type zpair struct {
 // writeZPairs writes pairs as Redis replies a range: members alone, or
 // with scores flat in RESP2 and as [member, score] pairs in RESP3.
 func writeZPairs(w *resp.Writer, pairs []zpair, withScores bool) {
-	switch {
-	case !withScores:
-		w.Array(len(pairs))
-	case w.Proto == 2:
-		w.Array(2 * len(pairs))
-	default:
-		w.Array(len(pairs))
-	}
+	writeZHeader(w, len(pairs), withScores)
 	for _, p := range pairs {
-		if withScores && w.Proto > 2 {
-			w.Array(2)
-		}
-		w.Bulk(p.m)
-		if withScores {
-			w.Double(p.s)
-		}
+		writeZPair(w, p.m, p.s, withScores)
+	}
+}
+
+// writeZHeader starts a reply of n members as writeZPairs does.
+func writeZHeader(w *resp.Writer, n int, withScores bool) {
+	if withScores && w.Proto == 2 {
+		n *= 2
+	}
+	w.Array(n)
+}
+
+// writeZPair writes one member of a reply writeZHeader began.
+func writeZPair(w *resp.Writer, m []byte, s float64, withScores bool) {
+	if withScores && w.Proto > 2 {
+		w.Array(2)
+	}
+	w.Bulk(m)
+	if withScores {
+		w.Double(s)
 	}
 }
 

@@ -264,15 +264,7 @@ func (s *Set) trimFree() {
 	for len(s.slots) > 0 && !s.live(len(s.slots)-1) {
 		s.slots = s.slots[:len(s.slots)-1]
 	}
-	// The free list may now name slots past the end: rebuild it.
-	kept := s.free[:0]
-	for _, f := range s.free {
-		if int(f) < len(s.slots) {
-			kept = append(kept, f)
-		}
-	}
-	s.free = kept
-	heap.Init(&s.free)
+	s.free.below(len(s.slots))
 }
 
 // Has reports whether m is a member.
@@ -372,6 +364,19 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 		return 0
 	}
 	return i
+}
+
+// below drops the free slots at n and past (the slots were trimmed to
+// n), keeping the rest a heap.
+func (f *freeSlots) below(n int) {
+	kept := (*f)[:0]
+	for _, i := range *f {
+		if int(i) < n {
+			kept = append(kept, i)
+		}
+	}
+	*f = kept
+	heap.Init(f)
 }
 
 // freeSlots is a min-heap of free slot numbers.

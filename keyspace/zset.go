@@ -12,22 +12,59 @@ import (
 // for ranks in O(log n), and a member -> node map) from then on; it
 // converts back only where Redis does (a *STORE result built fresh).
 //
-// The listpack is one packed byte buffer, ordered by (score, member) as
-// Redis orders: per member a uvarint of its length<<1 | isFloat, its
-// bytes, and its score, a zigzag varint when it is an integer that a
-// float64 holds exactly, else the 8 bytes of the float64. Small sets stay
-// a few bytes a member, as Redis's listpack does.
+// The listpack is one packed byte buffer: a uvarint of the member count,
+// then the members ordered by (score, member) as Redis orders them. Per
+// member: a uvarint of its length<<1 | isFloat, its bytes, and its score,
+// a zigzag varint when it is an integer that a float64 holds exactly,
+// else the 8 bytes of the float64. Small sets stay a few bytes a member,
+// as Redis's listpack does.
 //
 // The skiplist numbers its members in slots, as a set's hashtable does,
 // so a ZSCAN cursor (a slot number) means the same on every node, and a
 // member present for the whole scan is returned exactly once.
 
 // ZSet is a sorted set value. Change it only inside DB.Update.
+//
+// A ZSet is 16 bytes, as most sorted sets are small: p is the listpack's
+// first byte (its length and capacity beside it) or, with capacity
+// slMark, the skiplist.
 type ZSet struct {
-	lp []byte // the listpack; unused once sl is set
-	n  int    // the listpack's members
-	sl *zskiplist
+	p        unsafe.Pointer
+	len, cap uint32
 }
+
+// slMark in ZSet.cap says p is a skiplist. A listpack stays below 1GB
+// (lpMax), as Redis's (lpSafeToAdd), so its capacity never reaches it.
+const (
+	slMark = ^uint32(0)
+	lpMax  = 1 << 30
+)
+
+// lpb returns the listpack; nil for a skiplist or an empty set.
+func (z *ZSet) lpb() []byte {
+	if z.cap == slMark || z.p == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(z.p), z.cap)[:z.len]
+}
+
+func (z *ZSet) setLP(b []byte) {
+	if cap(b) == 0 {
+		*z = ZSet{}
+		return
+	}
+	z.p, z.len, z.cap = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
+}
+
+// skip returns the skiplist; nil for a listpack.
+func (z *ZSet) skip() *zskiplist {
+	if z.cap != slMark {
+		return nil
+	}
+	return (*zskiplist)(z.p)
+}
+
+func (z *ZSet) setSkip(sl *zskiplist) { z.p, z.len, z.cap = unsafe.Pointer(sl), 0, slMark }
 
 // NewZSet returns an empty sorted set encoded as a listpack.
 func NewZSet() *ZSet { return &ZSet{} }
@@ -37,7 +74,7 @@ func NewZSet() *ZSet { return &ZSet{} }
 func NewZSetFor(size, maxLen int, lim EncodingLimits) *ZSet {
 	z := &ZSet{}
 	if lim.ZsetMaxListpackEntries == 0 || int64(size) > lim.ZsetMaxListpackEntries || int64(maxLen) > lim.ZsetMaxListpackValue {
-		z.sl = newSkiplist()
+		z.setSkip(newSkiplist())
 	}
 	return z
 }
@@ -47,7 +84,7 @@ func (z *ZSet) Kind() Kind { return KindZSet }
 
 // Encoding implements Object.
 func (z *ZSet) Encoding() Encoding {
-	if z.sl != nil {
+	if z.skip() != nil {
 		return EncSkiplist
 	}
 	return EncListpack
@@ -55,27 +92,60 @@ func (z *ZSet) Encoding() Encoding {
 
 // Len implements Object.
 func (z *ZSet) Len() int {
-	if z.sl != nil {
-		return z.sl.length
+	if z.skip() != nil {
+		return z.skip().length
 	}
-	return z.n
+	return z.count()
+}
+
+// count reads the listpack's member count.
+func (z *ZSet) count() int {
+	n, _ := binary.Uvarint(z.lpb())
+	return int(n)
+}
+
+// hdr is the offset of the listpack's first member, past the count.
+func (z *ZSet) hdr() int {
+	_, k := binary.Uvarint(z.lpb())
+	return max(k, 0)
+}
+
+// setCount rewrites the count, moving the members when its width
+// changes.
+func (z *ZSet) setCount(n int) {
+	if n == 0 {
+		z.setLP(nil)
+		return
+	}
+	old := z.hdr()
+	var tmp [binary.MaxVarintLen64]byte
+	h := binary.PutUvarint(tmp[:], uint64(n))
+	if h == old {
+		copy(z.lpb(), tmp[:h])
+		return
+	}
+	z.setLP(append(tmp[:h:h], z.lpb()[old:]...))
 }
 
 // Size implements Object: the struct and the listpack's buffer, or the
 // skiplist's nodes, levels, members, map and slots.
 func (z *ZSet) Size() int64 {
-	if z.sl == nil {
-		return 48 + allocSize(cap(z.lp))
+	if z.skip() == nil {
+		return 16 + allocSize(cap(z.lpb()))
 	}
-	return 48 + z.sl.size()
+	return 16 + z.skip().size()
 }
 
 // Clone implements Object.
 func (z *ZSet) Clone() Object {
-	if z.sl == nil {
-		return &ZSet{lp: append([]byte(nil), z.lp...), n: z.n}
+	if z.skip() == nil {
+		c := &ZSet{}
+		c.setLP(append([]byte(nil), z.lpb()...))
+		return c
 	}
-	return &ZSet{sl: z.sl.clone()}
+	c := &ZSet{}
+	c.setSkip(z.skip().clone())
+	return c
 }
 
 // zzInt reports whether f is stored as an integer: integral and exactly
@@ -133,8 +203,8 @@ func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // lpFind returns the offset of m's entry and its score, -1 if absent.
 func (z *ZSet) lpFind(m []byte) (int, float64) {
-	for off := 0; off < len(z.lp); {
-		em, s, next, _ := lpNext(z.lp, off)
+	for off := z.hdr(); off < len(z.lpb()); {
+		em, s, next, _ := lpNext(z.lpb(), off)
 		if str(em) == str(m) {
 			return off, s
 		}
@@ -145,24 +215,28 @@ func (z *ZSet) lpFind(m []byte) (int, float64) {
 
 // lpDelete removes the entry at off.
 func (z *ZSet) lpDelete(off int) {
-	_, _, next, _ := lpNext(z.lp, off)
-	z.lp = append(z.lp[:off], z.lp[next:]...)
-	z.n--
+	_, _, next, _ := lpNext(z.lpb(), off)
+	z.setLP(append(z.lpb()[:off], z.lpb()[next:]...))
 	z.lpShrink()
+	z.setCount(z.count() - 1)
 }
 
 // lpShrink gives back a buffer left mostly empty by removals.
 func (z *ZSet) lpShrink() {
-	if cap(z.lp) > 64 && cap(z.lp) > 2*len(z.lp) {
-		z.lp = append([]byte(nil), z.lp...)
+	if cap(z.lpb()) > 64 && cap(z.lpb()) > 2*len(z.lpb()) {
+		z.setLP(append([]byte(nil), z.lpb()...))
 	}
 }
 
 // lpInsert puts m at its place in the order.
 func (z *ZSet) lpInsert(m []byte, score float64) {
-	off := 0
-	for off < len(z.lp) {
-		em, s, next, _ := lpNext(z.lp, off)
+	off := z.hdr()
+	if off == 0 {
+		z.setLP([]byte{0})
+		off = 1
+	}
+	for off < len(z.lpb()) {
+		em, s, next, _ := lpNext(z.lpb(), off)
 		if zless(score, str(m), s, str(em)) {
 			break
 		}
@@ -170,16 +244,16 @@ func (z *ZSet) lpInsert(m []byte, score float64) {
 	}
 	var tmp [32]byte
 	e := lpAppend(tmp[:0], m, score)
-	z.lp = append(z.lp, e...) // grow, then move the tail up
-	copy(z.lp[off+len(e):], z.lp[off:len(z.lp)-len(e)])
-	copy(z.lp[off:], e)
-	z.n++
+	z.setLP(append(z.lpb(), e...)) // grow, then move the tail up
+	copy(z.lpb()[off+len(e):], z.lpb()[off:len(z.lpb())-len(e)])
+	copy(z.lpb()[off:], e)
+	z.setCount(z.count() + 1)
 }
 
 // Score returns m's score.
 func (z *ZSet) Score(m []byte) (float64, bool) {
-	if z.sl != nil {
-		x, ok := z.sl.dict[str(m)]
+	if z.skip() != nil {
+		x, ok := z.skip().dict[str(m)]
 		if !ok {
 			return 0, false
 		}
@@ -194,7 +268,7 @@ func (z *ZSet) Score(m []byte) (float64, bool) {
 // or a member longer than zset-max-listpack-value, becomes a skiplist
 // first.
 func (z *ZSet) Set(m []byte, score float64, lim EncodingLimits) bool {
-	if z.sl == nil {
+	if z.skip() == nil {
 		off, cur := z.lpFind(m)
 		if off >= 0 {
 			if cur != score {
@@ -203,55 +277,56 @@ func (z *ZSet) Set(m []byte, score float64, lim EncodingLimits) bool {
 			}
 			return false
 		}
-		if int64(z.n)+1 <= lim.ZsetMaxListpackEntries && int64(len(m)) <= lim.ZsetMaxListpackValue {
+		if int64(z.count())+1 <= lim.ZsetMaxListpackEntries && int64(len(m)) <= lim.ZsetMaxListpackValue &&
+			len(z.lpb())+len(m)+32 < lpMax {
 			z.lpInsert(m, score)
 			return true
 		}
 		z.toSkiplist()
 	}
-	if x, ok := z.sl.dict[str(m)]; ok {
+	if x, ok := z.skip().dict[str(m)]; ok {
 		if x.score != score {
-			z.sl.update(x, score)
+			z.skip().update(x, score)
 		}
 		return false
 	}
-	z.sl.add(string(m), score)
+	z.skip().add(string(m), score)
 	return true
 }
 
 func (z *ZSet) toSkiplist() {
 	sl := newSkiplist()
-	for off := 0; off < len(z.lp); {
-		m, s, next, _ := lpNext(z.lp, off)
+	for off := z.hdr(); off < len(z.lpb()); {
+		m, s, next, _ := lpNext(z.lpb(), off)
 		sl.add(string(m), s)
 		off = next
 	}
-	z.sl, z.lp, z.n = sl, nil, 0
+	z.setSkip(sl)
 }
 
 // ConvertToListpackIfNeeded makes a skiplist a listpack when it fits the
 // limits, as Redis's zsetConvertToListpackIfNeeded does for a *STORE
 // result it built as a skiplist.
 func (z *ZSet) ConvertToListpackIfNeeded(lim EncodingLimits) {
-	if z.sl == nil || int64(z.sl.length) > lim.ZsetMaxListpackEntries {
+	if z.skip() == nil || int64(z.skip().length) > lim.ZsetMaxListpackEntries {
 		return
 	}
-	var lp []byte
-	for x := z.sl.header.level[0].forward; x != nil; x = x.level[0].forward {
-		if int64(len(x.member)) > lim.ZsetMaxListpackValue {
+	lp := binary.AppendUvarint(nil, uint64(z.skip().length))
+	for x := z.skip().header.level[0].forward; x != nil; x = x.level[0].forward {
+		if int64(len(x.member)) > lim.ZsetMaxListpackValue || len(lp) >= lpMax-32 {
 			return
 		}
 		lp = lpAppend(lp, []byte(x.member), x.score)
 	}
-	z.lp, z.n, z.sl = lp, z.sl.length, nil
+	z.setLP(lp)
 }
 
 // Remove removes m and reports whether it was there.
 func (z *ZSet) Remove(m []byte) bool {
-	if z.sl != nil {
-		x, ok := z.sl.dict[str(m)]
+	if z.skip() != nil {
+		x, ok := z.skip().dict[str(m)]
 		if ok {
-			z.sl.remove(x)
+			z.skip().remove(x)
 		}
 		return ok
 	}
@@ -276,12 +351,12 @@ func (z *ZSet) Rank(m []byte) (int, bool) {
 // first for which pred is true; pred must be false then true along the
 // order (a lower bound).
 func (z *ZSet) Search(pred func(m []byte, score float64) bool) int {
-	if z.sl != nil {
-		return z.sl.search(pred)
+	if z.skip() != nil {
+		return z.skip().search(pred)
 	}
 	i := 0
-	for off := 0; off < len(z.lp); i++ {
-		m, s, next, _ := lpNext(z.lp, off)
+	for off := z.hdr(); off < len(z.lpb()); i++ {
+		m, s, next, _ := lpNext(z.lpb(), off)
 		if pred(m, s) {
 			return i
 		}
@@ -298,14 +373,14 @@ func (z *ZSet) Range(start int, rev bool, fn func(m []byte, score float64) bool)
 	if start < 0 || start >= z.Len() {
 		return
 	}
-	if z.sl != nil {
-		z.sl.walk(start, rev, fn)
+	if z.skip() != nil {
+		z.skip().walk(start, rev, fn)
 		return
 	}
 	if !rev {
 		i := 0
-		for off := 0; off < len(z.lp); i++ {
-			m, s, next, _ := lpNext(z.lp, off)
+		for off := z.hdr(); off < len(z.lpb()); i++ {
+			m, s, next, _ := lpNext(z.lpb(), off)
 			if i >= start && !fn(m, s) {
 				return
 			}
@@ -313,13 +388,13 @@ func (z *ZSet) Range(start int, rev bool, fn func(m []byte, score float64) bool)
 		}
 		return
 	}
-	offs := make([]int, 0, z.n)
-	for off := 0; off < len(z.lp); {
+	offs := make([]int, 0, z.count())
+	for off := z.hdr(); off < len(z.lpb()); {
 		offs = append(offs, off)
-		_, _, off, _ = lpNext(z.lp, off)
+		_, _, off, _ = lpNext(z.lpb(), off)
 	}
 	for i := len(offs) - 1 - start; i >= 0; i-- {
-		m, s, _, _ := lpNext(z.lp, offs[i])
+		m, s, _, _ := lpNext(z.lpb(), offs[i])
 		if !fn(m, s) {
 			return
 		}
@@ -333,29 +408,29 @@ func (z *ZSet) RemoveRange(start, end int) int {
 	if start < 0 || start >= end {
 		return 0
 	}
-	if z.sl != nil {
-		x := z.sl.byRank(start + 1)
+	if z.skip() != nil {
+		x := z.skip().byRank(start + 1)
 		for i := start; i < end; i++ {
 			next := x.level[0].forward
-			z.sl.remove(x)
+			z.skip().remove(x)
 			x = next
 		}
 		return end - start
 	}
 	from, to, i := 0, 0, 0
-	for off := 0; off < len(z.lp); i++ {
+	for off := z.hdr(); off < len(z.lpb()); i++ {
 		if i == start {
 			from = off
 		}
-		_, _, off, _ = lpNext(z.lp, off)
+		_, _, off, _ = lpNext(z.lpb(), off)
 		if i == end-1 {
 			to = off
 			break
 		}
 	}
-	z.lp = append(z.lp[:from], z.lp[to:]...)
-	z.n -= end - start
+	z.setLP(append(z.lpb()[:from], z.lpb()[to:]...))
 	z.lpShrink()
+	z.setCount(z.count() - (end - start))
 	return end - start
 }
 
@@ -363,9 +438,9 @@ func (z *ZSet) RemoveRange(start, end int) int {
 // cursor to continue from, 0 when done. A listpack is returned whole in
 // one call, as Redis does.
 func (z *ZSet) Scan(cursor uint64, count int, fn func(m []byte, score float64)) uint64 {
-	if z.sl == nil {
+	if z.skip() == nil {
 		z.Range(0, false, func(m []byte, s float64) bool { fn(m, s); return true })
 		return 0
 	}
-	return z.sl.scan(cursor, count, fn)
+	return z.skip().scan(cursor, count, fn)
 }

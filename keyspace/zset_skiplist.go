@@ -52,7 +52,7 @@ func (sl *zskiplist) size() int64 {
 	return 96 + 64 + zslMaxLevel*16 + sl.bytes + allocSize(8*cap(sl.slots)) + allocSize(4*cap(sl.free))
 }
 
-// levelOf draws a level from FNV-1a of the member, with Redis's
+// levelOf draws a level from a hash of the member, with Redis's
 // probability 1/4 of each level up.
 func levelOf(m string) int {
 	h := uint64(14695981039346656037)
@@ -60,7 +60,13 @@ func levelOf(m string) int {
 		h ^= uint64(m[i])
 		h *= 1099511628211
 	}
-	h ^= h >> 29 // mix the high bits into the low ones tested below
+	// FNV's low bits hang on the bytes' low bits alone: finish with
+	// MurmurHash3's fmix64 so every bit depends on every byte.
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
 	lvl := 1
 	for h&3 == 0 && lvl < zslMaxLevel {
 		lvl++
@@ -69,22 +75,38 @@ func levelOf(m string) int {
 	return lvl
 }
 
-// add inserts a member known to be absent (zslInsert).
+// add inserts a member known to be absent.
 func (sl *zskiplist) add(m string, score float64) *zslNode {
+	x := &zslNode{member: m, score: score, level: make([]zslLevel, levelOf(m))}
+	sl.link(x)
+	sl.dict[m] = x
+	sl.bytes += zslNodeBytes + allocSize(16*len(x.level)) + allocSize(len(m))
+	if len(sl.free) > 0 {
+		x.slot = heap.Pop(&sl.free).(uint32)
+		sl.slots[x.slot] = x
+	} else {
+		x.slot = uint32(len(sl.slots))
+		sl.slots = append(sl.slots, x)
+	}
+	return x
+}
+
+// link puts x, whose levels are made, at its place (zslInsert).
+func (sl *zskiplist) link(x *zslNode) {
 	var update [zslMaxLevel]*zslNode
 	var rank [zslMaxLevel]int
-	x := sl.header
+	y := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
 		if i < sl.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && zless(f.score, f.member, score, m); f = x.level[i].forward {
-			rank[i] += x.level[i].span
-			x = f
+		for f := y.level[i].forward; f != nil && zless(f.score, f.member, x.score, x.member); f = y.level[i].forward {
+			rank[i] += y.level[i].span
+			y = f
 		}
-		update[i] = x
+		update[i] = y
 	}
-	lvl := levelOf(m)
+	lvl := len(x.level)
 	if lvl > sl.level {
 		for i := sl.level; i < lvl; i++ {
 			rank[i] = 0
@@ -93,7 +115,6 @@ func (sl *zskiplist) add(m string, score float64) *zslNode {
 		}
 		sl.level = lvl
 	}
-	x = &zslNode{member: m, score: score, level: make([]zslLevel, lvl)}
 	for i := 0; i < lvl; i++ {
 		x.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = x
@@ -103,6 +124,7 @@ func (sl *zskiplist) add(m string, score float64) *zslNode {
 	for i := lvl; i < sl.level; i++ {
 		update[i].level[i].span++
 	}
+	x.backward = nil
 	if update[0] != sl.header {
 		x.backward = update[0]
 	}
@@ -112,16 +134,6 @@ func (sl *zskiplist) add(m string, score float64) *zslNode {
 		sl.tail = x
 	}
 	sl.length++
-	sl.dict[m] = x
-	sl.bytes += zslNodeBytes + allocSize(16*lvl) + allocSize(len(m))
-	if len(sl.free) > 0 {
-		x.slot = heap.Pop(&sl.free).(uint32)
-		sl.slots[x.slot] = x
-	} else {
-		x.slot = uint32(len(sl.slots))
-		sl.slots = append(sl.slots, x)
-	}
-	return x
 }
 
 // unlink takes x out of the levels (zslDeleteNode).
@@ -164,14 +176,7 @@ func (sl *zskiplist) remove(x *zslNode) {
 		for len(sl.slots) > 0 && sl.slots[len(sl.slots)-1] == nil {
 			sl.slots = sl.slots[:len(sl.slots)-1]
 		}
-		kept := sl.free[:0]
-		for _, f := range sl.free {
-			if int(f) < len(sl.slots) {
-				kept = append(kept, f)
-			}
-		}
-		sl.free = kept
-		heap.Init(&sl.free)
+		sl.free.below(len(sl.slots))
 		// Give back what the trimmed slots held.
 		if cap(sl.slots) > 2*len(sl.slots)+16 {
 			sl.slots = append([]*zslNode(nil), sl.slots...)
@@ -185,48 +190,8 @@ func (sl *zskiplist) remove(x *zslNode) {
 // update moves x to a new score, keeping its slot.
 func (sl *zskiplist) update(x *zslNode, score float64) {
 	sl.unlink(x)
-	// Relink a node of the same level at the new place.
-	var update [zslMaxLevel]*zslNode
-	var rank [zslMaxLevel]int
-	y := sl.header
-	for i := sl.level - 1; i >= 0; i-- {
-		if i < sl.level-1 {
-			rank[i] = rank[i+1]
-		}
-		for f := y.level[i].forward; f != nil && zless(f.score, f.member, score, x.member); f = y.level[i].forward {
-			rank[i] += y.level[i].span
-			y = f
-		}
-		update[i] = y
-	}
-	lvl := len(x.level)
-	if lvl > sl.level {
-		for i := sl.level; i < lvl; i++ {
-			rank[i] = 0
-			update[i] = sl.header
-			update[i].level[i].span = sl.length
-		}
-		sl.level = lvl
-	}
-	x.score, x.backward = score, nil
-	for i := 0; i < lvl; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
-	}
-	for i := lvl; i < sl.level; i++ {
-		update[i].level[i].span++
-	}
-	if update[0] != sl.header {
-		x.backward = update[0]
-	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.backward = x
-	} else {
-		sl.tail = x
-	}
-	sl.length++
+	x.score = score
+	sl.link(x)
 }
 
 // byRank returns the node of 1-based rank r, nil if out of range.

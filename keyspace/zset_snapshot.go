@@ -12,12 +12,11 @@ import (
 // member as its length+1, its bytes and its score's 8 bytes, so the slots
 // (the cursors of scans in progress) survive a restart.
 func (z *ZSet) AppendSnapshot(b []byte) []byte {
-	if z.sl == nil {
-		b = binary.AppendUvarint(b, uint64(z.n))
-		return append(b, z.lp...)
+	if z.skip() == nil {
+		return append(b, z.lpb()...) // its count, then its members
 	}
-	b = binary.AppendUvarint(b, uint64(len(z.sl.slots)))
-	for _, x := range z.sl.slots {
+	b = binary.AppendUvarint(b, uint64(len(z.skip().slots)))
+	for _, x := range z.skip().slots {
 		if x == nil {
 			b = append(b, 0)
 			continue
@@ -41,18 +40,19 @@ func decodeZSet(enc Encoding, data []byte) (Object, error) {
 	data = data[k:]
 	switch enc {
 	case EncListpack:
-		z := &ZSet{lp: append([]byte(nil), data...), n: int(count)}
+		z := &ZSet{}
+		z.setLP(append(binary.AppendUvarint(nil, count), data...))
 		var prevM []byte
 		var prevS float64
 		n := 0
-		for off := 0; off < len(z.lp); n++ {
-			m, s, next, ok := lpNext(z.lp, off)
+		for off := z.hdr(); off < len(z.lpb()); n++ {
+			m, s, next, ok := lpNext(z.lpb(), off)
 			if !ok || math.IsNaN(s) || n > 0 && !zless(prevS, str(prevM), s, str(m)) {
 				return nil, errBadZSet
 			}
 			prevM, prevS, off = m, s, next
 		}
-		if n != z.n {
+		if n != z.count() {
 			return nil, errBadZSet
 		}
 		return z, nil
@@ -84,7 +84,9 @@ func decodeZSet(enc Encoding, data []byte) (Object, error) {
 		if len(data) != 0 || sl.length == 0 || sl.slots[len(sl.slots)-1] == nil {
 			return nil, errBadZSet
 		}
-		return &ZSet{sl: sl}, nil
+		z := &ZSet{}
+		z.setSkip(sl)
+		return z, nil
 	}
 	return nil, fmt.Errorf("sorted set encoding %d", enc)
 }
