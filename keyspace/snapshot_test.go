@@ -53,6 +53,8 @@ func sampleStore() *Store {
 	s.DB(2).Set([]byte("other"), NewString(bytes.Repeat([]byte("z"), 100)), t0)
 	s.DB(1).Set([]byte("hash"), ObjectValue(sampleHash(3, s.EncodingLimits())), 0)
 	s.DB(1).Set([]byte("bighash"), ObjectValue(sampleHash(600, s.EncodingLimits())), t0)
+	s.DB(1).Set([]byte("hashttl"), ObjectValue(sampleHashTTL(3, s.EncodingLimits())), 0)
+	s.DB(1).Set([]byte("bighashttl"), ObjectValue(sampleHashTTL(600, s.EncodingLimits())), 0)
 	return s
 }
 
@@ -68,8 +70,11 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, got := dump(src), dump(dst)
-	if len(want) != 7+50+1+2 || !slices.Equal(got, want) {
-		t.Fatalf("round trip differs:\n got %q\nwant %q", got, want)
+	if len(want) != 7+50+1+4 || !slices.Equal(got, want) {
+		t.Fatalf("round trip differs: %d entries, want %d", len(got), len(want))
+	}
+	if dst.DB(1).HashesWithFieldDeadlines() != 2 {
+		t.Fatal("index of hashes with field deadlines not rebuilt")
 	}
 	if dst.DB(0).Expires() != src.DB(0).Expires() || dst.DB(2).Expires() != 1 {
 		t.Fatal("expiry index not rebuilt")

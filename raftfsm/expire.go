@@ -1,15 +1,18 @@
 package raftfsm
 
 import (
+	"strconv"
 	"time"
 
+	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
 )
 
 // Active expiry, as Redis's activeExpireCycle samples keys with a TTL: the
 // leader samples each database, and proposes the deletion of the expired
-// keys it finds in one ExpireKeys op per database. Followers never delete
-// on their own clock.
+// keys it finds in one ExpireKeys op per database, and of the expired
+// hash fields it finds (Redis 7.4's field expiry) in one HExpireFields
+// op. Followers never delete on their own clock.
 const (
 	expireEvery  = 100 * time.Millisecond
 	expireSample = 20 // keys found expired per database per round, before repeating
@@ -55,6 +58,34 @@ func (n *Node) expireOnce() {
 			if len(keys) < expireSample {
 				break
 			}
+		}
+		n.expireFields(ks, db)
+	}
+}
+
+// expireFields is expireOnce's round over db's hashes with field
+// deadlines.
+func (n *Node) expireFields(ks *keyspace.Store, db int) {
+	for round := 0; round < expireRounds; round++ {
+		now := n.Now()
+		ks.RLock()
+		sample := ks.DB(db).SampleExpiredFields(expireSample, now)
+		ks.RUnlock()
+		if len(sample) == 0 {
+			return
+		}
+		var args [][]byte
+		found := 0
+		for _, s := range sample {
+			args = append(args, s.Key, strconv.AppendInt(nil, int64(len(s.Fields)), 10))
+			args = append(args, s.Fields...)
+			found += len(s.Fields)
+		}
+		if _, err := n.Propose(&op.Op{Type: op.HExpireFields, DB: db, Now: now, Args: args}); err != nil {
+			return
+		}
+		if found < expireSample {
+			return
 		}
 	}
 }
