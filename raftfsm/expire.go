@@ -44,48 +44,50 @@ func (n *Node) every(d time.Duration, fn func()) {
 func (n *Node) expireOnce() {
 	ks := n.Store()
 	for db := 0; db < ks.NumDBs(); db++ {
-		for round := 0; round < expireRounds; round++ {
-			now := n.Now()
-			ks.RLock()
-			keys := ks.DB(db).SampleExpired(expireSample, now)
-			ks.RUnlock()
-			if len(keys) == 0 {
-				break
-			}
-			if _, err := n.Propose(&op.Op{Type: op.ExpireKeys, DB: db, Now: now, Args: keys}); err != nil {
-				return
-			}
-			if len(keys) < expireSample {
-				break
-			}
+		if !n.expireRounds(ks, db, keysOp) || !n.expireRounds(ks, db, fieldsOp) {
+			return
 		}
-		n.expireFields(ks, db)
 	}
 }
 
-// expireFields is expireOnce's round over db's hashes with field
-// deadlines.
-func (n *Node) expireFields(ks *keyspace.Store, db int) {
+// expireRounds proposes the ops sample builds from database db (with the
+// number of keys or fields found expired) while a round finds a full
+// sample, up to expireRounds; false if a proposal failed (leadership
+// lost, closing).
+func (n *Node) expireRounds(ks *keyspace.Store, db int, sample func(d *keyspace.DB, db int, now int64) (*op.Op, int)) bool {
 	for round := 0; round < expireRounds; round++ {
 		now := n.Now()
 		ks.RLock()
-		sample := ks.DB(db).SampleExpiredFields(expireSample, now)
+		o, found := sample(ks.DB(db), db, now)
 		ks.RUnlock()
-		if len(sample) == 0 {
-			return
+		if found == 0 {
+			return true
 		}
-		var args [][]byte
-		found := 0
-		for _, s := range sample {
-			args = append(args, s.Key, strconv.AppendInt(nil, int64(len(s.Fields)), 10))
-			args = append(args, s.Fields...)
-			found += len(s.Fields)
-		}
-		if _, err := n.Propose(&op.Op{Type: op.HExpireFields, DB: db, Now: now, Args: args}); err != nil {
-			return
+		if _, err := n.Propose(o); err != nil {
+			return false
 		}
 		if found < expireSample {
-			return
+			return true
 		}
 	}
+	return true
+}
+
+// keysOp samples d's keys with deadlines: one ExpireKeys op.
+func keysOp(d *keyspace.DB, db int, now int64) (*op.Op, int) {
+	keys := d.SampleExpired(expireSample, now)
+	return &op.Op{Type: op.ExpireKeys, DB: db, Now: now, Args: keys}, len(keys)
+}
+
+// fieldsOp samples d's hashes with field deadlines: one HExpireFields op
+// (Args: key, count, fields..., as op.HExpireFields describes).
+func fieldsOp(d *keyspace.DB, db int, now int64) (*op.Op, int) {
+	var args [][]byte
+	found := 0
+	for _, s := range d.SampleExpiredFields(expireSample, now) {
+		args = append(args, s.Key, strconv.AppendInt(nil, int64(len(s.Fields)), 10))
+		args = append(args, s.Fields...)
+		found += len(s.Fields)
+	}
+	return &op.Op{Type: op.HExpireFields, DB: db, Now: now, Args: args}, found
 }

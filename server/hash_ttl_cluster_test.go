@@ -43,13 +43,7 @@ func TestHashFieldExpiryCluster(t *testing.T) {
 	for i := range 50 { // more log than TrailingLogs keeps
 		lc.do("SET", fmt.Sprintf("filler%d", i), "v")
 	}
-	if err := leader.Node().Snapshot(); err != nil {
-		t.Fatal(err)
-	}
-	joined := c.Join(nil)
-	eventually(t, "the joined node to install a snapshot and catch up", func() bool {
-		return joined.Node().Stats().Restores > 0 && joined.Node().Stats().AppliedIndex >= leader.Node().Stats().AppliedIndex
-	})
+	joinFromSnapshot(t, c, leader)
 
 	deadlines := func(rc *rawConn) []any {
 		return []any{
@@ -61,22 +55,11 @@ func TestHashFieldExpiryCluster(t *testing.T) {
 	if d, _ := strconv.ParseInt(want[0].([]any)[0].(string), 10, 64); d <= 0 {
 		t.Fatalf("leader's deadlines: %v", want)
 	}
-	var followers []*rawConn
-	for _, node := range c.Nodes {
-		if node == leader {
-			continue
-		}
-		rc := dialRaw(t, node.Addr().String())
-		if r := rc.do("READONLY"); r != "OK" {
-			t.Fatal(r)
-		}
-		eventually(t, node.Cfg.ID+" to apply every write", func() bool {
-			return node.Node().Stats().AppliedIndex >= leader.Node().Stats().AppliedIndex
-		})
+	followers := caughtUpReaders(t, c, leader)
+	for i, rc := range followers {
 		if got := deadlines(rc); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("%s: deadlines %v, leader %v", node.Cfg.ID, got, want)
+			t.Fatalf("follower %d: deadlines %v, leader %v", i+1, got, want)
 		}
-		followers = append(followers, rc)
 	}
 
 	time.Sleep(330 * time.Millisecond) // past the short deadlines
