@@ -120,3 +120,33 @@ func TestHashDeadlinesSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeHash: any bytes decode or fail with an error, never a panic;
+// what decodes encodes to bytes that decode to the same hash, and its
+// deadlines work.
+func FuzzDecodeHash(f *testing.F) {
+	lim := New(1).EncodingLimits()
+	for _, h := range []*Hash{sampleHash(3, lim), sampleHash(600, lim), sampleHashTTL(3, lim), sampleHashTTL(600, lim)} {
+		f.Add(byte(h.Encoding()), h.AppendSnapshot(nil))
+	}
+	f.Fuzz(func(t *testing.T, enc byte, data []byte) {
+		o, err := decodeHash(Encoding(enc), data)
+		if err != nil {
+			return
+		}
+		b := o.AppendSnapshot(nil)
+		o2, err := decodeHash(Encoding(enc), b)
+		if err != nil || !bytes.Equal(o2.AppendSnapshot(nil), b) {
+			t.Fatalf("%q encodes as %q, which does not decode alike: %v", data, b, err)
+		}
+		h := o.(*Hash)
+		h.ExpiredFields(5, t0+3000)
+		h.Each(t0+3000, func(f, _ string) bool {
+			h.SetFieldDeadline([]byte(f), t0, t0-1)
+			return false
+		})
+		h.settle()
+		h.Visible(t0)
+		h.Set([]byte("new"), []byte("v"), lim, t0)
+	})
+}
