@@ -240,7 +240,18 @@ func hfeChecks() []goRedisCheck {
 			if err := poll(func() bool { n, _ := c.HLen(ctx, "small").Result(); return n == 1 }); err != nil {
 				return fmt.Errorf("listpack: %w", err)
 			}
-			return want(c.HGetAll(ctx, "small").Result())(map[string]string{"b": "2"})
+			if err := want(c.HGetAll(ctx, "small").Result())(map[string]string{"b": "2"}); err != nil {
+				return err
+			}
+			// A hash whose fields all expire goes with its last field:
+			// DBSIZE, which counts keys not deleted yet, drops.
+			before, _ := c.DBSize(ctx).Result()
+			c.HSet(ctx, "allgone", "a", "1", "b", "2")
+			c.HPExpire(ctx, "allgone", 20*time.Millisecond, "a", "b")
+			if err := poll(func() bool { n, _ := c.DBSize(ctx).Result(); return n == before }); err != nil {
+				return fmt.Errorf("DBSIZE: %w", err)
+			}
+			return nil
 		}},
 		{"keys keep field deadlines", func(ctx context.Context, c *redis.Client, _ int) error {
 			c.HSet(ctx, "k1", "a", "1", "b", "2")
