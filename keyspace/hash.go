@@ -44,11 +44,12 @@ type Hash struct {
 	// strBytes is the memory of the fields' and values' bytes, kept as
 	// they change so Size is O(1).
 	strBytes int64
-	// ttls counts the fields with a deadline; maxExp is the latest
-	// deadline, exact after settle (stale says it may be too late).
-	ttls   int
-	maxExp int64
-	stale  bool
+	// ttls counts the fields with a deadline; minExp and maxExp are the
+	// earliest and the latest, exact after settle (stale says they may
+	// be too early and too late).
+	ttls           int
+	minExp, maxExp int64
+	stale          bool
 }
 
 // NewHash returns an empty hash, encoded as Redis creates one (listpack).

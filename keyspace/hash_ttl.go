@@ -28,7 +28,7 @@ func (h *Hash) findLive(field []byte, now int64) int {
 }
 
 // setExp sets the deadline of the field at i (0: none), keeping the count
-// of fields with one and the latest deadline.
+// of fields with one and the earliest and latest deadlines.
 func (h *Hash) setExp(i int, exp int64) {
 	p := &h.pairs[i]
 	old := p.exp
@@ -42,28 +42,35 @@ func (h *Hash) setExp(i int, exp int64) {
 	case exp == 0:
 		h.ttls--
 	}
+	if exp != 0 && (h.minExp == 0 || exp < h.minExp) {
+		h.minExp = exp
+	}
 	if exp > h.maxExp {
 		h.maxExp = exp
-	} else if old == h.maxExp {
-		h.stale = true // settle finds the new latest, once per change
+	}
+	if old != 0 && (old == h.minExp || old == h.maxExp) {
+		h.stale = true // settle finds the new bounds, once per change
 	}
 }
 
-// settle recomputes the latest deadline after a change that may have
-// removed it: DB.Update calls it after each change, so a batch of
-// deletions costs one pass over the fields, not one each.
+// settle recomputes the earliest and latest deadlines after a change
+// that may have removed one: DB.Update calls it after each change, so a
+// batch of deletions costs one pass over the fields, not one each.
 func (h *Hash) settle() {
 	if !h.stale {
 		return
 	}
 	h.stale = false
-	h.maxExp = 0
+	h.minExp, h.maxExp = 0, 0
 	if h.ttls == 0 {
 		return
 	}
 	for i := range h.pairs {
-		if p := &h.pairs[i]; !p.dead && p.exp > h.maxExp {
-			h.maxExp = p.exp
+		if p := &h.pairs[i]; !p.dead && p.exp != 0 {
+			if h.minExp == 0 || p.exp < h.minExp {
+				h.minExp = p.exp
+			}
+			h.maxExp = max(h.maxExp, p.exp)
 		}
 	}
 }
@@ -117,9 +124,10 @@ func (h *Hash) SetFieldDeadline(field []byte, deadline, now int64) bool {
 	return true
 }
 
-// ExpiredFields returns up to n fields expired at now.
+// ExpiredFields returns up to n fields expired at now; a hash whose
+// earliest deadline is later answers at once.
 func (h *Hash) ExpiredFields(n int, now int64) [][]byte {
-	if h.ttls == 0 {
+	if h.ttls == 0 || h.minExp > now {
 		return nil
 	}
 	var out [][]byte

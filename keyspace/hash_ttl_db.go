@@ -1,7 +1,5 @@
 package keyspace
 
-import "math/rand/v2"
-
 // The databases' index of hashes with field deadlines, which active
 // expiry samples as it samples DB.vol for keys.
 
@@ -35,18 +33,10 @@ func (d *DB) SampleExpiredFields(n int, now int64) []FieldExpiry {
 		return nil
 	}
 	var out []FieldExpiry
-	look := min(20*n, len(d.fttl))
-	// A map's order starts at a random place; skipping a random number
-	// of hashes more spreads the sample when there are many.
-	skip := 0
-	if len(d.fttl) > look {
-		skip = rand.IntN(len(d.fttl) - look + 1)
-	}
+	look := 20 * n
+	// A map's iteration starts at a random place: the sample is spread
+	// over the hashes without a pass over all of them.
 	for slot := range d.fttl {
-		if skip > 0 {
-			skip--
-			continue
-		}
 		if look == 0 || n == 0 {
 			break
 		}

@@ -3,6 +3,7 @@ package keyspace
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -149,4 +150,62 @@ func FuzzDecodeHash(f *testing.F) {
 		h.Visible(t0)
 		h.Set([]byte("new"), []byte("v"), lim, t0)
 	})
+}
+
+// TestHashDeadlineBounds: after any sequence of changes through
+// DB.Update, the hash's earliest and latest deadlines (which expiry
+// sampling and "every field expired" rely on) agree with its fields.
+func TestHashDeadlineBounds(t *testing.T) {
+	lim := New(1).EncodingLimits()
+	r := rand.New(rand.NewPCG(1, 2))
+	s := New(1)
+	d := s.DB(0)
+	key := []byte("h")
+	for step := range 5000 {
+		f := fmt.Appendf(nil, "f%d", r.IntN(40))
+		now := t0 + int64(r.IntN(100))
+		d.Update(key, t0, KindHash, func() Object { return NewHash() }, func(o Object) {
+			h := o.(*Hash)
+			switch r.IntN(5) {
+			case 0:
+				h.Set(f, []byte("v"), lim, t0)
+			case 1:
+				h.Delete(f, t0)
+			case 2:
+				h.SetFieldDeadline(f, 0, t0)
+			default:
+				h.SetFieldDeadline(f, t0+1+int64(r.IntN(100)), t0)
+			}
+		})
+		e := d.Get(key, t0)
+		if e == nil {
+			if d.HashesWithFieldDeadlines() != 0 {
+				t.Fatalf("step %d: a deleted hash still indexed", step)
+			}
+			continue
+		}
+		h := e.Object().(*Hash)
+		var expired, all, n int
+		for i := range h.pairs {
+			if p := &h.pairs[i]; !p.dead {
+				n++
+				if p.expired(now) {
+					expired++
+				}
+				if p.exp != 0 {
+					all++
+				}
+			}
+		}
+		if got := len(h.ExpiredFields(1000, now)); got != expired {
+			t.Fatalf("step %d: %d expired fields found, %d there", step, got, expired)
+		}
+		if h.allExpired(now) != (expired == n) || h.FieldDeadlines() != all {
+			t.Fatalf("step %d: allExpired %v with %d of %d expired, %d deadlines counted of %d",
+				step, h.allExpired(now), expired, n, h.FieldDeadlines(), all)
+		}
+		if (d.HashesWithFieldDeadlines() == 1) != (all > 0) {
+			t.Fatalf("step %d: index %d with %d deadlines", step, d.HashesWithFieldDeadlines(), all)
+		}
+	}
 }
