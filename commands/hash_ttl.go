@@ -113,6 +113,9 @@ func cmdHExpire(c *Ctx) {
 	c.propose(&op.Op{Type: op.HPExpireAt, DB: c.S.DB, Int: deadline, Flags: cond, Args: args})
 }
 
+// parseHExpire reads HEXPIRE's arguments in Redis 7.4's order: the time
+// (made absolute from base, and bounded as 7.4 bounds it), the optional
+// condition, then the fields.
 func parseHExpire(args [][]byte, seconds bool, base int64, name string) (deadline int64, cond uint32, fields [][]byte, err error) {
 	when, valid := parseInt(args[2])
 	switch {
