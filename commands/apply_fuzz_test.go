@@ -12,7 +12,8 @@ import (
 // panic that would take the whole cluster down on the same entry.
 func FuzzApply(f *testing.F) {
 	for _, typ := range op.Types() {
-		for _, args := range [][][]byte{nil, {[]byte("k")}, {[]byte("k"), []byte("v")}, {[]byte("k"), []byte("1"), []byte("z")}} {
+		for _, args := range [][][]byte{nil, {[]byte("k")}, {[]byte("k"), []byte("v")}, {[]byte("k"), []byte("1"), []byte("z")},
+			{[]byte("h"), []byte("f")}, {[]byte("h"), []byte("1"), []byte("f")}} {
 			for _, n := range []int64{-1, 0, 3, 1 << 40} {
 				o := op.Op{Type: typ, DB: 0, Now: 1000, Int: n, Flags: 0xff, Args: args}
 				f.Add(o.Encode(nil))
@@ -29,9 +30,14 @@ func FuzzApply(f *testing.F) {
 		ks.Lock()
 		defer ks.Unlock()
 		seed := &op.Op{Type: op.MSet, Now: 1, Args: [][]byte{[]byte("k"), []byte("12"), []byte("s"), []byte("hello")}}
+		// A hash with field deadlines, some past at the ops' Now (1000).
+		hash := &op.Op{Type: op.HSet, Now: 1, Args: [][]byte{[]byte("h"), []byte("f"), []byte("1"), []byte("g"), []byte("2")}}
+		ttl := &op.Op{Type: op.HPExpireAt, Now: 1, Int: 500, Args: [][]byte{[]byte("h"), []byte("f")}}
 		for db := 0; db < ks.NumDBs(); db++ {
-			seed.DB = db
+			seed.DB, hash.DB, ttl.DB = db, db, db
 			table.Apply(ks, seed)
+			table.Apply(ks, hash)
+			table.Apply(ks, ttl)
 		}
 		table.Apply(ks, &o)
 		// Applying twice must not panic either (state after a partial op).

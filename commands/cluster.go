@@ -1,6 +1,9 @@
 package commands
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // The cluster admin commands, named as RedisRaft names them: RAFT.INFO
 // describes this node's view of its Raft group; RAFT.NODE ADD and REMOVE
@@ -24,6 +27,31 @@ type Cluster interface {
 // LoomOnly reports whether a command (or subcommand) is LoomCache's own,
 // with no Redis command to compare it with: the RAFT.* family.
 func LoomOnly(c *Command) bool { return strings.HasPrefix(c.Name, "raft.") }
+
+// ReferenceRedis is the version of Redis LoomCache's replies are compared
+// with (Debian's redis-server).
+const ReferenceRedis = "7.0.15"
+
+// AfterReference reports whether a command came in a Redis later than
+// ReferenceRedis (Redis 7.4's hash-field expiry): the reference server
+// lacks it, so its COMMAND INFO and DOCS are checked against the later
+// Redis's specs instead (commands/hash_ttl_spec_test.go).
+func AfterReference(c *Command) bool {
+	return !LoomOnly(c) && versionBefore(ReferenceRedis, c.Since)
+}
+
+// versionBefore compares dotted version numbers ("7.0.15" < "7.4.0").
+func versionBefore(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, _ := strconv.Atoi(as[i])
+		y, _ := strconv.Atoi(bs[i])
+		if x != y {
+			return x < y
+		}
+	}
+	return len(as) < len(bs)
+}
 
 func registerCluster(t *Table) {
 	admin := FlagAdmin | FlagNoScript

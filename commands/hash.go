@@ -156,7 +156,7 @@ func applyHSet(ks *keyspace.Store, o *op.Op) any {
 		h := obj.(*keyspace.Hash)
 		h.ConvertIfLong(o.Args[1:], lim)
 		for i := 1; i < len(o.Args); i += 2 {
-			if h.Set(o.Args[i], o.Args[i+1], lim) {
+			if h.Set(o.Args[i], o.Args[i+1], lim, o.Now) {
 				added++
 			}
 		}
@@ -184,13 +184,13 @@ func applyHSetNX(ks *keyspace.Store, o *op.Op) any {
 		return err
 	}
 	if h != nil {
-		if _, found := h.Get(o.Args[1]); found {
+		if _, found := h.Get(o.Args[1], o.Now); found {
 			return int64(0) // nothing changes, so no new version
 		}
 	}
 	lim := ks.EncodingLimits()
 	db.Update(o.Args[0], o.Now, keyspace.KindHash, newHash, func(obj keyspace.Object) {
-		obj.(*keyspace.Hash).Set(o.Args[1], o.Args[2], lim)
+		obj.(*keyspace.Hash).Set(o.Args[1], o.Args[2], lim, o.Now)
 	})
 	return int64(1)
 }
@@ -213,7 +213,7 @@ func applyHDel(ks *keyspace.Store, o *op.Op) any {
 	}
 	hit := false
 	for _, f := range o.Args[1:] {
-		if _, found := h.Get(f); found {
+		if _, found := h.Get(f, o.Now); found {
 			hit = true
 			break
 		}
@@ -224,7 +224,7 @@ func applyHDel(ks *keyspace.Store, o *op.Op) any {
 	var removed int64
 	db.Update(o.Args[0], o.Now, keyspace.KindHash, nil, func(obj keyspace.Object) {
 		for _, f := range o.Args[1:] {
-			if obj.(*keyspace.Hash).Delete(f) {
+			if obj.(*keyspace.Hash).Delete(f, o.Now) {
 				removed++
 			}
 		}
@@ -252,7 +252,7 @@ func applyHIncrBy(ks *keyspace.Store, o *op.Op) any {
 	}
 	var cur int64
 	if h != nil {
-		if v, found := h.Get(o.Args[1]); found {
+		if v, found := h.Get(o.Args[1], o.Now); found {
 			var valid bool
 			if cur, valid = parseInt([]byte(v)); !valid {
 				return errHashNotInt
@@ -267,7 +267,7 @@ func applyHIncrBy(ks *keyspace.Store, o *op.Op) any {
 	text := strconv.AppendInt(nil, cur, 10)
 	lim := ks.EncodingLimits()
 	db.Update(o.Args[0], o.Now, keyspace.KindHash, newHash, func(obj keyspace.Object) {
-		obj.(*keyspace.Hash).Set(o.Args[1], text, lim)
+		obj.(*keyspace.Hash).SetKeepTTL(o.Args[1], text, lim, o.Now)
 	})
 	return cur
 }
@@ -302,7 +302,7 @@ func applyHIncrByFloat(ks *keyspace.Store, o *op.Op) any {
 	}
 	cur := newLongDouble()
 	if h != nil {
-		if v, found := h.Get(o.Args[1]); found {
+		if v, found := h.Get(o.Args[1], o.Now); found {
 			if cur, valid = parseLongDouble([]byte(v)); !valid {
 				return errHashNotFloat
 			}
@@ -315,7 +315,7 @@ func applyHIncrByFloat(ks *keyspace.Store, o *op.Op) any {
 	text := formatLongDouble(sum)
 	lim := ks.EncodingLimits()
 	db.Update(o.Args[0], o.Now, keyspace.KindHash, newHash, func(obj keyspace.Object) {
-		obj.(*keyspace.Hash).Set(o.Args[1], text, lim)
+		obj.(*keyspace.Hash).SetKeepTTL(o.Args[1], text, lim, o.Now)
 	})
 	return text
 }

@@ -22,7 +22,7 @@ func readHash(c *Ctx, key []byte, fn func(h *keyspace.Hash)) {
 func cmdHGet(c *Ctx) {
 	readHash(c, c.Args[1], func(h *keyspace.Hash) {
 		if h != nil {
-			if v, found := h.Get(c.Args[2]); found {
+			if v, found := h.Get(c.Args[2], c.Now()); found {
 				c.W.BulkString(v)
 				return
 			}
@@ -36,7 +36,7 @@ func cmdHMGet(c *Ctx) {
 		c.W.Array(len(c.Args) - 2)
 		for _, f := range c.Args[2:] {
 			if h != nil {
-				if v, found := h.Get(f); found {
+				if v, found := h.Get(f, c.Now()); found {
 					c.W.BulkString(v)
 					continue
 				}
@@ -60,7 +60,7 @@ func cmdHStrlen(c *Ctx) {
 	readHash(c, c.Args[1], func(h *keyspace.Hash) {
 		var n int
 		if h != nil {
-			v, _ := h.Get(c.Args[2])
+			v, _ := h.Get(c.Args[2], c.Now())
 			n = len(v)
 		}
 		c.W.Int(int64(n))
@@ -71,7 +71,7 @@ func cmdHExists(c *Ctx) {
 	readHash(c, c.Args[1], func(h *keyspace.Hash) {
 		found := false
 		if h != nil {
-			_, found = h.Get(c.Args[2])
+			_, found = h.Get(c.Args[2], c.Now())
 		}
 		if found {
 			c.W.Int(1)
@@ -87,7 +87,7 @@ func cmdHGetAll(c *Ctx) {
 	readHash(c, c.Args[1], func(h *keyspace.Hash) {
 		n := 0
 		if h != nil {
-			n = h.Len()
+			n = h.Visible(c.Now())
 		}
 		if keys && vals {
 			c.W.Map(n)
@@ -97,7 +97,7 @@ func cmdHGetAll(c *Ctx) {
 		if h == nil {
 			return
 		}
-		h.Each(func(f, v string) bool {
+		h.Each(c.Now(), func(f, v string) bool {
 			if keys {
 				c.W.BulkString(f)
 			}
@@ -122,7 +122,7 @@ func cmdHRandField(c *Ctx) {
 				c.W.Null()
 				return
 			}
-			f, _ := h.Random(rand.IntN)
+			f, _ := h.Random(c.Now(), rand.IntN)
 			c.W.BulkString(f)
 		})
 		return
@@ -146,7 +146,7 @@ func cmdHRandField(c *Ctx) {
 		return
 	}
 	readHash(c, c.Args[1], func(h *keyspace.Hash) {
-		if h == nil || l == 0 {
+		if h == nil || l == 0 || h.Visible(c.Now()) == 0 {
 			c.W.Array(0)
 			return
 		}
@@ -165,7 +165,7 @@ func cmdHRandField(c *Ctx) {
 			}
 			c.W.Array(n)
 		}
-		size := h.Len()
+		size := h.Visible(c.Now())
 		switch {
 		case l < 0 || l == 1: // repeats allowed: each pick on its own
 			count := int(-l)
@@ -174,15 +174,15 @@ func cmdHRandField(c *Ctx) {
 			}
 			header(count)
 			for range count {
-				writePair(h.Random(rand.IntN))
+				writePair(h.Random(c.Now(), rand.IntN))
 			}
 		case l >= int64(size): // the whole hash, in its order
 			header(size)
-			h.Each(func(f, v string) bool { writePair(f, v); return true })
+			h.Each(c.Now(), func(f, v string) bool { writePair(f, v); return true })
 		default: // distinct fields: a partial shuffle of the positions
 			type pair struct{ f, v string }
 			all := make([]pair, 0, size)
-			h.Each(func(f, v string) bool { all = append(all, pair{f, v}); return true })
+			h.Each(c.Now(), func(f, v string) bool { all = append(all, pair{f, v}); return true })
 			count := int(l)
 			for i := range count {
 				j := i + rand.IntN(len(all)-i)
@@ -215,7 +215,7 @@ func cmdHScan(c *Ctx) {
 		}
 		count, pattern, usePattern := o.count, o.pattern, o.usePattern
 		var out []string
-		next := h.Scan(cursor, int(min(count, int64(h.Len())+1)), func(f, v string) {
+		next := h.Scan(c.Now(), cursor, int(min(count, int64(h.Len())+1)), func(f, v string) {
 			if !usePattern || glob.MatchString(pattern, f, false) {
 				out = append(out, f, v)
 			}

@@ -270,7 +270,7 @@ func NewTable() *Table {
 	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc)}
 	t.blockLocks.seed = maphash.MakeSeed()
 	for _, family := range []func(*Table){
-		registerConnection, registerServer, registerStrings, registerHash, registerSets, registerLists, registerZSets, registerBlocking, registerKeys, registerCluster, registerACL,
+		registerConnection, registerServer, registerStrings, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerBlocking, registerKeys, registerCluster, registerACL,
 		registerMulti, registerScripting, registerFunctions,
 	} {
 		family(t)

@@ -18,6 +18,9 @@ type DB struct {
 	// vol holds the slots of the keys with a deadline, in no particular
 	// order, for sampling (active expiry, volatile eviction).
 	vol []uint32
+	// fttl holds the slots of the hashes with field deadlines, for
+	// sampling (active expiry of fields, hash_ttl_db.go).
+	fttl map[uint32]struct{}
 	// mem is the memory of the keys' own allocations and of the pages.
 	mem int64
 	cow cowState // snapshot.go
@@ -33,7 +36,15 @@ func (d *DB) Len() int { return d.n }
 // Expires returns the number of keys with a deadline.
 func (d *DB) Expires() int { return len(d.vol) }
 
-func expired(e *entry, now int64) bool { return e.deadline != 0 && e.deadline <= now }
+// expired reports whether a key reads as absent at now: past its
+// deadline, or a hash whose every field is past its own.
+func expired(e *entry, now int64) bool {
+	if e.deadline != 0 && e.deadline <= now {
+		return true
+	}
+	h, ok := e.obj.(*Hash)
+	return ok && h.ttls != 0 && h.allExpired(now)
+}
 
 // slotEntry returns the entry of a used slot.
 func (d *DB) slotEntry(i uint32) *entry {
@@ -141,13 +152,15 @@ func (d *DB) Set(key []byte, v Value, deadline int64) {
 	slot, e := d.put(key)
 	d.fill(e, key, v)
 	d.setDeadline(slot, e, deadline)
+	d.noteFieldTTL(slot, e)
 	d.changeEnd(e)
 }
 
 // Replace stores v under an existing or new key, keeping its deadline.
 func (d *DB) Replace(key []byte, v Value) {
-	_, e := d.put(key)
+	slot, e := d.put(key)
 	d.fill(e, key, v)
+	d.noteFieldTTL(slot, e)
 	d.changeEnd(e)
 }
 
@@ -230,6 +243,7 @@ func (d *DB) Delete(key []byte, now int64) bool {
 func (d *DB) remove(h, slot uint32, e *entry) {
 	d.changeBegin(slot, e)
 	d.setDeadline(slot, e, 0)
+	delete(d.fttl, slot)
 	d.idx.remove(h, slot)
 	*e = entry{}
 	d.mem += d.slots.release(slot)
@@ -253,6 +267,10 @@ func (d *DB) Update(key []byte, now int64, k Kind, create func() Object, fn func
 	h, slot, e := d.find(key)
 	d.changeBegin(slot, e)
 	fn(e.obj)
+	if hs, ok := e.obj.(*Hash); ok {
+		hs.settle()
+		d.noteFieldTTL(slot, e)
+	}
 	e.enc = e.obj.Encoding()
 	d.changeEnd(e)
 	if e.obj.Len() == 0 {
@@ -330,8 +348,10 @@ func (d *DB) SampleExpired(n int, now int64) [][]byte {
 	look := min(20*n, len(d.vol))
 	start := rand.IntN(len(d.vol))
 	for k := 0; k < look && len(out) < n; k++ {
+		// Past the key's own deadline only: a hash whose fields have all
+		// expired is active expiry's of fields (SampleExpiredFields).
 		e := d.slotEntry(d.vol[(start+k)%len(d.vol)])
-		if expired(e, now) {
+		if e.deadline <= now {
 			out = append(out, []byte(e.kv[:e.klen]))
 		}
 	}

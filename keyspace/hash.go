@@ -15,18 +15,21 @@ import (
 // fields after it. Every field carries a sequence number, increasing in
 // the slice, which HSCAN's cursor names: a field present for a whole
 // scan keeps its number, so it is returned exactly once however the
-// slice is compacted meanwhile.
+// slice is compacted meanwhile. A field may have a deadline (Redis 7.4's
+// hash-field expiry, hash_ttl.go): past it, the field is invisible to
+// every read taking a time, and the leader proposes its deletion.
 
 // hashPair is one field. seq 0 never names a live field (numbers start at
 // 1), so cursor 0 is the start.
 type hashPair struct {
 	field, value string
 	seq          uint64
+	exp          int64 // unix ms the field expires at; 0: never
 	dead         bool
 }
 
 // pairBytes is hashPair's size, for Size.
-const pairBytes = 48
+const pairBytes = 56
 
 // Hash is a hash value. Change it only inside DB.Update.
 type Hash struct {
@@ -41,6 +44,12 @@ type Hash struct {
 	// strBytes is the memory of the fields' and values' bytes, kept as
 	// they change so Size is O(1).
 	strBytes int64
+	// ttls counts the fields with a deadline; minExp and maxExp are the
+	// earliest and the latest, exact after settle (stale says they may
+	// be too early and too late).
+	ttls           int
+	minExp, maxExp int64
+	stale          bool
 }
 
 // NewHash returns an empty hash, encoded as Redis creates one (listpack).
@@ -78,7 +87,9 @@ func (h *Hash) Clone() Object {
 // in order (holes left out), with the sequence numbers (the next one,
 // then each field's): they are HSCAN's cursors once the hash is a
 // hashtable, and a node that restores the snapshot must continue a scan
-// begun elsewhere as the node it came from would.
+// begun elsewhere as the node it came from would. The fields' deadlines
+// follow, only when there are some (hash_ttl.go), so a hash without any
+// is written as before they existed.
 func (h *Hash) AppendSnapshot(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(h.live))
 	b = binary.AppendUvarint(b, h.nextSeq)
@@ -89,11 +100,11 @@ func (h *Hash) AppendSnapshot(b []byte) []byte {
 			b = binary.AppendUvarint(b, p.seq)
 		}
 	}
-	return b
+	return h.appendDeadlines(b)
 }
 
 func decodeHash(enc Encoding, data []byte) (Object, error) {
-	if enc != EncListpack && enc != EncHashtable {
+	if enc != EncListpack && enc != EncListpackEx && enc != EncHashtable {
 		return nil, fmt.Errorf("hash encoding %d", enc)
 	}
 	n, k := binary.Uvarint(data)
@@ -140,8 +151,8 @@ func decodeHash(enc Encoding, data []byte) (Object, error) {
 		h.push(f, v)
 	}
 	h.nextSeq = nextSeq
-	if len(data) != 0 {
-		return nil, errors.New("bytes after a hash")
+	if err := h.decodeDeadlines(data); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -174,32 +185,51 @@ func (h *Hash) push(field, value string) {
 	h.strBytes += allocSize(len(field)) + allocSize(len(value))
 }
 
-// Get returns field's value.
-func (h *Hash) Get(field []byte) (string, bool) {
-	if i := h.find(field); i >= 0 {
+// Get returns field's value, unless it is absent or expired at now.
+func (h *Hash) Get(field []byte, now int64) (string, bool) {
+	if i := h.findLive(field, now); i >= 0 {
 		return h.pairs[i].value, true
 	}
 	return "", false
 }
 
-// Set sets field to value and reports whether the field is new. As
-// Redis's hashTypeSet, a field or value longer than
+// Set sets field to value and reports whether the field is new; a
+// field that was there loses its deadline, as HSET's does in Redis 7.4.
+// As Redis's hashTypeSet, a field or value longer than
 // HashMaxListpackValue makes a listpack a hashtable first, and more than
 // HashMaxListpackEntries fields after it; a hashtable stays one.
-func (h *Hash) Set(field, value []byte, lim EncodingLimits) bool {
-	if h.enc == EncListpack && (int64(len(field)) > lim.HashMaxListpackValue || int64(len(value)) > lim.HashMaxListpackValue) {
+func (h *Hash) Set(field, value []byte, lim EncodingLimits, now int64) bool {
+	return h.set(field, value, lim, now, false)
+}
+
+// SetKeepTTL is Set keeping the deadline of a field that was there, as
+// HINCRBY and HINCRBYFLOAT do.
+func (h *Hash) SetKeepTTL(field, value []byte, lim EncodingLimits, now int64) bool {
+	return h.set(field, value, lim, now, true)
+}
+
+func (h *Hash) set(field, value []byte, lim EncodingLimits, now int64, keepTTL bool) bool {
+	if h.idx == nil && (int64(len(field)) > lim.HashMaxListpackValue || int64(len(value)) > lim.HashMaxListpackValue) {
 		h.toHashtable()
 	}
+	i := h.find(field)
+	if i >= 0 && h.pairs[i].expired(now) {
+		h.Delete(field, now) // an expired field is replaced by a new one
+		i = -1
+	}
 	isNew := false
-	if i := h.find(field); i >= 0 {
+	if i >= 0 {
 		p := &h.pairs[i]
 		h.strBytes += allocSize(len(value)) - allocSize(len(p.value))
 		p.value = string(value)
+		if !keepTTL {
+			h.setExp(i, 0)
+		}
 	} else {
 		h.push(string(field), string(value))
 		isNew = true
 	}
-	if h.enc == EncListpack && int64(h.live) > lim.HashMaxListpackEntries {
+	if h.idx == nil && int64(h.live) > lim.HashMaxListpackEntries {
 		h.toHashtable()
 	}
 	return isNew
@@ -209,7 +239,7 @@ func (h *Hash) Set(field, value []byte, lim EncodingLimits) bool {
 // than HashMaxListpackValue, as HSET checks all its arguments before
 // setting any (hashTypeTryConversion).
 func (h *Hash) ConvertIfLong(args [][]byte, lim EncodingLimits) {
-	if h.enc != EncListpack {
+	if h.idx != nil {
 		return
 	}
 	for _, a := range args {
@@ -228,19 +258,22 @@ func (h *Hash) toHashtable() {
 	}
 }
 
-// Delete removes field; false if it was absent.
-func (h *Hash) Delete(field []byte) bool {
+// Delete removes field, expired or not; it reports whether the field
+// was there and not expired at now.
+func (h *Hash) Delete(field []byte, now int64) bool {
 	i := h.find(field)
 	if i < 0 {
 		return false
 	}
 	p := &h.pairs[i]
+	visible := !p.expired(now)
+	h.setExp(i, 0)
 	h.strBytes -= allocSize(len(p.field)) + allocSize(len(p.value))
 	h.live--
 	if h.idx == nil {
 		// A listpack closes the gap, keeping the order.
 		h.pairs = append(h.pairs[:i], h.pairs[i+1:]...)
-		return true
+		return visible
 	}
 	delete(h.idx, p.field)
 	*p = hashPair{seq: p.seq, dead: true}
@@ -248,7 +281,7 @@ func (h *Hash) Delete(field []byte) bool {
 	if h.dead > 16 && h.dead > h.live {
 		h.compact()
 	}
-	return true
+	return visible
 }
 
 // compact drops the holes, keeping the order (and so the sequence numbers
@@ -269,38 +302,50 @@ func (h *Hash) compact() {
 	}
 }
 
-// Each calls fn for every field in order until fn returns false.
-func (h *Hash) Each(fn func(field, value string) bool) {
+// Each calls fn for every field not expired at now, in order, until fn
+// returns false.
+func (h *Hash) Each(now int64, fn func(field, value string) bool) {
 	for i := range h.pairs {
-		if p := &h.pairs[i]; !p.dead && !fn(p.field, p.value) {
+		if p := &h.pairs[i]; p.visible(now) && !fn(p.field, p.value) {
 			return
 		}
 	}
 }
 
-// Random returns a field and value chosen by r, which returns a number in
-// [0, n); the hash must not be empty.
-func (h *Hash) Random(r func(n int) int) (field, value string) {
-	for {
+// Random returns a field and value not expired at now, chosen by r, which
+// returns a number in [0, n); Visible(now) must not be 0.
+func (h *Hash) Random(now int64, r func(n int) int) (field, value string) {
+	for try := 0; h.ttls == 0 || try < 64; try++ {
 		// Holes are at most half the slice (compact), so this ends
-		// after two tries on average.
-		if p := &h.pairs[r(len(h.pairs))]; !p.dead {
+		// after two tries on average when no field has a deadline.
+		if p := &h.pairs[r(len(h.pairs))]; p.visible(now) {
 			return p.field, p.value
 		}
 	}
+	// Mostly expired fields: pick uniformly among the visible.
+	k := r(h.Visible(now))
+	h.Each(now, func(f, v string) bool {
+		if k == 0 {
+			field, value = f, v
+			return false
+		}
+		k--
+		return true
+	})
+	return field, value
 }
 
-// Scan calls fn for about count fields from cursor on and returns the
-// cursor to continue from, 0 when done. A listpack is returned whole in
-// one call, as Redis does.
-func (h *Hash) Scan(cursor uint64, count int, fn func(field, value string)) uint64 {
-	if h.enc == EncListpack {
-		h.Each(func(f, v string) bool { fn(f, v); return true })
+// Scan calls fn for about count fields not expired at now from cursor on
+// and returns the cursor to continue from, 0 when done. A listpack is
+// returned whole in one call, as Redis does.
+func (h *Hash) Scan(now int64, cursor uint64, count int, fn func(field, value string)) uint64 {
+	if h.idx == nil {
+		h.Each(now, func(f, v string) bool { fn(f, v); return true })
 		return 0
 	}
 	i := sort.Search(len(h.pairs), func(i int) bool { return h.pairs[i].seq >= cursor })
 	for n := 0; i < len(h.pairs) && n < count; i++ {
-		if p := &h.pairs[i]; !p.dead {
+		if p := &h.pairs[i]; p.visible(now) {
 			fn(p.field, p.value)
 			n++
 		}

@@ -13,15 +13,15 @@ import (
 func sampleHash(n int, lim EncodingLimits) *Hash {
 	h := NewHash()
 	for i := range n + 1 {
-		h.Set(fmt.Appendf(nil, "f%d", i), fmt.Appendf(nil, "v%d", i), lim)
+		h.Set(fmt.Appendf(nil, "f%d", i), fmt.Appendf(nil, "v%d", i), lim, 0)
 	}
-	h.Delete([]byte("f0"))
+	h.Delete([]byte("f0"), 0)
 	return h
 }
 
 func hashFields(h *Hash) string {
 	var b strings.Builder
-	h.Each(func(f, v string) bool { b.WriteString(f + "=" + v + " "); return true })
+	h.Each(0, func(f, v string) bool { b.WriteString(f + "=" + v + " "); return true })
 	return b.String()
 }
 
@@ -33,29 +33,29 @@ func TestHashEncoding(t *testing.T) {
 	lim.HashMaxListpackValue = 4
 	h := NewHash()
 	for _, f := range []string{"c", "a", "b"} {
-		if !h.Set([]byte(f), []byte("1"), lim) {
+		if !h.Set([]byte(f), []byte("1"), lim, 0) {
 			t.Fatal("new field not reported new")
 		}
 	}
-	if h.Set([]byte("a"), []byte("2"), lim) || h.Encoding() != EncListpack {
+	if h.Set([]byte("a"), []byte("2"), lim, 0) || h.Encoding() != EncListpack {
 		t.Fatal("update reported new or converted")
 	}
-	h.Delete([]byte("a"))
-	h.Set([]byte("d"), []byte("3"), lim)
+	h.Delete([]byte("a"), 0)
+	h.Set([]byte("d"), []byte("3"), lim, 0)
 	if got := hashFields(h); got != "c=1 b=1 d=3 " || h.Encoding() != EncListpack {
 		t.Fatalf("listpack order %q %s", got, h.Encoding())
 	}
-	h.Set([]byte("e"), []byte("4"), lim)
+	h.Set([]byte("e"), []byte("4"), lim, 0)
 	if h.Encoding() != EncHashtable || h.Len() != 4 {
 		t.Fatal("more entries than the limit kept a listpack")
 	}
-	h.Delete([]byte("e"))
-	h.Delete([]byte("d"))
+	h.Delete([]byte("e"), 0)
+	h.Delete([]byte("d"), 0)
 	if h.Encoding() != EncHashtable {
 		t.Fatal("a hashtable went back to listpack")
 	}
 	long := NewHash()
-	long.Set([]byte("f"), []byte("12345"), lim)
+	long.Set([]byte("f"), []byte("12345"), lim, 0)
 	if long.Encoding() != EncHashtable {
 		t.Fatal("a long value kept a listpack")
 	}
@@ -73,9 +73,9 @@ func TestHashCloneAndSnapshot(t *testing.T) {
 	for _, n := range []int{1, 5, 700} {
 		h := sampleHash(n, lim)
 		c := h.Clone().(*Hash)
-		h.Set([]byte("f1"), []byte("changed"), lim)
-		h.Delete([]byte("f2"))
-		if v, _ := c.Get([]byte("f1")); v != "v1" || (n >= 2 && c.Len() != n) {
+		h.Set([]byte("f1"), []byte("changed"), lim, 0)
+		h.Delete([]byte("f2"), 0)
+		if v, _ := c.Get([]byte("f1"), 0); v != "v1" || (n >= 2 && c.Len() != n) {
 			t.Fatalf("clone changed with its original: %q %d", v, c.Len())
 		}
 		b := c.AppendSnapshot(nil)
@@ -109,7 +109,7 @@ func TestHashMemory(t *testing.T) {
 	before := d.UsedMemory()
 	set := func(f, v string) {
 		d.Update([]byte("h"), t0, KindHash, func() Object { return NewHash() },
-			func(o Object) { o.(*Hash).Set([]byte(f), []byte(v), lim) })
+			func(o Object) { o.(*Hash).Set([]byte(f), []byte(v), lim, 0) })
 	}
 	set("a", "1")
 	small := d.UsedMemory()
@@ -118,7 +118,7 @@ func TestHashMemory(t *testing.T) {
 		t.Fatalf("a 1000-byte value counted %d", d.UsedMemory()-small)
 	}
 	for _, f := range []string{"a", "b"} {
-		d.Update([]byte("h"), t0, KindHash, nil, func(o Object) { o.(*Hash).Delete([]byte(f)) })
+		d.Update([]byte("h"), t0, KindHash, nil, func(o Object) { o.(*Hash).Delete([]byte(f), 0) })
 	}
 	if d.Exists([]byte("h"), t0) || d.UsedMemory() != before {
 		t.Fatalf("empty hash kept or memory %d != %d", d.UsedMemory(), before)
@@ -131,18 +131,18 @@ func TestHashScan(t *testing.T) {
 	lim := DefaultEncodingLimits()
 	h := NewHash()
 	for i := range 2000 {
-		h.Set(fmt.Appendf(nil, "keep%d", i), []byte("v"), lim)
-		h.Set(fmt.Appendf(nil, "tmp%d", i), []byte("v"), lim)
+		h.Set(fmt.Appendf(nil, "keep%d", i), []byte("v"), lim, 0)
+		h.Set(fmt.Appendf(nil, "tmp%d", i), []byte("v"), lim, 0)
 	}
 	seen := map[string]int{}
 	var cursor uint64
 	r := rand.New(rand.NewPCG(1, 2))
 	for calls := 0; ; calls++ {
-		cursor = h.Scan(cursor, 10, func(f, _ string) { seen[f]++ })
+		cursor = h.Scan(0, cursor, 10, func(f, _ string) { seen[f]++ })
 		for range 20 {
 			i := r.IntN(2000)
-			h.Delete(fmt.Appendf(nil, "tmp%d", i))
-			h.Set(fmt.Appendf(nil, "new%d", r.IntN(5000)), []byte("v"), lim)
+			h.Delete(fmt.Appendf(nil, "tmp%d", i), 0)
+			h.Set(fmt.Appendf(nil, "new%d", r.IntN(5000)), []byte("v"), lim, 0)
 		}
 		if cursor == 0 {
 			break
@@ -158,7 +158,7 @@ func TestHashScan(t *testing.T) {
 	}
 	small := sampleHash(3, lim)
 	var got bytes.Buffer
-	if c := small.Scan(0, 1, func(f, v string) { got.WriteString(f) }); c != 0 || got.String() != "f1f2f3" {
+	if c := small.Scan(0, 0, 1, func(f, v string) { got.WriteString(f) }); c != 0 || got.String() != "f1f2f3" {
 		t.Fatalf("listpack scan %q cursor %d", got.String(), c)
 	}
 }
@@ -171,10 +171,10 @@ func TestHashSnapshotKeepsCursors(t *testing.T) {
 	lim.HashMaxListpackEntries = 2
 	h := NewHash()
 	for i := 0; i < 20; i++ {
-		h.Set([]byte(fmt.Sprintf("f%d", i)), []byte("v"), lim)
+		h.Set([]byte(fmt.Sprintf("f%d", i)), []byte("v"), lim, 0)
 	}
 	for i := 0; i < 20; i += 3 {
-		h.Delete([]byte(fmt.Sprintf("f%d", i)))
+		h.Delete([]byte(fmt.Sprintf("f%d", i)), 0)
 	}
 	got, err := decodeHash(h.Encoding(), h.AppendSnapshot(nil))
 	if err != nil {

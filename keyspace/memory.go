@@ -22,7 +22,7 @@ func (s *Store) UsedMemory() int64 {
 // UsedMemory returns the bytes database d holds.
 func (d *DB) UsedMemory() int64 {
 	return int64(unsafe.Sizeof(DB{})) + d.mem + d.idx.bytes() + int64(cap(d.vol))*4 +
-		int64(cap(d.slots.pages))*8
+		int64(cap(d.slots.pages))*8 + int64(len(d.fttl))*16
 }
 
 // OverheadMemory returns the bytes d holds besides its keys' and values'

@@ -163,6 +163,7 @@ func (ld *loader) entry(d *DB, slot uint32) error {
 	}
 	e.kv = b.String()
 	d.setDeadline(slot, e, deadline)
+	d.noteFieldTTL(slot, e)
 	d.mem += footprint(e)
 	return nil
 }

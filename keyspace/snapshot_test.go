@@ -64,6 +64,8 @@ func sampleStore() *Store {
 	s.DB(3).Set([]byte("biglist"), ObjectValue(big), t0+7)
 	s.DB(1).Set([]byte("zset"), ObjectValue(sampleZSet(3, s.EncodingLimits())), 0)
 	s.DB(1).Set([]byte("bigzset"), ObjectValue(sampleZSet(300, s.EncodingLimits())), t0)
+	s.DB(1).Set([]byte("hashttl"), ObjectValue(sampleHashTTL(3, s.EncodingLimits())), 0)
+	s.DB(1).Set([]byte("bighashttl"), ObjectValue(sampleHashTTL(600, s.EncodingLimits())), 0)
 	return s
 }
 
@@ -79,8 +81,11 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, got := dump(src), dump(dst)
-	if len(want) != 7+50+1+2+2+2 || !slices.Equal(got, want) {
-		t.Fatalf("round trip differs:\n got %q\nwant %q", got, want)
+	if len(want) != 7+50+1+2+2+2+2 || !slices.Equal(got, want) {
+		t.Fatalf("round trip differs: %d entries, want %d", len(got), len(want))
+	}
+	if dst.DB(1).HashesWithFieldDeadlines() != 2 {
+		t.Fatal("index of hashes with field deadlines not rebuilt")
 	}
 	if dst.DB(0).Expires() != src.DB(0).Expires() || dst.DB(2).Expires() != 1 {
 		t.Fatal("expiry index not rebuilt")

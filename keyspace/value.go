@@ -45,10 +45,14 @@ const (
 	EncHashtable
 	EncSkiplist
 	EncStream
+	// EncListpackEx is Redis 7.4's listpack of a hash whose fields have
+	// (or had) deadlines.
+	EncListpackEx
 )
 
 var encodingNames = [...]string{EncRaw: "raw", EncInt: "int", EncEmbstr: "embstr", EncListpack: "listpack",
-	EncQuicklist: "quicklist", EncIntset: "intset", EncHashtable: "hashtable", EncSkiplist: "skiplist", EncStream: "stream"}
+	EncQuicklist: "quicklist", EncIntset: "intset", EncHashtable: "hashtable", EncSkiplist: "skiplist", EncStream: "stream",
+	EncListpackEx: "listpackex"}
 
 // String returns the OBJECT ENCODING name.
 func (e Encoding) String() string {

@@ -230,6 +230,26 @@ const (
 	HIncrBy Type = 154
 	// HIncrByFloat: Args [key, field, delta as text].
 	HIncrByFloat Type = 155
+	// HPExpireAt sets the deadline Int (unix ms) of the fields Args[1:] of
+	// hash Args[0] (Redis 7.4's HEXPIRE family); Flags the condition
+	// (HFieldNX ...). Replies an array: per field -2, 0, 1, or 2 when the
+	// deadline has passed at Now and the field was deleted.
+	HPExpireAt Type = 156
+	// HPersist removes the deadlines of the fields Args[1:] of hash
+	// Args[0]; replies an array of -2, -1 or 1.
+	HPersist Type = 157
+	// HExpireFields deletes hash fields expired at Now (the leader's
+	// active expiry): Args [key, count, field..., key, count, field...],
+	// count in decimal; a field given a new deadline since stays.
+	HExpireFields Type = 158
+)
+
+// HPExpireAt's conditions (Flags), as HEXPIRE's NX|XX|GT|LT.
+const (
+	HFieldNX uint32 = 1 + iota
+	HFieldXX
+	HFieldGT
+	HFieldLT
 )
 
 // Blocks: 120-129.
@@ -338,12 +358,15 @@ var specs = map[Type]spec{
 
 	Exec: {"EXEC", 2, -1, 1},
 
-	HSet:         {"HSET", 3, -1, 2},
-	HSetNX:       {"HSETNX", 3, 3, 1},
-	HMSet:        {"HMSET", 3, -1, 2},
-	HDel:         {"HDEL", 2, -1, 1},
-	HIncrBy:      {"HINCRBY", 2, 2, 1},
-	HIncrByFloat: {"HINCRBYFLOAT", 3, 3, 1},
+	HSet:          {"HSET", 3, -1, 2},
+	HSetNX:        {"HSETNX", 3, 3, 1},
+	HMSet:         {"HMSET", 3, -1, 2},
+	HDel:          {"HDEL", 2, -1, 1},
+	HIncrBy:       {"HINCRBY", 2, 2, 1},
+	HIncrByFloat:  {"HINCRBYFLOAT", 3, 3, 1},
+	HPExpireAt:    {"HPEXPIREAT", 2, -1, 1},
+	HPersist:      {"HPERSIST", 2, -1, 1},
+	HExpireFields: {"HEXPIREFIELDS", 3, -1, 1},
 
 	ScriptLoad:      {"SCRIPTLOAD", 1, 1, 1},
 	ScriptFlush:     {"SCRIPTFLUSH", 0, 0, 1},

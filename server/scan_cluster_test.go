@@ -40,6 +40,41 @@ func scanFrom(t *testing.T, c *rawConn, cursor string, count, steps int) ([]scan
 	return out, cursor
 }
 
+// joinFromSnapshot snapshots the leader and joins a node to c, which
+// must install the snapshot (the cluster keeps a short log after one).
+func joinFromSnapshot(t *testing.T, c *nodetest.Cluster, leader *nodetest.InProcess) *nodetest.InProcess {
+	t.Helper()
+	if err := leader.Node().Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	joined := c.Join(nil)
+	eventually(t, "the joined node to install a snapshot and catch up", func() bool {
+		return joined.Node().Stats().Restores > 0 && joined.Node().Stats().AppliedIndex >= leader.Node().Stats().AppliedIndex
+	})
+	return joined
+}
+
+// caughtUpReaders returns a READONLY connection to each node of c but
+// the leader, once that node has applied every write the leader has.
+func caughtUpReaders(t *testing.T, c *nodetest.Cluster, leader *nodetest.InProcess) []*rawConn {
+	t.Helper()
+	var out []*rawConn
+	for _, node := range c.Nodes {
+		if node == leader {
+			continue
+		}
+		rc := dialRaw(t, node.Addr().String())
+		if r := rc.do("READONLY"); r != "OK" {
+			t.Fatal(r)
+		}
+		eventually(t, node.Cfg.ID+" to apply every write", func() bool {
+			return node.Node().Stats().AppliedIndex >= leader.Node().Stats().AppliedIndex
+		})
+		out = append(out, rc)
+	}
+	return out
+}
+
 // TestScanCursorAcrossNodes: a SCAN cursor means the same thing on every
 // node, on one that caught up from a snapshot (InstallSnapshot) too, and
 // a scan begun on one leader and finished on the next, after a failover,
@@ -69,30 +104,14 @@ func TestScanCursorAcrossNodes(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		lc.do("SET", fmt.Sprintf("new%d", i), "v")
 	}
-	if err := leader.Node().Snapshot(); err != nil {
-		t.Fatal(err)
-	}
-	joined := c.Join(nil)
-	eventually(t, "the joined node to install a snapshot and catch up", func() bool {
-		return joined.Node().Stats().Restores > 0 && joined.Node().Stats().AppliedIndex >= leader.Node().Stats().AppliedIndex
-	})
+	joinFromSnapshot(t, c, leader)
 
 	// The same scan, call for call, on every node's own state.
 	want, _ := scanFrom(t, lc, "0", 97, 0)
-	for _, node := range c.Nodes {
-		if node == leader {
-			continue
-		}
-		rc := dialRaw(t, node.Addr().String())
-		if r := rc.do("READONLY"); r != "OK" {
-			t.Fatal(r)
-		}
-		eventually(t, node.Cfg.ID+" to apply every write", func() bool {
-			return node.Node().Stats().AppliedIndex >= leader.Node().Stats().AppliedIndex
-		})
+	for i, rc := range caughtUpReaders(t, c, leader) {
 		got, _ := scanFrom(t, rc, "0", 97, 0)
 		if !slices.EqualFunc(got, want, func(a, b scanStep) bool { return a.cursor == b.cursor && slices.Equal(a.keys, b.keys) }) {
-			t.Fatalf("%s scans differently from the leader (%d calls, leader %d)", node.Cfg.ID, len(got), len(want))
+			t.Fatalf("follower %d scans differently from the leader (%d calls, leader %d)", i+1, len(got), len(want))
 		}
 	}
 
