@@ -7,7 +7,9 @@ package commands
 import (
 	"bytes"
 	"math"
+	"math/big"
 	"slices"
+	"strings"
 
 	"github.com/loomcache/loomcache/keyspace"
 )
@@ -164,7 +166,7 @@ func runSort(db *keyspace.DB, now int64, key []byte, sp *sortSpec, script bool) 
 			}
 			f, ok, _, erange := strtod(cstr(byval))
 			vec[i].score = f
-			if !ok || erange || math.IsNaN(f) {
+			if !ok || erange || math.IsNaN(f) || inexactSubnormal(cstr(byval), f) {
 				bad = true
 			}
 		}
@@ -245,6 +247,22 @@ func loadAll(e *keyspace.Entry) []sortItem {
 		})
 	}
 	return vec
+}
+
+// inexactSubnormal reports the rest of glibc strtod's ERANGE, which
+// sort.c checks: a subnormal result that is not the number written
+// ("1e-310"; "0x1p-1074" is exact).
+func inexactSubnormal(b []byte, f float64) bool {
+	if f == 0 || math.Abs(f) >= 0x1p-1022 {
+		return false
+	}
+	s := strings.TrimLeft(string(b), " \t\n\v\f\r")
+	if u := strings.ToLower(strings.TrimLeft(s, "+-")); strings.HasPrefix(u, "0x") {
+		x, _, err := big.ParseFloat(s, 0, uint(4*len(s)+64), big.ToNearestEven)
+		return err != nil || x.Cmp(big.NewFloat(f)) != 0
+	}
+	x, ok := new(big.Rat).SetString(s)
+	return !ok || x.Cmp(new(big.Rat).SetFloat64(f)) != 0
 }
 
 // own copies an element: a set's or sorted set's bytes last only for

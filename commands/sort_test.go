@@ -120,3 +120,21 @@ func TestSortStoreDeterministic(t *testing.T) {
 		{"SORT_RO s STORE d", "-ERR syntax error\r\n"},
 	})
 }
+
+// TestSortScoreRange: glibc's strtod reports ERANGE for an inexact
+// subnormal too (what redis-server 7.0.15 answers on a fresh connection).
+func TestSortScoreRange(t *testing.T) {
+	for _, c := range []struct {
+		v   string
+		bad bool
+	}{
+		{"0x1p-1074", false}, {"+0x1p-1074", false}, {"0x1.8p-1030", false}, {"2.2250738585072014e-308", false},
+		{"2.2250738585072011e-308", true}, {"1e-310", true}, {" 1e-315", true}, {"4.9406564584124654e-324", true},
+		{"1e400", true}, {"1e-400", true}, {"1.5", false}, {"0", false},
+	} {
+		f, ok, _, erange := strtod([]byte(c.v))
+		if bad := !ok || erange || inexactSubnormal([]byte(c.v), f); bad != c.bad {
+			t.Errorf("%q: out of range %v, want %v", c.v, bad, c.bad)
+		}
+	}
+}
