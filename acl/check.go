@@ -246,3 +246,30 @@ func argAt(args [][]byte, i int) string {
 	}
 	return cstr(string(args[i]))
 }
+
+// CheckCmdUnrestrictedKeys is ACLUserCheckCmdWithUnrestrictedKeyAccess:
+// does some selector both allow the command (as Check does) and reach
+// every key with need (allkeys, or a "*" pattern granting need)? SORT
+// asks it before BY and GET read keys named by the data.
+func (u *User) CheckCmdUnrestrictedKeys(cmd CmdID, args [][]byte, keys []KeyRef, need Perm) bool {
+	for _, s := range u.selectors {
+		var pos int
+		if s.check(u.cat, cmd, args, keys, nil, &pos) == Allowed && s.unrestrictedKeys(need) {
+			return true
+		}
+	}
+	return false
+}
+
+// unrestrictedKeys is ACLSelectorHasUnrestrictedKeyAccess.
+func (s *selector) unrestrictedKeys(need Perm) bool {
+	if s.allKeys {
+		return true
+	}
+	for _, k := range s.keys {
+		if k.perm&need == need && k.pattern == "*" {
+			return true
+		}
+	}
+	return false
+}

@@ -226,3 +226,35 @@ func BenchmarkCheckPatterns(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckCmdUnrestrictedKeys: SORT's BY and GET need a selector that
+// allows the command and every key for reading (allkeys, or "*" with R).
+func TestCheckCmdUnrestrictedKeys(t *testing.T) {
+	cat := testCatalog(t)
+	reg := NewRegistry(cat, false)
+	sortID, ok := cat.ID("sort")
+	if !ok {
+		t.Fatal("no sort in the catalog")
+	}
+	for _, c := range []struct {
+		rules []string
+		want  bool
+	}{
+		{[]string{"+@all", "allkeys"}, true},
+		{[]string{"+@all", "~*"}, true},
+		{[]string{"+@all", "%R~*"}, true},
+		{[]string{"+@all", "%W~*", "~l*"}, false},
+		{[]string{"+@all", "~l*"}, false},
+		{[]string{"+@all", "~l*", "(~* -sort)"}, false},
+		{[]string{"+@all", "~l*", "(~* +sort)"}, true},
+		{[]string{"-sort", "~*"}, false},
+	} {
+		if _, err := reg.SetUser("u", append([]string{"reset"}, c.rules...)); err != nil {
+			t.Fatalf("%v: %v", c.rules, err)
+		}
+		u := reg.Lookup("u").User()
+		if got := u.CheckCmdUnrestrictedKeys(sortID, args("sort l by w_*"), []KeyRef{{Pos: 1, Perm: PermRead}}, PermRead); got != c.want {
+			t.Errorf("%v: got %v, want %v", c.rules, got, c.want)
+		}
+	}
+}

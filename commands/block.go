@@ -122,9 +122,10 @@ func (b *block) release() {
 }
 
 // wholeKeyspace reports whether a command works on databases rather than
-// on the keys its spec names (KEYS, SCAN, FLUSHALL, MOVE, ...).
-func wholeKeyspace(cmd *Command) bool {
-	return len(cmd.Keys) == 0 || cmd.Name == "move" || cmd.Name == "copy"
+// on the keys its spec names (KEYS, SCAN, FLUSHALL, MOVE, ..., and SORT
+// whose BY and GET patterns name keys from the data).
+func wholeKeyspace(cmd *Command, args [][]byte) bool {
+	return len(cmd.Keys) == 0 || cmd.Name == "move" || cmd.Name == "copy" || sortReadsPatterns(cmd, args)
 }
 
 // prepare makes what cmd will look at ready in the block's store.
@@ -133,7 +134,7 @@ func (b *block) prepare(cmd *Command, args [][]byte, db int) {
 	if !cmd.Has(FlagWrite) && !cmd.Has(FlagReadonly) || b.whole {
 		return
 	}
-	if wholeKeyspace(cmd) {
+	if wholeKeyspace(cmd, args) {
 		if !cmd.Has(FlagWrite) && len(b.ops) == 0 {
 			// Nothing written yet: the keyspace itself is what it sees.
 			b.base.RLock()

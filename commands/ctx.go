@@ -47,6 +47,8 @@ type Ctx struct {
 	// Block is the client's connection while it may block (BLPOP and its
 	// kin); nil where a command never blocks (blocking.go).
 	Block BlockHost
+	// InScript: the command is a script's call (Redis's CLIENT_SCRIPT).
+	InScript bool
 
 	now int64
 }

@@ -316,7 +316,7 @@ func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
 	sess.Authenticated = true
 	sess.SelectDB(caller.S.DB)
 	h := &scriptHost{t: t, b: b, sess: sess, oom: oom, callerArgs: caller.Args}
-	h.ctx = Ctx{W: &h.w, S: sess, Node: (*blockNode)(b), Server: caller.Server, Table: t}
+	h.ctx = Ctx{W: &h.w, S: sess, Node: (*blockNode)(b), Server: caller.Server, Table: t, InScript: true}
 	return h
 }
 

@@ -235,6 +235,10 @@ type Command struct {
 	// the command's getkeys_proc does in Redis (SET needs ACCESS only with
 	// GET): what ACL checks and COMMAND GETKEYSANDFLAGS see.
 	KeyFlags func(args [][]byte) KeyFlag
+	// GetKeys finds the keys of a command whose specs cannot (an
+	// "unknown" spec, as SORT's STORE), as Redis falls back to the
+	// command's getkeys_proc: it calls fn with each key's index and flags.
+	GetKeys func(args [][]byte, fn func(pos int, flags KeyFlag))
 	// COMMAND DOCS extras, where Redis has them.
 	History         [][2]string // {version, change}
 	DocFlags        []string    // "deprecated", "syscmd"
@@ -270,7 +274,7 @@ func NewTable() *Table {
 	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc)}
 	t.blockLocks.seed = maphash.MakeSeed()
 	for _, family := range []func(*Table){
-		registerConnection, registerServer, registerStrings, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerBlocking, registerKeys, registerCluster, registerACL,
+		registerConnection, registerServer, registerStrings, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
 		registerMulti, registerScripting, registerFunctions,
 	} {
 		family(t)
@@ -478,6 +482,10 @@ func (c *Command) aclKeys(args [][]byte) []acl.KeyRef {
 // eachKey calls fn with the index of each key of args and its flags: the
 // spec's, or for a variable_flags spec those KeyFlags gives.
 func (c *Command) eachKey(args [][]byte, fn func(pos int, flags KeyFlag)) {
+	if c.GetKeys != nil {
+		c.GetKeys(args, fn)
+		return
+	}
 	for _, k := range c.Keys {
 		if k.Flags&KeyVariableFlags != 0 && c.KeyFlags != nil {
 			k.Flags = c.KeyFlags(args)

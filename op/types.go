@@ -181,6 +181,14 @@ const (
 	ZStore Type = 215
 )
 
+// Sort: 240-249.
+const (
+	// SortStore is SORT with STORE: Args the arguments of SORT after its
+	// name; the applier parses them as the handler did and sorts the
+	// keyspace it is given, so every node stores the same list.
+	SortStore Type = 240
+)
+
 // Flags of ZAdd and ZPop. High bits: specific to them.
 const (
 	FlagZIncr     uint32 = 1 << 20 // ZADD INCR (and ZINCRBY): reply the new score
@@ -355,6 +363,8 @@ var specs = map[Type]spec{
 	ZPop:        {"ZPOP", 1, -1, 1},
 	ZRangeStore: {"ZRANGESTORE", 4, -1, 1},
 	ZStore:      {"ZSTORE", 3, -1, 1},
+
+	SortStore: {"SORTSTORE", 1, -1, 1},
 
 	Exec: {"EXEC", 2, -1, 1},
 
