@@ -204,6 +204,13 @@ func registerScripting(t *Table) {
 	)
 }
 
+// RunsAsCaller reports whether the command's handler checks its user's
+// permissions itself (a script's calls, SORT's BY and GET patterns), so
+// that a follower forwarding it sends the user along.
+func (c *Command) RunsAsCaller() bool {
+	return c.AllCategories()&CatScripting != 0 || c.Name == "sort" || c.Name == "sort_ro"
+}
+
 // RunsOnLeader reports whether a command reads or writes the keyspace, so
 // that a follower has the leader run it: flagged write or readonly, or a
 // script (which may do either).

@@ -40,9 +40,9 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	}
 	cn.drainWrites() // proposed here while this node led: they come first
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args}
-	if cmd.AllCategories()&commands.CatScripting != 0 {
-		// The script's commands are checked where it runs, against its
-		// caller's user.
+	if cmd.RunsAsCaller() {
+		// A script's commands (SORT's patterns) are checked where they
+		// run, against the caller's user.
 		req.Flags |= op.FlagUser
 		req.Args = append([][]byte{[]byte(ctx.S.User())}, ctx.Args...)
 	}
