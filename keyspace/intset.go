@@ -6,7 +6,7 @@ import (
 )
 
 // intset is Redis's intset, packed as tightly: a little-endian uint32
-// header, count<<2 | width code, then the integers ascending, each in
+// header, (count-1)<<2 | width code (an empty intset is nil), then the integers ascending, each in
 // the set's width (2, 4 or 8 bytes, little-endian). The width is the
 // least that holds every member and only grows, as in intset.c: a member
 // that needs more widens them all (intsetUpgradeAndAdd).
@@ -19,10 +19,10 @@ type intset []byte
 
 const (
 	intsetHeader = 4
-	// intsetMaxLen is the most the header's 30 bits of count hold; a set
-	// that would grow past it (gigabytes, with set-max-intset-entries
-	// raised that far) becomes a hashtable instead.
-	intsetMaxLen = 1<<30 - 1
+	// intsetMaxLen is Redis's cap on an intset (setTypeAdd's "limit to
+	// 1G entries"), whatever set-max-intset-entries says; the header's
+	// 30 bits of count-1 hold it.
+	intsetMaxLen = 1 << 30
 )
 
 // intsetWidth is the width an intset needs to hold v (_intsetValueEncoding).
@@ -37,7 +37,7 @@ func intsetWidth(v int64) int {
 }
 
 // intsetBytes is the length of an intset of header h.
-func intsetBytes(h uint32) int { return intsetHeader + int(h>>2)*(2<<(h&3)) }
+func intsetBytes(h uint32) int { return intsetHeader + int(h>>2+1)*(2<<(h&3)) }
 
 // newIntset allocates an intset of n members of width w, their values
 // to be set.
@@ -53,7 +53,7 @@ func (is intset) setHeader(w, n int) {
 	for 2<<code < w {
 		code++
 	}
-	binary.LittleEndian.PutUint32(is, uint32(n)<<2|code)
+	binary.LittleEndian.PutUint32(is, uint32(n-1)<<2|code)
 }
 
 // len is the number of members, 0 for a nil intset.
@@ -61,7 +61,7 @@ func (is intset) len() int {
 	if is == nil {
 		return 0
 	}
-	return int(binary.LittleEndian.Uint32(is) >> 2)
+	return int(binary.LittleEndian.Uint32(is)>>2) + 1
 }
 
 func (is intset) width() int { return 2 << (is[0] & 3) }
@@ -108,7 +108,7 @@ func (is intset) search(v int64) (int, bool) {
 	return lo, false
 }
 
-// resize returns is holding n members of its width, the first
+// resize returns is holding n (> 0) members of its width, the first
 // min(n, len) kept: is itself while n's bytes stay in its size class, a
 // new allocation otherwise.
 func (is intset) resize(n int) intset {

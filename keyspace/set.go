@@ -225,13 +225,19 @@ func setInt(m []byte) (int64, bool) {
 func (s *Set) Add(m []byte, maxIntset int64) bool {
 	if s.ht == nil {
 		v, isInt := setInt(m)
-		if is := s.ints(); isInt && is.len() < intsetMaxLen {
+		is := s.ints()
+		if isInt && is.len() < intsetMaxLen {
 			grown, added := is.add(v)
 			s.setInts(grown)
 			if added && int64(grown.len()) > maxIntset {
 				s.toHashtable()
 			}
 			return added
+		}
+		if isInt { // a full intset: a new member converts it, as in Redis
+			if _, found := is.search(v); found {
+				return false
+			}
 		}
 		s.toHashtable()
 	}
