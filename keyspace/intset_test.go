@@ -134,6 +134,9 @@ func TestIntsetModel(t *testing.T) {
 // TestIntsetSizeHonest: Size is what building sets really takes from
 // the Go heap, for sets as bench/types.sh loads (5 integers) and larger.
 func TestIntsetSizeHonest(t *testing.T) {
+	if allocSize(int(setBytes)) != setBytes || allocSize(int(setTableBytes)) != setTableBytes {
+		t.Fatalf("a Set (%d B) or setTable (%d B) is not a size class", setBytes, setTableBytes)
+	}
 	const n = 100000
 	for _, elems := range []int{5, 40} {
 		sets := make([]*Set, n)

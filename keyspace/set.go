@@ -45,7 +45,7 @@ type setTable struct {
 	strBytes int64
 }
 
-// Struct sizes, for Size.
+// Struct sizes, for Size: both are size classes (TestIntsetSizeHonest).
 const (
 	setBytes      = int64(unsafe.Sizeof(Set{}))
 	setTableBytes = int64(unsafe.Sizeof(setTable{}))
