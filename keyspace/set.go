@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"unsafe"
 )
 
 // The set kind. As in Redis 7.0 a set is an intset (sorted integers)
@@ -21,31 +22,61 @@ import (
 // returns every member present for the whole scan exactly once, and
 // since slots follow from the ops applied, every node numbers alike.
 
-// Set is a set value.
+// Set is a set value. While it is an intset it is two words (as small
+// as Redis's robj) and its packed intset (intset.go); the hashtable's
+// fields are allocated when it converts.
 type Set struct {
-	// ints holds an intset's members in ascending order; nil for a
-	// hashtable.
-	ints []int64
-	// The hashtable: members by slot ("" with free[slot] for a free
-	// one), the slot of each member, and the free slots below len(slots).
+	// is is the first byte of the intset's allocation (nil for an empty
+	// one, and for a hashtable); its header says its length, and its
+	// capacity is that length's size class (intset.go).
+	is *byte
+	ht *setTable
+}
+
+// setTable is a hashtable set: members by slot ("" with free[slot] for a
+// free one), the slot of each member, and the free slots below
+// len(slots).
+type setTable struct {
 	slots []string
 	pos   map[string]uint32
 	free  freeSlots
-	isHT  bool
-	// strBytes is the memory of the hashtable's members' bytes, kept as
-	// they come and go: Size runs at every change and must be O(1).
+	// strBytes is the memory of the members' bytes, kept as they come
+	// and go: Size runs at every change and must be O(1).
 	strBytes int64
 }
 
+// Struct sizes, for Size: both are size classes (TestIntsetSizeHonest).
+const (
+	setBytes      = int64(unsafe.Sizeof(Set{}))
+	setTableBytes = int64(unsafe.Sizeof(setTable{}))
+)
+
 // NewSet returns an empty set, an intset as Redis's createIntsetObject.
 func NewSet() *Set { return &Set{} }
+
+// ints returns the intset (nil when empty); s must not be a hashtable.
+func (s *Set) ints() intset {
+	if s.is == nil {
+		return nil
+	}
+	l := intsetBytes(binary.LittleEndian.Uint32(unsafe.Slice(s.is, intsetHeader)))
+	return intset(unsafe.Slice(s.is, allocSize(l))[:l])
+}
+
+// setInts keeps is as the set's intset.
+func (s *Set) setInts(is intset) {
+	s.is = nil
+	if is != nil {
+		s.is = unsafe.SliceData(is)
+	}
+}
 
 // Kind implements Object.
 func (s *Set) Kind() Kind { return KindSet }
 
 // Encoding implements Object.
 func (s *Set) Encoding() Encoding {
-	if s.isHT {
+	if s.ht != nil {
 		return EncHashtable
 	}
 	return EncIntset
@@ -53,35 +84,35 @@ func (s *Set) Encoding() Encoding {
 
 // Len implements Object.
 func (s *Set) Len() int {
-	if s.isHT {
-		return len(s.pos)
+	if s.ht != nil {
+		return len(s.ht.pos)
 	}
-	return len(s.ints)
+	return s.ints().len()
 }
 
-// Size implements Object: the struct, the intset's array, or the
-// hashtable's slots, map (about 40 bytes a cell, at its load factor) and
-// members' bytes.
+// Size implements Object: the struct and the intset's allocation, or the
+// hashtable's struct, slots, map (about 40 bytes a cell, at its load
+// factor) and members' bytes.
 func (s *Set) Size() int64 {
-	n := int64(96)
-	if !s.isHT {
-		return n + allocSize(8*cap(s.ints))
+	if t := s.ht; t != nil {
+		return setBytes + setTableBytes + allocSize(16*cap(t.slots)) + allocSize(4*cap(t.free)) +
+			int64(len(t.pos))*40 + t.strBytes
 	}
-	return n + allocSize(16*cap(s.slots)) + allocSize(4*cap(s.free)) + int64(len(s.pos))*40 + s.strBytes
+	return setBytes + int64(cap(s.ints()))
 }
 
 // Clone implements Object.
 func (s *Set) Clone() Object {
-	c := &Set{isHT: s.isHT, strBytes: s.strBytes}
-	if !s.isHT {
-		c.ints = slices.Clone(s.ints)
+	c := &Set{}
+	t := s.ht
+	if t == nil {
+		c.setInts(s.ints().clone())
 		return c
 	}
-	c.slots = slices.Clone(s.slots)
-	c.free = slices.Clone(s.free)
-	c.pos = make(map[string]uint32, len(s.pos))
-	for m, i := range s.pos {
-		c.pos[m] = i
+	c.ht = &setTable{slots: slices.Clone(t.slots), free: slices.Clone(t.free), strBytes: t.strBytes,
+		pos: make(map[string]uint32, len(t.pos))}
+	for m, i := range t.pos {
+		c.ht.pos[m] = i
 	}
 	return c
 }
@@ -91,16 +122,18 @@ func (s *Set) Clone() Object {
 // one as 0 and a member as its length+1 and bytes, so the slots (and the
 // cursors of scans in progress) survive a restart.
 func (s *Set) AppendSnapshot(b []byte) []byte {
-	if !s.isHT {
-		b = binary.AppendUvarint(b, uint64(len(s.ints)))
-		for _, v := range s.ints {
-			b = binary.AppendVarint(b, v)
+	t := s.ht
+	if t == nil {
+		is := s.ints()
+		b = binary.AppendUvarint(b, uint64(is.len()))
+		for i := range is.len() {
+			b = binary.AppendVarint(b, is.get(i))
 		}
 		return b
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.slots)))
-	for i, m := range s.slots {
-		if _, ok := s.pos[m]; !ok || s.pos[m] != uint32(i) {
+	b = binary.AppendUvarint(b, uint64(len(t.slots)))
+	for i, m := range t.slots {
+		if p, ok := t.pos[m]; !ok || p != uint32(i) {
 			b = append(b, 0)
 			continue
 		}
@@ -122,41 +155,51 @@ func decodeSet(enc Encoding, data []byte) (Object, error) {
 	s := &Set{}
 	switch enc {
 	case EncIntset:
-		s.ints = make([]int64, 0, count)
-		for range count {
-			v, n := binary.Varint(data)
-			if n <= 0 || (len(s.ints) > 0 && v <= s.ints[len(s.ints)-1]) {
+		if count > intsetMaxLen {
+			return nil, errBadSet
+		}
+		// Once to check the integers and find the width they need, once
+		// to pack them.
+		w, rest, prev := 2, data, int64(0)
+		for i := range count {
+			v, n := binary.Varint(rest)
+			if n <= 0 || (i > 0 && v <= prev) {
 				return nil, errBadSet
 			}
-			s.ints = append(s.ints, v)
+			prev, w, rest = v, max(w, intsetWidth(v)), rest[n:]
+		}
+		is := newIntset(w, int(count))
+		for i := range int(count) {
+			v, n := binary.Varint(data)
+			is.put(i, v)
 			data = data[n:]
 		}
+		s.setInts(is)
 	case EncHashtable:
-		s.isHT = true
-		s.slots = make([]string, count)
-		s.pos = make(map[string]uint32)
-		for i := range s.slots {
+		t := &setTable{slots: make([]string, count), pos: make(map[string]uint32)}
+		s.ht = t
+		for i := range t.slots {
 			l, n := binary.Uvarint(data)
 			if n <= 0 || l > uint64(len(data)-n)+1 {
 				return nil, errBadSet
 			}
 			data = data[n:]
 			if l == 0 {
-				s.free = append(s.free, uint32(i))
+				t.free = append(t.free, uint32(i))
 				continue
 			}
 			m := string(data[:l-1])
 			data = data[l-1:]
-			if _, dup := s.pos[m]; dup {
+			if _, dup := t.pos[m]; dup {
 				return nil, errBadSet
 			}
-			s.slots[i], s.pos[m] = m, uint32(i)
-			s.strBytes += allocSize(len(m))
+			t.slots[i], t.pos[m] = m, uint32(i)
+			t.strBytes += allocSize(len(m))
 		}
-		if len(s.pos) == 0 || !s.live(len(s.slots)-1) {
+		if len(t.pos) == 0 || !t.live(len(t.slots)-1) {
 			return nil, errBadSet
 		}
-		heap.Init(&s.free)
+		heap.Init(&t.free)
 	default:
 		return nil, fmt.Errorf("set encoding %d", enc)
 	}
@@ -180,121 +223,131 @@ func setInt(m []byte) (int64, bool) {
 // set-max-intset-entries: an intset that would grow past it, or gets a
 // member that is not an integer, becomes a hashtable, as setTypeAdd does.
 func (s *Set) Add(m []byte, maxIntset int64) bool {
-	if !s.isHT {
+	if s.ht == nil {
 		v, isInt := setInt(m)
-		if isInt {
-			i, found := slices.BinarySearch(s.ints, v)
-			if found {
-				return false
-			}
-			s.ints = slices.Insert(s.ints, i, v)
-			if int64(len(s.ints)) > maxIntset {
+		is := s.ints()
+		if isInt && is.len() < intsetMaxLen {
+			grown, added := is.add(v)
+			s.setInts(grown)
+			if added && int64(grown.len()) > maxIntset {
 				s.toHashtable()
 			}
-			return true
+			return added
+		}
+		if isInt { // a full intset: a new member converts it, as in Redis
+			if _, found := is.search(v); found {
+				return false
+			}
 		}
 		s.toHashtable()
 	}
-	if _, ok := s.pos[string(m)]; ok {
+	if _, ok := s.ht.pos[string(m)]; ok {
 		return false
 	}
-	s.insert(string(m))
+	s.ht.insert(string(m))
 	return true
 }
 
-// insert puts a new member in the lowest free slot.
-func (s *Set) insert(m string) {
-	var i uint32
-	if len(s.free) > 0 {
-		i = heap.Pop(&s.free).(uint32)
-		s.slots[i] = m
-	} else {
-		i = uint32(len(s.slots))
-		s.slots = append(s.slots, m)
+func (s *Set) toHashtable() {
+	is := s.ints()
+	n := is.len()
+	s.ht = &setTable{pos: make(map[string]uint32, n), slots: make([]string, 0, n)}
+	for i := range n {
+		s.ht.insert(strconv.FormatInt(is.get(i), 10))
 	}
-	s.pos[m] = i
-	s.strBytes += allocSize(len(m))
+	s.is = nil
 }
 
-func (s *Set) toHashtable() {
-	s.isHT = true
-	s.pos = make(map[string]uint32, len(s.ints))
-	s.slots = make([]string, 0, len(s.ints))
-	for _, v := range s.ints {
-		s.insert(strconv.FormatInt(v, 10))
+// insert puts a new member in the lowest free slot.
+func (t *setTable) insert(m string) {
+	var i uint32
+	if len(t.free) > 0 {
+		i = heap.Pop(&t.free).(uint32)
+		t.slots[i] = m
+	} else {
+		i = uint32(len(t.slots))
+		t.slots = append(t.slots, m)
 	}
-	s.ints = nil
+	t.pos[m] = i
+	t.strBytes += allocSize(len(m))
 }
 
 // Remove removes m and reports whether it was there.
 func (s *Set) Remove(m []byte) bool {
-	if !s.isHT {
+	if s.ht == nil {
 		v, ok := setInt(m)
 		if !ok {
 			return false
 		}
-		i, found := slices.BinarySearch(s.ints, v)
+		is := s.ints()
+		i, found := is.search(v)
 		if found {
-			s.ints = slices.Delete(s.ints, i, i+1)
+			s.setInts(is.remove(i))
 		}
 		return found
 	}
-	i, ok := s.pos[string(m)]
+	return s.ht.remove(string(m))
+}
+
+func (t *setTable) remove(m string) bool {
+	i, ok := t.pos[m]
 	if !ok {
 		return false
 	}
-	delete(s.pos, string(m))
-	s.slots[i] = ""
-	s.strBytes -= allocSize(len(m))
+	delete(t.pos, m)
+	t.slots[i] = ""
+	t.strBytes -= allocSize(len(m))
 	// Trailing free slots go; the rest are reused lowest first.
-	if int(i) == len(s.slots)-1 {
-		s.slots = s.slots[:i]
-		s.trimFree()
+	if int(i) == len(t.slots)-1 {
+		t.slots = t.slots[:i]
+		t.trimFree()
 	} else {
-		heap.Push(&s.free, i)
+		heap.Push(&t.free, i)
 	}
-	if len(s.pos) == 0 {
-		s.slots, s.free = s.slots[:0], s.free[:0]
+	if len(t.pos) == 0 {
+		t.slots, t.free = t.slots[:0], t.free[:0]
 	}
 	return true
 }
 
 // trimFree drops free slots at the end of the slots.
-func (s *Set) trimFree() {
-	for len(s.slots) > 0 && !s.live(len(s.slots)-1) {
-		s.slots = s.slots[:len(s.slots)-1]
+func (t *setTable) trimFree() {
+	for len(t.slots) > 0 && !t.live(len(t.slots)-1) {
+		t.slots = t.slots[:len(t.slots)-1]
 	}
-	s.free.below(len(s.slots))
+	t.free.below(len(t.slots))
 }
 
 // Has reports whether m is a member.
 func (s *Set) Has(m []byte) bool {
-	if !s.isHT {
+	if s.ht == nil {
 		v, ok := setInt(m)
 		if !ok {
 			return false
 		}
-		_, found := slices.BinarySearch(s.ints, v)
+		_, found := s.ints().search(v)
 		return found
 	}
-	_, ok := s.pos[string(m)]
+	_, ok := s.ht.pos[string(m)]
 	return ok
 }
 
 // Each calls fn for every member, an intset's in ascending order, until
 // fn returns false. fn must not change the set.
 func (s *Set) Each(fn func(m []byte) bool) {
-	if !s.isHT {
+	t := s.ht
+	if t == nil {
 		var buf [20]byte
-		for _, v := range s.ints {
-			if !fn(strconv.AppendInt(buf[:0], v, 10)) {
+		is := s.ints()
+		for i := range is.len() {
+			if !fn(strconv.AppendInt(buf[:0], is.get(i), 10)) {
 				return
 			}
 		}
 		return
 	}
-	for i, m := range s.slots {
-		if s.live(i) && !fn([]byte(m)) {
+	for i, m := range t.slots {
+		if t.live(i) && !fn([]byte(m)) {
 			return
 		}
 	}
@@ -307,60 +360,63 @@ func (s *Set) Members() [][]byte {
 	return out
 }
 
-// live reports whether hashtable slot i holds a member.
-func (s *Set) live(i int) bool {
-	m := s.slots[i]
+// live reports whether slot i holds a member.
+func (t *setTable) live(i int) bool {
+	m := t.slots[i]
 	if m != "" {
 		return true
 	}
-	p, ok := s.pos[""]
+	p, ok := t.pos[""]
 	return ok && p == uint32(i)
 }
 
 // Random returns a copy of a member chosen uniformly; the set must not
 // be empty.
 func (s *Set) Random() []byte {
-	if !s.isHT {
-		return strconv.AppendInt(nil, s.ints[rand.IntN(len(s.ints))], 10)
+	t := s.ht
+	if t == nil {
+		is := s.ints()
+		return strconv.AppendInt(nil, is.get(rand.IntN(is.len())), 10)
 	}
 	// Slots freed by removals stay (a scan's cursor relies on members
 	// keeping theirs): when most are free, count to a random live one
 	// rather than probe for it.
-	if len(s.pos)*4 >= len(s.slots) {
+	if len(t.pos)*4 >= len(t.slots) {
 		for {
-			if i := rand.IntN(len(s.slots)); s.live(i) {
-				return []byte(s.slots[i])
+			if i := rand.IntN(len(t.slots)); t.live(i) {
+				return []byte(t.slots[i])
 			}
 		}
 	}
-	k := rand.IntN(len(s.pos))
-	for i := range s.slots {
-		if s.live(i) {
+	k := rand.IntN(len(t.pos))
+	for i := range t.slots {
+		if t.live(i) {
 			if k == 0 {
-				return []byte(s.slots[i])
+				return []byte(t.slots[i])
 			}
 			k--
 		}
 	}
-	return nil // unreachable: len(s.pos) members are live
+	return nil // unreachable: len(t.pos) members are live
 }
 
 // Scan returns the members from cursor on, visiting about count slots
 // (or integers), and the cursor to go on from, 0 when done. An intset is
 // returned whole, as Redis does.
 func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
-	if !s.isHT {
+	t := s.ht
+	if t == nil {
 		s.Each(func(m []byte) bool { fn(m); return true })
 		return 0
 	}
 	i := cursor
-	for visited := 0; visited < count && i < uint64(len(s.slots)); i++ {
-		if s.live(int(i)) {
-			fn([]byte(s.slots[i]))
+	for visited := 0; visited < count && i < uint64(len(t.slots)); i++ {
+		if t.live(int(i)) {
+			fn([]byte(t.slots[i]))
 			visited++
 		}
 	}
-	if i >= uint64(len(s.slots)) {
+	if i >= uint64(len(t.slots)) {
 		return 0
 	}
 	return i
