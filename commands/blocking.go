@@ -26,6 +26,12 @@ import (
 // kind), and that client, when it leaves (served, timed out, gone), hands
 // the wake-up to the next. Across nodes there is no order: each node's
 // first waiter races the others' for the element, and Raft's log decides.
+//
+// As in Redis, a write's reply follows the serving of the clients it
+// woke on its node: a connection that wrote waits, before it sends its
+// replies, until no waiter here has a wake-up it has not acted on
+// (Settle). So after LPUSH returns, the client blocked on the list has
+// its element, and a WATCH on where BLMOVE put it sees the change.
 
 // Waiters are the clients blocked on keys on this node.
 type Waiters struct {
@@ -37,10 +43,18 @@ type Waiters struct {
 	blocked   atomic.Int64
 	done      chan struct{}
 	closeOnce sync.Once
+	// busy counts the waiters woken and not done acting on it; idle is
+	// closed while it is 0 (guarded by mu; busyNow mirrors it for a look
+	// without the lock).
+	busy    int
+	busyNow atomic.Int64
+	idle    chan struct{}
 }
 
 func newWaiters() *Waiters {
-	return &Waiters{queues: map[dbKey][]*waiter{}, all: map[*waiter]struct{}{}, done: make(chan struct{})}
+	idle := make(chan struct{})
+	close(idle)
+	return &Waiters{queues: map[dbKey][]*waiter{}, all: map[*waiter]struct{}{}, done: make(chan struct{}), idle: idle}
 }
 
 // waiter is one blocked client.
@@ -54,6 +68,8 @@ type waiter struct {
 	ready []dbKey
 	// unblock carries CLIENT UNBLOCK's request: true for ERROR.
 	unblock chan bool
+	// busy: woken and not done acting on it (guarded by Waiters.mu).
+	busy bool
 }
 
 // Blocked is the number of clients blocked now (INFO blocked_clients).
@@ -73,7 +89,7 @@ func (w *Waiters) Ready(db int, key string, kind keyspace.Kind) {
 	if db < 0 {
 		for wt := range w.all {
 			for _, k := range wt.keys {
-				wt.signal(k)
+				w.signal(wt, k)
 			}
 		}
 		return
@@ -85,20 +101,68 @@ func (w *Waiters) Ready(db int, key string, kind keyspace.Kind) {
 func (w *Waiters) signalFirst(k dbKey, kind keyspace.Kind) {
 	for _, wt := range w.queues[k] {
 		if wt.kind == kind {
-			wt.signal(k)
+			w.signal(wt, k)
 			return
 		}
 	}
 }
 
 // signal notes k for wt and wakes it. The caller holds mu.
-func (wt *waiter) signal(k dbKey) {
+func (w *Waiters) signal(wt *waiter, k dbKey) {
 	if !slices.Contains(wt.ready, k) {
 		wt.ready = append(wt.ready, k)
+	}
+	if !wt.busy {
+		wt.busy = true
+		if w.busy++; w.busy == 1 {
+			w.idle = make(chan struct{})
+		}
+		w.busyNow.Store(int64(w.busy))
 	}
 	select {
 	case wt.wake <- struct{}{}:
 	default:
+	}
+}
+
+// unbusy notes that wt acted on its wake-ups. The caller holds mu.
+func (w *Waiters) unbusy(wt *waiter) {
+	if !wt.busy {
+		return
+	}
+	wt.busy = false
+	if w.busy--; w.busy == 0 {
+		close(w.idle)
+	}
+	w.busyNow.Store(int64(w.busy))
+}
+
+// idleNow notes that wt acted on every wake-up it took, unless another
+// came meanwhile.
+func (w *Waiters) idleNow(wt *waiter) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(wt.ready) == 0 {
+		w.unbusy(wt)
+	}
+}
+
+// Settle waits, at most limit, until every waiter this node woke has
+// acted on it: the blocked clients a write woke here are served before
+// the writer's reply goes out, as in Redis.
+func (w *Waiters) Settle(limit time.Duration) {
+	if w.busyNow.Load() == 0 {
+		return
+	}
+	w.mu.Lock()
+	idle := w.idle
+	w.mu.Unlock()
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	case <-w.done:
 	}
 }
 
@@ -155,6 +219,7 @@ func (w *Waiters) remove(wt *waiter, servedFrom *dbKey) {
 	for _, k := range pass {
 		w.signalFirst(k, wt.kind)
 	}
+	w.unbusy(wt) // after the hand-overs: busy never drops to 0 between
 }
 
 // BlockHost is what a blocked command needs of the client's connection;
@@ -263,6 +328,9 @@ func (b *blockingPop) run(c *Ctx) {
 				return
 			}
 			pending = pending[1:]
+		}
+		if len(pending) == 0 && retry == nil {
+			w.idleNow(wt)
 		}
 	}
 }

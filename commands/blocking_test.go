@@ -3,6 +3,7 @@ package commands
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/loomcache/loomcache/keyspace"
 )
@@ -106,4 +107,34 @@ func TestWaitersReadyAll(t *testing.T) {
 	if !woken(a) || !woken(b) {
 		t.Fatal("not everyone woke")
 	}
+}
+
+// A waiter woken is busy until it has acted on every wake-up it took, or
+// left; Settle waits for that, handing over included.
+func TestWaitersSettle(t *testing.T) {
+	w := newWaiters()
+	a := w.add(0, [][]byte{[]byte("q")}, keyspace.KindList)
+	b := w.add(0, [][]byte{[]byte("q")}, keyspace.KindList)
+	w.Settle(time.Hour) // nobody woken: returns at once
+	w.Ready(0, "q", keyspace.KindList)
+	if w.busyNow.Load() != 1 {
+		t.Fatalf("busy %d after a wake-up", w.busyNow.Load())
+	}
+	settled := make(chan struct{})
+	go func() { w.Settle(time.Hour); close(settled) }()
+	w.take(a)
+	served := dbKey{0, "q"}
+	w.remove(a, &served) // hands the wake-up to b: still busy
+	select {
+	case <-settled:
+		t.Fatal("settled while b had a wake-up to act on")
+	case <-time.After(20 * time.Millisecond):
+	}
+	w.take(b)
+	w.idleNow(b)
+	<-settled
+	if w.busyNow.Load() != 0 {
+		t.Fatalf("busy %d after everyone acted", w.busyNow.Load())
+	}
+	w.remove(b, nil)
 }

@@ -38,11 +38,35 @@ func TestBlockingPopOneNode(t *testing.T) {
 	if r := admin.str("RPUSH", "q", "a", "b"); r != "2" {
 		t.Fatalf("RPUSH: %q", r)
 	}
+	// As in Redis, the push's reply came after the blocked client was
+	// served: the pusher sees the list without its element.
+	if r := admin.do("LRANGE", "q", "0", "-1"); !sameReply(r, []any{"b"}) {
+		t.Fatalf("left %v", r)
+	}
 	if r := readWithin(t, b, 10*time.Second); !sameReply(r, []any{"q", "a"}) {
 		t.Fatalf("BLPOP served %v", r)
 	}
-	if r := admin.do("LRANGE", "q", "0", "-1"); !sameReply(r, []any{"b"}) {
-		t.Fatalf("left %v", r)
+
+	// Linked moves: one push, served through two blocked BLMOVEs, before
+	// the push's reply.
+	m1, m2 := dialRaw(t, addr), dialRaw(t, addr)
+	m1.send("BLMOVE", "l1", "l2", "RIGHT", "LEFT", "0")
+	waitBlocked(t, admin, 1)
+	m2.send("BLMOVE", "l2", "l3", "LEFT", "RIGHT", "0")
+	waitBlocked(t, admin, 2)
+	admin.str("RPUSH", "l1", "foo")
+	for _, k := range []string{"l1", "l2"} {
+		if r := admin.str("EXISTS", k); r != "0" {
+			t.Errorf("%s still exists after the push returned", k)
+		}
+	}
+	if r := admin.do("LRANGE", "l3", "0", "-1"); !sameReply(r, []any{"foo"}) {
+		t.Errorf("l3 after the push returned: %v", r)
+	}
+	for _, m := range []*rawConn{m1, m2} {
+		if r := readWithin(t, m, 10*time.Second); r != "foo" {
+			t.Errorf("BLMOVE served %v", r)
+		}
 	}
 
 	// A timeout: a null array, and nobody blocked after.

@@ -13,6 +13,11 @@ import (
 	"github.com/loomcache/loomcache/resp"
 )
 
+// settleLimit bounds how long a write's reply waits for the blocked
+// clients it woke on this node to be served (a pop that finds no leader
+// retries, and the writer should not wait for it).
+const settleLimit = time.Second
+
 // flushAt is how much reply data is buffered before writing even while
 // more pipelined requests are waiting.
 const flushAt = 64 * 1024
@@ -104,6 +109,12 @@ func (s *Server) serveConn(c *client) {
 		}
 		if !more || w.Len() >= out.flushAt || len(cn.pending) >= maxPending || cn.pendingBytes >= maxPendingBytes {
 			cn.drain()
+			if cn.wrote {
+				// As in Redis, the clients a write woke are served
+				// before its reply goes out.
+				s.table.Waiters().Settle(settleLimit)
+				cn.wrote = false
+			}
 			if err := s.flush(c, w, out); err != nil {
 				return
 			}
@@ -241,6 +252,9 @@ type conn struct {
 
 	// duringLoad: the session came in while loading (loading.go).
 	duringLoad bool
+	// wrote: a write was proposed here since the replies were last
+	// flushed; they wait for the blocked clients it woke (Settle).
+	wrote bool
 }
 
 type pendingWrite struct {
@@ -253,6 +267,7 @@ func (cn *conn) deferWrite(o *op.Op) bool {
 		return false // Propose has the leader propose it, or waits
 	}
 	cn.forwarded.stamp(o)
+	cn.wrote = true
 	cn.pendingBytes += o.Size()
 	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o)})
 	return true
@@ -323,6 +338,7 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 		return cn.srv.proposeViaLeader(o, cn.sess.Proto())
 	}
 	cn.forwarded.stamp(o)
+	cn.wrote = true
 	res, err := cn.n.Propose(o)
 	cn.forwarded.wrote(err)
 	return res, translate(err)
