@@ -246,8 +246,10 @@ type blockingPop struct {
 	// reply to the client unless it is a null); woken: a retry after a
 	// key changed, rather than the command's first try.
 	try func(keys [][]byte, woken bool) (any, error)
-	// timedOut writes the reply to a timeout.
-	timedOut func(c *Ctx)
+	// timedOut writes the reply to a timeout; nothing, if set, the reply
+	// when there is nothing to pop and the command may not block (in a
+	// transaction or a script), where it differs.
+	timedOut, nothing func(c *Ctx)
 }
 
 // retryNoLeader is how long a waiter woken while no leader answers waits
@@ -339,7 +341,11 @@ func (b *blockingPop) run(c *Ctx) {
 func (b *blockingPop) once(c *Ctx) {
 	res, err := b.try(b.keys, false)
 	if err == nil && isNullResult(res) {
-		b.timedOut(c)
+		if b.nothing != nil {
+			b.nothing(c)
+		} else {
+			b.timedOut(c)
+		}
 		return
 	}
 	WriteOutcome(c.W, res, err)

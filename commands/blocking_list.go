@@ -69,8 +69,10 @@ func blockingMove(c *Ctx, from, to bool, timeout []byte) {
 	o := *lmoveOp(c, from, to)
 	args := cloneArgs(o.Args)
 	src, dst := args[0], args[1]
+	// A timeout is a null array (Redis's replyToBlockedClientTimedOut);
+	// in a transaction, LMOVE's null.
 	b := &blockingPop{kind: blockingKind(true), keys: [][]byte{src}, deadline: deadline,
-		timedOut: func(c *Ctx) { c.W.Null() }}
+		timedOut: writeNullArray, nothing: func(c *Ctx) { c.W.Null() }}
 	b.try = func(_ [][]byte, _ bool) (any, error) {
 		m := o
 		m.Args, m.Now = [][]byte{src, dst}, c.Node.Now()
