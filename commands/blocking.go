@@ -193,10 +193,11 @@ func (w *Waiters) take(wt *waiter) []dbKey {
 	return ks
 }
 
-// remove unregisters wt. The waiters behind it on servedFrom (the key it
-// popped from, which may hold more) and on any key signalled for it that
-// it never looked at are woken in its place.
-func (w *Waiters) remove(wt *waiter, servedFrom *dbKey) {
+// remove unregisters wt. The waiters behind it on the keys of pass (the
+// wake-ups it took and did not finish with, the key it popped from first,
+// which may hold more) and on any key signalled for it since are woken in
+// its place, in the order the keys were signalled.
+func (w *Waiters) remove(wt *waiter, pass []dbKey) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, k := range wt.keys {
@@ -212,12 +213,12 @@ func (w *Waiters) remove(wt *waiter, servedFrom *dbKey) {
 	}
 	delete(w.all, wt)
 	w.blocked.Add(-1)
-	pass := wt.ready
-	if servedFrom != nil && !slices.Contains(pass, *servedFrom) {
-		pass = append(pass, *servedFrom)
-	}
-	for _, k := range pass {
-		w.signalFirst(k, wt.kind)
+	var handed []dbKey
+	for _, k := range slices.Concat(pass, wt.ready) {
+		if !slices.Contains(handed, k) {
+			handed = append(handed, k)
+			w.signalFirst(k, wt.kind)
+		}
 	}
 	w.unbusy(wt) // after the hand-overs: busy never drops to 0 between
 }
@@ -268,8 +269,10 @@ func (b *blockingPop) run(c *Ctx) {
 		return
 	}
 	wt := w.add(c.S.DB, b.keys, b.kind)
-	var served *dbKey
-	defer func() { w.remove(wt, served) }()
+	// pending: the wake-ups taken and not finished with; the key served
+	// from stays first in it, and whatever is left is handed over.
+	var pending []dbKey
+	defer func() { w.remove(wt, pending) }()
 	res, err := b.try(b.keys, false)
 	if err != nil || !isNullResult(res) {
 		WriteOutcome(c.W, res, err)
@@ -287,7 +290,6 @@ func (b *blockingPop) run(c *Ctx) {
 		timeout = t.C
 	}
 	var retry <-chan time.Time
-	var pending []dbKey
 	for {
 		select {
 		case <-wt.wake:
@@ -323,9 +325,6 @@ func (b *blockingPop) run(c *Ctx) {
 				retry = time.After(retryNoLeader)
 				continue
 			case err != nil || !isNullResult(res):
-				if err == nil {
-					served = &k
-				}
 				WriteOutcome(c.W, res, err)
 				return
 			}

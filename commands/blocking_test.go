@@ -82,7 +82,7 @@ func TestWaitersServeInOrder(t *testing.T) {
 	}
 	w.take(b)
 	served := dbKey{0, "q"}
-	w.remove(a, &served)
+	w.remove(a, []dbKey{served})
 	if woken(z) || !woken(b) {
 		t.Fatal("a served from q did not hand the wake-up to b")
 	}
@@ -124,7 +124,7 @@ func TestWaitersSettle(t *testing.T) {
 	go func() { w.Settle(time.Hour); close(settled) }()
 	w.take(a)
 	served := dbKey{0, "q"}
-	w.remove(a, &served) // hands the wake-up to b: still busy
+	w.remove(a, []dbKey{served}) // hands the wake-up to b: still busy
 	select {
 	case <-settled:
 		t.Fatal("settled while b had a wake-up to act on")
@@ -137,4 +137,24 @@ func TestWaitersSettle(t *testing.T) {
 		t.Fatalf("busy %d after everyone acted", w.busyNow.Load())
 	}
 	w.remove(b, nil)
+}
+
+// A waiter woken on two keys and served from the first hands both on,
+// in the order they were signalled: the next waiter looks at the served
+// key first (it may hold more), then at the one never looked at.
+func TestWaitersHandOverUnfinished(t *testing.T) {
+	w := newWaiters()
+	keys := [][]byte{[]byte("a"), []byte("b")}
+	first := w.add(0, keys, keyspace.KindList)
+	next := w.add(0, keys, keyspace.KindList)
+	w.Ready(0, "a", keyspace.KindList)
+	w.Ready(0, "b", keyspace.KindList)
+	pending := w.take(first)
+	w.remove(first, pending) // served from "a", never looked at "b"
+	if !woken(next) {
+		t.Fatal("the next waiter was not woken")
+	}
+	if got := w.take(next); len(got) != 2 || got[0] != (dbKey{0, "a"}) || got[1] != (dbKey{0, "b"}) {
+		t.Fatalf("handed over %v", got)
+	}
 }
