@@ -11,24 +11,35 @@ import (
 func cmdBLPop(c *Ctx) { blockingListPop(c, false) }
 func cmdBRPop(c *Ctx) { blockingListPop(c, true) }
 
-// blockingListPop is BLPOP and BRPOP: the timeout, then the keys.
+// blockingListPop is BLPOP and BRPOP; the reply is [key, element].
 func blockingListPop(c *Ctx, right bool) {
+	o := op.Op{Type: op.ListPop, DB: c.S.DB, Int: 1, Flags: op.PopPair}
+	if right {
+		o.Flags |= op.FlagRight
+	}
+	blockingKeysPop(c, o, true)
+}
+
+// blockingKeysPop is the pops of the form KEY... TIMEOUT (BLPOP, BRPOP,
+// BZPOPMIN, BZPOPMAX): the timeout first, then the keys, as Redis's
+// blockingPopGenericCommand; each try proposes o.
+func blockingKeysPop(c *Ctx, o op.Op, list bool) {
 	deadline, err := parseTimeout(c.Args[len(c.Args)-1], c.Now())
 	if err != nil {
 		c.W.Error(err.Error())
 		return
 	}
-	o := op.Op{Type: op.ListPop, DB: c.S.DB, Int: 1, Flags: op.PopPair}
-	if right {
-		o.Flags |= op.FlagRight
-	}
-	popWithOp(c, o, cloneArgs(c.Args[1:len(c.Args)-1]), deadline, true, writeNullArray)
+	popWithOp(c, o, cloneArgs(c.Args[1:len(c.Args)-1]), deadline, list, writeNullArray)
 }
 
-// cmdBLMPop is BLMPOP timeout numkeys key... LEFT|RIGHT [COUNT n]: its
-// syntax first, then the timeout, as Redis's lmpopGenericCommand.
-func cmdBLMPop(c *Ctx) {
-	o, err := parseMPop(c.Args, 2)
+// cmdBLMPop is BLMPOP timeout numkeys key... LEFT|RIGHT [COUNT n].
+func cmdBLMPop(c *Ctx) { blockingMPop(c, parseMPop, true) }
+
+// blockingMPop is BLMPOP and BZMPOP: the syntax of LMPOP (ZMPOP) from
+// numkeys on first, then the timeout, as Redis's lmpopGenericCommand and
+// zmpopGenericCommand.
+func blockingMPop(c *Ctx, parse func(args [][]byte, at int) (*op.Op, error), list bool) {
+	o, err := parse(c.Args, 2)
 	if err != nil {
 		c.W.Error(err.Error())
 		return
@@ -39,11 +50,7 @@ func cmdBLMPop(c *Ctx) {
 		return
 	}
 	o.DB = c.S.DB
-	if o.Int == -1 {
-		o.Int = 1
-	}
-	keys := cloneArgs(o.Args)
-	popWithOp(c, *o, keys, deadline, true, writeNullArray)
+	popWithOp(c, *o, cloneArgs(o.Args), deadline, list, writeNullArray)
 }
 
 // cmdBLMove is BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
