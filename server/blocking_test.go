@@ -145,3 +145,24 @@ func sameReply(a, b any) bool {
 	}
 	return a == b
 }
+
+// A node stops while clients are blocked, forever, in every kind of
+// blocking pop: their connections close and nothing waits for them.
+func TestStopWithClientsBlocked(t *testing.T) {
+	n := nodetest.Start(t, server.Config{})
+	admin := dialRaw(t, n.Addr().String())
+	for _, cmd := range [][]string{
+		{"BLPOP", "a", "0"}, {"BRPOPLPUSH", "b", "c", "0"}, {"BLMPOP", "0", "1", "d", "LEFT"},
+		{"BZPOPMIN", "z", "0"}, {"BZMPOP", "0", "1", "y", "MAX"},
+	} {
+		dialRaw(t, n.Addr().String()).send(cmd...)
+	}
+	waitBlocked(t, admin, 5)
+	done := make(chan error, 1)
+	go func() { done <- n.Stop() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the node did not stop with clients blocked")
+	}
+}
