@@ -38,9 +38,11 @@ type Waiters struct {
 	mu     sync.Mutex
 	queues map[dbKey][]*waiter // per key, in the order the clients blocked
 	all    map[*waiter]struct{}
-	// blocked counts the waiters registered; Ready reads it without the
-	// lock, so a node with nobody blocked pays one atomic load per change.
-	blocked   atomic.Int64
+	// registered counts the waiters registered; Ready reads it without
+	// the lock, so a node with nobody blocked pays one atomic load per
+	// change. blocked counts those waiting (their first try found
+	// nothing): INFO's blocked_clients.
+	registered, blocked atomic.Int64
 	done      chan struct{}
 	closeOnce sync.Once
 	// busy counts the waiters woken and not done acting on it; idle is
@@ -81,7 +83,7 @@ func (w *Waiters) Close() { w.closeOnce.Do(func() { close(w.done) }) }
 // Ready is keyspace's ready function (keyspace.ReadyFunc): key of database
 // db changed and is of kind; db -1: any key may have changed.
 func (w *Waiters) Ready(db int, key string, kind keyspace.Kind) {
-	if w.blocked.Load() == 0 {
+	if w.registered.Load() == 0 {
 		return
 	}
 	w.mu.Lock()
@@ -180,7 +182,7 @@ func (w *Waiters) add(db int, keys [][]byte, kind keyspace.Kind) *waiter {
 		w.queues[k] = append(w.queues[k], wt)
 	}
 	w.all[wt] = struct{}{}
-	w.blocked.Add(1)
+	w.registered.Add(1)
 	return wt
 }
 
@@ -212,7 +214,7 @@ func (w *Waiters) remove(wt *waiter, pass []dbKey) {
 		}
 	}
 	delete(w.all, wt)
-	w.blocked.Add(-1)
+	w.registered.Add(-1)
 	var handed []dbKey
 	for _, k := range slices.Concat(pass, wt.ready) {
 		if !slices.Contains(handed, k) {
@@ -278,8 +280,13 @@ func (b *blockingPop) run(c *Ctx) {
 		WriteOutcome(c.W, res, err)
 		return
 	}
+	// Blocked from here: CLIENT UNBLOCK finds it before INFO counts it.
 	c.S.blockedOn.Store(wt)
-	defer c.S.blockedOn.Store(nil)
+	w.blocked.Add(1)
+	defer func() {
+		w.blocked.Add(-1)
+		c.S.blockedOn.Store(nil)
+	}()
 	host.Flush()
 	gone, stopWatch := host.WatchGone()
 	defer stopWatch()

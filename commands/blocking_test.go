@@ -65,8 +65,8 @@ func TestWaitersServeInOrder(t *testing.T) {
 	a := w.add(0, [][]byte{[]byte("q")}, keyspace.KindList)
 	z := w.add(0, [][]byte{[]byte("q")}, keyspace.KindZSet)
 	b := w.add(0, [][]byte{[]byte("q"), []byte("q"), []byte("r")}, keyspace.KindList)
-	if w.Blocked() != 3 {
-		t.Fatalf("Blocked() = %d", w.Blocked())
+	if w.registered.Load() != 3 {
+		t.Fatalf("registered %d", w.registered.Load())
 	}
 	w.Ready(0, "q", keyspace.KindList)
 	if !woken(a) || woken(z) || woken(b) {
@@ -92,8 +92,8 @@ func TestWaitersServeInOrder(t *testing.T) {
 	}
 	w.remove(b, nil)
 	w.remove(z, nil)
-	if w.Blocked() != 0 || len(w.queues) != 0 || len(w.all) != 0 {
-		t.Fatalf("left behind: %d blocked, %v", w.Blocked(), w.queues)
+	if w.registered.Load() != 0 || len(w.queues) != 0 || len(w.all) != 0 {
+		t.Fatalf("left behind: %d registered, %v", w.registered.Load(), w.queues)
 	}
 	w.Ready(0, "q", keyspace.KindList) // nobody: nothing to do
 }
