@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -203,36 +202,21 @@ func TestHashSizeHonest(t *testing.T) {
 		t.Fatalf("a Hash (%d B) is not a size class", hashBytes)
 	}
 	lim := DefaultEncodingLimits()
-	const n = 100000
 	for _, fields := range []int{5, 40} {
-		hashes := make([]*Hash, n)
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		var size int64
 		var f, v [20]byte
-		for i := range hashes {
+		size := sizeHonest(t, fmt.Sprintf("hashes of %d", fields), func(i int) Object {
 			h := NewHash()
 			for j := range fields {
 				h.Set(fmt.Appendf(f[:0], "f%d", j), fmt.Appendf(v[:0], "%08d", i), lim, 0)
 			}
-			hashes[i] = h
-			size += h.Size()
+			if h.Encoding() != EncListpack {
+				t.Fatalf("a hash of %d fields is %s", fields, h.Encoding())
+			}
+			return h
+		})
+		if fields == 5 && size > 130 {
+			t.Errorf("a hash of 5 fields takes %d bytes", size)
 		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-		t.Logf("%d hashes of %d: Size %d B a hash, heap %d B a hash", n, fields, size/n, heap/n)
-		if diff := heap - size; diff < -size/20 || diff > size/20 {
-			t.Errorf("%d hashes of %d: Size %d B a hash, the heap grew %d B a hash", n, fields, size/n, heap/n)
-		}
-		if h := hashes[0]; h.Encoding() != EncListpack {
-			t.Fatalf("a hash of %d fields is %s", fields, h.Encoding())
-		}
-		if fields == 5 && size/n > 130 {
-			t.Errorf("a hash of 5 fields takes %d bytes", size/n)
-		}
-		runtime.KeepAlive(hashes)
 	}
 }
 
