@@ -260,6 +260,13 @@ func TestHashPackedAsPairs(t *testing.T) {
 		if f1, _ := h.Random(0, pick); f1 != func() string { f2, _ := ref.Random(0, pick); return f2 }() {
 			t.Fatalf("step %d: Random(%d) differs", step, k)
 		}
+		var picks [2]strings.Builder
+		for i, x := range []*Hash{h, ref} {
+			x.RandomN(0, 3, pick, func(f, v string) { picks[i].WriteString(f + "=" + v + " ") })
+		}
+		if picks[0].String() != picks[1].String() {
+			t.Fatalf("step %d: RandomN(%d) %q, want %q", step, k, picks[0].String(), picks[1].String())
+		}
 		if step%50 == 0 {
 			c := h.Clone().(*Hash)
 			o, err := decodeHash(EncListpack, h.AppendSnapshot(nil))
