@@ -173,9 +173,7 @@ func cmdHRandField(c *Ctx) {
 				count = 1
 			}
 			header(count)
-			for range count {
-				writePair(h.Random(c.Now(), rand.IntN))
-			}
+			h.RandomN(c.Now(), count, rand.IntN, writePair)
 		case l >= int64(size): // the whole hash, in its order
 			header(size)
 			h.Each(c.Now(), func(f, v string) bool { writePair(f, v); return true })

@@ -43,7 +43,7 @@ func expired(e *entry, now int64) bool {
 		return true
 	}
 	h, ok := e.obj.(*Hash)
-	return ok && h.ttls != 0 && h.allExpired(now)
+	return ok && h.allExpired(now)
 }
 
 // slotEntry returns the entry of a used slot.

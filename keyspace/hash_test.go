@@ -180,16 +180,131 @@ func TestHashSnapshotKeepsCursors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := got.(*Hash)
-	if r.nextSeq != h.nextSeq {
-		t.Fatalf("next sequence %d, restored %d", h.nextSeq, r.nextSeq)
+	r := got.(*Hash).t
+	if r.nextSeq != h.t.nextSeq {
+		t.Fatalf("next sequence %d, restored %d", h.t.nextSeq, r.nextSeq)
 	}
-	for _, p := range h.pairs {
+	for _, p := range h.t.pairs {
 		if p.dead {
 			continue
 		}
 		if i := r.find([]byte(p.field)); i < 0 || r.pairs[i].seq != p.seq {
 			t.Fatalf("field %s: sequence %d not kept", p.field, p.seq)
+		}
+	}
+}
+
+// TestHashSizeHonest: Size is what building listpack hashes really takes
+// from the Go heap, for hashes as bench/types.sh loads (5 fields of 8-byte
+// values) and larger.
+func TestHashSizeHonest(t *testing.T) {
+	if allocSize(int(hashBytes)) != hashBytes {
+		t.Fatalf("a Hash (%d B) is not a size class", hashBytes)
+	}
+	lim := DefaultEncodingLimits()
+	for _, fields := range []int{5, 40} {
+		var f, v [20]byte
+		size := sizeHonest(t, fmt.Sprintf("hashes of %d", fields), func(i int) Object {
+			h := NewHash()
+			for j := range fields {
+				h.Set(fmt.Appendf(f[:0], "f%d", j), fmt.Appendf(v[:0], "%08d", i), lim, 0)
+			}
+			if h.Encoding() != EncListpack {
+				t.Fatalf("a hash of %d fields is %s", fields, h.Encoding())
+			}
+			return h
+		})
+		if fields == 5 && size > 130 {
+			t.Errorf("a hash of 5 fields takes %d bytes", size)
+		}
+	}
+}
+
+// TestHashPackedAsPairs: a packed listpack answers every read as the
+// hashPairs it converts to would, through random sets and deletes, and
+// snapshots, clones and conversions keep its fields and order.
+func TestHashPackedAsPairs(t *testing.T) {
+	lim := DefaultEncodingLimits()
+	lim.HashMaxListpackEntries = 30
+	r := rand.New(rand.NewPCG(3, 4))
+	h, ref := NewHash(), &Hash{t: &hashPairs{enc: EncListpackEx, nextSeq: 1}}
+	for step := range 20000 {
+		f := fmt.Appendf(nil, "f%d", r.IntN(40))
+		v := bytes.Repeat([]byte{'v'}, r.IntN(3)*r.IntN(20))
+		if r.IntN(3) == 0 {
+			if h.Delete(f, 0) != ref.Delete(f, 0) {
+				t.Fatalf("step %d: Delete %s differs", step, f)
+			}
+		} else if h.Set(f, v, lim, 0) != ref.Set(f, v, lim, 0) {
+			t.Fatalf("step %d: Set %s differs", step, f)
+		}
+		if h.Encoding() == EncHashtable || ref.Encoding() == EncHashtable {
+			if h.Encoding() != ref.Encoding() || hashFields(h) != hashFields(ref) {
+				t.Fatalf("step %d: converted %s and %s", step, h.Encoding(), ref.Encoding())
+			}
+			h, ref = NewHash(), &Hash{t: &hashPairs{enc: EncListpackEx, nextSeq: 1}}
+			continue
+		}
+		if h.Encoding() != EncListpack || ref.Encoding() != EncListpackEx {
+			t.Fatalf("step %d: %s and %s", step, h.Encoding(), ref.Encoding())
+		}
+		g1, g2 := fmt.Sprint(h.Get(f, 0)), fmt.Sprint(ref.Get(f, 0))
+		if hashFields(h) != hashFields(ref) || h.Len() != ref.Len() || h.Visible(0) != h.Len() || g1 != g2 {
+			t.Fatalf("step %d: %q %d, want %q %d", step, hashFields(h), h.Len(), hashFields(ref), ref.Len())
+		}
+		if h.Len() == 0 {
+			continue
+		}
+		k := r.IntN(h.Len())
+		pick := func(int) int { return k }
+		if f1, _ := h.Random(0, pick); f1 != func() string { f2, _ := ref.Random(0, pick); return f2 }() {
+			t.Fatalf("step %d: Random(%d) differs", step, k)
+		}
+		var picks [2]strings.Builder
+		for i, x := range []*Hash{h, ref} {
+			x.RandomN(0, 3, pick, func(f, v string) { picks[i].WriteString(f + "=" + v + " ") })
+		}
+		if picks[0].String() != picks[1].String() {
+			t.Fatalf("step %d: RandomN(%d) %q, want %q", step, k, picks[0].String(), picks[1].String())
+		}
+		if step%50 == 0 {
+			c := h.Clone().(*Hash)
+			o, err := decodeHash(EncListpack, h.AppendSnapshot(nil))
+			if err != nil || hashFields(o.(*Hash)) != hashFields(h) || o.Size() != h.Size() {
+				t.Fatalf("step %d: snapshot round trip: %v", step, err)
+			}
+			c.toPairs(EncHashtable)
+			if hashFields(c) != hashFields(h) || c.t.nextSeq != uint64(h.Len())+1 {
+				t.Fatalf("step %d: conversion %q", step, hashFields(c))
+			}
+		}
+	}
+}
+
+// TestHashOldSnapshots: a listpack written before it was packed, its
+// fields numbered with gaps, loads to the same fields in order, and is
+// numbered from 1 when written back and when it converts.
+func TestHashOldSnapshots(t *testing.T) {
+	old := "\x02\x09\x01b\x021x\x03\x01a\x00\x07"
+	o, err := decodeHash(EncListpack, []byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := o.(*Hash)
+	if got := hashFields(h); got != "b=1x a= " || h.Encoding() != EncListpack {
+		t.Fatalf("loaded %q %s", got, h.Encoding())
+	}
+	if got := string(h.AppendSnapshot(nil)); got != "\x02\x03\x01b\x021x\x01\x01a\x00\x02" {
+		t.Fatalf("written back %q", got)
+	}
+	for _, bad := range []string{
+		"\x02\x09\x01b\x021x\x03\x01a\x00\x03", // numbers not increasing
+		"\x02\x09\x01b\x021x\x03\x01a\x00\x09", // a number past the next
+		"\x02\x09\x01b\x021x\x03\x01b\x00\x07", // a field twice
+		old + "\x01\x00\x05",                   // deadlines in a listpack
+	} {
+		if _, err := decodeHash(EncListpack, []byte(bad)); err == nil {
+			t.Fatalf("%q decoded", bad)
 		}
 	}
 }

@@ -20,7 +20,7 @@ func (p *hashPair) expired(now int64) bool { return p.exp != 0 && p.exp <= now }
 func (p *hashPair) visible(now int64) bool { return !p.dead && !p.expired(now) }
 
 // findLive is find for a field not expired at now.
-func (h *Hash) findLive(field []byte, now int64) int {
+func (h *hashPairs) findLive(field []byte, now int64) int {
 	if i := h.find(field); i >= 0 && !h.pairs[i].expired(now) {
 		return i
 	}
@@ -29,7 +29,7 @@ func (h *Hash) findLive(field []byte, now int64) int {
 
 // setExp sets the deadline of the field at i (0: none), keeping the count
 // of fields with one and the earliest and latest deadlines.
-func (h *Hash) setExp(i int, exp int64) {
+func (h *hashPairs) setExp(i int, exp int64) {
 	p := &h.pairs[i]
 	old := p.exp
 	if old == exp {
@@ -57,6 +57,12 @@ func (h *Hash) setExp(i int, exp int64) {
 // that may have removed one: DB.Update calls it after each change, so a
 // batch of deletions costs one pass over the fields, not one each.
 func (h *Hash) settle() {
+	if h.t != nil {
+		h.t.settle()
+	}
+}
+
+func (h *hashPairs) settle() {
 	if !h.stale {
 		return
 	}
@@ -79,12 +85,20 @@ func (h *Hash) settle() {
 // then reads as an absent key. maxExp may only be too late (stale until
 // settle), which errs on the side of the key being there.
 func (h *Hash) allExpired(now int64) bool {
-	return h.live > 0 && h.ttls == h.live && h.maxExp <= now
+	t := h.t
+	return t != nil && t.ttls != 0 && t.ttls == t.live && t.maxExp <= now
 }
 
 // Visible returns the number of fields not expired at now. Len counts
 // the fields not deleted yet, as Redis 7.4's HLEN does.
 func (h *Hash) Visible(now int64) int {
+	if h.t == nil {
+		return int(h.cnt)
+	}
+	return h.t.visible(now)
+}
+
+func (h *hashPairs) visible(now int64) int {
 	if h.ttls == 0 {
 		return h.live
 	}
@@ -98,13 +112,22 @@ func (h *Hash) Visible(now int64) int {
 }
 
 // FieldDeadlines returns the number of fields with a deadline.
-func (h *Hash) FieldDeadlines() int { return h.ttls }
+func (h *Hash) FieldDeadlines() int {
+	if h.t == nil {
+		return 0
+	}
+	return h.t.ttls
+}
 
 // FieldDeadline returns field's deadline (0: none); found is false when
 // the field is absent or expired at now.
 func (h *Hash) FieldDeadline(field []byte, now int64) (deadline int64, found bool) {
-	if i := h.findLive(field, now); i >= 0 {
-		return h.pairs[i].exp, true
+	if h.t == nil {
+		_, found = h.packGet(field)
+		return 0, found
+	}
+	if i := h.t.findLive(field, now); i >= 0 {
+		return h.t.pairs[i].exp, true
 	}
 	return 0, false
 }
@@ -113,23 +136,30 @@ func (h *Hash) FieldDeadline(field []byte, now int64) (deadline int64, found boo
 // field is absent or expired at now. A listpack given a deadline becomes
 // a "listpackex", as in Redis 7.4, and stays one.
 func (h *Hash) SetFieldDeadline(field []byte, deadline, now int64) bool {
-	i := h.findLive(field, now)
+	if h.t == nil {
+		if _, found := h.packGet(field); !found || deadline == 0 {
+			return found
+		}
+		h.toPairs(EncListpackEx)
+	}
+	i := h.t.findLive(field, now)
 	if i < 0 {
 		return false
 	}
-	if deadline != 0 && h.enc == EncListpack {
-		h.enc = EncListpackEx
-	}
-	h.setExp(i, deadline)
+	h.t.setExp(i, deadline)
 	return true
 }
 
 // ExpiredFields returns up to n fields expired at now; a hash whose
 // earliest deadline is later answers at once.
 func (h *Hash) ExpiredFields(n int, now int64) [][]byte {
-	if h.ttls == 0 || h.minExp > now {
+	if h.t == nil || h.t.ttls == 0 || h.t.minExp > now {
 		return nil
 	}
+	return h.t.expiredFields(n, now)
+}
+
+func (h *hashPairs) expiredFields(n int, now int64) [][]byte {
 	var out [][]byte
 	for i := range h.pairs {
 		if p := &h.pairs[i]; !p.dead && p.expired(now) {
@@ -144,7 +174,7 @@ func (h *Hash) ExpiredFields(n int, now int64) [][]byte {
 // appendDeadlines appends, when some fields have a deadline, their
 // number, then each one's position among the fields written and its
 // deadline.
-func (h *Hash) appendDeadlines(b []byte) []byte {
+func (h *hashPairs) appendDeadlines(b []byte) []byte {
 	if h.ttls == 0 {
 		return b
 	}
@@ -166,7 +196,7 @@ func (h *Hash) appendDeadlines(b []byte) []byte {
 
 // decodeDeadlines reads what appendDeadlines wrote, if anything: a
 // snapshot written before field deadlines existed ends with the fields.
-func (h *Hash) decodeDeadlines(data []byte) error {
+func (h *hashPairs) decodeDeadlines(data []byte) error {
 	if len(data) == 0 {
 		return nil
 	}
@@ -193,9 +223,6 @@ func (h *Hash) decodeDeadlines(data []byte) error {
 	if len(data) != 0 {
 		return errors.New("bytes after a hash")
 	}
-	if h.enc == EncListpack {
-		return errors.New("hash deadlines in a listpack")
-	}
 	h.settle()
 	return nil
 }
@@ -203,6 +230,9 @@ func (h *Hash) decodeDeadlines(data []byte) error {
 // FieldExpired reports whether field is there with a deadline at or
 // before now (active expiry's check before deleting it).
 func (h *Hash) FieldExpired(field []byte, now int64) bool {
-	i := h.find(field)
-	return i >= 0 && h.pairs[i].expired(now)
+	if h.t == nil {
+		return false
+	}
+	i := h.t.find(field)
+	return i >= 0 && h.t.pairs[i].expired(now)
 }

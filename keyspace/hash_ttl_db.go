@@ -5,7 +5,7 @@ package keyspace
 
 // noteFieldTTL keeps slot in or out of d.fttl after its entry changed.
 func (d *DB) noteFieldTTL(slot uint32, e *entry) {
-	if h, ok := e.obj.(*Hash); ok && h.ttls > 0 {
+	if h, ok := e.obj.(*Hash); ok && h.FieldDeadlines() > 0 {
 		if d.fttl == nil {
 			d.fttl = make(map[uint32]struct{})
 		}

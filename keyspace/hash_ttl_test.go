@@ -185,10 +185,10 @@ func TestHashDeadlineBounds(t *testing.T) {
 			continue
 		}
 		h := e.Object().(*Hash)
-		var expired, all, n int
-		for i := range h.pairs {
-			if p := &h.pairs[i]; !p.dead {
-				n++
+		var expired, all int
+		n := h.Len()
+		for i := range pairsOf(h) {
+			if p := &h.t.pairs[i]; !p.dead {
 				if p.expired(now) {
 					expired++
 				}
@@ -208,4 +208,12 @@ func TestHashDeadlineBounds(t *testing.T) {
 			t.Fatalf("step %d: index %d with %d deadlines", step, d.HashesWithFieldDeadlines(), all)
 		}
 	}
+}
+
+// pairsOf returns h's hashPairs' fields, none for a packed listpack.
+func pairsOf(h *Hash) []hashPair {
+	if h.t == nil {
+		return nil
+	}
+	return h.t.pairs
 }

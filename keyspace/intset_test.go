@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -137,34 +138,44 @@ func TestIntsetSizeHonest(t *testing.T) {
 	if allocSize(int(setBytes)) != setBytes || allocSize(int(setTableBytes)) != setTableBytes {
 		t.Fatalf("a Set (%d B) or setTable (%d B) is not a size class", setBytes, setTableBytes)
 	}
-	const n = 100000
 	for _, elems := range []int{5, 40} {
-		sets := make([]*Set, n)
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		var size int64
 		var buf [20]byte
-		for i := range sets {
+		size := sizeHonest(t, fmt.Sprintf("sets of %d", elems), func(i int) Object {
 			s := NewSet()
 			for j := range elems {
 				s.Add(strconv.AppendInt(buf[:0], int64(elems*i+j), 10), 512)
 			}
-			sets[i] = s
-			size += s.Size()
+			return s
+		})
+		if elems == 5 && size > 60 {
+			t.Errorf("a set of 5 integers takes %d bytes", size)
 		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-		t.Logf("%d sets of %d: Size %d B a set, heap %d B a set", n, elems, size/n, heap/n)
-		if diff := heap - size; diff < -size/20 || diff > size/20 {
-			t.Errorf("%d sets of %d: Size %d B a set, the heap grew %d B a set", n, elems, size/n, heap/n)
-		}
-		if elems == 5 && size/n > 60 {
-			t.Errorf("a set of 5 integers takes %d bytes", size/n)
-		}
-		runtime.KeepAlive(sets)
 	}
+}
+
+// sizeHonest builds 100k values and fails unless the sum of their Size
+// is within 5% of what the Go heap grew by; it returns Size a value.
+func sizeHonest(t *testing.T, what string, build func(i int) Object) int64 {
+	t.Helper()
+	const n = 100000
+	objs := make([]Object, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var size int64
+	for i := range objs {
+		objs[i] = build(i)
+		size += objs[i].Size()
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("%d %s: Size %d B each, heap %d B each", n, what, size/n, heap/n)
+	if diff := heap - size; diff < -size/20 || diff > size/20 {
+		t.Errorf("%d %s: Size %d B each, the heap grew %d B each", n, what, size/n, heap/n)
+	}
+	runtime.KeepAlive(objs)
+	return size / n
 }
 
 // TestSetOldSnapshots: snapshots written before the intset was packed
