@@ -43,8 +43,8 @@ type Waiters struct {
 	// change. blocked counts those waiting (their first try found
 	// nothing): INFO's blocked_clients.
 	registered, blocked atomic.Int64
-	done      chan struct{}
-	closeOnce sync.Once
+	done                chan struct{}
+	closeOnce           sync.Once
 	// busy counts the waiters woken and not done acting on it; idle is
 	// closed while it is 0 (guarded by mu; busyNow mirrors it for a look
 	// without the lock).
