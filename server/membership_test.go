@@ -45,7 +45,18 @@ func TestRaftInfo(t *testing.T) {
 	f := c.Followers()[0]
 	oneByOne(t, leader.Addr().String(), [][]string{{"SET", "k", "v"}})
 	for _, n := range []*nodetest.InProcess{leader, f} {
-		info := text(t, n.Addr().String(), "RAFT.INFO")
+		// A follower learns the commit index with the leader's next
+		// message: the indexes are read once they have all moved.
+		var info string
+		eventually(t, n.Cfg.ID+"'s indexes", func() bool {
+			info = text(t, n.Addr().String(), "RAFT.INFO")
+			for _, k := range []string{"commit_index", "last_applied_index"} {
+				if v, err := strconv.ParseUint(infoField(info, k), 10, 64); err != nil || v == 0 {
+					return false
+				}
+			}
+			return true
+		})
 		role := "follower"
 		if n == leader {
 			role = "leader"
