@@ -4,7 +4,6 @@ package commands
 // HGETALL HRANDFIELD HSCAN (their table entries are in hash.go).
 
 import (
-	"math"
 	"math/rand/v2"
 	"strconv"
 
@@ -127,22 +126,15 @@ func cmdHRandField(c *Ctx) {
 		})
 		return
 	}
-	l, err := parseRandCount(c.Args[2])
-	switch {
-	case err != nil:
-		c.W.Error(err.Error())
-		return
-	case len(c.Args) > 4 || len(c.Args) == 4 && !eq(c.Args[3], "WITHVALUES"):
-		c.W.Error(errSyntax.Error())
+	l, withValues, ok := parseRandWith(c, "WITHVALUES")
+	if !ok {
 		return
 	}
-	withValues := len(c.Args) == 4
-	// Redis refuses a WITHVALUES count whose reply length would overflow;
 	// LoomCache also refuses a negative count of more than maxRandomRepeats
 	// (where Redis would build a reply of that many elements until it runs
 	// out of memory).
-	if withValues && (l < -math.MaxInt64/2 || l > math.MaxInt64/2) || l < -maxRandomRepeats {
-		c.W.Error("ERR value is out of range")
+	if l < -maxRandomRepeats {
+		c.W.Error(errZOutOfRange.Error())
 		return
 	}
 	readHash(c, c.Args[1], func(h *keyspace.Hash) {

@@ -153,35 +153,46 @@ func cmdLMPop(c *Ctx) {
 // parseMPop parses the arguments of LMPOP (numkeys at args[at]) into
 // its ListPop op; BLMPOP's numkeys is one further on.
 func parseMPop(args [][]byte, at int) (*op.Op, error) {
+	keys, flags, count, err := parseMPopArgs(args, at, func(a []byte) (uint32, bool) {
+		right, ok := side(a)
+		if right {
+			return op.FlagRight, ok
+		}
+		return 0, ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &op.Op{Type: op.ListPop, Args: keys, Int: count, Flags: op.PopKeyed | flags}, nil
+}
+
+// parseMPopArgs parses what LMPOP and ZMPOP share, as Redis's
+// lmpopGenericCommand and zmpopGenericCommand: numkeys at args[at], the
+// keys, the end to pop from (where turns it into the op's flags), and
+// COUNT at most once (1 without it).
+func parseMPopArgs(args [][]byte, at int, where func([]byte) (uint32, bool)) (keys [][]byte, flags uint32, count int64, err error) {
 	numkeys, ok := parseInt(args[at])
 	if !ok || numkeys <= 0 {
-		return nil, errNumKeys
+		return nil, 0, 0, errNumKeys
 	}
 	if numkeys >= int64(len(args)-at-1) {
-		return nil, errSyntax
+		return nil, 0, 0, errSyntax
 	}
-	where := at + 1 + int(numkeys)
-	right, ok := side(args[where])
-	if !ok {
-		return nil, errSyntax
+	w := at + 1 + int(numkeys)
+	if flags, ok = where(args[w]); !ok {
+		return nil, 0, 0, errSyntax
 	}
-	o := &op.Op{Type: op.ListPop, Args: args[at+1 : where], Int: -1, Flags: op.PopKeyed}
-	if right {
-		o.Flags |= op.FlagRight
-	}
-	for j := where + 1; j < len(args); j++ {
-		if o.Int != -1 || !eq(args[j], "COUNT") || j+1 == len(args) {
-			return nil, errSyntax
+	count = -1
+	for j := w + 1; j < len(args); j++ {
+		if count != -1 || !eq(args[j], "COUNT") || j+1 == len(args) {
+			return nil, 0, 0, errSyntax
 		}
 		j++
 		n, ok := parseInt(args[j])
 		if !ok || n <= 0 {
-			return nil, errMPopCount
+			return nil, 0, 0, errMPopCount
 		}
-		o.Int = n
+		count = n
 	}
-	if o.Int == -1 {
-		o.Int = 1
-	}
-	return o, nil
+	return args[at+1 : w], flags, max(count, 1), nil
 }

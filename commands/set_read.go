@@ -36,6 +36,28 @@ func parseRandCount(b []byte) (int64, error) {
 	return n, nil
 }
 
+// parseRandWith reads HRANDFIELD's and ZRANDMEMBER's count and their
+// WITHVALUES/WITHSCORES word (with): Redis's checks, in its order, and its
+// refusal of a count whose reply with pairs would overflow. It replies
+// and reports false on an error.
+func parseRandWith(c *Ctx, word string) (count int64, with, ok bool) {
+	l, err := parseRandCount(c.Args[2])
+	switch {
+	case err != nil:
+		c.W.Error(err.Error())
+		return 0, false, false
+	case len(c.Args) > 4 || len(c.Args) == 4 && !eq(c.Args[3], word):
+		c.W.Error(errSyntax.Error())
+		return 0, false, false
+	}
+	with = len(c.Args) == 4
+	if with && (l < -math.MaxInt64/2 || l > math.MaxInt64/2) {
+		c.W.Error(errZOutOfRange.Error())
+		return 0, false, false
+	}
+	return l, with, true
+}
+
 // maxRandReply bounds SRANDMEMBER's reply with a negative count.
 const maxRandReply = 1 << 27
 

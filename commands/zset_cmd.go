@@ -283,35 +283,19 @@ func cmdZMPop(c *Ctx) {
 // parseZMPop parses as Redis's zmpopGenericCommand, numkeys at args[at]
 // (BZMPOP's is one further on), into its ZPop op.
 func parseZMPop(args [][]byte, at int) (*op.Op, error) {
-	n, ok := parseInt(args[at])
-	if !ok || n < 1 {
-		return nil, errZNumKeysZero
-	}
-	if n >= int64(len(args)-at-1) {
-		return nil, errSyntax
-	}
-	where := at + 1 + int(n)
-	flags := op.FlagZEmitKey | op.FlagZNested | op.FlagZNilEmpty
-	switch a := args[where]; {
-	case eq(a, "MIN"):
-	case eq(a, "MAX"):
-		flags |= op.FlagZMax
-	default:
-		return nil, errSyntax
-	}
-	count := int64(-1)
-	for j := where + 1; j < len(args); j++ {
-		if count != -1 || !eq(args[j], "COUNT") || j+1 >= len(args) {
-			return nil, errSyntax
+	keys, flags, count, err := parseMPopArgs(args, at, func(a []byte) (uint32, bool) {
+		switch {
+		case eq(a, "MIN"):
+			return 0, true
+		case eq(a, "MAX"):
+			return op.FlagZMax, true
 		}
-		j++
-		v, ok := parseInt(args[j])
-		if !ok || v < 1 {
-			return nil, errZCountZero
-		}
-		count = v
+		return 0, false
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &op.Op{Type: op.ZPop, Int: max(count, 1), Flags: flags, Args: args[at+1 : where]}, nil
+	return &op.Op{Type: op.ZPop, Int: count, Flags: flags | op.FlagZEmitKey | op.FlagZNested | op.FlagZNilEmpty, Args: keys}, nil
 }
 
 func cmdZRandMember(c *Ctx) {
@@ -325,18 +309,8 @@ func cmdZRandMember(c *Ctx) {
 		})
 		return
 	}
-	l, err := parseRandCount(c.Args[2])
-	switch {
-	case err != nil:
-		c.W.Error(err.Error())
-		return
-	case len(c.Args) > 4 || len(c.Args) == 4 && !eq(c.Args[3], "WITHSCORES"):
-		c.W.Error(errSyntax.Error())
-		return
-	}
-	withScores := len(c.Args) == 4
-	if withScores && (l < -math.MaxInt64/2 || l > math.MaxInt64/2) {
-		c.W.Error(errZOutOfRange.Error())
+	l, withScores, ok := parseRandWith(c, "WITHSCORES")
+	if !ok {
 		return
 	}
 	c.readZSet(c.Args[1], func(z *keyspace.ZSet) {

@@ -15,18 +15,16 @@ import (
 )
 
 var (
-	errZNaN         = errors.New("ERR resulting score is not a number (NaN)")
-	errZMinMax      = errors.New("ERR min or max is not a float")
-	errZLexRange    = errors.New("ERR min or max not valid string range item")
-	errZWeight      = errors.New("ERR weight value is not a float")
-	errZLimitRank   = errors.New("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
-	errZLexScores   = errors.New("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
-	errZNxXx        = errors.New("ERR XX and NX options at the same time are not compatible")
-	errZGtLtNx      = errors.New("ERR GT, LT, and/or NX options at the same time are not compatible")
-	errZIncrPair    = errors.New("ERR INCR option supports a single increment-element pair")
-	errZOutOfRange  = errors.New("ERR value is out of range")
-	errZNumKeysZero = errors.New("ERR numkeys should be greater than 0")
-	errZCountZero   = errors.New("ERR count should be greater than 0")
+	errZNaN        = errors.New("ERR resulting score is not a number (NaN)")
+	errZMinMax     = errors.New("ERR min or max is not a float")
+	errZLexRange   = errors.New("ERR min or max not valid string range item")
+	errZWeight     = errors.New("ERR weight value is not a float")
+	errZLimitRank  = errors.New("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+	errZLexScores  = errors.New("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
+	errZNxXx       = errors.New("ERR XX and NX options at the same time are not compatible")
+	errZGtLtNx     = errors.New("ERR GT, LT, and/or NX options at the same time are not compatible")
+	errZIncrPair   = errors.New("ERR INCR option supports a single increment-element pair")
+	errZOutOfRange = errors.New("ERR value is out of range")
 )
 
 // strtod reads b as C's strtod does when the whole of b must be a number
