@@ -18,11 +18,17 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// Key prefixes in the Pebble store.
+// Key prefixes in the Pebble store. Group 0 (the only group of a node
+// with one partition) has the bare prefixes; group g > 0 has them after
+// prefixGroup and g as two big-endian bytes.
 const (
 	prefixLog    byte = 'l' // 'l' + big-endian index -> encoded raft.Log
 	prefixStable byte = 's' // 's' + key -> value
+	prefixGroup  byte = 'g'
 )
+
+// MaxGroups bounds the Raft groups one database holds.
+const MaxGroups = 1 << 16
 
 // errNotFound is what hashicorp/raft expects from a StableStore for a
 // missing key (it compares the message).
@@ -42,15 +48,26 @@ type Stats struct {
 	Deletes uint64 // DeleteRange calls (log compaction and truncation)
 }
 
-// Store is a raft.LogStore and raft.StableStore backed by Pebble.
-type Store struct {
+// DB is a node's Pebble database, shared by its Raft groups: each
+// group's log and stable state are a Store in it, under the group's key
+// prefix, and concurrent commits of several groups share Pebble's fsyncs.
+type DB struct {
 	db      *pebble.DB
 	logOpts *pebble.WriteOptions
 
-	// life guards db against use after Close: every method holds it for
-	// reading, Close for writing.
+	// life guards db against use after Close: every method of every
+	// Store holds it for reading, Close for writing.
 	life   sync.RWMutex
 	closed bool
+}
+
+// Store is one Raft group's raft.LogStore and raft.StableStore in a DB.
+type Store struct {
+	*DB
+	// owner: Close closes the DB (a Store from Open, the only one in it).
+	owner bool
+	// logPrefix starts every log key, stablePrefix every stable key.
+	logPrefix, stablePrefix []byte
 
 	// first and last cache the log's edges: raft asks for LastIndex on
 	// every append and FirstIndex on every compaction, and an iterator
@@ -73,9 +90,25 @@ var (
 	_ raft.StableStore = (*Store)(nil)
 )
 
-// Open opens (creating if needed) the store in dir. With sync false, log
-// writes are left to the OS to flush; stable state is always synced.
+// Open opens (creating if needed) the database in dir and returns group
+// 0's store, which owns it. With sync false, log writes are left to the
+// OS to flush; stable state is always synced.
 func Open(dir string, sync bool) (*Store, error) {
+	d, err := OpenDB(dir, sync)
+	if err != nil {
+		return nil, err
+	}
+	s, err := d.Group(0)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open wal %s: %w", dir, err)
+	}
+	s.owner = true
+	return s, nil
+}
+
+// OpenDB opens (creating if needed) the database in dir; see Open.
+func OpenDB(dir string, sync bool) (*DB, error) {
 	opts := &pebble.Options{
 		Logger:       quietLogger{},
 		MemTableSize: 8 << 20,
@@ -84,15 +117,44 @@ func Open(dir string, sync bool) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open wal %s: %w", dir, err)
 	}
-	s := &Store{db: db, logOpts: pebble.NoSync}
+	d := &DB{db: db, logOpts: pebble.NoSync}
 	if sync {
-		s.logOpts = pebble.Sync
+		d.logOpts = pebble.Sync
 	}
+	return d, nil
+}
+
+// Group returns group g's store (0 <= g < MaxGroups), reading its log's
+// edges. Closing it leaves the database open.
+func (d *DB) Group(g int) (*Store, error) {
+	if g < 0 || g >= MaxGroups {
+		return nil, fmt.Errorf("wal group %d out of range", g)
+	}
+	s := &Store{DB: d, logPrefix: []byte{prefixLog}, stablePrefix: []byte{prefixStable}}
+	if g > 0 {
+		grp := []byte{prefixGroup, byte(g >> 8), byte(g)}
+		s.logPrefix = append(grp[:3:3], prefixLog)
+		s.stablePrefix = append(grp[:3:3], prefixStable)
+	}
+	if !s.open() {
+		return nil, ErrClosed
+	}
+	defer s.life.RUnlock()
 	if err := s.loadEdges(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open wal %s: %w", dir, err)
+		return nil, err
 	}
 	return s, nil
+}
+
+// Close closes the database; every Store in it then returns ErrClosed.
+func (d *DB) Close() error {
+	d.life.Lock()
+	defer d.life.Unlock()
+	if d.closed {
+		return ErrClosed
+	}
+	d.closed = true
+	return d.db.Close()
 }
 
 // loadEdges reads the log's first and last index from disk into the cache.
@@ -111,21 +173,19 @@ func (s *Store) loadEdges() error {
 	return nil
 }
 
-// Close closes the Pebble database. Later calls, and every method called
-// after it, return ErrClosed.
+// Close closes the database if s owns it (Open's store): later calls,
+// and every method called after it, return ErrClosed. A group's store
+// from DB.Group leaves the database to its owner's Close.
 func (s *Store) Close() error {
-	s.life.Lock()
-	defer s.life.Unlock()
-	if s.closed {
-		return ErrClosed
+	if !s.owner {
+		return nil
 	}
-	s.closed = true
-	return s.db.Close()
+	return s.DB.Close()
 }
 
-// open holds the store open for one method call; the caller defers
-// s.life.RUnlock() when it returns true.
-func (s *Store) open() bool {
+// open holds the database open for one method call; the caller defers
+// d.life.RUnlock() when it returns true.
+func (s *DB) open() bool {
 	s.life.RLock()
 	if s.closed {
 		s.life.RUnlock()
@@ -139,15 +199,19 @@ func (s *Store) Stats() Stats {
 	return Stats{Batches: s.batches.Load(), Entries: s.entries.Load(), Syncs: s.syncs.Load(), Deletes: s.deletes.Load()}
 }
 
-func logKey(index uint64) []byte {
-	var k [9]byte
-	k[0] = prefixLog
-	binary.BigEndian.PutUint64(k[1:], index)
-	return k[:]
+func (s *Store) logKey(index uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(make([]byte, 0, len(s.logPrefix)+8), s.logPrefix...), index)
+}
+
+// logEnd is the first key past the group's log.
+func (s *Store) logEnd() []byte {
+	end := append([]byte(nil), s.logPrefix...)
+	end[len(end)-1]++
+	return end
 }
 
 func (s *Store) edge(last bool) (uint64, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixLog}, UpperBound: []byte{prefixLog + 1}})
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: s.logPrefix, UpperBound: s.logEnd()})
 	if err != nil {
 		return 0, err
 	}
@@ -159,7 +223,7 @@ func (s *Store) edge(last bool) (uint64, error) {
 	if !ok {
 		return 0, it.Error()
 	}
-	return binary.BigEndian.Uint64(it.Key()[1:]), nil
+	return binary.BigEndian.Uint64(it.Key()[len(s.logPrefix):]), nil
 }
 
 // FirstIndex returns the first index written, 0 for none.
@@ -174,7 +238,7 @@ func (s *Store) GetLog(index uint64, l *raft.Log) error {
 		return ErrClosed
 	}
 	defer s.life.RUnlock()
-	v, closer, err := s.db.Get(logKey(index))
+	v, closer, err := s.db.Get(s.logKey(index))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return raft.ErrLogNotFound
 	}
@@ -205,7 +269,7 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	lo, hi := logs[0].Index, logs[0].Index
 	for _, l := range logs {
 		buf = encodeLog(buf[:0], l)
-		if err := b.Set(logKey(l.Index), buf, nil); err != nil {
+		if err := b.Set(s.logKey(l.Index), buf, nil); err != nil {
 			return err
 		}
 		lo, hi = min(lo, l.Index), max(hi, l.Index)
@@ -241,11 +305,11 @@ func (s *Store) DeleteRange(min, max uint64) error {
 	defer s.life.RUnlock()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	end := logKey(max + 1)
+	end := s.logKey(max + 1)
 	if max == ^uint64(0) { // max+1 would wrap to 0: end at the prefix's end
-		end = []byte{prefixLog + 1}
+		end = s.logEnd()
 	}
-	if err := s.db.DeleteRange(logKey(min), end, s.logOpts); err != nil {
+	if err := s.db.DeleteRange(s.logKey(min), end, s.logOpts); err != nil {
 		return fmt.Errorf("compact wal %d-%d: %w", min, max, err)
 	}
 	s.deletes.Add(1)
@@ -293,7 +357,7 @@ func (s *Store) updateEdges(min, max uint64) error {
 
 // has reports whether the entry at index exists.
 func (s *Store) has(index uint64) (bool, error) {
-	_, closer, err := s.db.Get(logKey(index))
+	_, closer, err := s.db.Get(s.logKey(index))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return false, nil
 	}
@@ -304,7 +368,9 @@ func (s *Store) has(index uint64) (bool, error) {
 	return true, nil
 }
 
-func stableKey(k []byte) []byte { return append([]byte{prefixStable}, k...) }
+func (s *Store) stableKey(k []byte) []byte {
+	return append(append(make([]byte, 0, len(s.stablePrefix)+len(k)), s.stablePrefix...), k...)
+}
 
 // Set stores a stable value, synced.
 func (s *Store) Set(k, v []byte) error {
@@ -312,7 +378,7 @@ func (s *Store) Set(k, v []byte) error {
 		return ErrClosed
 	}
 	defer s.life.RUnlock()
-	return s.db.Set(stableKey(k), v, pebble.Sync)
+	return s.db.Set(s.stableKey(k), v, pebble.Sync)
 }
 
 // Get reads a stable value.
@@ -321,7 +387,7 @@ func (s *Store) Get(k []byte) ([]byte, error) {
 		return nil, ErrClosed
 	}
 	defer s.life.RUnlock()
-	v, closer, err := s.db.Get(stableKey(k))
+	v, closer, err := s.db.Get(s.stableKey(k))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, errNotFound
 	}

@@ -319,7 +319,7 @@ func TestCorruptEntry(t *testing.T) {
 	defer closeStore(t, s)
 	good := encodeLog(nil, &raft.Log{Term: 2, Type: raft.LogCommand, Data: []byte("abc"), Extensions: []byte("x")})
 	for n := 0; n < len(good); n++ {
-		if err := s.db.Set(logKey(1), good[:n], nil); err != nil {
+		if err := s.db.Set(s.logKey(1), good[:n], nil); err != nil {
 			t.Fatal(err)
 		}
 		var l raft.Log

@@ -95,6 +95,8 @@ type Dialer struct {
 	// Timeout bounds connecting and everything before the channel's
 	// protocol starts (TLS, hello, handshake); 0: helloTimeout.
 	Timeout time.Duration
+	// Group is the Raft group the connection is for (its hello's).
+	Group int
 }
 
 // Dial connects to the cluster port at address for channel ch and
@@ -121,7 +123,7 @@ func (d *Dialer) Dial(address string, ch byte, peerID string) (net.Conn, error) 
 		nc = tc
 	}
 	if len(d.Secret) == 0 {
-		_, err = nc.Write(AppendHello(nil, ch, d.ID))
+		_, err = nc.Write(appendHelloVersion(nil, helloPlain, ch, d.ID, d.Group))
 	} else {
 		err = d.authenticate(nc, ch, peerID)
 	}
@@ -141,7 +143,7 @@ func (d *Dialer) authenticate(nc net.Conn, ch byte, peerID string) error {
 	}
 	nd := make([]byte, nonceSize)
 	rand.Read(nd)
-	if _, err := nc.Write(append(appendHelloVersion(nil, helloAuth, ch, d.ID), nd...)); err != nil {
+	if _, err := nc.Write(append(appendHelloVersion(nil, helloAuth, ch, d.ID, d.Group), nd...)); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}
 	nl := make([]byte, nonceSize)
@@ -155,7 +157,7 @@ func (d *Dialer) authenticate(nc net.Conn, ch byte, peerID string) error {
 	if peerID != "" && lid != peerID {
 		return fmt.Errorf("%w: node %q answered, not %q", ErrAuth, lid, peerID)
 	}
-	t := transcript{ch: ch, dialer: d.ID, listener: lid, nd: nd, nl: nl, binding: binding}
+	t := transcript{ch: ch, group: d.Group, dialer: d.ID, listener: lid, nd: nd, nl: nl, binding: binding}
 	if _, err := nc.Write(t.proof(d.Secret, labelDialer)); err != nil {
 		return fmt.Errorf("send proof: %w", err)
 	}
@@ -193,7 +195,7 @@ func acceptAuth(nc net.Conn, h Hello, secret []byte, self string) error {
 	if _, err := nc.Write(append(msg, self...)); err != nil {
 		return fmt.Errorf("%w: send nonce: %v", ErrAuth, err)
 	}
-	t := transcript{ch: h.Channel, dialer: h.ID, listener: self, nd: nd, nl: nl[:nonceSize], binding: binding}
+	t := transcript{ch: h.Channel, group: h.Group, dialer: h.ID, listener: self, nd: nd, nl: nl[:nonceSize], binding: binding}
 	pd := make([]byte, proofSize)
 	if _, err := io.ReadFull(nc, pd); err != nil {
 		return fmt.Errorf("%w: read proof: %v", ErrAuth, err)
@@ -210,6 +212,7 @@ func acceptAuth(nc net.Conn, h Hello, secret []byte, self string) error {
 // transcript is what both proofs of a handshake cover.
 type transcript struct {
 	ch               byte
+	group            int
 	dialer, listener string // node ids
 	nd, nl           []byte // the dialer's and the listener's nonces
 	binding          []byte // exported from the TLS session; empty without TLS
@@ -224,6 +227,7 @@ func (t *transcript) proof(secret []byte, label string) []byte {
 	b = append(b, 0)
 	b = append(b, label...)
 	b = append(b, 0, t.ch)
+	b = binary.AppendUvarint(b, uint64(t.group))
 	for _, f := range [][]byte{[]byte(t.dialer), []byte(t.listener), t.nd, t.nl, t.binding} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)

@@ -32,7 +32,7 @@ type echoMux struct {
 
 func startEchoMux(t *testing.T, d Dialer) *echoMux {
 	t.Helper()
-	m, err := listenMux("127.0.0.1:0", "", d, nil)
+	m, err := listenMux("127.0.0.1:0", "", 2, d, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func startEchoMux(t *testing.T, d Dialer) *echoMux {
 	return e
 }
 
-func (e *echoMux) addr() string { return e.Addr().String() }
+func (e *echoMux) addr() string { return e.advertise.String() }
 
 // echoes reports whether nc, a dialled forwarding connection, reaches the
 // echoing channel: "ping" comes back.
@@ -200,7 +200,7 @@ func rawDial(t *testing.T, addr string, ch byte, id string, nd []byte) (net.Conn
 	}
 	t.Cleanup(func() { nc.Close() })
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	nc.Write(append(appendHelloVersion(nil, helloAuth, ch, id), nd...))
+	nc.Write(append(appendHelloVersion(nil, helloAuth, ch, id, 0), nd...))
 	nl := make([]byte, nonceSize)
 	if _, err := io.ReadFull(nc, nl); err != nil {
 		t.Fatal(err)
@@ -300,7 +300,7 @@ func TestGarbageAfterHello(t *testing.T) {
 	frame := forwardRequest(1, forwardIncr(string(bytes.Repeat([]byte("k"), 100))))
 	junk := make([]byte, nonceSize+proofSize)
 	rand.Read(junk)
-	v2 := appendHelloVersion(nil, helloAuth, ChannelForward, "n2")
+	v2 := appendHelloVersion(nil, helloAuth, ChannelForward, "n2", 0)
 	const first = nonceSize + 3 // nonce, uvarint 2, "n1"
 	cases := []struct {
 		name  string
@@ -311,7 +311,7 @@ func TestGarbageAfterHello(t *testing.T) {
 		{"authenticated hello then a request", append(v2, frame...), first},
 		{"authenticated hello then random bytes", append(v2, junk...), first},
 		{"authenticated hello, half a nonce", append(v2, junk[:nonceSize/2]...), 0},
-		{"a probe's hello then random bytes", append(appendHelloVersion(nil, helloAuth, ChannelProbe, ""), junk...), first},
+		{"a probe's hello then random bytes", append(appendHelloVersion(nil, helloAuth, ChannelProbe, "", 0), junk...), first},
 		{"a Redis client", []byte("*1\r\n$4\r\nPING\r\n"), 0},
 	}
 	for _, c := range cases {
@@ -394,12 +394,13 @@ func fakeListener(t *testing.T, serve func(nc net.Conn)) string {
 func TestProofAsDocumented(t *testing.T) {
 	nd, nl := bytes.Repeat([]byte{0xd1}, nonceSize), bytes.Repeat([]byte{0x1e}, nonceSize)
 	binding := bytes.Repeat([]byte{0xb1}, 32)
-	tr := transcript{ch: ChannelForward, dialer: "n2", listener: "n1", nd: nd, nl: nl, binding: binding}
+	tr := transcript{ch: ChannelForward, group: 300, dialer: "n2", listener: "n1", nd: nd, nl: nl, binding: binding}
 	for _, label := range []string{"dialer", "listener"} {
 		var b []byte
 		b = append(b, "loomcache cluster auth v2\x00"...)
 		b = append(b, label...)
 		b = append(b, 0x00, 'F')
+		b = append(b, 0xac, 0x02) // uvarint 300
 		b = append(b, 2, 'n', '2', 2, 'n', '1', 32)
 		b = append(b, nd...)
 		b = append(b, 32)

@@ -67,20 +67,25 @@ type ForwardHandler func(reqs []op.Op) (reply []byte, res ForwardResult)
 var errFrame = errors.New("forward: bad frame")
 
 // SetForwardHandler sets what runs the commands followers forward to this
-// node. Until it is set, forwarding connections are closed at once.
+// node for this group. Until it is set, the group's forwarding
+// connections are closed at once.
 func (n *Node) SetForwardHandler(h ForwardHandler) {
 	n.fwdHandler.Store(&h)
-	n.mux.setForward(n.serveForward)
+	n.mux.setForward(n.host.serveForward)
 }
 
 // serveForward answers the requests of one forwarding connection; each
 // runs in its own goroutine, so a slow command does not hold up the rest
 // and concurrent writes share Raft's batches.
-func (n *Node) serveForward(nc net.Conn, _ Hello) {
+func (n *Node) serveForward(nc net.Conn) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer nc.Close()
-	h := *n.fwdHandler.Load()
+	hp := n.fwdHandler.Load()
+	if hp == nil {
+		return
+	}
+	h := *hp
 	br := bufio.NewReaderSize(nc, 16*1024)
 	var wmu sync.Mutex
 	bw := bufio.NewWriterSize(nc, 16*1024)

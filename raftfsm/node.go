@@ -14,9 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +42,9 @@ type Config struct {
 	DataDir       string
 	Fsync         bool
 	Members       []Member // initial members; empty: a single node of ID
+	// Partitions is the number of partitions, each a Raft group (OpenHost;
+	// 0: 1). It is fixed when the cluster is created.
+	Partitions int
 	// NoBootstrap leaves a node with no state yet without a configuration,
 	// to be added to a running cluster by its leader (--join).
 	NoBootstrap bool
@@ -102,17 +102,22 @@ var (
 	ErrUnknownOutcome = errors.New("outcome unknown")
 )
 
-// Node is one LoomCache Raft member.
+// Node is one Raft group (one partition) of a Host: its FSM and
+// keyspace, its log, snapshots, transport, lease and forwarding.
 type Node struct {
 	cfg   Config
-	raft  *raft.Raft
-	fsm   *fsm
-	wal   *persistence.Store
-	snaps *persistence.SnapshotStore
-	trans *raft.NetworkTransport
-	mux   *mux // the cluster port (transport.go)
-	// fwd forwards commands to the leader; fwdHandler runs those
-	// forwarded here (forward.go).
+	group int
+	host  *Host
+	// ownsHost: the node is Open's, and its Close closes the host.
+	ownsHost bool
+	raft     *raft.Raft
+	fsm      *fsm
+	wal      *persistence.Store
+	snaps    *persistence.SnapshotStore
+	trans    *raft.NetworkTransport
+	mux      *mux // the host's cluster port (transport.go)
+	// fwd forwards commands to the group's leader; fwdHandler runs
+	// those forwarded here (forward.go).
 	fwd        *forwarder
 	fwdHandler atomic.Pointer[ForwardHandler]
 
@@ -156,85 +161,71 @@ const applyTimeout = 10 * time.Second
 // on disk would not shrink at a snapshot until that many had been written.
 const DefaultTrailingLogs = 1024
 
-// Open starts a node: it opens the WAL and snapshots in DataDir,
-// bootstraps a new cluster if there is no state yet, and starts Raft.
+// Open starts a node of one partition (Config.Partitions is ignored):
+// OpenHost's group 0, whose Close closes the host.
 func Open(cfg Config) (*Node, error) {
-	if cfg.NumDBs == 0 {
-		cfg.NumDBs = 16
+	cfg.Partitions = 1
+	h, err := OpenHost(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.SnapshotThreshold == 0 {
-		cfg.SnapshotThreshold = DefaultSnapshotThreshold
-	}
-	if cfg.TrailingLogs == 0 {
-		cfg.TrailingLogs = DefaultTrailingLogs
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.LogOutput == nil {
-		cfg.LogOutput = os.Stderr
-	}
-	if k := len(cfg.ClusterSecret); k > 0 && k < MinClusterSecret {
-		return nil, fmt.Errorf("the cluster secret has %d bytes: it must have at least %d (a random one: openssl rand -base64 32)", k, MinClusterSecret)
-	}
-	// Owner only: the log and snapshots hold the data, and requirepass.
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	dialer := Dialer{ID: cfg.ID, Secret: cfg.ClusterSecret, TLS: cfg.ClusterTLS}
-	n := &Node{cfg: cfg, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(dialer)}
+	n := h.groups[0]
+	n.ownsHost = true
+	return n, nil
+}
+
+// openGroup starts Raft group g on the host: its log in the shared
+// database, its snapshots, its transport on the shared port, and Raft,
+// bootstrapping a new cluster if the group has no state yet.
+func (h *Host) openGroup(g int) (*Node, error) {
+	cfg := h.cfg
+	dialer := h.mux.dialer
+	dialer.Group = g
+	n := &Node{cfg: cfg, group: g, host: h, mux: h.mux, gate: newGate(), prop: newProposer(), stop: make(chan struct{}), fwd: newForwarder(dialer)}
 	ks := keyspace.New(cfg.NumDBs)
 	if cfg.EncodingLimits != nil {
 		ks.SetEncodingLimits(*cfg.EncodingLimits)
 	}
-	n.fsm = &fsm{ks: ks, apply: cfg.Apply, aux: cfg.Aux}
+	aux := cfg.Aux
+	if g > 0 {
+		aux = nil // the users and scripts are group 0's
+	}
+	n.fsm = &fsm{ks: ks, apply: cfg.Apply, aux: aux}
 	ok := false
 	defer func() {
-		if ok {
-			return
-		}
-		if n.trans != nil {
+		if !ok && n.trans != nil {
 			n.trans.Close()
-		} else if n.mux != nil {
-			n.mux.Close()
-		}
-		if n.wal != nil {
-			n.wal.Close()
 		}
 	}()
 
 	var err error
-	if n.wal, err = persistence.Open(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync); err != nil {
-		return nil, err
+	if n.wal, err = h.db.Group(g); err != nil {
+		return nil, fmt.Errorf("read wal: %w", err)
 	}
-	if n.snaps, err = persistence.NewSnapshotStore(cfg.DataDir, 2, cfg.LogOutput); err != nil {
+	if n.snaps, err = persistence.NewSnapshotStore(h.groupDir(g), 2, cfg.LogOutput); err != nil {
 		return nil, fmt.Errorf("open snapshots: %w", err)
 	}
-	if cfg.Loading != nil {
-		cfg.Loading.begin(n.snaps)
-		defer cfg.Loading.end()
+	load := cfg.Loading
+	if g > 0 {
+		load = nil
+	}
+	if load != nil {
+		load.begin(n.snaps)
+		defer load.end()
 	}
 	if n.startIndex, err = n.wal.LastIndex(); err != nil {
 		return nil, fmt.Errorf("read wal: %w", err)
 	}
 	// Entries up to here that the FSM applies are a replay of the WAL.
 	n.fsm.replayTo = n.startIndex
-	portLog := hclog.New(&hclog.LoggerOptions{
-		Name: "cluster-port", Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
-	})
-	if n.mux, err = listenMux(cfg.RaftAddr, cfg.RaftAdvertise, dialer, portLog); err != nil {
-		return nil, fmt.Errorf("listen raft %s: %w", cfg.RaftAddr, err)
-	}
-	// On loopback only this machine's processes reach the port, as with
-	// Redis's protected mode: the warning is for ports others can reach.
-	if bound, ok := n.mux.ln.Addr().(*net.TCPAddr); len(cfg.ClusterSecret) == 0 && cfg.ClusterTLS == nil && !(ok && bound.IP.IsLoopback()) {
-		portLog.Warn("the cluster port is unauthenticated: whoever reaches it can join the cluster and read and write all data; "+
-			"give every node the same cluster secret (--cluster-secret, or LOOMCACHE_CLUSTER_SECRET)", "addr", cfg.RaftAddr)
+	name := "raft"
+	if h.Partitions() > 1 {
+		name = fmt.Sprintf("raft-p%d", g)
 	}
 	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: n.mux, MaxPool: 3, Timeout: 10 * time.Second,
+		Stream: h.mux.stream(g), MaxPool: 3, Timeout: 10 * time.Second,
 		Logger: hclog.New(&hclog.LoggerOptions{
-			Name: "raft-net", Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
+			Name: name + "-net", Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
 		}),
 	})
 
@@ -254,18 +245,19 @@ func Open(cfg Config) (*Node, error) {
 	rc.LeaderLeaseTimeout = DefaultHeartbeatTimeout / 2
 	n.lease.init(rc.HeartbeatTimeout)
 	rc.Logger = hclog.New(&hclog.LoggerOptions{
-		Name: "raft", Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
+		Name: name, Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
 	})
 
 	has, err := raft.HasExistingState(n.wal, n.wal, n.snaps)
 	if err != nil {
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	if has && n.wasMultiVoter() {
+	if has && n.wasMultiVoter() && !h.waitedLease {
 		// See lease.go: a restarted node must not vote before a leader's
 		// lease, which it may have helped grant just before it stopped,
-		// has run out.
+		// has run out. One wait covers every group.
 		time.Sleep(rc.HeartbeatTimeout)
+		h.waitedLease = true
 	}
 	if !has && !cfg.NoBootstrap {
 		servers := []raft.Server{{ID: rc.LocalID, Address: n.trans.LocalAddr()}}
@@ -282,13 +274,13 @@ func Open(cfg Config) (*Node, error) {
 	// Recent entries stay in memory in front of the WAL (up to a budget
 	// in bytes: an entry is a batch of up to maxBatchBytes), so a leader
 	// replicating to followers rarely reads Pebble.
-	logs, err := persistence.NewLogCache(n.wal, persistence.DefaultLogCacheBytes)
+	logs, err := persistence.NewLogCache(n.wal, persistence.DefaultLogCacheBytes/h.Partitions())
 	if err != nil {
 		return nil, fmt.Errorf("log cache: %w", err)
 	}
 	var rfsm raft.FSM = n.fsm
-	if cfg.Loading != nil {
-		rfsm = loadingFSM{fsm: n.fsm, load: cfg.Loading}
+	if load != nil {
+		rfsm = loadingFSM{fsm: n.fsm, load: load}
 	}
 	if n.raft, err = raft.NewRaft(rc, rfsm, logs, n.wal, n.snaps, n.trans); err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
@@ -467,12 +459,21 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 // IsLeader reports whether this node currently believes it leads.
 func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 
-// Close stops the node's loops, shuts Raft down and closes its stores.
-// Proposals already handed to Raft are answered first (a leader commits
-// them, or fails them when it steps down); proposals made once Close has
-// begun fail with ErrNoLeader. Calling Close again returns the first
-// call's result.
+// Close closes the node: its host when the node is Open's, otherwise
+// the group alone (see closeGroup). Calling Close again returns the
+// first call's result.
 func (n *Node) Close() error {
+	if n.ownsHost {
+		return n.host.Close()
+	}
+	return n.closeGroup()
+}
+
+// closeGroup stops the group's loops, shuts its Raft down and closes its
+// transport. Proposals already handed to Raft are answered first (a
+// leader commits them, or fails them when it steps down); proposals made
+// once it has begun fail with ErrNoLeader.
+func (n *Node) closeGroup() error {
 	n.closeOnce.Do(func() {
 		// Refuse new calls and wait for those inside raft calls (see
 		// gate.go). Then a last barrier flushes raft's queues: once it is
@@ -494,9 +495,6 @@ func (n *Node) Close() error {
 		err := n.raft.Shutdown().Error()
 		n.wg.Wait()
 		if cerr := n.trans.Close(); err == nil {
-			err = cerr
-		}
-		if cerr := n.wal.Close(); err == nil {
 			err = cerr
 		}
 		n.closeErr = err

@@ -13,14 +13,17 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/loomcache/loomcache/persistence"
 )
 
 // The cluster port carries several protocols over one listener. Whoever
 // dials sends a hello first, then, with a cluster secret, the handshake
 // of auth.go, then speaks the channel's own protocol:
 //
-//	"LOOM" | version | channel | uvarint n | n bytes: the dialer's node id
+//	"LOOM" | version | channel | uvarint n | n bytes: the dialer's node id | uvarint group
 //
+// The group is the Raft group (the partition) a Raft or forwarding
+// connection is for; 0 for a probe, and for a node with one partition.
 // Version 1 is a cluster without a secret, version 2 one with (the
 // handshake follows). Channel 'R' is hashicorp/raft's NetworkTransport
 // stream; channel 'F' is request forwarding (forward.go); channel 'P' is
@@ -51,6 +54,7 @@ type Hello struct {
 	Version byte // 1: no authentication follows, 2: the handshake of auth.go follows
 	Channel byte
 	ID      string // the dialer's node id; empty: not a node
+	Group   int    // the Raft group (partition) of a Raft or forwarding connection
 }
 
 // Errors of ReadHello.
@@ -61,14 +65,15 @@ var (
 // AppendHello appends the unauthenticated (version 1) hello for channel
 // ch from node id to dst.
 func AppendHello(dst []byte, ch byte, id string) []byte {
-	return appendHelloVersion(dst, helloPlain, ch, id)
+	return appendHelloVersion(dst, helloPlain, ch, id, 0)
 }
 
-func appendHelloVersion(dst []byte, version, ch byte, id string) []byte {
+func appendHelloVersion(dst []byte, version, ch byte, id string, group int) []byte {
 	dst = append(dst, helloMagic...)
 	dst = append(dst, version, ch)
 	dst = binary.AppendUvarint(dst, uint64(len(id)))
-	return append(dst, id...)
+	dst = append(dst, id...)
+	return binary.AppendUvarint(dst, uint64(group))
 }
 
 // ReadHello reads a hello of either version from r without reading a
@@ -94,6 +99,11 @@ func ReadHello(r io.Reader) (Hello, error) {
 		return Hello{}, fmt.Errorf("%w: id: %v", ErrBadHello, err)
 	}
 	h.ID = id
+	g, err := binary.ReadUvarint(byteReader{r})
+	if err != nil || g >= persistence.MaxGroups {
+		return Hello{}, fmt.Errorf("%w: group %d: %v", ErrBadHello, g, err)
+	}
+	h.Group = int(g)
 	return h, nil
 }
 
@@ -117,10 +127,9 @@ func (a advertAddr) String() string  { return string(a) }
 // Raft's; it owns (and closes) the connection.
 type ConnHandler func(nc net.Conn, h Hello)
 
-// mux is the cluster port: a raft.StreamLayer whose Dial opens Raft
-// connections and whose Accept returns the Raft connections, while
-// forwarding connections go to the handler the server set and probes are
-// answered here. Every accepted connection is authenticated (TLS, the
+// mux is the cluster port: Raft connections go to their group's
+// raft.StreamLayer (Stream), forwarding connections to the handler the
+// server set, and probes are answered here. Every accepted connection is authenticated (TLS, the
 // secret's handshake) before any of that.
 type mux struct {
 	ln        net.Listener
@@ -129,7 +138,7 @@ type mux struct {
 	serverTLS *tls.Config // nil: plain TCP
 	refused   refusals
 
-	raftConns chan net.Conn
+	raftConns []chan net.Conn // per group
 	forward   atomic.Pointer[ConnHandler]
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -139,13 +148,13 @@ type mux struct {
 	conns map[net.Conn]struct{} // accepted and not handed to Raft: in their handshake, or served here
 }
 
-var _ raft.StreamLayer = (*mux)(nil)
+var _ raft.StreamLayer = (*groupStream)(nil)
 
-// listenMux listens on bind. Others reach this node at advertise; empty
-// means the bound address, which must then be a specific IP. d is this
-// node's id and credentials: the same secret and TLS are required of
-// every connection accepted.
-func listenMux(bind, advertise string, d Dialer, log hclog.Logger) (*mux, error) {
+// listenMux listens on bind for the Raft connections of groups groups.
+// Others reach this node at advertise; empty means the bound address,
+// which must then be a specific IP. d is this node's id and credentials:
+// the same secret and TLS are required of every connection accepted.
+func listenMux(bind, advertise string, groups int, d Dialer, log hclog.Logger) (*mux, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, err
@@ -153,7 +162,10 @@ func listenMux(bind, advertise string, d Dialer, log hclog.Logger) (*mux, error)
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	m := &mux{ln: ln, dialer: d, raftConns: make(chan net.Conn), closed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	m := &mux{ln: ln, dialer: d, closed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	for range groups {
+		m.raftConns = append(m.raftConns, make(chan net.Conn))
+	}
 	m.refused.log = log
 	if d.TLS != nil {
 		m.serverTLS = serverTLS(d.TLS)
@@ -250,8 +262,13 @@ func (m *mux) route(raw net.Conn) {
 	case ChannelRaft:
 		// Raft owns it from here; its transport closes it.
 		m.untrack(raw)
+		if h.Group >= len(m.raftConns) {
+			m.refused.add(raw.RemoteAddr(), fmt.Errorf("%w: group %d of %d", ErrBadHello, h.Group, len(m.raftConns)))
+			nc.Close()
+			return
+		}
 		select {
-		case m.raftConns <- nc:
+		case m.raftConns[h.Group] <- nc:
 		case <-m.closed:
 			nc.Close()
 		}
@@ -303,14 +320,47 @@ func (m *mux) accept(raw net.Conn) (net.Conn, Hello, error) {
 	return nc, h, nil
 }
 
-// Accept returns the next Raft connection (raft.StreamLayer).
-func (m *mux) Accept() (net.Conn, error) {
+// groupStream is one Raft group's raft.StreamLayer on the cluster port.
+// Closing it (the group's transport does) ends its Accept, not the port.
+type groupStream struct {
+	m         *mux
+	group     int
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// stream returns group g's stream layer.
+func (m *mux) stream(g int) *groupStream {
+	return &groupStream{m: m, group: g, closed: make(chan struct{})}
+}
+
+// Accept returns the group's next Raft connection.
+func (s *groupStream) Accept() (net.Conn, error) {
 	select {
-	case nc := <-m.raftConns:
+	case nc := <-s.m.raftConns[s.group]:
 		return nc, nil
-	case <-m.closed:
+	case <-s.m.closed:
+		return nil, net.ErrClosed
+	case <-s.closed:
 		return nil, net.ErrClosed
 	}
+}
+
+// Close ends Accept; the port stays open for the other groups.
+func (s *groupStream) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return nil
+}
+
+// Addr is the address others dial to reach this node.
+func (s *groupStream) Addr() net.Addr { return s.m.advertise }
+
+// Dial opens an authenticated Raft connection of the group to address.
+func (s *groupStream) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	d := s.m.dialer
+	d.Timeout = timeout
+	d.Group = s.group
+	return d.Dial(string(address), ChannelRaft, "")
 }
 
 // Close stops listening and closes the connections not handed to Raft;
@@ -329,16 +379,6 @@ func (m *mux) Close() error {
 		m.wg.Wait()
 	})
 	return err
-}
-
-// Addr is the address others dial to reach this node (raft.StreamLayer).
-func (m *mux) Addr() net.Addr { return m.advertise }
-
-// Dial opens an authenticated Raft connection to address (raft.StreamLayer).
-func (m *mux) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	d := m.dialer
-	d.Timeout = timeout
-	return d.Dial(string(address), ChannelRaft, "")
 }
 
 // DialCluster connects to the cluster port at address and sends the

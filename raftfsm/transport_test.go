@@ -22,11 +22,11 @@ func TestHelloRoundTrip(t *testing.T) {
 		id   string
 		want string // the exact bytes on the wire
 	}{
-		{ChannelRaft, "n1", "LOOM\x01R\x02n1"},
-		{ChannelForward, "node-two", "LOOM\x01F\x08node-two"},
-		{ChannelRaft, "", "LOOM\x01R\x00"},
-		{ChannelForward, strings.Repeat("x", maxHelloID), "LOOM\x01F\xff\x01" + strings.Repeat("x", maxHelloID)},
-		{ChannelProbe, "n3", "LOOM\x01P\x02n3"},
+		{ChannelRaft, "n1", "LOOM\x01R\x02n1\x00"},
+		{ChannelForward, "node-two", "LOOM\x01F\x08node-two\x00"},
+		{ChannelRaft, "", "LOOM\x01R\x00\x00"},
+		{ChannelForward, strings.Repeat("x", maxHelloID), "LOOM\x01F\xff\x01" + strings.Repeat("x", maxHelloID) + "\x00"},
+		{ChannelProbe, "n3", "LOOM\x01P\x02n3\x00"},
 	}
 	for _, c := range cases {
 		b := AppendHello(nil, c.ch, c.id)
@@ -43,12 +43,13 @@ func TestHelloRoundTrip(t *testing.T) {
 			t.Errorf("ReadHello(%q) left %q, want \"rest\"", b, rest)
 		}
 	}
-	// Version 2, the hello of a cluster with a secret: the same layout.
-	b := appendHelloVersion(nil, helloAuth, ChannelRaft, "n2")
-	if string(b) != "LOOM\x02R\x02n2" {
+	// Version 2, the hello of a cluster with a secret: the same layout;
+	// here for group 300.
+	b := appendHelloVersion(nil, helloAuth, ChannelRaft, "n2", 300)
+	if string(b) != "LOOM\x02R\x02n2\xac\x02" {
 		t.Errorf("version 2 hello %q", b)
 	}
-	if h, err := ReadHello(bytes.NewReader(b)); err != nil || h != (Hello{Version: helloAuth, Channel: ChannelRaft, ID: "n2"}) {
+	if h, err := ReadHello(bytes.NewReader(b)); err != nil || h != (Hello{Version: helloAuth, Channel: ChannelRaft, ID: "n2", Group: 300}) {
 		t.Errorf("ReadHello(%q) = %+v, %v", b, h, err)
 	}
 }
@@ -66,7 +67,9 @@ func TestHelloRejected(t *testing.T) {
 		"LOOM\x01R\x05abc",
 		"LOOM\x01R\x80\x02" + strings.Repeat("x", 256), // id too long
 		"LOOM\x01R\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
-		"*1\r\n$4\r\nPING\r\n", // a Redis client on the wrong port
+		"LOOM\x01R\x02n1",             // no group
+		"LOOM\x01R\x02n1\x80\x80\x04", // group 65536
+		"*1\r\n$4\r\nPING\r\n",        // a Redis client on the wrong port
 	}
 	for _, in := range cases {
 		if h, err := ReadHello(strings.NewReader(in)); !errors.Is(err, ErrBadHello) {
@@ -79,7 +82,7 @@ func TestHelloRejected(t *testing.T) {
 // stream after the hello intact, forwarding connections go to the handler,
 // and a connection with a bad hello is closed.
 func TestMuxRoutesChannels(t *testing.T) {
-	m, err := listenMux("127.0.0.1:0", "", Dialer{ID: "n1"}, nil)
+	m, err := listenMux("127.0.0.1:0", "", 2, Dialer{ID: "n1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,23 +95,37 @@ func TestMuxRoutesChannels(t *testing.T) {
 		nc.Write(buf) // echo what follows the hello
 		fwd <- h
 	})
-	addr := m.Addr().String()
+	addr := m.advertise.String()
 
-	// A Raft connection, dialled as raft does.
-	rc, err := m.Dial(raft.ServerAddress(addr), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	rc.Write([]byte("ping"))
-	ac, err := m.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ac.Close()
+	// Raft connections, dialled as raft does: each group's come out of
+	// its own stream.
 	got := make([]byte, 4)
-	if _, err := io.ReadFull(ac, got); err != nil || string(got) != "ping" {
-		t.Errorf("raft stream after hello: %q, %v", got, err)
+	for _, g := range []int{1, 0} {
+		s := m.stream(g)
+		rc, err := s.Dial(raft.ServerAddress(addr), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		rc.Write([]byte(fmt.Sprintf("png%d", g)))
+		ac, err := s.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ac.Close()
+		if _, err := io.ReadFull(ac, got); err != nil || string(got) != fmt.Sprintf("png%d", g) {
+			t.Errorf("group %d raft stream after hello: %q, %v", g, got, err)
+		}
+	}
+	// A group the node does not have is refused.
+	d := m.dialer
+	d.Group = 2
+	if bad, err := d.Dial(addr, ChannelRaft, ""); err == nil {
+		bad.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if n, err := bad.Read(got); !closedByPeer(err) {
+			t.Errorf("raft connection for group 2 of 2: read %d bytes, %v; want it closed", n, err)
+		}
+		bad.Close()
 	}
 
 	// A forwarding connection.
@@ -121,7 +138,7 @@ func TestMuxRoutesChannels(t *testing.T) {
 	if _, err := io.ReadFull(fc, got); err != nil || string(got) != "fwd!" {
 		t.Errorf("forward echo: %q, %v", got, err)
 	}
-	if h := <-fwd; h != (Hello{helloPlain, ChannelForward, "n2"}) {
+	if h := <-fwd; h != (Hello{helloPlain, ChannelForward, "n2", 0}) {
 		t.Errorf("forward handler got %+v", h)
 	}
 
@@ -141,11 +158,11 @@ func TestMuxRoutesChannels(t *testing.T) {
 // TestMuxCloseEndsPending: Close ends connections still in their hello
 // and refuses further accepts.
 func TestMuxCloseEndsPending(t *testing.T) {
-	m, err := listenMux("127.0.0.1:0", "127.0.0.9:1234", Dialer{ID: "n1"}, nil)
+	m, err := listenMux("127.0.0.1:0", "127.0.0.9:1234", 2, Dialer{ID: "n1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Addr().String(); got != "127.0.0.9:1234" {
+	if got := m.advertise.String(); got != "127.0.0.9:1234" {
 		t.Errorf("advertised %s", got)
 	}
 	c, err := net.Dial("tcp", m.ln.Addr().String())
@@ -164,7 +181,7 @@ func TestMuxCloseEndsPending(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); !closedByPeer(err) {
 		t.Errorf("pending connection after Close: %v, want it closed", err)
 	}
-	if _, err := m.Accept(); !errors.Is(err, net.ErrClosed) {
+	if _, err := m.stream(0).Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept after Close: %v", err)
 	}
 }
@@ -176,11 +193,11 @@ func closedByPeer(err error) bool {
 }
 
 func TestMuxNeedsDialableAddress(t *testing.T) {
-	if m, err := listenMux("0.0.0.0:0", "", Dialer{ID: "n1"}, nil); err == nil {
+	if m, err := listenMux("0.0.0.0:0", "", 2, Dialer{ID: "n1"}, nil); err == nil {
 		m.Close()
 		t.Fatal("listening on 0.0.0.0 without an advertised address succeeded")
 	}
-	m, err := listenMux("0.0.0.0:0", "127.0.0.1:1", Dialer{ID: "n1"}, nil)
+	m, err := listenMux("0.0.0.0:0", "127.0.0.1:1", 2, Dialer{ID: "n1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
