@@ -17,11 +17,26 @@ import (
 type Cluster interface {
 	// RaftInfo appends RAFT.INFO's text.
 	RaftInfo(dst []byte) []byte
-	// AddNode adds the voter id, reached at the cluster address addr,
-	// and returns once the change is committed.
-	AddNode(id, addr string) error
-	// RemoveNode removes the node id and returns once it is committed.
-	RemoveNode(id string) error
+	// AddNode adds the voter id, reached at the cluster address addr, to
+	// every partition's group (or to the one a forwarded request is
+	// for: via is the command's node), and returns once committed.
+	AddNode(via Node, id, addr string) error
+	// RemoveNode removes the node id as AddNode adds one.
+	RemoveNode(via Node, id string) error
+	// Partitions describes each partition's group as this node sees it.
+	Partitions() []PartitionInfo
+}
+
+// PartitionInfo is one partition's Raft group, as RAFT.PARTITIONS lists it.
+type PartitionInfo struct {
+	Partition int
+	// Leader is the leader's node id and LeaderAddr its RESP address
+	// (host:port); empty when not known.
+	Leader, LeaderAddr string
+	Term               uint64
+	CommitIndex        uint64
+	AppliedIndex       uint64
+	Voters             []string // node ids
 }
 
 // LoomOnly reports whether a command (or subcommand) is LoomCache's own,
@@ -75,6 +90,16 @@ func registerCluster(t *Table) {
 		&Command{Name: "raft.node", Arity: -2, Group: "cluster", Since: "0.1.0",
 			Complexity: "Depends on subcommand.", Summary: "A container for Raft membership commands",
 			Subs: []*Command{add, remove, help}},
+		&Command{Name: "raft.partitions", Arity: 1, Flags: FlagLoading | FlagStale, Categories: CatSlow,
+			Tips:  []string{"nondeterministic_output"},
+			Group: "cluster", Since: "0.1.0", Complexity: "O(N) where N is the number of partitions",
+			Summary: "Get the partitions: for each, its leader's id and client address, term, indexes and voters",
+			Handler: cmdRaftPartitions},
+		&Command{Name: "raft.redirect", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast,
+			Categories: CatFast | CatConnection, Group: "cluster", Since: "0.1.0", Complexity: "O(1)",
+			Summary: "Answer commands for a partition another node leads with -MOVED instead of forwarding them (ON), or forward them (OFF)",
+			Args:    []Arg{argOneof("mode", argToken("on", "ON"), argToken("off", "OFF"))},
+			Handler: cmdRaftRedirect},
 		&Command{Name: "readonly", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast,
 			Categories: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Complexity: "O(1)",
 			Summary: "Enables read queries for a connection to a cluster replica node",
@@ -102,12 +127,57 @@ func cmdRaftInfo(c *Ctx) {
 	}
 }
 
+// cmdRaftPartitions answers, per partition, a map (a flat array in
+// RESP2) of partition, leader, leader-addr, term, commit-index,
+// applied-index and voters.
+func cmdRaftPartitions(c *Ctx) {
+	cl, ok := c.cluster()
+	if !ok {
+		return
+	}
+	parts := cl.Partitions()
+	c.W.Array(len(parts))
+	for _, p := range parts {
+		c.W.Map(7)
+		c.W.BulkString("partition")
+		c.W.Int(int64(p.Partition))
+		c.W.BulkString("leader")
+		c.W.BulkString(p.Leader)
+		c.W.BulkString("leader-addr")
+		c.W.BulkString(p.LeaderAddr)
+		c.W.BulkString("term")
+		c.W.Int(int64(p.Term))
+		c.W.BulkString("commit-index")
+		c.W.Int(int64(p.CommitIndex))
+		c.W.BulkString("applied-index")
+		c.W.Int(int64(p.AppliedIndex))
+		c.W.BulkString("voters")
+		c.W.Array(len(p.Voters))
+		for _, v := range p.Voters {
+			c.W.BulkString(v)
+		}
+	}
+}
+
+func cmdRaftRedirect(c *Ctx) {
+	switch {
+	case strings.EqualFold(string(c.Args[1]), "on"):
+		c.S.Redirect = true
+	case strings.EqualFold(string(c.Args[1]), "off"):
+		c.S.Redirect = false
+	default:
+		c.W.Error("ERR syntax error")
+		return
+	}
+	c.W.OK()
+}
+
 func cmdRaftNodeAdd(c *Ctx) {
 	cl, ok := c.cluster()
 	if !ok {
 		return
 	}
-	if err := cl.AddNode(string(c.Args[2]), string(c.Args[3])); err != nil {
+	if err := cl.AddNode(c.Node, string(c.Args[2]), string(c.Args[3])); err != nil {
 		c.W.Error(clusterError(err))
 		return
 	}
@@ -119,7 +189,7 @@ func cmdRaftNodeRemove(c *Ctx) {
 	if !ok {
 		return
 	}
-	if err := cl.RemoveNode(string(c.Args[2])); err != nil {
+	if err := cl.RemoveNode(c.Node, string(c.Args[2])); err != nil {
 		c.W.Error(clusterError(err))
 		return
 	}

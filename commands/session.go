@@ -32,7 +32,11 @@ type Session struct {
 	Authenticated bool
 	NoEvict       bool
 	ReadOnly      bool // READONLY: reads on a follower are served locally
-	CloseAfter    bool // close once the reply is written (QUIT)
+	// Redirect: RAFT.REDIRECT ON, a partition-aware client's connection:
+	// a command for a partition another node leads is answered with
+	// -MOVED instead of being forwarded.
+	Redirect   bool
+	CloseAfter bool // close once the reply is written (QUIT)
 
 	killed atomic.Bool
 
@@ -148,6 +152,7 @@ func (s *Session) Reset() {
 	s.SetUser(nil)
 	s.SetNoEvict(false)
 	s.SetReadOnly(false)
+	s.Redirect = false
 }
 
 // ClientInfo is a consistent copy of what CLIENT LIST/INFO prints.

@@ -5,7 +5,11 @@
 // nothing of the project.
 package partition
 
-import "github.com/spaolacci/murmur3"
+import (
+	"hash"
+
+	"github.com/spaolacci/murmur3"
+)
 
 // Tag returns the part of key that is hashed: the bytes between the first
 // '{' and the first '}' after it when there is at least one between them
@@ -30,12 +34,40 @@ func Tag(key []byte) []byte {
 }
 
 // Hash is the key's MurmurHash3 (x86, 32-bit, seed 0) over its tag.
-func Hash(key []byte) uint32 { return murmur3.Sum32(Tag(key)) }
+func Hash(key []byte) uint32 {
+	var h Hasher
+	return h.Hash(key)
+}
 
 // Of returns the partition of key among n (n >= 1): 0 .. n-1.
 func Of(key []byte, n int) int {
+	var h Hasher
+	return h.Of(key, n)
+}
+
+// Hasher hashes keys as Hash does, reusing one digest: a connection
+// keeps one, so that routing a command allocates nothing. Its zero value
+// is ready; it is not safe for concurrent use.
+//
+// It goes through murmur3's streaming digest, not murmur3.Sum32: Sum32
+// walks the bytes with uintptr arithmetic that the race detector's
+// pointer checks reject (checkptr), while the digest indexes the slice.
+type Hasher struct{ d hash.Hash32 }
+
+// Hash is Hash(key).
+func (h *Hasher) Hash(key []byte) uint32 {
+	if h.d == nil {
+		h.d = murmur3.New32()
+	}
+	h.d.Reset()
+	h.d.Write(Tag(key))
+	return h.d.Sum32()
+}
+
+// Of is Of(key, n).
+func (h *Hasher) Of(key []byte, n int) int {
 	if n <= 1 {
 		return 0
 	}
-	return int(Hash(key) % uint32(n))
+	return int(h.Hash(key) % uint32(n))
 }

@@ -45,3 +45,17 @@ func TestPinned(t *testing.T) {
 		}
 	}
 }
+
+// TestHasherAllocatesNothing: a connection routes every keyed command
+// through its Hasher; after its first use it allocates nothing, and it
+// agrees with Of.
+func TestHasherAllocatesNothing(t *testing.T) {
+	var h Hasher
+	key := []byte("user:{1000}:followers")
+	if h.Of(key, 7) != Of(key, 7) || h.Hash(key) != Hash(key) {
+		t.Fatal("Hasher and Of disagree")
+	}
+	if n := testing.AllocsPerRun(100, func() { h.Of(key, 3) }); n != 0 {
+		t.Errorf("Hasher.Of allocates %v times per call", n)
+	}
+}

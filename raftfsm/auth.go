@@ -301,20 +301,38 @@ func clientTLS(cfg *tls.Config, address string) *tls.Config {
 // the cluster address address: it dials the probe channel, which serves
 // nothing but the handshake and the node's id.
 func (d *Dialer) Probe(address, id string) error {
+	_, err := d.probe(address, id)
+	return err
+}
+
+// probe is Probe, returning the RESP address the node answered with.
+func (d *Dialer) probe(address, id string) (clientAddr string, err error) {
 	nc, err := d.Dial(address, ChannelProbe, id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer nc.Close()
-	nc.SetReadDeadline(time.Now().Add(helloTimeout))
+	nc.SetReadDeadline(time.Now().Add(min(d.timeout(), helloTimeout)))
 	got, err := readID(nc)
 	if err != nil {
-		return fmt.Errorf("cluster port %s: probe: %w", address, err)
+		return "", fmt.Errorf("cluster port %s: probe: %w", address, err)
 	}
 	if got != id {
-		return fmt.Errorf("%w: node %q answered at %s, not %q", ErrAuth, got, address, id)
+		return "", fmt.Errorf("%w: node %q answered at %s, not %q", ErrAuth, got, address, id)
 	}
-	return nil
+	clientAddr, err = readID(nc)
+	if err != nil {
+		return "", fmt.Errorf("cluster port %s: probe: %w", address, err)
+	}
+	return clientAddr, nil
+}
+
+// timeout is Timeout, or helloTimeout when it is not set.
+func (d *Dialer) timeout() time.Duration {
+	if d.Timeout <= 0 {
+		return helloTimeout
+	}
+	return d.Timeout
 }
 
 // refusalLogEvery bounds how often refused connections are logged, so a

@@ -30,6 +30,12 @@ type Host struct {
 	// covers every group.
 	waitedLease bool
 
+	// addrs are the members' RESP addresses learnt by probes.
+	addrMu sync.Mutex
+	addrs  map[string]clientAddrEntry
+
+	stop      chan struct{} // closed by Close: ends balanceLoop
+	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -39,7 +45,7 @@ const MaxPartitions = 1024
 
 // partitionsFile records, in the data directory, the number of
 // partitions the node was created with.
-const partitionsFile = "partitions"
+const partitionsFile = "partition-count"
 
 // OpenHost starts a node: it opens the database and the cluster port,
 // then each partition's group (bootstrapping a new cluster if the data
@@ -73,11 +79,11 @@ func OpenHost(cfg Config) (*Host, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	h := &Host{cfg: cfg}
+	h := &Host{cfg: cfg, stop: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
-			h.closeParts()
+			h.Close() // the groups opened so far, the port, the database
 		}
 	}()
 	var err error
@@ -94,6 +100,7 @@ func OpenHost(cfg Config) (*Host, error) {
 	if h.mux, err = listenMux(cfg.RaftAddr, cfg.RaftAdvertise, cfg.Partitions, dialer, portLog); err != nil {
 		return nil, fmt.Errorf("listen raft %s: %w", cfg.RaftAddr, err)
 	}
+	h.mux.clientAddr.Store(&cfg.ClientAddr)
 	// On loopback only this machine's processes reach the port, as with
 	// Redis's protected mode: the warning is for ports others can reach.
 	if bound, ok := h.mux.ln.Addr().(*net.TCPAddr); len(cfg.ClusterSecret) == 0 && cfg.ClusterTLS == nil && !(ok && bound.IP.IsLoopback()) {
@@ -111,6 +118,8 @@ func OpenHost(cfg Config) (*Host, error) {
 		h.groups = append(h.groups, n)
 	}
 	ok = true
+	h.wg.Add(1)
+	go h.balanceLoop()
 	return h, nil
 }
 
@@ -197,6 +206,8 @@ func (h *Host) serveForward(nc net.Conn, hello Hello) {
 // call's result.
 func (h *Host) Close() error {
 	h.closeOnce.Do(func() {
+		close(h.stop)
+		h.wg.Wait() // a transfer under way is answered, or fails at the groups' close
 		errs := make([]error, len(h.groups))
 		var wg sync.WaitGroup
 		for i, n := range h.groups {
@@ -225,3 +236,49 @@ func (h *Host) closeParts() error {
 	}
 	return err
 }
+
+// clientAddrTTL is how long a peer's RESP address learnt by a probe is
+// reused before it is asked again.
+const clientAddrTTL = 30 * time.Second
+
+// clientAddrProbe bounds asking a peer its RESP address.
+const clientAddrProbe = time.Second
+
+type clientAddrEntry struct {
+	addr string
+	at   time.Time
+}
+
+// ClientAddr returns the RESP address of the member id, reached at its
+// cluster address raftAddr: this node's own, or what the member answers
+// a probe (kept for clientAddrTTL). Empty when it cannot be learnt.
+func (h *Host) ClientAddr(id, raftAddr string) string {
+	if id == h.cfg.ID {
+		return h.cfg.ClientAddr
+	}
+	h.addrMu.Lock()
+	e, ok := h.addrs[id]
+	h.addrMu.Unlock()
+	if ok && time.Since(e.at) < clientAddrTTL {
+		return e.addr
+	}
+	d := h.mux.dialer
+	d.Timeout = clientAddrProbe
+	addr, err := d.probe(raftAddr, id)
+	if err != nil {
+		return e.addr // the last known, if any
+	}
+	h.addrMu.Lock()
+	if h.addrs == nil {
+		h.addrs = map[string]clientAddrEntry{}
+	}
+	if len(h.addrs) > 4*MaxPartitions { // members come and go: stay bounded
+		clear(h.addrs)
+	}
+	h.addrs[id] = clientAddrEntry{addr, time.Now()}
+	h.addrMu.Unlock()
+	return addr
+}
+
+// Partition is the partition the group is.
+func (n *Node) Partition() int { return n.group }

@@ -45,6 +45,9 @@ type Config struct {
 	// Partitions is the number of partitions, each a Raft group (OpenHost;
 	// 0: 1). It is fixed when the cluster is created.
 	Partitions int
+	// ClientAddr is the node's RESP address (host:port) as clients reach
+	// it, which other nodes learn from a probe (Host.ClientAddr).
+	ClientAddr string
 	// NoBootstrap leaves a node with no state yet without a configuration,
 	// to be added to a running cluster by its leader (--join).
 	NoBootstrap bool

@@ -27,8 +27,8 @@ import (
 // Version 1 is a cluster without a secret, version 2 one with (the
 // handshake follows). Channel 'R' is hashicorp/raft's NetworkTransport
 // stream; channel 'F' is request forwarding (forward.go); channel 'P' is
-// a probe, which serves nothing but the node's id (uvarint n | id) and
-// is closed: a leader probes a node before adding it (membership.go). A
+// a probe, which serves nothing but the node's id and RESP address
+// (uvarint n | id | uvarint m | address) and is closed: a leader probes a node before adding it (membership.go). A
 // dialer that is not a node sends an empty id. An unknown magic, version
 // or channel, a version that is not this node's, or a failed handshake
 // closes the connection. With TLS (Config.ClusterTLS) all of it runs
@@ -134,9 +134,11 @@ type ConnHandler func(nc net.Conn, h Hello)
 type mux struct {
 	ln        net.Listener
 	advertise net.Addr
-	dialer    Dialer      // this node's credentials, for dialling and to check those dialling in
-	serverTLS *tls.Config // nil: plain TCP
-	refused   refusals
+	dialer    Dialer // this node's credentials, for dialling and to check those dialling in
+	// clientAddr is the node's RESP address, which a probe answers.
+	clientAddr atomic.Pointer[string]
+	serverTLS  *tls.Config // nil: plain TCP
+	refused    refusals
 
 	raftConns []chan net.Conn // per group
 	forward   atomic.Pointer[ConnHandler]
@@ -285,7 +287,13 @@ func (m *mux) route(raw net.Conn) {
 		defer nc.Close()
 		nc.SetWriteDeadline(time.Now().Add(helloTimeout))
 		id := m.dialer.ID
-		nc.Write(append(binary.AppendUvarint(nil, uint64(len(id))), id...))
+		b := append(binary.AppendUvarint(nil, uint64(len(id))), id...)
+		var ca string
+		if p := m.clientAddr.Load(); p != nil {
+			ca = *p
+		}
+		b = binary.AppendUvarint(b, uint64(len(ca)))
+		nc.Write(append(b, ca...))
 	}
 }
 

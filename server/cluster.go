@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,7 +60,24 @@ func (s *Server) RaftInfo(b []byte) []byte {
 	for i, m := range members {
 		b = infoField(b, fmt.Sprintf("node%d", i), memberLine(m, st.ID, leaderID))
 	}
+	if len(s.groups) > 1 {
+		// The fields above are partition 0's; one line per partition.
+		b = infoInt(b, "partitions", int64(len(s.groups)))
+		for p, g := range s.groups {
+			b = infoField(b, "partition"+strconv.Itoa(p), partitionLine(g))
+		}
+	}
 	return b
+}
+
+// partitionLine describes a partition's group as RAFT.INFO lists it:
+// role=leader,leader=n2,term=3,commit_index=9,applied_index=9,last_log_index=9,snapshot_index=0.
+func partitionLine(g *raftfsm.Node) string {
+	st := g.Stats()
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	return "role=" + strings.ToLower(st.State) + ",leader=" + st.Leader + ",term=" + u(st.Term) +
+		",commit_index=" + u(st.CommitIndex) + ",applied_index=" + u(st.AppliedIndex) +
+		",last_log_index=" + u(st.LastLogIndex) + ",snapshot_index=" + u(st.LastSnapshotIndex)
 }
 
 // memberLine describes a member as RAFT.INFO and INFO replication list
@@ -104,32 +122,49 @@ func (s *Server) infoReplicationRaft(b []byte) []byte {
 	return infoInt(b, "raft_peers", int64(peers))
 }
 
-// AddNode adds a voter; a follower has the leader do it.
-func (s *Server) AddNode(id, addr string) error {
-	err := s.node.AddVoter(id, addr)
-	if errors.Is(err, raftfsm.ErrNoLeader) && !s.node.IsLeader() {
-		return s.forwardAdmin("RAFT.NODE", "ADD", id, addr)
-	}
-	return translate(err)
+// AddNode adds a voter to every partition's group; the groups this node
+// does not lead have their leaders do it.
+func (s *Server) AddNode(via commands.Node, id, addr string) error {
+	return s.eachGroup(via, func(g *raftfsm.Node) error { return g.AddVoter(id, addr) }, "RAFT.NODE", "ADD", id, addr)
 }
 
-// RemoveNode removes a node; a follower has the leader do it.
-func (s *Server) RemoveNode(id string) error {
-	err := s.node.RemoveServer(id)
-	if errors.Is(err, raftfsm.ErrNoLeader) && !s.node.IsLeader() {
-		return s.forwardAdmin("RAFT.NODE", "REMOVE", id)
-	}
-	return translate(err)
+// RemoveNode removes a node from every partition's group, as AddNode.
+func (s *Server) RemoveNode(via commands.Node, id string) error {
+	return s.eachGroup(via, func(g *raftfsm.Node) error { return g.RemoveServer(id) }, "RAFT.NODE", "REMOVE", id)
 }
 
-// forwardAdmin runs an admin command on the leader and turns its +OK or
-// -error reply back into an error.
-func (s *Server) forwardAdmin(args ...string) error {
+// eachGroup makes a membership change in every partition's group, in
+// partition order, or only in the group of a forwarded request (via is
+// its pinned conn). A group this node does not lead gets the command
+// args forwarded to its leader. It stops at the first failure: the
+// changes are idempotent, so the caller repeats the command.
+func (s *Server) eachGroup(via commands.Node, change func(*raftfsm.Node) error, args ...string) error {
+	groups := s.groups
+	if cn, ok := via.(*conn); ok && cn.pinned {
+		groups = []*raftfsm.Node{cn.n}
+	}
+	for _, g := range groups {
+		err := change(g)
+		if errors.Is(err, raftfsm.ErrNoLeader) && !g.IsLeader() {
+			err = s.forwardAdmin(g, args...)
+		} else {
+			err = translate(err)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forwardAdmin runs an admin command on the leader of g and turns its +OK
+// or -error reply back into an error.
+func (s *Server) forwardAdmin(g *raftfsm.Node, args ...string) error {
 	req := op.Op{Type: op.Forward, Int: 2}
 	for _, a := range args {
 		req.Args = append(req.Args, []byte(a))
 	}
-	reply, err := s.node.Forward(&req, true)
+	reply, err := g.Forward(&req, true)
 	if err != nil {
 		return translate(err)
 	}
@@ -228,4 +263,51 @@ func askToJoin(ctx context.Context, addr, id, raftAddr string) error {
 		return err
 	}
 	return replyError([]byte(line))
+}
+
+// Partitions describes each partition's group for RAFT.PARTITIONS.
+func (s *Server) Partitions() []commands.PartitionInfo {
+	if s.openNode() == nil {
+		return nil
+	}
+	out := make([]commands.PartitionInfo, 0, len(s.groups))
+	for p, g := range s.groups {
+		st := g.Stats()
+		id, raftAddr := g.Leader()
+		info := commands.PartitionInfo{Partition: p, Leader: id, Term: st.Term, CommitIndex: st.CommitIndex, AppliedIndex: st.AppliedIndex}
+		if id != "" {
+			info.LeaderAddr = s.host.ClientAddr(id, raftAddr)
+		}
+		members, _ := g.Members()
+		for _, m := range members {
+			if m.Voter {
+				info.Voters = append(info.Voters, m.ID)
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// clientAdvertise is the RESP address other nodes give clients for this
+// node: the plain listener's, with the cluster port's host when it is
+// bound to every interface. Empty without a plain listener.
+func (s *Server) clientAdvertise() string {
+	if s.ln == nil {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(s.ln.Addr().String())
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		raft := s.cfg.RaftAdvertise
+		if raft == "" {
+			raft = s.cfg.RaftAddr
+		}
+		if h, _, err := net.SplitHostPort(raft); err == nil && h != "" {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
 }

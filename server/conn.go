@@ -9,6 +9,7 @@ import (
 	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/partition"
 	"github.com/loomcache/loomcache/raftfsm"
 	"github.com/loomcache/loomcache/resp"
 )
@@ -147,6 +148,12 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	if denied == commands.ErrUserGone {
 		return true
 	}
+	if denied == "" && cn.n != nil && len(s.groups) > 1 && !cn.pinned {
+		if s.runEverywhere(cn, ctx, cmd) {
+			return false
+		}
+		denied = s.route(cn, ctx, cmd)
+	}
 	if ctx.S.InMulti() && s.inMulti(cn, ctx, cmd, denied) {
 		return false
 	}
@@ -249,6 +256,13 @@ type conn struct {
 	fwdWrites []bool               // per queued command: whether it writes
 
 	forwarded *forwardedRun // on the leader, running forwarded commands
+	// pinned: the conn runs on one partition's group whatever the keys
+	// (forwarded commands, one partition of a whole-keyspace command).
+	pinned bool
+	hasher partition.Hasher // routes the keys of commands (partition.go)
+	// txGroup is the partition + 1 of the transaction being built (its
+	// WATCHed and queued keys), 0: none yet (partition.go).
+	txGroup int
 
 	// duringLoad: the session came in while loading (loading.go).
 	duringLoad bool

@@ -130,8 +130,8 @@ func (s *Server) EncodingLimits() keyspace.EncodingLimits {
 // in place.
 func (s *Server) publishEncodings(l keyspace.EncodingLimits) {
 	s.conf.encodings.Store(&l)
-	if s.node != nil {
-		ks := s.node.Store()
+	for _, g := range s.groups {
+		ks := g.Store()
 		ks.Lock()
 		ks.SetEncodingLimits(l)
 		ks.Unlock()

@@ -39,6 +39,9 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 		return false
 	}
 	cn.drainWrites() // proposed here while this node led: they come first
+	if ctx.S.Redirect && s.redirect(cn, ctx) {
+		return true
+	}
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args}
 	if cmd.RunsAsCaller() {
 		// A script's commands (SORT's patterns) are checked where they
@@ -89,9 +92,11 @@ func forwardable(cmd *commands.Command) bool { return cmd.RunsOnLeader() }
 // one conn with the client's database and protocol, writes proposed
 // without waiting as for a pipelining client, each carrying its request
 // id. When leadership is lost, nothing is replied: the follower asks the
-// next leader, with the same ids.
-func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
-	if !s.node.IsLeader() {
+// next leader, with the same ids. They run on partition g's group, which
+// the follower chose (pinned: they are not routed again).
+func (s *Server) runForwarded(g int, reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
+	node := s.groups[g]
+	if !node.IsLeader() {
 		return nil, raftfsm.ForwardNotLeader
 	}
 	proto := func(req *op.Op) int {
@@ -103,7 +108,7 @@ func (s *Server) runForwarded(reqs []op.Op) ([]byte, raftfsm.ForwardResult) {
 	run := &forwardedRun{}
 	w := &resp.Writer{Proto: proto(&reqs[0])}
 	sess := commands.NewSession(0, "forwarded:"+reqs[0].Req.Origin, "", time.Now())
-	cn := &conn{nodeAdapter: nodeAdapter{s.node}, srv: s, w: w, sess: sess, forwarded: run}
+	cn := &conn{nodeAdapter: nodeAdapter{node}, srv: s, w: w, sess: sess, forwarded: run, pinned: true}
 	ctx := &commands.Ctx{W: w, S: sess, Node: cn, Server: s, Table: s.table, Defer: cn.deferWrite}
 	for i := range reqs {
 		req := &reqs[i]

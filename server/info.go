@@ -266,20 +266,26 @@ func (s *Server) infoKeyspace(b []byte) []byte {
 	if n == nil {
 		return b // restoring the snapshot, under the store's lock
 	}
-	ks := n.Store()
-	ks.RLock()
-	defer ks.RUnlock()
-	for i := 0; i < ks.NumDBs(); i++ {
-		db := ks.DB(i)
-		if db.Len() == 0 {
+	// Each partition's keys, added up (the stores of this node: a
+	// follower's may lag, as INFO's figures are this node's own).
+	for i := range s.cfg.Databases {
+		keys, expires := 0, 0
+		for _, g := range s.groups {
+			ks := g.Store()
+			ks.RLock()
+			keys += ks.DB(i).Len()
+			expires += ks.DB(i).Expires()
+			ks.RUnlock()
+		}
+		if keys == 0 {
 			continue
 		}
 		b = append(b, "db"...)
 		b = strconv.AppendInt(b, int64(i), 10)
 		b = append(b, ":keys="...)
-		b = strconv.AppendInt(b, int64(db.Len()), 10)
+		b = strconv.AppendInt(b, int64(keys), 10)
 		b = append(b, ",expires="...)
-		b = strconv.AppendInt(b, int64(db.Expires()), 10)
+		b = strconv.AppendInt(b, int64(expires), 10)
 		b = append(b, ",avg_ttl=0\r\n"...)
 	}
 	return b

@@ -146,8 +146,8 @@ func (s *Server) publishMemory(v *confValues) {
 		timeLimit: evictionTimeLimit(v.evict.tenacity),
 	}
 	s.conf.mem.Store(p)
-	if s.node != nil { // at startup the directives come before the node
-		s.node.Store().SetAccessPolicy(p.policy.lfu(), int(v.evict.logFactor), int(v.evict.decayTime))
+	for _, g := range s.groups { // none yet at startup: the directives come before the node
+		g.Store().SetAccessPolicy(p.policy.lfu(), int(v.evict.logFactor), int(v.evict.decayTime))
 	}
 }
 

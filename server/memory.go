@@ -16,9 +16,12 @@ func startupMemory(n int) uint64 { return uint64(keyspace.New(n).UsedMemory()) }
 
 // UsedMemory returns used_memory.
 func (s *Server) UsedMemory() uint64 {
-	ks := s.node.Store()
-	ks.RLock()
-	n := ks.UsedMemory()
-	ks.RUnlock()
+	var n int64
+	for _, g := range s.groups {
+		ks := g.Store()
+		ks.RLock()
+		n += ks.UsedMemory()
+		ks.RUnlock()
+	}
 	return uint64(max(n, 0))
 }

@@ -58,20 +58,30 @@ func memAllocator() string { return "go-" + runtime.Version() }
 func (s *Server) MemoryStats() commands.MemoryStats {
 	startup := int64(s.startupMem)
 	m := commands.MemoryStats{StartupAllocated: startup, OverheadTotal: startup, Allocator: memAllocator()}
-	ks := s.node.Store()
-	ks.RLock()
-	m.TotalAllocated = ks.UsedMemory() // the empty databases (startup) included
-	for i := 0; i < ks.NumDBs(); i++ {
-		db := ks.DB(i)
-		if db.Len() == 0 {
+	m.TotalAllocated = int64(s.UsedMemory()) // the empty databases (startup) included
+	for i := range s.cfg.Databases {
+		var dm commands.DBMemory
+		var keys int
+		for _, g := range s.groups {
+			ks := g.Store()
+			ks.RLock()
+			db := ks.DB(i)
+			main, expires := db.OverheadMemory()
+			keys += db.Len()
+			if db.Len() > 0 {
+				dm.Main += main
+				dm.Expires += expires
+			}
+			ks.RUnlock()
+		}
+		if keys == 0 {
 			continue
 		}
-		main, expires := db.OverheadMemory()
-		m.DBs = append(m.DBs, commands.DBMemory{DB: i, Main: main, Expires: expires})
-		m.Keys += int64(db.Len())
-		m.OverheadTotal += main + expires
+		dm.DB = i
+		m.DBs = append(m.DBs, dm)
+		m.Keys += int64(keys)
+		m.OverheadTotal += dm.Main + dm.Expires
 	}
-	ks.RUnlock()
 	m.PeakAllocated = int64(s.peak.note(uint64(m.TotalAllocated)))
 	m.Dataset = m.TotalAllocated - m.OverheadTotal
 	m.PeakPerc = percent(m.TotalAllocated, m.PeakAllocated)

@@ -32,13 +32,16 @@ type Config struct {
 	Addr string // RESP listen address; tls-port listens on its host too
 	// NoPlainPort turns the plain-text RESP listener off, as Redis's
 	// port 0 does: clients then connect to tls-port only.
-	NoPlainPort       bool
-	RaftAddr          string
-	RaftAdvertise     string // address other nodes dial; empty: RaftAddr's
-	DataDir           string
-	Fsync             bool
-	Members           []raftfsm.Member
-	Join              string
+	NoPlainPort   bool
+	RaftAddr      string
+	RaftAdvertise string // address other nodes dial; empty: RaftAddr's
+	DataDir       string
+	Fsync         bool
+	Members       []raftfsm.Member
+	Join          string
+	// Partitions is the number of partitions, each a Raft group (0: 1);
+	// fixed when the cluster is created (partition.go).
+	Partitions        int
 	SnapshotThreshold uint64
 	// TrailingLogs is how many log entries a compaction keeps (0:
 	// raftfsm.DefaultTrailingLogs).
@@ -75,12 +78,16 @@ type Config struct {
 type Server struct {
 	cfg   Config
 	table *commands.Table
-	// node is set once by New when raftfsm.Open returns; connections,
+	// node is set once by New when raftfsm.OpenHost returns: partition
+	// 0's group, which also holds the users and scripts. Connections,
 	// served from the start, reach it through openNode (loading.go).
 	node *raftfsm.Node
-	ln   net.Listener // plain RESP; nil with NoPlainPort
-	log  *log.Logger
-	load loadState // loading.go
+	// groups are every partition's group, set with node (partition.go).
+	groups []*raftfsm.Node
+	host   *raftfsm.Host
+	ln     net.Listener // plain RESP; nil with NoPlainPort
+	log    *log.Logger
+	load   loadState // loading.go
 
 	// Accept loops: one per listener, started by New (and by a CONFIG
 	// SET that moves tls-port while serving), ended by closing their
@@ -207,8 +214,10 @@ func New(cfg Config) (*Server, error) {
 		s.startAccept(s.tlsLn, true)
 	}
 	s.lnMu.Unlock()
-	node, err := raftfsm.Open(raftfsm.Config{
+	host, err := raftfsm.OpenHost(raftfsm.Config{
 		ID:                cfg.ID,
+		Partitions:        cfg.Partitions,
+		ClientAddr:        s.clientAdvertise(),
 		RaftAddr:          cfg.RaftAddr,
 		RaftAdvertise:     cfg.RaftAdvertise,
 		DataDir:           cfg.DataDir,
@@ -235,12 +244,15 @@ func New(cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	s.node = node
-	ks := node.Store()
-	ks.Lock()
-	ks.SetReady(s.table.Waiters().Ready) // applied changes wake blocked clients
-	ks.Unlock()
-	node.SetForwardHandler(s.runForwarded)
+	s.host, s.groups, s.node = host, host.Groups(), host.Group(0)
+	for g, n := range s.groups {
+		ks := n.Store()
+		ks.Lock()
+		ks.SetReady(s.table.Waiters().Ready) // applied changes wake blocked clients
+		ks.Unlock()
+		n.SetForwardHandler(func(reqs []op.Op) ([]byte, raftfsm.ForwardResult) { return s.runForwarded(g, reqs) })
+	}
+	node := s.node
 	s.startEviction()
 	s.load.node.Store(node) // after s.node: see openNode
 	return s, nil
@@ -280,6 +292,10 @@ func (s *Server) Addr() net.Addr {
 
 // Node returns the Raft node.
 func (s *Server) Node() *raftfsm.Node { return s.node }
+
+// Host returns the node's Raft groups and their shared parts; nil until
+// the node is open.
+func (s *Server) Host() *raftfsm.Host { return s.host }
 
 // Run serves until ctx is done, then shuts down cleanly.
 func (s *Server) Run(ctx context.Context) error {
@@ -451,7 +467,7 @@ func (s *Server) Close() error {
 	if s.evict != nil {
 		s.evict.close() // before the node: it proposes
 	}
-	return s.node.Close()
+	return s.host.Close()
 }
 
 func (s *Server) dropClient(c *client) {

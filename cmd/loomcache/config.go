@@ -119,6 +119,14 @@ func settings() []setting {
 			c.SnapshotThreshold = n
 			return nil
 		}},
+		{"partitions", "1", "number of partitions, each its own Raft group with its own leader (keys map to them by MurmurHash3 of the key or its {hashtag}); fixed when the cluster is created, the same on every node", func(c *server.Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > raftfsm.MaxPartitions {
+				return fmt.Errorf("partitions must be an integer from 1 to %d, not %q", raftfsm.MaxPartitions, v)
+			}
+			c.Partitions = n
+			return nil
+		}},
 		{"trailing-logs", "1024", "log entries kept behind a snapshot when the log is compacted: a follower less far behind catches up from the log, one further behind receives the snapshot", func(c *server.Config, v string) error {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil || n == 0 {

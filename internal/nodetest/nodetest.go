@@ -117,6 +117,9 @@ func Start(t testing.TB, cfg server.Config) *InProcess {
 	return n
 }
 
+// Running reports whether the node has not been stopped.
+func (n *InProcess) Running() bool { return n.cancel != nil }
+
 // Stop shuts the node down and waits for it; it is safe to call twice.
 func (n *InProcess) Stop() error {
 	if n.cancel == nil {
