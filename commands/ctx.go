@@ -22,6 +22,16 @@ type Node interface {
 	Now() int64
 }
 
+// PartitionedNode is a Node that is one partition of several (the
+// server's connections, with --partitions > 1): a script may only touch
+// keys of the partition it runs on.
+type PartitionedNode interface {
+	// Partitions is the number of partitions.
+	Partitions() int
+	// KeyPartition returns the partition of key and the node's own.
+	KeyPartition(key []byte) (of, own int)
+}
+
 // Errors a Node returns that handlers translate for the client.
 var (
 	ErrNoLeader       = errors.New("no leader")

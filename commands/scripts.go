@@ -315,6 +315,8 @@ type scriptHost struct {
 	dirty atomic.Bool
 	// callerArgs is the EVAL or FCALL being run (FUNCTION STATS).
 	callerArgs [][]byte
+	// part is the caller's node when it is one partition of several.
+	part PartitionedNode
 }
 
 func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
@@ -323,6 +325,9 @@ func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
 	sess.Authenticated = true
 	sess.SelectDB(caller.S.DB)
 	h := &scriptHost{t: t, b: b, sess: sess, oom: oom, callerArgs: caller.Args}
+	if pn, ok := caller.Node.(PartitionedNode); ok && pn.Partitions() > 1 {
+		h.part = pn
+	}
 	h.ctx = Ctx{W: &h.w, S: sess, Node: (*blockNode)(b), Server: caller.Server, Table: t, InScript: true}
 	return h
 }
@@ -361,6 +366,15 @@ func (h *scriptHost) refuse(args [][]byte) string {
 	h.ctx.Args = args
 	if msg, why := h.ctx.check(cmd, acl.ContextLua); msg != "" {
 		return "The user executing the script " + aclReasonText(why)
+	}
+	if h.part != nil {
+		// As a Redis Cluster node refuses a key of a slot it does not
+		// serve: the script's writes and reads are its partition's.
+		for _, pos := range cmd.KeyPositions(args) {
+			if of, own := h.part.KeyPartition(args[pos]); of != own {
+				return "Script attempted to access a non local key in a cluster node"
+			}
+		}
 	}
 	run := h.t.scripts.engine.Running()
 	if run != nil && run.ReadOnly && cmd.Has(FlagWrite) {

@@ -133,21 +133,21 @@ func (s *Server) propose(o *op.Op) (any, error) {
 	if s.node.IsLeader() {
 		res, err := s.node.Propose(o)
 		if errors.Is(err, raftfsm.ErrNoLeader) && !s.node.IsLeader() {
-			return s.proposeViaLeader(o, 2)
+			return s.proposeViaLeader(s.node, o, 2)
 		}
 		return res, translate(err)
 	}
-	return s.proposeViaLeader(o, 2)
+	return s.proposeViaLeader(s.node, o, 2)
 }
 
 // proposeViaLeader has the leader propose o; its reply comes back encoded
 // in RESP version proto.
-func (s *Server) proposeViaLeader(o *op.Op, proto int) (any, error) {
+func (s *Server) proposeViaLeader(g *raftfsm.Node, o *op.Op, proto int) (any, error) {
 	if o.Now == 0 {
 		o.Now = time.Now().UnixMilli()
 	}
 	req := op.Op{Type: op.Forward, Flags: op.FlagProposal, Int: int64(proto), Args: [][]byte{o.Encode(nil)}}
-	reply, err := s.node.Forward(&req, true)
+	reply, err := g.Forward(&req, true)
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -349,7 +349,7 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 	}
 	if cn.forwarded == nil && !cn.n.IsLeader() {
 		cn.drain()
-		return cn.srv.proposeViaLeader(o, cn.sess.Proto())
+		return cn.srv.proposeViaLeader(cn.n, o, cn.sess.Proto())
 	}
 	cn.forwarded.stamp(o)
 	cn.wrote = true

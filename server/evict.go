@@ -86,7 +86,10 @@ func (s *Server) outOfMemory(cn *conn) bool {
 type evictor struct {
 	s *Server
 
-	mu     sync.Mutex // held by the eviction running; guards what follows
+	mu sync.Mutex // held by the eviction running; guards what follows
+	// g is the group evicted from: with several partitions, the largest
+	// of those this node leads (choose); the pool is that group's.
+	g      *raftfsm.Node
 	pool   evictionPool
 	nextDB int // where random eviction looks first
 	sample []keyspace.Candidate
@@ -164,7 +167,7 @@ func (e *evictor) close() {
 func (e *evictor) perform() evictResult {
 	s := e.s
 	p := s.conf.mem.Load()
-	if p == nil || p.maxmemory == 0 || !s.node.IsLeader() || s.UsedMemory() <= p.maxmemory {
+	if p == nil || p.maxmemory == 0 || !s.leadsAny() || s.UsedMemory() <= p.maxmemory {
 		return evictOK
 	}
 	if p.policy == noEviction {
@@ -179,10 +182,17 @@ func (e *evictor) perform() evictResult {
 		if used <= p.maxmemory {
 			return evictOK // the eviction this one waited for did it
 		}
-		if round == 0 {
+		if g := e.choose(p); g != e.g || round == 0 {
+			if g == nil {
+				return evictFail
+			}
+			if g != e.g {
+				e.g, e.pool = g, evictionPool{}
+				clear(e.picked)
+			}
 			// Decide on an up-to-date view: a new leader's keyspace may
 			// lack entries committed in the previous term.
-			if s.node.ReadBarrier() != nil {
+			if g.ReadBarrier() != nil {
 				return evictOK // not the leader: the command's own proposal will say so
 			}
 			if used = s.UsedMemory(); used <= p.maxmemory {
@@ -220,9 +230,45 @@ func (e *evictor) perform() evictResult {
 	}
 }
 
+// leadsAny reports whether this node leads a partition: only a leader
+// evicts, from the partitions it leads.
+func (s *Server) leadsAny() bool {
+	for _, g := range s.groups {
+		if g.IsLeader() {
+			return true
+		}
+	}
+	return false
+}
+
+// choose returns the group to evict from: of the partitions this node
+// leads that have keys the policy may evict, the one using the most
+// memory (with one partition, the node's only group); nil for none.
+func (e *evictor) choose(p *memPolicy) *raftfsm.Node {
+	var best *raftfsm.Node
+	var most int64
+	for _, g := range e.s.groups {
+		if !g.IsLeader() || !evictable(g.Store(), p) {
+			continue
+		}
+		ks := g.Store()
+		ks.RLock()
+		used := ks.UsedMemory()
+		ks.RUnlock()
+		if best == nil || used > most {
+			best, most = g, used
+		}
+	}
+	return best
+}
+
 // evictable reports whether the policy has any key to evict.
 func (e *evictor) evictable(p *memPolicy) bool {
-	ks := e.s.node.Store()
+	return e.g != nil && evictable(e.g.Store(), p)
+}
+
+// evictable reports whether ks has a key the policy may evict.
+func evictable(ks *keyspace.Store, p *memPolicy) bool {
 	ks.RLock()
 	defer ks.RUnlock()
 	for db := 0; db < ks.NumDBs(); db++ {
@@ -237,8 +283,8 @@ func (e *evictor) evictable(p *memPolicy) bool {
 // size of a key, to free tofree bytes, each the best candidate of a fresh
 // sample as Redis picks one key per sample.
 func (e *evictor) pick(p *memPolicy, used, tofree uint64) []victim {
-	ks := e.s.node.Store()
-	now := e.s.node.Now()
+	ks := e.g.Store()
+	now := e.g.Now()
 	ks.RLock()
 	defer ks.RUnlock()
 	keys := 0
@@ -360,10 +406,10 @@ func (e *evictor) propose(p *memPolicy, batch []victim) (int64, error) {
 		}
 		byDB[v.db] = append(byDB[v.db], []byte(v.key))
 	}
-	now := e.s.node.Now()
+	now := e.g.Now()
 	futures := make([]raftfsm.Future, 0, len(order))
 	for _, db := range order {
-		futures = append(futures, e.s.node.ProposeAsync(&op.Op{Type: op.EvictKeys, DB: db, Now: now, Flags: flags, Args: byDB[db]}))
+		futures = append(futures, e.g.ProposeAsync(&op.Op{Type: op.EvictKeys, DB: db, Now: now, Flags: flags, Args: byDB[db]}))
 	}
 	var n int64
 	var firstErr error

@@ -260,3 +260,15 @@ func (s *Server) redirect(cn *conn, ctx *commands.Ctx) bool {
 	ctx.W.Error("MOVED " + strconv.Itoa(cn.n.Partition()) + " " + addr)
 	return true
 }
+
+// KeyPartition returns the partition of key and the one cn runs on
+// (commands.PartitionedNode; scripts check the keys they touch).
+func (cn *conn) KeyPartition(key []byte) (of, own int) {
+	if cn.n == nil || len(cn.srv.groups) < 2 {
+		return 0, 0
+	}
+	return cn.hasher.Of(key, len(cn.srv.groups)), cn.n.Partition()
+}
+
+// Partitions is the number of partitions (commands.PartitionedNode).
+func (cn *conn) Partitions() int { return len(cn.srv.groups) }

@@ -20,7 +20,16 @@ import (
 // leaderships are spread over the nodes (balancing).
 func startPartitioned(t *testing.T, p int) *nodetest.Cluster {
 	t.Helper()
-	c := nodetest.StartCluster(t, 3, func(_ int, cfg *server.Config) { cfg.Partitions = p })
+	return startPartitionedWith(t, p, nil)
+}
+
+// startPartitionedWith is startPartitioned with startup directives.
+func startPartitionedWith(t *testing.T, p int, directives [][2]string) *nodetest.Cluster {
+	t.Helper()
+	c := nodetest.StartCluster(t, 3, func(_ int, cfg *server.Config) {
+		cfg.Partitions = p
+		cfg.Directives = directives
+	})
 	waitSpread(t, c)
 	return c
 }

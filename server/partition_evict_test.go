@@ -1,0 +1,80 @@
+package server_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestPartitionEvictionAndScripts: under maxmemory each node evicts from
+// the partitions it leads, so writes spread over every partition keep
+// being served and every node's memory settles under the limit; and a
+// script may touch only keys of its own partition.
+func TestPartitionEvictionAndScripts(t *testing.T) {
+	const P = 3
+	// Every node holds all partitions: P keyspaces with room for about
+	// evictRoom keys in all.
+	limit := P * usedFor(evictRoom/P)
+	c := startPartitionedWith(t, P, [][2]string{{"maxmemory", strconv.Itoa(limit)}, {"maxmemory-policy", "allkeys-lru"}})
+	ctx := context.Background()
+	var clients []*redis.Client
+	for _, n := range c.Nodes {
+		rc := redis.NewClient(&redis.Options{Addr: n.Addr().String(), MaxRetries: -1})
+		defer rc.Close()
+		clients = append(clients, rc)
+	}
+	for i := range 4 * evictRoom {
+		if err := clients[i%3].Set(ctx, evictKey("k", i), value100, 0).Err(); err != nil {
+			t.Fatalf("SET %d: %v", i, err)
+		}
+	}
+	evicted := 0
+	for i, rc := range clients {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			used, _ := strconv.Atoi(infoValue(t, rc, "memory", "used_memory"))
+			if used <= limit+slack {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("n%d: used_memory %d, maxmemory %d", i+1, used, limit)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		n, _ := strconv.Atoi(infoValue(t, rc, "stats", "evicted_keys"))
+		evicted += n
+	}
+	if n, err := clients[0].DBSize(ctx).Result(); err != nil || n > evictRoom+P || evicted == 0 {
+		t.Errorf("after eviction: DBSIZE %d (%v), %d evicted (node counts)", n, err, evicted)
+	}
+
+	// Scripts: their declared keys' partition, and nothing else.
+	a, b := keysIn(0, P, 1, "s")[0], keysIn(1, P, 1, "s")[0]
+	err := clients[1].Eval(ctx, "redis.call('set', KEYS[1], 1) return redis.call('get', ARGV[1])", []string{a}, b).Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "ERR Script attempted to access a non local key in a cluster node") {
+		t.Errorf("EVAL touching another partition's key: %v", err)
+	}
+	if v, err := clients[2].Eval(ctx, "redis.call('set', KEYS[1], 7) return redis.call('get', KEYS[1])", []string{a}).Text(); err != nil || v != "7" {
+		t.Errorf("EVAL on its own partition = %q, %v", v, err)
+	}
+}
+
+// infoValue reads one field of an INFO section.
+func infoValue(t *testing.T, rc *redis.Client, section, field string) string {
+	t.Helper()
+	s, err := rc.Info(context.Background(), section).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(s, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return v
+		}
+	}
+	t.Fatalf("INFO %s has no %s", section, field)
+	return ""
+}
