@@ -7,7 +7,8 @@ import (
 
 // The cluster admin commands, named as RedisRaft names them: RAFT.INFO
 // describes this node's view of its Raft group; RAFT.NODE ADD and REMOVE
-// change the membership (run on any node, executed by the leader).
+// change the membership and RAFT.TRANSFER hands the leadership to another
+// voter (run on any node, executed by the leader).
 // READONLY lets a connection to a follower read that follower's own state,
 // possibly stale, instead of forwarding reads to the leader, as Redis
 // Cluster lets replicas serve reads; READWRITE turns it off.
@@ -22,6 +23,9 @@ type Cluster interface {
 	AddNode(id, addr string) error
 	// RemoveNode removes the node id and returns once it is committed.
 	RemoveNode(id string) error
+	// TransferLeader hands the leadership to the voter id (empty: the
+	// most up-to-date one) and returns once the leader stepped down.
+	TransferLeader(id string) error
 }
 
 // LoomOnly reports whether a command (or subcommand) is LoomCache's own,
@@ -75,6 +79,10 @@ func registerCluster(t *Table) {
 		&Command{Name: "raft.node", Arity: -2, Group: "cluster", Since: "0.1.0",
 			Complexity: "Depends on subcommand.", Summary: "A container for Raft membership commands",
 			Subs: []*Command{add, remove, help}},
+		&Command{Name: "raft.transfer", Arity: -1, Flags: admin, Group: "cluster", Since: "0.1.0",
+			Complexity: "O(N) where N is the number of nodes",
+			Summary:    "Hand the Raft leadership to another voter, or to the most up-to-date one",
+			Args:       []Arg{argString("node-id").optional()}, Handler: cmdRaftTransfer},
 		&Command{Name: "readonly", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast,
 			Categories: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Complexity: "O(1)",
 			Summary: "Enables read queries for a connection to a cluster replica node",
@@ -120,6 +128,26 @@ func cmdRaftNodeRemove(c *Ctx) {
 		return
 	}
 	if err := cl.RemoveNode(string(c.Args[2])); err != nil {
+		c.W.Error(clusterError(err))
+		return
+	}
+	c.W.OK()
+}
+
+func cmdRaftTransfer(c *Ctx) {
+	if len(c.Args) > 2 {
+		c.W.Error(errSyntax.Error())
+		return
+	}
+	cl, ok := c.cluster()
+	if !ok {
+		return
+	}
+	id := ""
+	if len(c.Args) == 2 {
+		id = string(c.Args[1])
+	}
+	if err := cl.TransferLeader(id); err != nil {
 		c.W.Error(clusterError(err))
 		return
 	}

@@ -122,6 +122,19 @@ func (s *Server) RemoveNode(id string) error {
 	return translate(err)
 }
 
+// TransferLeader hands the leadership to the voter id (empty: the most
+// up-to-date one); a follower has the leader do it.
+func (s *Server) TransferLeader(id string) error {
+	err := s.node.TransferLeadership(id)
+	if errors.Is(err, raftfsm.ErrNoLeader) && !s.node.IsLeader() {
+		if id == "" {
+			return s.forwardAdmin("RAFT.TRANSFER")
+		}
+		return s.forwardAdmin("RAFT.TRANSFER", id)
+	}
+	return translate(err)
+}
+
 // forwardAdmin runs an admin command on the leader and turns its +OK or
 // -error reply back into an error.
 func (s *Server) forwardAdmin(args ...string) error {
