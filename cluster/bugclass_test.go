@@ -127,17 +127,24 @@ func membershipChange(cutLeader bool) func(c *cluster) (string, func()) {
 		var stale sync.WaitGroup
 		if cutLeader {
 			// Sent at once, while the cut-off leader still believes it
-			// leads: it appends the changes it can but commits none.
+			// leads: it appends the changes it can but commits none. The
+			// REMOVE goes first, as a leader transferring its leadership
+			// refuses configuration changes.
 			cmds := [][]string{{"RAFT.NODE", "REMOVE", fs[0].id}, {"RAFT.TRANSFER", fs[1].id}}
 			if spare != nil {
 				cmds = append(cmds, []string{"RAFT.NODE", "ADD", spare.id, spare.advertise})
 			}
-			for _, cmd := range cmds {
+			for i, cmd := range cmds {
+				if i > 0 {
+					time.Sleep(20 * time.Millisecond)
+				}
 				stale.Add(1)
 				go func() {
 					defer stale.Done()
+					sent := time.Now()
 					r, err := admin(x, cmd...)
-					c.t.Logf("%s sent to the cut-off leader %s: %v %v", strings.Join(cmd, " "), x.id, r, err)
+					c.t.Logf("%s sent to the cut-off leader %s: %v %v (in %v)", strings.Join(cmd, " "), x.id, r, err,
+						time.Since(sent).Round(time.Millisecond))
 					if r == "OK" && cmd[0] == "RAFT.NODE" {
 						c.t.Errorf("%s acknowledged by a leader cut off from the majority", strings.Join(cmd, " "))
 					}
