@@ -284,3 +284,41 @@ func TestRaftTransfer(t *testing.T) {
 		t.Errorf("RAFT.TRANSFER with no leader: %q", got)
 	}
 }
+
+// TestRaftTransferFailed: a transfer to a voter that is down fails with an
+// error and the leader leads on, without its lease for the rest of the
+// term (a transfer makes voters vote despite a leader), serving reads
+// after quorum rounds instead.
+func TestRaftTransferFailed(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.Leader()
+	addr := leader.Addr().String()
+	if got := text(t, addr, "SET", "k", "v"); got != "+OK\r\n" {
+		t.Fatalf("SET: %q", got)
+	}
+	eventually(t, "the leader's lease", func() bool {
+		return infoField(text(t, addr, "RAFT.INFO"), "lease_state") == "held"
+	})
+	down := c.Followers()[0]
+	down.Stop()
+	term := infoField(text(t, addr, "RAFT.INFO"), "current_term")
+	got := text(t, addr, "RAFT.TRANSFER", down.Cfg.ID)
+	if !strings.HasPrefix(got, "-ERR leadership transfer failed: ") {
+		t.Fatalf("RAFT.TRANSFER to a stopped node: %q", got)
+	}
+	// Many lease renewals later, still the same leader and term, and no
+	// lease.
+	for range 20 {
+		info := text(t, addr, "RAFT.INFO")
+		if infoField(info, "current_term") != term || infoField(info, "role") != "leader" {
+			t.Fatalf("leadership changed after a failed transfer:\n%s", info)
+		}
+		if l := infoField(info, "lease_state"); l != "none" {
+			t.Fatalf("lease_state %q after a transfer began in this term", l)
+		}
+		if got := text(t, addr, "GET", "k"); got != "v" {
+			t.Fatalf("GET after the failed transfer: %q", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
