@@ -274,6 +274,9 @@ func pauseAcrossElections(c *cluster) (string, func()) {
 		for _, r := range c.h.records() {
 			if r.client == stoppedClient {
 				fmt.Fprintf(&b, "; %v: %s", r.in, r.out.show(r.in.op))
+				if r.out.error != "" {
+					fmt.Fprintf(&b, " (%s)", r.out.error)
+				}
 			}
 		}
 		c.t.Logf("calls in flight on %s while it was stopped%s", l.id, b.String())
