@@ -279,6 +279,10 @@ func TestRaftTransfer(t *testing.T) {
 			n.Stop()
 		}
 	}
+	// If via led, it steps down once it misses its quorum.
+	eventually(t, via.Cfg.ID+" not to lead", func() bool {
+		return infoField(text(t, via.Addr().String(), "RAFT.INFO"), "role") != "leader"
+	})
 	want := "-CLUSTERDOWN no leader available, the command was not applied; retry\r\n"
 	if got := text(t, via.Addr().String(), "RAFT.TRANSFER"); got != want {
 		t.Errorf("RAFT.TRANSFER with no leader: %q", got)
