@@ -7,7 +7,11 @@
 // acknowledged write was lost. Besides single-key commands the clients
 // run transactions (MULTI/EXEC on a pair of counters, WATCH
 // compare-and-set loops), checked for atomicity and for lost or doubled
-// updates (docs/consistency.md, Transactions). The clusters run with a
+// updates (docs/consistency.md, Transactions). bugclass_test.go names the
+// bug classes Jepsen found in RedisRaft as scenarios of their own:
+// membership changes under a partition, restarts right after a
+// snapshot, reads right after a restart, and a leader paused across
+// elections (docs/consistency.md). The clusters run with a
 // cluster secret, so every link's handshake goes through the faults too.
 // It has no non-test code.
 //

@@ -61,7 +61,7 @@ func fill(ctx context.Context, c *cluster, done chan<- struct{}) {
 // the bound, and, with counted, evictions counted.
 func checkEviction(c *cluster, counted bool) (evicted int, err error) {
 	var sizes []string
-	for _, n := range c.nodes {
+	for _, n := range c.launchedNodes() {
 		cn, err := dial(n.addr, time.Second)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %v", n.id, err)

@@ -28,6 +28,15 @@ type scenario struct {
 	// restartsAll: every node restarts, so the counters INFO reports
 	// (evicted_keys) start again.
 	restartsAll bool
+	// spares, partitions and args shape the cluster beside nodes (see
+	// shape).
+	spares     int
+	partitions int
+	args       []string
+	// hold, when set, is how long the fault lasts between inject and
+	// heal instead of the run's (a scenario whose inject takes its time,
+	// or that heals right after).
+	hold time.Duration
 }
 
 var scenarios = []scenario{
@@ -183,18 +192,21 @@ type figures struct {
 // history with porcupine and with checkNoLoss. The workload's seed is
 // logged; failures keep the node logs, the history and porcupine's
 // visualization and name their paths.
-func TestFaults(t *testing.T) {
+func TestFaults(t *testing.T) { runScenarios(t, scenarios) }
+
+// runScenarios runs each scenario as a subtest and logs a summary.
+func runScenarios(t *testing.T, list []scenario) {
 	rc := loadRunConfig(t)
 	t.Logf("seed %d, %d clients, soak %v", rc.work.seed, rc.work.clients, rc.soak)
 	var all []figures
-	for _, sc := range scenarios {
+	for _, sc := range list {
 		t.Run(sc.name, func(t *testing.T) {
 			all = append(all, runScenario(t, sc, rc))
 		})
 	}
 	var b strings.Builder
 	for _, f := range all {
-		fmt.Fprintf(&b, "\n  %-28s %d fault(s), %5d calls (%3d unknown), porcupine %v on %5d ops in %6v, scenario %v",
+		fmt.Fprintf(&b, "\n  %-32s %d fault(s), %5d calls (%3d unknown), porcupine %v on %5d ops in %6v, scenario %v",
 			f.name, f.faults, f.calls, f.unknown, f.result, f.checked, f.check.Round(time.Millisecond), f.run.Round(100*time.Millisecond))
 	}
 	t.Log("summary:" + b.String())
@@ -203,8 +215,9 @@ func TestFaults(t *testing.T) {
 func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	t.Log(sc.doc)
 	began := time.Now()
-	c := startCluster(t, sc.nodes)
+	c := startCluster(t, shape{nodes: sc.nodes, spares: sc.spares, partitions: sc.partitions, args: sc.args})
 	h := newHistory()
+	c.h, c.work = h, rc.work
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	unexpected := make(chan []string, 1)
@@ -220,8 +233,11 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	for faults == 0 || time.Now().Add(2*rc.calm+rc.hold).Before(end) {
 		time.Sleep(rc.calm)
 		hold := rc.hold
+		if sc.hold > 0 {
+			hold = sc.hold
+		}
 		if rc.soak {
-			hold += time.Duration(rand.Int64N(int64(rc.hold)))
+			hold += time.Duration(rand.Int64N(int64(hold)))
 		}
 		what, heal := sc.inject(c)
 		done := h.faultStart(what)

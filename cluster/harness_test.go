@@ -29,11 +29,22 @@ type node struct {
 	dataDir   string
 	logPath   string
 	proxy     *faultproxy.Proxy
+	// join is the RESP address a spare joins through (--join) instead of
+	// the --cluster list: it is no initial member.
+	join string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
 	paused bool
+}
+
+// launched reports whether the process was ever started (a spare is not
+// until its scenario starts it).
+func (n *node) launched() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cmd != nil
 }
 
 // running reports whether the process is alive (paused counts).
@@ -68,15 +79,34 @@ type cluster struct {
 	net   *faultproxy.Net
 	nodes []*node
 	args  []string // the arguments every node gets besides its own
+	// members is the --cluster list of the initial members.
+	members string
+	// h and work are the run's history and workload, for scenarios that
+	// make calls of their own (set by runScenario).
+	h    *history
+	work workload
+}
+
+// shape is what a test cluster is made of.
+type shape struct {
+	nodes int // initial members, n1..n<nodes>
+	// spares are further nodes (n<nodes+1>...), each with its ports,
+	// proxy and data directory but not started: a scenario starts one
+	// (startSpare) to be added to the cluster.
+	spares int
+	// partitions is the number of Raft groups the keyspace is split into
+	// (--partitions, passed only when above 1; 0 means 1).
+	partitions int
+	args       []string // extra arguments for every node
 }
 
 // faultSuiteSecret is the cluster secret of every fault suite cluster.
 const faultSuiteSecret = "the fault suite's cluster secret"
 
-// startCluster starts size nodes n1..n<size> with one --cluster list of
-// proxy addresses and a cluster secret, and waits until every node serves
-// a write.
-func startCluster(t testing.TB, size int) *cluster {
+// startCluster starts the nodes of sh with one --cluster list of proxy
+// addresses and a cluster secret, and waits until every node serves a
+// write. Spares get their ports and proxies but are not started.
+func startCluster(t testing.TB, sh shape) *cluster {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "loomcache-faults-*")
 	if err != nil {
@@ -84,7 +114,7 @@ func startCluster(t testing.TB, size int) *cluster {
 	}
 	c := &cluster{t: t, bin: nodetest.Binary(t), dir: dir, net: faultproxy.New()}
 	var list []string
-	for i := range size {
+	for i := range sh.nodes + sh.spares {
 		n := &node{
 			id: fmt.Sprintf("n%d", i+1), addr: nodetest.FreeAddr(t), raftAddr: nodetest.FreeAddr(t),
 			dataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
@@ -96,14 +126,21 @@ func startCluster(t testing.TB, size int) *cluster {
 		}
 		n.proxy, n.advertise = p, p.Addr()
 		c.nodes = append(c.nodes, n)
-		list = append(list, n.id+"="+n.advertise)
+		if i < sh.nodes {
+			list = append(list, n.id+"="+n.advertise)
+		}
 	}
+	c.members = strings.Join(list, ",")
 	// The cluster port authenticated as it should be in production: the
 	// handshake crosses the proxies, and faults hit it too.
-	c.args = []string{"--cluster", strings.Join(list, ","), "--cluster-secret", faultSuiteSecret}
+	c.args = []string{"--cluster-secret", faultSuiteSecret}
 	c.args = append(c.args, evictionArgs()...) // evict_test.go
+	if sh.partitions > 1 {
+		c.args = append(c.args, "--partitions", strconv.Itoa(sh.partitions))
+	}
+	c.args = append(c.args, sh.args...)
 	t.Cleanup(c.close)
-	for _, n := range c.nodes {
+	for _, n := range c.nodes[:sh.nodes] {
 		c.start(n, true)
 	}
 	c.waitServing()
@@ -198,8 +235,14 @@ func (c *cluster) launch(n *node) error {
 		return err
 	}
 	fmt.Fprintf(logf, "=== start %s\n", time.Now().Format(time.RFC3339Nano))
-	args := append([]string{"--id", n.id, "--addr", n.addr, "--raft-addr", n.raftAddr,
-		"--raft-advertise", n.advertise, "--data-dir", n.dataDir}, c.args...)
+	args := []string{"--id", n.id, "--addr", n.addr, "--raft-addr", n.raftAddr,
+		"--raft-advertise", n.advertise, "--data-dir", n.dataDir}
+	if n.join != "" {
+		args = append(args, "--join", n.join)
+	} else {
+		args = append(args, "--cluster", c.members)
+	}
+	args = append(args, c.args...)
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -222,6 +265,39 @@ func (c *cluster) kill(n *node) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-exited
+}
+
+// startSpare starts a spare, which asks the member at via (its RESP
+// address) to add it, as `--join` does, until one does.
+func (c *cluster) startSpare(n *node, via string) {
+	c.t.Helper()
+	if n.launched() {
+		c.t.Fatalf("start spare %s: started before", n.id)
+	}
+	n.join = via
+	c.start(n, false)
+}
+
+// spare returns a node never started, or nil.
+func (c *cluster) spare() *node {
+	for _, n := range c.nodes {
+		if !n.launched() {
+			return n
+		}
+	}
+	return nil
+}
+
+// launchedNodes are the nodes started at least once: every node but the
+// spares no scenario started.
+func (c *cluster) launchedNodes() []*node {
+	var out []*node
+	for _, n := range c.nodes {
+		if n.launched() {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // restart starts a killed node again on its ports and data.
@@ -328,7 +404,7 @@ func (c *cluster) followers() []*node {
 func (c *cluster) waitServing() {
 	c.t.Helper()
 	deadline := time.Now().Add(leaderBound)
-	for _, n := range c.nodes {
+	for _, n := range c.launchedNodes() {
 		for {
 			err := probeWrite(n.addr)
 			if err == nil {
@@ -362,9 +438,10 @@ func probeWrite(addr string) error {
 // the final reads see everything the cluster will ever apply of the run.
 func (c *cluster) waitConverged() error {
 	deadline := time.Now().Add(leaderBound)
+	nodes := c.launchedNodes()
 	for {
 		var idx []string
-		for _, n := range c.nodes {
+		for _, n := range nodes {
 			f, err := raftInfo(n)
 			if err != nil {
 				idx = nil
@@ -372,7 +449,7 @@ func (c *cluster) waitConverged() error {
 			}
 			idx = append(idx, f["last_applied_index"])
 		}
-		if same(idx) && len(idx) == len(c.nodes) && idx[0] != "" {
+		if same(idx) && len(idx) == len(nodes) && idx[0] != "" {
 			return nil
 		}
 		if time.Now().After(deadline) {

@@ -275,6 +275,18 @@ func (cl *client) cas(n *node, key string) (output, error) {
 	return out, nil
 }
 
+// readOf is the read of the whole model key a call works on: a GET, an
+// MGET of a pair, an LRANGE of a queue.
+func readOf(c input) input {
+	in := input{op: opGet, key: c.key}
+	if c.op.pair() {
+		in.op = opMGet
+	} else if c.op.queue() {
+		in.op = opLRange
+	}
+	return in
+}
+
 func sleep(ctx context.Context, d time.Duration) {
 	if d <= 0 {
 		return
@@ -294,16 +306,10 @@ func sleep(ctx context.Context, d time.Duration) {
 func finalReads(c *cluster, h *history, first int) (map[string]register, error) {
 	reads := map[string]input{} // a GET per key, an MGET per pair
 	for _, r := range h.records() {
-		in := input{op: opGet, key: r.in.key}
-		if r.in.op.pair() {
-			in.op = opMGet
-		} else if r.in.op.queue() {
-			in.op = opLRange
-		}
-		reads[r.in.key] = in
+		reads[r.in.key] = readOf(r.in)
 	}
 	final := map[string]register{}
-	for i, n := range c.nodes {
+	for i, n := range c.launchedNodes() {
 		var cn *conn
 		for _, in := range reads {
 			deadline := time.Now().Add(leaderBound)

@@ -7,7 +7,8 @@ import (
 
 // The cluster admin commands, named as RedisRaft names them: RAFT.INFO
 // describes this node's view of its Raft group; RAFT.NODE ADD and REMOVE
-// change the membership (run on any node, executed by the leader).
+// change the membership and RAFT.TRANSFER hands the leadership to another
+// voter (run on any node, executed by the leader).
 // READONLY lets a connection to a follower read that follower's own state,
 // possibly stale, instead of forwarding reads to the leader, as Redis
 // Cluster lets replicas serve reads; READWRITE turns it off.
@@ -23,6 +24,10 @@ type Cluster interface {
 	AddNode(via Node, id, addr string) error
 	// RemoveNode removes the node id as AddNode adds one.
 	RemoveNode(via Node, id string) error
+	// TransferLeader hands the leadership of a partition's group to the
+	// voter id (empty: the most up-to-date one) and returns once the
+	// leader stepped down (a forwarded request: via's group).
+	TransferLeader(via Node, id string, partition int) error
 	// Partitions describes each partition's group as this node sees it.
 	Partitions() []PartitionInfo
 }
@@ -100,6 +105,10 @@ func registerCluster(t *Table) {
 			Summary: "Answer commands for a partition another node leads with -MOVED instead of forwarding them (ON), or forward them (OFF)",
 			Args:    []Arg{argOneof("mode", argToken("on", "ON"), argToken("off", "OFF"))},
 			Handler: cmdRaftRedirect},
+		&Command{Name: "raft.transfer", Arity: -1, Flags: admin, Group: "cluster", Since: "0.1.0",
+			Complexity: "O(N) where N is the number of nodes",
+			Summary:    "Hand the Raft leadership to another voter, or to the most up-to-date one",
+			Args:       []Arg{argString("node-id").optional(), argInt("partition").token("PARTITION").optional()}, Handler: cmdRaftTransfer},
 		&Command{Name: "readonly", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast,
 			Categories: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Complexity: "O(1)",
 			Summary: "Enables read queries for a connection to a cluster replica node",
@@ -190,6 +199,32 @@ func cmdRaftNodeRemove(c *Ctx) {
 		return
 	}
 	if err := cl.RemoveNode(c.Node, string(c.Args[2])); err != nil {
+		c.W.Error(clusterError(err))
+		return
+	}
+	c.W.OK()
+}
+
+// cmdRaftTransfer: RAFT.TRANSFER [node-id] [PARTITION p].
+func cmdRaftTransfer(c *Ctx) {
+	id, partition := "", 0
+	args := c.Args[1:]
+	if len(args) > 0 && !strings.EqualFold(string(args[0]), "partition") {
+		id, args = string(args[0]), args[1:]
+	}
+	if len(args) > 0 {
+		p, err := strconv.Atoi(string(args[len(args)-1]))
+		if len(args) != 2 || !strings.EqualFold(string(args[0]), "partition") || err != nil || p < 0 {
+			c.W.Error(errSyntax.Error())
+			return
+		}
+		partition = p
+	}
+	cl, ok := c.cluster()
+	if !ok {
+		return
+	}
+	if err := cl.TransferLeader(c.Node, id, partition); err != nil {
 		c.W.Error(clusterError(err))
 		return
 	}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -26,6 +27,11 @@ func (f *fakeCluster) AddNode(_ Node, id, addr string) error {
 
 func (f *fakeCluster) RemoveNode(_ Node, id string) error {
 	f.calls = append(f.calls, "remove "+id)
+	return f.err
+}
+
+func (f *fakeCluster) TransferLeader(_ Node, id string, partition int) error {
+	f.calls = append(f.calls, fmt.Sprintf("transfer %s %d", id, partition))
 	return f.err
 }
 
@@ -54,12 +60,23 @@ func TestRaftCommands(t *testing.T) {
 		{"RAFT.NODE ADD n4 a:1", "-ERR bad member: empty id\r\n", errors.New("bad member: empty id")},
 		// An error relayed from the leader keeps its code.
 		{"RAFT.NODE ADD n4 a:1", "-CLUSTERDOWN relayed\r\n", errors.New("CLUSTERDOWN relayed")},
+		{"RAFT.TRANSFER", "+OK\r\n", nil},
+		{"raft.transfer n2", "+OK\r\n", nil},
+		{"RAFT.TRANSFER n2 n3", "-ERR syntax error\r\n", nil},
+		{"RAFT.TRANSFER n2 PARTITION 2", "+OK\r\n", nil},
+		{"RAFT.TRANSFER partition 1", "+OK\r\n", nil},
+		{"RAFT.TRANSFER n2 PARTITION", "-ERR syntax error\r\n", nil},
+		{"RAFT.TRANSFER n2 PARTITION -1", "-ERR syntax error\r\n", nil},
+		{"RAFT.TRANSFER n2 PARTITION x", "-ERR syntax error\r\n", nil},
+		{"RAFT.TRANSFER n9", "-ERR unknown node id 'n9'\r\n", errors.New("unknown node id 'n9'")},
+		{"RAFT.TRANSFER", "-CLUSTERDOWN no leader available, the command was not applied; retry\r\n", ErrNoLeader},
 	}
 	for _, c := range cases {
 		fc.err = c.err
 		x.expect(c.line, c.want)
 	}
-	want := []string{"add n4 127.0.0.1:7400", "remove n2", "add n4 a:1", "remove n4", "add n4 a:1", "add n4 a:1"}
+	want := []string{"add n4 127.0.0.1:7400", "remove n2", "add n4 a:1", "remove n4", "add n4 a:1", "add n4 a:1",
+		"transfer  0", "transfer n2 0", "transfer n2 2", "transfer  1", "transfer n9 0", "transfer  0"}
 	if len(fc.calls) != len(want) {
 		t.Fatalf("calls %q, want %q", fc.calls, want)
 	}
@@ -71,7 +88,7 @@ func TestRaftCommands(t *testing.T) {
 	if got := x.do("RAFT.NODE HELP"); got[:5] != "*7\r\n+" {
 		t.Errorf("RAFT.NODE HELP: %q", got)
 	}
-	for _, name := range []string{"raft.info", "raft.node"} {
+	for _, name := range []string{"raft.info", "raft.node", "raft.transfer"} {
 		c := x.ctx.Table.Lookup([]byte(name))
 		if c == nil || !LoomOnly(c) {
 			t.Errorf("%s is not marked LoomCache's own", name)
@@ -90,4 +107,5 @@ func TestRaftCommands(t *testing.T) {
 	x.ctx.Server = nil
 	x.expect("RAFT.INFO", "-ERR this server is not part of a Raft cluster\r\n")
 	x.expect("RAFT.NODE ADD n4 a:1", "-ERR this server is not part of a Raft cluster\r\n")
+	x.expect("RAFT.TRANSFER", "-ERR this server is not part of a Raft cluster\r\n")
 }

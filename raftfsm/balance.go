@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/raft"
 )
 
 // Leadership balancing. Each partition elects its own leader, and the
@@ -138,28 +136,4 @@ func (n *Node) voterAddr(id string) string {
 		}
 	}
 	return ""
-}
-
-// TransferLeadership hands the group's leadership to the voter id (any
-// up-to-date voter when id is empty) and waits for the outcome.
-// ErrNoLeader: this node does not lead the group.
-func (n *Node) TransferLeadership(id string) error {
-	if n.raft.State() != raft.Leader {
-		return ErrNoLeader
-	}
-	if !n.gate.enter() {
-		return ErrNoLeader
-	}
-	defer n.gate.leave()
-	var f raft.Future
-	if id == "" {
-		f = n.raft.LeadershipTransfer()
-	} else {
-		addr := n.voterAddr(id)
-		if addr == "" {
-			return ErrBadMember
-		}
-		f = n.raft.LeadershipTransferToServer(raft.ServerID(id), raft.ServerAddress(addr))
-	}
-	return f.Error()
 }

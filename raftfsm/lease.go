@@ -18,7 +18,8 @@ import (
 // runs to t0 + leaseFraction × HeartbeatTimeout: the rest is the margin for
 // clock-rate drift between nodes and for scheduling. Two things would
 // break the argument, and are excluded: leadership transfers (which make
-// followers vote despite a leader; LoomCache never requests one) and a
+// followers vote despite a leader; a leader gives up its lease for the
+// rest of its term before it starts one, transfer.go) and a
 // follower that restarts and votes before its heartbeat timeout (Open
 // waits a heartbeat timeout before starting Raft after a restart; see
 // wasMultiVoter).
@@ -39,6 +40,9 @@ type leaseState struct {
 	renewAt  time.Duration // renew when less than this is left
 	grant    atomic.Pointer[leaseGrant]
 	rounds   atomic.Uint64
+	// noLeaseTerm is a term in which this node started a leadership
+	// transfer: no lease holds in it.
+	noLeaseTerm atomic.Uint64
 
 	// Reads that find no lease wait for the next leadership round that
 	// starts after they arrived; one round serves all who wait for it.
@@ -63,7 +67,8 @@ func (l *leaseState) now() time.Duration { return time.Since(l.base) }
 // leaseHeld reports whether this node's lease covers a read now.
 func (n *Node) leaseHeld() bool {
 	g := n.lease.grant.Load()
-	return g != nil && g.term == n.raft.CurrentTerm() && n.lease.now() < g.until
+	term := n.raft.CurrentTerm()
+	return g != nil && g.term == term && n.lease.now() < g.until && n.lease.noLeaseTerm.Load() != term
 }
 
 // confirmLeadership waits for a leadership round that starts after the

@@ -133,6 +133,28 @@ func (s *Server) RemoveNode(via commands.Node, id string) error {
 	return s.eachGroup(via, func(g *raftfsm.Node) error { return g.RemoveServer(id) }, "RAFT.NODE", "REMOVE", id)
 }
 
+// TransferLeader hands the leadership of a partition's group to the
+// voter id (empty: the most up-to-date one); a node that does not lead it
+// has its leader do it. A forwarded request is for via's group.
+func (s *Server) TransferLeader(via commands.Node, id string, partition int) error {
+	if partition < 0 || partition >= len(s.groups) {
+		return fmt.Errorf("ERR partition %d out of range: there are %d", partition, len(s.groups))
+	}
+	g := s.groups[partition]
+	if cn, ok := via.(*conn); ok && cn.pinned {
+		g = cn.n
+	}
+	err := g.TransferLeadership(id)
+	if errors.Is(err, raftfsm.ErrNoLeader) && !g.IsLeader() {
+		args := []string{"RAFT.TRANSFER"}
+		if id != "" {
+			args = append(args, id)
+		}
+		return s.forwardAdmin(g, args...)
+	}
+	return translate(err)
+}
+
 // eachGroup makes a membership change in every partition's group, in
 // partition order, or only in the group of a forwarded request (via is
 // its pinned conn). A group this node does not lead gets the command

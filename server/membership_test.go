@@ -230,3 +230,99 @@ func TestClusterJoinProcess(t *testing.T) {
 		t.Errorf("c = %q, want 3", got)
 	}
 }
+
+// TestRaftTransfer: RAFT.TRANSFER, sent to a follower, has the leader hand
+// its leadership to the voter named; without a name, to another voter;
+// naming the leader itself changes nothing; an unknown id is refused; the
+// data and writes go on through each new leader; with no leader the
+// command is refused with -CLUSTERDOWN.
+func TestRaftTransfer(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.Leader()
+	if got := text(t, leader.Addr().String(), "INCR", "c"); got != ":1\r\n" {
+		t.Fatalf("INCR: %q", got)
+	}
+	fs := c.Followers()
+	target, via := fs[0], fs[1]
+	if got := text(t, via.Addr().String(), "RAFT.TRANSFER", target.Cfg.ID); got != "+OK\r\n" {
+		t.Fatalf("RAFT.TRANSFER %s through %s: %q", target.Cfg.ID, via.Cfg.ID, got)
+	}
+	eventually(t, target.Cfg.ID+" to lead", func() bool { return c.Leader() == target })
+	if got := text(t, leader.Addr().String(), "INCR", "c"); got != ":2\r\n" {
+		t.Errorf("INCR through the old leader: %q", got)
+	}
+
+	if got := text(t, target.Addr().String(), "RAFT.TRANSFER", target.Cfg.ID); got != "+OK\r\n" {
+		t.Errorf("RAFT.TRANSFER to the leader itself: %q", got)
+	}
+	if l := c.Leader(); l != target {
+		t.Errorf("%s leads after a transfer to the leader itself", l.Cfg.ID)
+	}
+	if got := text(t, via.Addr().String(), "RAFT.TRANSFER", "n9"); got != "-ERR unknown node id 'n9'\r\n" {
+		t.Errorf("RAFT.TRANSFER n9: %q", got)
+	}
+
+	if got := text(t, target.Addr().String(), "RAFT.TRANSFER"); got != "+OK\r\n" {
+		t.Fatalf("RAFT.TRANSFER without an id: %q", got)
+	}
+	eventually(t, "another node to lead", func() bool { return c.Leader() != target })
+	next := c.Leader()
+	if got := text(t, target.Addr().String(), "INCR", "c"); got != ":3\r\n" {
+		t.Errorf("INCR after the second transfer: %q", got)
+	}
+	eventually(t, next.Cfg.ID+"'s lease", func() bool {
+		return infoField(text(t, next.Addr().String(), "RAFT.INFO"), "lease_state") == "held"
+	})
+
+	for _, n := range c.Nodes {
+		if n != via {
+			n.Stop()
+		}
+	}
+	// If via led, it steps down once it misses its quorum.
+	eventually(t, via.Cfg.ID+" not to lead", func() bool {
+		return infoField(text(t, via.Addr().String(), "RAFT.INFO"), "role") != "leader"
+	})
+	want := "-CLUSTERDOWN no leader available, the command was not applied; retry\r\n"
+	if got := text(t, via.Addr().String(), "RAFT.TRANSFER"); got != want {
+		t.Errorf("RAFT.TRANSFER with no leader: %q", got)
+	}
+}
+
+// TestRaftTransferFailed: a transfer to a voter that is down fails with an
+// error and the leader leads on, without its lease for the rest of the
+// term (a transfer makes voters vote despite a leader), serving reads
+// after quorum rounds instead.
+func TestRaftTransferFailed(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.Leader()
+	addr := leader.Addr().String()
+	if got := text(t, addr, "SET", "k", "v"); got != "+OK\r\n" {
+		t.Fatalf("SET: %q", got)
+	}
+	eventually(t, "the leader's lease", func() bool {
+		return infoField(text(t, addr, "RAFT.INFO"), "lease_state") == "held"
+	})
+	down := c.Followers()[0]
+	down.Stop()
+	term := infoField(text(t, addr, "RAFT.INFO"), "current_term")
+	got := text(t, addr, "RAFT.TRANSFER", down.Cfg.ID)
+	if !strings.HasPrefix(got, "-ERR leadership transfer failed: ") {
+		t.Fatalf("RAFT.TRANSFER to a stopped node: %q", got)
+	}
+	// Many lease renewals later, still the same leader and term, and no
+	// lease.
+	for range 20 {
+		info := text(t, addr, "RAFT.INFO")
+		if infoField(info, "current_term") != term || infoField(info, "role") != "leader" {
+			t.Fatalf("leadership changed after a failed transfer:\n%s", info)
+		}
+		if l := infoField(info, "lease_state"); l != "none" {
+			t.Fatalf("lease_state %q after a transfer began in this term", l)
+		}
+		if got := text(t, addr, "GET", "k"); got != "v" {
+			t.Fatalf("GET after the failed transfer: %q", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
