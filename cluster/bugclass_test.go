@@ -23,7 +23,7 @@ import (
 // leader is sent the same changes first, none of which may be
 // acknowledged. The heal adds the removed node back.
 func TestMembershipDuringPartition(t *testing.T) {
-	runScenarios(t, []scenario{
+	runScenarios(t, onOneAndThree([]scenario{
 		{
 			name: "membership-leader-on-majority", nodes: 3, spares: 1, hold: 2 * time.Second,
 			doc: "start 3 (+1 spare); cut a follower off; through the majority add the spare, remove the " +
@@ -37,7 +37,7 @@ func TestMembershipDuringPartition(t *testing.T) {
 				"leadership; heal; add the old leader back; check",
 			inject: membershipChange(true),
 		},
-	})
+	}))
 }
 
 // TestRestartAfterSnapshot: RedisRaft crashed on restart when a snapshot
@@ -48,7 +48,7 @@ func TestMembershipDuringPartition(t *testing.T) {
 func TestRestartAfterSnapshot(t *testing.T) {
 	args := []string{"--snapshot-threshold", "300", "--trailing-logs", "1"}
 	hold := 200 * time.Millisecond
-	runScenarios(t, []scenario{
+	runScenarios(t, onOneAndThree([]scenario{
 		{
 			name: "snapshot-restart-leader", nodes: 3, args: args, hold: hold,
 			doc:    "start 3 (snapshot every 300 ops); kill -9 the leader right after it snapshots; restart it; check",
@@ -64,7 +64,7 @@ func TestRestartAfterSnapshot(t *testing.T) {
 			doc:    "start 3 (snapshot every 300 ops); kill -9 every node right after the leader snapshots; restart them; check",
 			inject: restartAfterSnapshot("all"),
 		},
-	})
+	}))
 }
 
 // TestReadsRightAfterRestart: RedisRaft served reads from an empty state
@@ -74,7 +74,7 @@ func TestRestartAfterSnapshot(t *testing.T) {
 // acknowledged write.
 func TestReadsRightAfterRestart(t *testing.T) {
 	hold := 500 * time.Millisecond
-	runScenarios(t, []scenario{
+	runScenarios(t, onOneAndThree([]scenario{
 		{
 			name: "restart-leader-read-at-once", nodes: 3, hold: hold,
 			doc:    "start 3; kill -9 the leader; restart it with readers on it from its first moment; check",
@@ -85,7 +85,7 @@ func TestReadsRightAfterRestart(t *testing.T) {
 			doc:    "start 3; kill -9 every node; restart them with readers on each from its first moment; check",
 			inject: readsAfterRestart(true),
 		},
-	})
+	}))
 }
 
 // TestPauseAcrossElections: a leader stopped (SIGSTOP) with calls in
@@ -94,12 +94,12 @@ func TestReadsRightAfterRestart(t *testing.T) {
 // Its lease must have lapsed by then (the monotonic clock runs while a
 // process is stopped) and its writes of the old term must not stand.
 func TestPauseAcrossElections(t *testing.T) {
-	runScenarios(t, []scenario{{
+	runScenarios(t, onOneAndThree([]scenario{{
 		name: "pause-leader-across-elections", nodes: 3, hold: 500 * time.Millisecond,
 		doc: "start 3; SIGSTOP the leader and send it calls; the others elect a leader and transfer " +
 			"the leadership twice; SIGCONT it with the calls in flight; check",
 		inject: pauseAcrossElections,
-	}})
+	}}))
 }
 
 // membershipChange is the inject of TestMembershipDuringPartition.

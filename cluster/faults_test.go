@@ -194,6 +194,36 @@ type figures struct {
 // visualization and name their paths.
 func TestFaults(t *testing.T) { runScenarios(t, scenarios) }
 
+// TestFaultsPartitioned runs the 3-node scenarios on 3 partitions. The
+// leader a fault aims at is partition 0's; balancing has put the other
+// partitions' leaders on the other nodes, so every fault also hits nodes
+// that lead one partition and follow the others, and the workload's keys
+// are spread over all three.
+func TestFaultsPartitioned(t *testing.T) {
+	runScenarios(t, partitioned(3, scenarios, func(sc scenario) bool { return sc.nodes == 3 && !sc.lossy }))
+}
+
+// partitioned returns the scenarios keep takes, on p partitions, named
+// with a "-p<p>" suffix.
+func partitioned(p int, list []scenario, keep func(scenario) bool) []scenario {
+	var out []scenario
+	for _, sc := range list {
+		if keep(sc) {
+			sc.name = fmt.Sprintf("%s-p%d", sc.name, p)
+			sc.partitions = p
+			sc.doc += fmt.Sprintf(" (%d partitions)", p)
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// onOneAndThree returns each scenario as it is (one partition) and on
+// three partitions.
+func onOneAndThree(list []scenario) []scenario {
+	return append(list, partitioned(3, list, func(scenario) bool { return true })...)
+}
+
 // runScenarios runs each scenario as a subtest and logs a summary.
 func runScenarios(t *testing.T, list []scenario) {
 	rc := loadRunConfig(t)

@@ -224,7 +224,7 @@ func (s *Server) watchLoading() {
 			s.logRestored(n, now)
 		}
 		if !replayed {
-			if replayed = n.Replayed(); !replayed {
+			if replayed = s.replayed(); !replayed {
 				if report {
 					st := n.Stats()
 					wait := ""
@@ -255,6 +255,17 @@ func (s *Server) watchLoading() {
 		s.logLoaded(n)
 		return
 	}
+}
+
+// replayed reports whether every partition's group has applied what its
+// WAL held at start (raftfsm.Node.Replayed).
+func (s *Server) replayed() bool {
+	for _, g := range s.groups {
+		if !g.Replayed() {
+			return false
+		}
+	}
+	return true
 }
 
 // logRestored logs the snapshot restored at start, if there was one.
