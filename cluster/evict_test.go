@@ -47,8 +47,10 @@ func fill(ctx context.Context, c *cluster, done chan<- struct{}) {
 		if err != nil {
 			continue
 		}
+		// One hashtag per pipeline: with several partitions, a pipeline
+		// of one partition goes to its leader as one batch.
 		for j := range cmds {
-			cmds[j] = []string{"SET", fmt.Sprintf("fill:%d", seq), val, "EX", "3600"}
+			cmds[j] = []string{"SET", fmt.Sprintf("fill:{%d}:%d", i, seq), val, "EX", "3600"}
 			seq++
 		}
 		cn.pipeline(2*time.Second, cmds, func(int, reply) {})

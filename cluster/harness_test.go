@@ -447,7 +447,7 @@ func (c *cluster) waitConverged() error {
 				idx = nil
 				break
 			}
-			idx = append(idx, f["last_applied_index"])
+			idx = append(idx, appliedIndexes(f))
 		}
 		if same(idx) && len(idx) == len(nodes) && idx[0] != "" {
 			return nil
@@ -456,6 +456,23 @@ func (c *cluster) waitConverged() error {
 			return errors.New("applied indexes never converged: " + strings.Join(idx, ","))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// appliedIndexes is a node's applied index, and with several partitions
+// each partition's (RAFT.INFO's partition<i> lines), as one string.
+func appliedIndexes(f map[string]string) string {
+	out := f["last_applied_index"]
+	for i := 0; ; i++ {
+		line, ok := f["partition"+strconv.Itoa(i)]
+		if !ok {
+			return out
+		}
+		for _, kv := range strings.Split(line, ",") {
+			if v, ok := strings.CutPrefix(kv, "applied_index="); ok {
+				out += "/" + v
+			}
+		}
 	}
 }
 

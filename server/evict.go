@@ -184,7 +184,7 @@ func (e *evictor) perform() evictResult {
 		}
 		if g := e.choose(p); g != e.g || round == 0 {
 			if g == nil {
-				return evictFail
+				return e.fail(p)
 			}
 			if g != e.g {
 				e.g, e.pool = g, evictionPool{}
@@ -204,14 +204,14 @@ func (e *evictor) perform() evictResult {
 		// evicting, and fails as soon as it finds nothing.
 		if round > 0 && p.timeLimit >= 0 && time.Since(start) > p.timeLimit {
 			if !e.evictable(p) {
-				return evictFail
+				return e.fail(p)
 			}
 			e.wake()
 			return evictRunning
 		}
 		batch := e.pick(p, used, used-p.maxmemory)
 		if len(batch) == 0 {
-			return evictFail
+			return e.fail(p)
 		}
 		n, err := e.propose(p, batch)
 		if err != nil {
@@ -222,12 +222,27 @@ func (e *evictor) perform() evictResult {
 		// mean the picks do not take, and eviction gives up.
 		if n == 0 {
 			if stalls++; stalls == 3 {
-				return evictFail
+				return e.fail(p)
 			}
 		} else {
 			stalls = 0
 		}
 	}
+}
+
+// fail is the outcome of an eviction that found nothing more to evict
+// in the partitions this node leads. With several partitions the others
+// are their leaders' to evict, and as long as they hold keys the policy
+// may evict, memory comes down as those evictions apply here: the
+// command goes on (as Redis's does while eviction is still running).
+// OOM is for a node whose stores hold nothing to evict.
+func (e *evictor) fail(p *memPolicy) evictResult {
+	for _, g := range e.s.groups {
+		if !g.IsLeader() && evictable(g.Store(), p) {
+			return evictOK
+		}
+	}
+	return evictFail
 }
 
 // leadsAny reports whether this node leads a partition: only a leader
@@ -243,7 +258,9 @@ func (s *Server) leadsAny() bool {
 
 // choose returns the group to evict from: of the partitions this node
 // leads that have keys the policy may evict, the one using the most
-// memory (with one partition, the node's only group); nil for none.
+// memory (with one partition, the node's only group); nil for none, or
+// when this node no longer leads any (fail answers then: a former
+// leader's stores hold keys of partitions others lead).
 func (e *evictor) choose(p *memPolicy) *raftfsm.Node {
 	var best *raftfsm.Node
 	var most int64
