@@ -32,9 +32,10 @@ const (
 	// pieceBytes is the op bytes one piece carries.
 	pieceBytes = 1 << 20
 	// pieceWindow bounds an upload's pieces proposed and not answered:
-	// enough to keep raft busy while the next is queued, few enough that
-	// a write queued behind them waits for a couple of megabytes only.
-	pieceWindow = 2
+	// a batch of them in flight and the next filling (each round trip
+	// carries a full batch), few enough that a write queued behind them
+	// waits for a few megabytes only.
+	pieceWindow = 2 * maxBatchBytes / pieceBytes
 	// maxUploadGap drops an upload that has had no piece for this many
 	// log entries: its leader stopped proposing without losing its term
 	// (a piece refused for a timeout) and its abort did not make it.
