@@ -3,6 +3,9 @@ package keyspace
 import (
 	"math/rand/v2"
 	"strings"
+	"unsafe"
+
+	"github.com/loomcache/loomcache/internal/memcopy"
 )
 
 // DB is one numbered database: its keys in slots (slots.go), an index
@@ -194,6 +197,12 @@ func (d *DB) fill(e *entry, key []byte, v Value) {
 	}
 	if v.obj != nil && len(e.kv) == len(key) && e.kv != "" {
 		return // the key alone already: keep its allocation
+	}
+	if len(v.str) > memcopy.Piece {
+		kv := append(make([]byte, 0, len(key)+len(v.str)), key...)
+		kv = memcopy.Append(kv, v.str)
+		e.kv = unsafe.String(unsafe.SliceData(kv), len(kv))
+		return
 	}
 	var b strings.Builder
 	b.Grow(len(key) + len(v.str))

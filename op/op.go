@@ -10,6 +10,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/loomcache/loomcache/internal/memcopy"
 )
 
 // Version is the encoding version written by Encode. Decode also reads
@@ -65,7 +67,7 @@ func (o *Op) Encode(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(o.Args)))
 	for _, a := range o.Args {
 		dst = binary.AppendUvarint(dst, uint64(len(a)))
-		dst = append(dst, a...)
+		dst = memcopy.Append(dst, a)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(o.Req.Origin)))
 	dst = append(dst, o.Req.Origin...)

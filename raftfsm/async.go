@@ -2,6 +2,7 @@ package raftfsm
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 	"github.com/loomcache/loomcache/op"
@@ -92,6 +93,8 @@ type proposer struct {
 	out     chan inflight // to the resolver; its capacity bounds batches in flight
 	slots   chan struct{} // a token per batch in flight
 	done    chan struct{} // closed when both goroutines have exited
+	// uploadSeq names the uploads of large ops (pieces.go).
+	uploadSeq atomic.Uint64
 }
 
 func newProposer() *proposer {
@@ -121,7 +124,11 @@ func (n *Node) ProposeAsync(o *op.Op) Future {
 	if n.raft.State() != raft.Leader {
 		return Future{err: ErrNoLeader}
 	}
-	return n.prop.add(o.Encode(make([]byte, 0, o.Size())))
+	enc := o.Encode(make([]byte, 0, o.Size()))
+	if len(enc) > pieceThreshold {
+		return n.proposePieces(enc)
+	}
+	return n.prop.add(enc)
 }
 
 // admission is a proposal waiting for room in the queue.

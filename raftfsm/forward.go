@@ -2,7 +2,6 @@ package raftfsm
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/loomcache/loomcache/internal/memcopy"
 	"github.com/loomcache/loomcache/op"
 )
 
@@ -160,12 +160,20 @@ func readPayload(r *bufio.Reader) ([]byte, error) {
 		return b, err
 	}
 	// A large payload grows as it arrives, so a bad length costs no more
-	// memory than the bytes actually sent.
-	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
-		return nil, err
+	// memory than the bytes actually sent; it grows by copies in pieces
+	// (memcopy), which never stall the process.
+	buf := make([]byte, 0, 1<<20)
+	for uint64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = memcopy.Grow(buf, int(min(uint64(cap(buf)), n-uint64(len(buf)))))
+		}
+		k, err := io.ReadFull(r, buf[len(buf):int(min(uint64(cap(buf)), n))])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			return nil, err
+		}
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 func writeRequest(w *bufio.Writer, id uint64, req []byte) error {

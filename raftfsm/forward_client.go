@@ -24,6 +24,10 @@ const (
 	// stays the same (a slow command, or a leader stuck without losing
 	// its followers' votes).
 	forwardReplyWait = 10 * time.Second
+	// forwardReplyPerMB extends that wait by the request's size: a 200 MB
+	// SET takes the leader longer than 10 s to replicate on a busy
+	// machine, and giving up on it sent it again, whole.
+	forwardReplyPerMB = 250 * time.Millisecond
 	// forwardPoll is how often a waiting request checks whether the
 	// leader it was sent to is still the one this node knows.
 	forwardPoll = 20 * time.Millisecond
@@ -210,7 +214,7 @@ func (n *Node) roundTrip(c *fconn, id uint64, data []byte, leaderID string) (r f
 	}
 	tick := time.NewTicker(forwardPoll)
 	defer tick.Stop()
-	limit := time.NewTimer(forwardReplyWait)
+	limit := time.NewTimer(forwardReplyWait + time.Duration(len(data)>>20)*forwardReplyPerMB)
 	defer limit.Stop()
 	for {
 		select {

@@ -26,6 +26,8 @@ type fsm struct {
 	apply ApplyFunc
 	aux   AuxState // nil: none
 	dedup dedup    // request ids applied (dedup.go); guarded like ks
+	// uploads are large ops arriving in pieces (pieces.go); guarded like ks
+	uploads uploads
 
 	applied   atomic.Uint64 // entries applied since this process started (replay included)
 	replayed  atomic.Uint64 // of those, entries that were already in the WAL at start
@@ -58,6 +60,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 	ops := 0
 	f.ks.Lock()
 	for i, l := range logs {
+		f.uploads.at(l)
 		if l.Type != raft.LogCommand {
 			continue
 		}
@@ -104,6 +107,9 @@ var errBatchReply = errors.New("batch reply without this op")
 // applyOp decodes and applies one encoded op, once per request id; the
 // caller holds the store's write lock.
 func (f *fsm) applyOp(enc []byte) any {
+	if op.IsPiece(enc) {
+		return f.applyPiece(enc)
+	}
 	var o op.Op
 	if err := op.Decode(enc, &o); err != nil {
 		return decodeError{err}
@@ -133,6 +139,9 @@ type Unapplied interface{ Unapplied() bool }
 // (large) is written by Persist while applies go on (keyspace.Snapshot
 // keeps the entries that change meanwhile as they were).
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	if f.uploads.pending() {
+		return nil, errUploadOpen
+	}
 	// The FSM's own header: the request ids and the aux state, then the
 	// keyspace.
 	ids := f.dedup.appendTo(nil)
@@ -216,6 +225,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		}
 	}
 	f.dedup = d
+	f.uploads.reset()
 	f.restores.Add(1)
 	f.sinceSnap.Store(0)
 	return nil

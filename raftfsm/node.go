@@ -242,10 +242,13 @@ func (h *Host) openGroup(g int) (*Node, error) {
 	// Timeouts (docs/consistency.md): followers start an election after
 	// HeartbeatTimeout to 2× without contact; a leader without quorum
 	// contact steps down after LeaderLeaseTimeout. Half of hashicorp/raft's
-	// defaults, so a leader's failure is repaired in about a second.
+	// defaults, so a leader's failure is repaired in about a second. The
+	// step-down waits as long as a follower does before it stands (250 ms
+	// made a leader on a busy machine step down over one slow round of
+	// heartbeats); no read relies on it (lease.go).
 	rc.HeartbeatTimeout = DefaultHeartbeatTimeout
 	rc.ElectionTimeout = DefaultHeartbeatTimeout
-	rc.LeaderLeaseTimeout = DefaultHeartbeatTimeout / 2
+	rc.LeaderLeaseTimeout = DefaultHeartbeatTimeout
 	n.lease.init(rc.HeartbeatTimeout)
 	rc.Logger = hclog.New(&hclog.LoggerOptions{
 		Name: name, Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),

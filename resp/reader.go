@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"math"
+
+	"github.com/loomcache/loomcache/internal/memcopy"
 )
 
 // Limits Redis applies while reading a request (networking.c).
@@ -238,7 +240,7 @@ func (r *Reader) fill() error {
 			r.end = n
 			r.start = 0
 		} else if r.start > 0 {
-			n := copy(r.buf, r.buf[r.start:r.end])
+			n := memcopy.Copy(r.buf, r.buf[r.start:r.end])
 			r.pos -= r.start
 			r.end = n
 			r.start = 0
@@ -259,7 +261,7 @@ func (r *Reader) fill() error {
 				}
 			}
 			nb := make([]byte, size)
-			copy(nb, r.buf[:r.end])
+			memcopy.Copy(nb, r.buf[:r.end])
 			r.buf = nb
 		}
 	}

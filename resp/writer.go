@@ -7,6 +7,8 @@ package resp
 import (
 	"math"
 	"strconv"
+
+	"github.com/loomcache/loomcache/internal/memcopy"
 )
 
 // Writer appends replies to a buffer in the protocol version of one
@@ -81,7 +83,7 @@ func (w *Writer) Bulk(p []byte) {
 	w.b = append(w.b, '$')
 	w.b = strconv.AppendInt(w.b, int64(len(p)), 10)
 	w.b = append(w.b, '\r', '\n')
-	w.b = append(w.b, p...)
+	w.b = memcopy.Append(w.b, p)
 	w.b = append(w.b, '\r', '\n')
 }
 
@@ -90,7 +92,7 @@ func (w *Writer) BulkString(s string) {
 	w.b = append(w.b, '$')
 	w.b = strconv.AppendInt(w.b, int64(len(s)), 10)
 	w.b = append(w.b, '\r', '\n')
-	w.b = append(w.b, s...)
+	w.b = memcopy.AppendString(w.b, s)
 	w.b = append(w.b, '\r', '\n')
 }
 
