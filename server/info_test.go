@@ -23,6 +23,8 @@ type rawConn struct {
 	t  *testing.T
 	nc net.Conn
 	br *bufio.Reader
+	// within bounds each request and its reply; 0: 10 s.
+	within time.Duration
 }
 
 func dialRaw(t *testing.T, addr string) *rawConn {
@@ -35,7 +37,8 @@ func dialRaw(t *testing.T, addr string) *rawConn {
 	return &rawConn{t: t, nc: nc, br: bufio.NewReader(nc)}
 }
 
-// send writes args as one request, within 10 s.
+// send writes args as one request; it and the reply must come within
+// c.within (10 s unless set).
 func (c *rawConn) send(args ...string) {
 	c.t.Helper()
 	var b strings.Builder
@@ -43,7 +46,11 @@ func (c *rawConn) send(args ...string) {
 	for _, a := range args {
 		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
 	}
-	c.nc.SetDeadline(time.Now().Add(10 * time.Second))
+	d := c.within
+	if d == 0 {
+		d = 10 * time.Second
+	}
+	c.nc.SetDeadline(time.Now().Add(d))
 	if _, err := c.nc.Write([]byte(b.String())); err != nil {
 		c.t.Fatal(err)
 	}
