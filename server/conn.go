@@ -252,14 +252,21 @@ type conn struct {
 	pendingBytes int
 	tail         []byte // scratch for drain
 
-	fwd       raftfsm.ForwardBatch // commands queued for the leader, their replies due at the end of w
-	fwdWrites []bool               // per queued command: whether it writes
+	// fwd holds the commands queued for leaders, their replies due at
+	// the end of w in queue order: a queue per partition's group
+	// (forward.go), fwdOrder the queue of each command in order.
+	fwd      []*fwdQueue
+	fwdOrder []int
 
 	forwarded *forwardedRun // on the leader, running forwarded commands
 	// pinned: the conn runs on one partition's group whatever the keys
 	// (forwarded commands, one partition of a whole-keyspace command).
 	pinned bool
 	hasher partition.Hasher // routes the keys of commands (partition.go)
+	// keyless: the command being routed has no key (partition.go); with
+	// several partitions it is forwarded alone, as it may touch what
+	// commands of every partition use (the scripts).
+	keyless bool
 	// txGroup is the partition + 1 of the transaction being built (its
 	// WATCHed and queued keys), 0: none yet (partition.go).
 	txGroup int

@@ -2,6 +2,9 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/loomcache/loomcache/commands"
@@ -52,35 +55,126 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	// A script writes unless it is a read-only one: a lost leader leaves
 	// its outcome unknown, not "not applied".
 	write := !cmd.Has(commands.FlagReadonly)
-	cn.n.AddForward(&cn.fwd, &req, write)
-	cn.fwdWrites = append(cn.fwdWrites, write)
-	if !more || cn.fwd.Len() >= maxForwardQueue || cn.fwd.Size() >= maxForwardBytes {
+	alone := cn.keyless && len(s.groups) > 1
+	if alone {
+		cn.flushForwards()
+	}
+	q := cn.queueFor(cn.n)
+	cn.n.AddForward(&q.batch, &req, write)
+	q.writes = append(q.writes, write)
+	n, size := cn.queued()
+	if !more || alone || n >= maxForwardQueue || size >= maxForwardBytes {
 		cn.flushForwards()
 	}
 	return true
 }
 
-// flushForwards sends the queued commands to the leader and writes their
-// replies, or an error for each when the batch failed.
+// fwdQueue is the commands a conn queued for one group's leader.
+type fwdQueue struct {
+	n      *raftfsm.Node
+	batch  raftfsm.ForwardBatch
+	writes []bool // per queued command: whether it writes
+	// What its leader answered: each command's reply, or the error
+	// that befell all of them.
+	replies [][]byte
+	err     error
+}
+
+// queueFor returns the forwarding queue of n's group, and notes that the
+// next command queued is its.
+func (cn *conn) queueFor(n *raftfsm.Node) *fwdQueue {
+	i := slices.IndexFunc(cn.fwd, func(q *fwdQueue) bool { return q.n == n })
+	if i < 0 {
+		i = len(cn.fwd)
+		cn.fwd = append(cn.fwd, &fwdQueue{n: n})
+	}
+	cn.fwdOrder = append(cn.fwdOrder, i)
+	return cn.fwd[i]
+}
+
+// queued returns the number and encoded size of the commands queued.
+func (cn *conn) queued() (n, size int) {
+	for _, q := range cn.fwd {
+		n += q.batch.Len()
+		size += q.batch.Size()
+	}
+	return n, size
+}
+
+// flushForwards sends the queued commands to their leaders and writes
+// their replies in the order the commands came, or an error for each
+// command of a batch that failed. A pipeline whose commands are in
+// several partitions goes to their leaders at once, a batch each.
 func (cn *conn) flushForwards() {
-	if cn.fwd.Len() == 0 {
+	if len(cn.fwdOrder) == 0 {
 		return
 	}
-	reply, err := cn.n.ForwardAll(&cn.fwd)
-	if err == nil {
-		cn.w.Raw(reply)
-	} else {
-		for _, write := range cn.fwdWrites {
-			e := err
-			if !write && errors.Is(e, raftfsm.ErrUnknownOutcome) {
-				e = raftfsm.ErrNoLeader // a read changed nothing: not applied
+	if len(cn.fwd) == 1 {
+		q := cn.fwd[0]
+		reply, err := q.n.ForwardAll(&q.batch)
+		if err == nil {
+			cn.w.Raw(reply)
+		} else {
+			for _, write := range q.writes {
+				writeForwardError(cn.w, err, write)
 			}
-			commands.WriteOutcome(cn.w, nil, translate(e))
+		}
+	} else {
+		var wg sync.WaitGroup
+		for _, q := range cn.fwd {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				q.send()
+			}()
+		}
+		wg.Wait()
+		next := make([]int, len(cn.fwd))
+		for _, i := range cn.fwdOrder {
+			q, k := cn.fwd[i], next[i]
+			next[i]++
+			if q.err != nil {
+				writeForwardError(cn.w, q.err, q.writes[k])
+			} else {
+				cn.w.Raw(q.replies[k])
+			}
 		}
 	}
-	cn.fwd.Reset()
-	clear(cn.fwdWrites)
-	cn.fwdWrites = cn.fwdWrites[:0]
+	clear(cn.fwd)
+	cn.fwd = cn.fwd[:0]
+	cn.fwdOrder = cn.fwdOrder[:0]
+}
+
+// send forwards the queue's batch and splits the reply into each
+// command's.
+func (q *fwdQueue) send() {
+	reply, err := q.n.ForwardAll(&q.batch)
+	if err != nil {
+		q.err = err
+		return
+	}
+	for range q.batch.Len() {
+		k, ok := replyLen(reply)
+		if !ok {
+			q.err = errBadForwardReply
+			return
+		}
+		q.replies = append(q.replies, reply[:k])
+		reply = reply[k:]
+	}
+}
+
+// errBadForwardReply is a leader's reply that does not split into one
+// reply per command forwarded: its outcome is not known.
+var errBadForwardReply = fmt.Errorf("%w: the leader's reply does not parse", raftfsm.ErrUnknownOutcome)
+
+// writeForwardError writes the reply for a forwarded command that got
+// no answer: a read changed nothing, so it was not applied.
+func writeForwardError(w *resp.Writer, err error, write bool) {
+	if !write && errors.Is(err, raftfsm.ErrUnknownOutcome) {
+		err = raftfsm.ErrNoLeader
+	}
+	commands.WriteOutcome(w, nil, translate(err))
 }
 
 // forwardable reports whether a command (Resolve found it, with its

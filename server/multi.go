@@ -78,9 +78,9 @@ func (cn *conn) forwardInternal(ctx *commands.Ctx, flag uint32, write bool, args
 	}
 	cn.drain()
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Flags: flag, Args: args}
-	cn.n.AddForward(&cn.fwd, &req, write)
-	reply, err := cn.n.ForwardAll(&cn.fwd)
-	cn.fwd.Reset()
+	var b raftfsm.ForwardBatch
+	cn.n.AddForward(&b, &req, write)
+	reply, err := cn.n.ForwardAll(&b)
 	if err != nil && !write && errors.Is(err, raftfsm.ErrUnknownOutcome) {
 		err = raftfsm.ErrNoLeader // a read changed nothing
 	}

@@ -36,6 +36,7 @@ func (s *Server) route(cn *conn, ctx *commands.Ctx, cmd *commands.Command) (deni
 		}
 		p = q
 	}
+	cn.keyless = p < 0
 	tx := func() string { // the command joins the transaction's partition
 		if p < 0 {
 			return ""
@@ -67,13 +68,9 @@ func (s *Server) route(cn *conn, ctx *commands.Ctx, cmd *commands.Command) (deni
 }
 
 // setGroup makes partition g's group the one cn's commands run on. The
-// commands queued for the previous group's leader go first.
-func (cn *conn) setGroup(g int) {
-	if n := cn.srv.groups[g]; cn.n != n {
-		cn.flushForwards()
-		cn.n = n
-	}
-}
+// commands queued for other groups' leaders stay queued: each group's
+// go to its leader as one batch (flushForwards).
+func (cn *conn) setGroup(g int) { cn.n = cn.srv.groups[g] }
 
 // wholeKeyspace reports whether a command runs on every partition, and
 // how its replies combine (nil: runEverywhere's own way).

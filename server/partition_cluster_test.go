@@ -372,3 +372,46 @@ func TestPartitionMembership(t *testing.T) {
 	}
 	voterIn(false)
 }
+
+// TestPartitionPipelineThroughOneNode: a pipeline sent to one node whose
+// commands alternate between the partitions other nodes lead gets the
+// replies of the same commands sent one at a time, and goes to those
+// leaders as one batch per partition, not one per change of partition.
+func TestPartitionPipelineThroughOneNode(t *testing.T) {
+	const P = 3
+	c := startPartitioned(t, P)
+	ls := waitSpread(t, c)
+	via := c.Nodes[0]
+	var others []int
+	for g, l := range ls {
+		if l != via {
+			others = append(others, g)
+		}
+	}
+	var reqs [][]string
+	keys := [][]string{keysIn(others[0], P, 10, "pp"), keysIn(others[1], P, 10, "pp")}
+	for i := range 10 {
+		for _, ks := range keys {
+			reqs = append(reqs, []string{"INCR", ks[i]}, []string{"GET", ks[i]})
+		}
+	}
+	forwarded := func() (n uint64) {
+		for _, g := range via.Host().Groups() {
+			n += g.Stats().ForwardRequests
+		}
+		return n
+	}
+	before := forwarded()
+	got := pipelined(t, via.Addr().String(), reqs)
+	if sent := forwarded() - before; sent > 2 {
+		t.Errorf("a pipeline of %d commands over 2 partitions went in %d forwarding requests, want 2", len(reqs), sent)
+	}
+	again := oneByOne(t, via.Addr().String(), reqs)
+	for i := range reqs {
+		// The second round finds each counter at 1 and leaves it at 2.
+		want := strings.NewReplacer(":1\r\n", ":2\r\n", "$1\r\n1\r\n", "$1\r\n2\r\n").Replace(string(got[i]))
+		if string(again[i]) != want {
+			t.Errorf("%v: pipelined %q, then one by one %q", reqs[i], got[i], again[i])
+		}
+	}
+}
