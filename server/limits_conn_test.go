@@ -190,7 +190,7 @@ func TestOutputBufferSoftLimit(t *testing.T) {
 	addr := node.Addr().String()
 	admin := dialRaw(t, addr)
 	admin.within = time.Minute // 64 MB through Raft, under the race detector on a busy machine
-	const size = 64 << 20 // more than the socket buffers on both ends take
+	const size = 64 << 20      // more than the socket buffers on both ends take
 	if got := admin.str("SET", "big", strings.Repeat("x", size)); got != "OK" {
 		t.Fatal(got)
 	}
