@@ -25,7 +25,7 @@ type router struct {
 	leaders []string // per partition: the leader's address, "" while unknown
 	closed  bool
 
-	refreshNow chan struct{} // capacity 1: a pending request
+	refreshNow chan struct{}   // capacity 1: a pending request
 	life       context.Context // done once the client is closed
 	end        context.CancelFunc
 	wg         sync.WaitGroup
