@@ -44,7 +44,6 @@ echo "building partbench..." >&2
 go build -o "$WORK/partbench" ./bench/partbench
 
 NODES=(n1 n2 n3)
-declare -A RAFT
 
 start_node() { # id partitions dir
 	local n=$1
@@ -132,12 +131,7 @@ pb() {
 
 declare -A RES WHO
 for P in "${PARTS[@]}"; do
-	for n in "${NODES[@]}"; do
-		PORT[$n]=$(free_port)
-		RAFT[$n]=$(free_port)
-	done
-	CLUSTER=$(for n in "${NODES[@]}"; do printf '%s=127.0.0.1:%s,' "$n" "${RAFT[$n]}"; done)
-	CLUSTER=${CLUSTER%,}
+	cluster_ports "${NODES[@]}"
 	for n in "${NODES[@]}"; do
 		start_node "$n" "$P" "$WORK/p$P"
 	done
