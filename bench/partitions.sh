@@ -15,14 +15,17 @@
 #   plain   partbench -mode plain: go-redis against that node, the same
 #           Go program as native, so that the ratio is the routing alone;
 #   native  partbench -mode native: the native client, seeded with it.
-# Every figure comes with each node's CPU time (user+system, from
+# The three take turns, BENCH_ROUNDS times (3), so that a change in the
+# machine's load falls on all alike; each figure is the round with the
+# median throughput. Every figure comes with each node's CPU time (user+system, from
 # /proc/PID/stat) per operation: on 2 cores the gain of direct routing is
 # bounded by CPU, and this shows where it goes (a forwarded command costs
 # the node that forwards it and the leader). It prints two tables and
 # stops every process it started, and only those.
 #
 # Settings from the environment: BENCH_SECS (3), BENCH_CLIENTS (50),
-# BENCH_KEYS (100000), BENCH_PARTITIONS (1 3 6), BENCH_FSYNC (always), BENCH_DIR,
+# BENCH_KEYS (100000), BENCH_PARTITIONS (1 3 6), BENCH_FSYNC (always),
+# BENCH_ROUNDS (3), BENCH_DIR,
 # LOOMCACHE_BIN (see run.sh).
 
 # The tables' printf formats are variables, one per table.
@@ -36,6 +39,7 @@ CLIENTS="${BENCH_CLIENTS:-50}"
 KEYS="${BENCH_KEYS:-100000}"
 read -ra PARTS <<<"${BENCH_PARTITIONS:-1 3 6}"
 FSYNC="${BENCH_FSYNC:-always}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
@@ -129,6 +133,12 @@ pb() {
 	echo "$ops_s,$p50,$p99,$(per_op "$c0" "$(cpus)" "$ops")"
 }
 
+# median ROWS: of CSV rows, one a line, the one with the median first
+# field (throughput).
+median() {
+	sort -t, -k1,1n <<<"${1%$'\n'}" | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+}
+
 declare -A RES WHO
 for P in "${PARTS[@]}"; do
 	cluster_ports "${NODES[@]}"
@@ -142,13 +152,19 @@ for P in "${PARTS[@]}"; do
 	WHO[$P]="$TARGET leads $(led | awk -v t="$TARGET" '$1 == t { print $2 }')/$P"
 	echo "P=$P: ${WHO[$P]}; nodes $(for n in "${NODES[@]}"; do printf '%s=:%s ' "$n" "${PORT[$n]}"; done)" >&2
 	for t in set get; do
+		declare -A RUNS=()
+		for r in $(seq "$ROUNDS"); do
+			for m in rb plain native; do
+				echo "  P=$P $t $m, round $r..." >&2
+				if [ "$m" = rb ]; then
+					RUNS[$m]+="$(rb "$t")"$'\n'
+				else
+					RUNS[$m]+="$(pb "$m" "$t")"$'\n'
+				fi
+			done
+		done
 		for m in rb plain native; do
-			echo "  P=$P $t $m..." >&2
-			if [ "$m" = rb ]; then
-				RES[$P,$t,$m]=$(rb "$t")
-			else
-				RES[$P,$t,$m]=$(pb "$m" "$t")
-			fi
+			RES[$P,$t,$m]=$(median "${RUNS[$m]}")
 		done
 	done
 	for n in "${NODES[@]}"; do
@@ -160,7 +176,7 @@ done
 f() { cut -d, -f"$2" <<<"$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-printf '\n3 nodes, --fsync %s, -c %s (goroutines), one request in flight each, %s random keys, about %ss per figure\n' "$FSYNC" "$CLIENTS" "$KEYS" "$SECS"
+printf '\n3 nodes, --fsync %s, -c %s (goroutines), one request in flight each, %s random keys, %ss per figure,\nthe median of %s rounds taking turns\n' "$FSYNC" "$CLIENTS" "$KEYS" "$SECS" "$ROUNDS"
 printf 'rb: redis-benchmark, plain: go-redis, both against one node (forwarding); native: package client (direct)\n\n'
 fmt='%2s %-4s | %8s %5s %5s | %8s %5s %5s | %8s %5s %5s | %5s %5s\n'
 printf "$fmt" P test rb p50 p99 plain p50 p99 native p50 p99 "N/pl" "N/rb"

@@ -129,6 +129,18 @@ func (c *Client) PartitionOf(key string) int { return c.r.partitionOf(key, c.r.p
 // Refresh reads the partition map again now.
 func (c *Client) Refresh(ctx context.Context) error { return c.r.refresh(ctx) }
 
+// Stats counts what the client did besides sending commands once.
+type Stats struct {
+	Redirects uint64 // -MOVED replies followed
+	Pauses    uint64 // pauses before sending a command again (CLUSTERDOWN, LOADING, a node not answering, a moving leadership)
+	Refreshes uint64 // partition maps read
+}
+
+// Stats returns the client's counts so far.
+func (c *Client) Stats() Stats {
+	return Stats{Redirects: c.r.redirects.Load(), Pauses: c.r.pauses.Load(), Refreshes: c.r.refreshes.Load()}
+}
+
 // Node returns the go-redis client of partition p's leader (of any node
 // while it is not known), for what the routing does not cover.
 func (c *Client) Node(p int) (*redis.Client, error) { return c.r.leader(p) }

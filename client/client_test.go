@@ -271,7 +271,9 @@ func workload(ctx context.Context, cl *client.Client, p int, stop chan struct{})
 // caller, and afterwards sends straight to the new leader.
 func TestTransferFollowed(t *testing.T) {
 	const P = 3
-	c, cl := start(t, P, nil)
+	// No periodic refresh: the client can learn the new leader only from
+	// the old one's -MOVED.
+	c, cl := start(t, P, func(o *client.Options) { o.RefreshInterval = time.Hour })
 	ctx := context.Background()
 	stop := make(chan struct{})
 	wait := workload(ctx, cl, P, stop)
@@ -292,6 +294,9 @@ func TestTransferFollowed(t *testing.T) {
 	errs, rounds := wait()
 	if len(errs) > 0 {
 		t.Fatalf("%d errors in %d rounds across the transfer, first: %v", len(errs), rounds, errs[0])
+	}
+	if st := cl.Stats(); st.Redirects == 0 {
+		t.Errorf("no -MOVED followed across the transfer: %+v", st)
 	}
 	// The balancer may hand it back; once leaders are stable, nothing is
 	// forwarded.

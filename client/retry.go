@@ -72,6 +72,7 @@ func parseMoved(msg string) (int, string, bool) {
 // up to MaxBackoff, with jitter so that many callers do not come back at
 // once. It reports false when ctx ended or the client was closed.
 func (r *router) pause(ctx context.Context, attempt int) bool {
+	r.pauses.Add(1)
 	d := r.opt.MinBackoff << min(attempt-1, 16)
 	if d <= 0 || d > r.opt.MaxBackoff {
 		d = r.opt.MaxBackoff

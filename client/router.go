@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loomcache/loomcache/partition"
@@ -31,6 +32,8 @@ type router struct {
 	wg         sync.WaitGroup
 
 	hashers sync.Pool // *keyHasher
+
+	redirects, pauses, refreshes atomic.Uint64 // Stats
 }
 
 // keyHasher is a partition.Hasher with a buffer for the key's bytes.
@@ -184,6 +187,7 @@ func (r *router) moved(p int, addr string) {
 		r.leaders[p] = addr
 	}
 	r.mu.Unlock()
+	r.redirects.Add(1)
 	r.requestRefresh()
 }
 
@@ -250,6 +254,7 @@ func (r *router) refresh(ctx context.Context) error {
 			r.mu.Lock()
 			r.leaders = leaders
 			r.mu.Unlock()
+			r.refreshes.Add(1)
 			return nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", a, err))

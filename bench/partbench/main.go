@@ -76,7 +76,12 @@ func run(ctx context.Context, cfg config) error {
 		if err != nil {
 			return err
 		}
-		defer nc.Close()
+		defer func() {
+			if st := nc.Stats(); st.Redirects+st.Pauses > 0 {
+				fmt.Fprintf(os.Stderr, "partbench: native %s: %d -MOVED followed, %d pauses before a resend\n", cfg.test, st.Redirects, st.Pauses)
+			}
+			nc.Close()
+		}()
 		rc = nc
 	case "plain":
 		node.Addr = cfg.seeds[0]
