@@ -34,13 +34,7 @@ FAILOVERS="${BENCH_FAILOVERS:-3}"
 source bench/lib.sh
 
 NODES=(n1 n2 n3)
-declare -A RAFT
-for n in "${NODES[@]}"; do
-	PORT[$n]=$(free_port)
-	RAFT[$n]=$(free_port)
-done
-CLUSTER=$(for n in "${NODES[@]}"; do printf '%s=127.0.0.1:%s,' "$n" "${RAFT[$n]}"; done)
-CLUSTER=${CLUSTER%,}
+cluster_ports "${NODES[@]}"
 
 start_node() { # id
 	local n=$1

@@ -71,7 +71,19 @@ if [ -z "$LC" ]; then
 	LC="$WORK/loomcache"
 fi
 
-declare -A PORT PID
+declare -A PORT PID RAFT
+
+# cluster_ports NODE...: free RESP and cluster ports for each node (PORT,
+# RAFT) and the --cluster list naming them (CLUSTER).
+cluster_ports() {
+	local n
+	for n in "$@"; do
+		PORT[$n]=$(free_port)
+		RAFT[$n]=$(free_port)
+	done
+	CLUSTER=$(for n in "$@"; do printf '%s=127.0.0.1:%s,' "$n" "${RAFT[$n]}"; done)
+	CLUSTER=${CLUSTER%,}
+}
 
 start_loomcache() { # name fsync: a single node
 	local name=$1 port raft

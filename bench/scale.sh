@@ -86,7 +86,7 @@ log() { echo "scale: $*" >&2; }
 now_ns() { date +%s%N; }
 secs_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 
-declare -A RAFT DIR
+declare -A DIR
 
 start_lc() { # name: a loomcache node on its ports and data dir (fixed on first start)
 	local name=$1

@@ -28,12 +28,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/loomcache/loomcache/bench/loadgen"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -101,20 +100,26 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	res := measure(ctx, cfg, op)
-	if res.ops == 0 {
-		return fmt.Errorf("no operation succeeded; the first error: %v", res.firstErr)
+	res := loadgen.Run(ctx, cfg.clients, cfg.warmup, cfg.duration, func(int) loadgen.Op {
+		keys := make([]string, 0, cfg.incrs)
+		return func(ctx context.Context, rng *rand.Rand) error {
+			keys = groupKeys(keys[:0], rng.IntN(cfg.keys), cfg.incrs)
+			return op(ctx, keys)
+		}
+	})
+	if res.Ops == 0 {
+		return fmt.Errorf("no operation succeeded; the first error: %v", res.FirstErr)
 	}
-	p50, p99 := res.percentile(0.50), res.percentile(0.99)
-	rate := float64(res.ops) / cfg.duration.Seconds()
+	p50, p99 := loadgen.Ms(res.Percentile(0.50)), loadgen.Ms(res.Percentile(0.99))
+	rate := float64(res.Ops) / cfg.duration.Seconds()
 	if cfg.csv {
-		fmt.Printf("%s,%.0f,%.3f,%.3f,%d,%d\n", cfg.workload, rate, ms(p50), ms(p99), res.ops, res.errors)
+		fmt.Printf("%s,%.0f,%.3f,%.3f,%d,%d\n", cfg.workload, rate, p50, p99, res.Ops, res.Errors)
 		return nil
 	}
 	fmt.Printf("%s on %s: %d clients, %d keys per op, %v: %.0f ops/s, p50 %.3f ms, p99 %.3f ms (%d ops, %d errors)\n",
-		cfg.workload, cfg.addr, cfg.clients, cfg.incrs, cfg.duration, rate, ms(p50), ms(p99), res.ops, res.errors)
-	if res.errors > 0 {
-		fmt.Printf("  the first error: %v\n", res.firstErr)
+		cfg.workload, cfg.addr, cfg.clients, cfg.incrs, cfg.duration, rate, p50, p99, res.Ops, res.Errors)
+	if res.Errors > 0 {
+		fmt.Printf("  the first error: %v\n", res.FirstErr)
 	}
 	return nil
 }
@@ -169,69 +174,4 @@ func groupKeys(dst []string, g, n int) []string {
 		dst = append(dst, "{tx:"+strconv.Itoa(g)+"}:"+strconv.Itoa(i))
 	}
 	return dst
-}
-
-type result struct {
-	ops, errors int
-	firstErr    error
-	latencies   []time.Duration // of the measured operations that succeeded, sorted
-}
-
-func (r *result) percentile(p float64) time.Duration {
-	return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// measure runs cfg.clients clients through the warm-up and the measured
-// time, each one operation at a time, and gathers what they measured.
-func measure(ctx context.Context, cfg config, op operation) *result {
-	start := time.Now()
-	measureFrom, end := start.Add(cfg.warmup), start.Add(cfg.warmup+cfg.duration)
-	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex
-		all result
-	)
-	for c := range cfg.clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), uint64(c)))
-			var mine result
-			keys := make([]string, 0, cfg.incrs)
-			for {
-				began := time.Now()
-				if !began.Before(end) {
-					break
-				}
-				keys = groupKeys(keys[:0], rng.IntN(cfg.keys), cfg.incrs)
-				err := op(ctx, keys)
-				took := time.Since(began)
-				if began.Before(measureFrom) || began.Add(took).After(end) {
-					continue
-				}
-				if err != nil {
-					mine.errors++
-					if mine.firstErr == nil {
-						mine.firstErr = err
-					}
-					continue
-				}
-				mine.ops++
-				mine.latencies = append(mine.latencies, took)
-			}
-			mu.Lock()
-			all.ops += mine.ops
-			all.errors += mine.errors
-			if all.firstErr == nil {
-				all.firstErr = mine.firstErr
-			}
-			all.latencies = append(all.latencies, mine.latencies...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	slices.Sort(all.latencies)
-	return &all
 }

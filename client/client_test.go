@@ -1,0 +1,390 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loomcache/loomcache/client"
+	"github.com/loomcache/loomcache/internal/nodetest"
+	"github.com/loomcache/loomcache/server"
+	"github.com/redis/go-redis/v9"
+)
+
+const crossslot = "CROSSSLOT Keys in request don't hash to the same slot"
+
+// start runs 3 in-process nodes with p partitions, waits until the
+// leaderships are spread, and connects a client seeded with one node.
+func start(t *testing.T, p int, tweak func(*client.Options)) (*nodetest.Cluster, *client.Client) {
+	t.Helper()
+	c := nodetest.StartCluster(t, 3, func(_ int, cfg *server.Config) { cfg.Partitions = p })
+	c.WaitSpread()
+	opt := client.Options{Seeds: []string{c.Nodes[2].Addr().String()}}
+	if tweak != nil {
+		tweak(&opt)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := client.New(ctx, opt)
+	if err != nil {
+		t.Fatalf("client.New: %v", err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return c, cl
+}
+
+// TestDirect: every command of a workload over all partitions (single
+// commands, pipelines, transactions, scripts, commands whose keys move
+// with their arguments, keyless ones) reaches its partition's leader
+// directly: no node forwards anything.
+func TestDirect(t *testing.T) {
+	for _, p := range []int{1, 3} {
+		t.Run("P="+strconv.Itoa(p), func(t *testing.T) {
+			c, cl := start(t, p, nil)
+			ctx := context.Background()
+			before := c.ForwardRequests()
+			for g := range p {
+				for _, k := range nodetest.KeysIn(g, p, 20, "d") {
+					if err := cl.Set(ctx, k, "v"+k, 0).Err(); err != nil {
+						t.Fatalf("SET %s: %v", k, err)
+					}
+					if v, err := cl.Get(ctx, k).Result(); err != nil || v != "v"+k {
+						t.Fatalf("GET %s = %q, %v", k, v, err)
+					}
+					if n, err := cl.Incr(ctx, "{"+k+"}n").Result(); err != nil || n != 1 {
+						t.Fatalf("INCR = %d, %v", n, err)
+					}
+				}
+				ks := nodetest.KeysIn(g, p, 2, "m")
+				if err := cl.RPush(ctx, ks[0], "a", "b").Err(); err != nil {
+					t.Fatal(err)
+				}
+				// Keys found by COMMAND GETKEYS (LMPOP) and by the scripts' layout.
+				if v, _, err := cl.LMPop(ctx, "left", 1, ks[0]).Result(); err != nil || v != ks[0] {
+					t.Fatalf("LMPOP %s = %q, %v", ks[0], v, err)
+				}
+				if v, err := cl.Eval(ctx, "return redis.call('get', KEYS[1])", []string{nodetest.KeysIn(g, p, 1, "d")[0]}).Text(); err != nil || !strings.HasPrefix(v, "vd:") {
+					t.Fatalf("EVAL = %q, %v", v, err)
+				}
+				if _, err := cl.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+					pp.Incr(ctx, "{"+ks[1]+"}t")
+					pp.Incr(ctx, "{"+ks[1]+"}u")
+					return nil
+				}); err != nil {
+					t.Fatalf("MULTI: %v", err)
+				}
+			}
+			if err := cl.Ping(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			// A pipeline over all partitions.
+			var keys []string
+			for g := range p {
+				keys = append(keys, nodetest.KeysIn(g, p, 10, "d")...)
+			}
+			cmds, err := cl.Pipelined(ctx, func(pp redis.Pipeliner) error {
+				for _, k := range keys {
+					pp.Get(ctx, k)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, cmd := range cmds {
+				if v := cmd.(*redis.StringCmd).Val(); v != "v"+keys[i] {
+					t.Fatalf("pipelined GET %s = %q", keys[i], v)
+				}
+			}
+			if n := c.ForwardRequests() - before; n != 0 {
+				t.Errorf("the nodes forwarded %d requests", n)
+			}
+			// Whole-keyspace commands combine every partition on any node.
+			if n, err := cl.DBSize(ctx).Result(); err != nil || n == 0 {
+				t.Errorf("DBSIZE = %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// TestPipelineOrder: a pipeline of reads and writes over several
+// partitions gives every command its own reply, in order.
+func TestPipelineOrder(t *testing.T) {
+	const P = 3
+	_, cl := start(t, P, nil)
+	ctx := context.Background()
+	pipe := cl.Pipeline()
+	type check func() error
+	var checks []check
+	for i := range 90 {
+		k := fmt.Sprintf("o:%d", i)
+		set := pipe.Set(ctx, k, i, 0)
+		incr := pipe.IncrBy(ctx, k, int64(i))
+		get := pipe.Get(ctx, k)
+		checks = append(checks, func() error {
+			if set.Val() != "OK" || incr.Val() != int64(2*i) || get.Val() != strconv.Itoa(2*i) {
+				return fmt.Errorf("%s: SET %q INCRBY %d GET %q", k, set.Val(), incr.Val(), get.Val())
+			}
+			return nil
+		})
+		if i%10 == 0 {
+			lp := pipe.LPush(ctx, "{"+k+"}s", "x") // a WRONGTYPE next: an error in place
+			bad := pipe.Incr(ctx, "{"+k+"}s")
+			checks = append(checks, func() error {
+				if lp.Val() != 1 || bad.Err() == nil || !strings.HasPrefix(bad.Err().Error(), "WRONGTYPE") {
+					return fmt.Errorf("LPUSH %d, INCR on a list: %v", lp.Val(), bad.Err())
+				}
+				return nil
+			})
+		}
+	}
+	cmds, err := pipe.Exec(ctx)
+	if err == nil || !strings.HasPrefix(err.Error(), "WRONGTYPE") {
+		t.Errorf("Exec: %v, want the first error (WRONGTYPE)", err)
+	}
+	if len(cmds) != 90*3+9*2 {
+		t.Fatalf("%d commands", len(cmds))
+	}
+	for _, c := range checks {
+		if err := c(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestCrossSlot: keys in several partitions get the server's error, in a
+// command, a script and a transaction; a hashtag puts them together.
+func TestCrossSlot(t *testing.T) {
+	const P = 3
+	_, cl := start(t, P, nil)
+	ctx := context.Background()
+	a, b := nodetest.KeysIn(0, P, 1, "x")[0], nodetest.KeysIn(1, P, 1, "x")[0]
+	if err := cl.MSet(ctx, a, 1, b, 2).Err(); err == nil || err.Error() != crossslot {
+		t.Errorf("MSET over two partitions: %v", err)
+	}
+	if err := cl.MGet(ctx, b, a).Err(); err == nil || err.Error() != crossslot {
+		t.Errorf("MGET over two partitions: %v", err)
+	}
+	if err := cl.Eval(ctx, "return 1", []string{a, b}).Err(); err == nil || err.Error() != crossslot {
+		t.Errorf("EVAL over two partitions: %v", err)
+	}
+	_, err := cl.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, a, 1, 0)
+		p.Set(ctx, b, 1, 0)
+		return nil
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), "EXECABORT") {
+		t.Errorf("MULTI over two partitions: %v", err)
+	}
+	if err := cl.MSet(ctx, "{h}a", 1, "{h}b", 2).Err(); err != nil {
+		t.Errorf("MSET with a hashtag: %v", err)
+	}
+	if v, err := cl.MGet(ctx, "{h}a", "{h}b").Result(); err != nil || fmt.Sprint(v) != "[1 2]" {
+		t.Errorf("MGET with a hashtag = %v, %v", v, err)
+	}
+}
+
+// TestWatch: a WATCH transaction runs on its keys' leader and sees a
+// change made in between.
+func TestWatch(t *testing.T) {
+	_, cl := start(t, 3, nil)
+	ctx := context.Background()
+	k := "{w}k"
+	if err := cl.Set(ctx, k, 1, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	err := cl.Watch(ctx, func(tx *redis.Tx) error {
+		if err := cl.Set(ctx, k, 2, 0).Err(); err != nil { // another client's change
+			return err
+		}
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, k, 3, 0)
+			return nil
+		})
+		return err
+	}, k)
+	if err != redis.TxFailedErr {
+		t.Errorf("WATCH after a change: %v, want %v", err, redis.TxFailedErr)
+	}
+	err = cl.Watch(ctx, func(tx *redis.Tx) error {
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Incr(ctx, k)
+			return nil
+		})
+		return err
+	}, k)
+	if v, _ := cl.Get(ctx, k).Result(); err != nil || v != "3" {
+		t.Errorf("WATCH, no change: %v, %s = %q", err, k, v)
+	}
+}
+
+// workload runs SET then GET of its own keys on every partition from a
+// few goroutines until stop is closed; it returns the errors the caller
+// saw and the number of rounds.
+func workload(ctx context.Context, cl *client.Client, p int, stop chan struct{}) func() ([]error, int) {
+	var (
+		mu     sync.Mutex
+		errs   []error
+		rounds int
+		wg     sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for g := range p {
+					k := nodetest.KeysIn(g, p, 1, fmt.Sprintf("w%d.%d", w, i%50))[0]
+					err := cl.Set(ctx, k, i, 0).Err()
+					if err == nil {
+						var v string
+						if v, err = cl.Get(ctx, k).Result(); err == nil && v != strconv.Itoa(i) {
+							err = fmt.Errorf("GET %s = %q, want %d", k, v, i)
+						}
+					}
+					mu.Lock()
+					rounds++
+					if err != nil {
+						errs = append(errs, err)
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	return func() ([]error, int) {
+		wg.Wait()
+		return errs, rounds
+	}
+}
+
+// TestTransferFollowed: a partition's leadership moves to another node
+// mid-workload; the client follows it (MOVED) with no error to the
+// caller, and afterwards sends straight to the new leader.
+func TestTransferFollowed(t *testing.T) {
+	const P = 3
+	// No periodic refresh: the client can learn the new leader only from
+	// the old one's -MOVED.
+	c, cl := start(t, P, func(o *client.Options) { o.RefreshInterval = time.Hour })
+	ctx := context.Background()
+	stop := make(chan struct{})
+	wait := workload(ctx, cl, P, stop)
+	time.Sleep(200 * time.Millisecond)
+	ls := c.PartitionLeaders()
+	var to *nodetest.InProcess
+	for _, n := range c.Nodes {
+		if n != ls[1] {
+			to = n
+			break
+		}
+	}
+	if err := ls[1].Host().Group(1).TransferLeadership(to.Cfg.ID); err != nil {
+		t.Fatalf("transfer partition 1 to %s: %v", to.Cfg.ID, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	errs, rounds := wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d errors in %d rounds across the transfer, first: %v", len(errs), rounds, errs[0])
+	}
+	if st := cl.Stats(); st.Redirects == 0 {
+		t.Errorf("no -MOVED followed across the transfer: %+v", st)
+	}
+	// The balancer may hand it back; once leaders are stable, nothing is
+	// forwarded.
+	c.WaitSpread()
+	if err := cl.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := c.ForwardRequests()
+	for _, k := range nodetest.KeysIn(1, P, 30, "after") {
+		if err := cl.Set(ctx, k, 1, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := c.ForwardRequests() - before; n != 0 {
+		t.Errorf("%d requests forwarded after the transfer", n)
+	}
+}
+
+// TestStoppedNode: a node that leads a partition stops; reads of that
+// partition recover once another node leads it (the client refreshes and
+// backs off in between), and writes go on too.
+func TestStoppedNode(t *testing.T) {
+	const P = 3
+	c, cl := start(t, P, func(o *client.Options) {
+		o.MaxAttempts = 40
+		o.RefreshInterval = 100 * time.Millisecond
+	})
+	ctx := context.Background()
+	keys := map[int][]string{}
+	for g := range P {
+		keys[g] = nodetest.KeysIn(g, P, 5, "s")
+		for _, k := range keys[g] {
+			if err := cl.Set(ctx, k, "v"+k, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	victim := c.PartitionLeaders()[0]
+	if victim == c.Nodes[2] {
+		t.Log("the seed node stops too")
+	}
+	if err := victim.Stop(); err != nil {
+		t.Logf("stop %s: %v", victim.Cfg.ID, err)
+	}
+	for g := range P {
+		for _, k := range keys[g] {
+			if v, err := cl.Get(ctx, k).Result(); err != nil || v != "v"+k {
+				t.Errorf("GET %s (partition %d) after %s stopped = %q, %v", k, g, victim.Cfg.ID, v, err)
+			}
+		}
+	}
+	if err := cl.Set(ctx, keys[0][0], "new", 0).Err(); err != nil {
+		t.Errorf("SET after the stop: %v", err)
+	}
+}
+
+// TestCloseStopsRefresher: Close stops the refresher goroutine (and
+// closes the nodes' clients); no goroutine the client started runs
+// afterwards.
+func TestCloseStopsRefresher(t *testing.T) {
+	_, cl := start(t, 3, func(o *client.Options) { o.RefreshInterval = 10 * time.Millisecond })
+	if !stacksHave("created by github.com/loomcache/loomcache/client.New") {
+		t.Fatal("no refresher goroutine while the client is open")
+	}
+	if err := cl.Set(context.Background(), "k", 1, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if stacksHave("created by github.com/loomcache/loomcache/client.") {
+		t.Fatal("a goroutine of the client still runs after Close")
+	}
+	if err := cl.Get(context.Background(), "k").Err(); err == nil {
+		t.Error("GET after Close succeeded")
+	}
+}
+
+// stacksHave reports whether the stacks of all goroutines contain s.
+// ("created by" names the function that started a goroutine even when a
+// deep stack's frames are elided.)
+func stacksHave(s string) bool {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Contains(string(buf[:n]), s)
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
