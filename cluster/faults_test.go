@@ -248,10 +248,13 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	c := startCluster(t, shape{nodes: sc.nodes, spares: sc.spares, partitions: sc.partitions, args: sc.args})
 	h := newHistory()
 	c.h, c.work = h, rc.work
+	// With partitions, a third of the clients are native ones, which
+	// send each call to its partition's leader.
+	c.work.native = sc.partitions > 1
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	unexpected := make(chan []string, 1)
-	go func() { unexpected <- rc.work.run(ctx, c, h) }()
+	go func() { unexpected <- c.work.run(ctx, c, h) }()
 	filled := make(chan struct{})
 	go fill(ctx, c, filled)
 
@@ -303,6 +306,18 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 		}
 	}
 	t.Logf("history: %s", describe(recs))
+	if c.work.native {
+		native := 0
+		for _, r := range recs {
+			if r.node == "native" {
+				native++
+			}
+		}
+		if native == 0 {
+			t.Error("no call went through the native client")
+		}
+		t.Logf("%d calls through the native client", native)
+	}
 	for _, b := range bad {
 		t.Errorf("unexpected reply: %s", b)
 	}

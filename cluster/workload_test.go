@@ -76,6 +76,9 @@ type workload struct {
 	// one pipeline (the others send one at a time): through a follower a
 	// pipeline goes to the leader as one batch.
 	depth int
+	// native: every third client goes through the native Go client
+	// (native_test.go) instead of a connection to one node.
+	native bool
 }
 
 // casAttempts is how many times a CAS loop tries again after a WATCH
@@ -104,7 +107,11 @@ func (w workload) run(ctx context.Context, c *cluster, h *history) []string {
 				unexpected = append(unexpected, s)
 				mu.Unlock()
 			}
-			cl.loop(ctx)
+			if w.native && i%3 == 2 {
+				cl.nativeLoop(ctx)
+			} else {
+				cl.loop(ctx)
+			}
 		}()
 	}
 	wg.Wait()
