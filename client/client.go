@@ -11,8 +11,12 @@ import (
 
 // Options configures a Client.
 type Options struct {
-	// Seeds are RESP addresses (host:port) of some of the cluster's
-	// nodes; one that answers is enough.
+	// Seeds are RESP addresses (host:port) of the cluster's nodes. One
+	// that answers is enough to start; but the client knows only the
+	// seeds and the nodes that have led a partition (RAFT.PARTITIONS
+	// gives no other node's address), so list every node: with one seed
+	// that is also the only leader (P = 1), its loss leaves no node to
+	// ask.
 	Seeds []string
 	// Node is the template of every node's go-redis client (password,
 	// TLS, timeouts, pool size, protocol, DB...). Addr is each node's;
