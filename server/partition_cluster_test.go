@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/internal/nodetest"
-	"github.com/loomcache/loomcache/partition"
 	"github.com/loomcache/loomcache/server"
 	"github.com/redis/go-redis/v9"
 )
@@ -30,70 +29,17 @@ func startPartitionedWith(t *testing.T, p int, directives [][2]string) *nodetest
 		cfg.Partitions = p
 		cfg.Directives = directives
 	})
-	waitSpread(t, c)
+	c.WaitSpread()
 	return c
 }
 
-// leaders returns, per partition, the running node whose group leads it
-// with reads ready (nil for none).
-func leaders(c *nodetest.Cluster, p int) []*nodetest.InProcess {
-	out := make([]*nodetest.InProcess, p)
+// nodeClients returns a go-redis client of each node, closed at cleanup.
+func nodeClients(t *testing.T, c *nodetest.Cluster) []*redis.Client {
+	var out []*redis.Client
 	for _, n := range c.Nodes {
-		if n.Host() == nil || !n.Running() {
-			continue
-		}
-		for g, grp := range n.Host().Groups() {
-			if grp.Stats().ReadsReady {
-				out[g] = n
-			}
-		}
-	}
-	return out
-}
-
-// waitSpread waits until every partition is led and no node leads two
-// more partitions than another.
-func waitSpread(t *testing.T, c *nodetest.Cluster) []*nodetest.InProcess {
-	t.Helper()
-	p := c.Nodes[0].Host().Partitions()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ls := leaders(c, p)
-		counts := map[string]int{}
-		for _, n := range c.Nodes {
-			if n.Running() {
-				counts[n.Cfg.ID] = 0
-			}
-		}
-		led := 0
-		for _, l := range ls {
-			if l != nil {
-				counts[l.Cfg.ID]++
-				led++
-			}
-		}
-		lo, hi := p, 0
-		for _, k := range counts {
-			lo, hi = min(lo, k), max(hi, k)
-		}
-		if led == p && hi-lo < 2 {
-			return ls
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("partitions not led and spread: %v", counts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// keysIn returns n keys of partition g of p.
-func keysIn(g, p, n int, prefix string) []string {
-	var out []string
-	for i := 0; len(out) < n; i++ {
-		k := fmt.Sprintf("%s:%d", prefix, i)
-		if partition.Of([]byte(k), p) == g {
-			out = append(out, k)
-		}
+		rc := redis.NewClient(&redis.Options{Addr: n.Addr().String(), MaxRetries: -1})
+		t.Cleanup(func() { rc.Close() })
+		out = append(out, rc)
 	}
 	return out
 }
@@ -106,12 +52,7 @@ func TestPartitionsServeAsOneRedis(t *testing.T) {
 	const P = 3
 	c := startPartitioned(t, P)
 	ctx := context.Background()
-	var clients []*redis.Client
-	for _, n := range c.Nodes {
-		rc := redis.NewClient(&redis.Options{Addr: n.Addr().String(), MaxRetries: -1})
-		defer rc.Close()
-		clients = append(clients, rc)
-	}
+	clients := nodeClients(t, c)
 	var all []string
 	for i := range 60 {
 		k := fmt.Sprintf("key:%d", i)
@@ -157,7 +98,7 @@ func TestPartitionsServeAsOneRedis(t *testing.T) {
 		}
 	}
 
-	a, b := keysIn(0, P, 1, "x")[0], keysIn(1, P, 1, "x")[0]
+	a, b := nodetest.KeysIn(0, P, 1, "x")[0], nodetest.KeysIn(1, P, 1, "x")[0]
 	crossslot := "CROSSSLOT Keys in request don't hash to the same slot"
 	for _, cmd := range []*redis.StatusCmd{
 		clients[0].MSet(ctx, a, 1, b, 2),
@@ -218,7 +159,7 @@ func TestPartitionsServeAsOneRedis(t *testing.T) {
 func TestPartitionRedirect(t *testing.T) {
 	const P = 3
 	c := startPartitioned(t, P)
-	ls := waitSpread(t, c)
+	ls := c.WaitSpread()
 	ctx := context.Background()
 	n1 := c.Nodes[0]
 	rc := redis.NewClient(&redis.Options{Addr: n1.Addr().String(), MaxRetries: -1, PoolSize: 1})
@@ -245,7 +186,7 @@ func TestPartitionRedirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	for g := range P {
-		k := keysIn(g, P, 1, "r")[0]
+		k := nodetest.KeysIn(g, P, 1, "r")[0]
 		err := rc.Set(ctx, k, "v", 0).Err()
 		if ls[g] == n1 {
 			if err != nil {
@@ -265,7 +206,7 @@ func TestPartitionRedirect(t *testing.T) {
 func TestPartitionLeaderLossBlocksNoOther(t *testing.T) {
 	const P = 3
 	c := startPartitioned(t, P)
-	ls := waitSpread(t, c)
+	ls := c.WaitSpread()
 	victim := ls[0]
 	terms := map[int]uint64{}
 	for g, l := range ls {
@@ -289,7 +230,7 @@ func TestPartitionLeaderLossBlocksNoOther(t *testing.T) {
 	rc := redis.NewClient(&redis.Options{Addr: via.Addr().String(), MaxRetries: -1})
 	defer rc.Close()
 	for g := range terms {
-		for _, k := range keysIn(g, P, 5, "live") {
+		for _, k := range nodetest.KeysIn(g, P, 5, "live") {
 			if err := rc.Set(ctx, k, "v", 0).Err(); err != nil {
 				t.Errorf("SET %s (partition %d) with partition 0's leader gone: %v", k, g, err)
 			}
@@ -303,7 +244,7 @@ func TestPartitionLeaderLossBlocksNoOther(t *testing.T) {
 	// Partition 0 elects a new leader and serves again.
 	var err error
 	for range 100 {
-		if err = rc.Set(ctx, keysIn(0, P, 1, "after")[0], "v", 0).Err(); err == nil {
+		if err = rc.Set(ctx, nodetest.KeysIn(0, P, 1, "after")[0], "v", 0).Err(); err == nil {
 			break
 		}
 	}
@@ -322,7 +263,7 @@ func TestPartitionMembership(t *testing.T) {
 	rc := redis.NewClient(&redis.Options{Addr: c.Nodes[0].Addr().String(), MaxRetries: -1})
 	defer rc.Close()
 	for g := range P {
-		for _, k := range keysIn(g, P, 3, "m") {
+		for _, k := range nodetest.KeysIn(g, P, 3, "m") {
 			if err := rc.Set(ctx, k, "v", 0).Err(); err != nil {
 				t.Fatal(err)
 			}
@@ -380,7 +321,7 @@ func TestPartitionMembership(t *testing.T) {
 func TestPartitionPipelineThroughOneNode(t *testing.T) {
 	const P = 3
 	c := startPartitioned(t, P)
-	ls := waitSpread(t, c)
+	ls := c.WaitSpread()
 	via := c.Nodes[0]
 	var others []int
 	for g, l := range ls {
@@ -389,7 +330,7 @@ func TestPartitionPipelineThroughOneNode(t *testing.T) {
 		}
 	}
 	var reqs [][]string
-	keys := [][]string{keysIn(others[0], P, 10, "pp"), keysIn(others[1], P, 10, "pp")}
+	keys := [][]string{nodetest.KeysIn(others[0], P, 10, "pp"), nodetest.KeysIn(others[1], P, 10, "pp")}
 	for i := range 10 {
 		for _, ks := range keys {
 			reqs = append(reqs, []string{"INCR", ks[i]}, []string{"GET", ks[i]})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loomcache/loomcache/internal/nodetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -21,12 +22,7 @@ func TestPartitionEvictionAndScripts(t *testing.T) {
 	limit := P * usedFor(evictRoom/P)
 	c := startPartitionedWith(t, P, [][2]string{{"maxmemory", strconv.Itoa(limit)}, {"maxmemory-policy", "allkeys-lru"}})
 	ctx := context.Background()
-	var clients []*redis.Client
-	for _, n := range c.Nodes {
-		rc := redis.NewClient(&redis.Options{Addr: n.Addr().String(), MaxRetries: -1})
-		defer rc.Close()
-		clients = append(clients, rc)
-	}
+	clients := nodeClients(t, c)
 	for i := range 4 * evictRoom {
 		if err := clients[i%3].Set(ctx, evictKey("k", i), value100, 0).Err(); err != nil {
 			t.Fatalf("SET %d: %v", i, err)
@@ -53,7 +49,7 @@ func TestPartitionEvictionAndScripts(t *testing.T) {
 	}
 
 	// Scripts: their declared keys' partition, and nothing else.
-	a, b := keysIn(0, P, 1, "s")[0], keysIn(1, P, 1, "s")[0]
+	a, b := nodetest.KeysIn(0, P, 1, "s")[0], nodetest.KeysIn(1, P, 1, "s")[0]
 	err := clients[1].Eval(ctx, "redis.call('set', KEYS[1], 1) return redis.call('get', ARGV[1])", []string{a}, b).Err()
 	if err == nil || !strings.HasPrefix(err.Error(), "ERR Script attempted to access a non local key in a cluster node") {
 		t.Errorf("EVAL touching another partition's key: %v", err)
