@@ -242,9 +242,11 @@ func (r *router) refresh(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		leaders, err := readPartitions(ctx, rc)
+		leaders, voters, err := readPartitions(ctx, rc)
 		if err == nil {
-			for _, l := range leaders {
+			// Every voter becomes a node to fall back on, not only
+			// the seeds and the leaders.
+			for _, l := range append(leaders, voters...) {
 				if l != "" {
 					if _, err := r.nodeClient(l); err != nil {
 						return err
@@ -266,16 +268,17 @@ func (r *router) refresh(ctx context.Context) error {
 }
 
 // readPartitions asks a node for RAFT.PARTITIONS: each partition's
-// leader's RESP address ("" while not known), in partition order.
-func readPartitions(ctx context.Context, rc *redis.Client) ([]string, error) {
+// leader's RESP address ("" while not known), in partition order, and
+// the voters' addresses.
+func readPartitions(ctx context.Context, rc *redis.Client) (leaders, voters []string, err error) {
 	reply, err := rc.Do(ctx, "RAFT.PARTITIONS").Slice()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(reply) == 0 {
-		return nil, errors.New("RAFT.PARTITIONS: no partitions (node still opening)")
+		return nil, nil, errors.New("RAFT.PARTITIONS: no partitions (node still opening)")
 	}
-	leaders := make([]string, len(reply))
+	leaders = make([]string, len(reply))
 	for i, e := range reply {
 		fields := map[string]any{}
 		switch e := e.(type) {
@@ -292,15 +295,23 @@ func readPartitions(ctx context.Context, rc *redis.Client) ([]string, error) {
 				}
 			}
 		default:
-			return nil, fmt.Errorf("RAFT.PARTITIONS: entry %d is %T", i, e)
+			return nil, nil, fmt.Errorf("RAFT.PARTITIONS: entry %d is %T", i, e)
 		}
 		p, ok := fields["partition"].(int64)
 		if !ok || p < 0 || int(p) >= len(reply) {
-			return nil, fmt.Errorf("RAFT.PARTITIONS: entry %d: bad partition %v", i, fields["partition"])
+			return nil, nil, fmt.Errorf("RAFT.PARTITIONS: entry %d: bad partition %v", i, fields["partition"])
 		}
 		leaders[p], _ = fields["leader-addr"].(string)
+		if i == 0 {
+			as, _ := fields["voter-addrs"].([]any)
+			for _, a := range as {
+				if a, ok := a.(string); ok && a != "" {
+					voters = append(voters, a)
+				}
+			}
+		}
 	}
-	return leaders, nil
+	return leaders, voters, nil
 }
 
 // close stops the refresher and closes every node's client.

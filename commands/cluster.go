@@ -42,6 +42,9 @@ type PartitionInfo struct {
 	CommitIndex        uint64
 	AppliedIndex       uint64
 	Voters             []string // node ids
+	// VoterAddrs are the voters' RESP addresses, in Voters' order (""
+	// where not known): where a client goes when a leader is lost.
+	VoterAddrs []string
 }
 
 // LoomOnly reports whether a command (or subcommand) is LoomCache's own,
@@ -138,7 +141,7 @@ func cmdRaftInfo(c *Ctx) {
 
 // cmdRaftPartitions answers, per partition, a map (a flat array in
 // RESP2) of partition, leader, leader-addr, term, commit-index,
-// applied-index and voters.
+// applied-index, voters and voter-addrs.
 func cmdRaftPartitions(c *Ctx) {
 	cl, ok := c.cluster()
 	if !ok {
@@ -147,7 +150,7 @@ func cmdRaftPartitions(c *Ctx) {
 	parts := cl.Partitions()
 	c.W.Array(len(parts))
 	for _, p := range parts {
-		c.W.Map(7)
+		c.W.Map(8)
 		c.W.BulkString("partition")
 		c.W.Int(int64(p.Partition))
 		c.W.BulkString("leader")
@@ -164,6 +167,11 @@ func cmdRaftPartitions(c *Ctx) {
 		c.W.Array(len(p.Voters))
 		for _, v := range p.Voters {
 			c.W.BulkString(v)
+		}
+		c.W.BulkString("voter-addrs")
+		c.W.Array(len(p.VoterAddrs))
+		for _, a := range p.VoterAddrs {
+			c.W.BulkString(a)
 		}
 	}
 }

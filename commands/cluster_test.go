@@ -17,7 +17,8 @@ type fakeCluster struct {
 func (f *fakeCluster) RaftInfo(b []byte) []byte { return append(b, "# Raft\r\nrole:leader\r\n"...) }
 
 func (f *fakeCluster) Partitions() []PartitionInfo {
-	return []PartitionInfo{{Partition: 0, Leader: "n1", LeaderAddr: "127.0.0.1:6379", Term: 3, CommitIndex: 9, AppliedIndex: 8, Voters: []string{"n1", "n2"}}}
+	return []PartitionInfo{{Partition: 0, Leader: "n1", LeaderAddr: "127.0.0.1:6379", Term: 3, CommitIndex: 9, AppliedIndex: 8,
+		Voters: []string{"n1", "n2"}, VoterAddrs: []string{"127.0.0.1:6379", ""}}}
 }
 
 func (f *fakeCluster) AddNode(_ Node, id, addr string) error {
@@ -47,8 +48,9 @@ func TestRaftCommands(t *testing.T) {
 		{"raft.info extra", "-ERR wrong number of arguments for 'raft.info' command\r\n", nil},
 		{"RAFT.NODE ADD n4 127.0.0.1:7400", "+OK\r\n", nil},
 		{"RAFT.NODE REMOVE n2", "+OK\r\n", nil},
-		{"RAFT.PARTITIONS", "*1\r\n*14\r\n$9\r\npartition\r\n:0\r\n$6\r\nleader\r\n$2\r\nn1\r\n$11\r\nleader-addr\r\n$14\r\n127.0.0.1:6379\r\n" +
-			"$4\r\nterm\r\n:3\r\n$12\r\ncommit-index\r\n:9\r\n$13\r\napplied-index\r\n:8\r\n$6\r\nvoters\r\n*2\r\n$2\r\nn1\r\n$2\r\nn2\r\n", nil},
+		{"RAFT.PARTITIONS", "*1\r\n*16\r\n$9\r\npartition\r\n:0\r\n$6\r\nleader\r\n$2\r\nn1\r\n$11\r\nleader-addr\r\n$14\r\n127.0.0.1:6379\r\n" +
+			"$4\r\nterm\r\n:3\r\n$12\r\ncommit-index\r\n:9\r\n$13\r\napplied-index\r\n:8\r\n$6\r\nvoters\r\n*2\r\n$2\r\nn1\r\n$2\r\nn2\r\n" +
+			"$11\r\nvoter-addrs\r\n*2\r\n$14\r\n127.0.0.1:6379\r\n$0\r\n\r\n", nil},
 		{"RAFT.REDIRECT on", "+OK\r\n", nil},
 		{"RAFT.REDIRECT maybe", "-ERR syntax error\r\n", nil},
 		{"raft.node add n4", "-ERR wrong number of arguments for 'raft.node|add' command\r\n", nil},

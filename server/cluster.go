@@ -304,6 +304,7 @@ func (s *Server) Partitions() []commands.PartitionInfo {
 		for _, m := range members {
 			if m.Voter {
 				info.Voters = append(info.Voters, m.ID)
+				info.VoterAddrs = append(info.VoterAddrs, s.host.ClientAddr(m.ID, m.Addr))
 			}
 		}
 		out = append(out, info)

@@ -181,6 +181,12 @@ func TestPartitionRedirect(t *testing.T) {
 		if m["partition"] != int64(g) || m["leader"] != ls[g].Cfg.ID || m["leader-addr"] != ls[g].Addr().String() {
 			t.Errorf("partition %d: %v; want leader %s at %s", g, m, ls[g].Cfg.ID, ls[g].Addr())
 		}
+		addrs := fmt.Sprint(m["voter-addrs"])
+		for _, n := range c.Nodes {
+			if !strings.Contains(addrs, n.Addr().String()) {
+				t.Errorf("partition %d: voter-addrs %s lacks %s's %s", g, addrs, n.Cfg.ID, n.Addr())
+			}
+		}
 	}
 	if err := rc.Do(ctx, "RAFT.REDIRECT", "ON").Err(); err != nil {
 		t.Fatal(err)
