@@ -164,6 +164,19 @@ func TestPartitionRedirect(t *testing.T) {
 	n1 := c.Nodes[0]
 	rc := redis.NewClient(&redis.Options{Addr: n1.Addr().String(), MaxRetries: -1, PoolSize: 1})
 	defer rc.Close()
+	// A follower learns a new leader (the balancer's last transfer) with
+	// its first message.
+	deadline := time.Now().Add(30 * time.Second)
+	for g := 0; g < P; {
+		if id, _ := n1.Host().Group(g).Leader(); id == ls[g].Cfg.ID {
+			g++
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("n1 does not know partition %d's leader", g)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	parts, err := rc.Do(ctx, "RAFT.PARTITIONS").Slice()
 	if err != nil || len(parts) != P {
 		t.Fatalf("RAFT.PARTITIONS = %v, %v", parts, err)
