@@ -289,8 +289,18 @@ func (s *Server) logLoaded(n *raftfsm.Node) {
 		from = "the snapshot at index " + strconv.FormatUint(st.RestoredSnapshot, 10)
 	}
 	s.log.Printf("Loaded %s and replayed %d WAL entries (to index %d): %d keys",
-		from, st.ReplayedEntries, st.StartLogIndex, keyCount(n.Store()))
+		from, st.ReplayedEntries, st.StartLogIndex, s.keysLoaded())
 	s.log.Printf("Ready to accept connections")
+}
+
+// keysLoaded counts the keys of every partition's store (the figures
+// beside it in the log are partition 0's: with one partition, the node's).
+func (s *Server) keysLoaded() int {
+	keys := 0
+	for _, g := range s.groups {
+		keys += keyCount(g.Store())
+	}
+	return keys
 }
 
 // keyCount counts the keys of every database.
