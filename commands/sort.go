@@ -18,6 +18,10 @@ var (
 	errSortScores = errors.New("ERR One or more scores can't be converted into double")
 	errSortByACL  = errors.New("ERR BY option of SORT denied due to insufficient ACL permissions.")
 	errSortGetACL = errors.New("ERR GET option of SORT denied due to insufficient ACL permissions.")
+	// With several partitions, as in Redis Cluster: a pattern's keys may
+	// be in any partition.
+	errSortByCluster  = errors.New("ERR BY option of SORT denied in Cluster mode.")
+	errSortGetCluster = errors.New("ERR GET option of SORT denied in Cluster mode.")
 )
 
 func registerSort(t *Table) {
@@ -116,7 +120,8 @@ type sortSpec struct {
 // parseSort parses the options after the key. fullKeys, if not nil, is
 // asked before a BY pattern or a GET is accepted (Redis's ACL check for
 // options that read keys the data names); it is nil in the applier.
-func parseSort(opts [][]byte, readonly bool, fullKeys func() bool) (sortSpec, error) {
+// partitioned refuses them, as Redis Cluster does.
+func parseSort(opts [][]byte, readonly, partitioned bool, fullKeys func() bool) (sortSpec, error) {
 	sp := sortSpec{count: -1}
 	for j := 0; j < len(opts); j++ {
 		left := len(opts) - j - 1
@@ -143,11 +148,16 @@ func parseSort(opts [][]byte, readonly bool, fullKeys func() bool) (sortSpec, er
 			sp.by = opts[j+1]
 			if !strings.Contains(string(cstr(sp.by)), "*") {
 				sp.dontsort = true
+			} else if partitioned {
+				return sp, errSortByCluster
 			} else if fullKeys != nil && !fullKeys() {
 				return sp, errSortByACL
 			}
 			j++
 		case eq(a, "GET") && left >= 1:
+			if partitioned {
+				return sp, errSortGetCluster
+			}
 			if fullKeys != nil && !fullKeys() {
 				return sp, errSortGetACL
 			}
@@ -176,7 +186,8 @@ func (c *Ctx) fullKeyAccess() bool {
 
 // cmdSort serves SORT and SORT_RO.
 func cmdSort(c *Ctx) {
-	sp, err := parseSort(c.Args[2:], c.Cmd.Name == "sort_ro", c.fullKeyAccess)
+	pn, ok := c.Node.(PartitionedNode)
+	sp, err := parseSort(c.Args[2:], c.Cmd.Name == "sort_ro", ok && pn.Partitions() > 1, c.fullKeyAccess)
 	if err != nil {
 		c.W.Error(err.Error())
 		return
@@ -208,7 +219,7 @@ func applySortStore(ks *keyspace.Store, o *op.Op) any {
 	if len(o.Args) < 1 {
 		return errBadOp
 	}
-	sp, err := parseSort(o.Args[1:], false, nil)
+	sp, err := parseSort(o.Args[1:], false, false, nil)
 	if err != nil {
 		return err
 	}

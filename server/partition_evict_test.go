@@ -14,7 +14,8 @@ import (
 // TestPartitionEvictionAndScripts: under maxmemory each node evicts from
 // the partitions it leads, so writes spread over every partition keep
 // being served and every node's memory settles under the limit; and a
-// script may touch only keys of its own partition.
+// script may touch only keys of its own partition, nor SORT name keys
+// by a pattern.
 func TestPartitionEvictionAndScripts(t *testing.T) {
 	const P = 3
 	// Every node holds all partitions: P keyspaces with room for about
@@ -56,6 +57,32 @@ func TestPartitionEvictionAndScripts(t *testing.T) {
 	}
 	if v, err := clients[2].Eval(ctx, "redis.call('set', KEYS[1], 7) return redis.call('get', KEYS[1])", []string{a}).Text(); err != nil || v != "7" {
 		t.Errorf("EVAL on its own partition = %q, %v", v, err)
+	}
+
+	// SORT's BY and GET patterns name keys of any partition: refused, as
+	// Redis Cluster refuses them; BY without a pattern (no sorting) runs.
+	l := nodetest.KeysIn(0, P, 1, "sortlist")[0]
+	if err := clients[0].RPush(ctx, l, 3, 1, 2).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{"SORT", l, "BY", "w_*"}, "ERR BY option of SORT denied in Cluster mode."},
+		{[]any{"SORT", l, "GET", "#"}, "ERR GET option of SORT denied in Cluster mode."},
+	} {
+		for i, rc := range clients {
+			if err := rc.Do(ctx, c.args...).Err(); err == nil || err.Error() != c.want {
+				t.Errorf("%v via n%d: %v, want %s", c.args, i+1, err, c.want)
+			}
+		}
+	}
+	if v, err := clients[1].Do(ctx, "SORT", l, "BY", "nosort").StringSlice(); err != nil || strings.Join(v, ",") != "3,1,2" {
+		t.Errorf("SORT BY nosort = %v, %v", v, err)
+	}
+	if v, err := clients[1].Sort(ctx, l, &redis.Sort{}).Result(); err != nil || strings.Join(v, ",") != "1,2,3" {
+		t.Errorf("SORT = %v, %v", v, err)
 	}
 }
 
