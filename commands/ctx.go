@@ -30,6 +30,12 @@ type PartitionedNode interface {
 	Partitions() int
 	// KeyPartition returns the partition of key and the node's own.
 	KeyPartition(key []byte) (of, own int)
+	// CatchUpScripts brings this node's copy of the scripts and
+	// libraries (partition 0's state) up to what partition 0 has
+	// committed, when another node leads it: a script or function a
+	// client loaded, then called with keys of another partition, is then
+	// found. Bounded; it reports whether it caught up.
+	CatchUpScripts() bool
 }
 
 // Errors a Node returns that handlers translate for the client.

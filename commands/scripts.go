@@ -237,6 +237,12 @@ func cmdEvalSHARO(c *Ctx) { c.Table.runScript(c, scripting.KindEvalSHA, true) }
 func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
 	s := t.scripts
 	s.sync()
+	if missing := kind == scripting.KindEvalSHA && !s.cached(string(c.Args[1])) ||
+		kind == scripting.KindFunction && !hasFunction(s.engine, string(c.Args[1])); missing {
+		if pn, ok := c.Node.(PartitionedNode); ok && pn.Partitions() > 1 && pn.CatchUpScripts() {
+			s.sync()
+		}
+	}
 	var fn *scripting.Function
 	if kind == scripting.KindFunction {
 		var ok bool
@@ -510,4 +516,10 @@ func (t *Table) kill(c *Ctx, eval bool) {
 		r.Kill()
 		c.W.Status("OK")
 	}
+}
+
+// hasFunction reports whether the engine has the function name.
+func hasFunction(e *scripting.Engine, name string) bool {
+	_, ok := e.Function(name)
+	return ok
 }

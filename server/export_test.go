@@ -7,3 +7,6 @@ func (s *Server) RevokerDone() <-chan struct{} { return s.revoke.done }
 
 // UsersChanged signals the revoker as an access control applier does.
 func (s *Server) UsersChanged() { s.usersChanged() }
+
+// CatchUpScripts is a connection's CatchUpScripts on this node.
+func (s *Server) CatchUpScripts() bool { return (&conn{srv: s}).CatchUpScripts() }

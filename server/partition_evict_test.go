@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,4 +102,39 @@ func infoValue(t *testing.T, rc *redis.Client, section, field string) string {
 	}
 	t.Fatalf("INFO %s has no %s", section, field)
 	return ""
+}
+
+// TestPartitionScriptsCatchUp: a node that does not lead partition 0
+// (whose state the scripts are) catches up with what its leader applied
+// before it runs a script it does not find: FUNCTION LOAD through one
+// node, then FCALL with keys of every partition through every node,
+// finds the library every time.
+func TestPartitionScriptsCatchUp(t *testing.T) {
+	const P = 3
+	c := startPartitioned(t, P)
+	ls := c.WaitSpread()
+	ctx := context.Background()
+	clients := nodeClients(t, c)
+	for i := range 20 {
+		lib := fmt.Sprintf("#!lua name=lib%d\nredis.register_function('f%d', function(keys) return redis.call('incr', keys[1]) end)", i, i)
+		leader0 := clients[slices.Index(c.Nodes, ls[0])]
+		if err := leader0.FunctionLoad(ctx, lib).Err(); err != nil {
+			t.Fatal(err)
+		}
+		// At once, through every node, on every partition: a leader
+		// that does not find f<i> catches up with partition 0 first.
+		for g := range P {
+			k := nodetest.KeysIn(g, P, 1, "fc")[0]
+			for j, rc := range clients {
+				if err := rc.FCall(ctx, fmt.Sprintf("f%d", i), []string{k}).Err(); err != nil {
+					t.Errorf("round %d: FCALL f%d on partition %d via n%d: %v", i, i, g, j+1, err)
+				}
+			}
+		}
+		for j, n := range c.Nodes {
+			if n != ls[0] && !n.CatchUpScripts() {
+				t.Errorf("round %d: n%d did not catch up with partition 0", i, j+1)
+			}
+		}
+	}
 }
