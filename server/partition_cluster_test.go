@@ -375,3 +375,31 @@ func TestPartitionPipelineThroughOneNode(t *testing.T) {
 		}
 	}
 }
+
+// TestPartitionLeadersRebalance: the node that led a partition stops, the
+// others take its leaderships; once it is back it is handed one again
+// (3 partitions on 3 nodes: one each).
+func TestPartitionLeadersRebalance(t *testing.T) {
+	const P = 3
+	c := startPartitioned(t, P)
+	ls := c.WaitSpread()
+	i := slices.Index(c.Nodes, ls[0])
+	if err := c.Nodes[i].Stop(); err != nil && !errors.Is(err, context.Canceled) {
+		t.Logf("stop: %v", err)
+	}
+	for g, l := range c.WaitSpread() {
+		if l == ls[0] {
+			t.Fatalf("partition %d still led by the stopped node", g)
+		}
+	}
+	back := c.Restart(i)
+	led := 0
+	for _, l := range c.WaitSpread() {
+		if l == back {
+			led++
+		}
+	}
+	if led != 1 {
+		t.Errorf("the returned node leads %d partitions, want 1", led)
+	}
+}

@@ -207,3 +207,16 @@ func RestartAll(t testing.TB, ps []*Process) {
 		}
 	}
 }
+
+// Restart starts node i again, stopped before, with its configuration
+// (its ports and data directory), and returns it without waiting.
+func (c *Cluster) Restart(i int) *InProcess {
+	c.t.Helper()
+	c.Nodes[i].Stop()
+	n, err := startNode(c.t, c.Nodes[i].Cfg)
+	if err != nil {
+		c.t.Fatalf("restart %s: %v", c.Nodes[i].Cfg.ID, err)
+	}
+	c.Nodes[i] = n
+	return n
+}
