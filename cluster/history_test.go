@@ -308,10 +308,12 @@ func outcome(in input, r reply, err error) (out output, unexpected string) {
 const errBlockContention = "ERR the transaction's keys kept changing while it ran; nothing was applied, retry"
 
 // refusal reports whether an error reply is one a correct node gives
-// during a fault, saying the command was not applied.
+// during a fault, saying the command was not applied. MOVED reaches the
+// native client's caller when leadership moved more often than it
+// follows redirects for one call (its MaxAttempts).
 func refusal(msg string) bool {
 	return strings.HasPrefix(msg, "CLUSTERDOWN ") || strings.HasPrefix(msg, "LOADING ") ||
-		strings.HasPrefix(msg, "TRYAGAIN ")
+		strings.HasPrefix(msg, "TRYAGAIN ") || strings.HasPrefix(msg, "MOVED ")
 }
 
 // queueReply judges the reply to a command that leads up to a call's own

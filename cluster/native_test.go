@@ -27,7 +27,7 @@ func (cl *client) nativeLoop(ctx context.Context) {
 	var nc *native.Client
 	for nc == nil && ctx.Err() == nil {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		c, err := native.New(sctx, native.Options{Seeds: seeds, Node: redis.Options{
+		c, err := native.New(sctx, native.Options{Seeds: seeds, MaxAttempts: 40, Node: redis.Options{
 			Protocol: 2, DialTimeout: 500 * time.Millisecond, PoolSize: 2,
 			ReadTimeout: cl.w.timeout, WriteTimeout: cl.w.timeout,
 		}})
