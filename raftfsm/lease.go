@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // The leader lease: how a leader of several voters serves linearizable
@@ -12,10 +14,11 @@ import (
 // hashicorp/raft has no lease API, so it is built here. A follower that
 // knows a leader rejects every vote request (raft.go requestVote), and
 // forgets the leader only when it has heard nothing for at least its
-// heartbeat timeout. So when a VerifyLeader round that started at t0
-// succeeds, a quorum heard from this leader after t0, and no other node
-// can collect a quorum of votes before t0 + HeartbeatTimeout. The lease
-// runs to t0 + leaseFraction × HeartbeatTimeout: the rest is the margin for
+// heartbeat timeout. So once a quorum has accepted requests this leader
+// sent at s or later (acks.go notes when each peer's accepted request
+// was sent: a VerifyLeader success alone may rest on old ones), no other
+// node can collect a quorum of votes before s + HeartbeatTimeout. The
+// lease runs to s + leaseFraction × HeartbeatTimeout: the rest is the margin for
 // clock-rate drift between nodes and for scheduling. Two things would
 // break the argument, and are excluded: leadership transfers (which make
 // followers vote despite a leader; a leader gives up its lease for the
@@ -115,19 +118,70 @@ func (n *Node) runRounds() {
 	}
 }
 
-// verifyRound checks with a quorum that this node still leads and, if
-// so, extends the lease from the round's start.
+// verifyRound checks with a quorum that this node still leads. The
+// acknowledgements that prove it date from when their requests were
+// sent (acks.go): since, the newest time a quorum is known to have
+// accepted this leader. Reads that arrived before the round started are
+// served if since is after that start (the quorum heard from this leader
+// after they arrived), or if the lease from since still runs. A round
+// that proves neither (its votes answered requests sent before a pause)
+// is run again: the heartbeats it triggered bring answers sent now.
 func (n *Node) verifyRound() error {
-	n.lease.rounds.Add(1)
-	t0 := n.lease.now()
-	term := n.raft.CurrentTerm()
-	if err := n.raft.VerifyLeader().Error(); err != nil {
-		return ErrNoLeader
+	for range verifyTries {
+		n.lease.rounds.Add(1)
+		t0 := n.lease.now()
+		term := n.raft.CurrentTerm()
+		if err := n.raft.VerifyLeader().Error(); err != nil {
+			return ErrNoLeader
+		}
+		voters, err := n.voterIDs()
+		if err != nil {
+			return ErrNoLeader
+		}
+		now := n.lease.now()
+		since, ok := n.acks.quorumSince(term, raft.ServerID(n.cfg.ID), voters, now)
+		if !ok || n.raft.CurrentTerm() != term {
+			continue
+		}
+		until, held, proven := n.lease.judge(t0, since, now, n.lease.noLeaseTerm.Load() == term)
+		if held {
+			n.lease.grant.Store(&leaseGrant{term: term, until: until})
+		}
+		if proven {
+			return nil
+		}
 	}
-	if n.raft.CurrentTerm() == term {
-		n.lease.grant.Store(&leaseGrant{term: term, until: t0 + n.lease.duration})
+	return ErrNoLeader
+}
+
+// judge decides on a round that began at t0 and found, at now, a quorum
+// accepting this leader since since: the lease's end, whether it holds,
+// and whether the round proves leadership to the reads waiting for it.
+// In a term where a transfer began no lease holds: only answers to
+// requests sent after the round began prove leadership.
+func (l *leaseState) judge(t0, since, now time.Duration, transferring bool) (until time.Duration, held, proven bool) {
+	until = since + l.duration
+	held = now < until && !transferring
+	return until, held, held || since >= t0
+}
+
+// verifyTries bounds the rounds one verifyRound runs: the first after a
+// pause may count stale answers, the next ones count fresh heartbeats.
+const verifyTries = 3
+
+// voterIDs returns the voters of the latest configuration.
+func (n *Node) voterIDs() ([]raft.ServerID, error) {
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, err
 	}
-	return nil
+	var ids []raft.ServerID
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids, nil
 }
 
 // leaseLoop renews the lease well before it ends, so reads on a busy

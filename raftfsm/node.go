@@ -118,7 +118,8 @@ type Node struct {
 	wal      *persistence.Store
 	snaps    *persistence.SnapshotStore
 	trans    *raft.NetworkTransport
-	mux      *mux // the host's cluster port (transport.go)
+	acks     ackTimes // when peers accepted this node's requests (acks.go)
+	mux      *mux     // the host's cluster port (transport.go)
 	// fwd forwards commands to the group's leader; fwdHandler runs
 	// those forwarded here (forward.go).
 	fwd        *forwarder
@@ -250,6 +251,7 @@ func (h *Host) openGroup(g int) (*Node, error) {
 	rc.ElectionTimeout = DefaultHeartbeatTimeout
 	rc.LeaderLeaseTimeout = DefaultHeartbeatTimeout
 	n.lease.init(rc.HeartbeatTimeout)
+	n.acks.init(n.lease.base)
 	rc.Logger = hclog.New(&hclog.LoggerOptions{
 		Name: name, Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
 	})
@@ -288,7 +290,7 @@ func (h *Host) openGroup(g int) (*Node, error) {
 	if load != nil {
 		rfsm = loadingFSM{fsm: n.fsm, load: load}
 	}
-	if n.raft, err = raft.NewRaft(rc, rfsm, logs, n.wal, n.snaps, n.trans); err != nil {
+	if n.raft, err = raft.NewRaft(rc, rfsm, logs, n.wal, n.snaps, &ackTransport{n.trans, &n.acks}); err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.prop.start(n.raft)
@@ -431,17 +433,11 @@ func (n *Node) ReadBarrier() error {
 }
 
 func (n *Node) voters() int {
-	f := n.raft.GetConfiguration()
-	if f.Error() != nil {
+	ids, err := n.voterIDs()
+	if err != nil {
 		return 0
 	}
-	c := 0
-	for _, s := range f.Configuration().Servers {
-		if s.Suffrage == raft.Voter {
-			c++
-		}
-	}
-	return c
+	return len(ids)
 }
 
 // WaitLeader waits until this node leads with reads ready, or ctx ends.

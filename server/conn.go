@@ -355,6 +355,13 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 		cn.srv.awaitACLSync(o) // a client's; a forwarded one waited where it came from
 	}
 	if cn.forwarded == nil && !cn.n.IsLeader() {
+		if o.Type == op.Exec {
+			// A block (MULTI/EXEC, a script) was run on this node's state
+			// while it led: its checks would meet the new leader's writes
+			// as a conflict, which is for the leader that ran it to retry.
+			// Nothing was proposed; the client may send it again.
+			return nil, commands.ErrNoLeader
+		}
 		cn.drain()
 		return cn.srv.proposeViaLeader(cn.n, o, cn.sess.Proto())
 	}
