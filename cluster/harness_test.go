@@ -81,6 +81,8 @@ type cluster struct {
 	args  []string // the arguments every node gets besides its own
 	// members is the --cluster list of the initial members.
 	members string
+	// partitions is the number of partitions (1 or more).
+	partitions int
 	// h and work are the run's history and workload, for scenarios that
 	// make calls of their own (set by runScenario).
 	h    *history
@@ -112,7 +114,7 @@ func startCluster(t testing.TB, sh shape) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, bin: nodetest.Binary(t), dir: dir, net: faultproxy.New()}
+	c := &cluster{t: t, bin: nodetest.Binary(t), dir: dir, net: faultproxy.New(), partitions: max(sh.partitions, 1)}
 	var list []string
 	for i := range sh.nodes + sh.spares {
 		n := &node{

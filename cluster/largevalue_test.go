@@ -197,21 +197,37 @@ func largeValue(n int, seed byte) []byte {
 	return v
 }
 
-// setLarge sends SET key val, writing val straight to the socket.
-func setLarge(addr, key string, val []byte) (reply, error) {
-	cn, err := dial(addr, time.Second)
+// setLarge sends SET key val and the options after it, writing val
+// straight to the socket, and reads the reply.
+func setLarge(addr, key string, val []byte, options ...string) (reply, error) {
+	cn, err := sendLarge(addr, key, val, options...)
 	if err != nil {
 		return nil, err
 	}
 	defer cn.Close()
+	return readReply(cn.r)
+}
+
+// sendLarge sends what setLarge does and returns the connection to read
+// the reply from.
+func sendLarge(addr, key string, val []byte, options ...string) (*conn, error) {
+	cn, err := dial(addr, time.Second)
+	if err != nil {
+		return nil, err
+	}
 	cn.nc.SetDeadline(time.Now().Add(5 * time.Minute))
-	head := fmt.Sprintf("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n", len(key), key, len(val))
-	for _, b := range [][]byte{[]byte(head), val, []byte("\r\n")} {
+	head := fmt.Sprintf("*%d\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n", 3+len(options), len(key), key, len(val))
+	tail := "\r\n"
+	for _, o := range options {
+		tail += fmt.Sprintf("$%d\r\n%s\r\n", len(o), o)
+	}
+	for _, b := range [][]byte{[]byte(head), val, []byte(tail)} {
 		if _, err := cn.nc.Write(b); err != nil {
+			cn.Close()
 			return nil, err
 		}
 	}
-	return readReply(cn.r)
+	return cn, nil
 }
 
 // getCompare reads key from addr and compares it with want as it
