@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/loomcache/loomcache/partition"
 )
 
 // TestFaultsMidUpload: a large write goes to Raft in pieces (op.Piece,
@@ -41,7 +39,7 @@ func midUpload(pause bool) func(c *cluster) (string, func()) {
 	return func(c *cluster) (string, func()) {
 		l := c.leader()
 		seed := rand.Uint32()
-		key := uploadKey(seed, c.partitions)
+		key := keyOf(fmt.Sprintf("upload:%d:", seed), 0, c.partitions) // the leader the fault hits leads partition 0
 		val := largeValue(uploadSize, byte(seed))
 		type outcome struct {
 			r     reply
@@ -96,16 +94,6 @@ func midUpload(pause bool) func(c *cluster) (string, func()) {
 			if err != nil && !strings.Contains(err.Error(), `"$-1\r\n"`) {
 				c.t.Errorf("%s after its SET (%v %v) was cut by a fault: %v", key, o.r, o.err, err)
 			}
-		}
-	}
-}
-
-// uploadKey is a key of partition 0, whose leader the faults aim at.
-func uploadKey(seed uint32, partitions int) string {
-	for i := 0; ; i++ {
-		k := fmt.Sprintf("upload:%d:%d", seed, i)
-		if partition.Of([]byte(k), partitions) == 0 {
-			return k
 		}
 	}
 }

@@ -30,6 +30,9 @@ type Cluster interface {
 	TransferLeader(via Node, id string, partition int) error
 	// Partitions describes each partition's group as this node sees it.
 	Partitions() []PartitionInfo
+	// AppliedIndex is the applied index of via's partition's group on
+	// this node.
+	AppliedIndex(via Node) uint64
 }
 
 // PartitionInfo is one partition's Raft group, as RAFT.PARTITIONS lists it.
@@ -103,6 +106,11 @@ func registerCluster(t *Table) {
 			Group: "cluster", Since: "0.1.0", Complexity: "O(N) where N is the number of partitions",
 			Summary: "Get the partitions: for each, its leader's id and client address, term, indexes and voters",
 			Handler: cmdRaftPartitions},
+		&Command{Name: "raft.readindex", Arity: 1, Flags: FlagReadonly | FlagFast, Categories: CatFast | CatRead,
+			Tips:  []string{"nondeterministic_output"},
+			Group: "cluster", Since: "0.1.0", Complexity: "O(1)",
+			Summary: "Confirm the leadership of partition 0's leader and get the index it has applied: what a node must apply before its copy of partition 0 is current",
+			Handler: cmdRaftReadIndex},
 		&Command{Name: "raft.redirect", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast,
 			Categories: CatFast | CatConnection, Group: "cluster", Since: "0.1.0", Complexity: "O(1)",
 			Summary: "Answer commands for a partition another node leads with -MOVED instead of forwarding them (ON), or forward them (OFF)",
@@ -142,6 +150,17 @@ func cmdRaftInfo(c *Ctx) {
 // cmdRaftPartitions answers, per partition, a map (a flat array in
 // RESP2) of partition, leader, leader-addr, term, commit-index,
 // applied-index, voters and voter-addrs.
+// cmdRaftReadIndex runs on partition 0's leader (a follower forwards
+// it, as a read): after the read barrier, its applied index covers every
+// write acknowledged before the command arrived.
+func cmdRaftReadIndex(c *Ctx) {
+	cl, ok := c.cluster()
+	if !ok || !c.readable() {
+		return
+	}
+	c.W.Int(int64(cl.AppliedIndex(c.Node)))
+}
+
 func cmdRaftPartitions(c *Ctx) {
 	cl, ok := c.cluster()
 	if !ok {

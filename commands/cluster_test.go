@@ -21,6 +21,8 @@ func (f *fakeCluster) Partitions() []PartitionInfo {
 		Voters: []string{"n1", "n2"}, VoterAddrs: []string{"127.0.0.1:6379", ""}}}
 }
 
+func (f *fakeCluster) AppliedIndex(Node) uint64 { return 8 }
+
 func (f *fakeCluster) AddNode(_ Node, id, addr string) error {
 	f.calls = append(f.calls, "add "+id+" "+addr)
 	return f.err
@@ -48,6 +50,7 @@ func TestRaftCommands(t *testing.T) {
 		{"raft.info extra", "-ERR wrong number of arguments for 'raft.info' command\r\n", nil},
 		{"RAFT.NODE ADD n4 127.0.0.1:7400", "+OK\r\n", nil},
 		{"RAFT.NODE REMOVE n2", "+OK\r\n", nil},
+		{"RAFT.READINDEX", ":8\r\n", nil},
 		{"RAFT.PARTITIONS", "*1\r\n*16\r\n$9\r\npartition\r\n:0\r\n$6\r\nleader\r\n$2\r\nn1\r\n$11\r\nleader-addr\r\n$14\r\n127.0.0.1:6379\r\n" +
 			"$4\r\nterm\r\n:3\r\n$12\r\ncommit-index\r\n:9\r\n$13\r\napplied-index\r\n:8\r\n$6\r\nvoters\r\n*2\r\n$2\r\nn1\r\n$2\r\nn2\r\n" +
 			"$11\r\nvoter-addrs\r\n*2\r\n$14\r\n127.0.0.1:6379\r\n$0\r\n\r\n", nil},

@@ -31,10 +31,11 @@ type PartitionedNode interface {
 	// KeyPartition returns the partition of key and the node's own.
 	KeyPartition(key []byte) (of, own int)
 	// CatchUpScripts brings this node's copy of the scripts and
-	// libraries (partition 0's state) up to what partition 0 has
-	// committed, when another node leads it: a script or function a
-	// client loaded, then called with keys of another partition, is then
-	// found. Bounded; it reports whether it caught up.
+	// libraries (partition 0's state) up to what partition 0's leader
+	// had applied after the call, when another node leads it: a script
+	// or library a client loaded, replaced or deleted, then called by
+	// name with keys of another partition, is then as the client left
+	// it. Bounded; it reports whether it caught up.
 	CatchUpScripts() bool
 }
 

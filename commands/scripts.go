@@ -236,13 +236,15 @@ func cmdEvalSHARO(c *Ctx) { c.Table.runScript(c, scripting.KindEvalSHA, true) }
 // Redis makes before a script runs, then the script as a block.
 func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
 	s := t.scripts
-	s.sync()
-	if missing := kind == scripting.KindEvalSHA && !s.cached(string(c.Args[1])) ||
-		kind == scripting.KindFunction && !hasFunction(s.engine, string(c.Args[1])); missing {
-		if pn, ok := c.Node.(PartitionedNode); ok && pn.Partitions() > 1 && pn.CatchUpScripts() {
-			s.sync()
+	if kind != scripting.KindEval {
+		// Called by name: the registry is partition 0's, and this node's
+		// copy must hold every change acknowledged before the call.
+		if pn, ok := c.Node.(PartitionedNode); ok && pn.Partitions() > 1 && !pn.CatchUpScripts() {
+			c.W.Error(nodeError(ErrNoLeader))
+			return
 		}
 	}
+	s.sync()
 	var fn *scripting.Function
 	if kind == scripting.KindFunction {
 		var ok bool
@@ -516,10 +518,4 @@ func (t *Table) kill(c *Ctx, eval bool) {
 		r.Kill()
 		c.W.Status("OK")
 	}
-}
-
-// hasFunction reports whether the engine has the function name.
-func hasFunction(e *scripting.Engine, name string) bool {
-	_, ok := e.Function(name)
-	return ok
 }

@@ -76,4 +76,9 @@ func (n *Node) Stats() Stats {
 	return s
 }
 
+// AppliedIndex is the index of the last entry the FSM applied (or the
+// snapshot it restored at start), without Stats' cost: a snapshot
+// installed since may be newer (Stats' AppliedIndex counts it).
+func (n *Node) AppliedIndex() uint64 { return n.fsm.lastIndex.Load() }
+
 func parseUint(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) }

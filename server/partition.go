@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/op"
@@ -271,39 +269,3 @@ func (cn *conn) KeyPartition(key []byte) (of, own int) {
 
 // Partitions is the number of partitions (commands.PartitionedNode).
 func (cn *conn) Partitions() int { return len(cn.srv.groups) }
-
-// catchUpWait bounds CatchUpScripts.
-const catchUpWait = time.Second
-
-// CatchUpScripts waits until this node's partition 0 has applied what
-// its leader had applied when asked (commands.PartitionedNode): the
-// scripts and libraries are partition 0's state, and a script run on
-// another partition's leader reads this node's copy of them. A load the
-// client saw acknowledged was applied on that leader before.
-func (cn *conn) CatchUpScripts() bool {
-	g := cn.srv.node
-	if g.IsLeader() {
-		return true // its copy is partition 0's leader's
-	}
-	reply, err := g.Forward(&op.Op{Type: op.Forward, Int: 2, Args: [][]byte{[]byte("RAFT.INFO")}}, false)
-	if err != nil {
-		return false
-	}
-	_, after, ok := strings.Cut(string(reply), "\r\nlast_applied_index:")
-	if !ok {
-		return false
-	}
-	line, _, _ := strings.Cut(after, "\r\n")
-	applied, err := strconv.ParseUint(line, 10, 64)
-	if err != nil {
-		return false
-	}
-	deadline := time.Now().Add(catchUpWait)
-	for g.Stats().AppliedIndex < applied {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return true
-}
