@@ -85,53 +85,43 @@ func testWritesResentOnce(t *testing.T, P int) {
 		replies[k] = append(replies[k], v)
 	}
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
+	wg := untilStopped(8, stop, func(w, i int) {
+		k := counters[(w+i)%len(counters)]
+		switch i % 3 {
+		case 0:
+			v, err := cl.Incr(ctx, k).Result()
+			note(k, v, err)
+		case 1:
+			var incrs []*redis.IntCmd
+			_, err := cl.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for j := range 4 {
+					incrs = append(incrs, p.Incr(ctx, counters[(w+i+j)%len(counters)]))
 				}
-				k := counters[(w+i)%len(counters)]
-				switch i % 3 {
-				case 0:
-					v, err := cl.Incr(ctx, k).Result()
-					note(k, v, err)
-				case 1:
-					var incrs []*redis.IntCmd
-					_, err := cl.Pipelined(ctx, func(p redis.Pipeliner) error {
-						for j := range 4 {
-							incrs = append(incrs, p.Incr(ctx, counters[(w+i+j)%len(counters)]))
-						}
-						return nil
-					})
-					if err != nil {
-						note(k, 0, err)
-						continue
-					}
-					for j, in := range incrs {
-						note(counters[(w+i+j)%len(counters)], in.Val(), nil)
-					}
-				case 2:
-					tag := "{" + k + "}"
-					_, err := cl.TxPipelined(ctx, func(p redis.Pipeliner) error {
-						p.Incr(ctx, tag+"a")
-						p.Incr(ctx, tag+"b")
-						return nil
-					})
-					mu.Lock()
-					if err != nil {
-						errs = append(errs, fmt.Errorf("MULTI %s: %w", tag, err))
-					} else {
-						txs[tag]++
-					}
-					mu.Unlock()
-				}
+				return nil
+			})
+			if err != nil {
+				note(k, 0, err)
+				return
 			}
-		})
-	}
+			for j, in := range incrs {
+				note(counters[(w+i+j)%len(counters)], in.Val(), nil)
+			}
+		case 2:
+			tag := "{" + k + "}"
+			_, err := cl.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Incr(ctx, tag+"a")
+				p.Incr(ctx, tag+"b")
+				return nil
+			})
+			mu.Lock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("MULTI %s: %w", tag, err))
+			} else {
+				txs[tag]++
+			}
+			mu.Unlock()
+		}
+	})
 	cutting.Store(true)
 	moved := 0
 	for i := range 4 {

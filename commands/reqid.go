@@ -96,6 +96,12 @@ func (c *Command) WritesOnLeader() bool { return c.RunsOnLeader() && !c.Has(Flag
 // EXEC carries it.
 func (c *Command) TakesRequestID() bool { return c.Name == "multi" || c.WritesOnLeader() }
 
+// OvertakesWrites reports whether the command may run while its
+// connection's earlier writes are in flight: a write, which the log
+// orders after them, or RAFT.REQID, which reads nothing (so a pipeline
+// of writes, each after its RAFT.REQID, is proposed without waiting).
+func (c *Command) OvertakesWrites() bool { return c.Has(FlagWrite) || c.Name == "raft.reqid" }
+
 // OmittedReply is a ReqMark's result when the reply was too large to
 // carry: the proposer writes the reply it kept. Its size is the
 // reply's, which the FSM's memory of replies does not keep.

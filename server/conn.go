@@ -158,10 +158,10 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	if ctx.S.InMulti() && s.inMulti(cn, ctx, cmd, denied) {
 		return false
 	}
-	// Only a write may overtake the writes in flight: anything else may
-	// look at what they change (or at the protocol their replies are
-	// written in).
-	if len(cn.pending) > 0 && (cmd == nil || !cmd.Has(commands.FlagWrite)) {
+	// Only a write (or RAFT.REQID before one) may overtake the writes in
+	// flight: anything else may look at what they change (or at the
+	// protocol their replies are written in).
+	if len(cn.pending) > 0 && (cmd == nil || !cmd.OvertakesWrites()) {
 		cn.drain()
 	}
 	if denied == "" && s.forward(cn, ctx, cmd, more) {

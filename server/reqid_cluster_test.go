@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,27 @@ func TestClientRequestIDs(t *testing.T) {
 		same("pipelined", fmt.Sprint(lc.pipe(
 			[]string{"RAFT.REQID", "a", "3"}, []string{"INCR", "p"},
 			[]string{"RAFT.REQID", "a", "3"}, []string{"INCR", "p"}, []string{"GET", "p"})), "[OK 1 OK 1 1]")
+	})
+
+	t.Run("pipelined writes go together", func(t *testing.T) {
+		// RAFT.REQID does not wait for the writes before it: a pipeline
+		// of writes, each named, shares log entries.
+		index := func() int {
+			v, _ := strconv.Atoi(infoField(lc.str("INFO", "raft"), "raft_last_log_index"))
+			return v
+		}
+		before := index()
+		var cmds [][]string
+		for i := range 200 {
+			cmds = append(cmds, []string{"RAFT.REQID", "pl", strconv.Itoa(i + 1)}, []string{"INCR", "pl"})
+		}
+		r := lc.pipe(cmds...)
+		if r[len(r)-1] != "200" {
+			t.Fatalf("the last INCR replied %v", r[len(r)-1])
+		}
+		if n := index() - before; n > 100 {
+			t.Errorf("200 named INCRs in a pipeline took %d log entries", n)
+		}
 	})
 
 	t.Run("marker", func(t *testing.T) {
