@@ -114,14 +114,7 @@ func TestDedupClientSnapshot(t *testing.T) {
 	for c := dedupMaxClients - 1; c >= 0; c -= 2 { // odd ones, newest first
 		apply(f, clientID(c, 2))
 	}
-	data := snapshotBytes(t, f)
-	g := &fsm{ks: keyspace.New(1), apply: testApply}
-	if err := g.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(snapshotBytes(t, g), data) {
-		t.Fatal("a restored snapshot does not snapshot to the same bytes")
-	}
+	g := restored(t, f)
 	// Both forget the same origins: the even ones, in order, then the
 	// odd ones from the highest.
 	for i := range dedupMaxClients / 2 {
