@@ -80,8 +80,8 @@ func underID(id *redis.StatusCmd) bool {
 }
 
 // sendNamed sends cmd after RAFT.REQID origin seq, as one pipeline on one
-// connection of rc, and returns cmd's error and whether it went under
-// the id.
+// connection of rc, and returns whether it went under the id, and cmd's
+// error.
 func (r *router) sendNamed(ctx context.Context, rc *redis.Client, cmd redis.Cmder, seq uint64) (bool, error) {
 	id := r.reqIDCmd(ctx, seq)
 	pipe := rc.Pipeline()
@@ -93,8 +93,9 @@ func (r *router) sendNamed(ctx context.Context, rc *redis.Client, cmd redis.Cmde
 
 // sendTx runs a transaction (go-redis's TxPipelined) on rc; with a seq,
 // RAFT.REQID goes first on the same connection, so the transaction's
-// EXEC carries the id. It costs a round trip more: go-redis writes
-// MULTI itself, with nothing before it.
+// EXEC carries the id (it returns whether it did, as sendNamed). It
+// costs a round trip more: go-redis writes MULTI itself, with nothing
+// before it.
 func (r *router) sendTx(ctx context.Context, rc *redis.Client, inner []redis.Cmder, seq uint64) (bool, error) {
 	queue := func(p redis.Pipeliner) error {
 		for _, c := range inner {
