@@ -33,8 +33,8 @@ type Options struct {
 	// default), counting its redirections.
 	MaxAttempts int
 	// MinBackoff and MaxBackoff bound the pause before sending a command
-	// again after CLUSTERDOWN, LOADING or a node that does not answer
-	// (8 ms doubling up to 512 ms by default).
+	// again after CLUSTERDOWN, LOADING, a node that does not answer or a
+	// write's lost outcome (8 ms doubling up to 512 ms by default).
 	MinBackoff, MaxBackoff time.Duration
 }
 
@@ -77,9 +77,13 @@ func New(ctx context.Context, opt Options) (*Client, error) {
 		return nil, errors.New("loomcache client: no seed address")
 	}
 	opt.setDefaults()
+	origin, err := newOrigin()
+	if err != nil {
+		return nil, err
+	}
 	life, end := context.WithCancel(context.Background())
 	r := &router{
-		opt: opt, nodes: map[string]*redis.Client{},
+		opt: opt, nodes: map[string]*redis.Client{}, origin: origin,
 		refreshNow: make(chan struct{}, 1), life: life, end: end,
 	}
 	for _, s := range opt.Seeds {
@@ -87,7 +91,7 @@ func New(ctx context.Context, opt Options) (*Client, error) {
 			return nil, err
 		}
 	}
-	err := r.refresh(ctx)
+	err = r.refresh(ctx)
 	if err == nil {
 		r.cmds, err = r.loadCommands(ctx)
 	}
@@ -138,11 +142,16 @@ type Stats struct {
 	Redirects uint64 // -MOVED replies followed
 	Pauses    uint64 // pauses before sending a command again (CLUSTERDOWN, LOADING, a node not answering, a moving leadership)
 	Refreshes uint64 // partition maps read
+	// Resent counts writes sent again under their request id after their
+	// outcome was lost (-UNKNOWN, a connection lost or timed out after
+	// sending), a transaction counting once.
+	Resent uint64
 }
 
 // Stats returns the client's counts so far.
 func (c *Client) Stats() Stats {
-	return Stats{Redirects: c.r.redirects.Load(), Pauses: c.r.pauses.Load(), Refreshes: c.r.refreshes.Load()}
+	return Stats{Redirects: c.r.redirects.Load(), Pauses: c.r.pauses.Load(), Refreshes: c.r.refreshes.Load(),
+		Resent: c.r.resent.Load()}
 }
 
 // Node returns the go-redis client of partition p's leader (of any node

@@ -39,9 +39,10 @@ func start(t *testing.T, p int, tweak func(*client.Options, *nodetest.Cluster)) 
 	return c, cl
 }
 
-// set sets k to v. A SET is idempotent, so it is sent again after
-// -UNKNOWN (a leadership moved while it was in flight, as the balancer
-// may do just after a start): the client itself never does that.
+// set sets k to v. The client sends a SET whose outcome was lost again
+// under its request id, up to MaxAttempts; should they run out (the
+// balancer moving leaderships just after a start), a SET is idempotent,
+// so it is sent again here.
 func set(t *testing.T, cl *client.Client, k, v string) {
 	t.Helper()
 	for {
@@ -246,9 +247,36 @@ func workload(ctx context.Context, cl *client.Client, p int, stop chan struct{})
 		mu     sync.Mutex
 		errs   []error
 		rounds int
-		wg     sync.WaitGroup
 	)
-	for w := range 4 {
+	wg := untilStopped(4, stop, func(w, i int) {
+		for g := range p {
+			k := nodetest.KeysIn(g, p, 1, fmt.Sprintf("w%d.%d", w, i%50))[0]
+			err := cl.Set(ctx, k, i, 0).Err()
+			if err == nil {
+				var v string
+				if v, err = cl.Get(ctx, k).Result(); err == nil && v != strconv.Itoa(i) {
+					err = fmt.Errorf("GET %s = %q, want %d", k, v, i)
+				}
+			}
+			mu.Lock()
+			rounds++
+			if err != nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+		}
+	})
+	return func() ([]error, int) {
+		wg.Wait()
+		return errs, rounds
+	}
+}
+
+// untilStopped runs fn(w, i) for i = 0, 1, ... on goroutines w = 0 to
+// n-1 until stop is closed; wait for them on the WaitGroup returned.
+func untilStopped(n int, stop chan struct{}, fn func(w, i int)) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for w := range n {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				select {
@@ -256,29 +284,11 @@ func workload(ctx context.Context, cl *client.Client, p int, stop chan struct{})
 					return
 				default:
 				}
-				for g := range p {
-					k := nodetest.KeysIn(g, p, 1, fmt.Sprintf("w%d.%d", w, i%50))[0]
-					err := cl.Set(ctx, k, i, 0).Err()
-					if err == nil {
-						var v string
-						if v, err = cl.Get(ctx, k).Result(); err == nil && v != strconv.Itoa(i) {
-							err = fmt.Errorf("GET %s = %q, want %d", k, v, i)
-						}
-					}
-					mu.Lock()
-					rounds++
-					if err != nil {
-						errs = append(errs, err)
-					}
-					mu.Unlock()
-				}
+				fn(w, i)
 			}
 		})
 	}
-	return func() ([]error, int) {
-		wg.Wait()
-		return errs, rounds
-	}
+	return &wg
 }
 
 // TestTransferFollowed: a partition's leadership moves to another node

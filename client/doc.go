@@ -5,7 +5,10 @@
 // (RAFT.PARTITIONS), hashes each command's first key with package
 // partition, keeps one go-redis client per node whose connections ask for
 // -MOVED instead of forwarding (RAFT.REDIRECT ON), follows leader changes,
-// and retries a command only when that is safe (docs/client.md).
+// sends each write under a request id of its own (RAFT.REQID), and
+// retries a command only when that is safe: it did not run, it only
+// reads, or it is a write under its id, which the nodes apply at most
+// once (docs/client.md).
 //
 // A Client embeds a *redis.Client, so go-redis's API is there as usual;
 // the embedded client's hooks route every command and pipeline and it

@@ -11,12 +11,15 @@ import (
 
 // cmdInfo is what routing needs of a command, from the node's COMMAND
 // reply: where its first key is, whether it only reads (so it may be
-// sent again when its connection is lost) and whether its keys move
-// with its arguments (then the first key position may be 0 although it
-// has keys).
+// sent again when its connection is lost), whether it is a write the
+// server applies a request id to (reqID: one flagged write that does not
+// block, or a script; it may be sent again under its id) and whether its
+// keys move with its arguments (then the first key position may be 0
+// although it has keys).
 type cmdInfo struct {
 	firstKey int
 	readonly bool
+	reqID    bool
 	movable  bool
 	subs     map[string]cmdInfo // container commands: by subcommand
 }
@@ -52,14 +55,23 @@ func parseCommandEntry(e any) (string, cmdInfo, bool) {
 	first, _ := f[3].(int64)
 	info := cmdInfo{firstKey: int(first)}
 	flags, _ := f[2].([]any)
+	var write, blocking bool
 	for _, fl := range flags {
 		switch fl {
 		case "readonly":
 			info.readonly = true
 		case "movablekeys":
 			info.movable = true
+		case "write":
+			write = true
+		case "blocking":
+			blocking = true
 		}
 	}
+	// As the server's commands.Command.WritesOnLeader: a blocking
+	// command waits where its client is, and its pops are proposed
+	// without the client's id.
+	info.reqID = write && !blocking || isScript(strings.ToLower(name), true)
 	if len(f) > 9 {
 		subs, _ := f[9].([]any)
 		for _, s := range subs {
@@ -104,14 +116,25 @@ func (r *router) firstKey(ctx context.Context, cmd redis.Cmder, info cmdInfo) in
 		}
 		return info.firstKey
 	}
-	switch cmd.Name() {
-	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+	if isScript(cmd.Name(), false) {
 		if len(args) > 3 && argString(args[2]) != "0" {
 			return 3
 		}
 		return 0
 	}
 	return r.keyByGetKeys(ctx, cmd)
+}
+
+// isScript reports whether a command runs a script or function (numkeys,
+// then the keys); writing, only those that may write.
+func isScript(name string, writing bool) bool {
+	switch name {
+	case "eval", "evalsha", "fcall":
+		return true
+	case "eval_ro", "evalsha_ro", "fcall_ro":
+		return !writing
+	}
+	return false
 }
 
 // keyByGetKeys asks a node for the command's keys: the position of the

@@ -11,7 +11,8 @@ import (
 // ProcessPipelineHook; a TxPipeline's too, wrapped in MULTI and EXEC).
 // A pipeline's commands are split by their partition's leader, each
 // node's share goes as one pipeline, all nodes at once, and every reply
-// lands in its own command, so the caller sees them in order. The
+// lands in its own command, so the caller sees them in order; each write
+// the server applies a request id to goes after its own RAFT.REQID. The
 // commands that may be sent again (judge) go again, together, until
 // none is left or MaxAttempts.
 func (r *router) processPipeline(ctx context.Context, cmds []redis.Cmder) error {
@@ -21,15 +22,20 @@ func (r *router) processPipeline(ctx context.Context, cmds []redis.Cmder) error 
 	readonly := make([]bool, len(cmds))
 	pos := make([]int, len(cmds))
 	pending := make([]int, len(cmds))
+	ids := make([]reqID, len(cmds))
 	for i, cmd := range cmds {
 		info := r.cmds.lookup(cmd)
 		readonly[i], pos[i], pending[i] = info.readonly, r.firstKey(ctx, cmd, info), i
+		if info.reqID {
+			ids[i].seq = r.nextSeq()
+		}
 	}
+	sent := make([]*redis.StatusCmd, len(cmds)) // each command's RAFT.REQID, if it had one
 	for attempt := 1; len(pending) > 0; attempt++ {
-		r.sendByNode(ctx, cmds, pos, pending)
+		r.sendByNode(ctx, cmds, pos, pending, ids, sent)
 		worst, next := done, pending[:0]
 		for _, i := range pending {
-			v := r.judge(cmds[i].Err(), readonly[i])
+			v := r.afterSend(&ids[i], cmds[i].Err(), readonly[i], underID(sent[i]))
 			if v != done {
 				next = append(next, i)
 				worst = max(worst, v)
@@ -38,21 +44,30 @@ func (r *router) processPipeline(ctx context.Context, cmds []redis.Cmder) error 
 		if len(next) == 0 || !r.again(ctx, worst, attempt) {
 			break
 		}
+		for _, i := range next {
+			r.noteResend(cmds[i].Err(), underID(sent[i]) && !readonly[i])
+		}
 		pending = next
 	}
 	return firstErr(cmds)
 }
 
 // sendByNode sends the commands at idx, one pipeline per leader, the
-// leaders concurrently, and waits for all.
-func (r *router) sendByNode(ctx context.Context, cmds []redis.Cmder, pos, idx []int) {
+// leaders concurrently, and waits for all; a command with a request id
+// goes after its RAFT.REQID, which it finds in sent.
+func (r *router) sendByNode(ctx context.Context, cmds []redis.Cmder, pos, idx []int, ids []reqID, sent []*redis.StatusCmd) {
 	byNode := map[*redis.Client][]redis.Cmder{}
 	for _, i := range idx {
 		cmds[i].SetErr(nil)
+		sent[i] = nil
 		rc, err := r.target(cmds[i], pos[i])
 		if err != nil {
 			cmds[i].SetErr(err)
 			continue
+		}
+		if ids[i].seq != 0 {
+			sent[i] = r.reqIDCmd(ctx, ids[i].seq)
+			byNode[rc] = append(byNode[rc], sent[i])
 		}
 		byNode[rc] = append(byNode[rc], cmds[i])
 	}
@@ -91,8 +106,10 @@ func isTx(cmds []redis.Cmder) bool {
 
 // processTx runs a transaction at the leader of its first key's
 // partition (partition 0 when it has none): its keys must all be in one
-// partition, or the node refuses it (EXECABORT, CROSSSLOT). It is sent
-// again only when it certainly did not run, or when all it does is read.
+// partition, or the node refuses it (EXECABORT, CROSSSLOT). One that
+// writes goes under a request id (RAFT.REQID before MULTI). It is sent
+// again, whole, when it certainly did not run, when all it does is read,
+// or when it went under its id.
 func (r *router) processTx(ctx context.Context, cmds []redis.Cmder) error {
 	inner := cmds[1 : len(cmds)-1]
 	readonly, pos, at := true, 0, -1
@@ -109,24 +126,25 @@ func (r *router) processTx(ctx context.Context, cmds []redis.Cmder) error {
 	if at >= 0 {
 		keyed = inner[at]
 	}
+	var id reqID
+	if !readonly {
+		id.seq = r.nextSeq()
+	}
 	for attempt := 1; ; attempt++ {
 		for _, c := range cmds {
 			c.SetErr(nil)
 		}
 		rc, err := r.target(keyed, pos)
+		underID := false
 		if err == nil {
-			_, err = rc.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				for _, c := range inner {
-					_ = p.Process(ctx, c)
-				}
-				return nil
-			})
+			underID, err = r.sendTx(ctx, rc, inner, id.seq)
 		} else {
 			setErrs(inner, err)
 		}
-		if !r.again(ctx, r.judge(err, readonly), attempt) {
+		if !r.again(ctx, r.afterSend(&id, err, readonly, underID), attempt) {
 			return err
 		}
+		r.noteResend(err, underID && !readonly)
 	}
 }
 

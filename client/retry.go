@@ -11,15 +11,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Sending a command again is safe only when it certainly did not run, or
-// when it only reads. A node's reply tells which: -MOVED (another node
-// leads; nothing ran), -CLUSTERDOWN (no leader; not applied) and -LOADING
-// (refused before running) never ran, and neither did a command whose
-// connection could not be made (errNotSent). A -UNKNOWN reply (a write
-// whose outcome is not known) and a connection lost after the command
-// was written are returned to the caller for a write: it may have been
-// applied, and the server has no request ids for clients yet to make a
-// second send harmless.
+// Sending a command again is safe when it certainly did not run, when it
+// only reads, or when it is a write sent under a request id (reqid.go):
+// the nodes apply an id at most once, and answer a repeated one with the
+// first attempt's reply. A node's reply tells which: -MOVED (another
+// node leads; nothing ran), -CLUSTERDOWN (no leader; not applied) and
+// -LOADING (refused before running) never ran, and neither did a command
+// whose connection could not be made (errNotSent). A -UNKNOWN reply (a
+// write whose outcome is not known) and a connection lost or timed out
+// after the command was written leave a write's outcome unknown: it is
+// sent again under its id, and returned to the caller when it has none
+// (a write the server gives no id, as a blocking pop, or a node that
+// refused RAFT.REQID). -UNKNOWN ... (its request was retried) is the
+// answer to a repeated id whose first reply the nodes no longer
+// remember: sending it again would get the same, so it is returned,
+// unless no attempt under the id can have been applied (afterSend).
 
 // verdict is what to do after a send.
 type verdict int
@@ -30,14 +36,17 @@ const (
 	backoff                // refresh the map, pause, send again
 )
 
-// judge decides what follows a send that returned err. A -MOVED updates
-// the partition's leader at once.
-func (r *router) judge(err error, readonly bool) verdict {
+// judge decides what follows a send that returned err; safe: the
+// command may run twice harmlessly (it only reads, or it went under a
+// request id). A -MOVED updates the partition's leader at once.
+func (r *router) judge(err error, safe bool) verdict {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return done
 	}
 	var rerr redis.Error
-	if errors.As(err, &rerr) {
+	var ns *errNotSent
+	switch {
+	case errors.As(err, &rerr):
 		msg := err.Error()
 		switch {
 		case strings.HasPrefix(msg, "MOVED "):
@@ -49,13 +58,33 @@ func (r *router) judge(err error, readonly bool) verdict {
 		case strings.HasPrefix(msg, "CLUSTERDOWN "), strings.HasPrefix(msg, "LOADING "):
 			return backoff
 		}
-		return done // the command's own reply, or UNKNOWN
-	}
-	var ns *errNotSent
-	if errors.As(err, &ns) || errors.Is(err, redis.ErrPoolTimeout) || readonly {
+	case errors.As(err, &ns), errors.Is(err, redis.ErrPoolTimeout):
 		return backoff
 	}
-	return done // a write's connection failed after it was sent
+	if safe && unknownOutcome(err) {
+		return backoff
+	}
+	return done // the command's own reply, or a write's unknown outcome
+}
+
+// retriedReply is in the -UNKNOWN reply to a repeated request id whose
+// first reply the nodes no longer remember.
+const retriedReply = "(its request was retried)"
+
+// unknownOutcome reports whether err leaves it unknown whether the
+// command ran: an -UNKNOWN reply (but the one to a repeated id, which
+// says it ran), or a connection lost or timed out after it was written.
+func unknownOutcome(err error) bool {
+	var rerr redis.Error
+	var ns *errNotSent
+	switch {
+	case errors.As(err, &rerr):
+		return strings.HasPrefix(err.Error(), "UNKNOWN ") && !refusedAsRetry(err)
+	case err == nil, errors.As(err, &ns), errors.Is(err, redis.ErrPoolTimeout),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	}
+	return true
 }
 
 // parseMoved reads "MOVED <partition> <host:port>".
@@ -107,19 +136,30 @@ func (r *router) again(ctx context.Context, v verdict, attempt int) bool {
 }
 
 // process runs one command at its partition's leader (the embedded
-// client's ProcessHook).
+// client's ProcessHook); a write the server applies a request id to goes
+// under one, the same for every attempt.
 func (r *router) process(ctx context.Context, cmd redis.Cmder) error {
 	info := r.cmds.lookup(cmd)
 	pos := r.firstKey(ctx, cmd, info)
+	var id reqID
+	if info.reqID {
+		id.seq = r.nextSeq()
+	}
 	for attempt := 1; ; attempt++ {
 		rc, err := r.target(cmd, pos)
+		underID := false
 		if err == nil {
 			cmd.SetErr(nil)
-			err = rc.Process(ctx, cmd)
+			if id.seq != 0 {
+				underID, err = r.sendNamed(ctx, rc, cmd, id.seq)
+			} else {
+				err = rc.Process(ctx, cmd)
+			}
 		}
-		if !r.again(ctx, r.judge(err, info.readonly), attempt) {
+		if !r.again(ctx, r.afterSend(&id, err, info.readonly, underID), attempt) {
 			return err
 		}
+		r.noteResend(err, underID && !info.readonly)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -15,36 +16,47 @@ type reply string
 func (e reply) Error() string { return string(e) }
 func (reply) RedisError()     {}
 
-// TestJudge: what is sent again, and how, for each outcome of a send; a
-// -MOVED records the partition's new leader.
+// TestJudge: what is sent again, and how, for each outcome of a send
+// (safe: a read, or a write under a request id); a -MOVED records the
+// partition's new leader.
 func TestJudge(t *testing.T) {
 	life, end := context.WithCancel(context.Background())
 	defer end()
 	r := &router{nodes: map[string]*redis.Client{}, leaders: []string{"", "", ""},
 		refreshNow: make(chan struct{}, 1), life: life, end: end}
 	defer r.close()
+	const (
+		lost    = "UNKNOWN the outcome of this write is unknown (leadership was lost); read before retrying"
+		retried = "UNKNOWN the outcome of this write is unknown (its request was retried); read before retrying"
+	)
 	for _, tc := range []struct {
-		err      error
-		readonly bool
-		want     verdict
+		err  error
+		safe bool
+		want verdict
 	}{
 		{nil, false, done},
 		{reply("MOVED 2 127.0.0.1:7001"), false, resend},
 		{reply("MOVED x 127.0.0.1:7001"), true, done},
 		{reply("CLUSTERDOWN no leader available, the command was not applied; retry"), false, backoff},
 		{reply("LOADING Redis is loading the dataset in memory"), false, backoff},
-		{reply("UNKNOWN the outcome of this write is unknown (leadership was lost); read before retrying"), false, done},
+		{reply(lost), false, done},   // a write without an id: returned
+		{reply(lost), true, backoff}, // under its id: sent again
+		{reply(retried), true, done}, // the nodes forgot its reply: the same again
+		{reply(retried), false, done},
 		{reply("CROSSSLOT Keys in request don't hash to the same slot"), true, done},
 		{reply("WRONGTYPE Operation against a key holding the wrong kind of value"), true, done},
 		{notSent(errors.New("dial tcp: connection refused")), false, backoff},
 		{notSent(reply("LOADING Redis is loading the dataset in memory")), false, backoff},
 		{redis.ErrPoolTimeout, false, backoff},
-		{io.EOF, true, backoff}, // a read whose connection was lost
-		{io.EOF, false, done},   // a write: it may have been applied
+		{io.EOF, true, backoff}, // a read, or a write under its id, whose connection was lost
+		{io.EOF, false, done},   // a write without an id: it may have been applied
+		{os.ErrDeadlineExceeded, true, backoff},
 		{context.DeadlineExceeded, true, done},
+		{context.Canceled, true, done},
+		{notSent(context.Canceled), true, done},
 	} {
-		if got := r.judge(tc.err, tc.readonly); got != tc.want {
-			t.Errorf("judge(%v, readonly %v) = %d, want %d", tc.err, tc.readonly, got, tc.want)
+		if got := r.judge(tc.err, tc.safe); got != tc.want {
+			t.Errorf("judge(%v, safe %v) = %d, want %d", tc.err, tc.safe, got, tc.want)
 		}
 	}
 	if r.leaders[2] != "127.0.0.1:7001" || r.nodes["127.0.0.1:7001"] == nil {
@@ -53,7 +65,8 @@ func TestJudge(t *testing.T) {
 }
 
 // TestCommandEntry: COMMAND's entries give the first key, the readonly
-// and movablekeys flags, and the subcommands' own.
+// and movablekeys flags, whether the server gives the command a request
+// id, and the subcommands' own.
 func TestCommandEntry(t *testing.T) {
 	object := []any{"object", int64(-2), []any{}, int64(0), int64(0), int64(0), []any{}, []any{}, []any{},
 		[]any{
@@ -64,6 +77,11 @@ func TestCommandEntry(t *testing.T) {
 	for _, e := range []any{
 		[]any{"GET", int64(2), []any{"readonly", "fast"}, int64(1), int64(1), int64(1)},
 		[]any{"zunion", int64(-3), []any{"readonly", "movablekeys"}, int64(0), int64(0), int64(0)},
+		[]any{"incr", int64(2), []any{"write", "denyoom", "fast"}, int64(1), int64(1), int64(1)},
+		[]any{"blpop", int64(-3), []any{"write", "blocking"}, int64(1), int64(-2), int64(1)},
+		[]any{"eval", int64(-3), []any{"noscript", "stale", "skip_monitor", "may_replicate", "no_mandatory_keys", "movablekeys"}, int64(0), int64(0), int64(0)},
+		[]any{"eval_ro", int64(-3), []any{"readonly", "noscript", "movablekeys"}, int64(0), int64(0), int64(0)},
+		[]any{"ping", int64(-1), []any{"fast"}, int64(0), int64(0), int64(0)},
 		object,
 		[]any{"bad"},
 	} {
@@ -81,13 +99,52 @@ func TestCommandEntry(t *testing.T) {
 		{[]any{"object", "ENCODING", "k"}, cmdInfo{firstKey: 2, readonly: true}},
 		{[]any{"object", "help"}, cmdInfo{}},
 		{[]any{"nosuch", "k"}, cmdInfo{}},
+		{[]any{"incr", "k"}, cmdInfo{firstKey: 1, reqID: true}},
+		{[]any{"blpop", "k", 0}, cmdInfo{firstKey: 1}},
+		{[]any{"EVAL", "s", 0}, cmdInfo{movable: true, reqID: true}},
+		{[]any{"eval_ro", "s", 0}, cmdInfo{readonly: true, movable: true}},
+		{[]any{"ping"}, cmdInfo{}},
 	} {
 		got := tab.lookup(redis.NewCmd(ctx, tc.args...))
-		if got.firstKey != tc.want.firstKey || got.readonly != tc.want.readonly || got.movable != tc.want.movable {
+		if got.firstKey != tc.want.firstKey || got.readonly != tc.want.readonly || got.movable != tc.want.movable ||
+			got.reqID != tc.want.reqID {
 			t.Errorf("%v: %+v, want %+v", tc.args, got, tc.want)
 		}
 	}
 	if _, ok := tab["bad"]; ok {
 		t.Error("an entry too short was kept")
+	}
+}
+
+// TestAfterSend: a write refused as a forgotten retry goes again under a
+// new id when no attempt under its id can have been applied, and is
+// returned when one may have been.
+func TestAfterSend(t *testing.T) {
+	life, end := context.WithCancel(context.Background())
+	defer end()
+	r := &router{nodes: map[string]*redis.Client{}, refreshNow: make(chan struct{}, 1), life: life, end: end}
+	defer r.close()
+	retried := reply("UNKNOWN the outcome of this write is unknown (its request was retried); read before retrying")
+	lost := reply("UNKNOWN the outcome of this write is unknown (leadership was lost); read before retrying")
+
+	id := reqID{seq: r.nextSeq()}
+	if v := r.afterSend(&id, retried, false, true); v != resend || id.seq != 2 || id.lost {
+		t.Errorf("refused, never lost: verdict %d, id %+v", v, id)
+	}
+	if v := r.afterSend(&id, io.EOF, false, true); v != backoff || !id.lost {
+		t.Errorf("connection lost: verdict %d, id %+v", v, id)
+	}
+	if v := r.afterSend(&id, retried, false, true); v != done || id.seq != 2 {
+		t.Errorf("refused after a lost attempt: verdict %d, id %+v", v, id)
+	}
+	// Without its id (RAFT.REQID refused), nothing is sent again.
+	other := reqID{seq: r.nextSeq()}
+	for _, err := range []error{retried, lost, io.EOF} {
+		if v := r.afterSend(&other, err, false, false); v != done || other.lost {
+			t.Errorf("%v without the id: verdict %d, id %+v", err, v, other)
+		}
+	}
+	if v := r.afterSend(&other, lost, false, true); v != backoff || !other.lost {
+		t.Errorf("lost leadership under the id: verdict %d, id %+v", v, other)
 	}
 }

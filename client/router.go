@@ -11,6 +11,7 @@ import (
 
 	"github.com/loomcache/loomcache/partition"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // router holds what the client knows of the cluster: a go-redis client
@@ -33,7 +34,10 @@ type router struct {
 
 	hashers sync.Pool // *keyHasher
 
-	redirects, pauses, refreshes atomic.Uint64 // Stats
+	origin string        // this client's request id origin (reqid.go)
+	seq    atomic.Uint64 // the last request id's sequence
+
+	redirects, pauses, refreshes, resent atomic.Uint64 // Stats
 }
 
 // keyHasher is a partition.Hasher with a buffer for the key's bytes.
@@ -94,6 +98,12 @@ func newNodeClient(tmpl redis.Options, addr string) *redis.Client {
 	o.MaxRetries = -1
 	if o.DialerRetries == 0 {
 		o.DialerRetries = 1
+	}
+	if o.MaintNotificationsConfig == nil {
+		// The nodes have no CLIENT MAINT_NOTIFICATIONS; go-redis's auto
+		// mode would ask on every new connection, then turn itself off
+		// by writing the options a sticky Conn (sendTx) shares unlocked.
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	}
 	onConnect := tmpl.OnConnect
 	o.OnConnect = func(ctx context.Context, cn *redis.Conn) error {

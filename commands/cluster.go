@@ -3,12 +3,16 @@ package commands
 import (
 	"strconv"
 	"strings"
+
+	"github.com/loomcache/loomcache/op"
 )
 
 // The cluster admin commands, named as RedisRaft names them: RAFT.INFO
 // describes this node's view of its Raft group; RAFT.NODE ADD and REMOVE
 // change the membership and RAFT.TRANSFER hands the leadership to another
-// voter (run on any node, executed by the leader).
+// voter (run on any node, executed by the leader). RAFT.REQID names the
+// next command's request id, so a client may send a write again safely
+// (reqid.go).
 // READONLY lets a connection to a follower read that follower's own state,
 // possibly stale, instead of forwarding reads to the leader, as Redis
 // Cluster lets replicas serve reads; READWRITE turns it off.
@@ -80,6 +84,7 @@ func versionBefore(a, b string) bool {
 }
 
 func registerCluster(t *Table) {
+	t.applier(op.ReqMark, applyReqMark)
 	admin := FlagAdmin | FlagNoScript
 	sub := func(name string, arity int, flags Flag, summary string, h Handler) *Command {
 		return &Command{Name: "raft.node|" + name, Arity: arity, Flags: flags,
@@ -116,6 +121,11 @@ func registerCluster(t *Table) {
 			Summary: "Answer commands for a partition another node leads with -MOVED instead of forwarding them (ON), or forward them (OFF)",
 			Args:    []Arg{argOneof("mode", argToken("on", "ON"), argToken("off", "OFF"))},
 			Handler: cmdRaftRedirect},
+		&Command{Name: "raft.reqid", Arity: 3,
+			Flags:      FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagNoMulti | FlagAllowBusy,
+			Categories: CatFast | CatConnection, Group: "cluster", Since: "0.1.0", Complexity: "O(1)",
+			Summary: "Give the next command on this connection a client request id: a write sent again under the same id is applied at most once",
+			Args:    []Arg{argString("origin"), argInt("seq")}, Handler: cmdRaftReqID},
 		&Command{Name: "raft.transfer", Arity: -1, Flags: admin, Group: "cluster", Since: "0.1.0",
 			Complexity: "O(N) where N is the number of nodes",
 			Summary:    "Hand the Raft leadership to another voter, or to the most up-to-date one",

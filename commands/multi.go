@@ -46,6 +46,7 @@ type txState struct {
 	aborted bool // a command failed to queue: EXEC answers EXECABORT
 	queue   [][][]byte
 	watched []op.Check
+	req     op.ReqID // MULTI's request id, EXEC's (reqid.go)
 }
 
 // InMulti reports whether the connection is queueing commands.
@@ -109,6 +110,7 @@ func cmdMulti(c *Ctx) {
 		return
 	}
 	c.S.tx.on = true
+	c.S.tx.req = c.S.req.cur
 	c.S.SetMulti(0)
 	c.W.Status("OK")
 }
@@ -235,5 +237,6 @@ func cmdExec(c *Ctx) {
 		c.W.Error("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
+	c.S.req.cur = tx.req
 	c.Table.runTransaction(c, tx.queue, tx.watched)
 }

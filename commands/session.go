@@ -40,7 +40,8 @@ type Session struct {
 
 	killed atomic.Bool
 
-	tx txState // MULTI and WATCH (multi.go)
+	tx  txState    // MULTI and WATCH (multi.go)
+	req reqIDState // RAFT.REQID (reqid.go)
 
 	// Figures CLIENT LIST shows for other connections; the families that
 	// own the state (CLIENT NO-EVICT, MULTI, SUBSCRIBE) keep them current.

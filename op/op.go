@@ -29,17 +29,27 @@ type Op struct {
 	Flags uint32   // type-specific flags
 	Int   int64    // type-specific integer
 	Args  [][]byte // type-specific arguments, usually keys then values
-	// Req identifies a write forwarded from a follower, so that the
-	// leader applies it at most once however often it is retried.
+	// Req identifies a write forwarded from a follower, or one a client
+	// named (RAFT.REQID), so that the leader applies it at most once
+	// however often it is retried.
 	Req ReqID
 }
 
 // ReqID is a request id: the node that first received the request and
-// that node's sequence number for it. The zero ReqID means none.
+// that node's sequence number for it, or a client's origin (ClientOrigin
+// and the client's own name) and its sequence number. The zero ReqID
+// means none.
 type ReqID struct {
-	Origin string // node id; empty: no request id
+	Origin string // node id, or ClientOrigin + the client's; empty: no request id
 	Seq    uint64
 }
+
+// ClientOrigin starts the origin of a client's request id (RAFT.REQID):
+// no node id holds a NUL byte, so a client's ids never meet a node's.
+const ClientOrigin = "\x00"
+
+// IsClient reports whether the id is a client's rather than a node's.
+func (r ReqID) IsClient() bool { return len(r.Origin) > 0 && r.Origin[0] == ClientOrigin[0] }
 
 // MaxOrigin bounds the length of a request id's origin (a node id).
 const MaxOrigin = 255

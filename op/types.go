@@ -34,6 +34,13 @@ const (
 	// The leader proposes it when used memory is over maxmemory; the
 	// victims are its choice, by the maxmemory-policy.
 	EvictKeys Type = 4
+	// ReqMark records a client request id for a write that proposed
+	// nothing (its reply was decided from the leader's state), so that a
+	// retry still in the log is answered by the log. Args [reply]: the
+	// RESP bytes the command wrote, the op's reply; or, for a reply too
+	// large to carry, Args [""] and Int its length (the proposer writes
+	// it).
+	ReqMark Type = 5
 )
 
 // Strings: 10-39.
@@ -326,6 +333,7 @@ var specs = map[Type]spec{
 	ExpireKeys:  {"EXPIREKEYS", 0, -1, 1},
 	Forward:     {"FORWARD", 1, -1, 1},
 	EvictKeys:   {"EVICTKEYS", 1, -1, 1},
+	ReqMark:     {"REQMARK", 1, 1, 1},
 	Set:         {"SET", 2, 2, 1},
 	MSet:        {"MSET", 2, -1, 2},
 	Append:      {"APPEND", 2, 2, 1},

@@ -23,6 +23,7 @@ import (
 type dedup struct {
 	origins map[string]*originLog
 	replies replyQueue
+	clients clientList // the client origins among them (dedup_clients.go)
 }
 
 const (
@@ -43,9 +44,26 @@ const (
 // originLog is what dedup remembers of one origin.
 type originLog struct {
 	floor uint64          // highest sequence forgotten; 0: none
-	order []uint64        // remembered sequences in apply order, a ring of up to dedupWindow
+	order []uint64        // remembered sequences in apply order, a ring of up to window()
 	head  int             // index of the oldest in order once it is full
 	seen  map[uint64]memo // sequence → its reply, if remembered
+	name  string
+	// client: a client's origin (op.ClientOrigin), linked by prev and
+	// next into dedup.clients.
+	client     bool
+	prev, next *originLog
+}
+
+func newOriginLog(name string) *originLog {
+	return &originLog{name: name, client: op.ReqID{Origin: name}.IsClient(), seen: map[uint64]memo{}}
+}
+
+// window is how many ids the origin keeps.
+func (ol *originLog) window() int {
+	if ol.client {
+		return clientWindow
+	}
+	return dedupWindow
 }
 
 // memo is what dedup remembers of an applied id: its reply and the size
@@ -87,12 +105,11 @@ func (d *dedup) lookup(id op.ReqID) (any, bool) {
 // restore, which starts with none).
 func (d *dedup) record(id op.ReqID, reply any) {
 	ol := d.origins[id.Origin]
-	if ol == nil {
-		if d.origins == nil {
-			d.origins = map[string]*originLog{}
-		}
-		ol = &originLog{seen: map[uint64]memo{}}
-		d.origins[id.Origin] = ol
+	switch {
+	case ol == nil:
+		ol = d.addOrigin(newOriginLog(id.Origin))
+	case ol.client:
+		d.clients.touch(ol)
 	}
 	m := memo{reply: reply, size: replySize(reply)}
 	if m.size > dedupMaxReply {
@@ -109,7 +126,7 @@ func (d *dedup) record(id op.ReqID, reply any) {
 // add remembers seq and, past the window, forgets the oldest sequence;
 // it returns what was remembered of that one, if it forgot one.
 func (ol *originLog) add(seq uint64, m memo) (old memo, forgot bool) {
-	if len(ol.order) < dedupWindow {
+	if len(ol.order) < ol.window() {
 		ol.order = append(ol.order, seq)
 	} else {
 		oldest := ol.order[ol.head]
@@ -140,26 +157,33 @@ func replySize(r any) int {
 	return 16
 }
 
-// Snapshot form: uvarint origin count, then per origin in sorted order:
-// uvarint-length-prefixed origin, uvarint floor, uvarint count, and the
-// sequences oldest first.
+// Snapshot form: uvarint origin count, then per node origin in sorted
+// order: uvarint-length-prefixed origin, uvarint floor, uvarint count,
+// and the sequences oldest first. Then, only when there are client
+// origins, their part (dedup_clients.go).
 
 func (d *dedup) appendTo(b []byte) []byte {
-	names := make([]string, 0, len(d.origins))
-	for o := range d.origins {
-		names = append(names, o)
+	names := make([]string, 0, len(d.origins)-d.clients.n)
+	for o, ol := range d.origins {
+		if !ol.client {
+			names = append(names, o)
+		}
 	}
 	slices.Sort(names)
 	b = binary.AppendUvarint(b, uint64(len(names)))
 	for _, name := range names {
-		ol := d.origins[name]
-		b = binary.AppendUvarint(b, uint64(len(name)))
-		b = append(b, name...)
-		b = binary.AppendUvarint(b, ol.floor)
-		b = binary.AppendUvarint(b, uint64(len(ol.order)))
-		for i := range ol.order {
-			b = binary.AppendUvarint(b, ol.order[(ol.head+i)%len(ol.order)])
-		}
+		b = d.origins[name].appendTo(b)
+	}
+	return d.appendClients(b)
+}
+
+func (ol *originLog) appendTo(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ol.name)))
+	b = append(b, ol.name...)
+	b = binary.AppendUvarint(b, ol.floor)
+	b = binary.AppendUvarint(b, uint64(len(ol.order)))
+	for i := range ol.order {
+		b = binary.AppendUvarint(b, ol.order[(ol.head+i)%len(ol.order)])
 	}
 	return b
 }
@@ -168,38 +192,49 @@ var errBadDedup = errors.New("bad request id section")
 
 // read replaces d with what appendTo wrote. Restored ids have no reply.
 func (d *dedup) read(r *bufio.Reader) error {
-	d.origins = map[string]*originLog{}
-	d.replies = replyQueue{}
+	*d = dedup{origins: map[string]*originLog{}}
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errBadDedup, err)
 	}
 	for ; n > 0; n-- {
-		ln, err := binary.ReadUvarint(r)
-		if err != nil || ln > op.MaxOrigin {
-			return fmt.Errorf("%w: origin length %d: %v", errBadDedup, ln, err)
-		}
-		name := make([]byte, ln)
-		if _, err := io.ReadFull(r, name); err != nil {
-			return fmt.Errorf("%w: %v", errBadDedup, err)
-		}
-		ol := &originLog{seen: map[uint64]memo{}}
-		ol.floor, err = binary.ReadUvarint(r)
+		ol, err := readOriginLog(r)
 		if err != nil {
-			return fmt.Errorf("%w: %v", errBadDedup, err)
+			return err
 		}
-		count, err := binary.ReadUvarint(r)
-		if err != nil || count > dedupWindow {
-			return fmt.Errorf("%w: %d ids: %v", errBadDedup, count, err)
+		if ol.client {
+			return fmt.Errorf("%w: a client origin among the nodes'", errBadDedup)
 		}
-		for ; count > 0; count-- {
-			seq, err := binary.ReadUvarint(r)
-			if err != nil {
-				return fmt.Errorf("%w: %v", errBadDedup, err)
-			}
-			ol.add(seq, memo{lost: true})
-		}
-		d.origins[string(name)] = ol
+		d.origins[ol.name] = ol
 	}
-	return nil
+	return d.readClients(r)
+}
+
+// readOriginLog reads what originLog.appendTo wrote.
+func readOriginLog(r *bufio.Reader) (*originLog, error) {
+	ln, err := binary.ReadUvarint(r)
+	if err != nil || ln > op.MaxOrigin {
+		return nil, fmt.Errorf("%w: origin length %d: %v", errBadDedup, ln, err)
+	}
+	name := make([]byte, ln)
+	if _, err := io.ReadFull(r, name); err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadDedup, err)
+	}
+	ol := newOriginLog(string(name))
+	ol.floor, err = binary.ReadUvarint(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadDedup, err)
+	}
+	count, err := binary.ReadUvarint(r)
+	if err != nil || count > uint64(ol.window()) {
+		return nil, fmt.Errorf("%w: %d ids: %v", errBadDedup, count, err)
+	}
+	for ; count > 0; count-- {
+		seq, err := binary.ReadUvarint(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadDedup, err)
+		}
+		ol.add(seq, memo{lost: true})
+	}
+	return ol, nil
 }

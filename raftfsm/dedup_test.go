@@ -96,15 +96,7 @@ func TestDedupSnapshot(t *testing.T) {
 		f.ApplyBatch([]*raft.Log{incrEntry(i, "n2", i)})
 	}
 	f.ApplyBatch([]*raft.Log{incrEntry(dedupWindow+6, "n3", 1)})
-	data := snapshotBytes(t, f)
-
-	g := &fsm{ks: keyspace.New(1), apply: testApply}
-	if err := g.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(snapshotBytes(t, g), data) {
-		t.Error("a restored snapshot does not snapshot to the same bytes")
-	}
+	g := restored(t, f)
 	for _, id := range []op.ReqID{{Origin: "n2", Seq: 1}, {Origin: "n2", Seq: 6}, {Origin: "n2", Seq: dedupWindow + 5}, {Origin: "n3", Seq: 1}} {
 		if got, dup := g.dedup.lookup(id); !dup || got != errRetried {
 			t.Errorf("restored %v: %v %v, want errRetried", id, got, dup)
@@ -131,6 +123,21 @@ func TestDedupSnapshot(t *testing.T) {
 	if _, dup := h.dedup.lookup(op.ReqID{Origin: "x", Seq: 1}); dup {
 		t.Error("restore kept ids that the snapshot does not have")
 	}
+}
+
+// restored is a new fsm restored from f's snapshot, checked to snapshot
+// to the same bytes.
+func restored(t *testing.T, f *fsm) *fsm {
+	t.Helper()
+	data := snapshotBytes(t, f)
+	g := &fsm{ks: keyspace.New(1), apply: testApply}
+	if err := g.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snapshotBytes(t, g), data) {
+		t.Fatal("a restored snapshot does not snapshot to the same bytes")
+	}
+	return g
 }
 
 func snapshotBytes(t *testing.T, f *fsm) []byte {

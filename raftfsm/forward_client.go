@@ -253,12 +253,18 @@ type ForwardBatch struct {
 }
 
 // AddForward appends an op.Forward op to b, giving it a request id (kept across
-// retries, so that the command takes effect at most once). The op is
-// encoded at once: its arguments may be reused when Add returns.
+// retries, so that the command takes effect at most once) unless it has
+// one, a client's (RAFT.REQID). The op is encoded at once: its arguments
+// may be reused when Add returns.
 func (n *Node) AddForward(b *ForwardBatch, req *op.Op, write bool) {
-	req.Req = op.ReqID{Origin: n.cfg.ID, Seq: n.fwd.seq.Add(1)}
+	// The frame's id is this node's sequence whatever the ids: a
+	// client's need not be unique among this node's frames.
+	seq := n.fwd.seq.Add(1)
+	if req.Req.Origin == "" {
+		req.Req = op.ReqID{Origin: n.cfg.ID, Seq: seq}
+	}
 	if len(b.ops) == 0 {
-		b.first = req.Req.Seq
+		b.first = seq
 	}
 	b.ops = append(b.ops, req.Encode(make([]byte, 0, req.Size())))
 	b.size += len(b.ops[len(b.ops)-1])

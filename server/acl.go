@@ -146,7 +146,8 @@ func (s *Server) proposeViaLeader(g *raftfsm.Node, o *op.Op, proto int) (any, er
 	if o.Now == 0 {
 		o.Now = time.Now().UnixMilli()
 	}
-	req := op.Op{Type: op.Forward, Flags: op.FlagProposal, Int: int64(proto), Args: [][]byte{o.Encode(nil)}}
+	// A client's request id goes with it (a node's is given by AddForward).
+	req := op.Op{Type: op.Forward, Flags: op.FlagProposal, Int: int64(proto), Args: [][]byte{o.Encode(nil)}, Req: o.Req}
 	reply, err := g.Forward(&req, true)
 	if err != nil {
 		return nil, translate(err)

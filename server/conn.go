@@ -136,6 +136,7 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 		s.readmit(cn)
 	}
 	cmd, denied := s.table.Resolve(ctx.Args)
+	ctx.S.BeginRequest(cmd)
 	if cmd != nil {
 		denied = ctx.Permit(cmd)
 		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
@@ -157,10 +158,10 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	if ctx.S.InMulti() && s.inMulti(cn, ctx, cmd, denied) {
 		return false
 	}
-	// Only a write may overtake the writes in flight: anything else may
-	// look at what they change (or at the protocol their replies are
-	// written in).
-	if len(cn.pending) > 0 && (cmd == nil || !cmd.Has(commands.FlagWrite)) {
+	// Only a write (or RAFT.REQID before one) may overtake the writes in
+	// flight: anything else may look at what they change (or at the
+	// protocol their replies are written in).
+	if len(cn.pending) > 0 && (cmd == nil || !cmd.OvertakesWrites()) {
 		cn.drain()
 	}
 	if denied == "" && s.forward(cn, ctx, cmd, more) {
@@ -240,8 +241,9 @@ func (s *Server) isWrite(name []byte) bool {
 // (forward.go).
 //
 // The leader runs a follower's forwarded commands on a conn too, whose
-// forwarded is set: the request ids go on the ops, and a loss of
-// leadership is noted for the follower.
+// forwarded is set: a loss of leadership is noted for the follower. On
+// either, the running command's request id (a client's, RAFT.REQID, or
+// the forward's) goes on the op it proposes (reqid.go).
 type conn struct {
 	nodeAdapter
 	srv     *Server
@@ -276,6 +278,11 @@ type conn struct {
 	// wrote: a write was proposed here since the replies were last
 	// flushed; they wait for the blocked clients it woke (Settle).
 	wrote bool
+	// stamped: an op took the running command's request id (reqid.go).
+	stamped bool
+	// shifted counts the bytes drainWrites inserted into w before the
+	// replies written after the writes it waited for.
+	shifted int
 }
 
 type pendingWrite struct {
@@ -287,7 +294,7 @@ func (cn *conn) deferWrite(o *op.Op) bool {
 	if cn.n == nil || cn.forwarded == nil && !cn.n.IsLeader() || isACLOp(o.Type) {
 		return false // Propose has the leader propose it, or waits
 	}
-	cn.forwarded.stamp(o)
+	cn.stamp(o)
 	cn.wrote = true
 	cn.pendingBytes += o.Size()
 	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o)})
@@ -307,6 +314,7 @@ func (cn *conn) drainWrites() {
 		return
 	}
 	w := cn.w
+	before := w.Len()
 	first := cn.pending[0].at
 	cn.tail = append(cn.tail[:0], w.Bytes()[first:]...)
 	w.Truncate(first)
@@ -320,6 +328,7 @@ func (cn *conn) drainWrites() {
 		cn.pending[i] = pendingWrite{}
 	}
 	w.Raw(cn.tail[prev-first:])
+	cn.shifted += w.Len() - before
 	cn.pending = cn.pending[:0]
 	cn.pendingBytes = 0
 	if cap(cn.tail) > flushAt {
@@ -363,9 +372,16 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 			return nil, commands.ErrNoLeader
 		}
 		cn.drain()
+		cn.stamp(o) // a client's id goes with it
 		return cn.srv.proposeViaLeader(cn.n, o, cn.sess.Proto())
 	}
-	cn.forwarded.stamp(o)
+	return cn.proposeHere(o)
+}
+
+// proposeHere proposes o on cn's group, with the running command's
+// request id, and notes the outcome for a follower's batch.
+func (cn *conn) proposeHere(o *op.Op) (any, error) {
+	cn.stamp(o)
 	cn.wrote = true
 	res, err := cn.n.Propose(o)
 	cn.forwarded.wrote(err)

@@ -45,8 +45,18 @@ const (
 // runHere runs cmd on this node after the maxmemory check: a denyoom
 // command is refused when used memory is over maxmemory and eviction
 // cannot bring it under. Commands forwarded by followers come here too,
-// on the leader.
+// on the leader. A write that carries a client's request id may be
+// followed by a marker op (reqid.go).
 func (s *Server) runHere(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
+	if ctx.S.RequestID().IsClient() && cmd.WritesOnLeader() {
+		s.runMarked(cn, ctx, cmd)
+		return
+	}
+	s.runCommand(cn, ctx, cmd)
+}
+
+// runCommand is runHere without the marker.
+func (s *Server) runCommand(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
 	if cmd.Has(commands.FlagDenyOOM) && s.outOfMemory(cn) {
 		ctx.W.Error(errOOM)
 		return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +46,7 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	if ctx.S.Redirect && s.redirect(cn, ctx) {
 		return true
 	}
-	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args}
+	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args, Req: ctx.S.RequestID()}
 	if cmd.RunsAsCaller() {
 		// A script's commands (SORT's patterns) are checked where they
 		// run, against the caller's user.
@@ -201,7 +202,7 @@ func (s *Server) runForwarded(g int, reqs []op.Op) ([]byte, raftfsm.ForwardResul
 	}
 	run := &forwardedRun{}
 	w := &resp.Writer{Proto: proto(&reqs[0])}
-	sess := commands.NewSession(0, "forwarded:"+reqs[0].Req.Origin, "", time.Now())
+	sess := commands.NewSession(0, "forwarded:"+strings.TrimPrefix(reqs[0].Req.Origin, op.ClientOrigin), "", time.Now())
 	cn := &conn{nodeAdapter: nodeAdapter{node}, srv: s, w: w, sess: sess, forwarded: run, pinned: true}
 	ctx := &commands.Ctx{W: w, S: sess, Node: cn, Server: s, Table: s.table, Defer: cn.deferWrite}
 	for i := range reqs {
@@ -209,8 +210,8 @@ func (s *Server) runForwarded(g int, reqs []op.Op) ([]byte, raftfsm.ForwardResul
 		if len(cn.pending) > 0 && !s.isWrite(req.Args[0]) {
 			cn.drainWrites()
 		}
+		sess.SetRequestID(req.Req)
 		if req.Flags&op.FlagProposal != 0 {
-			run.req = req.Req
 			res, err := cn.proposeForwarded(req)
 			commands.WriteOutcome(w, res, err)
 			continue
@@ -222,7 +223,6 @@ func (s *Server) runForwarded(g int, reqs []op.Op) ([]byte, raftfsm.ForwardResul
 		sess.SelectDB(req.DB)
 		sess.SetProto(proto(req))
 		w.Proto = sess.Proto()
-		run.req = req.Req
 		ctx.Args = req.Args
 		sess.SetUser(nil)
 		if req.Flags&op.FlagUser != 0 {
@@ -267,32 +267,15 @@ func (cn *conn) proposeForwarded(req *op.Op) (any, error) {
 }
 
 // forwardedRun is what a conn running forwarded commands on the leader
-// keeps: the request id the next proposal carries, and whether
-// leadership was lost. Its methods do nothing on a nil receiver, a
-// client's own conn.
+// keeps: whether leadership was lost. Its methods do nothing on a nil
+// receiver, a client's own conn.
 type forwardedRun struct {
-	req op.ReqID
 	res raftfsm.ForwardResult // ForwardReplied unless leadership was lost
 	// wroteSome: a write of the batch was applied, or may have been.
 	// Then "not the leader" for a later command cannot tell the follower
 	// that nothing was applied: the batch is reported lost instead, and
 	// sent again with the same ids, which apply each write at most once.
 	wroteSome bool
-}
-
-// stamp gives o the running command's request id. A command proposes
-// one op; should one ever propose more, only the first may carry the id,
-// or the rest would be taken for retries.
-//
-// A block's Exec op keeps the id for a second proposal: one that met a
-// conflict applied nothing and is proposed again under the same id.
-func (f *forwardedRun) stamp(o *op.Op) {
-	if f != nil {
-		o.Req = f.req
-		if o.Type != op.Exec {
-			f.req = op.ReqID{}
-		}
-	}
 }
 
 // result is the batch's outcome for the follower.

@@ -59,10 +59,10 @@ func (cn *conn) ForwardBlock(ctx *commands.Ctx, payload []byte) ([]byte, error, 
 	return cn.forwardInternal(ctx, op.FlagBlock, true, [][]byte{[]byte("EXEC"), payload})
 }
 
-// MayBeRetry reports whether the command running is a follower's, under
-// a request id the follower sends again after losing its leader
-// (commands.RetryNode).
-func (cn *conn) MayBeRetry() bool { return cn.forwarded != nil && cn.forwarded.req != (op.ReqID{}) }
+// MayBeRetry reports whether the command running carries a request id,
+// a follower's or a client's, under which it is sent again when its
+// outcome was lost (commands.RetryNode).
+func (cn *conn) MayBeRetry() bool { return cn.sess.RequestID() != (op.ReqID{}) }
 
 // ForwardWatch has the leader read the versions WATCH records
 // (commands.BlockForwarder).
@@ -77,7 +77,7 @@ func (cn *conn) forwardInternal(ctx *commands.Ctx, flag uint32, write bool, args
 		return nil, nil, false
 	}
 	cn.drain()
-	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Flags: flag, Args: args}
+	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Flags: flag, Args: args, Req: ctx.S.RequestID()}
 	var b raftfsm.ForwardBatch
 	cn.n.AddForward(&b, &req, write)
 	reply, err := cn.n.ForwardAll(&b)

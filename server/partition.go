@@ -103,7 +103,10 @@ func (s *Server) runEverywhere(cn *conn, ctx *commands.Ctx, cmd *commands.Comman
 		s.randomKey(cn, ctx, cmd)
 	default:
 		replies := make([][]byte, len(s.groups))
+		id := ctx.S.RequestID()
 		for g := range s.groups {
+			// Each partition's FSM applies a client's id once.
+			ctx.S.SetRequestID(id)
 			r, failed := s.runOn(cn, ctx, cmd, g, ctx.Args)
 			if failed {
 				ctx.W.Raw(r)
@@ -131,7 +134,7 @@ func (s *Server) runOn(cn *conn, ctx *commands.Ctx, cmd *commands.Command, g int
 		sub.drain()
 		return sub.w.Bytes(), false
 	}
-	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: args}
+	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: args, Req: ctx.S.RequestID()}
 	r, err := n.Forward(&req, write)
 	if err == nil {
 		return r, false
