@@ -316,7 +316,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 		if native == 0 {
 			t.Error("no call went through the native client")
 		}
-		t.Logf("%d calls through the native client", native)
+		t.Logf("%d calls through the native client, %d writes resent under their request ids", native, h.nativeResent.Load())
 	}
 	for _, b := range bad {
 		t.Errorf("unexpected reply: %s", b)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -180,6 +181,9 @@ type history struct {
 	recs  []record
 	// faults are the fault windows, for the visualization.
 	faults []fault
+	// nativeResent counts the writes the native clients sent again
+	// under their request ids (client.Stats.Resent).
+	nativeResent atomic.Uint64
 }
 
 type fault struct {

@@ -12,10 +12,12 @@ import (
 // The native Go client (package client) in the workload: with
 // workload.native, every third client goes through it instead of a
 // plain connection to one node, so its calls go straight to their
-// partition's leader, follow leader changes (-MOVED, a refreshed map) and
-// are retried only where they certainly did not run. Its calls are
-// recorded and checked as any other: a retry that applied a write twice,
-// or a redirect that lost one, fails porcupine or the no-loss check.
+// partition's leader, follow leader changes (-MOVED, a refreshed map),
+// and a write whose outcome was lost is sent again under its request id
+// (RAFT.REQID), which the nodes apply at most once. Its calls are
+// recorded and checked as any other: a resend that applied a write
+// twice, or a redirect that lost one, fails porcupine or the no-loss
+// check.
 
 // nativeLoop is a native client's loop: one call at a time, CAS loops
 // left to the plain clients (they need one connection for WATCH).
@@ -41,7 +43,10 @@ func (cl *client) nativeLoop(ctx context.Context) {
 	if nc == nil {
 		return
 	}
-	defer nc.Close()
+	defer func() {
+		cl.h.nativeResent.Add(nc.Stats().Resent)
+		nc.Close()
+	}()
 	via := &node{id: "native"} // names its calls in the history
 	for cl.seq < cl.w.maxOps && ctx.Err() == nil {
 		in := nextInput(cl.rng, cl.id, cl.seq, int(time.Since(cl.h.start)/cl.w.epoch))
