@@ -41,7 +41,7 @@ type reqID struct {
 // reads; underID: it went under id) that returned err, keeping id's
 // account. A node refuses an id it takes for a retry it no longer
 // remembers (-UNKNOWN ... (its request was retried)): one drawn before
-// hundreds of this client's later ids that reached the partition first
+// thousands of this client's later ids that reached the partition first
 // falls below what the partition keeps (docs/consistency.md). When no
 // attempt under it can have been applied, the write goes again at once
 // under a new id.

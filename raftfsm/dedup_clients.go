@@ -16,10 +16,11 @@ import (
 // the snapshot keeps that order.
 
 const (
-	// clientWindow is how many ids are remembered per client origin: a
-	// client retries a write within seconds of sending it, and has few
-	// writes in flight on one partition meanwhile.
-	clientWindow = 256
+	// clientWindow is the span of sequences remembered per client
+	// origin (2 KB of bits): a client retries a write within a second or
+	// two of sending it, while its other callers' writes, numbered after
+	// it, go on; the window covers as many as that.
+	clientWindow = 1 << 14
 	// dedupMaxClients bounds the client origins a partition remembers.
 	dedupMaxClients = 1024
 )
@@ -86,12 +87,10 @@ func (d *dedup) addOrigin(ol *originLog) *originLog {
 func (d *dedup) forgetClient(ol *originLog) {
 	d.clients.remove(ol)
 	delete(d.origins, ol.name)
-	for _, m := range ol.seen {
-		if !m.lost {
-			d.replies.forgotten(m)
-		}
+	for _, m := range ol.held {
+		d.replies.forgotten(m)
 	}
-	ol.seen = nil
+	ol.held = nil
 }
 
 // Snapshot form of the client origins, after the nodes' (and absent when

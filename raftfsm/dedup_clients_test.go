@@ -17,8 +17,9 @@ func clientID(c int, seq uint64) op.ReqID {
 	return op.ReqID{Origin: op.ClientOrigin + fmt.Sprintf("c%d", c), Seq: seq}
 }
 
-// TestDedupClientWindow: a client origin keeps the newest clientWindow
-// ids, a node origin dedupWindow, whatever the other does.
+// TestDedupClientWindow: a client origin remembers the ids in a span of
+// clientWindow sequences below its newest, a node origin dedupWindow,
+// whatever the other does.
 func TestDedupClientWindow(t *testing.T) {
 	var d dedup
 	for seq := uint64(1); seq <= clientWindow+10; seq++ {
@@ -40,8 +41,65 @@ func TestDedupClientWindow(t *testing.T) {
 			t.Errorf("%q %d: %v %v, want %v %v", c.id.Origin, c.id.Seq, got, dup, c.want, c.dup)
 		}
 	}
-	if n := len(d.origins[clientID(1, 0).Origin].seen); n != clientWindow {
+	if n := len(d.origins[clientID(1, 0).Origin].ids()); n != clientWindow {
 		t.Errorf("client origin holds %d ids, want %d", n, clientWindow)
+	}
+}
+
+// TestDedupLateRetry: an id held back (a retry in backoff) while
+// thousands of the client's later ids are applied keeps its place: never
+// applied, it applies; applied, its retry gets the first reply.
+func TestDedupLateRetry(t *testing.T) {
+	var d dedup
+	d.record(clientID(1, 3), int64(3))
+	for seq := uint64(6); seq < clientWindow; seq++ {
+		d.record(clientID(1, seq), int64(seq))
+	}
+	if got, dup := d.lookup(clientID(1, 3)); !dup || got != int64(3) {
+		t.Errorf("seq 3, applied first: %v %v", got, dup)
+	}
+	if got, dup := d.lookup(clientID(1, 5)); dup {
+		t.Errorf("seq 5, never applied: %v", got)
+	}
+	d.record(clientID(1, 5), int64(5))
+	if got, dup := d.lookup(clientID(1, 5)); !dup || got != int64(5) {
+		t.Errorf("seq 5 once applied: %v %v", got, dup)
+	}
+	if got, dup := d.lookup(clientID(1, 4)); dup {
+		t.Errorf("seq 4, never applied: %v", got)
+	}
+	// A window past it, its fate is forgotten: refused, never applied.
+	d.record(clientID(1, clientWindow+5), nil)
+	if got, dup := d.lookup(clientID(1, 4)); !dup || got != errRetried {
+		t.Errorf("seq 4 a window below the newest: %v %v", got, dup)
+	}
+	// A leap of many windows forgets all before it, replies too.
+	d.record(clientID(1, 10*clientWindow), int64(1))
+	if ids := d.origins[clientID(1, 0).Origin].ids(); len(ids) != 1 || ids[0] != 10*clientWindow {
+		t.Errorf("after a leap, ids %v", ids)
+	}
+	if n, _ := heldReplies(t, &d); n != 1 {
+		t.Errorf("after a leap, %d replies held", n)
+	}
+}
+
+// TestDedupSectionAnyOrder: a section lists an origin's ids in any order
+// (as snapshots did when they kept them in the order applied), some at or
+// below the floor; it reads as if they were applied so, and writes back
+// ascending.
+func TestDedupSectionAnyOrder(t *testing.T) {
+	sec := []byte{1, 2, 'n', '2', 10, 4, 15, 3, 12, 15}
+	var d dedup
+	if err := d.read(bufio.NewReader(bytes.NewReader(sec))); err != nil {
+		t.Fatal(err)
+	}
+	for seq, want := range map[uint64]bool{3: true, 10: true, 11: false, 12: true, 13: false, 15: true, 16: false} {
+		if _, dup := d.lookup(op.ReqID{Origin: "n2", Seq: seq}); dup != want {
+			t.Errorf("seq %d: applied %v, want %v", seq, dup, want)
+		}
+	}
+	if got, want := d.appendTo(nil), []byte{1, 2, 'n', '2', 10, 2, 12, 15}; !bytes.Equal(got, want) {
+		t.Errorf("written back as % x, want % x", got, want)
 	}
 }
 
@@ -157,7 +215,7 @@ func TestDedupClientSectionCorrupt(t *testing.T) {
 		"client origin in nodes'":  append([]byte{1}, client("\x00c")[:4]...),
 		"twice":                    append(append(append(nodes, 2), client("\x00c", 1)...), client("\x00c", 2)...),
 		"too many":                 append(nodes, 0x81, 0x08),
-		"window over":              append(append(nodes, 1), append([]byte{2, 0, 'c', 0, 0x81, 0x02}, bytes.Repeat([]byte{1}, 257)...)...),
+		"window over":              append(append(nodes, 1), append(binary.AppendUvarint([]byte{2, 0, 'c', 0}, clientWindow+1), bytes.Repeat([]byte{1}, clientWindow+1)...)...),
 		"cut":                      append(append(nodes, 1), client("\x00c", 1)[:3]...),
 		"trailing after the part:": append(append(append(nodes, 1), client("\x00c", 1)...), 0),
 	}

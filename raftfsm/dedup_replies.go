@@ -49,12 +49,12 @@ func (rq *replyQueue) dropOldest() {
 	h := rq.q[rq.head]
 	rq.q[rq.head] = heldReply{}
 	rq.head++
-	m, ok := h.ol.seen[h.seq]
+	m, ok := h.ol.held[h.seq]
 	if !ok {
 		rq.stale--
 		return
 	}
-	h.ol.seen[h.seq] = memo{lost: true}
+	delete(h.ol.held, h.seq)
 	rq.bytes -= m.size
 }
 
@@ -69,7 +69,7 @@ func (rq *replyQueue) compact() {
 	}
 	live := rq.q[:0]
 	for _, h := range rq.q[rq.head:] {
-		if _, ok := h.ol.seen[h.seq]; ok {
+		if _, ok := h.ol.held[h.seq]; ok {
 			live = append(live, h)
 		}
 	}

@@ -15,11 +15,12 @@ import (
 func heldReplies(t *testing.T, d *dedup) (n, size int) {
 	t.Helper()
 	for _, ol := range d.origins {
-		for _, m := range ol.seen {
-			if !m.lost {
-				n++
-				size += m.size
+		for seq, m := range ol.held {
+			if !ol.applied(seq) {
+				t.Fatalf("%q %d: a reply held for an id not remembered", ol.name, seq)
 			}
+			n++
+			size += m.size
 		}
 	}
 	if size != d.replies.bytes {
@@ -112,7 +113,7 @@ func newReplyHistory(n int) *replyHistory {
 	next := map[string]uint64{}
 	for i := 0; i < n; i++ {
 		o := []string{"n1", "n1", "n1", "n2", "n3"}[rng.IntN(5)]
-		next[o] += 2
+		next[o] += 8 // n1 goes past its window
 		seq := next[o]
 		if rng.IntN(20) == 0 {
 			seq-- // an older sequence, not applied yet

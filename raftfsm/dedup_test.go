@@ -3,6 +3,7 @@ package raftfsm
 import (
 	"bytes"
 	"io"
+	"strconv"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -53,8 +54,9 @@ func lookupStore(ks *keyspace.Store, key string) (string, bool) {
 	return string(v.Bytes()), true
 }
 
-// TestDedupWindow: past the window an origin's oldest ids are forgotten,
-// and a forgotten (or older) id is refused rather than applied.
+// TestDedupWindow: the ids a window below an origin's newest are
+// forgotten, and a forgotten (or older) id is refused rather than
+// applied.
 func TestDedupWindow(t *testing.T) {
 	var d dedup
 	for seq := uint64(1); seq <= dedupWindow+2; seq++ {
@@ -77,7 +79,7 @@ func TestDedupWindow(t *testing.T) {
 			t.Errorf("seq %d: %v %v, want %v %v", c.seq, got, dup, c.want, c.dup)
 		}
 	}
-	if n := len(d.origins["n1"].seen); n != dedupWindow {
+	if n := len(d.origins["n1"].ids()); n != dedupWindow {
 		t.Errorf("%d ids remembered, want %d", n, dedupWindow)
 	}
 	// A big reply is remembered as lost.
@@ -117,7 +119,7 @@ func TestDedupSnapshot(t *testing.T) {
 	if err := h.Restore(io.NopCloser(bytes.NewReader(old.Bytes()))); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := lookupStore(h.ks, "n"); v != "8198" {
+	if v, _ := lookupStore(h.ks, "n"); v != strconv.Itoa(dedupWindow+6) {
 		t.Errorf("old-format restore: n = %q", v)
 	}
 	if _, dup := h.dedup.lookup(op.ReqID{Origin: "x", Seq: 1}); dup {
