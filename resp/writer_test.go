@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"math"
 	"testing"
 )
@@ -94,5 +95,51 @@ func TestWriterResetReleasesBigBuffer(t *testing.T) {
 	w.Reset()
 	if cap(w.Bytes()) != c {
 		t.Error("Reset dropped a small buffer")
+	}
+}
+
+// TestBulkRef: a large bulk written by reference is the same reply as
+// Bulk's, whether the buffer is read (Bytes) or written out (WriteTo,
+// which sends it from where it is), and counts in Len.
+func TestBulkRef(t *testing.T) {
+	big := bytes.Repeat([]byte("v"), minRef)
+	write := func(w *Writer, bulk func([]byte)) {
+		w.Status("OK")
+		bulk(big)
+		bulk([]byte("small"))
+		w.Int(7)
+		bulk(big[1:]) // under minRef: copied
+		bulk(big)
+	}
+	var want Writer
+	write(&want, want.Bulk)
+	for _, out := range []string{"Bytes", "WriteTo"} {
+		var w Writer
+		write(&w, w.BulkRef)
+		if w.Len() != want.Len() {
+			t.Errorf("%s: Len %d, want %d", out, w.Len(), want.Len())
+		}
+		var got []byte
+		if out == "Bytes" {
+			got = w.Bytes()
+		} else {
+			var buf bytes.Buffer
+			if n, err := w.WriteTo(&buf); err != nil || n != int64(want.Len()) {
+				t.Errorf("WriteTo: %d, %v", n, err)
+			}
+			got = buf.Bytes()
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s: the replies differ from Bulk's", out)
+		}
+		w.Truncate(5)
+		w.Int(1)
+		if string(w.Bytes()) != "+OK\r\n:1\r\n" {
+			t.Errorf("%s: after Truncate: %q", out, w.Bytes())
+		}
+		w.Reset()
+		if w.Len() != 0 || len(w.Bytes()) != 0 {
+			t.Errorf("%s: Reset left %d bytes", out, w.Len())
+		}
 	}
 }
