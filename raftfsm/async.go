@@ -51,32 +51,34 @@ func (f Future) Result() (any, error) {
 		return nil, f.err
 	}
 	<-f.b.done
-	if f.b.err != nil {
-		return nil, f.b.err
-	}
-	if r, ok := f.b.res.(batchReply); ok {
-		if f.i < len(r) {
-			return r[f.i], nil
-		}
-		return nil, errBatchReply
-	}
-	// A batch of one went to raft as a plain op; an entry the FSM could
-	// not split answers every op of it with the same error.
-	return f.b.res, nil
+	o := f.b.out[f.i]
+	return o.res, o.err
 }
 
 // batch is ops proposed together and their outcome.
 type batch struct {
 	ops   [][]byte // encoded ops
 	bytes int
-	done  chan struct{} // closed once res or err is set
-	res   any           // the FSM's reply: batchReply, or one op's reply
-	err   error
+	done  chan struct{} // closed once out is set
+	out   []outcome     // per op
 }
 
+// outcome is one op's: the FSM's reply, or why there is none.
+type outcome struct {
+	res any
+	err error
+}
+
+// inflight is a batch handed to raft: the futures of its entries (see
+// hand), each with the end of its ops in the batch.
 type inflight struct {
-	b *batch
-	f raft.ApplyFuture
+	b       *batch
+	entries []entryFuture
+}
+
+type entryFuture struct {
+	end int
+	f   raft.ApplyFuture
 }
 
 // proposer owns the batches waiting to be handed to raft.
@@ -124,11 +126,21 @@ func (n *Node) ProposeAsync(o *op.Op) Future {
 	if n.raft.State() != raft.Leader {
 		return Future{err: ErrNoLeader}
 	}
-	enc := o.Encode(make([]byte, 0, o.Size()))
-	if len(enc) > pieceThreshold {
-		return n.proposePieces(enc)
+	if o.Size() <= pieceThreshold {
+		return n.prop.add(o.Encode(make([]byte, 0, o.Size())))
 	}
-	return n.prop.add(enc)
+	// Size is a bound: the exact size decides, as for a small op.
+	parts, total := o.EncodeParts(pieceBytes)
+	if total <= pieceThreshold {
+		return n.prop.add(joinParts(parts, total))
+	}
+	return n.proposePieces(parts, total)
+}
+
+// joinParts returns the concatenation of parts, total bytes.
+func joinParts(parts [][]byte, total int) []byte {
+	c := partCursor{parts: parts}
+	return c.appendNext(make([]byte, 0, total), total)
 }
 
 // admission is a proposal waiting for room in the queue.
@@ -204,7 +216,7 @@ func (p *proposer) run(r *raft.Raft) {
 		case <-p.stop:
 			for b := p.next(); b != nil; b = p.next() {
 				p.slots <- struct{}{}
-				p.out <- inflight{b: b, f: r.Apply(encodeBatch(b), applyTimeout)}
+				p.out <- hand(r, b)
 			}
 			return
 		}
@@ -217,28 +229,71 @@ func (p *proposer) run(r *raft.Raft) {
 				<-p.slots
 				break
 			}
-			p.out <- inflight{b: b, f: r.Apply(encodeBatch(b), applyTimeout)}
+			p.out <- hand(r, b)
 		}
 	}
 }
 
-func encodeBatch(b *batch) []byte {
-	if len(b.ops) == 1 {
-		return b.ops[0]
+// hand gives b's ops to raft in order: each piece of a large op as an
+// entry of its own, the ops between pieces together in one (an op alone,
+// or a batch of them). A follower's transport decodes an entry's data
+// growing it 256 KB at a time, copying it whole at each step: a batch of
+// sixteen 1 MB pieces in one entry cost it 34 MB of allocations and
+// copies; pieces of at most 256 KB each cost one (see pieceBytes).
+func hand(r *raft.Raft, b *batch) inflight {
+	in := inflight{b: b}
+	for start := 0; start < len(b.ops); {
+		end := start + 1
+		for !op.IsPiece(b.ops[start]) && end < len(b.ops) && !op.IsPiece(b.ops[end]) {
+			end++
+		}
+		data := b.ops[start]
+		if end-start > 1 {
+			ops := b.ops[start:end]
+			size := 0
+			for _, o := range ops {
+				size += len(o)
+			}
+			data = op.AppendBatch(make([]byte, 0, size+5*len(ops)+11), ops)
+		}
+		in.entries = append(in.entries, entryFuture{end: end, f: r.Apply(data, applyTimeout)})
+		start = end
 	}
-	return op.AppendBatch(make([]byte, 0, b.bytes+5*len(b.ops)+11), b.ops)
+	return in
 }
 
 // resolve answers the batches in the order they were handed to raft.
 func (p *proposer) resolve() {
 	defer close(p.done)
 	for in := range p.out {
-		if err := in.f.Error(); err != nil {
-			in.b.err = classify(err)
-		} else {
-			in.b.res = in.f.Response()
+		b := in.b
+		b.out = make([]outcome, len(b.ops))
+		start := 0
+		for _, e := range in.entries {
+			ops := b.out[start:e.end]
+			start = e.end
+			if err := e.f.Error(); err != nil {
+				for i := range ops {
+					ops[i].err = classify(err)
+				}
+				continue
+			}
+			res := e.f.Response()
+			r, split := res.(batchReply)
+			for i := range ops {
+				switch {
+				case len(ops) == 1 || !split:
+					// An op alone; or an entry the FSM could not split,
+					// which answers every op of it with the same error.
+					ops[i].res = res
+				case i < len(r):
+					ops[i].res = r[i]
+				default:
+					ops[i].err = errBatchReply
+				}
+			}
 		}
-		close(in.b.done)
+		close(b.done)
 		<-p.slots
 	}
 }
