@@ -64,7 +64,9 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	cn.n.AddForward(&q.batch, &req, write)
 	q.writes = append(q.writes, write)
 	n, size := cn.queued()
-	if !more || alone || n >= maxForwardQueue || size >= maxForwardBytes {
+	// A batch that borrows the command's arguments (a large value, not
+	// copied) goes before the next request overwrites them.
+	if !more || alone || n >= maxForwardQueue || size >= maxForwardBytes || q.batch.Borrows() {
 		cn.flushForwards()
 	}
 	return true
