@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/commands"
+	"github.com/loomcache/loomcache/internal/memcopy"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
 	"github.com/loomcache/loomcache/partition"
@@ -194,25 +195,26 @@ var errOutputLimit = errors.New("output buffer limit")
 // limit, the socket must take enough of them to get below it within the
 // soft time.
 func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
-	b := w.Bytes()
-	if out.hard > 0 && len(b) >= out.hard {
+	if out.hard > 0 && w.Len() >= out.hard {
 		s.outputLimitClosed(c)
 		return errOutputLimit
 	}
-	if out.soft > 0 && len(b) >= out.soft {
-		head := len(b) - out.soft + 1 // once these are taken, less than soft is pending
-		c.nc.SetWriteDeadline(time.Now().Add(out.softFor))
-		_, err := c.nc.Write(b[:head])
-		c.nc.SetWriteDeadline(time.Time{})
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				s.outputLimitClosed(c)
-			}
-			return err
-		}
-		b = b[head:]
+	if out.soft == 0 || w.Len() < out.soft {
+		_, err := w.WriteTo(c.nc) // large values from where they are
+		return err
 	}
-	_, err := c.nc.Write(b)
+	b := w.Bytes()
+	head := len(b) - out.soft + 1 // once these are taken, less than soft is pending
+	c.nc.SetWriteDeadline(time.Now().Add(out.softFor))
+	_, err := c.nc.Write(b[:head])
+	c.nc.SetWriteDeadline(time.Time{})
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.outputLimitClosed(c)
+		}
+		return err
+	}
+	_, err = c.nc.Write(b[head:])
 	return err
 }
 
@@ -316,7 +318,7 @@ func (cn *conn) drainWrites() {
 	w := cn.w
 	before := w.Len()
 	first := cn.pending[0].at
-	cn.tail = append(cn.tail[:0], w.Bytes()[first:]...)
+	cn.tail = memcopy.Append(cn.tail[:0], w.Bytes()[first:])
 	w.Truncate(first)
 	prev := first
 	for i, p := range cn.pending {
