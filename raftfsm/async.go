@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -51,29 +52,56 @@ func (f Future) Result() (any, error) {
 		return nil, f.err
 	}
 	<-f.b.done
-	o := f.b.out[f.i]
-	return o.res, o.err
+	res, err, i := f.b.res, f.b.err, f.i
+	start := 0
+	for _, e := range f.b.split {
+		if f.i < e.end {
+			res, err, i = e.res, e.err, f.i-start
+			break
+		}
+		start = e.end
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := res.(batchReply); ok {
+		if i < len(r) {
+			return r[i], nil
+		}
+		return nil, errBatchReply
+	}
+	// An op alone went to raft as a plain op; an entry the FSM could not
+	// split answers every op of it with the same error.
+	return res, nil
 }
 
 // batch is ops proposed together and their outcome.
 type batch struct {
 	ops   [][]byte // encoded ops
 	bytes int
-	done  chan struct{} // closed once out is set
-	out   []outcome     // per op
+	done  chan struct{} // closed once the outcome is set
+	// The outcome of the batch's entry (res: batchReply, or one op's
+	// reply), or of each of its entries when it went to raft as several
+	// (split; see hand).
+	res   any
+	err   error
+	split []entryOutcome
 }
 
-// outcome is one op's: the FSM's reply, or why there is none.
-type outcome struct {
+// entryOutcome is one entry's outcome; end is the end of its ops in the
+// batch.
+type entryOutcome struct {
+	end int
 	res any
 	err error
 }
 
-// inflight is a batch handed to raft: the futures of its entries (see
-// hand), each with the end of its ops in the batch.
+// inflight is a batch handed to raft: the future of its entry, or of
+// each of its entries when it went as several.
 type inflight struct {
-	b       *batch
-	entries []entryFuture
+	b     *batch
+	f     raft.ApplyFuture
+	split []entryFuture
 }
 
 type entryFuture struct {
@@ -234,32 +262,36 @@ func (p *proposer) run(r *raft.Raft) {
 	}
 }
 
-// hand gives b's ops to raft in order: each piece of a large op as an
-// entry of its own, the ops between pieces together in one (an op alone,
-// or a batch of them). A follower's transport decodes an entry's data
-// growing it 256 KB at a time, copying it whole at each step: a batch of
-// sixteen 1 MB pieces in one entry cost it 34 MB of allocations and
-// copies; pieces of at most 256 KB each cost one (see pieceBytes).
+// hand gives b's ops to raft in order, as one entry (an op alone, or a
+// batch of them), unless it holds pieces of a large op: then each piece
+// is an entry of its own, and the ops between pieces share one. A
+// follower's transport decodes an entry's data growing it 256 KB at a
+// time, copying it whole at each step: a batch of sixteen 1 MB pieces in
+// one entry cost it 34 MB of allocations and copies; pieces of at most
+// 256 KB each cost one (see pieceBytes).
 func hand(r *raft.Raft, b *batch) inflight {
+	if !slices.ContainsFunc(b.ops, op.IsPiece) {
+		return inflight{b: b, f: r.Apply(encodeEntry(b.ops, b.bytes), applyTimeout)}
+	}
 	in := inflight{b: b}
 	for start := 0; start < len(b.ops); {
-		end := start + 1
+		end, size := start+1, len(b.ops[start])
 		for !op.IsPiece(b.ops[start]) && end < len(b.ops) && !op.IsPiece(b.ops[end]) {
+			size += len(b.ops[end])
 			end++
 		}
-		data := b.ops[start]
-		if end-start > 1 {
-			ops := b.ops[start:end]
-			size := 0
-			for _, o := range ops {
-				size += len(o)
-			}
-			data = op.AppendBatch(make([]byte, 0, size+5*len(ops)+11), ops)
-		}
-		in.entries = append(in.entries, entryFuture{end: end, f: r.Apply(data, applyTimeout)})
+		in.split = append(in.split, entryFuture{end: end, f: r.Apply(encodeEntry(b.ops[start:end], size), applyTimeout)})
 		start = end
 	}
 	return in
+}
+
+// encodeEntry is the data of an entry of ops (size bytes in all).
+func encodeEntry(ops [][]byte, size int) []byte {
+	if len(ops) == 1 {
+		return ops[0]
+	}
+	return op.AppendBatch(make([]byte, 0, size+5*len(ops)+11), ops)
 }
 
 // resolve answers the batches in the order they were handed to raft.
@@ -267,35 +299,26 @@ func (p *proposer) resolve() {
 	defer close(p.done)
 	for in := range p.out {
 		b := in.b
-		b.out = make([]outcome, len(b.ops))
-		start := 0
-		for _, e := range in.entries {
-			ops := b.out[start:e.end]
-			start = e.end
-			if err := e.f.Error(); err != nil {
-				for i := range ops {
-					ops[i].err = classify(err)
-				}
-				continue
-			}
-			res := e.f.Response()
-			r, split := res.(batchReply)
-			for i := range ops {
-				switch {
-				case len(ops) == 1 || !split:
-					// An op alone; or an entry the FSM could not split,
-					// which answers every op of it with the same error.
-					ops[i].res = res
-				case i < len(r):
-					ops[i].res = r[i]
-				default:
-					ops[i].err = errBatchReply
-				}
+		if in.split == nil {
+			b.res, b.err = outcomeOf(in.f)
+		} else {
+			b.split = make([]entryOutcome, len(in.split))
+			for k, e := range in.split {
+				b.split[k].end = e.end
+				b.split[k].res, b.split[k].err = outcomeOf(e.f)
 			}
 		}
 		close(b.done)
 		<-p.slots
 	}
+}
+
+// outcomeOf waits for an entry's outcome: the FSM's reply, or the error.
+func outcomeOf(f raft.ApplyFuture) (any, error) {
+	if err := f.Error(); err != nil {
+		return nil, classify(err)
+	}
+	return f.Response(), nil
 }
 
 // start runs the proposer's goroutines on r.
