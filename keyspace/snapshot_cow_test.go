@@ -88,6 +88,13 @@ func pointInTime(t *testing.T, rng *rand.Rand, keys int) (*Store, []string, *Sna
 	for range 2 * keys {
 		mutate(s, rng, keys)
 	}
+	want, sn := markPoint(t, s)
+	return s, want, sn
+}
+
+// markPoint describes s (dump) and begins a snapshot at that point.
+func markPoint(t *testing.T, s *Store) ([]string, *Snapshot) {
+	t.Helper()
 	want := dump(s)
 	s.Lock()
 	sn, err := s.BeginSnapshot()
@@ -95,7 +102,7 @@ func pointInTime(t *testing.T, rng *rand.Rand, keys int) (*Store, []string, *Sna
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, want, sn
+	return want, sn
 }
 
 // TestSnapshotIsThePoint: a snapshot written while keys change under it,
@@ -227,13 +234,7 @@ func TestSnapshotLargeValuesUnlocked(t *testing.T) {
 	d.Set([]byte("kept"), AdoptString(big('k')), t0+9)
 	d.Set([]byte("raw"), NewRawString(big('r')), 0)
 	d.Set([]byte("after"), NewString([]byte("a")), 0)
-	want := dump(s)
-	s.Lock()
-	sn, err := s.BeginSnapshot()
-	s.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, sn := markPoint(t, s)
 	w := &lockProbe{s: s, change: func() {
 		for _, k := range []string{"inline", "kept", "raw"} {
 			d.SetRange([]byte(k), 1, []byte("changed"))
