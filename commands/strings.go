@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/loomcache/loomcache/internal/memcopy"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
 )
@@ -496,7 +497,9 @@ func applySetRange(ks *keyspace.Store, o *op.Op) any {
 	return int64(db.SetRange(key, int(off), val))
 }
 
-func clone(b []byte) []byte { return append([]byte{}, b...) }
+// clone copies a value for a reply (in pieces, as a 200 MB one would be
+// one memmove no goroutine could be preempted in).
+func clone(b []byte) []byte { return memcopy.Append([]byte{}, b) }
 
 // setKeyFlags is Redis's setGetKeys: SET reads its key only with GET.
 func setKeyFlags(args [][]byte) KeyFlag {
