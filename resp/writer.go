@@ -75,7 +75,7 @@ func (w *Writer) WriteTo(dst io.Writer) (int64, error) {
 	return bufs.WriteTo(dst)
 }
 
-// minRef is the smallest bulk BulkRef does not copy.
+// minRef is the fewest bytes BulkRef and RawRef do not copy.
 const minRef = 64 << 10
 
 // BulkRef writes a bulk string as Bulk does, but one of minRef bytes or
@@ -89,9 +89,19 @@ func (w *Writer) BulkRef(p []byte) {
 	w.b = append(w.b, '$')
 	w.b = strconv.AppendInt(w.b, int64(len(p)), 10)
 	w.b = append(w.b, '\r', '\n')
+	w.RawRef(p)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// RawRef is Raw for bytes that stay unchanged until the Writer is reset:
+// minRef bytes or more are not copied (as BulkRef's).
+func (w *Writer) RawRef(p []byte) {
+	if len(p) < minRef {
+		w.Raw(p)
+		return
+	}
 	w.refs = append(w.refs, ref{at: len(w.b), p: p})
 	w.refLen += len(p)
-	w.b = append(w.b, '\r', '\n')
 }
 
 // maxKeep is the most buffer a Writer keeps across Reset: a connection

@@ -98,24 +98,28 @@ func TestWriterResetReleasesBigBuffer(t *testing.T) {
 	}
 }
 
-// TestBulkRef: a large bulk written by reference is the same reply as
-// Bulk's, whether the buffer is read (Bytes) or written out (WriteTo,
-// which sends it from where it is), and counts in Len.
+// TestBulkRef: large bulks and raw replies written by reference are the
+// same replies as Bulk's and Raw's, whether the buffer is read (Bytes)
+// or written out (WriteTo, which sends them from where they are), and
+// count in Len.
 func TestBulkRef(t *testing.T) {
 	big := bytes.Repeat([]byte("v"), minRef)
-	write := func(w *Writer, bulk func([]byte)) {
+	reply := append([]byte("$65536\r\n"), append(big, "\r\n"...)...)
+	write := func(w *Writer, bulk, raw func([]byte)) {
 		w.Status("OK")
 		bulk(big)
 		bulk([]byte("small"))
 		w.Int(7)
+		raw(reply)
 		bulk(big[1:]) // under minRef: copied
+		raw([]byte(":1\r\n"))
 		bulk(big)
 	}
 	var want Writer
-	write(&want, want.Bulk)
+	write(&want, want.Bulk, want.Raw)
 	for _, out := range []string{"Bytes", "WriteTo"} {
 		var w Writer
-		write(&w, w.BulkRef)
+		write(&w, w.BulkRef, w.RawRef)
 		if w.Len() != want.Len() {
 			t.Errorf("%s: Len %d, want %d", out, w.Len(), want.Len())
 		}
