@@ -71,9 +71,10 @@ func registerClient(t *Table) {
 	unblock.Args = []Arg{argInt("client-id"),
 		argOneof("timeout_error", argToken("timeout", "TIMEOUT"), argToken("error", "ERROR")).optional()}
 	help := sub("help", 2, FlagLoading|FlagStale, "Show helpful text about the different subcommands", "5.0.0", cmdClientHelp)
+	pause, unpause, reply := registerClientFlow(conn)
 	t.add(&Command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
 		Complexity: "Depends on subcommand.", Summary: "A container for client connection commands",
-		Subs: []*Command{id, setname, getname, info, list, kill, unblock, noEvict, help}})
+		Subs: []*Command{id, setname, getname, info, list, kill, unblock, noEvict, pause, unpause, reply, help}})
 }
 
 func cmdClientID(c *Ctx) { c.W.Int(c.S.ID) }
@@ -448,7 +449,7 @@ func writeHelp(c *Ctx, cmd string, lines []string) {
 // passed, or with an UNBLOCKED error.
 func cmdClientUnblock(c *Ctx) {
 	if len(c.Args) > 4 {
-		c.W.Error("ERR unknown subcommand or wrong number of arguments for '" + cstrMax(c.Args[1], 128) + "'. Try CLIENT HELP.")
+		subcommandSyntax(c)
 		return
 	}
 	asError := false

@@ -16,11 +16,14 @@ type fakeServer struct {
 	resets   int
 	aclFile  string
 	mem      MemoryStats
+	pause    [2]int64 // the last CLIENT PAUSE's kind and end
 }
 
-func (f *fakeServer) ACLFile() string          { return f.aclFile }
-func (f *fakeServer) MemoryStats() MemoryStats { return f.mem }
-func (f *fakeServer) OutOfMemory() bool        { return false }
+func (f *fakeServer) ACLFile() string                  { return f.aclFile }
+func (f *fakeServer) MemoryStats() MemoryStats         { return f.mem }
+func (f *fakeServer) OutOfMemory() bool                { return false }
+func (f *fakeServer) PauseClients(kind int, end int64) { f.pause = [2]int64{int64(kind), end} }
+func (f *fakeServer) UnpauseClients()                  { f.pause = [2]int64{} }
 
 func (f *fakeServer) Clients() []*Session { return f.sessions }
 func (f *fakeServer) Info(dst []byte, _ []string, _ *Session) []byte {

@@ -15,6 +15,7 @@ import (
 // evictState is the table's eviction state.
 type evictState struct {
 	evicted atomic.Int64 // keys evicted by the EvictKeys applied here
+	expired atomic.Int64 // keys deleted by the ExpireKeys applied here
 }
 
 func (t *Table) registerEviction() { t.applier(op.EvictKeys, t.applyEvictKeys) }
@@ -42,5 +43,14 @@ func (t *Table) applyEvictKeys(ks *keyspace.Store, o *op.Op) any {
 // applies the leader's evictions), for INFO's evicted_keys.
 func (t *Table) EvictedKeys() int64 { return t.evict.evicted.Load() }
 
-// ResetEvictedKeys zeroes EvictedKeys, as CONFIG RESETSTAT does.
-func (t *Table) ResetEvictedKeys() { t.evict.evicted.Store(0) }
+// ExpiredKeys returns the number of keys deleted on this node for their
+// deadline (every node applies the leader's expiry), for INFO's
+// expired_keys.
+func (t *Table) ExpiredKeys() int64 { return t.evict.expired.Load() }
+
+// ResetEvictedKeys zeroes EvictedKeys and ExpiredKeys, as CONFIG
+// RESETSTAT does.
+func (t *Table) ResetEvictedKeys() {
+	t.evict.evicted.Store(0)
+	t.evict.expired.Store(0)
+}

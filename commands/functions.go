@@ -22,7 +22,7 @@ func registerFunctions(t *Table) {
 	allShards := func(resp string) []string { return []string{"request_policy:all_shards", "response_policy:" + resp} }
 	flushArg := argOneof("async", argToken("async", "ASYNC"), argToken("sync", "SYNC")).optional()
 	t.add(
-		scriptCommand("fcall", "7.0.0", "Invoke a function", "function", called, 0,
+		scriptCommand("fcall", "7.0.0", "Invoke a function", "function", called, FlagMayReplicate,
 			scriptKeys(KeyRW|KeyAccess|KeyUpdate, keysRWNote), cmdFcall),
 		scriptCommand("fcall_ro", "7.0.0", "Invoke a read-only function", "function", called, FlagReadonly,
 			scriptKeys(KeyRO|KeyAccess, keysRONote), cmdFcallRO),

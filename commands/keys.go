@@ -99,7 +99,7 @@ func registerKeys(t *Table) {
 	registerObject(t)
 	t.applier(op.Del, applyDel)
 	t.applier(op.Rename, applyRename)
-	t.applier(op.ExpireKeys, applyExpireKeys)
+	t.applier(op.ExpireKeys, t.applyExpireKeys)
 }
 
 // cmdDel serves DEL and UNLINK: freeing memory in the background is the
@@ -119,9 +119,10 @@ func applyDel(ks *keyspace.Store, o *op.Op) any {
 	return n
 }
 
-// applyExpireKeys deletes the keys that are expired at the op's time; a
-// key given a new deadline since the leader sampled it survives.
-func applyExpireKeys(ks *keyspace.Store, o *op.Op) any {
+// applyExpireKeys deletes the keys that are expired at the op's time,
+// and counts them; a key given a new deadline since the leader sampled
+// it survives.
+func (t *Table) applyExpireKeys(ks *keyspace.Store, o *op.Op) any {
 	db := ks.DB(o.DB)
 	var n int64
 	for _, k := range o.Args {
@@ -130,6 +131,7 @@ func applyExpireKeys(ks *keyspace.Store, o *op.Op) any {
 			n++
 		}
 	}
+	t.evict.expired.Add(n)
 	return n
 }
 

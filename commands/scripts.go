@@ -165,8 +165,8 @@ func registerScripting(t *Table) {
 	keys := scriptKeys
 	const script = "Depends on the script that is executed."
 	t.add(
-		run("eval", "2.6.0", "Execute a Lua script server side", "script", script, 0, keys(rw, keysRWNote), cmdEval),
-		run("evalsha", "2.6.0", "Execute a Lua script server side", "sha1", script, 0, keys(rw, ""), cmdEvalSHA),
+		run("eval", "2.6.0", "Execute a Lua script server side", "script", script, FlagMayReplicate, keys(rw, keysRWNote), cmdEval),
+		run("evalsha", "2.6.0", "Execute a Lua script server side", "sha1", script, FlagMayReplicate, keys(rw, ""), cmdEvalSHA),
 		run("eval_ro", "7.0.0", "Execute a read-only Lua script server side", "script", script, FlagReadonly, keys(ro, keysRONote), cmdEvalRO),
 		run("evalsha_ro", "7.0.0", "Execute a read-only Lua script server side", "sha1", script, FlagReadonly, keys(ro, ""), cmdEvalSHARO),
 		&Command{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0",

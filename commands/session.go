@@ -40,8 +40,9 @@ type Session struct {
 
 	killed atomic.Bool
 
-	tx  txState    // MULTI and WATCH (multi.go)
-	req reqIDState // RAFT.REQID (reqid.go)
+	tx      txState    // MULTI and WATCH (multi.go)
+	req     reqIDState // RAFT.REQID (reqid.go)
+	replies replyState // CLIENT REPLY (client_reply.go)
 
 	// Figures CLIENT LIST shows for other connections; the families that
 	// own the state (CLIENT NO-EVICT, MULTI, SUBSCRIBE) keep them current.
@@ -154,6 +155,7 @@ func (s *Session) Reset() {
 	s.SetNoEvict(false)
 	s.SetReadOnly(false)
 	s.Redirect = false
+	s.replies.off, s.replies.skipNext = false, false // as Redis: SKIP stays
 }
 
 // ClientInfo is a consistent copy of what CLIENT LIST/INFO prints.
@@ -220,4 +222,11 @@ type Server interface {
 	// OutOfMemory evicts what it may and reports whether used memory is
 	// still over maxmemory (scripts check it before they write).
 	OutOfMemory() bool
+	// PauseClients holds this node's clients' commands (PauseWrite: those
+	// that may write; PauseAll: all) until end, unix ms, or CLIENT
+	// UNPAUSE; a pause already on keeps the stronger kind and the later
+	// end.
+	PauseClients(kind int, end int64)
+	// UnpauseClients ends CLIENT PAUSE's pause.
+	UnpauseClients()
 }

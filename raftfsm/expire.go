@@ -20,6 +20,9 @@ const (
 )
 
 func (n *Node) expireRound() {
+	if paused := n.cfg.ExpiryPaused; paused != nil && paused() {
+		return
+	}
 	if n.ready() {
 		n.expireOnce()
 	}

@@ -80,6 +80,9 @@ type Config struct {
 	LogLevel  string // hclog level name
 	// Now is the clock used for op deadlines and active expiry.
 	Now func() time.Time
+	// ExpiryPaused, when set and true, has the leader propose no expiry
+	// deletions for now (CLIENT PAUSE on this node).
+	ExpiryPaused func() bool
 	// Loading, when set, follows the snapshot restore Open does
 	// (loading.go), for a caller that serves clients meanwhile.
 	Loading *Loading

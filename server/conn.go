@@ -100,7 +100,24 @@ func (s *Server) serveConn(c *client) {
 			ctx.Defer = deferWrite
 		}
 		ctx.Args = args
+		// CLIENT REPLY OFF or SKIP: the command runs alone, after the
+		// replies before it went out, and what it wrote is dropped
+		// (unless it turned the replies back on: CLIENT REPLY ON, RESET).
+		silenced := c.sess.RepliesSilenced()
+		if silenced {
+			ctx.Defer, more = nil, false
+			if s.writeReplies(c, cn, out) != nil {
+				return
+			}
+		}
 		gone := s.serveCommand(cn, ctx, more)
+		if silenced {
+			cn.drain()
+			if c.sess.RepliesSilenced() {
+				w.Reset()
+			}
+		}
+		c.sess.EndCommandReplies()
 		// The arguments point into the reader's buffer; don't keep them
 		// (or a huge argument array) alive while the connection idles.
 		ctx.Args = nil
@@ -110,19 +127,31 @@ func (s *Server) serveConn(c *client) {
 			return
 		}
 		if !more || w.Len() >= out.flushAt || len(cn.pending) >= maxPending || cn.pendingBytes >= maxPendingBytes {
-			cn.drain()
-			if cn.wrote {
-				// As in Redis, the clients a write woke are served
-				// before its reply goes out.
-				s.table.Waiters().Settle(settleLimit)
-				cn.wrote = false
-			}
-			if err := s.flush(c, w, out); err != nil {
+			if s.writeReplies(c, cn, out) != nil {
 				return
 			}
-			w.Reset()
 		}
 	}
+}
+
+// writeReplies writes out the replies buffered, once the writes and
+// forwards they wait for are answered.
+func (s *Server) writeReplies(c *client, cn *conn, out *outLimit) error {
+	cn.drain()
+	if cn.w.Len() == 0 {
+		return nil
+	}
+	if cn.wrote {
+		// As in Redis, the clients a write woke are served before its
+		// reply goes out.
+		s.table.Waiters().Settle(settleLimit)
+		cn.wrote = false
+	}
+	if err := s.flush(c, cn.w, out); err != nil {
+		return err
+	}
+	cn.w.Reset()
+	return nil
 }
 
 // serveCommand serves ctx.Args: it resolves the command, checks the
@@ -148,6 +177,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 		}
 	}
 	if denied == commands.ErrUserGone {
+		return true
+	}
+	if denied == "" && cmd != nil && s.waitPause(cn, ctx, cmd) {
 		return true
 	}
 	if denied == "" && cn.n != nil && len(s.groups) > 1 && !cn.pinned {

@@ -152,7 +152,7 @@ func cstr[T int8 | uint8](f []T) string {
 func (s *Server) infoClients(b []byte) []byte {
 	b = infoInt(b, "connected_clients", int64(len(s.Clients())))
 	b = infoField(b, "maxclients", s.ConfigGet("maxclients")[0][1])
-	return infoInt(b, "blocked_clients", s.table.Waiters().Blocked())
+	return infoInt(b, "blocked_clients", s.table.Waiters().Blocked()+s.pause.held.Load())
 }
 
 func (s *Server) infoMemory(b []byte) []byte {
@@ -224,6 +224,7 @@ func (s *Server) infoStats(b []byte) []byte {
 	b = infoInt(b, "total_connections_received", s.stats.connections.Load())
 	b = infoInt(b, "total_commands_processed", s.stats.commands.Load())
 	b = infoInt(b, "rejected_connections", s.stats.rejected.Load())
+	b = infoInt(b, "expired_keys", s.table.ExpiredKeys())
 	return infoInt(b, "evicted_keys", s.table.EvictedKeys())
 }
 

@@ -124,6 +124,7 @@ type Server struct {
 	syncedOnce sync.Once
 	// revoke closes the connections of deleted users (revoke.go).
 	revoke revoker
+	pause  pauseState // CLIENT PAUSE (pause.go)
 }
 
 type client struct {
@@ -238,10 +239,11 @@ func New(cfg Config) (*Server, error) {
 			s.notePeak(ks)
 			return r
 		},
-		Aux:       s.table.Aux(),
-		LogOutput: cfg.LogOutput,
-		LogLevel:  cfg.LogLevel,
-		Loading:   s.load.progress,
+		Aux:          s.table.Aux(),
+		ExpiryPaused: s.writesPaused,
+		LogOutput:    cfg.LogOutput,
+		LogLevel:     cfg.LogLevel,
+		Loading:      s.load.progress,
 	})
 	if err != nil {
 		s.Close()
