@@ -46,7 +46,9 @@ const (
 func (s *Server) serveConn(c *client) {
 	defer s.wg.Done()
 	defer s.dropClient(c)
+	defer s.endSub(c) // after the close: the writer's write fails
 	defer c.nc.Close()
+	s.newSub(c)
 	if tc, ok := c.nc.(*tls.Conn); ok && (!s.handshake(tc) || s.refuseProtected(tc)) {
 		return
 	}
@@ -67,7 +69,8 @@ func (s *Server) serveConn(c *client) {
 		lim := s.limits()
 		// Redis closes a client idle for `timeout` seconds; the deadline
 		// is only armed when the setting is on, as it costs a timer.
-		if t := lim.timeout; t > 0 {
+		// Nor does it close a subscribed one.
+		if t := lim.timeout; t > 0 && !c.sess.Subscribed() {
 			c.nc.SetReadDeadline(time.Now().Add(t))
 			armed = true
 		} else if armed {
@@ -83,7 +86,7 @@ func (s *Server) serveConn(c *client) {
 			case errors.As(err, &pe):
 				cn.drain()
 				w.Error("ERR " + pe.Error())
-				c.nc.Write(w.Bytes())
+				c.writeOut(w.Bytes())
 			case errors.Is(err, resp.ErrQueryBufferLimit):
 				// As Redis: no reply, a warning in the log.
 				s.log.Printf("Closing client that reached max query buffer length: %s", c.desc())
@@ -105,7 +108,7 @@ func (s *Server) serveConn(c *client) {
 		ctx.Args = nil
 		if gone || c.sess.CloseAfter || c.sess.Killed() {
 			cn.drain()
-			c.nc.Write(w.Bytes())
+			c.writeOut(w.Bytes())
 			return
 		}
 		if !more || w.Len() >= out.flushAt || len(cn.pending) >= maxPending || cn.pendingBytes >= maxPendingBytes {
@@ -139,6 +142,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	ctx.S.BeginRequest(cmd)
 	if cmd != nil {
 		denied = ctx.Permit(cmd)
+		if denied == "" {
+			denied = commands.SubscribedReject(ctx.S, cmd)
+		}
 		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
 			denied = loadingReply
 		}
@@ -199,6 +205,8 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 		s.outputLimitClosed(c)
 		return errOutputLimit
 	}
+	c.wmu.Lock() // the Pub/Sub writer's messages go between batches
+	defer c.wmu.Unlock()
 	if out.soft > 0 && len(b) >= out.soft {
 		head := len(b) - out.soft + 1 // once these are taken, less than soft is pending
 		c.nc.SetWriteDeadline(time.Now().Add(out.softFor))
@@ -212,8 +220,10 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 		}
 		b = b[head:]
 	}
-	_, err := c.nc.Write(b)
-	return err
+	if _, err := c.nc.Write(b); err != nil {
+		return err
+	}
+	return c.writeHeld()
 }
 
 // outputLimitClosed logs, as Redis does, a connection about to be closed
@@ -223,6 +233,11 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 // take them.
 func (s *Server) outputLimitClosed(c *client) {
 	s.log.Printf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.desc())
+	resetOnClose(c)
+}
+
+// resetOnClose makes c's close a reset.
+func resetOnClose(c *client) {
 	if tc, ok := c.nc.(interface{ SetLinger(int) error }); ok {
 		tc.SetLinger(0)
 	}

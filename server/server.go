@@ -132,6 +132,7 @@ type client struct {
 	// duringLoad: admitted while loading, before the users were known
 	// (loading.go).
 	duringLoad bool
+	pubsubConn // pubsub.go
 }
 
 // desc names the client in log lines, as Redis's do (id and address).
@@ -253,6 +254,7 @@ func New(cfg Config) (*Server, error) {
 		ks.Lock()
 		ks.SetReady(s.table.Waiters().Ready) // applied changes wake blocked clients
 		ks.Unlock()
+		s.table.PubSub().AddLive(ks) // its PUBLISH ops deliver
 		n.SetForwardHandler(func(reqs []op.Op) ([]byte, raftfsm.ForwardResult) { return s.runForwarded(g, reqs) })
 	}
 	node := s.node
