@@ -229,6 +229,20 @@ func (h *Hub) NumPatterns() int {
 	return len(h.subs[Pattern])
 }
 
+// Subscriptions calls fn with each subscription of s, while fn returns
+// true. Any goroutine may call it (the ACL revoker does).
+func (h *Hub) Subscriptions(s *Sub, fn func(kind Kind, name string) bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for k := range numKinds {
+		for _, n := range s.names[k].list {
+			if !fn(k, n) {
+				return
+			}
+		}
+	}
+}
+
 // ordered is a set of names in insertion order.
 type ordered struct {
 	list []string

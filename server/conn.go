@@ -48,7 +48,6 @@ func (s *Server) serveConn(c *client) {
 	defer s.dropClient(c)
 	defer s.endSub(c) // after the close: the writer's write fails
 	defer c.nc.Close()
-	s.newSub(c)
 	if tc, ok := c.nc.(*tls.Conn); ok && (!s.handshake(tc) || s.refuseProtected(tc)) {
 		return
 	}

@@ -406,6 +406,7 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
 		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
+		s.newSub(c) // before others (the revoker) can see c
 		s.admit(c)
 		s.clients[id] = c
 		s.wg.Add(1)
