@@ -119,6 +119,20 @@ func (c *Command) ShardChannelPositions(args [][]byte) []int {
 	return pos
 }
 
+// hasKeys is Redis's doesCommandHaveKeys: a key finder, or a key spec
+// that is not NOT_KEY (SPUBLISH's channel is not a key).
+func (c *Command) hasKeys() bool {
+	if c.GetKeys != nil {
+		return true
+	}
+	for _, k := range c.Keys {
+		if k.Flags&KeyNotKey == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func cmdSubscribe(c *Ctx)  { subscribe(c, pubsub.Channel, "subscribe") }
 func cmdPSubscribe(c *Ctx) { subscribe(c, pubsub.Pattern, "psubscribe") }
 func cmdSSubscribe(c *Ctx) { subscribe(c, pubsub.Shard, "ssubscribe") }

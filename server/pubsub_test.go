@@ -81,6 +81,9 @@ func TestPubSubAsRedis(t *testing.T) {
 		{pub, []string{"PUBSUB", "HELP"}, 1},
 		{pub, []string{"PUBSUB", "NUMPAT", "x"}, 1},
 		{pub, []string{"PUBSUB", "BOGUS"}, 1},
+		{pub, []string{"COMMAND", "GETKEYS", "SPUBLISH", "a", "b"}, 1}, // channels are not keys
+		{pub, []string{"COMMAND", "GETKEYSANDFLAGS", "SSUBSCRIBE", "a", "b"}, 1},
+		{pub, []string{"COMMAND", "INFO", "ssubscribe", "spublish", "pubsub|numsub"}, 1},
 		{sub, []string{"UNSUBSCRIBE", "a", "zz"}, 2},
 		{sub, []string{"UNSUBSCRIBE"}, 1},
 		{sub, []string{"PUNSUBSCRIBE", "??z"}, 1},
