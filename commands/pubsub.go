@@ -154,6 +154,10 @@ func holdQueue(c *Ctx) *pubsub.Sub {
 	if s == nil {
 		return nil
 	}
+	if _, inBlock := c.Node.(*blockNode); inBlock {
+		s.Pause() // inside EXEC's reply: they follow it
+		return s
+	}
 	c.W.Raw(s.Hold())
 	return s
 }

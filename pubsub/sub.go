@@ -183,6 +183,15 @@ func (s *Sub) Hold() []byte {
 	return b
 }
 
+// Pause is Hold for a connection that cannot put the queue in its
+// replies now (inside a transaction's reply): what is queued is written
+// after the replies.
+func (s *Sub) Pause() {
+	s.mu.Lock()
+	s.held = true
+	s.mu.Unlock()
+}
+
 // Release ends Hold once the connection has written its replies, and
 // returns what was queued meanwhile for it to write next (then Written).
 func (s *Sub) Release() []byte {

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/loomcache/loomcache/commands"
@@ -142,7 +143,12 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	if cmd != nil {
 		denied = ctx.Permit(cmd)
 		if denied == "" {
-			denied = commands.SubscribedReject(ctx.S, cmd)
+			if denied = commands.SubscribedReject(ctx.S, cmd); denied != "" && cmd.Name == "exec" {
+				// Redis's rejectCommand aborts a transaction, MULTI or not.
+				cn.drain()
+				ctx.ExecAbort(strings.TrimPrefix(denied, "ERR "))
+				return false
+			}
 		}
 		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
 			denied = loadingReply
