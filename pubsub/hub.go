@@ -223,10 +223,13 @@ func (h *Hub) Count(kind Kind, name []byte) int {
 }
 
 // NumPatterns is the number of distinct patterns subscribed here.
-func (h *Hub) NumPatterns() int {
+func (h *Hub) NumPatterns() int { return h.Len(Pattern) }
+
+// Len is the number of distinct names of kind subscribed here.
+func (h *Hub) Len(kind Kind) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.subs[Pattern])
+	return len(h.subs[kind])
 }
 
 // Subscriptions calls fn with each subscription of s, while fn returns

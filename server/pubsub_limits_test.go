@@ -109,8 +109,16 @@ func TestPubSubShutdownStopsWriters(t *testing.T) {
 		sub := dialRaw(t, node.Addr().String())
 		sub.do("SUBSCRIBE", "c")
 	}
+	sub := dialRaw(t, node.Addr().String())
+	sub.do("PSUBSCRIBE", "c*")
+	sub.do("SSUBSCRIBE", "s")
+	for _, f := range []string{"pubsub_channels", "pubsub_patterns", "pubsubshard_channels"} {
+		if n := infoInt(t, pub, "stats", f); n != 1 {
+			t.Errorf("INFO %s: %d", f, n)
+		}
+	}
 	for i := 0; i < 40; i++ { // 10MB each: their writers block
-		if r := pub.str("PUBLISH", "c", big); r != "3" {
+		if r := pub.str("PUBLISH", "c", big); r != "4" {
 			t.Fatal(r)
 		}
 	}
