@@ -113,6 +113,7 @@ func TestPubSubAsRedis(t *testing.T) {
 		{sub, []string{"HELLO", "3", "SETNAME", "x"}, 1},
 		{sub, []string{"SUBSCRIBE", "c"}, 1},
 		{sub, []string{"PSUBSCRIBE", "c*"}, 1},
+		{sub, []string{"CLIENT", "INFO"}, 1}, // flags=P sub=1 psub=1 ssub=0
 		{pub, []string{"PUBLISH", "c", "x3"}, 1},
 		{sub, nil, 2},
 		{sub, []string{"GET", "k"}, 1},
@@ -135,7 +136,7 @@ func TestPubSubAsRedis(t *testing.T) {
 	}
 	got := runPubSubScript(t, node.Addr().String(), 2, steps)
 	want := runPubSubScript(t, redis.Addr, 2, steps)
-	clean := regexp.MustCompile(`id=\d+ addr=\S+ laddr=\S+ fd=\d+ |age=\d+ idle=\d+ |qbuf=\d+ qbuf-free=\d+ argv-mem=\d+ |obl=\d+ oll=\d+ omem=\d+ tot-mem=\d+ |:\d+\r\n\$4\r\nmode`)
+	clean := regexp.MustCompile(`id=\d+ addr=\S+ laddr=\S+ fd=\d+ |age=\d+ idle=\d+ |qbuf=\d+ qbuf-free=\d+ argv-mem=\d+ |rbs=\d+ rbp=\d+ obl=\d+ oll=\d+ omem=\d+ tot-mem=\d+ |=\d+\r\ntxt:|:\d+\r\n\$4\r\nmode`)
 	for i := range want {
 		if i >= len(got) {
 			t.Fatalf("missing frames from %d: want %q", i, want[i:])
