@@ -49,6 +49,11 @@ func (r *router) processPipeline(ctx context.Context, cmds []redis.Cmder) error 
 		}
 		pending = next
 	}
+	for i, cmd := range cmds {
+		if err := ids[i].final(cmd.Err()); err == errOutcomeLost {
+			cmd.SetErr(err)
+		}
+	}
 	return firstErr(cmds)
 }
 
@@ -142,6 +147,12 @@ func (r *router) processTx(ctx context.Context, cmds []redis.Cmder) error {
 			setErrs(inner, err)
 		}
 		if !r.again(ctx, r.afterSend(&id, err, readonly, underID), attempt) {
+			if final := id.final(err); final == errOutcomeLost {
+				for _, c := range cmds {
+					c.SetErr(final)
+				}
+				return final
+			}
 			return err
 		}
 		r.noteResend(err, underID && !readonly)

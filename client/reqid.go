@@ -58,6 +58,41 @@ func (r *router) afterSend(id *reqID, err error, readonly, underID bool) verdict
 	return v
 }
 
+// final is the error a write's caller gets when no attempt is left: once
+// an attempt's outcome was lost (it may have applied the write), a later
+// attempt that certainly did not run (redirected, refused for want of a
+// leader, not sent) says nothing of the write, whose outcome is unknown.
+func (id *reqID) final(err error) error {
+	if id.lost && err != nil && certainlyNotRun(err) {
+		return errOutcomeLost
+	}
+	return err
+}
+
+// certainlyNotRun reports whether err says the attempt that got it ran
+// nothing: a -MOVED, -CLUSTERDOWN or -LOADING reply, or no connection.
+func certainlyNotRun(err error) bool {
+	var rerr redis.Error
+	var ns *errNotSent
+	switch {
+	case errors.As(err, &rerr):
+		msg := err.Error()
+		return strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "CLUSTERDOWN ") || strings.HasPrefix(msg, "LOADING ")
+	case errors.As(err, &ns), errors.Is(err, redis.ErrPoolTimeout):
+		return true
+	}
+	return false
+}
+
+// outcomeLost is a Redis-style error (redis.Error) the client gives.
+type outcomeLost string
+
+func (e outcomeLost) Error() string { return string(e) }
+func (outcomeLost) RedisError()     {}
+
+// errOutcomeLost is final's error: the nodes' own -UNKNOWN, in substance.
+const errOutcomeLost = outcomeLost("UNKNOWN the outcome of this write is unknown (a reply was lost, and no attempt since could tell); read before retrying")
+
 // refusedAsRetry reports whether err is a node's answer to a request id
 // it takes for a retry whose reply it does not remember.
 func refusedAsRetry(err error) bool {

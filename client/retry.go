@@ -157,6 +157,9 @@ func (r *router) process(ctx context.Context, cmd redis.Cmder) error {
 			}
 		}
 		if !r.again(ctx, r.afterSend(&id, err, info.readonly, underID), attempt) {
+			if err = id.final(err); err == errOutcomeLost {
+				cmd.SetErr(err)
+			}
 			return err
 		}
 		r.noteResend(err, underID && !info.readonly)

@@ -148,3 +148,35 @@ func TestAfterSend(t *testing.T) {
 		t.Errorf("lost leadership under the id: verdict %d, id %+v", v, other)
 	}
 }
+
+// TestFinalAfterLostOutcome: once an attempt's outcome was lost, the
+// caller never hears that its write was not applied from a later attempt
+// that ran nothing (redirected, refused for want of a leader, not sent):
+// it gets UNKNOWN; a real reply (the first attempt's, remembered) stands.
+func TestFinalAfterLostOutcome(t *testing.T) {
+	down := reply("CLUSTERDOWN no leader available, the command was not applied; retry")
+	for _, tc := range []struct {
+		lost bool
+		err  error
+		want error
+	}{
+		{false, down, down},
+		{true, down, errOutcomeLost},
+		{true, reply("MOVED 1 127.0.0.1:7001"), errOutcomeLost},
+		{true, reply("LOADING Redis is loading the dataset in memory"), errOutcomeLost},
+		{true, notSent(errors.New("dial tcp: connection refused")), errOutcomeLost},
+		{true, redis.ErrPoolTimeout, errOutcomeLost},
+		{true, nil, nil},
+		{true, io.EOF, io.EOF},
+		{true, context.Canceled, context.Canceled},
+		{true, reply("WRONGTYPE Operation against a key holding the wrong kind of value"), reply("WRONGTYPE Operation against a key holding the wrong kind of value")},
+	} {
+		id := reqID{seq: 1, lost: tc.lost}
+		if got := id.final(tc.err); !errors.Is(got, tc.want) && got != tc.want {
+			t.Errorf("lost %v, %v: %v, want %v", tc.lost, tc.err, got, tc.want)
+		}
+	}
+	if !unknownOutcome(errOutcomeLost) {
+		t.Error("final's error is not an unknown outcome to the client itself")
+	}
+}

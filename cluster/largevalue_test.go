@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,6 +101,33 @@ func largeValues(t *testing.T, partitions int) {
 	if after := clusterView(t, c); after != before {
 		t.Errorf("the cluster changed during the large writes: %s, then %s", before, after)
 	}
+	// For the record (not asserted: it depends on the machine): each
+	// node's peak resident memory, which holds the values written.
+	var peaks []string
+	for _, n := range c.nodes {
+		peaks = append(peaks, n.id+" "+peakRSS(n))
+	}
+	t.Logf("peak RSS after %d values of %d MB: %s", writes, size>>20, strings.Join(peaks, ", "))
+}
+
+// peakRSS is a node process's peak resident set size (VmHWM) as Linux
+// reports it, or "?".
+func peakRSS(n *node) string {
+	n.mu.Lock()
+	pid := n.cmd.Process.Pid
+	n.mu.Unlock()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			if kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))); err == nil {
+				return fmt.Sprintf("%d MB", kb>>10)
+			}
+		}
+	}
+	return "?"
 }
 
 // clusterView is every node's term and leader, as RAFT.INFO tells them,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/loomcache/loomcache/internal/memcopy"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
 )
@@ -209,6 +210,13 @@ func cmdGet(c *Ctx) {
 		case v == nil:
 			c.W.Null()
 		default:
+			if b, fixed := v.FixedBytes(); fixed {
+				// Bytes that never change go to the client from where
+				// they are: copying a 200 MB value into the reply held
+				// every apply up, and took as much memory again.
+				c.W.BulkRef(b)
+				return
+			}
 			c.W.Bulk(v.Bytes())
 		}
 	})
@@ -351,7 +359,11 @@ func applySet(ks *keyspace.Store, o *op.Op) any {
 	if o.Flags&op.FlagKeepTTL != 0 && old != nil {
 		deadline = db.Deadline(key)
 	}
-	db.Set(key, keyspace.NewString(o.Args[1]), deadline)
+	v := keyspace.NewString(o.Args[1])
+	if o.Owned {
+		v = keyspace.AdoptString(o.Args[1])
+	}
+	db.Set(key, v, deadline)
 	switch {
 	case get:
 		return prev
@@ -485,7 +497,9 @@ func applySetRange(ks *keyspace.Store, o *op.Op) any {
 	return int64(db.SetRange(key, int(off), val))
 }
 
-func clone(b []byte) []byte { return append([]byte{}, b...) }
+// clone copies a value for a reply (in pieces, as a 200 MB one would be
+// one memmove no goroutine could be preempted in).
+func clone(b []byte) []byte { return memcopy.Append([]byte{}, b) }
 
 // setKeyFlags is Redis's setGetKeys: SET reads its key only with GET.
 func setKeyFlags(args [][]byte) KeyFlag {

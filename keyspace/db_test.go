@@ -347,3 +347,38 @@ func TestValueShared(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptString: a large string given up by its caller is stored as
+// those very bytes, encoded as NewString would encode it; a small one is
+// copied as NewString's is.
+func TestAdoptString(t *testing.T) {
+	d := New(1).DB(0)
+	big := make([]byte, adoptMin+1)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	for _, b := range [][]byte{[]byte("12"), []byte("short"), make([]byte, 100), make([]byte, adoptMin), big} {
+		d.Set([]byte("k"), AdoptString(b), 0)
+		e := d.Get([]byte("k"), t0)
+		d.Set([]byte("n"), NewString(b), 0)
+		want := d.Get([]byte("n"), t0).Encoding()
+		if e.Encoding() != want || string(e.Bytes()) != string(b) {
+			t.Errorf("%d bytes: stored %d bytes encoded %s, want %s", len(b), len(e.Bytes()), e.Encoding(), want)
+		}
+		if kept := &e.Bytes()[0] == &b[0]; kept != (len(b) > adoptMin) {
+			t.Errorf("%d bytes: kept the caller's bytes: %v", len(b), kept)
+		}
+	}
+	// Kept bytes never change: APPEND and SETRANGE change a copy, as they
+	// do an inline string's, and COPY shares them.
+	d.Set([]byte("k"), AdoptString(big), 0)
+	d.Set([]byte("c"), d.Get([]byte("k"), t0).Clone(), 0)
+	d.SetRange([]byte("k"), 0, []byte("xy"))
+	if n := d.Append([]byte("k"), []byte("z")); n != len(big)+1 {
+		t.Errorf("APPEND: length %d", n)
+	}
+	got, c := d.Get([]byte("k"), t0).Bytes(), d.Get([]byte("c"), t0).Bytes()
+	if string(got[:2]) != "xy" || got[len(got)-1] != 'z' || big[0] != 0 || big[1] != 1 || &c[0] != &big[0] {
+		t.Errorf("changes after adoption: %q...%q; the kept bytes start %v, the copy shares them: %v", got[:2], got[len(got)-1:], big[:2], &c[0] == &big[0])
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/loomcache/loomcache/internal/memcopy"
 )
 
 // ErrBadSnapshot is returned for a snapshot that cannot be read.
@@ -151,6 +153,10 @@ func (ld *loader) entry(d *DB, slot uint32) error {
 	if _, _, e := d.find(ld.key); e != nil {
 		return errors.New("a key twice")
 	}
+	if obj == nil && len(ld.val) > adoptMin {
+		// A large string keeps the buffer it was read into.
+		obj, ld.val = &keptString{b: ld.val}, nil
+	}
 	e := d.place(slot, ld.key)
 	e.kind, e.enc, e.obj, e.version = kind, enc, obj, version
 	var b strings.Builder
@@ -200,7 +206,9 @@ func (ld *loader) bytes(buf []byte) ([]byte, error) {
 	for remaining := int(n); remaining > 0; {
 		chunk := min(remaining, 1<<20)
 		at := len(buf)
-		buf = append(buf, make([]byte, chunk)...)
+		// Doubling, by copies in pieces (never one long memmove, which
+		// would hold up a garbage collection and every goroutine).
+		buf = memcopy.Grow(buf, max(chunk, min(len(buf), remaining)))[:at+chunk]
 		if _, err := io.ReadFull(ld.br, buf[at:]); err != nil {
 			return nil, err
 		}

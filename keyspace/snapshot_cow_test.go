@@ -88,6 +88,13 @@ func pointInTime(t *testing.T, rng *rand.Rand, keys int) (*Store, []string, *Sna
 	for range 2 * keys {
 		mutate(s, rng, keys)
 	}
+	want, sn := markPoint(t, s)
+	return s, want, sn
+}
+
+// markPoint describes s (dump) and begins a snapshot at that point.
+func markPoint(t *testing.T, s *Store) ([]string, *Snapshot) {
+	t.Helper()
 	want := dump(s)
 	s.Lock()
 	sn, err := s.BeginSnapshot()
@@ -95,7 +102,7 @@ func pointInTime(t *testing.T, rng *rand.Rand, keys int) (*Store, []string, *Sna
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, want, sn
+	return want, sn
 }
 
 // TestSnapshotIsThePoint: a snapshot written while keys change under it,
@@ -185,5 +192,74 @@ func TestOneSnapshotAtATime(t *testing.T) {
 	sn.Release()
 	if _, err := s.BeginSnapshot(); err != nil {
 		t.Fatalf("after release: %v", err)
+	}
+}
+
+// lockProbe is a snapshot's writer that, handed a piece of a large
+// value, checks that the writer holds no lock (it can take the write
+// lock) and changes keys meanwhile, the large ones included.
+type lockProbe struct {
+	bytes.Buffer
+	s       *Store
+	change  func()
+	unheld  int // large pieces written with no lock held
+	touched bool
+}
+
+func (w *lockProbe) Write(p []byte) (int, error) {
+	if len(p) == snapshotPiece {
+		if !w.s.TryLock() {
+			return 0, fmt.Errorf("a piece of a large value written with the store locked")
+		}
+		w.unheld++
+		if !w.touched {
+			w.change()
+			w.touched = true
+		}
+		w.s.Unlock()
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestSnapshotLargeValuesUnlocked: a large string whose bytes never
+// change (inline, or kept) is written out with no lock held, and the
+// snapshot is still the point, though it and the keys after it change
+// meanwhile; a restored large string keeps the buffer it was read into.
+func TestSnapshotLargeValuesUnlocked(t *testing.T) {
+	s := New(1)
+	d := s.DB(0)
+	big := func(c byte) []byte { return bytes.Repeat([]byte{c}, 2*snapshotDirect+5) }
+	d.Set([]byte("before"), NewString([]byte("b")), 0)
+	d.Set([]byte("inline"), NewString(big('i')), 0)
+	d.Set([]byte("kept"), AdoptString(big('k')), t0+9)
+	d.Set([]byte("raw"), NewRawString(big('r')), 0)
+	d.Set([]byte("after"), NewString([]byte("a")), 0)
+	want, sn := markPoint(t, s)
+	w := &lockProbe{s: s, change: func() {
+		for _, k := range []string{"inline", "kept", "raw"} {
+			d.SetRange([]byte(k), 1, []byte("changed"))
+		}
+		d.Set([]byte("after"), NewString([]byte("new")), 0)
+		d.Delete([]byte("before"), t0)
+		d.Set([]byte("added"), NewString([]byte("x")), 0)
+	}}
+	if _, err := sn.WriteTo(w); err != nil {
+		t.Fatal(err)
+	}
+	sn.Release()
+	if w.unheld == 0 {
+		t.Fatal("no large value was written without the lock")
+	}
+	got := New(1)
+	if err := got.ReadSnapshot(bytes.NewReader(w.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if g := dump(got); !slices.Equal(g, want) {
+		t.Fatalf("restored %q\nwant %q", g, want)
+	}
+	for _, k := range []string{"inline", "kept", "raw"} {
+		if e := got.DB(0).Get([]byte(k), t0); e.Object() == nil || e.Encoding() != EncRaw {
+			t.Errorf("%s restored inline, or encoded %s", k, e.Encoding())
+		}
 	}
 }

@@ -122,6 +122,20 @@ func NewInt(n int64) Value {
 	return Value{kind: KindString, enc: EncInt, str: strconv.AppendInt(nil, n, 10)}
 }
 
+// AdoptString is NewString for bytes the caller gives up: a string too
+// large to be worth copying into the key's allocation is kept as b itself
+// (raw, the encoding NewString gives it too), never to be changed. The
+// caller must not change b.
+func AdoptString(b []byte) Value {
+	if len(b) <= adoptMin {
+		return NewString(b)
+	}
+	return ObjectValue(&keptString{b: b})
+}
+
+// adoptMin is the largest string AdoptString copies.
+const adoptMin = 64 << 10
+
 // NewRawString returns a string value encoded "raw", as SETRANGE leaves
 // a value it creates. It is kept as an Object, ready to grow in place.
 func NewRawString(b []byte) Value {
@@ -167,11 +181,21 @@ func (e *Entry) Deadline() int64 { return e.deadline }
 // Bytes returns a string value's bytes. Callers must not modify them, nor
 // keep them past the lock.
 func (e *Entry) Bytes() []byte {
-	if r, ok := e.obj.(*rawString); ok {
-		return r.b
+	switch o := e.obj.(type) {
+	case *rawString:
+		return o.b
+	case *keptString:
+		return o.b
 	}
 	s := e.kv[e.klen:]
 	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// FixedBytes returns a string's bytes, and whether they never change in
+// place (an inline string's, or a kept one's): then they stay valid, and
+// the same, once the lock is released, whatever happens to the key.
+func (e *Entry) FixedBytes() ([]byte, bool) {
+	return fixedBytes((*entry)(e))
 }
 
 // Object returns the value's Object, nil for an inline string.

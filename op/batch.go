@@ -25,6 +25,30 @@ func AppendBatch(dst []byte, ops [][]byte) []byte {
 	return dst
 }
 
+// BatchParts returns, as parts whose concatenation it is, the batch that
+// AppendBatch makes of the ops whose encodings are the concatenations of
+// ops[i] (each op in parts, as EncodeParts gives them), and its size.
+// The ops' parts are not copied.
+func BatchParts(ops [][][]byte) (parts [][]byte, size int) {
+	// The batch's own bytes share one buffer, sized so it never moves.
+	head := make([]byte, 0, 1+binary.MaxVarintLen64*(1+len(ops)))
+	head = append(head, BatchTag)
+	head = binary.AppendUvarint(head, uint64(len(ops)))
+	at := 0
+	for _, o := range ops {
+		n := 0
+		for _, p := range o {
+			n += len(p)
+		}
+		head = binary.AppendUvarint(head, uint64(n))
+		parts = append(parts, head[at:])
+		parts = append(parts, o...)
+		size += len(head) - at + n
+		at = len(head)
+	}
+	return parts, size
+}
+
 // IsBatch reports whether an entry's data is a batch.
 func IsBatch(b []byte) bool { return len(b) > 0 && b[0] == BatchTag }
 

@@ -28,6 +28,12 @@ func TestBatchRoundTrip(t *testing.T) {
 			t.Errorf("op %d: %x, want %x", i, got[i], ops[i])
 		}
 	}
+	// The same batch in parts, each op in parts of its own.
+	split := [][][]byte{{ops[0][:2], ops[0][2:]}, {ops[1]}, {ops[2][:1], nil, ops[2][1:]}}
+	parts, size := BatchParts(split)
+	if joined := bytes.Join(parts, nil); size != len(b) || !bytes.Equal(joined, b) {
+		t.Errorf("BatchParts: %x (size %d), want %x", joined, size, b)
+	}
 }
 
 func TestSplitBatchMalformed(t *testing.T) {

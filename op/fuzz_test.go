@@ -68,6 +68,9 @@ func FuzzEncode(f *testing.F) {
 		if len(enc) > o.Size() {
 			t.Fatalf("%d bytes, Size said at most %d", len(enc), o.Size())
 		}
+		if parts, size := o.EncodeParts(int(flags % 8)); size != len(enc) || !bytes.Equal(bytes.Join(parts, nil), enc) {
+			t.Fatalf("parts of %+v do not join into its encoding", o)
+		}
 		var got Op
 		if !o.Type.ValidArgs(len(o.Args)) {
 			if err := Decode(enc, &got); err == nil {

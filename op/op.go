@@ -33,6 +33,10 @@ type Op struct {
 	// named (RAFT.REQID), so that the leader applies it at most once
 	// however often it is retried.
 	Req ReqID
+	// Owned is not encoded: Decode's caller sets it when the bytes
+	// decoded are the op's alone (an op assembled from its pieces), so
+	// that its applier may keep an argument rather than copy it.
+	Owned bool
 }
 
 // ReqID is a request id: the node that first received the request and
@@ -68,17 +72,48 @@ const maxArgs = 1 << 26
 
 // Encode appends the binary form of o to dst.
 func (o *Op) Encode(dst []byte) []byte {
+	dst = o.appendHead(dst)
+	for _, a := range o.Args {
+		dst = binary.AppendUvarint(dst, uint64(len(a)))
+		dst = memcopy.Append(dst, a)
+	}
+	return o.appendTail(dst)
+}
+
+// EncodeParts returns Encode's bytes as parts whose concatenation they
+// are, and their total length. An argument of at least ref bytes is a
+// part of its own, the argument itself: not copied, so it must not change
+// while the parts are in use. A large op (a 200 MB SET) is then sent or
+// cut into pieces without being copied whole first.
+func (o *Op) EncodeParts(ref int) (parts [][]byte, size int) {
+	cur := o.appendHead(make([]byte, 0, 64))
+	for _, a := range o.Args {
+		cur = binary.AppendUvarint(cur, uint64(len(a)))
+		if len(a) < ref {
+			cur = memcopy.Append(cur, a)
+			continue
+		}
+		parts = append(parts, cur, a)
+		size += len(cur) + len(a)
+		cur = cur[len(cur):] // the parts before keep their bytes
+	}
+	cur = o.appendTail(cur)
+	return append(parts, cur), size + len(cur)
+}
+
+// appendHead appends the encoding's fields before the arguments' bytes.
+func (o *Op) appendHead(dst []byte) []byte {
 	dst = append(dst, Version)
 	dst = binary.AppendUvarint(dst, uint64(o.Type))
 	dst = binary.AppendUvarint(dst, uint64(o.DB))
 	dst = binary.AppendVarint(dst, o.Now)
 	dst = binary.AppendUvarint(dst, uint64(o.Flags))
 	dst = binary.AppendVarint(dst, o.Int)
-	dst = binary.AppendUvarint(dst, uint64(len(o.Args)))
-	for _, a := range o.Args {
-		dst = binary.AppendUvarint(dst, uint64(len(a)))
-		dst = memcopy.Append(dst, a)
-	}
+	return binary.AppendUvarint(dst, uint64(len(o.Args)))
+}
+
+// appendTail appends the encoding's fields after the arguments.
+func (o *Op) appendTail(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(o.Req.Origin)))
 	dst = append(dst, o.Req.Origin...)
 	return binary.AppendUvarint(dst, o.Req.Seq)

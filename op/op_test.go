@@ -69,6 +69,36 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		if pre := o.Encode([]byte("xy")); !bytes.Equal(pre[:2], []byte("xy")) || !bytes.Equal(pre[2:], b) {
 			t.Errorf("%v: Encode does not append", o.Type)
 		}
+		checkParts(t, &o, b)
+	}
+}
+
+// checkParts checks that o's parts, for several thresholds, join into
+// its encoding enc, and that the arguments they take whole are o's own.
+func checkParts(t *testing.T, o *Op, enc []byte) {
+	t.Helper()
+	for _, ref := range []int{0, 1, 2, 1000, math.MaxInt} {
+		parts, size := o.EncodeParts(ref)
+		if got := bytes.Join(parts, nil); size != len(enc) || !bytes.Equal(got, enc) {
+			t.Errorf("%v, ref %d: parts join into %x (size %d), want %x", o.Type, ref, got, size, enc)
+		}
+		refs := 0
+		for _, p := range parts {
+			for _, a := range o.Args {
+				if len(a) > 0 && len(p) == len(a) && &p[0] == &a[0] {
+					refs++
+				}
+			}
+		}
+		want := 0
+		for _, a := range o.Args {
+			if len(a) >= ref && len(a) > 0 {
+				want++
+			}
+		}
+		if refs != want {
+			t.Errorf("%v, ref %d: %d arguments taken whole, want %d", o.Type, ref, refs, want)
+		}
 	}
 }
 

@@ -39,16 +39,24 @@ type Piece struct {
 
 // AppendPiece appends p's encoding to dst.
 func AppendPiece(dst []byte, p Piece) []byte {
+	return memcopy.Append(AppendPieceHead(dst, p, len(p.Data)), p.Data)
+}
+
+// AppendPieceHead appends the encoding of a piece like p (its Data
+// ignored) up to its n bytes of data, which the caller appends.
+func AppendPieceHead(dst []byte, p Piece, n int) []byte {
 	dst = append(dst, PieceTag)
 	dst = binary.AppendUvarint(dst, p.Upload)
 	dst = binary.AppendUvarint(dst, p.Total)
 	dst = binary.AppendUvarint(dst, p.Offset)
-	dst = binary.AppendUvarint(dst, uint64(len(p.Data)))
-	return memcopy.Append(dst, p.Data)
+	return binary.AppendUvarint(dst, uint64(n))
 }
 
+// PieceHead bounds the encoding of a piece besides its bytes.
+const PieceHead = 1 + 4*binary.MaxVarintLen64
+
 // PieceSize is the encoded size of a piece of n bytes, at most.
-func PieceSize(n int) int { return 1 + 4*binary.MaxVarintLen64 + n }
+func PieceSize(n int) int { return PieceHead + n }
 
 // IsPiece reports whether an encoded op or entry is a piece.
 func IsPiece(b []byte) bool { return len(b) > 0 && b[0] == PieceTag }

@@ -314,6 +314,37 @@ func TestStats(t *testing.T) {
 	}
 }
 
+// TestLogSize: logSize is the length of every entry's encoding, which
+// StoreLogs writes straight into a batch of that size.
+func TestLogSize(t *testing.T) {
+	s := openStore(t, t.TempDir(), false)
+	defer closeStore(t, s)
+	var logs []*raft.Log
+	for i, l := range []raft.Log{
+		{},
+		{Term: 1 << 63, Type: raft.LogConfiguration, Data: make([]byte, 300), Extensions: make([]byte, 200)},
+		{Term: 7, Type: raft.LogCommand, Data: make([]byte, 256<<10), AppendedAt: time.Unix(0, -1)},
+		{Term: 127, Data: []byte("x"), AppendedAt: time.Unix(1_700_000_000, 5)},
+		{Term: 128, Extensions: []byte("e"), AppendedAt: time.Unix(0, 1<<62)},
+	} {
+		if got, want := logSize(&l), len(encodeLog(nil, &l)); got != want {
+			t.Errorf("entry %d: logSize %d, encoding %d bytes", i, got, want)
+		}
+		l.Index = uint64(i + 1)
+		logs = append(logs, &l)
+	}
+	if err := s.StoreLogs(logs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range logs {
+		var got raft.Log
+		if err := s.GetLog(want.Index, &got); err != nil || got.Term != want.Term || got.Type != want.Type ||
+			!bytes.Equal(got.Data, want.Data) || !bytes.Equal(got.Extensions, want.Extensions) || !got.AppendedAt.Equal(want.AppendedAt) {
+			t.Errorf("entry %d read back as %+v, %v", want.Index, got, err)
+		}
+	}
+}
+
 func TestCorruptEntry(t *testing.T) {
 	s := openStore(t, t.TempDir(), false)
 	defer closeStore(t, s)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"sync"
 
-	"github.com/loomcache/loomcache/internal/memcopy"
 	"github.com/loomcache/loomcache/op"
 )
 
@@ -154,34 +153,30 @@ func readPayload(r *bufio.Reader) ([]byte, error) {
 	if n > maxForwardFrame {
 		return nil, fmt.Errorf("%w: %d bytes", errFrame, n)
 	}
-	if n <= 1<<20 {
-		b := make([]byte, n)
-		_, err = io.ReadFull(r, b)
-		return b, err
-	}
-	// A large payload grows as it arrives, so a bad length costs no more
-	// memory than the bytes actually sent; it grows by copies in pieces
-	// (memcopy), which never stall the process.
-	buf := make([]byte, 0, 1<<20)
-	for uint64(len(buf)) < n {
-		if len(buf) == cap(buf) {
-			buf = memcopy.Grow(buf, int(min(uint64(cap(buf)), n-uint64(len(buf)))))
-		}
-		k, err := io.ReadFull(r, buf[len(buf):int(min(uint64(cap(buf)), n))])
-		buf = buf[:len(buf)+k]
-		if err != nil {
-			return nil, err
-		}
-	}
-	return buf, nil
+	// The length is allocated at once: the peer is a node of the
+	// cluster (the connection is authenticated), whose requests are
+	// bounded by its clients' proto-max-bulk-len. Growing a 200 MB
+	// payload as it arrived copied it (and touched fresh memory, which is
+	// what costs) twice over.
+	b := make([]byte, n)
+	_, err = io.ReadFull(r, b)
+	return b, err
 }
 
-func writeRequest(w *bufio.Writer, id uint64, req []byte) error {
+// writeRequest writes a request frame whose payload is the concatenation
+// of parts, size bytes. A large part goes straight to the connection,
+// not through w's buffer.
+func writeRequest(w *bufio.Writer, id uint64, parts [][]byte, size int) error {
 	var hdr [2 * binary.MaxVarintLen64]byte
 	h := binary.AppendUvarint(hdr[:0], id)
-	h = binary.AppendUvarint(h, uint64(len(req)))
-	w.Write(h)
-	_, err := w.Write(req)
+	h = binary.AppendUvarint(h, uint64(size))
+	_, err := w.Write(h)
+	for _, p := range parts {
+		if err != nil {
+			break
+		}
+		_, err = w.Write(p)
+	}
 	return err
 }
 

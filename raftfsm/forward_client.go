@@ -48,7 +48,11 @@ type forwarder struct {
 	conns   []*fconn
 	next    int
 	dialing int
-	closed  bool
+	// bulk is the connection of large requests, kept apart so that the
+	// others never wait behind one (a frame is written, and read by the
+	// leader, whole before the next on its connection).
+	bulk   *fconn
+	closed bool
 }
 
 func newForwarder(d Dialer) *forwarder {
@@ -79,9 +83,10 @@ type fresult struct {
 }
 
 // conn returns a connection to the leader leaderID at addr, dialling one
-// while the pool has fewer than forwardConns. Connections to a former
-// leader are closed: their requests retry at the new one.
-func (f *forwarder) conn(leaderID, addr string) (*fconn, error) {
+// while the pool has fewer than forwardConns; with bulk, the bulk
+// connection. Connections to a former leader are closed: their requests
+// retry at the new one.
+func (f *forwarder) conn(leaderID, addr string, bulk bool) (*fconn, error) {
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
@@ -91,7 +96,18 @@ func (f *forwarder) conn(leaderID, addr string) (*fconn, error) {
 		for _, c := range f.conns {
 			c.fail(fmt.Errorf("leader moved to %s", addr))
 		}
-		f.addr, f.conns, f.next, f.dialing = addr, nil, 0, 0
+		if f.bulk != nil {
+			f.bulk.fail(fmt.Errorf("leader moved to %s", addr))
+		}
+		f.addr, f.conns, f.next, f.dialing, f.bulk = addr, nil, 0, 0, nil
+	}
+	if bulk {
+		c := f.bulk
+		f.mu.Unlock()
+		if c != nil {
+			return c, nil
+		}
+		return f.dialBulk(leaderID, addr)
 	}
 	if len(f.conns)+f.dialing >= forwardConns || (len(f.conns) > 0 && f.dialing > 0) {
 		if len(f.conns) > 0 {
@@ -126,10 +142,37 @@ func (f *forwarder) conn(leaderID, addr string) (*fconn, error) {
 		f.next++
 		return c, nil
 	}
-	c := &fconn{f: f, nc: nc, bw: bufio.NewWriterSize(nc, 16*1024), waiting: map[uint64]chan fresult{}, dead: make(chan struct{})}
+	c := newFconn(f, nc)
 	f.conns = append(f.conns, c)
-	go c.readLoop()
 	return c, nil
+}
+
+// dialBulk dials the bulk connection to leaderID at addr, unless another
+// request did meanwhile.
+func (f *forwarder) dialBulk(leaderID, addr string) (*fconn, error) {
+	nc, err := f.dialer.Dial(addr, ChannelForward, leaderID)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed || f.addr != addr {
+		nc.Close()
+		return nil, net.ErrClosed
+	}
+	if f.bulk != nil {
+		nc.Close()
+		return f.bulk, nil
+	}
+	f.bulk = newFconn(f, nc)
+	return f.bulk, nil
+}
+
+// newFconn starts serving a forwarding connection.
+func newFconn(f *forwarder, nc net.Conn) *fconn {
+	c := &fconn{f: f, nc: nc, bw: bufio.NewWriterSize(nc, 16*1024), waiting: map[uint64]chan fresult{}, dead: make(chan struct{})}
+	go c.readLoop()
+	return c
 }
 
 // close fails every connection; conn refuses new ones.
@@ -137,7 +180,10 @@ func (f *forwarder) close() {
 	f.mu.Lock()
 	f.closed = true
 	conns := f.conns
-	f.conns = nil
+	if f.bulk != nil {
+		conns = append(conns, f.bulk)
+	}
+	f.conns, f.bulk = nil, nil
 	f.mu.Unlock()
 	for _, c := range conns {
 		c.fail(net.ErrClosed)
@@ -147,6 +193,9 @@ func (f *forwarder) close() {
 func (f *forwarder) remove(c *fconn) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.bulk == c {
+		f.bulk = nil
+	}
 	for i, x := range f.conns {
 		if x == c {
 			f.conns = append(f.conns[:i], f.conns[i+1:]...)
@@ -191,7 +240,7 @@ func (c *fconn) fail(err error) {
 // reply; otherwise sent reports whether the request may have reached the
 // leader (and so may have been applied). The wait ends early when the
 // leader this node knows is no longer leaderID.
-func (n *Node) roundTrip(c *fconn, id uint64, data []byte, leaderID string) (r fresult, ok, sent bool) {
+func (n *Node) roundTrip(c *fconn, id uint64, data [][]byte, size int, leaderID string) (r fresult, ok, sent bool) {
 	ch := make(chan fresult, 1)
 	c.mu.Lock()
 	if c.err != nil {
@@ -201,7 +250,7 @@ func (n *Node) roundTrip(c *fconn, id uint64, data []byte, leaderID string) (r f
 	c.waiting[id] = ch
 	c.mu.Unlock()
 	c.wmu.Lock()
-	err := writeRequest(c.bw, id, data)
+	err := writeRequest(c.bw, id, data, size)
 	if err == nil {
 		err = c.bw.Flush()
 	}
@@ -214,7 +263,7 @@ func (n *Node) roundTrip(c *fconn, id uint64, data []byte, leaderID string) (r f
 	}
 	tick := time.NewTicker(forwardPoll)
 	defer tick.Stop()
-	limit := time.NewTimer(forwardReplyWait + time.Duration(len(data)>>20)*forwardReplyPerMB)
+	limit := time.NewTimer(forwardReplyWait + time.Duration(size>>20)*forwardReplyPerMB)
 	defer limit.Stop()
 	for {
 		select {
@@ -245,17 +294,30 @@ func (n *Node) roundTrip(c *fconn, id uint64, data []byte, leaderID string) (r f
 // ForwardBatch is commands a follower sends to the leader together, to
 // run there in order: a client's pipeline. The zero value is empty.
 type ForwardBatch struct {
-	ops    [][]byte // encoded op.Forward ops, request ids assigned
+	// ops are the encoded op.Forward ops, request ids assigned, each in
+	// parts (op.EncodeParts): one, unless it borrows large arguments.
+	ops    [][][]byte
+	whole  [][]byte // the parts of the one-part ops
 	first  uint64   // the first op's sequence: unique to this node, it names the frame
 	size   int
 	writes int
-	data   []byte // the request's payload, built by encode
+	// borrows: an op's parts are arguments of the caller's (Borrows).
+	borrows bool
 }
 
-// AddForward appends an op.Forward op to b, giving it a request id (kept across
-// retries, so that the command takes effect at most once) unless it has
-// one, a client's (RAFT.REQID). The op is encoded at once: its arguments
-// may be reused when Add returns.
+// forwardLarge is the size from which an argument is sent from the
+// caller's memory rather than copied (a 200 MB SET's value is not copied
+// whole only to be written out), and a request goes on a connection of
+// its own (forwarder.bulk).
+const forwardLarge = 1 << 20
+
+// AddForward appends an op.Forward op to b, giving it a request id (kept
+// across retries, so that the command takes effect at most once) unless
+// it has one, a client's (RAFT.REQID). The op is encoded at once, except
+// its arguments of forwardLarge bytes or more: when Borrows reports them,
+// the caller keeps its arguments unchanged until b has been sent
+// (ForwardAll) or reset; the others may be reused when AddForward
+// returns.
 func (n *Node) AddForward(b *ForwardBatch, req *op.Op, write bool) {
 	// The frame's id is this node's sequence whatever the ids: a
 	// client's need not be unique among this node's frames.
@@ -266,11 +328,21 @@ func (n *Node) AddForward(b *ForwardBatch, req *op.Op, write bool) {
 	if len(b.ops) == 0 {
 		b.first = seq
 	}
-	b.ops = append(b.ops, req.Encode(make([]byte, 0, req.Size())))
-	b.size += len(b.ops[len(b.ops)-1])
 	if write {
 		b.writes++
 	}
+	if req.Size() < forwardLarge {
+		enc := req.Encode(make([]byte, 0, req.Size()))
+		b.whole = append(b.whole, enc)
+		k := len(b.whole)
+		b.ops = append(b.ops, b.whole[k-1:k:k])
+		b.size += len(enc)
+		return
+	}
+	parts, size := req.EncodeParts(forwardLarge)
+	b.ops = append(b.ops, parts)
+	b.size += size
+	b.borrows = b.borrows || len(parts) > 1
 }
 
 // Len is the number of commands in b.
@@ -279,18 +351,23 @@ func (b *ForwardBatch) Len() int { return len(b.ops) }
 // Size is the encoded size of b's commands.
 func (b *ForwardBatch) Size() int { return b.size }
 
+// Borrows reports whether b holds arguments of the caller's, which must
+// stay unchanged until b is sent.
+func (b *ForwardBatch) Borrows() bool { return b.borrows }
+
 // Reset empties b, keeping its buffers.
 func (b *ForwardBatch) Reset() {
 	clear(b.ops)
-	b.ops, b.size, b.writes, b.data = b.ops[:0], 0, 0, b.data[:0]
+	clear(b.whole)
+	b.ops, b.whole, b.size, b.writes, b.borrows = b.ops[:0], b.whole[:0], 0, 0, false
 }
 
-func (b *ForwardBatch) encode() []byte {
+// encode returns the request's payload, in parts, and its size.
+func (b *ForwardBatch) encode() ([][]byte, int) {
 	if len(b.ops) == 1 {
-		return b.ops[0]
+		return b.ops[0], b.size
 	}
-	b.data = op.AppendBatch(b.data[:0], b.ops)
-	return b.data
+	return op.BatchParts(b.ops)
 }
 
 // Forward runs one client command on the leader and returns the reply's
@@ -313,7 +390,8 @@ func (n *Node) ForwardAll(b *ForwardBatch) ([]byte, error) {
 	if b.Len() == 0 {
 		return nil, nil
 	}
-	data, frame, write := b.encode(), b.first, b.writes > 0
+	data, size := b.encode()
+	frame, write := b.first, b.writes > 0
 	n.fwd.requests.Add(1)
 	n.fwd.commands.Add(uint64(b.Len()))
 	deadline := time.Now().Add(leaderWait)
@@ -328,7 +406,9 @@ func (n *Node) ForwardAll(b *ForwardBatch) ([]byte, error) {
 		switch id, addr := n.Leader(); {
 		case id == n.cfg.ID:
 			if h := n.fwdHandler.Load(); h != nil {
-				reqs, err := decodeForwards(data)
+				// The leadership moved here since b was made: rare
+				// enough that a large request may be copied whole.
+				reqs, err := decodeForwards(joinParts(data, size))
 				if err != nil {
 					return nil, err
 				}
@@ -339,11 +419,11 @@ func (n *Node) ForwardAll(b *ForwardBatch) ([]byte, error) {
 				lost = res == ForwardLost
 			}
 		case id != "":
-			c, err := n.fwd.conn(id, addr)
+			c, err := n.fwd.conn(id, addr, size >= forwardLarge)
 			if err != nil {
 				break
 			}
-			r, ok, maybeSent := n.roundTrip(c, frame, data, id)
+			r, ok, maybeSent := n.roundTrip(c, frame, data, size, id)
 			if ok && r.res == ForwardReplied {
 				return r.reply, nil
 			}

@@ -104,16 +104,23 @@ type batchReply []any
 // log was tampered with).
 var errBatchReply = errors.New("batch reply without this op")
 
-// applyOp decodes and applies one encoded op, once per request id; the
+// applyOp decodes and applies one encoded op (or piece of one); the
 // caller holds the store's write lock.
 func (f *fsm) applyOp(enc []byte) any {
 	if op.IsPiece(enc) {
 		return f.applyPiece(enc)
 	}
+	return f.decodeApply(enc, false)
+}
+
+// decodeApply decodes and applies one encoded op, once per request id;
+// owned: enc is the op's alone, and its applier may keep its bytes.
+func (f *fsm) decodeApply(enc []byte, owned bool) any {
 	var o op.Op
 	if err := op.Decode(enc, &o); err != nil {
 		return decodeError{err}
 	}
+	o.Owned = owned
 	if o.Req.Origin == "" {
 		return f.apply(f.ks, &o)
 	}

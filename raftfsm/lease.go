@@ -127,9 +127,15 @@ func (n *Node) runRounds() {
 // that proves neither (its votes answered requests sent before a pause)
 // is run again: the heartbeats it triggered bring answers sent now.
 func (n *Node) verifyRound() error {
+	// Every read the round serves arrived before its first try: an answer
+	// to a request sent after t0 proves leadership to all of them, in any
+	// try. (Judged against each try's own start, a try could rest on the
+	// answer to the heartbeat the try before it triggered, sent just
+	// before it began, and so on: in a transfer's term, where no lease
+	// helps, every try failed so on a busy machine.)
+	t0 := n.lease.now()
 	for range verifyTries {
 		n.lease.rounds.Add(1)
-		t0 := n.lease.now()
 		term := n.raft.CurrentTerm()
 		if err := n.raft.VerifyLeader().Error(); err != nil {
 			return ErrNoLeader

@@ -35,7 +35,14 @@ func bigSet(key string, n int) (*op.Op, []byte) {
 // and with another upload's, apply it at its last piece, which carries
 // its reply; nothing else replies; snapshots wait while an upload is open.
 func TestFSMAppliesPieces(t *testing.T) {
-	f := &fsm{ks: keyspace.New(16), apply: testApply}
+	// What each key's op held when applied: whether it was given as the
+	// op's own, and its value.
+	owned, held := map[string]bool{}, map[string][]byte{}
+	apply := func(ks *keyspace.Store, o *op.Op) any {
+		owned[string(o.Args[0])], held[string(o.Args[0])] = o.Owned, o.Args[1]
+		return testApply(ks, o)
+	}
+	f := &fsm{ks: keyspace.New(16), apply: apply}
 	o1, v1 := bigSet("a", 1000)
 	o2, v2 := bigSet("b", 700)
 	p1 := pieceEntries(1, o1.Encode(nil), 300, 1, 2)
@@ -97,6 +104,16 @@ func TestFSMAppliesPieces(t *testing.T) {
 	}
 	if f.uploads.pending() {
 		t.Error("uploads left open")
+	}
+	// An op assembled from pieces is its applier's to keep: its bytes
+	// are in no entry (which raft's log cache keeps, and a node reuses).
+	for _, l := range logs {
+		clear(l.Data)
+	}
+	for k, want := range map[string][]byte{"a": v1, "b": v2, "s": nil} {
+		if owned[k] != (want != nil) || want != nil && !bytes.Equal(held[k], want) {
+			t.Errorf("%s: owned %v, bytes whole after the entries changed: %v", k, owned[k], bytes.Equal(held[k], want))
+		}
 	}
 }
 
@@ -171,7 +188,7 @@ func TestProposeLargeOps(t *testing.T) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i := range 3 {
-		o, v := bigSet(fmt.Sprint("big", i), 3*pieceBytes+i*1000+1)
+		o, v := bigSet(fmt.Sprint("big", i), pieceThreshold+3*pieceBytes+i*1000+1)
 		vals[fmt.Sprint("big", i)] = v
 		wg.Add(1)
 		go func() {
@@ -203,12 +220,34 @@ func TestProposeLargeOps(t *testing.T) {
 		}
 	}
 	check(n)
+	// Each piece is an entry of its own, of at most 256 KB (what a
+	// follower's transport decodes in one allocation); no entry is large.
 	last := n.Stats().LastLogIndex
+	pieces := 0
 	for i := uint64(1); i <= last; i++ {
 		var l raft.Log
-		if err := n.wal.GetLog(i, &l); err == nil && len(l.Data) > maxBatchBytes+op.PieceSize(0) {
+		if err := n.wal.GetLog(i, &l); err != nil {
+			continue
+		}
+		if len(l.Data) > maxBatchBytes {
 			t.Errorf("entry %d holds %d bytes", i, len(l.Data))
 		}
+		if op.IsPiece(l.Data) {
+			pieces++
+			if len(l.Data) > 256<<10 {
+				t.Errorf("piece entry %d holds %d bytes", i, len(l.Data))
+			}
+		}
+		if encs, err := op.SplitBatch(l.Data); err == nil {
+			for _, enc := range encs {
+				if op.IsPiece(enc) {
+					t.Errorf("entry %d is a batch with a piece", i)
+				}
+			}
+		}
+	}
+	if pieces == 0 {
+		t.Error("no piece in the log")
 	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)

@@ -189,6 +189,10 @@ const maxIdleBuffer = 4 * minBuffer
 // strength of its header alone.
 const trustBulk = 1 << 20
 
+// bulkEarned: a Reader allocates a bulk's whole length once its request
+// has sent that length's share (one part in bulkEarned).
+const bulkEarned = 8
+
 // argIndexCost is what each argument of a request costs beyond its bytes:
 // its start/end pair in offs (16 bytes) and, once the request is
 // complete, its slice header in args (24). Redis 7.0 counts only the
@@ -246,10 +250,13 @@ func (r *Reader) fill() error {
 			r.start = 0
 		} else {
 			size := max(2*len(r.buf), minBuffer)
-			if r.need > 0 && r.bulk >= 0 && (r.bulk <= trustBulk || r.bulk < size-r.pos-2) {
+			if r.need > 0 && r.bulk >= 0 && (r.bulk <= trustBulk || r.bulk < size-r.pos-2 || r.bulk/bulkEarned <= r.end-r.start) {
 				// Grow straight to what the current argument needs if that is
-				// modest or less than double; beyond that a length alone
-				// earns no memory, the bytes received must.
+				// modest, less than double, or a good part of it has come;
+				// short of that a length alone earns no memory, the bytes
+				// received must. (Doubling all the way to a 200 MB bulk
+				// allocated and copied twice its size, and fresh memory is
+				// what a big write costs most.)
 				size = max(r.pos+r.bulk+2, minBuffer)
 			}
 			if r.MaxQueryBuffer > 0 {

@@ -223,3 +223,23 @@ func TestReaderMixedSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderBigBulkAllocates: a big bulk is read into memory allocated
+// little more than once: the buffer doubles only until an eighth of the
+// bulk has arrived, then takes its whole length, and what arrived is
+// copied once.
+func TestReaderBigBulkAllocates(t *testing.T) {
+	const size = 64 << 20
+	r := NewReader(io.MultiReader(strings.NewReader(setHeader(size)),
+		&patternReader{n: size, rnd: rand.New(rand.NewSource(7)), max: 1 << 20}, strings.NewReader("\r\n")))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	args, err := r.ReadCommand()
+	runtime.ReadMemStats(&after)
+	if err != nil || len(args) != 3 || !isPattern(args[2]) {
+		t.Fatalf("SET arrived wrong: %v", err)
+	}
+	if got, most := after.TotalAlloc-before.TotalAlloc, uint64(size+size/bulkEarned*2+1<<20); got > most {
+		t.Errorf("reading a %d MB bulk allocated %d MB, want at most %d MB", size>>20, got>>20, most>>20)
+	}
+}

@@ -5,7 +5,9 @@
 package resp
 
 import (
+	"io"
 	"math"
+	"net"
 	"strconv"
 
 	"github.com/loomcache/loomcache/internal/memcopy"
@@ -16,16 +18,91 @@ import (
 type Writer struct {
 	b     []byte
 	Proto int // 2 or 3
+	// refs are large bulks written by reference (BulkRef), in order:
+	// each goes before b[at]. WriteTo sends them from where they are;
+	// Bytes copies them in.
+	refs   []ref
+	refLen int // their bytes
+}
+
+type ref struct {
+	at int
+	p  []byte
 }
 
 // NewWriter returns a Writer for RESP2.
 func NewWriter() *Writer { return &Writer{b: make([]byte, 0, 4096), Proto: 2} }
 
 // Bytes returns what has been written since the last Reset.
-func (w *Writer) Bytes() []byte { return w.b }
+func (w *Writer) Bytes() []byte {
+	w.inline()
+	return w.b
+}
 
 // Len returns the number of buffered bytes.
-func (w *Writer) Len() int { return len(w.b) }
+func (w *Writer) Len() int { return len(w.b) + w.refLen }
+
+// inline copies the bulks written by reference into the buffer.
+func (w *Writer) inline() {
+	if len(w.refs) == 0 {
+		return
+	}
+	b := make([]byte, 0, w.Len())
+	prev := 0
+	for _, r := range w.refs {
+		b = memcopy.Append(b, w.b[prev:r.at])
+		b = memcopy.Append(b, r.p)
+		prev = r.at
+	}
+	w.b = memcopy.Append(b, w.b[prev:])
+	w.refs, w.refLen = nil, 0
+}
+
+// WriteTo writes what has been written to dst: the bulks written by
+// reference from where they are, without a copy.
+func (w *Writer) WriteTo(dst io.Writer) (int64, error) {
+	if len(w.refs) == 0 {
+		n, err := dst.Write(w.b)
+		return int64(n), err
+	}
+	bufs := make(net.Buffers, 0, 2*len(w.refs)+1)
+	prev := 0
+	for _, r := range w.refs {
+		bufs = append(bufs, w.b[prev:r.at], r.p)
+		prev = r.at
+	}
+	bufs = append(bufs, w.b[prev:])
+	return bufs.WriteTo(dst)
+}
+
+// minRef is the fewest bytes BulkRef and RawRef do not copy.
+const minRef = 64 << 10
+
+// BulkRef writes a bulk string as Bulk does, but one of minRef bytes or
+// more is not copied: p must stay unchanged until the Writer is reset.
+// A 200 MB value then goes to the client from where it is stored.
+func (w *Writer) BulkRef(p []byte) {
+	if len(p) < minRef {
+		w.Bulk(p)
+		return
+	}
+	w.b = append(w.b, '$')
+	w.b = strconv.AppendInt(w.b, int64(len(p)), 10)
+	w.b = append(w.b, '\r', '\n')
+	w.RawRef(p)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// RawRef is Raw for bytes that stay unchanged until the Writer is reset:
+// minRef bytes or more are not copied (as BulkRef's).
+func (w *Writer) RawRef(p []byte) {
+	if len(p) < minRef {
+		w.Raw(p)
+		return
+	}
+	w.refs = append(w.refs, ref{at: len(w.b), p: p})
+	w.refLen += len(p)
+}
 
 // maxKeep is the most buffer a Writer keeps across Reset: a connection
 // idle after one huge reply must not pin that reply's memory.
@@ -34,6 +111,7 @@ const maxKeep = 1 << 20
 // Reset empties the buffer, keeping its capacity unless a big reply grew
 // it past maxKeep.
 func (w *Writer) Reset() {
+	w.refs, w.refLen = nil, 0
 	if cap(w.b) > maxKeep {
 		w.b = make([]byte, 0, 4096)
 		return
@@ -42,10 +120,14 @@ func (w *Writer) Reset() {
 }
 
 // Truncate drops everything written after the first n bytes.
-func (w *Writer) Truncate(n int) { w.b = w.b[:n] }
+func (w *Writer) Truncate(n int) {
+	w.inline()
+	w.b = w.b[:n]
+}
 
-// Raw appends bytes verbatim.
-func (w *Writer) Raw(p []byte) { w.b = append(w.b, p...) }
+// Raw appends bytes verbatim (a large reply a leader sent, in pieces:
+// see memcopy).
+func (w *Writer) Raw(p []byte) { w.b = memcopy.Append(w.b, p) }
 
 // Status writes a simple string (+OK).
 func (w *Writer) Status(s string) {

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"math"
 	"testing"
 )
@@ -94,5 +95,55 @@ func TestWriterResetReleasesBigBuffer(t *testing.T) {
 	w.Reset()
 	if cap(w.Bytes()) != c {
 		t.Error("Reset dropped a small buffer")
+	}
+}
+
+// TestBulkRef: large bulks and raw replies written by reference are the
+// same replies as Bulk's and Raw's, whether the buffer is read (Bytes)
+// or written out (WriteTo, which sends them from where they are), and
+// count in Len.
+func TestBulkRef(t *testing.T) {
+	big := bytes.Repeat([]byte("v"), minRef)
+	reply := append([]byte("$65536\r\n"), append(big, "\r\n"...)...)
+	write := func(w *Writer, bulk, raw func([]byte)) {
+		w.Status("OK")
+		bulk(big)
+		bulk([]byte("small"))
+		w.Int(7)
+		raw(reply)
+		bulk(big[1:]) // under minRef: copied
+		raw([]byte(":1\r\n"))
+		bulk(big)
+	}
+	var want Writer
+	write(&want, want.Bulk, want.Raw)
+	for _, out := range []string{"Bytes", "WriteTo"} {
+		var w Writer
+		write(&w, w.BulkRef, w.RawRef)
+		if w.Len() != want.Len() {
+			t.Errorf("%s: Len %d, want %d", out, w.Len(), want.Len())
+		}
+		var got []byte
+		if out == "Bytes" {
+			got = w.Bytes()
+		} else {
+			var buf bytes.Buffer
+			if n, err := w.WriteTo(&buf); err != nil || n != int64(want.Len()) {
+				t.Errorf("WriteTo: %d, %v", n, err)
+			}
+			got = buf.Bytes()
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s: the replies differ from Bulk's", out)
+		}
+		w.Truncate(5)
+		w.Int(1)
+		if string(w.Bytes()) != "+OK\r\n:1\r\n" {
+			t.Errorf("%s: after Truncate: %q", out, w.Bytes())
+		}
+		w.Reset()
+		if w.Len() != 0 || len(w.Bytes()) != 0 {
+			t.Errorf("%s: Reset left %d bytes", out, w.Len())
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/commands"
+	"github.com/loomcache/loomcache/internal/memcopy"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
 	"github.com/loomcache/loomcache/partition"
@@ -205,27 +206,30 @@ var errOutputLimit = errors.New("output buffer limit")
 // limit, the socket must take enough of them to get below it within the
 // soft time.
 func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
-	b := w.Bytes()
-	if out.hard > 0 && len(b) >= out.hard {
+	if out.hard > 0 && w.Len() >= out.hard {
 		s.outputLimitClosed(c)
 		return errOutputLimit
 	}
 	c.wmu.Lock() // the Pub/Sub writer's messages go between batches
 	defer c.wmu.Unlock()
-	if out.soft > 0 && len(b) >= out.soft {
-		head := len(b) - out.soft + 1 // once these are taken, less than soft is pending
-		c.nc.SetWriteDeadline(time.Now().Add(out.softFor))
-		_, err := c.nc.Write(b[:head])
-		c.nc.SetWriteDeadline(time.Time{})
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				s.outputLimitClosed(c)
-			}
+	if out.soft == 0 || w.Len() < out.soft {
+		if _, err := w.WriteTo(c.nc); err != nil { // large values from where they are
 			return err
 		}
-		b = b[head:]
+		return c.writeHeld()
 	}
-	if _, err := c.nc.Write(b); err != nil {
+	b := w.Bytes()
+	head := len(b) - out.soft + 1 // once these are taken, less than soft is pending
+	c.nc.SetWriteDeadline(time.Now().Add(out.softFor))
+	_, err := c.nc.Write(b[:head])
+	c.nc.SetWriteDeadline(time.Time{})
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.outputLimitClosed(c)
+		}
+		return err
+	}
+	if _, err := c.nc.Write(b[head:]); err != nil {
 		return err
 	}
 	return c.writeHeld()
@@ -336,7 +340,7 @@ func (cn *conn) drainWrites() {
 	w := cn.w
 	before := w.Len()
 	first := cn.pending[0].at
-	cn.tail = append(cn.tail[:0], w.Bytes()[first:]...)
+	cn.tail = memcopy.Append(cn.tail[:0], w.Bytes()[first:])
 	w.Truncate(first)
 	prev := first
 	for i, p := range cn.pending {

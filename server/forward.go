@@ -64,7 +64,9 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	cn.n.AddForward(&q.batch, &req, write)
 	q.writes = append(q.writes, write)
 	n, size := cn.queued()
-	if !more || alone || n >= maxForwardQueue || size >= maxForwardBytes {
+	// A batch that borrows the command's arguments (a large value, not
+	// copied) goes before the next request overwrites them.
+	if !more || alone || n >= maxForwardQueue || size >= maxForwardBytes || q.batch.Borrows() {
 		cn.flushForwards()
 	}
 	return true
@@ -114,7 +116,7 @@ func (cn *conn) flushForwards() {
 		q := cn.fwd[0]
 		reply, err := q.n.ForwardAll(&q.batch)
 		if err == nil {
-			cn.w.Raw(reply)
+			cn.w.RawRef(reply) // the leader's reply is ours: a 200 MB GET's is not copied again
 		} else {
 			for _, write := range q.writes {
 				writeForwardError(cn.w, err, write)
@@ -137,7 +139,7 @@ func (cn *conn) flushForwards() {
 			if q.err != nil {
 				writeForwardError(cn.w, q.err, q.writes[k])
 			} else {
-				cn.w.Raw(q.replies[k])
+				cn.w.RawRef(q.replies[k])
 			}
 		}
 	}
