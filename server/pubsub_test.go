@@ -178,3 +178,74 @@ func TestPubSubChannelPermissionsAsRedis(t *testing.T) {
 		}
 	}
 }
+
+// Pipelined PUBLISHes are proposed without waiting for the writes before
+// them (as writes are), and their replies still come in request order,
+// as Redis's, the messages in the order published.
+func TestPubSubPipelinedPublishAsRedis(t *testing.T) {
+	node := nodetest.Start(t, server.Config{})
+	redis := nodetest.StartRedis(t)
+	var req bytes.Buffer
+	var n int
+	for i := 0; i < 50; i++ {
+		encode(&req, "SET", "k", "v")
+		encode(&req, "PUBLISH", "c", "m"+strings.Repeat("x", i))
+		encode(&req, "GET", "k")
+		encode(&req, "SPUBLISH", "s", "n"+strings.Repeat("y", i))
+		encode(&req, "PUBLISH", "nobody", "z")
+		n += 5
+	}
+	run := func(addr string) (replies, messages []string) {
+		sub, subr := dial(t, addr)
+		var b bytes.Buffer
+		encode(&b, "SUBSCRIBE", "c")
+		encode(&b, "SSUBSCRIBE", "s")
+		sub.Write(b.Bytes())
+		for range 2 {
+			if _, err := readReply(subr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, br := dial(t, addr)
+		if _, err := c.Write(req.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		for range n {
+			r, err := readReply(br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			replies = append(replies, string(r))
+		}
+		for range 100 {
+			r, err := readReply(subr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			messages = append(messages, string(r))
+		}
+		return replies, messages
+	}
+	gotR, gotM := run(node.Addr().String())
+	wantR, wantM := run(redis.Addr)
+	if strings.Join(gotR, "") != strings.Join(wantR, "") {
+		t.Errorf("replies:\n got %q\nwant %q", gotR, wantR)
+	}
+	// Shard and plain messages are different logs on LoomCache: only
+	// each one's order is promised.
+	split := func(ms []string) (plain, shard []string) {
+		for _, m := range ms {
+			if strings.Contains(m, "smessage") {
+				shard = append(shard, m)
+			} else {
+				plain = append(plain, m)
+			}
+		}
+		return plain, shard
+	}
+	gp, gs := split(gotM)
+	wp, ws := split(wantM)
+	if strings.Join(gp, "") != strings.Join(wp, "") || strings.Join(gs, "") != strings.Join(ws, "") {
+		t.Errorf("messages:\n got %q\nwant %q", gotM, wantM)
+	}
+}
