@@ -305,7 +305,7 @@ func cmdACLDryRun(c *Ctx) {
 		c.W.Error("ERR wrong number of arguments for '" + cmd.Name + "' command")
 		return
 	}
-	d := ref.User().Check(cmd.aclID, args, cmd.aclKeys(args), nil)
+	d := ref.User().Check(cmd.aclID, args, cmd.aclKeys(args), cmd.aclChannels(args))
 	if d.OK() {
 		c.W.OK()
 		return

@@ -42,7 +42,7 @@ func (c *Ctx) check(cmd *Command, where acl.Context) (string, acl.Reason) {
 	if u.AllowsEverything() {
 		return "", acl.Allowed
 	}
-	d := u.Check(cmd.aclID, c.Args, cmd.aclKeys(c.Args), nil)
+	d := u.Check(cmd.aclID, c.Args, cmd.aclKeys(c.Args), cmd.aclChannels(c.Args))
 	if d.OK() {
 		return "", acl.Allowed
 	}

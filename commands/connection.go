@@ -44,6 +44,17 @@ func registerConnection(t *Table) {
 }
 
 func cmdPing(c *Ctx) {
+	if c.W.Proto == 2 && c.S.Subscribed() {
+		// In RESP2 Pub/Sub mode the reply must look like a message.
+		c.W.Array(2)
+		c.W.BulkString("pong")
+		if len(c.Args) == 1 {
+			c.W.BulkString("")
+		} else {
+			c.W.Bulk(c.Args[1])
+		}
+		return
+	}
 	switch len(c.Args) {
 	case 1:
 		c.W.Status("PONG")
@@ -84,6 +95,7 @@ func cmdQuit(c *Ctx) {
 func cmdReset(c *Ctx) {
 	c.S.Reset()
 	c.S.DiscardMulti()
+	c.Table.LeavePubSub(c.S)
 	c.Table.acl.Admit(c.S)
 	c.W.Proto = 2
 	c.W.Status("RESET")

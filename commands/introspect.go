@@ -405,7 +405,7 @@ func cmdCommandGetKeys(c *Ctx) {
 	case cmd == nil:
 		c.W.Error("ERR Invalid command specified")
 		return
-	case len(cmd.Keys) == 0:
+	case !cmd.hasKeys():
 		c.W.Error("ERR The command has no key arguments")
 		return
 	case !cmd.CheckArity(len(args)):

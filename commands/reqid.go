@@ -98,9 +98,16 @@ func (c *Command) TakesRequestID() bool { return c.Name == "multi" || c.WritesOn
 
 // OvertakesWrites reports whether the command may run while its
 // connection's earlier writes are in flight: a write, which the log
-// orders after them, or RAFT.REQID, which reads nothing (so a pipeline
-// of writes, each after its RAFT.REQID, is proposed without waiting).
-func (c *Command) OvertakesWrites() bool { return c.Has(FlagWrite) || c.Name == "raft.reqid" }
+// orders after them, PUBLISH and SPUBLISH, ops as well, or RAFT.REQID,
+// which reads nothing (so a pipeline of writes, each after its
+// RAFT.REQID, is proposed without waiting).
+func (c *Command) OvertakesWrites() bool {
+	switch c.Name {
+	case "raft.reqid", "publish", "spublish":
+		return true
+	}
+	return c.Has(FlagWrite)
+}
 
 // OmittedReply is a ReqMark's result when the reply was too large to
 // carry: the proposer writes the reply it kept. Its size is the

@@ -423,7 +423,7 @@ func (h *scriptHost) ACLCheck(args [][]byte) (bool, error) {
 	if usr == nil {
 		return false, nil
 	}
-	return usr.Check(cmd.aclID, args, cmd.aclKeys(args), nil).OK(), nil
+	return usr.Check(cmd.aclID, args, cmd.aclKeys(args), cmd.aclChannels(args)).OK(), nil
 }
 
 func (h *scriptHost) Log(level int, msg string) { h.t.scripts.logLine(level, msg) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/acl"
+	"github.com/loomcache/loomcache/pubsub"
 )
 
 // Session is one client connection's state. The connection's own goroutine
@@ -37,6 +38,9 @@ type Session struct {
 	// -MOVED instead of being forwarded.
 	Redirect   bool
 	CloseAfter bool // close once the reply is written (QUIT)
+	// Sub is the connection's Pub/Sub subscriptions and message queue;
+	// nil where a session has none (a leader's forwarded runs).
+	Sub *pubsub.Sub
 
 	killed atomic.Bool
 
@@ -106,7 +110,12 @@ func (s *Session) User() string {
 }
 
 // SetProto records the RESP version.
-func (s *Session) SetProto(p int) { s.proto.Store(int32(p)) }
+func (s *Session) SetProto(p int) {
+	s.proto.Store(int32(p))
+	if s.Sub != nil {
+		s.Sub.SetProto(p) // messages follow the connection's protocol
+	}
+}
 
 // Proto returns the RESP version.
 func (s *Session) Proto() int { return int(s.proto.Load()) }

@@ -13,6 +13,7 @@ import (
 	"github.com/loomcache/loomcache/acl"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/pubsub"
 )
 
 // Flag is a command flag, as COMMAND INFO lists them.
@@ -239,6 +240,8 @@ type Command struct {
 	// "unknown" spec, as SORT's STORE), as Redis falls back to the
 	// command's getkeys_proc: it calls fn with each key's index and flags.
 	GetKeys func(args [][]byte, fn func(pos int, flags KeyFlag))
+	// Channels are the arguments the ACL channel rules check (pubsub.go).
+	Channels ChannelArgs
 	// COMMAND DOCS extras, where Redis has them.
 	History         [][2]string // {version, change}
 	DocFlags        []string    // "deprecated", "syscmd"
@@ -264,18 +267,19 @@ type Table struct {
 	// blockLocks order the blocks (transactions, scripts) that name the
 	// same keys (block.go).
 	blockLocks blockLocks
-	scripts    *scripts // scripts.go
-	waiters    *Waiters // blocking.go
+	scripts    *scripts    // scripts.go
+	waiters    *Waiters    // blocking.go
+	hub        *pubsub.Hub // pubsub.go
 }
 
 // NewTable builds the table from every family, and the access control
 // state over its commands (only the default user).
 func NewTable() *Table {
-	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc)}
+	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub()}
 	t.blockLocks.seed = maphash.MakeSeed()
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
-		registerMulti, registerScripting, registerFunctions,
+		registerMulti, registerScripting, registerFunctions, registerPubSub,
 	} {
 		family(t)
 	}

@@ -103,11 +103,15 @@ const python3 = "/usr/bin/python3"
 // TestRedisPy runs testdata/redis_py.py (Debian's python3-redis) against
 // redis-server and LoomCache: redis-py's pipeline(), which wraps its
 // commands in MULTI/EXEC, and its WATCH pattern.
-func TestRedisPy(t *testing.T) {
+func TestRedisPy(t *testing.T) { runRedisPy(t, "redis_py.py") }
+
+// runRedisPy runs a redis-py script of testdata against redis-server and
+// LoomCache; the script prints "all passed" when its assertions hold.
+func runRedisPy(t *testing.T, name string) {
 	if err := exec.Command(python3, "-c", "import redis").Run(); err != nil {
 		t.Fatalf("python3 with redis-py is needed (apt-get install python3-redis): %v", err)
 	}
-	script, err := filepath.Abs(filepath.Join("testdata", "redis_py.py"))
+	script, err := filepath.Abs(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

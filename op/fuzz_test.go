@@ -17,6 +17,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add((&Op{Type: IncrBy, Args: [][]byte{[]byte("k")}, Req: ReqID{Origin: "n3", Seq: math.MaxUint64}}).Encode(nil))
 	f.Add([]byte{1, 0x0a, 0, 0, 0, 0, 0, 2, 1, 'k', 1, 'v'}) // version 1
 	f.Add(append([]byte{Version}, bytes.Repeat([]byte{0xff}, 12)...))
+	f.Add((&Op{Type: Publish, Now: 1, Args: [][]byte{[]byte("news"), []byte("hello")}}).Encode(nil))
+	f.Add((&Op{Type: SPublish, Args: [][]byte{[]byte("{u1}ch"), {}}, Req: ReqID{Origin: "n1", Seq: 7}}).Encode(nil))
+	f.Add((&Op{Type: Publish, Args: [][]byte{[]byte("only-channel")}}).Encode(nil)) // one argument short
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var o Op
 		if err := Decode(b, &o); err != nil {

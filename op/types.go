@@ -275,6 +275,18 @@ const (
 	Exec Type = 120
 )
 
+// Pub/Sub: 250-259. They change no state: applying one hands the
+// message to the node's Pub/Sub hub, which delivers it to the node's own
+// subscribers, so every node delivers a log's messages in its order.
+const (
+	// Publish is PUBLISH, proposed through partition 0's log: Args
+	// [channel, message].
+	Publish Type = 250
+	// SPublish is SPUBLISH, proposed through the log of the channel's
+	// partition (hashed as a key): Args [channel, message].
+	SPublish Type = 251
+)
+
 // Access control: 100-119. They change the users every node enforces,
 // at the same log position on every node.
 const (
@@ -397,6 +409,9 @@ var specs = map[Type]spec{
 	AclDelUser:     {"ACLDELUSER", 1, -1, 1},
 	AclLoad:        {"ACLLOAD", 2, 2, 1},
 	AclRequirePass: {"ACLREQUIREPASS", 1, 1, 1},
+
+	Publish:  {"PUBLISH", 2, 2, 1},
+	SPublish: {"SPUBLISH", 2, 2, 1},
 }
 
 // Known reports whether t is a defined type.

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/loomcache/loomcache/commands"
@@ -47,6 +48,7 @@ const (
 func (s *Server) serveConn(c *client) {
 	defer s.wg.Done()
 	defer s.dropClient(c)
+	defer s.endSub(c) // after the close: the writer's write fails
 	defer c.nc.Close()
 	if tc, ok := c.nc.(*tls.Conn); ok && (!s.handshake(tc) || s.refuseProtected(tc)) {
 		return
@@ -68,7 +70,8 @@ func (s *Server) serveConn(c *client) {
 		lim := s.limits()
 		// Redis closes a client idle for `timeout` seconds; the deadline
 		// is only armed when the setting is on, as it costs a timer.
-		if t := lim.timeout; t > 0 {
+		// Nor does it close a subscribed one.
+		if t := lim.timeout; t > 0 && !c.sess.Subscribed() {
 			c.nc.SetReadDeadline(time.Now().Add(t))
 			armed = true
 		} else if armed {
@@ -84,7 +87,7 @@ func (s *Server) serveConn(c *client) {
 			case errors.As(err, &pe):
 				cn.drain()
 				w.Error("ERR " + pe.Error())
-				c.nc.Write(w.Bytes())
+				c.writeOut(w.Bytes())
 			case errors.Is(err, resp.ErrQueryBufferLimit):
 				// As Redis: no reply, a warning in the log.
 				s.log.Printf("Closing client that reached max query buffer length: %s", c.desc())
@@ -123,7 +126,7 @@ func (s *Server) serveConn(c *client) {
 		ctx.Args = nil
 		if gone || c.sess.CloseAfter || c.sess.Killed() {
 			cn.drain()
-			c.nc.Write(w.Bytes())
+			c.writeOut(w.Bytes())
 			return
 		}
 		if !more || w.Len() >= out.flushAt || len(cn.pending) >= maxPending || cn.pendingBytes >= maxPendingBytes {
@@ -138,8 +141,8 @@ func (s *Server) serveConn(c *client) {
 // forwards they wait for are answered.
 func (s *Server) writeReplies(c *client, cn *conn, out *outLimit) error {
 	cn.drain()
-	if cn.w.Len() == 0 {
-		return nil
+	if cn.w.Len() == 0 && (c.sub == nil || !c.sub.Held()) {
+		return nil // nothing to write, nor Pub/Sub messages to release
 	}
 	if cn.wrote {
 		// As in Redis, the clients a write woke are served before its
@@ -169,6 +172,14 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	ctx.S.BeginRequest(cmd)
 	if cmd != nil {
 		denied = ctx.Permit(cmd)
+		if denied == "" {
+			if denied = commands.SubscribedReject(ctx.S, cmd); denied != "" && cmd.Name == "exec" {
+				// Redis's rejectCommand aborts a transaction, MULTI or not.
+				cn.drain()
+				ctx.ExecAbort(strings.TrimPrefix(denied, "ERR "))
+				return false
+			}
+		}
 		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
 			denied = loadingReply
 		}
@@ -231,9 +242,13 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 		s.outputLimitClosed(c)
 		return errOutputLimit
 	}
+	c.wmu.Lock() // the Pub/Sub writer's messages go between batches
+	defer c.wmu.Unlock()
 	if out.soft == 0 || w.Len() < out.soft {
-		_, err := w.WriteTo(c.nc) // large values from where they are
-		return err
+		if _, err := w.WriteTo(c.nc); err != nil { // large values from where they are
+			return err
+		}
+		return c.writeHeld()
 	}
 	b := w.Bytes()
 	head := len(b) - out.soft + 1 // once these are taken, less than soft is pending
@@ -246,8 +261,10 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 		}
 		return err
 	}
-	_, err = c.nc.Write(b[head:])
-	return err
+	if _, err := c.nc.Write(b[head:]); err != nil {
+		return err
+	}
+	return c.writeHeld()
 }
 
 // outputLimitClosed logs, as Redis does, a connection about to be closed
@@ -257,6 +274,11 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 // take them.
 func (s *Server) outputLimitClosed(c *client) {
 	s.log.Printf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.desc())
+	resetOnClose(c)
+}
+
+// resetOnClose makes c's close a reset.
+func resetOnClose(c *client) {
 	if tc, ok := c.nc.(interface{ SetLinger(int) error }); ok {
 		tc.SetLinger(0)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/commands"
+	"github.com/loomcache/loomcache/pubsub"
 )
 
 // This file is the server's side of the server-level commands: INFO's
@@ -225,7 +226,12 @@ func (s *Server) infoStats(b []byte) []byte {
 	b = infoInt(b, "total_commands_processed", s.stats.commands.Load())
 	b = infoInt(b, "rejected_connections", s.stats.rejected.Load())
 	b = infoInt(b, "expired_keys", s.table.ExpiredKeys())
-	return infoInt(b, "evicted_keys", s.table.EvictedKeys())
+	b = infoInt(b, "evicted_keys", s.table.EvictedKeys())
+	// This node's subscriptions, as PUBSUB answers for them.
+	hub := s.table.PubSub()
+	b = infoInt(b, "pubsub_channels", int64(hub.Len(pubsub.Channel)))
+	b = infoInt(b, "pubsub_patterns", int64(hub.Len(pubsub.Pattern)))
+	return infoInt(b, "pubsubshard_channels", int64(hub.Len(pubsub.Shard)))
 }
 
 // infoReplication describes the node as Redis clients expect a primary to

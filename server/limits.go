@@ -351,7 +351,12 @@ func pendingLimit(n uint64) int {
 // every CONFIG SET).
 func (s *Server) limits() *connLimits { return s.conf.limits.Load() }
 
-// classOf is the output buffer class of a connection. Every LoomCache
-// connection is normal until pub/sub (a subscribed connection is pubsub)
-// or replication arrives.
-func classOf(*client) clientClass { return classNormal }
+// classOf is the output buffer class of a connection: pubsub while
+// subscribed, normal otherwise (no replication links on the client
+// port). Only c's own goroutine asks.
+func classOf(c *client) clientClass {
+	if c.sess.Subscribed() {
+		return classPubsub
+	}
+	return classNormal
+}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -43,9 +44,13 @@ func TestMaxClients(t *testing.T) {
 }
 
 // timeout closes a client idle for that many seconds, and only such a
-// client.
+// client: not one subscribed (Pub/Sub), as Redis spares it.
 func TestIdleTimeout(t *testing.T) {
 	n := nodetest.Start(t, server.Config{Directives: [][2]string{{"timeout", "1"}}})
+	sub := dialRaw(t, n.Addr().String()) // idle longer than idle below
+	if got := sub.do("SUBSCRIBE", "c"); len(got.([]any)) != 3 {
+		t.Fatal(got)
+	}
 	idle := dialRaw(t, n.Addr().String())
 	if got := idle.str("PING"); got != "PONG" {
 		t.Fatal(got)
@@ -63,6 +68,9 @@ func TestIdleTimeout(t *testing.T) {
 			// The busy client, never idle a second, is still served.
 			if got := busy.str("PING"); got != "PONG" {
 				t.Fatalf("busy client: %q", got)
+			}
+			if got := sub.do("PING"); fmt.Sprint(got) != "[pong ]" {
+				t.Fatalf("subscriber: %v", got)
 			}
 			if got := busy.str("CONFIG", "SET", "timeout", "0"); got != "OK" {
 				t.Fatal(got)

@@ -224,7 +224,11 @@ func (s *Server) watchLoading() {
 			s.logRestored(n, now)
 		}
 		if !replayed {
-			if replayed = s.replayed(); !replayed {
+			if replayed = s.replayed(); replayed {
+				// The log replayed was delivered when it was first
+				// applied: Pub/Sub delivers from here on.
+				s.table.PubSub().SetDelivering(true)
+			} else {
 				if report {
 					st := n.Stats()
 					wait := ""

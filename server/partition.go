@@ -29,7 +29,9 @@ const errCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot"
 // the transaction's partition; EXEC runs on that partition.
 func (s *Server) route(cn *conn, ctx *commands.Ctx, cmd *commands.Command) (denied string) {
 	p := -1
-	for _, i := range cmd.KeyPositions(ctx.Args) {
+	// Shard channels are not keys but hash as keys do (SPUBLISH goes
+	// through its channel's partition's log).
+	for _, i := range append(cmd.KeyPositions(ctx.Args), cmd.ShardChannelPositions(ctx.Args)...) {
 		q := cn.hasher.Of(ctx.Args[i], len(s.groups))
 		if p >= 0 && q != p {
 			return errCrossSlot

@@ -3,6 +3,9 @@ package server
 import (
 	"crypto/tls"
 	"net"
+
+	"github.com/loomcache/loomcache/acl"
+	"github.com/loomcache/loomcache/pubsub"
 )
 
 // Connections of a user deleted (by ACL DELUSER, ACL LOAD or a restored
@@ -55,14 +58,21 @@ func (s *Server) startRevoker() {
 	}()
 }
 
-// dropRevokedClients closes the connections whose user no longer exists;
-// each connection's goroutine then ends on its own. It holds s.mu only to
-// list them, never while closing.
+// dropRevokedClients closes the connections whose user no longer exists,
+// and, as Redis's ACLKillPubsubClientsIfNeeded, those subscribed to a
+// channel or pattern their user may no longer use; each connection's
+// goroutine then ends on its own. It holds s.mu only to list them, never
+// while closing.
 func (s *Server) dropRevokedClients() {
 	s.mu.Lock()
 	var gone []*client
 	for _, c := range s.clients {
-		if ref := c.sess.UserRef(); ref != nil && ref.User() == nil {
+		ref := c.sess.UserRef()
+		if ref == nil {
+			ref = s.table.ACL().Users.Default()
+		}
+		u := ref.User()
+		if u == nil && c.sess.UserRef() != nil || u != nil && c.sub != nil && !s.keepsSubscriptions(c, u) {
 			gone = append(gone, c)
 		}
 	}
@@ -71,6 +81,16 @@ func (s *Server) dropRevokedClients() {
 		c.sess.Kill()
 		dropConn(c.nc)
 	}
+}
+
+// keepsSubscriptions reports whether u may keep every subscription of c.
+func (s *Server) keepsSubscriptions(c *client, u *acl.User) bool {
+	keep := true
+	s.table.PubSub().Subscriptions(c.sub, func(kind pubsub.Kind, name string) bool {
+		keep = u.CheckChannel([]byte(name), kind == pubsub.Pattern)
+		return keep
+	})
+	return keep
 }
 
 // dropConn closes nc's socket. A TLS connection's transport is closed

@@ -133,6 +133,7 @@ type client struct {
 	// duringLoad: admitted while loading, before the users were known
 	// (loading.go).
 	duringLoad bool
+	pubsubConn // pubsub.go
 }
 
 // desc names the client in log lines, as Redis's do (id and address).
@@ -255,6 +256,7 @@ func New(cfg Config) (*Server, error) {
 		ks.Lock()
 		ks.SetReady(s.table.Waiters().Ready) // applied changes wake blocked clients
 		ks.Unlock()
+		s.table.PubSub().AddLive(ks) // its PUBLISH ops deliver
 		n.SetForwardHandler(func(reqs []op.Op) ([]byte, raftfsm.ForwardResult) { return s.runForwarded(g, reqs) })
 	}
 	node := s.node
@@ -406,6 +408,7 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
 		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
+		s.newSub(c) // before others (the revoker) can see c
 		s.admit(c)
 		s.clients[id] = c
 		s.wg.Add(1)
