@@ -23,7 +23,10 @@ func TestClientReplyMatchesRedis(t *testing.T) {
 			"CLIENT REPLY ON\nGET a\nLRANGE l 0 -1\nQUIT\n",
 		"skip a write":   "DEL s\nCLIENT REPLY SKIP\nINCR s\nINCR s\nCLIENT REPLY SKIP\nINCR s\nGET s\nQUIT\n",
 		"reset turns on": "CLIENT REPLY OFF\nPING\nRESET\nPING\nQUIT\n",
-		"resp3":          "HELLO 3\nCLIENT REPLY SKIP\nHGETALL h\nHSET h f v\nCLIENT REPLY OFF\nHGETALL h\nCLIENT REPLY ON\nHGETALL h\nQUIT\n",
+		// Pub/Sub confirmations are pushes: sent whatever the mode.
+		"subscriptions": "CLIENT REPLY OFF\nSUBSCRIBE a b\nPSUBSCRIBE c*\nUNSUBSCRIBE\nPUNSUBSCRIBE\n" +
+			"SUBSCRIBE\nCLIENT REPLY ON\nPING\nQUIT\n",
+		"resp3": "HELLO 3\nCLIENT REPLY SKIP\nHGETALL h\nHSET h f v\nCLIENT REPLY OFF\nHGETALL h\nCLIENT REPLY ON\nHGETALL h\nQUIT\n",
 	}
 	// (QUIT under CLIENT REPLY OFF closes the connection here; Redis 7.0
 	// leaves it open, as it closes only after writing a reply, which

@@ -105,7 +105,8 @@ func (s *Server) serveConn(c *client) {
 		ctx.Args = args
 		// CLIENT REPLY OFF or SKIP: the command runs alone, after the
 		// replies before it went out, and what it wrote is dropped
-		// (unless it turned the replies back on: CLIENT REPLY ON, RESET).
+		// (unless it turned the replies back on: CLIENT REPLY ON, RESET,
+		// or wrote Pub/Sub pushes only, which Redis sends regardless).
 		silenced := c.sess.RepliesSilenced()
 		if silenced {
 			ctx.Defer, more = nil, false
@@ -116,7 +117,7 @@ func (s *Server) serveConn(c *client) {
 		gone := s.serveCommand(cn, ctx, more)
 		if silenced {
 			cn.drain()
-			if c.sess.RepliesSilenced() {
+			if c.sess.RepliesSilenced() && !pushesOnly(args[0], w) {
 				w.Reset()
 			}
 		}
@@ -474,4 +475,17 @@ func translate(err error) error {
 		return commands.ErrUnknownOutcome
 	}
 	return err
+}
+
+// pushesOnly reports whether a command's reply is Pub/Sub pushes only: a
+// (un)subscription's confirmations, and the messages queued before them,
+// which Redis 7.0 sends even under CLIENT REPLY OFF (CLIENT_PUSHING). An
+// error (a refused subscription) is an ordinary reply.
+func pushesOnly(name []byte, w *resp.Writer) bool {
+	switch strings.ToLower(string(name)) {
+	case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe":
+		b := w.Bytes()
+		return len(b) > 0 && b[0] != '-'
+	}
+	return false
 }
