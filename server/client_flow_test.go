@@ -24,7 +24,9 @@ func TestClientReplyMatchesRedis(t *testing.T) {
 		"skip a write":   "DEL s\nCLIENT REPLY SKIP\nINCR s\nINCR s\nCLIENT REPLY SKIP\nINCR s\nGET s\nQUIT\n",
 		"reset turns on": "CLIENT REPLY OFF\nPING\nRESET\nPING\nQUIT\n",
 		// Pub/Sub confirmations are pushes: sent whatever the mode.
-		"subscriptions": "CLIENT REPLY OFF\nSUBSCRIBE a b\nPSUBSCRIBE c*\nUNSUBSCRIBE\nPUNSUBSCRIBE\n" +
+		// (One channel: UNSUBSCRIBE with none named goes through Redis's
+		// channels in its dict's order, which its hash seed makes random.)
+		"subscriptions": "CLIENT REPLY OFF\nSUBSCRIBE a\nPSUBSCRIBE c*\nUNSUBSCRIBE\nPUNSUBSCRIBE\n" +
 			"SUBSCRIBE\nCLIENT REPLY ON\nPING\nQUIT\n",
 		"resp3": "HELLO 3\nCLIENT REPLY SKIP\nHGETALL h\nHSET h f v\nCLIENT REPLY OFF\nHGETALL h\nCLIENT REPLY ON\nHGETALL h\nQUIT\n",
 	}
