@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/loomcache/loomcache/pubsub"
 )
 
 func registerClient(t *Table) {
@@ -72,9 +74,10 @@ func registerClient(t *Table) {
 		argOneof("timeout_error", argToken("timeout", "TIMEOUT"), argToken("error", "ERROR")).optional()}
 	help := sub("help", 2, FlagLoading|FlagStale, "Show helpful text about the different subcommands", "5.0.0", cmdClientHelp)
 	pause, unpause, reply := registerClientFlow(conn)
+	subs := []*Command{id, setname, getname, info, list, kill, unblock, noEvict, pause, unpause, reply, help}
 	t.add(&Command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
 		Complexity: "Depends on subcommand.", Summary: "A container for client connection commands",
-		Subs: []*Command{id, setname, getname, info, list, kill, unblock, noEvict, pause, unpause, reply, help}})
+		Subs: append(subs, registerClientTracking(conn)...)})
 }
 
 func cmdClientID(c *Ctx) { c.W.Int(c.S.ID) }
@@ -218,6 +221,10 @@ const (
 // caller's own line shows the command being served in its buffers.
 func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Time) []byte {
 	ci := s.Info(now)
+	var track pubsub.TrackInfo
+	if s.Track != nil {
+		track = c.Table.tracking.Info(s.Track)
+	}
 	qbuf, qfree, argvMem := 0, 0, 0
 	if s == c.S {
 		qbuf = requestLen(c.Args)
@@ -236,6 +243,7 @@ func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Tim
 	if ci.Blocked {
 		flags += "b"
 	}
+	flags += trackingFlags(track)
 	if ci.ReadOnly {
 		flags += "r"
 	}
@@ -279,7 +287,7 @@ func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Tim
 	field("events", "r")
 	field("cmd", ci.LastCmd)
 	field("user", ci.User)
-	num("redir", -1)
+	num("redir", trackingRedirect(track))
 	b = append(b, "resp="...)
 	b = strconv.AppendInt(b, int64(ci.Proto), 10)
 	return append(b, '\n')

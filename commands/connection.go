@@ -96,6 +96,7 @@ func cmdReset(c *Ctx) {
 	c.S.Reset()
 	c.S.DiscardMulti()
 	c.Table.LeavePubSub(c.S)
+	c.Table.StopTracking(c.S)
 	c.Table.acl.Admit(c.S)
 	c.W.Proto = 2
 	c.W.Status("RESET")

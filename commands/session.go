@@ -41,6 +41,8 @@ type Session struct {
 	// Sub is the connection's Pub/Sub subscriptions and message queue;
 	// nil where a session has none (a leader's forwarded runs).
 	Sub *pubsub.Sub
+	// Track is the connection's client-side caching state; nil with Sub.
+	Track *pubsub.Tracker
 
 	killed atomic.Bool
 

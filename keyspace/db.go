@@ -251,6 +251,7 @@ func (d *DB) Delete(key []byte, now int64) bool {
 
 func (d *DB) remove(h, slot uint32, e *entry) {
 	d.changeBegin(slot, e)
+	d.store.signalChanged(e.kv[:e.klen], false)
 	d.setDeadline(slot, e, 0)
 	delete(d.fttl, slot)
 	d.idx.remove(h, slot)

@@ -69,6 +69,7 @@ func (s *Store) ReadSnapshot(r io.Reader) error {
 	if s.ready != nil {
 		s.ready(-1, "", 0) // any key may have changed
 	}
+	s.signalChanged("", true)
 	s.Unlock()
 	return nil
 }

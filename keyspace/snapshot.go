@@ -71,6 +71,7 @@ func (d *DB) changeEnd(e *entry) {
 	e.version = d.store.version
 	d.mem += footprint(e)
 	d.signalReady(e)
+	d.store.signalChanged(e.kv[:e.klen], false)
 }
 
 // Snapshot is the keyspace at a point, being written out.

@@ -25,6 +25,23 @@ type Store struct {
 	access accessRef // how accesses are counted (access.go)
 	// ready is told of changes to keys clients may block on (SetReady).
 	ready ReadyFunc
+	// changed is told of every change to a key (SetChanged).
+	changed ChangeFunc
+}
+
+// ChangeFunc is told that key was changed or removed, in any database
+// (client-side caching tracks names, as Redis does); all: every key may
+// have changed (a flush, SWAPDB, a snapshot loaded). It runs on the
+// applier's goroutine under the write lock: it must return at once.
+type ChangeFunc func(key string, all bool)
+
+// SetChanged installs f (nil: none). The caller holds the write lock.
+func (s *Store) SetChanged(f ChangeFunc) { s.changed = f }
+
+func (s *Store) signalChanged(key string, all bool) {
+	if s.changed != nil {
+		s.changed(key, all)
+	}
 }
 
 // ReadyFunc is told, as Redis's signalKeyAsReady, that a list, sorted set
@@ -78,11 +95,17 @@ func (s *Store) Swap(a, b int) {
 	if s.ready != nil {
 		s.ready(-1, "", 0)
 	}
+	s.signalChanged("", true)
 }
 
 // FlushDB empties database i, as FLUSHDB does. The old database is left
 // as it was, for a snapshot being written.
 func (s *Store) FlushDB(i int) {
+	s.flushDB(i)
+	s.signalChanged("", true)
+}
+
+func (s *Store) flushDB(i int) {
 	s.dbs[i] = newDB(s, 0)
 	s.version++
 }
@@ -90,8 +113,9 @@ func (s *Store) FlushDB(i int) {
 // FlushAll empties every database.
 func (s *Store) FlushAll() {
 	for i := range s.dbs {
-		s.FlushDB(i)
+		s.flushDB(i)
 	}
+	s.signalChanged("", true)
 }
 
 // SetEncodingLimits sets the thresholds new values are encoded by. The

@@ -87,6 +87,7 @@ func (h *Hub) Subscribe(s *Sub, kind Kind, name []byte) bool {
 	}
 	n := string(name)
 	h.subs[kind][n] = append(h.subs[kind][n], s)
+	s.inPubSub.Store(true)
 	return true
 }
 
@@ -102,6 +103,7 @@ func (h *Hub) unsubscribe(s *Sub, kind Kind, name string) bool {
 	if !s.names[kind].remove(name) {
 		return false
 	}
+	s.inPubSub.Store(s.Subscribed())
 	list := h.subs[kind][name]
 	if i := slices.Index(list, s); i >= 0 {
 		list = slices.Delete(list, i, i+1)

@@ -25,8 +25,11 @@ type Sub struct {
 	proto atomic.Int32
 
 	hooks  Hooks
-	active bool // Activate ran (owned by the connection)
-	wake   chan struct{}
+	active atomic.Bool // Activate ran
+	// inPubSub: the connection has a subscription (Redis's CLIENT_PUBSUB),
+	// set under the hub's lock for the tracking table to read.
+	inPubSub atomic.Bool
+	wake     chan struct{}
 
 	mu  sync.Mutex
 	buf []byte
@@ -58,13 +61,13 @@ func NewSub(h Hooks) *Sub {
 	return s
 }
 
-// Activate calls the Start hook the first time (from the owning
-// connection, before its first subscription).
+// Activate calls the Start hook the first time: from the owning
+// connection before its first subscription, or from one that redirects
+// its invalidations to it.
 func (s *Sub) Activate() {
-	if s.active {
+	if !s.active.CompareAndSwap(false, true) {
 		return
 	}
-	s.active = true
 	if s.hooks.Start != nil {
 		s.hooks.Start()
 	}

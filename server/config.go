@@ -58,13 +58,15 @@ type confValues struct {
 	// busyMs is busy-reply-threshold (lua-time-limit): how long a script
 	// runs before other clients get BUSY.
 	busyMs int64
+	// trackMaxKeys is tracking-table-max-keys (0: no limit).
+	trackMaxKeys int64
 }
 
 // defaultConfValues are Redis's defaults: the zero value but for the TLS,
 // eviction and encoding settings, some of whose defaults are not zero.
 func defaultConfValues() confValues {
 	return confValues{tls: defaultTLSValues(), evict: defaultEvictValues(), enc: keyspace.DefaultEncodingLimits(),
-		busyMs: 5000}
+		busyMs: 5000, trackMaxKeys: 1000000}
 }
 
 // setting is one CONFIG parameter.
@@ -175,6 +177,12 @@ func settings() []setting {
 			set: func(_ *Server, v *confValues, val string) error {
 				n, err := parseBounded(val, 0, math.MaxInt64, false)
 				v.busyMs = n
+				return err
+			}},
+		{name: "tracking-table-max-keys", get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.trackMaxKeys, 10) },
+			set: func(_ *Server, v *confValues, val string) error {
+				n, err := parseBounded(val, 0, math.MaxInt64, true)
+				v.trackMaxKeys = n
 				return err
 			}},
 		{name: "notify-keyspace-events", get: func(_ *Server, v *confValues) string { return notifyFlagsString(v.notify) },
@@ -332,6 +340,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	}
 	s.conf.v = next
 	s.table.SetBusyThreshold(next.busyMs)
+	s.table.Tracking().SetMaxKeys(next.trackMaxKeys)
 	s.conf.limits.Store(newConnLimits(s, &next))
 	s.conf.unprotected.Store(next.unprotected)
 	s.publishEncodings(next.enc)

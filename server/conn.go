@@ -114,6 +114,11 @@ func (s *Server) serveConn(c *client) {
 				return
 			}
 		}
+		if c.sess.Track.On() {
+			// Invalidations wait for this command's reply: one sent
+			// before it could be followed by the value it invalidates.
+			c.sub.Pause()
+		}
 		gone := s.serveCommand(cn, ctx, more)
 		if silenced {
 			cn.drain()
@@ -171,6 +176,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	}
 	cmd, denied := s.table.Resolve(ctx.Args)
 	ctx.S.BeginRequest(cmd)
+	if ctx.S.Track.On() {
+		defer s.table.EndTracked(ctx.S, cmd)
+	}
 	if cmd != nil {
 		denied = ctx.Permit(cmd)
 		if denied == "" {
@@ -193,6 +201,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	}
 	if denied == "" && cmd != nil && s.waitPause(cn, ctx, cmd) {
 		return true
+	}
+	if denied == "" {
+		s.table.TrackRead(ctx.S, cmd, ctx.Args) // before it is read here or forwarded
 	}
 	if denied == "" && cn.n != nil && len(s.groups) > 1 && !cn.pinned {
 		if s.runEverywhere(cn, ctx, cmd) {

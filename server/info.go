@@ -153,7 +153,8 @@ func cstr[T int8 | uint8](f []T) string {
 func (s *Server) infoClients(b []byte) []byte {
 	b = infoInt(b, "connected_clients", int64(len(s.Clients())))
 	b = infoField(b, "maxclients", s.ConfigGet("maxclients")[0][1])
-	return infoInt(b, "blocked_clients", s.table.Waiters().Blocked()+s.pause.held.Load())
+	b = infoInt(b, "blocked_clients", s.table.Waiters().Blocked()+s.pause.held.Load())
+	return infoInt(b, "tracking_clients", int64(s.table.Tracking().Stats().Clients))
 }
 
 func (s *Server) infoMemory(b []byte) []byte {
@@ -231,7 +232,11 @@ func (s *Server) infoStats(b []byte) []byte {
 	hub := s.table.PubSub()
 	b = infoInt(b, "pubsub_channels", int64(hub.Len(pubsub.Channel)))
 	b = infoInt(b, "pubsub_patterns", int64(hub.Len(pubsub.Pattern)))
-	return infoInt(b, "pubsubshard_channels", int64(hub.Len(pubsub.Shard)))
+	b = infoInt(b, "pubsubshard_channels", int64(hub.Len(pubsub.Shard)))
+	tr := s.table.Tracking().Stats()
+	b = infoInt(b, "tracking_total_keys", int64(tr.Keys))
+	b = infoInt(b, "tracking_total_items", int64(tr.Items))
+	return infoInt(b, "tracking_total_prefixes", int64(tr.Prefixes))
 }
 
 // infoReplication describes the node as Redis clients expect a primary to

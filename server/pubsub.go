@@ -25,6 +25,10 @@ type pubsubConn struct {
 	// overflowed: the hub found the queue over its limits and closed the
 	// socket; the connection logs it as it ends.
 	overflowed atomic.Bool
+	// lifeMu guards starting the writer, which another connection may do
+	// (one redirecting its invalidations here), against its end.
+	lifeMu     sync.Mutex
+	ended      bool
 	stop, done chan struct{} // the writer's; nil until it starts
 }
 
@@ -45,10 +49,16 @@ func (s *Server) newSub(c *client) {
 		Start: func() { s.startSubWriter(c) },
 	})
 	c.sess.Sub = c.sub
+	c.sess.Track = s.table.Tracking().Register(c.sess.ID, c.sub)
 }
 
 // startSubWriter starts c's writer; endSub stops it.
 func (s *Server) startSubWriter(c *client) {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
+	if c.ended {
+		return
+	}
 	c.stop, c.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(c.done)
@@ -81,6 +91,10 @@ func (s *Server) endSub(c *client) {
 		return
 	}
 	s.table.PubSub().Leave(c.sub)
+	s.table.Tracking().Unregister(c.sess.Track)
+	c.lifeMu.Lock()
+	c.ended = true // a redirecting connection no longer starts the writer
+	c.lifeMu.Unlock()
 	if c.stop != nil {
 		close(c.stop)
 		<-c.done

@@ -1,0 +1,363 @@
+package pubsub
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client-side caching (CLIENT TRACKING). The tracking table is the
+// node's, as the subscriptions are: which connections here read which
+// keys (by name, in any database, as Redis tracks them), and which BCAST
+// connections follow which prefixes. Invalidations come from the ops this
+// node applies (Changed, the keyspace's change hook on the FSM
+// goroutine): they are appended to the connections' queues (Sub), never
+// written from here.
+
+// InvalidateChannel is the channel a RESP2 connection subscribes to for
+// the invalidations redirected to it.
+const InvalidateChannel = "__redis__:invalidate"
+
+// TrackOptions are CLIENT TRACKING ON's options.
+type TrackOptions struct {
+	Redirect                     int64 // client id, 0: none
+	BCast, OptIn, OptOut, NoLoop bool
+	Prefixes                     []string // BCAST's; none: every key
+}
+
+// Tracker is one connection's tracking state. Its fields are guarded by
+// the Tracking's lock, but on, which the connection reads on every
+// command.
+type Tracker struct {
+	id  int64
+	sub *Sub
+	on  atomic.Bool
+
+	opts    TrackOptions
+	caching bool // CLIENT CACHING given for the next command
+	broken  bool // the redirect target is gone
+}
+
+// On reports whether tracking is on.
+func (tr *Tracker) On() bool { return tr != nil && tr.on.Load() }
+
+// TrackInfo is a connection's tracking state (CLIENT TRACKINGINFO).
+type TrackInfo struct {
+	On, Caching, Broken bool
+	TrackOptions
+}
+
+// Tracking is a node's tracking table. Its methods are safe for
+// concurrent use and never block on I/O.
+type Tracking struct {
+	mu sync.Mutex
+	// keys maps a key read by tracking connections to their ids.
+	keys  map[string]map[int64]struct{}
+	items int // ids across keys
+	// prefixes maps each BCAST prefix to the connections following it.
+	prefixes map[string]map[*Tracker]struct{}
+	// conns are every connection here, by id: tracking ones and the
+	// targets of redirections.
+	conns   map[int64]*Tracker
+	enabled atomic.Int32 // connections with tracking on: the hook's fast path
+	maxKeys atomic.Int64 // tracking-table-max-keys, 0: no limit
+	now     func() time.Time
+}
+
+// NewTracking returns an empty tracking table.
+func NewTracking() *Tracking {
+	return &Tracking{
+		keys: map[string]map[int64]struct{}{}, prefixes: map[string]map[*Tracker]struct{}{},
+		conns: map[int64]*Tracker{}, now: time.Now,
+	}
+}
+
+// SetMaxKeys sets tracking-table-max-keys (0: no limit).
+func (t *Tracking) SetMaxKeys(n int64) { t.maxKeys.Store(n) }
+
+// Register records a connection and its queue; Unregister forgets it.
+func (t *Tracking) Register(id int64, s *Sub) *Tracker {
+	tr := &Tracker{id: id, sub: s}
+	t.mu.Lock()
+	t.conns[id] = tr
+	t.mu.Unlock()
+	return tr
+}
+
+// Unregister turns tracking off for a connection that is gone: those
+// redirecting to it find their target broken.
+func (t *Tracking) Unregister(tr *Tracker) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.offLocked(tr)
+	delete(t.conns, tr.id)
+}
+
+// Exists reports whether a connection with id is here (REDIRECT's check).
+func (t *Tracking) Exists(id int64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.conns[id] != nil
+}
+
+// Activate starts the writer of connection id's queue, which a
+// connection redirects its invalidations to.
+func (t *Tracking) Activate(id int64) {
+	t.mu.Lock()
+	tr := t.conns[id]
+	t.mu.Unlock()
+	if tr != nil {
+		tr.sub.Activate()
+	}
+}
+
+// Enable turns tracking on for tr with o (already checked against its
+// state, as Redis's enableTracking); prefixes are added to the BCAST ones.
+func (t *Tracking) Enable(tr *Tracker, o TrackOptions) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !tr.on.Load() {
+		t.enabled.Add(1)
+		tr.on.Store(true)
+	}
+	tr.broken = false
+	old := tr.opts.Prefixes
+	tr.opts = o
+	tr.opts.Prefixes = old
+	if !o.BCast {
+		return
+	}
+	if len(o.Prefixes) == 0 {
+		o.Prefixes = []string{""}
+	}
+	for _, p := range o.Prefixes {
+		set := t.prefixes[p]
+		if set == nil {
+			set = map[*Tracker]struct{}{}
+			t.prefixes[p] = set
+		}
+		if _, ok := set[tr]; !ok {
+			set[tr] = struct{}{}
+			tr.opts.Prefixes = append(tr.opts.Prefixes, p)
+		}
+	}
+}
+
+// Disable turns tracking off (CLIENT TRACKING OFF, RESET).
+func (t *Tracking) Disable(tr *Tracker) {
+	t.mu.Lock()
+	t.offLocked(tr)
+	t.mu.Unlock()
+}
+
+func (t *Tracking) offLocked(tr *Tracker) {
+	for _, p := range tr.opts.Prefixes {
+		if set := t.prefixes[p]; set != nil {
+			delete(set, tr)
+			if len(set) == 0 {
+				delete(t.prefixes, p)
+			}
+		}
+	}
+	if tr.on.Load() {
+		t.enabled.Add(-1)
+		tr.on.Store(false)
+	}
+	tr.opts, tr.caching, tr.broken = TrackOptions{}, false, false
+}
+
+// Info returns tr's state.
+func (t *Tracking) Info(tr *Tracker) TrackInfo {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := TrackInfo{On: tr.on.Load(), Caching: tr.caching, Broken: tr.broken, TrackOptions: tr.opts}
+	i.Prefixes = slices.Sorted(slices.Values(tr.opts.Prefixes)) // Redis's radix tree order
+	return i
+}
+
+// SetCaching records CLIENT CACHING for the next command.
+func (t *Tracking) SetCaching(tr *Tracker) {
+	t.mu.Lock()
+	tr.caching = true
+	t.mu.Unlock()
+}
+
+// EndCommand forgets CLIENT CACHING once the command after it ran.
+func (t *Tracking) EndCommand(tr *Tracker) {
+	t.mu.Lock()
+	tr.caching = false
+	t.mu.Unlock()
+}
+
+// Remember records that tr reads keys (Redis's trackingRememberKeys), and
+// evicts keys over tracking-table-max-keys, invalidating them.
+func (t *Tracking) Remember(tr *Tracker, keys [][]byte) {
+	if len(keys) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o := tr.opts
+	if !tr.on.Load() || o.BCast || o.OptIn && !tr.caching || o.OptOut && tr.caching {
+		return
+	}
+	for _, k := range keys {
+		ids := t.keys[string(k)]
+		if ids == nil {
+			ids = map[int64]struct{}{}
+			t.keys[string(k)] = ids
+		}
+		if _, ok := ids[tr.id]; !ok {
+			ids[tr.id] = struct{}{}
+			t.items++
+		}
+	}
+	t.limitLocked()
+}
+
+// limitLocked invalidates keys while the table is over its limit; Go's
+// map order stands in for Redis's random walk.
+func (t *Tracking) limitLocked() {
+	max := int(t.maxKeys.Load())
+	if max <= 0 {
+		return
+	}
+	for k := range t.keys {
+		if len(t.keys) <= max {
+			return
+		}
+		t.invalidateLocked(k, false)
+	}
+}
+
+// Changed is the keyspace's change hook: key was changed or removed, or
+// with all every key may have been (a flush, SWAPDB, a snapshot loaded).
+// It runs on the FSM goroutine: it only appends to queues.
+func (t *Tracking) Changed(key string, all bool) {
+	if t.enabled.Load() == 0 && !all {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if all {
+		t.flushLocked()
+		return
+	}
+	t.invalidateLocked(key, true)
+}
+
+func (t *Tracking) invalidateLocked(key string, bcast bool) {
+	var f trackFrames
+	now := t.now()
+	if bcast {
+		for p, set := range t.prefixes {
+			if !strings.HasPrefix(key, p) {
+				continue
+			}
+			for tr := range set {
+				t.sendLocked(tr, &f, key, false, now)
+			}
+		}
+	}
+	ids := t.keys[key]
+	if ids == nil {
+		return
+	}
+	for id := range ids {
+		if tr := t.conns[id]; tr != nil && tr.on.Load() && !tr.opts.BCast {
+			t.sendLocked(tr, &f, key, false, now)
+		}
+	}
+	t.items -= len(ids)
+	delete(t.keys, key)
+}
+
+// flushLocked sends every tracking connection the null invalidation and
+// empties the table (Redis's trackingInvalidateKeysOnFlush).
+func (t *Tracking) flushLocked() {
+	var f trackFrames
+	now := t.now()
+	for _, tr := range t.conns {
+		if tr.on.Load() {
+			t.sendLocked(tr, &f, "", true, now)
+		}
+	}
+	clear(t.keys)
+	t.items = 0
+}
+
+// sendLocked is Redis's sendTrackingMessage: to tr, or to the connection
+// it redirects to (a push in RESP3, a message on InvalidateChannel to a
+// RESP2 subscriber); a redirect to a connection that is gone marks tr
+// broken and tells it so if it speaks RESP3.
+func (t *Tracking) sendLocked(tr *Tracker, f *trackFrames, key string, null bool, now time.Time) {
+	target := tr
+	if id := tr.opts.Redirect; id != 0 {
+		if target = t.conns[id]; target == nil {
+			tr.broken = true
+			if tr.sub.Proto() == 3 {
+				b := appendHeader(nil, 3, 2)
+				b = appendBulk(b, []byte("tracking-redir-broken"))
+				b = append(b, ':')
+				b = strconv.AppendInt(b, id, 10)
+				tr.sub.enqueue(append(b, '\r', '\n'), now)
+			}
+			return
+		}
+	}
+	switch {
+	case target.sub.Proto() == 3:
+		target.sub.enqueue(f.frame(3, tr.sub.Proto(), key, null), now)
+	case target != tr && target.sub.inPubSub.Load():
+		target.sub.enqueue(f.frame(2, tr.sub.Proto(), key, null), now)
+	}
+}
+
+// trackFrames encodes one invalidation once per form: [target RESP
+// version][tracking connection's, for the null's encoding].
+type trackFrames [2][2][]byte
+
+func (f *trackFrames) frame(proto, srcProto int, key string, null bool) []byte {
+	i, j := proto-2, 0
+	if null {
+		j = srcProto - 2
+	}
+	if f[i][j] != nil {
+		return f[i][j]
+	}
+	var b []byte
+	if proto == 3 {
+		b = appendHeader(b, 3, 2)
+		b = appendBulk(b, []byte("invalidate"))
+	} else {
+		b = appendHeader(b, 2, 3)
+		b = appendBulk(b, []byte("message"))
+		b = appendBulk(b, []byte(InvalidateChannel))
+	}
+	switch {
+	case !null:
+		b = append(b, "*1\r\n"...)
+		b = appendBulk(b, []byte(key))
+	case srcProto == 3:
+		b = append(b, "_\r\n"...)
+	default:
+		b = append(b, "$-1\r\n"...)
+	}
+	f[i][j] = b
+	return b
+}
+
+// TrackStats are INFO's tracking figures.
+type TrackStats struct {
+	Clients, Keys, Items, Prefixes int
+}
+
+// Stats returns the table's figures.
+func (t *Tracking) Stats() TrackStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return TrackStats{Clients: int(t.enabled.Load()), Keys: len(t.keys), Items: t.items, Prefixes: len(t.prefixes)}
+}
