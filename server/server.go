@@ -254,7 +254,7 @@ func New(cfg Config) (*Server, error) {
 	for g, n := range s.groups {
 		ks := n.Store()
 		ks.Lock()
-		ks.SetReady(s.table.Waiters().Ready) // applied changes wake blocked clients
+		ks.SetReady(s.table.Waiters().Ready)      // applied changes wake blocked clients
 		ks.SetChanged(s.table.Tracking().Changed) // and invalidate tracked keys
 		ks.Unlock()
 		s.table.PubSub().AddLive(ks) // its PUBLISH ops deliver
