@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"net"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,14 +30,46 @@ func runPubSubScript(t *testing.T, addr string, conns int, steps []psStep) []str
 	t.Helper()
 	cs := make([]net.Conn, conns)
 	brs := make([]*bufio.Reader, conns)
+	// {id:N} in a step's arguments stands for connection N's client id,
+	// and the ids in the frames read are written back that way.
+	var ids []string
 	for i := range cs {
 		cs[i], brs[i] = dial(t, addr)
+		var b bytes.Buffer
+		encode(&b, "CLIENT", "ID")
+		cs[i].Write(b.Bytes())
+		r, err := readReply(brs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, "{id:"+strconv.Itoa(i)+"}", strings.Trim(string(r), ":\r\n"))
+	}
+	toID := strings.NewReplacer(ids...)
+	idName := map[string]string{}
+	for i := 0; i < len(ids); i += 2 {
+		idName[ids[i+1]] = ids[i]
+	}
+	// Where replies name a client id: HELLO, CLIENT INFO, CLIENT
+	// GETREDIR and TRACKINGINFO, tracking-redir-broken.
+	idAt := regexp.MustCompile(`(\$2\r\nid\r\n:|redirect\r\n:|redir-broken\r\n:|\bid=|redir=)(\d+)`)
+	fromIDs := func(r string) string {
+		return idAt.ReplaceAllStringFunc(r, func(m string) string {
+			sm := idAt.FindStringSubmatch(m)
+			if n, ok := idName[sm[2]]; ok {
+				return sm[1] + n
+			}
+			return m
+		})
 	}
 	var out []string
 	for i, st := range steps {
 		if st.args != nil {
 			var b bytes.Buffer
-			encode(&b, st.args...)
+			args := slices.Clone(st.args)
+			for j := range args {
+				args[j] = toID.Replace(args[j])
+			}
+			encode(&b, args...)
 			if _, err := cs[st.conn].Write(b.Bytes()); err != nil {
 				t.Fatalf("step %d %q: %v", i, st.args, err)
 			}
@@ -46,7 +80,11 @@ func runPubSubScript(t *testing.T, addr string, conns int, steps []psStep) []str
 			if err != nil {
 				t.Fatalf("step %d %q frame %d: %v (so far %q)", i, st.args, f, err, out)
 			}
-			out = append(out, strings.Join(st.args, " ")+" => "+string(r))
+			reply := fromIDs(string(r))
+			if n, ok := idName[strings.Trim(reply, ":\r\n")]; ok && len(st.args) > 1 && strings.EqualFold(st.args[1], "GETREDIR") {
+				reply = ":" + n + "\r\n"
+			}
+			out = append(out, strings.Join(st.args, " ")+" => "+reply)
 		}
 	}
 	return out
@@ -136,7 +174,7 @@ func TestPubSubAsRedis(t *testing.T) {
 	}
 	got := runPubSubScript(t, node.Addr().String(), 2, steps)
 	want := runPubSubScript(t, redis.Addr, 2, steps)
-	clean := regexp.MustCompile(`id=\d+ addr=\S+ laddr=\S+ fd=\d+ |age=\d+ idle=\d+ |qbuf=\d+ qbuf-free=\d+ argv-mem=\d+ |rbs=\d+ rbp=\d+ obl=\d+ oll=\d+ omem=\d+ tot-mem=\d+ |=\d+\r\ntxt:|:\d+\r\n\$4\r\nmode`)
+	clean := regexp.MustCompile(`id=\S+ addr=\S+ laddr=\S+ fd=\d+ |age=\d+ idle=\d+ |qbuf=\d+ qbuf-free=\d+ argv-mem=\d+ |rbs=\d+ rbp=\d+ obl=\d+ oll=\d+ omem=\d+ tot-mem=\d+ |=\d+\r\ntxt:|:\d+\r\n\$4\r\nmode`)
 	for i := range want {
 		if i >= len(got) {
 			t.Fatalf("missing frames from %d: want %q", i, want[i:])
