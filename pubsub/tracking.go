@@ -1,6 +1,7 @@
 package pubsub
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,11 @@ type Tracking struct {
 	items int // ids across keys
 	// prefixes maps each BCAST prefix to the connections following it.
 	prefixes map[string]map[*Tracker]struct{}
+	// changed are the keys of each prefix the op being applied changed,
+	// sent together once it is applied (EndOp), as Redis sends those of
+	// one event loop cycle.
+	changed    map[string]map[string]struct{}
+	hasChanged atomic.Bool
 	// conns are every connection here, by id: tracking ones and the
 	// targets of redirections.
 	conns   map[int64]*Tracker
@@ -71,6 +77,7 @@ type Tracking struct {
 func NewTracking() *Tracking {
 	return &Tracking{
 		keys: map[string]map[int64]struct{}{}, prefixes: map[string]map[*Tracker]struct{}{},
+		changed: map[string]map[string]struct{}{},
 		conns: map[int64]*Tracker{}, now: time.Now,
 	}
 }
@@ -250,39 +257,76 @@ func (t *Tracking) Changed(key string, all bool) {
 }
 
 func (t *Tracking) invalidateLocked(key string, bcast bool) {
-	var f trackFrames
-	now := t.now()
 	if bcast {
-		for p, set := range t.prefixes {
+		for p := range t.prefixes {
 			if !strings.HasPrefix(key, p) {
 				continue
 			}
-			for tr := range set {
-				t.sendLocked(tr, &f, key, false, now)
+			keys := t.changed[p]
+			if keys == nil {
+				keys = map[string]struct{}{}
+				t.changed[p] = keys
 			}
+			keys[key] = struct{}{}
+			t.hasChanged.Store(true)
 		}
 	}
 	ids := t.keys[key]
 	if ids == nil {
 		return
 	}
+	var f trackFrames
+	now := t.now()
+	value := appendKeys(nil, []string{key})
 	for id := range ids {
 		if tr := t.conns[id]; tr != nil && tr.on.Load() && !tr.opts.BCast {
-			t.sendLocked(tr, &f, key, false, now)
+			t.sendLocked(tr, &f, value, now)
 		}
 	}
 	t.items -= len(ids)
 	delete(t.keys, key)
 }
 
+// EndOp sends the BCAST connections the keys of their prefixes the op
+// just applied changed, in one invalidation per prefix (Redis's
+// trackingBroadcastInvalidationMessages). It runs on the FSM goroutine.
+func (t *Tracking) EndOp() {
+	if !t.hasChanged.Load() {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	for _, p := range slices.Sorted(maps.Keys(t.changed)) {
+		keys := t.changed[p]
+		value := appendKeys(nil, slices.Sorted(maps.Keys(keys))) // Redis's radix tree order
+		var f trackFrames
+		for tr := range t.prefixes[p] {
+			t.sendLocked(tr, &f, value, now)
+		}
+	}
+	clear(t.changed)
+	t.hasChanged.Store(false)
+}
+
+func appendKeys(b []byte, keys []string) []byte {
+	b = appendHeader(b, 2, len(keys))
+	for _, k := range keys {
+		b = appendBulk(b, []byte(k))
+	}
+	return b
+}
+
 // flushLocked sends every tracking connection the null invalidation and
 // empties the table (Redis's trackingInvalidateKeysOnFlush).
 func (t *Tracking) flushLocked() {
-	var f trackFrames
+	var f [2]trackFrames // by the tracking connection's RESP version
+	null := [2][]byte{[]byte("$-1\r\n"), []byte("_\r\n")}
 	now := t.now()
 	for _, tr := range t.conns {
 		if tr.on.Load() {
-			t.sendLocked(tr, &f, "", true, now)
+			i := tr.sub.Proto() - 2
+			t.sendLocked(tr, &f[i], null[i], now)
 		}
 	}
 	clear(t.keys)
@@ -293,7 +337,7 @@ func (t *Tracking) flushLocked() {
 // it redirects to (a push in RESP3, a message on InvalidateChannel to a
 // RESP2 subscriber); a redirect to a connection that is gone marks tr
 // broken and tells it so if it speaks RESP3.
-func (t *Tracking) sendLocked(tr *Tracker, f *trackFrames, key string, null bool, now time.Time) {
+func (t *Tracking) sendLocked(tr *Tracker, f *trackFrames, value []byte, now time.Time) {
 	target := tr
 	if id := tr.opts.Redirect; id != 0 {
 		if target = t.conns[id]; target == nil {
@@ -310,23 +354,20 @@ func (t *Tracking) sendLocked(tr *Tracker, f *trackFrames, key string, null bool
 	}
 	switch {
 	case target.sub.Proto() == 3:
-		target.sub.enqueue(f.frame(3, tr.sub.Proto(), key, null), now)
+		target.sub.enqueue(f.frame(3, value), now)
 	case target != tr && target.sub.inPubSub.Load():
-		target.sub.enqueue(f.frame(2, tr.sub.Proto(), key, null), now)
+		target.sub.enqueue(f.frame(2, value), now)
 	}
 }
 
-// trackFrames encodes one invalidation once per form: [target RESP
-// version][tracking connection's, for the null's encoding].
-type trackFrames [2][2][]byte
+// trackFrames encodes one invalidation once per form, by the RESP
+// version of the connection it goes to.
+type trackFrames [2][]byte
 
-func (f *trackFrames) frame(proto, srcProto int, key string, null bool) []byte {
-	i, j := proto-2, 0
-	if null {
-		j = srcProto - 2
-	}
-	if f[i][j] != nil {
-		return f[i][j]
+func (f *trackFrames) frame(proto int, value []byte) []byte {
+	i := proto - 2
+	if f[i] != nil {
+		return f[i]
 	}
 	var b []byte
 	if proto == 3 {
@@ -337,17 +378,8 @@ func (f *trackFrames) frame(proto, srcProto int, key string, null bool) []byte {
 		b = appendBulk(b, []byte("message"))
 		b = appendBulk(b, []byte(InvalidateChannel))
 	}
-	switch {
-	case !null:
-		b = append(b, "*1\r\n"...)
-		b = appendBulk(b, []byte(key))
-	case srcProto == 3:
-		b = append(b, "_\r\n"...)
-	default:
-		b = append(b, "$-1\r\n"...)
-	}
-	f[i][j] = b
-	return b
+	f[i] = append(b, value...)
+	return f[i]
 }
 
 // TrackStats are INFO's tracking figures.

@@ -237,6 +237,7 @@ func New(cfg Config) (*Server, error) {
 		ClusterTLS:        clusterTLS,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
 			r := s.table.Apply(ks, o)
+			s.table.Tracking().EndOp() // BCAST invalidations: one per op
 			s.notePeak(ks)
 			return r
 		},

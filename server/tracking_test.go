@@ -108,6 +108,8 @@ func TestTrackingAsRedis(t *testing.T) {
 		{wr, []string{"DEL", "q:2"}, 1},
 		{wr, []string{"SET", "q:2", "v"}, 1},
 		{bc, nil, 2},
+		{wr, []string{"MSET", "q:b", "1", "q:a", "2", "p:x", "3", "q:b", "4"}, 1}, // one push per prefix
+		{bc, nil, 2},
 		{bc, []string{"CLIENT", "TRACKING", "OFF"}, 1},
 		// OPTIN: only reads after CLIENT CACHING YES are tracked.
 		{optin, []string{"HELLO", "3"}, 1},
