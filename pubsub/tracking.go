@@ -78,7 +78,7 @@ func NewTracking() *Tracking {
 	return &Tracking{
 		keys: map[string]map[int64]struct{}{}, prefixes: map[string]map[*Tracker]struct{}{},
 		changed: map[string]map[string]struct{}{},
-		conns: map[int64]*Tracker{}, now: time.Now,
+		conns:   map[int64]*Tracker{}, now: time.Now,
 	}
 }
 
