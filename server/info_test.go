@@ -89,8 +89,13 @@ func (c *rawConn) read() (any, error) {
 			return nil, err
 		}
 		return string(buf[:n]), nil
-	case '*':
+	case '_':
+		return nil, nil
+	case '*', '>', '~', '%':
 		n, _ := strconv.Atoi(line[1:])
+		if line[0] == '%' {
+			n *= 2 // a map's keys and values, in turn
+		}
 		out := make([]any, 0, max(n, 0))
 		for i := 0; i < n; i++ {
 			e, err := c.read()
@@ -99,10 +104,16 @@ func (c *rawConn) read() (any, error) {
 			}
 			out = append(out, e)
 		}
+		if line[0] == '>' {
+			return push(out), nil
+		}
 		return out, nil
 	}
 	return nil, fmt.Errorf("unexpected reply %q", line)
 }
+
+// push is a RESP3 push frame, as rawConn.read returns it.
+type push []any
 
 func (c *rawConn) str(args ...string) string {
 	c.t.Helper()
