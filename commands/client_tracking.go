@@ -22,10 +22,10 @@ func registerClientTracking(conn Flag) []*Command {
 		argOneof("status", argToken("on", "ON"), argToken("off", "OFF")),
 		argInt("client-id").token("REDIRECT").optional(),
 		argString("prefix").token("PREFIX").optional().multiple().multipleToken(),
-		argToken("BCAST", "BCAST").optional(),
-		argToken("OPTIN", "OPTIN").optional(),
-		argToken("OPTOUT", "OPTOUT").optional(),
-		argToken("NOLOOP", "NOLOOP").optional(),
+		argToken("bcast", "BCAST").optional(),
+		argToken("optin", "OPTIN").optional(),
+		argToken("optout", "OPTOUT").optional(),
+		argToken("noloop", "NOLOOP").optional(),
 	}
 	caching := sub("caching", 3, "Instruct the server about tracking or not keys in the next request", "6.0.0", cmdClientCaching)
 	caching.Args = []Arg{argOneof("mode", argToken("yes", "YES"), argToken("no", "NO"))}
