@@ -32,6 +32,7 @@ type fsm struct {
 	applied   atomic.Uint64 // entries applied since this process started (replay included)
 	replayed  atomic.Uint64 // of those, entries that were already in the WAL at start
 	lastIndex atomic.Uint64 // index of the last applied entry (or restored snapshot)
+	watch     appliedWatch  // wakes CatchUp's waiters (catchup.go)
 	restores  atomic.Uint64 // snapshots restored since this process started
 	snapshots atomic.Uint64 // snapshots taken since this process started
 	// sinceSnap counts ops (not entries: a batch holds many) applied
@@ -86,6 +87,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 	if n := len(logs); n > 0 {
 		f.applied.Add(uint64(n))
 		f.lastIndex.Store(logs[n-1].Index)
+		f.watch.applied()
 		replayed := 0
 		for _, l := range logs {
 			if l.Index <= f.replayTo {

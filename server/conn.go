@@ -416,6 +416,9 @@ func (cn *conn) ReadBarrier() error {
 		return nil // READONLY: the follower's own state, possibly stale
 	}
 	err := cn.n.ReadBarrier()
+	if err == nil && cn.forwarded != nil {
+		err = cn.n.CatchUp() // what the follower applied before it forwarded
+	}
 	cn.forwarded.note(err)
 	return translate(err)
 }

@@ -1,0 +1,69 @@
+package raftfsm
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// catchUpWait is how long CatchUp waits for the FSM to apply what Raft
+// committed before it asks Raft for a barrier instead (the last committed
+// entry may be one the FSM never sees: a barrier or a new term's no-op).
+const catchUpWait = 5 * time.Millisecond
+
+// appliedWatch lets readers wait for the FSM to apply an index.
+type appliedWatch struct {
+	mu   sync.Mutex
+	wake chan struct{} // closed at the next apply; nil: nobody waits
+	// barrierAt is a commit index every entry up to which a barrier found
+	// applied (entries the FSM never sees included).
+	barrierAt atomic.Uint64
+}
+
+// applied wakes the waiters; the FSM calls it after each batch.
+func (w *appliedWatch) applied() {
+	w.mu.Lock()
+	if w.wake != nil {
+		close(w.wake)
+		w.wake = nil
+	}
+	w.mu.Unlock()
+}
+
+// next returns a channel closed at the next apply.
+func (w *appliedWatch) next() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.wake == nil {
+		w.wake = make(chan struct{})
+	}
+	return w.wake
+}
+
+// CatchUp waits until the FSM has applied every entry Raft had committed
+// when it was called: the read index. A leader's FSM may lag its commit
+// index, and a follower may apply an entry before the leader's FSM does;
+// a leader serving a follower's forwarded read catches up first, so the
+// read reflects every entry the follower had applied before it forwarded
+// it (client-side caching relies on that: docs/consistency.md).
+func (n *Node) CatchUp() error {
+	c := n.raft.CommitIndex()
+	done := func() bool { return max(n.fsm.lastIndex.Load(), n.fsm.watch.barrierAt.Load()) >= c }
+	deadline := time.NewTimer(catchUpWait)
+	defer deadline.Stop()
+	for !done() {
+		select {
+		case <-n.fsm.watch.next():
+		case <-deadline.C:
+			if err := n.raft.Barrier(applyTimeout).Error(); err != nil {
+				return err
+			}
+			for {
+				if old := n.fsm.watch.barrierAt.Load(); old >= c || n.fsm.watch.barrierAt.CompareAndSwap(old, c) {
+					return nil
+				}
+			}
+		}
+	}
+	return nil
+}
