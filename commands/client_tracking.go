@@ -118,7 +118,9 @@ func cmdClientTracking(c *Ctx) {
 			return
 		}
 		// The queues invalidations go to are written from now on.
-		c.S.Sub.Activate()
+		if c.S.Sub != nil {
+			c.S.Sub.Activate()
+		}
 		if o.Redirect != 0 {
 			c.Table.tracking.Activate(o.Redirect)
 		}

@@ -124,6 +124,9 @@ func (t *Tracking) Activate(id int64) {
 // Enable turns tracking on for tr with o (already checked against its
 // state, as Redis's enableTracking); prefixes are added to the BCAST ones.
 func (t *Tracking) Enable(tr *Tracker, o TrackOptions) {
+	if tr == nil {
+		return // a session with no queue (a leader's forwarded run)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !tr.on.Load() {
@@ -155,6 +158,9 @@ func (t *Tracking) Enable(tr *Tracker, o TrackOptions) {
 
 // Disable turns tracking off (CLIENT TRACKING OFF, RESET).
 func (t *Tracking) Disable(tr *Tracker) {
+	if tr == nil {
+		return // a session with no queue (a leader's forwarded run)
+	}
 	t.mu.Lock()
 	t.offLocked(tr)
 	t.mu.Unlock()
@@ -178,6 +184,9 @@ func (t *Tracking) offLocked(tr *Tracker) {
 
 // Info returns tr's state.
 func (t *Tracking) Info(tr *Tracker) TrackInfo {
+	if tr == nil {
+		return TrackInfo{}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	i := TrackInfo{On: tr.on.Load(), Caching: tr.caching, Broken: tr.broken, TrackOptions: tr.opts}
@@ -187,6 +196,9 @@ func (t *Tracking) Info(tr *Tracker) TrackInfo {
 
 // SetCaching records CLIENT CACHING for the next command.
 func (t *Tracking) SetCaching(tr *Tracker) {
+	if tr == nil {
+		return // a session with no queue (a leader's forwarded run)
+	}
 	t.mu.Lock()
 	tr.caching = true
 	t.mu.Unlock()
@@ -194,6 +206,9 @@ func (t *Tracking) SetCaching(tr *Tracker) {
 
 // EndCommand forgets CLIENT CACHING once the command after it ran.
 func (t *Tracking) EndCommand(tr *Tracker) {
+	if tr == nil {
+		return // a session with no queue (a leader's forwarded run)
+	}
 	t.mu.Lock()
 	tr.caching = false
 	t.mu.Unlock()
@@ -202,7 +217,7 @@ func (t *Tracking) EndCommand(tr *Tracker) {
 // Remember records that tr reads keys (Redis's trackingRememberKeys), and
 // evicts keys over tracking-table-max-keys, invalidating them.
 func (t *Tracking) Remember(tr *Tracker, keys [][]byte) {
-	if len(keys) == 0 {
+	if len(keys) == 0 || tr == nil {
 		return
 	}
 	t.mu.Lock()
