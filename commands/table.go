@@ -267,9 +267,10 @@ type Table struct {
 	// blockLocks order the blocks (transactions, scripts) that name the
 	// same keys (block.go).
 	blockLocks blockLocks
-	scripts    *scripts    // scripts.go
-	waiters    *Waiters    // blocking.go
-	hub        *pubsub.Hub // pubsub.go
+	scripts    *scripts        // scripts.go
+	waiters    *Waiters        // blocking.go
+	hub        *pubsub.Hub     // pubsub.go
+	events     *keyspaceEvents // notify.go
 }
 
 // NewTable builds the table from every family, and the access control
@@ -277,6 +278,7 @@ type Table struct {
 func NewTable() *Table {
 	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub()}
 	t.blockLocks.seed = maphash.MakeSeed()
+	t.events = &keyspaceEvents{hub: t.hub}
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
 		registerMulti, registerScripting, registerFunctions, registerPubSub,

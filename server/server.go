@@ -255,6 +255,7 @@ func New(cfg Config) (*Server, error) {
 		ks := n.Store()
 		ks.Lock()
 		ks.SetReady(s.table.Waiters().Ready) // applied changes wake blocked clients
+		ks.SetNotifier(s.table.KeyspaceEvents())
 		ks.Unlock()
 		s.table.PubSub().AddLive(ks) // its PUBLISH ops deliver
 		n.SetForwardHandler(func(reqs []op.Op) ([]byte, raftfsm.ForwardResult) { return s.runForwarded(g, reqs) })
