@@ -61,6 +61,8 @@ func (p *publisher) run(b *bench, channel string) {
 		stop         = time.NewTimer(time.Until(b.end))
 	)
 	defer stop.Stop()
+	// A server that stops answering ends the publisher, not the run.
+	p.conn.SetDeadline(b.end.Add(30 * time.Second))
 	for seq := uint64(1); ; seq++ {
 		select {
 		case p.credits <- struct{}{}:

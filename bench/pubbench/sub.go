@@ -92,8 +92,8 @@ func (s *subscriber) receive(b *bench, hist *histogram, stopping *atomic.Bool) {
 	}
 }
 
-// finish counts as lost what a publisher sent after the last message of
-// its the subscriber got.
+// finish counts as lost each publisher's messages after the last one
+// the subscriber got.
 func (s *subscriber) finish(sent []uint64) {
 	for p, last := range sent {
 		if s.next[p] <= last {
