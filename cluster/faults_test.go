@@ -288,9 +288,9 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 
 	c.waitServing()
 	if problems, summary := probe.finish(); len(problems) > 0 {
-		t.Errorf("Pub/Sub through the faults (%s):\n%s", summary, strings.Join(problems[:min(20, len(problems))], "\n"))
+		t.Errorf("Pub/Sub and keyspace events through the faults (%s):\n%s", summary, strings.Join(problems[:min(20, len(problems))], "\n"))
 	} else {
-		t.Logf("Pub/Sub through the faults: %s; at most once, in one order, every node delivering again after", summary)
+		t.Logf("Pub/Sub and keyspace events through the faults: %s; at most once, in one order, every node delivering again after", summary)
 	}
 	if err := c.waitConverged(); err != nil {
 		t.Error(err)

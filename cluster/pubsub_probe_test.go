@@ -10,9 +10,11 @@ import (
 )
 
 // pubsubProbe publishes through a scenario's faults and checks the
-// guarantees docs/consistency.md states for Pub/Sub: subscribers on
-// every node (a new connection, an incarnation, whenever one is lost),
-// publishers through every node in turn.
+// guarantees docs/consistency.md states for Pub/Sub and keyspace
+// notifications: subscribers on every node (a new connection, an
+// incarnation, whenever one is lost) to a channel and to the keyspace
+// events of the probe's keys; publishers through every node in turn,
+// which PUBLISH and SET keys of their own, each message and key new.
 type pubsubProbe struct {
 	c     *cluster
 	nodes []*node       // those running at the start, each with a subscriber
@@ -52,7 +54,16 @@ const (
 	probeChannel    = "fault-probe"
 	probePublishers = 3
 	probeFinals     = 5
+	// probeKeys start the probe's keys: one hashtag, so one partition's
+	// log orders all their events.
+	probeKeys    = "{probe}"
+	probeEvents  = "__keyspace@0__:" + probeKeys + "*"
+	probeEventsN = len(probeEvents) - 1
 )
+
+// probeArgs are the arguments every node gets for the probe: the string
+// class of keyspace events, on the key's channel.
+func probeArgs() []string { return []string{"--notify-keyspace-events", "K$"} }
 
 // startPubSubProbe starts the subscribers and the publishers; the
 // publishers stop with ctx, the subscribers with finish.
@@ -68,7 +79,11 @@ func startPubSubProbe(ctx context.Context, c *cluster) *pubsubProbe {
 			defer p.pubs.Done()
 			for seq := 0; ctx.Err() == nil; seq++ {
 				nodes := c.launchedNodes()
-				p.publish(nodes[(i+seq)%len(nodes)], fmt.Sprintf("p%d-%06d", i, seq))
+				msg := fmt.Sprintf("p%d-%06d", i, seq)
+				if seq%2 == 1 {
+					msg = probeKeys + msg // its "set" event is the message
+				}
+				p.publish(nodes[(i+seq)%len(nodes)], msg)
 				sleep(ctx, 10*time.Millisecond)
 			}
 		}()
@@ -90,8 +105,10 @@ func (p *pubsubProbe) subscribe(n *node) {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		r, err := cn.do(5*time.Second, "SUBSCRIBE", probeChannel)
-		if err != nil || fmt.Sprint(r) != "[subscribe "+probeChannel+" 1]" {
+		var confirmed []string
+		err = cn.pipeline(5*time.Second, [][]string{{"SUBSCRIBE", probeChannel}, {"PSUBSCRIBE", probeEvents}},
+			func(_ int, r reply) { confirmed = append(confirmed, fmt.Sprint(r)) })
+		if err != nil || strings.Join(confirmed, " ") != "[subscribe "+probeChannel+" 1] [psubscribe "+probeEvents+" 2]" {
 			cn.Close()
 			time.Sleep(100 * time.Millisecond)
 			continue
@@ -115,11 +132,18 @@ func (p *pubsubProbe) subscribe(n *node) {
 			if err != nil {
 				break
 			}
-			if m, ok := r.([]any); ok && len(m) == 3 && m[0] == "message" {
-				in.mu.Lock()
-				in.msgs = append(in.msgs, m[2].(string))
-				in.mu.Unlock()
+			var got string
+			switch m, _ := r.([]any); {
+			case len(m) == 3 && m[0] == "message":
+				got = m[2].(string)
+			case len(m) == 4 && m[0] == "pmessage" && m[3] == "set":
+				got = probeKeys + m[2].(string)[probeEventsN:]
+			default:
+				continue
 			}
+			in.mu.Lock()
+			in.msgs = append(in.msgs, got)
+			in.mu.Unlock()
 		}
 		close(done)
 		p.mu.Lock()
@@ -135,7 +159,11 @@ func (p *pubsubProbe) publish(n *node, msg string) pubStatus {
 	st := pubFailed // not even sent, unless dialled
 	if cn, err := dial(n.addr, time.Second); err == nil {
 		st = pubUnknown
-		r, err := cn.do(5*time.Second, "PUBLISH", probeChannel, msg)
+		args := []string{"PUBLISH", probeChannel, msg}
+		if strings.HasPrefix(msg, probeKeys) {
+			args = []string{"SET", msg, "1"}
+		}
+		r, err := cn.do(5*time.Second, args...)
 		cn.Close()
 		switch e, isErr := r.(errorReply); {
 		case err != nil:
@@ -172,8 +200,11 @@ func (p *pubsubProbe) finish() ([]string, string) {
 	}
 	live := p.liveOnes()
 	var finals []string
-	for i := range probeFinals {
+	for i := range 2 * probeFinals {
 		msg := fmt.Sprintf("final-%d", i)
+		if i%2 == 1 {
+			msg = probeKeys + msg
+		}
 		finals = append(finals, msg)
 		for p.publish(nodes[i%len(nodes)], msg) != pubAcked {
 			if time.Now().After(deadline) {
@@ -205,11 +236,20 @@ func (p *pubsubProbe) finish() ([]string, string) {
 			unknown++
 		}
 	}
+	events := 0
 	for _, in := range incs {
-		delivered += len(in.received())
+		for _, m := range in.received() {
+			delivered++
+			if strings.HasPrefix(m, probeKeys) {
+				events++
+			}
+		}
 	}
-	return problems, fmt.Sprintf("%d published (%d acknowledged, %d unknown), %d subscriber connections, %d deliveries",
-		len(status), acked, unknown, len(incs), delivered)
+	if events == 0 {
+		problems = append(problems, "no keyspace event was delivered")
+	}
+	return problems, fmt.Sprintf("%d published or set (%d acknowledged, %d unknown), %d subscriber connections, %d deliveries (%d keyspace events)",
+		len(status), acked, unknown, len(incs), delivered, events)
 }
 
 func (p *pubsubProbe) liveOnes() []*incarnation {
@@ -227,7 +267,9 @@ func (p *pubsubProbe) liveOnes() []*incarnation {
 // at most once per connection; each publisher's acknowledged messages
 // in the order it published them (it sent one only once the one before
 // was acknowledged, so the log holds them in that order); and one order
-// for all: any two connections' common messages in the same order.
+// for all: any two connections' common messages of one log in the same
+// order (messages through partition 0's log, key events through their
+// keys' partition's).
 func checkPubSub(status map[string]pubStatus, incs []*incarnation) []string {
 	var problems []string
 	orders := make([]map[string]int, len(incs))
@@ -240,7 +282,7 @@ func checkPubSub(status map[string]pubStatus, incs []*incarnation) []string {
 			case pubFailed:
 				problems = append(problems, fmt.Sprintf("%s: %q delivered though its PUBLISH was refused", in.node, m))
 			case 0:
-				if !strings.HasPrefix(m, "final-") {
+				if !strings.Contains(m, "final-") {
 					problems = append(problems, fmt.Sprintf("%s: %q delivered, never published", in.node, m))
 				}
 			}
@@ -261,17 +303,18 @@ func checkPubSub(status map[string]pubStatus, incs []*incarnation) []string {
 	}
 	for i := range incs {
 		for k := i + 1; k < len(incs); k++ {
-			prev := -1
+			prev := map[bool]int{false: -1, true: -1} // by log: key events or not
 			for _, m := range incs[k].received() {
 				at, common := orders[i][m]
 				if !common {
 					continue
 				}
-				if at < prev {
+				event := strings.HasPrefix(m, probeKeys)
+				if at < prev[event] {
 					problems = append(problems, fmt.Sprintf("%s and %s saw %q in another order", incs[i].node, incs[k].node, m))
 					break
 				}
-				prev = at
+				prev[event] = at
 			}
 		}
 	}
