@@ -227,6 +227,9 @@ func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Tim
 		}
 	}
 	flags := ""
+	if ci.Monitor {
+		flags += "O"
+	}
 	if ci.Sub+ci.PSub+ci.SSub > 0 {
 		flags += "P"
 	}

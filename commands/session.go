@@ -43,6 +43,11 @@ type Session struct {
 	Sub *pubsub.Sub
 
 	killed atomic.Bool
+	// monitor: in MONITOR mode (monitor.go).
+	monitor atomic.Bool
+	// Unmonitored: the session runs a follower's forwarded commands,
+	// which the follower showed to its monitors.
+	Unmonitored bool
 
 	tx      txState    // MULTI and WATCH (multi.go)
 	req     reqIDState // RAFT.REQID (reqid.go)
@@ -182,6 +187,7 @@ type ClientInfo struct {
 	// Buffer figures supplied by the server.
 	QueryBuf, QueryBufFree, OutBuf int
 	NoEvict, ReadOnly, Blocked     bool
+	Monitor                        bool
 	Sub, PSub, SSub                int
 	Multi                          int // -1 outside MULTI
 }
@@ -201,7 +207,8 @@ func (s *Session) Info(now time.Time) ClientInfo {
 		DB:      int(s.db.Load()),
 		LastCmd: lastCmd, User: s.User(), Proto: int(s.proto.Load()),
 		NoEvict: s.noEvict.Load(), ReadOnly: s.readOnly.Load(), Blocked: s.blockedOn.Load() != nil,
-		Sub: int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
+		Monitor: s.monitor.Load(),
+		Sub:     int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
 		Multi: int(s.multi.Load()),
 	}
 }

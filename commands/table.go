@@ -267,15 +267,16 @@ type Table struct {
 	// blockLocks order the blocks (transactions, scripts) that name the
 	// same keys (block.go).
 	blockLocks blockLocks
-	scripts    *scripts    // scripts.go
-	waiters    *Waiters    // blocking.go
-	hub        *pubsub.Hub // pubsub.go
+	scripts    *scripts         // scripts.go
+	waiters    *Waiters         // blocking.go
+	hub        *pubsub.Hub      // pubsub.go
+	monitors   *pubsub.Monitors // monitor.go
 }
 
 // NewTable builds the table from every family, and the access control
 // state over its commands (only the default user).
 func NewTable() *Table {
-	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub()}
+	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub(), monitors: pubsub.NewMonitors()}
 	t.blockLocks.seed = maphash.MakeSeed()
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,

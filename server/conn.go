@@ -70,8 +70,8 @@ func (s *Server) serveConn(c *client) {
 		lim := s.limits()
 		// Redis closes a client idle for `timeout` seconds; the deadline
 		// is only armed when the setting is on, as it costs a timer.
-		// Nor does it close a subscribed one.
-		if t := lim.timeout; t > 0 && !c.sess.Subscribed() {
+		// Nor does it close a subscribed one, or a monitor.
+		if t := lim.timeout; t > 0 && !c.sess.Subscribed() && !c.sess.Monitoring() {
 			c.nc.SetReadDeadline(time.Now().Add(t))
 			armed = true
 		} else if armed {
@@ -180,6 +180,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 				ctx.ExecAbort(strings.TrimPrefix(denied, "ERR "))
 				return false
 			}
+		}
+		if denied == "" {
+			denied = commands.MonitorReject(ctx.S, cmd)
 		}
 		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
 			denied = loadingReply

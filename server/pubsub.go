@@ -32,7 +32,11 @@ type pubsubConn struct {
 func (s *Server) newSub(c *client) {
 	c.sub = pubsub.NewSub(pubsub.Hooks{
 		Limits: func() pubsub.Limits {
-			l := s.limits().out[classPubsub]
+			class := classPubsub
+			if c.sess.Monitoring() && !c.sess.HasSubscriptions() {
+				class = classNormal // a monitor is a normal client to Redis 7.0
+			}
+			l := s.limits().out[class]
 			return pubsub.Limits{Hard: l.hard, Soft: l.soft, SoftFor: l.softFor}
 		},
 		// On the FSM goroutine: nothing here blocks (dropConn does not
@@ -80,6 +84,7 @@ func (s *Server) endSub(c *client) {
 	if c.sub == nil {
 		return
 	}
+	s.table.LeaveMonitor(c.sess)
 	s.table.PubSub().Leave(c.sub)
 	if c.stop != nil {
 		close(c.stop)
