@@ -60,6 +60,7 @@ type Session struct {
 	subs, psubs atomic.Int32
 	ssubs       atomic.Int32
 	multi       atomic.Int32           // commands queued in MULTI, -1 outside
+	multiMem    atomic.Int64           // Redis's multi-mem of the queue
 	blockedOn   atomic.Pointer[waiter] // set while blocked in BLPOP and its kin (blocking.go)
 }
 
@@ -190,6 +191,9 @@ type ClientInfo struct {
 	Monitor                        bool
 	Sub, PSub, SSub                int
 	Multi                          int // -1 outside MULTI
+	// MultiMem is the queue's size as Redis counts it; ArgvMem the
+	// arguments of the command a blocked client waits in.
+	MultiMem, ArgvMem int
 }
 
 // Info returns the session's CLIENT LIST figures at now.
@@ -200,7 +204,7 @@ func (s *Session) Info(now time.Time) ClientInfo {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return ClientInfo{
+	ci := ClientInfo{
 		ID: s.ID, Addr: s.Addr, LAddr: s.LAddr, Name: s.name,
 		Age:     int64(now.Sub(s.Created) / time.Second),
 		Idle:    (now.UnixMilli() - s.lastSeen.Load()) / 1000,
@@ -209,8 +213,12 @@ func (s *Session) Info(now time.Time) ClientInfo {
 		NoEvict: s.noEvict.Load(), ReadOnly: s.readOnly.Load(), Blocked: s.blockedOn.Load() != nil,
 		Monitor: s.monitor.Load(),
 		Sub:     int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
-		Multi: int(s.multi.Load()),
+		Multi: int(s.multi.Load()), MultiMem: int(s.multiMem.Load()),
 	}
+	if w := s.blockedOn.Load(); w != nil {
+		ci.ArgvMem = w.argvMem
+	}
+	return ci
 }
 
 // Server is what server-level commands need of the running server.
