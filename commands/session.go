@@ -159,7 +159,8 @@ func (s *Session) SetMulti(queued int) { s.multi.Store(int32(queued)) }
 
 // Reset returns the connection to the state RESET leaves it in: database
 // 0, no name, RESP2, the default user (the caller decides whether it is
-// authenticated), evictable, reads not stale. The families that keep
+// authenticated), reads not stale. CLIENT NO-EVICT stays, as Redis's
+// clearClientConnectionState leaves it. The families that keep
 // more state on the session (MULTI, subscriptions) clear theirs in RESET's
 // handler.
 func (s *Session) Reset() {
@@ -167,7 +168,6 @@ func (s *Session) Reset() {
 	s.SetName("")
 	s.SetProto(2)
 	s.SetUser(nil)
-	s.SetNoEvict(false)
 	s.SetReadOnly(false)
 	s.Redirect = false
 	s.replies.off, s.replies.skipNext = false, false // as Redis: SKIP stays

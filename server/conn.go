@@ -114,6 +114,10 @@ func (s *Server) serveConn(c *client) {
 				return
 			}
 		}
+		if c.sess.Monitoring() {
+			// Its own commands' lines go between its replies, as in Redis.
+			w.Raw(c.sub.Hold())
+		}
 		gone := s.serveCommand(cn, ctx, more)
 		if silenced {
 			cn.drain()
