@@ -23,7 +23,7 @@ func NewMonitors() *Monitors { return &Monitors{now: time.Now} }
 
 // Watching reports whether any connection monitors: one atomic load, the
 // whole cost of MONITOR on the command path while nobody monitors.
-func (m *Monitors) Watching() bool { return m.n.Load() > 0 }
+func (m *Monitors) Watching() bool { return m != nil && m.n.Load() > 0 }
 
 // Add makes s a monitor; its queue is written by the writer the Start
 // hook starts (Activate is the caller's).
