@@ -123,8 +123,9 @@ func (t *Table) Run(c *Ctx, cmd *Command) {
 		cmd.Handler(c)
 		return
 	}
-	if cmd.Has(FlagSkipMonitor) {
-		// A script runner, shown before what its script calls.
+	if cmd.Has(FlagSkipMonitor) || cmd.Has(FlagBlocking) {
+		// A script runner, shown before what its script calls; a
+		// blocking command, when it blocks, as Redis shows it.
 		t.FeedMonitors(c, c.S.DB)
 		cmd.Handler(c)
 		return

@@ -156,10 +156,11 @@ func (t *Table) feedBlock(b *block) {
 	}
 }
 
-// FeedForwarded shows a command this node forwards to the leader: the
-// node the client is on serves it, for MONITOR (the leader does not show
-// it).
-func (t *Table) FeedForwarded(c *Ctx, cmd *Command) {
+// FeedServed shows a command this node serves other than through Run
+// here: one it forwards to the leader (the node the client is on serves
+// it, for MONITOR; the leader does not show it), or one it runs on every
+// partition.
+func (t *Table) FeedServed(c *Ctx, cmd *Command) {
 	if t.monitors.Watching() && !cmd.Has(FlagAdmin) {
 		c.redacted = c.redacted[:0]
 		t.FeedMonitors(c, c.S.DB)

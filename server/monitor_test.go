@@ -80,7 +80,8 @@ func TestMonitorMatchesRedis(t *testing.T) {
 		"multi": {{"MULTI"}, {"SET", "a", "1"}, {"INCR", "a"}, {"SELECT", "4"}, {"EXEC"},
 			{"MULTI"}, {"NOSUCHCMD"}, {"EXEC"}, {"EXEC"}, {"MULTI"}, {"GET", "a"}, {"DISCARD"}},
 		"refused and admin": {{"GET"}, {"NOSUCH", "x"}, {"CONFIG", "GET", "maxmemory"}, {"CLIENT", "ID"},
-			{"CLIENT", "LIST"}, {"MONITOR"}, {"LPUSH", "l", "a"}, {"INCR", "l"}, {"SCRIPT", "FLUSH"}},
+			{"CLIENT", "LIST"}, {"MONITOR"}, {"LPUSH", "l", "a"}, {"INCR", "l"}, {"SCRIPT", "FLUSH"},
+			{"BLPOP", "none", "0.01"}, {"BLPOP", "l", "0"}},
 		"resp3": {{"HELLO", "3"}, {"HSET", "h", "f", "v"}, {"HGETALL", "h"}, {"RESET"}, {"GET", "x"}},
 	}
 	for name, cmds := range scripts {
@@ -202,5 +203,37 @@ func TestMonitorForwardedCommands(t *testing.T) {
 	dialRaw(t, c.Leader().Addr().String()).str("ECHO", "leader")
 	if got := monitorLines(t, lm, `"leader"`); len(got) != 1 {
 		t.Errorf("leader's monitor showed forwarded commands: %q", got)
+	}
+}
+
+// With several partitions, each led by some node, a node shows each
+// command its client sends once: whether it runs here, goes to another
+// node, or runs on every partition (DBSIZE, FLUSHALL); other nodes show
+// none of them.
+func TestMonitorPartitionedShowsOnce(t *testing.T) {
+	c := startPartitioned(t, 3)
+	var mons []*rawConn
+	for _, n := range c.Nodes {
+		mons = append(mons, startMonitor(t, n.Addr().String()))
+	}
+	cl := dialRaw(t, c.Nodes[0].Addr().String())
+	var want []string
+	for _, cmd := range [][]string{{"FLUSHALL"}, {"SET", "a", "1"}, {"SET", "b", "2"}, {"SET", "c", "3"},
+		{"MGET", "a", "a"}, {"DBSIZE"}, {"KEYS", "*"}, {"ECHO", "end"}} {
+		cl.do(cmd...)
+		line := "+T [0 ADDR]"
+		for _, a := range cmd {
+			line += ` "` + a + `"`
+		}
+		want = append(want, line+"\r\n")
+	}
+	if got := monitorLines(t, mons[0], `"end"`); strings.Join(got, "") != strings.Join(want, "") {
+		t.Errorf("node 0's monitor:\n%s\nwant:\n%s", strings.Join(got, ""), strings.Join(want, ""))
+	}
+	for i, n := range c.Nodes[1:] {
+		dialRaw(t, n.Addr().String()).str("ECHO", "own")
+		if got := monitorLines(t, mons[i+1], `"own"`); len(got) != 1 {
+			t.Errorf("node %d showed another node's client's commands: %q", i+1, got)
+		}
 	}
 }
