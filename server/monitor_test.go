@@ -163,11 +163,7 @@ func TestMonitorOutputLimitClosesMonitor(t *testing.T) {
 	if r := c.str("PING"); r != "PONG" {
 		t.Fatal(r)
 	}
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "scheduled to be closed ASAP for overcoming of output buffer limits"); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no warning logged:\n%s", logs.String())
-		}
-	}
+	logs.waitLogged(t, "scheduled to be closed ASAP for overcoming of output buffer limits")
 }
 
 // A command a follower forwards to the leader is shown by the follower's
