@@ -29,13 +29,14 @@ func cmdMonitor(c *Ctx) {
 		c.W.Error("ERR MONITOR isn't allowed for DENY BLOCKING client")
 		return
 	}
-	if c.S.Sub == nil || c.S.monitor.Load() {
+	if c.S.Sub == nil || c.S.monitoring {
 		return // already monitoring: no reply, as Redis
 	}
 	// The +OK goes out before any line: the queue is held until the
 	// connection has written its replies.
 	c.S.Sub.Pause()
 	c.S.Sub.Activate()
+	c.S.monitoring = true
 	c.S.monitor.Store(true)
 	c.Table.monitors.Add(c.S.Sub)
 	c.W.OK()
@@ -46,14 +47,19 @@ func (t *Table) Monitors() *pubsub.Monitors { return t.monitors }
 
 // LeaveMonitor ends s's monitor mode (RESET).
 func (t *Table) LeaveMonitor(s *Session) {
-	if s.monitor.Load() {
+	if s.monitoring {
 		t.monitors.Remove(s.Sub)
+		s.monitoring = false
 		s.monitor.Store(false)
 	}
 }
 
-// Monitoring reports whether the connection is in MONITOR mode.
-func (s *Session) Monitoring() bool { return s.monitor.Load() }
+// Monitoring reports whether the connection is in MONITOR mode; only the
+// connection's goroutine may ask (it costs no atomic load).
+func (s *Session) Monitoring() bool { return s.monitoring }
+
+// MonitoringNow is Monitoring for any goroutine.
+func (s *Session) MonitoringNow() bool { return s.monitor.Load() }
 
 // Redact hides argument i of the running command from monitors, as
 // Redis's redactClientCommandArgument does for passwords.

@@ -43,8 +43,10 @@ type Session struct {
 	Sub *pubsub.Sub
 
 	killed atomic.Bool
-	// monitor: in MONITOR mode (monitor.go).
-	monitor atomic.Bool
+	// monitoring: in MONITOR mode (monitor.go), for the connection's
+	// own checks; monitor the same for other goroutines.
+	monitoring bool
+	monitor    atomic.Bool
 	// Unmonitored: the session runs a follower's forwarded commands,
 	// which the follower showed to its monitors.
 	Unmonitored bool

@@ -33,7 +33,7 @@ func (s *Server) newSub(c *client) {
 	c.sub = pubsub.NewSub(pubsub.Hooks{
 		Limits: func() pubsub.Limits {
 			class := classPubsub
-			if c.sess.Monitoring() && !c.sess.HasSubscriptions() {
+			if c.sess.MonitoringNow() && !c.sess.HasSubscriptions() {
 				class = classNormal // a monitor is a normal client to Redis 7.0
 			}
 			l := s.limits().out[class]
