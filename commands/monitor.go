@@ -165,9 +165,9 @@ func (t *Table) feedBlock(b *block) {
 // FeedServed shows a command this node serves other than through Run
 // here: one it forwards to the leader (the node the client is on serves
 // it, for MONITOR; the leader does not show it), or one it runs on every
-// partition.
+// partition; nil cmd: an EXEC refused before it ran.
 func (t *Table) FeedServed(c *Ctx, cmd *Command) {
-	if t.monitors.Watching() && !cmd.Has(FlagAdmin) {
+	if t.monitors.Watching() && !c.S.Unmonitored && (cmd == nil || !cmd.Has(FlagAdmin)) {
 		c.redacted = c.redacted[:0]
 		t.FeedMonitors(c, c.S.DB)
 	}

@@ -106,6 +106,8 @@ func (s *Session) DiscardMulti() {
 func (c *Ctx) ExecAbort(msg string) {
 	c.S.DiscardMulti()
 	c.W.Error("EXECABORT Transaction discarded because of: " + msg)
+	// Monitors saw MULTI: they see the EXEC that ends it.
+	c.Table.FeedServed(c, nil)
 }
 
 func cmdMulti(c *Ctx) {

@@ -82,6 +82,8 @@ func TestMonitorMatchesRedis(t *testing.T) {
 		"refused and admin": {{"GET"}, {"NOSUCH", "x"}, {"CONFIG", "GET", "maxmemory"}, {"CLIENT", "ID"},
 			{"CLIENT", "LIST"}, {"MONITOR"}, {"LPUSH", "l", "a"}, {"INCR", "l"}, {"SCRIPT", "FLUSH"},
 			{"BLPOP", "none", "0.01"}, {"BLPOP", "l", "0"}},
+		"exec refused": {{"ACL", "SETUSER", "mon-noexec", "on", "nopass", "+@all", "-exec", "~*"},
+			{"AUTH", "mon-noexec", "x"}, {"MULTI"}, {"PING"}, {"EXEC"}},
 		"resp3": {{"HELLO", "3"}, {"HSET", "h", "f", "v"}, {"HGETALL", "h"}, {"RESET"}, {"GET", "x"}},
 	}
 	for name, cmds := range scripts {
