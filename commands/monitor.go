@@ -215,3 +215,11 @@ func MonitorReject(s *Session, cmd *Command) string {
 	}
 	return ""
 }
+
+// muteMonitor mutes a monitor's lines from within a command (the server
+// sets it between commands).
+func (s *Session) muteMonitor(on bool) {
+	if s.monitoring {
+		s.Sub.Mute(on)
+	}
+}

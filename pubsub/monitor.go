@@ -52,6 +52,12 @@ func (m *Monitors) Feed(line []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range m.subs {
-		s.enqueue(line, now)
+		if !s.muted.Load() {
+			s.enqueue(line, now)
+		}
 	}
 }
+
+// Mute drops the lines fed to s while on (its connection's CLIENT REPLY
+// OFF or SKIP).
+func (s *Sub) Mute(on bool) { s.muted.Store(on) }

@@ -107,16 +107,17 @@ func (s *Server) serveConn(c *client) {
 		// replies before it went out, and what it wrote is dropped
 		// (unless it turned the replies back on: CLIENT REPLY ON, RESET,
 		// or wrote Pub/Sub pushes only, which Redis sends regardless).
+		monitor := c.sess.Monitoring()
+		if monitor {
+			// Its own commands' lines go between its replies, as in Redis.
+			w.Raw(c.sub.Hold())
+		}
 		silenced := c.sess.RepliesSilenced()
 		if silenced {
 			ctx.Defer, more = nil, false
 			if s.writeReplies(c, cn, out) != nil {
 				return
 			}
-		}
-		if c.sess.Monitoring() {
-			// Its own commands' lines go between its replies, as in Redis.
-			w.Raw(c.sub.Hold())
 		}
 		gone := s.serveCommand(cn, ctx, more)
 		if silenced {
@@ -126,6 +127,11 @@ func (s *Server) serveConn(c *client) {
 			}
 		}
 		c.sess.EndCommandReplies()
+		if monitor {
+			// As Redis drops what it would write under CLIENT REPLY OFF
+			// or SKIP, monitor lines included.
+			c.sub.Mute(c.sess.RepliesSilenced())
+		}
 		// The arguments point into the reader's buffer; don't keep them
 		// (or a huge argument array) alive while the connection idles.
 		ctx.Args = nil

@@ -235,3 +235,31 @@ func TestMonitorPartitionedShowsOnce(t *testing.T) {
 		}
 	}
 }
+
+// Under CLIENT REPLY OFF, and for the command CLIENT REPLY SKIP skips, a
+// monitor gets no lines either, its own commands' included, as in Redis.
+func TestMonitorClientReplyMatchesRedis(t *testing.T) {
+	node := nodetest.Start(t, server.Config{})
+	redis := nodetest.StartRedis(t)
+	var got [2]string
+	for i, addr := range []string{node.Addr().String(), redis.Addr} {
+		m := startMonitor(t, addr)
+		c := dialRaw(t, addr)
+		m.send("CLIENT", "REPLY", "OFF")
+		for deadline := time.Now().Add(10 * time.Second); !regexp.MustCompile(`flags=O .*cmd=client\|reply `).MatchString(c.str("CLIENT", "LIST")); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("CLIENT REPLY OFF never ran")
+			}
+		}
+		c.str("SET", "x", "1")
+		for _, cmd := range [][]string{{"CLIENT", "REPLY", "ON"}, {"CLIENT", "REPLY", "SKIP"}, {"PING", "skipped"}, {"PING"}} {
+			m.send(cmd...)
+		}
+		lines := monitorLines(t, m, "\"PING\"\r\n") // its commands ran
+		c.str("ECHO", "end")
+		got[i] = strings.Join(append(lines, monitorLines(t, m, `"end"`)...), "")
+	}
+	if got[0] != got[1] {
+		t.Errorf("loomcache %q\nredis     %q", got[0], got[1])
+	}
+}
