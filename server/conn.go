@@ -103,15 +103,15 @@ func (s *Server) serveConn(c *client) {
 			ctx.Defer = deferWrite
 		}
 		ctx.Args = args
-		// CLIENT REPLY OFF or SKIP: the command runs alone, after the
-		// replies before it went out, and what it wrote is dropped
-		// (unless it turned the replies back on: CLIENT REPLY ON, RESET,
-		// or wrote Pub/Sub pushes only, which Redis sends regardless).
 		monitor := c.sess.Monitoring()
 		if monitor {
 			// Its own commands' lines go between its replies, as in Redis.
 			w.Raw(c.sub.Hold())
 		}
+		// CLIENT REPLY OFF or SKIP: the command runs alone, after the
+		// replies before it went out, and what it wrote is dropped
+		// (unless it turned the replies back on: CLIENT REPLY ON, RESET,
+		// or wrote Pub/Sub pushes only, which Redis sends regardless).
 		silenced := c.sess.RepliesSilenced()
 		if silenced {
 			ctx.Defer, more = nil, false
