@@ -263,3 +263,39 @@ func TestMonitorClientReplyMatchesRedis(t *testing.T) {
 		t.Errorf("loomcache %q\nredis     %q", got[0], got[1])
 	}
 }
+
+// clientInfoVarying are the CLIENT INFO fields whose values are the
+// connection's own (ids, addresses, times, buffers, which pipelining
+// fills), the bulk lengths that follow from them, and HELLO's id.
+var clientInfoVarying = regexp.MustCompile(`(id|addr|laddr|fd|age|idle|qbuf|qbuf-free|obl|rbs|rbp|tot-mem)=\S+|\$\d+\r\n|:\d+\r\n\$4\r\nmode`)
+
+// RESET leaves MONITOR, subscriptions, MULTI and WATCH, CLIENT REPLY
+// OFF, the database, RESP3 and the name, and keeps CLIENT NO-EVICT,
+// byte for byte as Redis.
+func TestResetMatchesRedis(t *testing.T) {
+	node := nodetest.Start(t, server.Config{})
+	redis := nodetest.StartRedis(t)
+	scripts := map[string][][]string{
+		"monitor": {{"CLIENT", "SETNAME", "x"}, {"SELECT", "3"}, {"CLIENT", "NO-EVICT", "on"}, {"MONITOR"},
+			{"RESET"}, {"CLIENT", "INFO"}, {"GET", "k"}},
+		"subscriptions": {{"SUBSCRIBE", "a"}, {"PSUBSCRIBE", "b*"}, {"SSUBSCRIBE", "c"}, {"RESET"},
+			{"CLIENT", "INFO"}, {"PUBLISH", "a", "m"}},
+		"resp3 subscriptions": {{"HELLO", "3"}, {"SUBSCRIBE", "a"}, {"RESET"}, {"CLIENT", "INFO"}, {"PUBLISH", "a", "m"}},
+		"multi":               {{"WATCH", "k"}, {"MULTI"}, {"SET", "k", "1"}, {"RESET"}, {"CLIENT", "INFO"}, {"EXEC"}},
+		"reply off":           {{"CLIENT", "REPLY", "OFF"}, {"PING"}, {"RESET"}, {"PING"}},
+		"reply skip":          {{"CLIENT", "REPLY", "SKIP"}, {"RESET"}, {"PING"}},
+		"name and db":         {{"CLIENT", "SETNAME", "n"}, {"SELECT", "2"}, {"SET", "k", "v"}, {"RESET"}, {"CLIENT", "GETNAME"}, {"GET", "k"}},
+	}
+	for name, cmds := range scripts {
+		t.Run(name, func(t *testing.T) {
+			var got [2]string
+			for i, addr := range []string{node.Addr().String(), redis.Addr} {
+				dialRaw(t, addr).str("FLUSHALL")
+				got[i] = clientInfoVarying.ReplaceAllString(sendAll(t, addr, requests(append(cmds, []string{"QUIT"})...)), "")
+			}
+			if got[0] != got[1] {
+				t.Errorf("loomcache %q\nredis     %q", got[0], got[1])
+			}
+		})
+	}
+}
