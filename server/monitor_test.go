@@ -147,25 +147,30 @@ func TestMonitorClientMatchesRedis(t *testing.T) {
 
 // A monitor that stops reading is closed once its queue reaches the
 // normal class's hard limit (Redis 7.0 counts monitors as normal
-// clients), and logged; the clients it watched go on.
+// clients), and logged; the clients it watched go on. With the normal
+// class unlimited (the default) the pubsub class's limits bound it.
 func TestMonitorOutputLimitClosesMonitor(t *testing.T) {
-	logs := &logBuf{}
-	node := nodetest.Start(t, server.Config{LogOutput: logs,
-		Directives: [][2]string{{"client-output-buffer-limit", "normal 256kb 0 0"}}})
-	addr := node.Addr().String()
-	m := startMonitor(t, addr)
-	c := dialRaw(t, addr)
-	big := strings.Repeat("v", 64<<10)
-	for i := 0; i < 2000 && !strings.Contains(logs.String(), "overcoming of output buffer limits"); i++ {
-		if r := c.str("SET", "k", big); r != "OK" {
-			t.Fatal(r)
-		}
+	for name, limit := range map[string]string{"normal": "normal 256kb 0 0", "default normal": "pubsub 256kb 0 0"} {
+		t.Run(name, func(t *testing.T) {
+			logs := &logBuf{}
+			node := nodetest.Start(t, server.Config{LogOutput: logs,
+				Directives: [][2]string{{"client-output-buffer-limit", limit}}})
+			addr := node.Addr().String()
+			m := startMonitor(t, addr)
+			c := dialRaw(t, addr)
+			big := strings.Repeat("v", 64<<10)
+			for i := 0; i < 2000 && !strings.Contains(logs.String(), "overcoming of output buffer limits"); i++ {
+				if r := c.str("SET", "k", big); r != "OK" {
+					t.Fatal(r)
+				}
+			}
+			closedWithin(t, m, "monitor over the limit")
+			if r := c.str("PING"); r != "PONG" {
+				t.Fatal(r)
+			}
+			logs.waitLogged(t, "scheduled to be closed ASAP for overcoming of output buffer limits")
+		})
 	}
-	closedWithin(t, m, "monitor over the limit")
-	if r := c.str("PING"); r != "PONG" {
-		t.Fatal(r)
-	}
-	logs.waitLogged(t, "scheduled to be closed ASAP for overcoming of output buffer limits")
 }
 
 // A command a follower forwards to the leader is shown by the follower's
