@@ -267,16 +267,17 @@ type Table struct {
 	// blockLocks order the blocks (transactions, scripts) that name the
 	// same keys (block.go).
 	blockLocks blockLocks
-	scripts    *scripts        // scripts.go
-	waiters    *Waiters        // blocking.go
-	hub        *pubsub.Hub     // pubsub.go
-	events     *keyspaceEvents // notify.go
+	scripts    *scripts         // scripts.go
+	waiters    *Waiters         // blocking.go
+	hub        *pubsub.Hub      // pubsub.go
+	events     *keyspaceEvents  // notify.go
+	monitors   *pubsub.Monitors // monitor.go
 }
 
 // NewTable builds the table from every family, and the access control
 // state over its commands (only the default user).
 func NewTable() *Table {
-	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub()}
+	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub(), monitors: pubsub.NewMonitors()}
 	t.blockLocks.seed = maphash.MakeSeed()
 	t.events = &keyspaceEvents{hub: t.hub}
 	for _, family := range []func(*Table){
