@@ -36,36 +36,11 @@ source bench/lib.sh
 NODES=(n1 n2 n3)
 cluster_ports "${NODES[@]}"
 
-start_node() { # id
-	local n=$1
-	mkdir -p "$WORK/$n"
-	"$LC" --id "$n" --addr "127.0.0.1:${PORT[$n]}" --raft-addr "127.0.0.1:${RAFT[$n]}" \
-		--data-dir "$WORK/$n" --cluster "$CLUSTER" >>"$WORK/$n.log" 2>&1 &
-	PIDS+=($!)
-	PID[$n]=$!
-}
-
-# leader: prints the id of the node that says it leads (waits for one).
-leader() {
-	local n
-	for _ in $(seq 300); do
-		for n in "${NODES[@]}"; do
-			if [ -n "${PID[$n]:-}" ] && redis-cli -p "${PORT[$n]}" INFO raft 2>/dev/null | grep -q '^raft_state:leader'; then
-				echo "$n"
-				return
-			fi
-		done
-		sleep 0.1
-	done
-	echo "bench: no leader elected" >&2
-	exit 1
-}
-
 for n in "${NODES[@]}"; do
-	start_node "$n"
+	start_cluster_node "$n"
 done
 start_redis redis-aof --appendonly yes --appendfsync always
-L=$(leader)
+L=$(cluster_leader)
 wait_ready "${PORT[$L]}" "$L"
 wait_ready "${PORT[redis-aof]}" redis-aof
 for n in "${NODES[@]}"; do
@@ -123,7 +98,7 @@ echo "Targets: SET through the leader >= 0.5x redis-aof; GET p50 < 0.5 ms throug
 ms() { date +%s%3N; }
 printf '\nfailover (kill -9 of the leader to the first successful SET through a survivor)\n'
 for i in $(seq "$FAILOVERS"); do
-	L=$(leader)
+	L=$(cluster_leader)
 	kill -9 "${PID[$L]}"
 	t0=$(ms)
 	wait "${PID[$L]}" 2>/dev/null || true
@@ -140,8 +115,8 @@ for i in $(seq "$FAILOVERS"); do
 		[ $(($(ms) - t0)) -lt 30000 ] || { echo "bench: no write within 30 s" >&2; exit 1; }
 	done
 	printf '  run %d: killed %s, first write after %d ms\n' "$i" "$L" $((done_at - t0))
-	start_node "$L"
-	wait_ready "${PORT[$(leader)]}" leader
+	start_cluster_node "$L"
+	wait_ready "${PORT[$(cluster_leader)]}" leader
 	sleep 2 # let the restarted node catch up before the next kill
 done
 echo "Target: under 2000 ms."

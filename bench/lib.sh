@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # bench/lib.sh: what the bench scripts share — tool checks, a temp dir and
 # cleanup of the processes a script started (only those), free ports,
-# readiness, stopping a server, INFO fields, and redis-benchmark runs
-# parsed from its CSV. Sourced by run.sh, cluster.sh, tx.sh, scale.sh and
-# types.sh; the redis-benchmark helpers read SECS, CLIENTS and KEYS.
+# readiness, starting a node or a cluster's, stopping a server, INFO
+# fields, and redis-benchmark runs parsed from its CSV. Sourced by
+# run.sh, cluster.sh, tx.sh, scale.sh, types.sh, partitions.sh and
+# pubsub.sh; the redis-benchmark helpers read SECS, CLIENTS and KEYS.
 
 for tool in go redis-server redis-cli redis-benchmark; do
 	command -v "$tool" >/dev/null || {
@@ -83,6 +84,36 @@ cluster_ports() {
 	done
 	CLUSTER=$(for n in "$@"; do printf '%s=127.0.0.1:%s,' "$n" "${RAFT[$n]}"; done)
 	CLUSTER=${CLUSTER%,}
+}
+
+# start_cluster_node ID [ARGS...]: node ID of the cluster cluster_ports
+# named (data in $WORK/ID, log appended to $WORK/ID.log), with ARGS as
+# further loomcache flags.
+start_cluster_node() {
+	local n=$1
+	shift
+	mkdir -p "$WORK/$n"
+	"$LC" --id "$n" --addr "127.0.0.1:${PORT[$n]}" --raft-addr "127.0.0.1:${RAFT[$n]}" \
+		--data-dir "$WORK/$n" --cluster "$CLUSTER" "$@" >>"$WORK/$n.log" 2>&1 &
+	PIDS+=($!)
+	PID[$n]=$!
+}
+
+# cluster_leader: prints the id of the node of NODES that says it leads
+# (waits for one).
+cluster_leader() {
+	local n
+	for _ in $(seq 300); do
+		for n in "${NODES[@]}"; do
+			if [ -n "${PID[$n]:-}" ] && redis-cli -p "${PORT[$n]}" INFO raft 2>/dev/null | grep -q '^raft_state:leader'; then
+				echo "$n"
+				return
+			fi
+		done
+		sleep 0.1
+	done
+	echo "bench: no leader elected" >&2
+	exit 1
 }
 
 start_loomcache() { # name fsync: a single node

@@ -70,14 +70,21 @@ func (id *reqID) final(err error) error {
 }
 
 // certainlyNotRun reports whether err says the attempt that got it ran
-// nothing: a -MOVED, -CLUSTERDOWN or -LOADING reply, or no connection.
+// nothing: a -MOVED, -CLUSTERDOWN or -LOADING reply, a transaction's
+// -EXECABORT (a command refused as it was queued, say for LOADING), an
+// -OOM or -BUSY refusal, or no connection.
 func certainlyNotRun(err error) bool {
 	var rerr redis.Error
 	var ns *errNotSent
 	switch {
 	case errors.As(err, &rerr):
 		msg := err.Error()
-		return strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "CLUSTERDOWN ") || strings.HasPrefix(msg, "LOADING ")
+		for _, prefix := range []string{"MOVED ", "CLUSTERDOWN ", "LOADING ", "EXECABORT ", "OOM ", "BUSY "} {
+			if strings.HasPrefix(msg, prefix) {
+				return true
+			}
+		}
+		return false
 	case errors.As(err, &ns), errors.Is(err, redis.ErrPoolTimeout):
 		return true
 	}

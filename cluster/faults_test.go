@@ -257,6 +257,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	go func() { unexpected <- c.work.run(ctx, c, h) }()
 	filled := make(chan struct{})
 	go fill(ctx, c, filled)
+	probe := startPubSubProbe(ctx, c)
 
 	end := time.Now().Add(rc.duration)
 	if sc.lossy {
@@ -286,6 +287,11 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	<-filled
 
 	c.waitServing()
+	if problems, summary := probe.finish(); len(problems) > 0 {
+		t.Errorf("Pub/Sub and keyspace events through the faults (%s):\n%s", summary, strings.Join(problems[:min(20, len(problems))], "\n"))
+	} else {
+		t.Logf("Pub/Sub and keyspace events through the faults: %s; at most once, in one order, every node delivering again after", summary)
+	}
 	if err := c.waitConverged(); err != nil {
 		t.Error(err)
 	} else if ev, err := checkEviction(c, !sc.restartsAll); err != nil {

@@ -137,6 +137,7 @@ func startCluster(t testing.TB, sh shape) *cluster {
 	// handshake crosses the proxies, and faults hit it too.
 	c.args = []string{"--cluster-secret", faultSuiteSecret}
 	c.args = append(c.args, evictionArgs()...) // evict_test.go
+	c.args = append(c.args, probeArgs()...)    // pubsub_probe_test.go
 	if sh.partitions > 1 {
 		c.args = append(c.args, "--partitions", strconv.Itoa(sh.partitions))
 	}

@@ -84,6 +84,7 @@ func cmdAuth(c *Ctx) {
 	}
 	users := c.Table.acl.Users
 	name, pass := "default", c.Args[len(c.Args)-1]
+	c.Redact(1)
 	if len(c.Args) == 2 {
 		if users.Default().User().NoPass() {
 			c.W.Error(acl.AuthNoPasswordError)
@@ -91,6 +92,7 @@ func cmdAuth(c *Ctx) {
 		}
 	} else {
 		name = string(c.Args[1])
+		c.Redact(2)
 	}
 	if !c.authenticate(name, pass) {
 		c.W.Error(acl.WrongPassError)

@@ -83,6 +83,9 @@ type block struct {
 	// stale: the store changed between two looks at the whole of it; the
 	// block will conflict, so it may as well stop early.
 	stale bool
+	// monitorLines are the MONITOR lines of the block's commands, fed
+	// when it is done.
+	monitorLines []byte
 }
 
 type dbKey struct {
@@ -322,11 +325,13 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 			var err error
 			res, err = c.Node.Propose(&op.Op{Type: op.Exec, DB: db, Now: b.now, Args: args})
 			if err != nil {
+				t.feedBlock(b)
 				c.W.Error(nodeError(err))
 				return
 			}
 		}
 		if _, again := res.(conflict); !again {
+			t.feedBlock(b)
 			writeResult(c.W, res)
 			return
 		}

@@ -72,6 +72,9 @@ type waiter struct {
 	unblock chan bool
 	// busy: woken and not done acting on it (guarded by Waiters.mu).
 	busy bool
+	// argvMem is the size of the blocked command's arguments (CLIENT
+	// LIST argv-mem), set before the waiter is published.
+	argvMem int
 }
 
 // Blocked is the number of clients blocked now (INFO blocked_clients).
@@ -281,6 +284,7 @@ func (b *blockingPop) run(c *Ctx) {
 		return
 	}
 	// Blocked from here: CLIENT UNBLOCK finds it before INFO counts it.
+	wt.argvMem = argvLen(c.Args)
 	c.S.blockedOn.Store(wt)
 	w.blocked.Add(1)
 	defer func() {

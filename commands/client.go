@@ -229,11 +229,14 @@ func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Tim
 	if s == c.S {
 		qbuf = requestLen(c.Args)
 		qfree = max(queryBufAlloc-qbuf, 0)
-		for _, a := range c.Args {
-			argvMem += len(a)
-		}
+		argvMem = argvLen(c.Args)
+	} else {
+		argvMem = ci.ArgvMem
 	}
 	flags := ""
+	if ci.Monitor {
+		flags += "O"
+	}
 	if ci.Sub+ci.PSub+ci.SSub > 0 {
 		flags += "P"
 	}
@@ -253,7 +256,7 @@ func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Tim
 	if flags == "" {
 		flags = "N"
 	}
-	multiMem := 0
+	multiMem := ci.MultiMem
 	field := func(name, v string) {
 		b = append(b, name...)
 		b = append(b, '=')
@@ -291,6 +294,15 @@ func (c *Ctx) appendClient(b []byte, s *Session, fds map[int64]int, now time.Tim
 	b = append(b, "resp="...)
 	b = strconv.AppendInt(b, int64(ci.Proto), 10)
 	return append(b, '\n')
+}
+
+// argvLen is the size of args, Redis's argv_len_sum.
+func argvLen(args [][]byte) int {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	return n
 }
 
 // requestLen is the size of args as a RESP multibulk request.

@@ -75,9 +75,11 @@ func cmdClientReply(c *Ctx) {
 	switch {
 	case eq(c.Args[2], "ON"):
 		r.off, r.skip = false, false
+		c.S.muteMonitor(false) // its own line is shown
 		c.W.OK()
 	case eq(c.Args[2], "OFF"):
 		r.off = true
+		c.S.muteMonitor(true) // its own line is not shown either
 	case eq(c.Args[2], "SKIP"):
 		if !r.off {
 			r.skipNext = true

@@ -93,6 +93,7 @@ func cmdQuit(c *Ctx) {
 // cmdReset clears the connection's state as Redis's clearClientConnectionState
 // does and answers +RESET in RESP2.
 func cmdReset(c *Ctx) {
+	c.Table.LeaveMonitor(c.S)
 	c.S.Reset()
 	c.S.DiscardMulti()
 	c.Table.LeavePubSub(c.S)
@@ -128,6 +129,9 @@ func cmdHello(c *Ctx) {
 		case eq(args[i], "AUTH") && more >= 2:
 			// Redis 7.0 authenticates as soon as it parses AUTH: a
 			// later bad option leaves the connection authenticated.
+			off := len(c.Args) - len(args)
+			c.Redact(off + i + 1)
+			c.Redact(off + i + 2)
 			if !c.authenticate(string(args[i+1]), args[i+2]) {
 				c.W.Error(acl.WrongPassError)
 				return

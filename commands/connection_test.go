@@ -128,7 +128,7 @@ func TestHelloAndReset(t *testing.T) {
 	x.expect("SELECT 4", "+OK\r\n")
 	x.expect("CLIENT NO-EVICT on", "+OK\r\n")
 	x.expect("RESET", "+RESET\r\n")
-	if x.ctx.W.Proto != 2 || x.ctx.S.Proto() != 2 || x.ctx.S.DB != 0 || x.ctx.S.NoEvict {
+	if x.ctx.W.Proto != 2 || x.ctx.S.Proto() != 2 || x.ctx.S.DB != 0 || !x.ctx.S.NoEvict {
 		t.Errorf("after RESET: proto %d/%d db %d no-evict %v", x.ctx.W.Proto, x.ctx.S.Proto(), x.ctx.S.DB, x.ctx.S.NoEvict)
 	}
 	x.expect("CLIENT GETNAME", "$-1\r\n")

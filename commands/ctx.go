@@ -66,6 +66,8 @@ type Ctx struct {
 	Block BlockHost
 	// InScript: the command is a script's call (Redis's CLIENT_SCRIPT).
 	InScript bool
+	// redacted are the arguments monitors see as (redacted) (Redact).
+	redacted []int
 
 	now int64
 }
@@ -116,7 +118,22 @@ func (t *Table) Run(c *Ctx, cmd *Command) {
 	c.now = 0
 	c.Cmd = cmd
 	c.S.noteCommand(cmd, c.Now())
+	c.redacted = c.redacted[:0]
+	if !t.monitors.Watching() || c.S.Unmonitored {
+		cmd.Handler(c)
+		return
+	}
+	if cmd.Has(FlagSkipMonitor) || cmd.Has(FlagBlocking) {
+		// A script runner, shown before what its script calls; a
+		// blocking command, when it blocks, as Redis shows it.
+		t.FeedMonitors(c, c.S.DB)
+		cmd.Handler(c)
+		return
+	}
 	cmd.Handler(c)
+	if !cmd.Has(FlagAdmin) {
+		t.FeedMonitors(c, c.S.DB)
+	}
 }
 
 // unknownCommand formats Redis's reply byte for byte: arguments are

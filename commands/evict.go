@@ -32,7 +32,9 @@ func (t *Table) applyEvictKeys(ks *keyspace.Store, o *op.Op) any {
 		if deadline == 0 && (volatile || db.Get(k, o.Now) == nil) {
 			continue
 		}
-		db.Delete(k, o.Now)
+		if db.Delete(k, o.Now) {
+			db.Notify(keyspace.EventEvicted, "evicted", k)
+		}
 		n++
 	}
 	t.evict.evicted.Add(n)

@@ -161,10 +161,11 @@ func applyHSet(ks *keyspace.Store, o *op.Op) any {
 			}
 		}
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case o.Type == op.HMSet:
+	}
+	ks.DB(o.DB).Notify(keyspace.EventHash, "hset", o.Args[0])
+	if o.Type == op.HMSet {
 		return ok
 	}
 	return added
@@ -192,6 +193,7 @@ func applyHSetNX(ks *keyspace.Store, o *op.Op) any {
 	db.Update(o.Args[0], o.Now, keyspace.KindHash, newHash, func(obj keyspace.Object) {
 		obj.(*keyspace.Hash).Set(o.Args[1], o.Args[2], lim, o.Now)
 	})
+	db.Notify(keyspace.EventHash, "hset", o.Args[0])
 	return int64(1)
 }
 
@@ -229,6 +231,8 @@ func applyHDel(ks *keyspace.Store, o *op.Op) any {
 			}
 		}
 	})
+	db.Notify(keyspace.EventHash, "hdel", o.Args[0])
+	db.NotifyGone(o.Args[0], o.Now)
 	return removed
 }
 
@@ -269,6 +273,7 @@ func applyHIncrBy(ks *keyspace.Store, o *op.Op) any {
 	db.Update(o.Args[0], o.Now, keyspace.KindHash, newHash, func(obj keyspace.Object) {
 		obj.(*keyspace.Hash).SetKeepTTL(o.Args[1], text, lim, o.Now)
 	})
+	db.Notify(keyspace.EventHash, "hincrby", o.Args[0])
 	return cur
 }
 
@@ -317,5 +322,6 @@ func applyHIncrByFloat(ks *keyspace.Store, o *op.Op) any {
 	db.Update(o.Args[0], o.Now, keyspace.KindHash, newHash, func(obj keyspace.Object) {
 		obj.(*keyspace.Hash).SetKeepTTL(o.Args[1], text, lim, o.Now)
 	})
+	db.Notify(keyspace.EventHash, "hincrbyfloat", o.Args[0])
 	return text
 }

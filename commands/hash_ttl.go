@@ -161,7 +161,7 @@ func hexpireOutcome(h *keyspace.Hash, field []byte, deadline int64, cond uint32,
 }
 
 func applyHPExpireAt(ks *keyspace.Store, o *op.Op) any {
-	return applyHFields(ks, o, func(h *keyspace.Hash, f []byte, apply bool) int64 {
+	return applyHFields(ks, o, "hexpire", func(h *keyspace.Hash, f []byte, apply bool) int64 {
 		r := hexpireOutcome(h, f, o.Int, o.Flags, o.Now)
 		if apply {
 			switch r {
@@ -186,7 +186,7 @@ func cmdHPersist(c *Ctx) {
 }
 
 func applyHPersist(ks *keyspace.Store, o *op.Op) any {
-	return applyHFields(ks, o, func(h *keyspace.Hash, f []byte, apply bool) int64 {
+	return applyHFields(ks, o, "hpersist", func(h *keyspace.Hash, f []byte, apply bool) int64 {
 		prev, found := h.FieldDeadline(f, o.Now)
 		switch {
 		case !found:
@@ -204,8 +204,9 @@ func applyHPersist(ks *keyspace.Store, o *op.Op) any {
 // applyHFields runs each for the fields Args[1:] of hash Args[0] and
 // replies its results. It runs them first without applying (apply
 // false): when none would change anything (a positive result), the key
-// is not touched and keeps its version.
-func applyHFields(ks *keyspace.Store, o *op.Op, each func(h *keyspace.Hash, f []byte, apply bool) int64) any {
+// is not touched and keeps its version. The key's events are Redis 7.4's:
+// "hdel" for fields deleted, event for the others changed.
+func applyHFields(ks *keyspace.Store, o *op.Op, event string, each func(h *keyspace.Hash, f []byte, apply bool) int64) any {
 	db := ks.DB(o.DB)
 	h, err := writableHash(db, o.Args[0], o.Now)
 	if err != nil {
@@ -230,6 +231,20 @@ func applyHFields(ks *keyspace.Store, o *op.Op, each func(h *keyspace.Hash, f []
 			out[i] = each(obj.(*keyspace.Hash), f, true)
 		}
 	})
+	if db.Wants(keyspace.EventHash) {
+		deleted, changed := false, false
+		for _, r := range out {
+			deleted = deleted || (event == "hexpire" && r == hfeDeleted)
+			changed = changed || (r.(int64) > 0 && !(event == "hexpire" && r == hfeDeleted))
+		}
+		if deleted {
+			db.Notify(keyspace.EventHash, "hdel", o.Args[0])
+		}
+		if changed {
+			db.Notify(keyspace.EventHash, event, o.Args[0])
+		}
+	}
+	db.NotifyGone(o.Args[0], o.Now)
 	return out
 }
 
@@ -305,6 +320,8 @@ func applyHExpireFields(ks *keyspace.Store, o *op.Op) any {
 				}
 			}
 		})
+		db.Notify(keyspace.EventHash, "hexpired", key)
+		db.NotifyGone(key, o.Now)
 	}
 	return n
 }

@@ -113,6 +113,7 @@ func applyDel(ks *keyspace.Store, o *op.Op) any {
 	var n int64
 	for _, k := range o.Args {
 		if db.Delete(k, o.Now) {
+			db.Notify(keyspace.EventGeneric, "del", k)
 			n++
 		}
 	}
@@ -141,7 +142,7 @@ func cmdExists(c *Ctx) {
 	var n int64
 	ok := c.read(func(db *keyspace.DB) {
 		for _, k := range c.Args[1:] {
-			if db.Exists(k, c.Now()) {
+			if db.GetRead(k, c.Now()) != nil {
 				n++
 			}
 		}
@@ -153,7 +154,7 @@ func cmdExists(c *Ctx) {
 
 func cmdType(c *Ctx) {
 	c.read(func(db *keyspace.DB) {
-		if v := db.Get(c.Args[1], c.Now()); v != nil {
+		if v := db.GetRead(c.Args[1], c.Now()); v != nil {
 			c.W.Status(v.Kind().String())
 			return
 		}
@@ -167,7 +168,7 @@ func cmdTouch(c *Ctx) {
 	var n int64
 	ok := c.read(func(db *keyspace.DB) {
 		for _, k := range c.Args[1:] {
-			if v := db.Get(k, c.Now()); v != nil {
+			if v := db.GetRead(k, c.Now()); v != nil {
 				db.Touch(v, c.Now())
 				n++
 			}
@@ -202,11 +203,17 @@ func applyRename(ks *keyspace.Store, o *op.Op) any {
 		}
 		return ok
 	}
-	if nx && db.GetForWrite(dst, o.Now) != nil {
-		return int64(0)
+	if db.GetForWrite(dst, o.Now) != nil {
+		if nx {
+			return int64(0)
+		}
+		// As Redis: the old key goes first, so the new one is "new".
+		db.Delete(dst, o.Now)
 	}
 	db.Set(dst, v.Value(), db.Deadline(src))
 	db.Delete(src, o.Now)
+	db.Notify(keyspace.EventGeneric, "rename_from", src)
+	db.Notify(keyspace.EventGeneric, "rename_to", dst)
 	if nx {
 		return int64(1)
 	}

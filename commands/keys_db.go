@@ -143,10 +143,14 @@ func applyCopy(ks *keyspace.Store, o *op.Op) any {
 	if v == nil {
 		return int64(0)
 	}
-	if dst.GetForWrite(o.Args[1], o.Now) != nil && o.Flags&op.FlagReplace == 0 {
-		return int64(0)
+	if dst.GetForWrite(o.Args[1], o.Now) != nil {
+		if o.Flags&op.FlagReplace == 0 {
+			return int64(0)
+		}
+		dst.Delete(o.Args[1], o.Now) // as Redis: the copy is a "new" key
 	}
 	dst.Set(o.Args[1], v.Clone(), src.Deadline(o.Args[0]))
+	dst.Notify(keyspace.EventGeneric, "copy_to", o.Args[1])
 	return int64(1)
 }
 
@@ -180,6 +184,8 @@ func applyMove(ks *keyspace.Store, o *op.Op) any {
 	}
 	dst.Set(key, v.Value(), src.Deadline(key))
 	src.Delete(key, o.Now)
+	src.Notify(keyspace.EventGeneric, "move_from", key)
+	dst.Notify(keyspace.EventGeneric, "move_to", key)
 	return int64(1)
 }
 

@@ -133,9 +133,11 @@ func applyExpire(ks *keyspace.Store, o *op.Op) any {
 	}
 	if when <= o.Now {
 		db.Delete(key, o.Now)
+		db.Notify(keyspace.EventGeneric, "del", key)
 		return int64(1)
 	}
 	db.SetDeadline(key, when)
+	db.Notify(keyspace.EventGeneric, "expire", key)
 	return int64(1)
 }
 
@@ -149,7 +151,7 @@ func cmdTTL(c *Ctx) {
 	var reply int64
 	ok := c.read(func(db *keyspace.DB) {
 		key := c.Args[1]
-		if db.Get(key, c.Now()) == nil {
+		if db.GetRead(key, c.Now()) == nil {
 			reply = -2
 			return
 		}
@@ -189,5 +191,6 @@ func applyPersist(ks *keyspace.Store, o *op.Op) any {
 		return int64(0)
 	}
 	db.SetDeadline(o.Args[0], 0)
+	db.Notify(keyspace.EventGeneric, "persist", o.Args[0])
 	return int64(1)
 }

@@ -56,11 +56,16 @@ func applyListPush(ks *keyspace.Store, o *op.Op) any {
 		create = nil // an absent key: fn does not run, the length is 0
 	}
 	tail, fill := o.Flags&op.FlagRight != 0, listFill(ks)
-	return changeList(ks.DB(o.DB), o.Args[0], o.Now, create, func(l *keyspace.List) {
+	db := ks.DB(o.DB)
+	res := changeList(db, o.Args[0], o.Now, create, func(l *keyspace.List) {
 		for _, e := range o.Args[1:] {
 			l.Push(e, tail, fill)
 		}
 	})
+	if n, pushed := res.(int64); pushed && n > 0 {
+		db.Notify(keyspace.EventList, pushEvent(tail), o.Args[0])
+	}
+	return res
 }
 
 // applyLSet checks as Redis's lsetCommand, in its order: the key, its
@@ -84,6 +89,7 @@ func applyLSet(ks *keyspace.Store, o *op.Op) any {
 	}
 	fill := listFill(ks)
 	changeList(db, o.Args[0], o.Now, nil, func(l *keyspace.List) { l.Set(idx, o.Args[2], fill) })
+	db.Notify(keyspace.EventList, "lset", o.Args[0])
 	return ok
 }
 
@@ -98,7 +104,9 @@ func applyLInsert(ks *keyspace.Store, o *op.Op) any {
 		return int64(-1)
 	}
 	after, fill := o.Flags&op.FlagRight != 0, listFill(ks)
-	return changeList(db, o.Args[0], o.Now, nil, func(l *keyspace.List) { l.Insert(p, o.Args[2], after, fill) })
+	res = changeList(db, o.Args[0], o.Now, nil, func(l *keyspace.List) { l.Insert(p, o.Args[2], after, fill) })
+	db.Notify(keyspace.EventList, "linsert", o.Args[0])
+	return res
 }
 
 func applyLRem(ks *keyspace.Store, o *op.Op) any {
@@ -113,6 +121,8 @@ func applyLRem(ks *keyspace.Store, o *op.Op) any {
 	fill := listFill(ks)
 	var n int
 	changeList(db, o.Args[0], o.Now, nil, func(l *keyspace.List) { n = l.Remove(o.Args[1], o.Int, fill) })
+	db.Notify(keyspace.EventList, "lrem", o.Args[0])
+	db.NotifyGone(o.Args[0], o.Now)
 	return int64(n)
 }
 
@@ -125,7 +135,10 @@ func applyLTrim(ks *keyspace.Store, o *op.Op) any {
 		return errBadOp
 	}
 	fill := listFill(ks)
-	res := changeList(ks.DB(o.DB), o.Args[0], o.Now, nil, func(l *keyspace.List) {
+	db := ks.DB(o.DB)
+	trimmed := false
+	res := changeList(db, o.Args[0], o.Now, nil, func(l *keyspace.List) {
+		trimmed = true
 		n := l.Len()
 		from, count := listRange(start, stop, n)
 		l.DelRange(from+count, n-from-count, fill)
@@ -133,6 +146,10 @@ func applyLTrim(ks *keyspace.Store, o *op.Op) any {
 	})
 	if err, isErr := res.(error); isErr {
 		return err
+	}
+	if trimmed {
+		db.Notify(keyspace.EventList, "ltrim", o.Args[0])
+		db.NotifyGone(o.Args[0], o.Now)
 	}
 	return ok
 }
@@ -157,9 +174,15 @@ func applyLMove(ks *keyspace.Store, o *op.Op) any {
 			moved = l.Pop(from)
 			l.Push(moved, to, fill)
 		})
+		db.Notify(keyspace.EventList, pushEvent(to), dst)
+		db.Notify(keyspace.EventList, popEvent(from), src)
 		return moved
 	}
 	changeList(db, src, o.Now, nil, func(l *keyspace.List) { moved = l.Pop(from) })
 	changeList(db, dst, o.Now, newList, func(l *keyspace.List) { l.Push(moved, to, fill) })
+	// Redis's order: the push, then the pop and the source's deletion.
+	db.Notify(keyspace.EventList, pushEvent(to), dst)
+	db.Notify(keyspace.EventList, popEvent(from), src)
+	db.NotifyGone(src, o.Now)
 	return moved
 }

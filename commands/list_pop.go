@@ -112,6 +112,8 @@ func applyListPop(ks *keyspace.Store, o *op.Op) any {
 			}
 			res.Elems = l.PopN(int(min(o.Int, math.MaxInt32)), tail, fill)
 		})
+		db.Notify(keyspace.EventList, popEvent(tail), key)
+		db.NotifyGone(key, o.Now)
 		return res
 	}
 	return res
@@ -195,4 +197,19 @@ func parseMPopArgs(args [][]byte, at int, where func([]byte) (uint32, bool)) (ke
 		count = n
 	}
 	return args[at+1 : w], flags, max(count, 1), nil
+}
+
+// popEvent and pushEvent name a list's events by its end.
+func popEvent(tail bool) string {
+	if tail {
+		return "rpop"
+	}
+	return "lpop"
+}
+
+func pushEvent(tail bool) string {
+	if tail {
+		return "rpush"
+	}
+	return "lpush"
 }

@@ -78,11 +78,14 @@ func (t *Table) Queue(c *Ctx, cmd *Command) {
 		c.W.Error("ERR Command not allowed inside a transaction")
 		return
 	}
+	c.S.noteCommand(cmd, c.Now()) // CLIENT LIST cmd= shows the last one queued
 	args := make([][]byte, len(c.Args))
 	for i, a := range c.Args {
 		args[i] = append([]byte(nil), a...)
 	}
 	c.S.tx.queue = append(c.S.tx.queue, args)
+	// Redis's argv_len_sums: the arguments and a pointer to each.
+	c.S.multiMem.Add(int64(argvLen(args) + 8*len(args)))
 	c.S.SetMulti(len(c.S.tx.queue))
 	c.W.Status("QUEUED")
 }
@@ -95,6 +98,7 @@ func (s *Session) Queued() [][][]byte { return s.tx.queue }
 func (s *Session) DiscardMulti() {
 	s.tx = txState{}
 	s.SetMulti(-1)
+	s.multiMem.Store(0)
 }
 
 // ExecAbort answers an EXEC refused before it ran (OOM, NOPERM, BUSY...)
@@ -102,6 +106,8 @@ func (s *Session) DiscardMulti() {
 func (c *Ctx) ExecAbort(msg string) {
 	c.S.DiscardMulti()
 	c.W.Error("EXECABORT Transaction discarded because of: " + msg)
+	// Monitors saw MULTI: they see the EXEC that ends it.
+	c.Table.FeedServed(c, nil)
 }
 
 func cmdMulti(c *Ctx) {

@@ -332,6 +332,7 @@ func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
 	sess.SetUser(caller.S.UserRef())
 	sess.Authenticated = true
 	sess.SelectDB(caller.S.DB)
+	sess.Unmonitored = caller.S.Unmonitored
 	h := &scriptHost{t: t, b: b, sess: sess, oom: oom, callerArgs: caller.Args}
 	if pn, ok := caller.Node.(PartitionedNode); ok && pn.Partitions() > 1 {
 		h.part = pn

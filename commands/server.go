@@ -30,6 +30,7 @@ func registerServer(t *Table) {
 			Summary: "Get the UNIX time stamp of the last successful save to disk", Handler: cmdLastSave},
 	)
 	registerConfig(t)
+	registerMonitor(t)
 	registerIntrospect(t)
 	registerMemory(t)
 }

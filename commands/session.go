@@ -45,6 +45,13 @@ type Session struct {
 	Track *pubsub.Tracker
 
 	killed atomic.Bool
+	// monitoring: in MONITOR mode (monitor.go), for the connection's
+	// own checks; monitor the same for other goroutines.
+	monitoring bool
+	monitor    atomic.Bool
+	// Unmonitored: the session runs a follower's forwarded commands,
+	// which the follower showed to its monitors.
+	Unmonitored bool
 
 	tx      txState    // MULTI and WATCH (multi.go)
 	req     reqIDState // RAFT.REQID (reqid.go)
@@ -57,6 +64,7 @@ type Session struct {
 	subs, psubs atomic.Int32
 	ssubs       atomic.Int32
 	multi       atomic.Int32           // commands queued in MULTI, -1 outside
+	multiMem    atomic.Int64           // Redis's multi-mem of the queue
 	blockedOn   atomic.Pointer[waiter] // set while blocked in BLPOP and its kin (blocking.go)
 }
 
@@ -155,7 +163,8 @@ func (s *Session) SetMulti(queued int) { s.multi.Store(int32(queued)) }
 
 // Reset returns the connection to the state RESET leaves it in: database
 // 0, no name, RESP2, the default user (the caller decides whether it is
-// authenticated), evictable, reads not stale. The families that keep
+// authenticated), reads not stale. CLIENT NO-EVICT stays, as Redis's
+// clearClientConnectionState leaves it. The families that keep
 // more state on the session (MULTI, subscriptions) clear theirs in RESET's
 // handler.
 func (s *Session) Reset() {
@@ -163,7 +172,6 @@ func (s *Session) Reset() {
 	s.SetName("")
 	s.SetProto(2)
 	s.SetUser(nil)
-	s.SetNoEvict(false)
 	s.SetReadOnly(false)
 	s.Redirect = false
 	s.replies.off, s.replies.skipNext = false, false // as Redis: SKIP stays
@@ -184,8 +192,12 @@ type ClientInfo struct {
 	// Buffer figures supplied by the server.
 	QueryBuf, QueryBufFree, OutBuf int
 	NoEvict, ReadOnly, Blocked     bool
+	Monitor                        bool
 	Sub, PSub, SSub                int
 	Multi                          int // -1 outside MULTI
+	// MultiMem is the queue's size as Redis counts it; ArgvMem the
+	// arguments of the command a blocked client waits in.
+	MultiMem, ArgvMem int
 }
 
 // Info returns the session's CLIENT LIST figures at now.
@@ -196,16 +208,21 @@ func (s *Session) Info(now time.Time) ClientInfo {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return ClientInfo{
+	ci := ClientInfo{
 		ID: s.ID, Addr: s.Addr, LAddr: s.LAddr, Name: s.name,
 		Age:     int64(now.Sub(s.Created) / time.Second),
 		Idle:    (now.UnixMilli() - s.lastSeen.Load()) / 1000,
 		DB:      int(s.db.Load()),
 		LastCmd: lastCmd, User: s.User(), Proto: int(s.proto.Load()),
 		NoEvict: s.noEvict.Load(), ReadOnly: s.readOnly.Load(), Blocked: s.blockedOn.Load() != nil,
-		Sub: int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
-		Multi: int(s.multi.Load()),
+		Monitor: s.monitor.Load(),
+		Sub:     int(s.subs.Load()), PSub: int(s.psubs.Load()), SSub: int(s.ssubs.Load()),
+		Multi: int(s.multi.Load()), MultiMem: int(s.multiMem.Load()),
 	}
+	if w := s.blockedOn.Load(); w != nil {
+		ci.ArgvMem = w.argvMem
+	}
+	return ci
 }
 
 // Server is what server-level commands need of the running server.

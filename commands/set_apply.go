@@ -63,6 +63,9 @@ func applySAdd(ks *keyspace.Store, o *op.Op) any {
 	if err != nil {
 		return err
 	}
+	if added > 0 {
+		ks.DB(o.DB).Notify(keyspace.EventSet, "sadd", o.Args[0])
+	}
 	return added
 }
 
@@ -85,6 +88,11 @@ func applySRem(ks *keyspace.Store, o *op.Op) any {
 	})
 	if err != nil {
 		return err
+	}
+	if removed > 0 {
+		db := ks.DB(o.DB)
+		db.Notify(keyspace.EventSet, "srem", o.Args[0])
+		db.NotifyGone(o.Args[0], o.Now)
 	}
 	return removed
 }
@@ -113,6 +121,11 @@ func applySPop(ks *keyspace.Store, o *op.Op) any {
 			}
 		}
 	})
+	if len(popped) > 0 {
+		db := ks.DB(o.DB)
+		db.Notify(keyspace.EventSet, "spop", o.Args[0])
+		db.NotifyGone(o.Args[0], o.Now)
+	}
 	switch {
 	case err != nil:
 		return err
@@ -146,6 +159,8 @@ func applySMove(ks *keyspace.Store, o *op.Op) any {
 	if !removed {
 		return int64(0)
 	}
+	db.Notify(keyspace.EventSet, "srem", src)
+	db.NotifyGone(src, o.Now)
 	if dstHas {
 		return int64(1) // dst unchanged: its version stays
 	}
@@ -153,6 +168,7 @@ func applySMove(ks *keyspace.Store, o *op.Op) any {
 	db.Update(dst, o.Now, keyspace.KindSet, newSet, func(obj keyspace.Object) {
 		obj.(*keyspace.Set).Add(m, lim)
 	})
+	db.Notify(keyspace.EventSet, "sadd", dst)
 	return int64(1)
 }
 
@@ -178,10 +194,11 @@ func applySStore(ks *keyspace.Store, o *op.Op) any {
 		return errBadOp
 	}
 	if res.Len() == 0 {
-		db.Delete(o.Args[0], o.Now)
+		storeEmpty(db, o.Args[0], o.Now)
 		return int64(0)
 	}
 	db.Set(o.Args[0], keyspace.ObjectValue(res), 0)
+	db.Notify(keyspace.EventSet, sstoreEvents[o.Int], o.Args[0])
 	return int64(res.Len())
 }
 
@@ -255,3 +272,6 @@ func setUnionDiff(sets []*keyspace.Set, diff bool, lim int64) *keyspace.Set {
 	}
 	return res
 }
+
+// sstoreEvents name the events of SINTERSTORE, SUNIONSTORE, SDIFFSTORE.
+var sstoreEvents = map[int64]string{op.SetInter: "sinterstore", op.SetUnion: "sunionstore", op.SetDiff: "sdiffstore"}

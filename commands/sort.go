@@ -232,7 +232,7 @@ func applySortStore(ks *keyspace.Store, o *op.Op) any {
 		return err
 	}
 	if len(out) == 0 {
-		db.Delete(sp.store, o.Now)
+		storeEmpty(db, sp.store, o.Now)
 		return int64(0)
 	}
 	l, fill := keyspace.NewList(), listFill(ks)
@@ -240,5 +240,6 @@ func applySortStore(ks *keyspace.Store, o *op.Op) any {
 		l.Push(e, true, fill) // a missing GET stores "" (e is nil)
 	}
 	db.Set(sp.store, keyspace.ObjectValue(l), 0)
+	db.Notify(keyspace.EventList, "sortstore", sp.store)
 	return int64(len(out))
 }

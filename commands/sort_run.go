@@ -85,7 +85,7 @@ func lookupByPattern(db *keyspace.DB, now int64, pattern, subst []byte) []byte {
 	}
 	key := make([]byte, 0, keyEnd+len(subst))
 	key = append(append(append(key, pattern[:star]...), subst...), pattern[star+1:keyEnd]...)
-	e := db.Get(key, now)
+	e := db.GetRead(key, now)
 	if e == nil {
 		return nil
 	}
@@ -107,7 +107,7 @@ func lookupByPattern(db *keyspace.DB, now int64, pattern, subst []byte) []byte {
 // Redis's CLIENT_SCRIPT: with it (or STORE) a set sorted BY a constant is
 // sorted lexicographically, so the result does not depend on its order.
 func runSort(db *keyspace.DB, now int64, key []byte, sp *sortSpec, script bool) ([][]byte, error) {
-	e := db.Get(key, now)
+	e := db.GetRead(key, now)
 	if e != nil {
 		switch e.Kind() {
 		case keyspace.KindList, keyspace.KindSet, keyspace.KindZSet:

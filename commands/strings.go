@@ -173,7 +173,7 @@ func registerStrings(t *Table) {
 // stringValue looks key up for a read: the value (nil if absent) or
 // WRONGTYPE. It records the access, as Redis's lookupKeyRead does.
 func stringValue(c *Ctx, db *keyspace.DB, key []byte) (*keyspace.Entry, error) {
-	v := db.Get(key, c.Now())
+	v := db.GetRead(key, c.Now())
 	if v == nil {
 		return nil, nil
 	}
@@ -364,6 +364,10 @@ func applySet(ks *keyspace.Store, o *op.Op) any {
 		v = keyspace.AdoptString(o.Args[1])
 	}
 	db.Set(key, v, deadline)
+	db.Notify(keyspace.EventString, "set", key)
+	if o.Int != 0 && o.Flags&op.FlagKeepTTL == 0 {
+		db.Notify(keyspace.EventGeneric, "expire", key)
+	}
 	switch {
 	case get:
 		return prev
@@ -387,13 +391,16 @@ func applyAppend(ks *keyspace.Store, o *op.Op) any {
 	switch {
 	case v == nil:
 		db.Set(key, keyspace.NewString(add), 0)
+		db.Notify(keyspace.EventString, "append", key)
 		return int64(len(add))
 	case v.Kind() != keyspace.KindString:
 		return errWrongType
 	case len(v.Bytes()) > maxBulkLen-len(add):
 		return errStringTooLong
 	}
-	return int64(db.Append(key, add)) // in place: amortized O(1), keeps the TTL
+	n := db.Append(key, add) // in place: amortized O(1), keeps the TTL
+	db.Notify(keyspace.EventString, "append", key)
+	return int64(n)
 }
 
 func cmdStrlen(c *Ctx) {
@@ -492,9 +499,12 @@ func applySetRange(ks *keyspace.Store, o *op.Op) any {
 		b := make([]byte, int(off)+len(val))
 		copy(b[off:], val)
 		db.Set(key, keyspace.NewRawString(b), 0)
+		db.Notify(keyspace.EventString, "setrange", key)
 		return int64(len(b))
 	}
-	return int64(db.SetRange(key, int(off), val))
+	n := db.SetRange(key, int(off), val)
+	db.Notify(keyspace.EventString, "setrange", key)
+	return int64(n)
 }
 
 // clone copies a value for a reply (in pieces, as a 200 MB one would be

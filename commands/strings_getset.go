@@ -50,6 +50,7 @@ func applyMSet(ks *keyspace.Store, o *op.Op) any {
 	}
 	for i := 0; i < len(o.Args); i += 2 {
 		db.Set(o.Args[i], keyspace.NewString(o.Args[i+1]), 0)
+		db.Notify(keyspace.EventString, "set", o.Args[i])
 	}
 	if nx {
 		return int64(1)
@@ -75,6 +76,7 @@ func applyGetDel(ks *keyspace.Store, o *op.Op) any {
 	}
 	old := clone(v.Bytes())
 	db.Delete(o.Args[0], o.Now)
+	db.Notify(keyspace.EventGeneric, "del", o.Args[0])
 	return old
 }
 
@@ -120,10 +122,13 @@ func applyGetEx(ks *keyspace.Store, o *op.Op) any {
 	switch {
 	case o.Flags&op.FlagSetTTL != 0 && o.Int <= o.Now:
 		db.Delete(key, o.Now) // EXAT/PXAT in the past
+		db.Notify(keyspace.EventGeneric, "del", key)
 	case o.Flags&op.FlagSetTTL != 0:
 		db.SetDeadline(key, o.Int)
-	case o.Flags&op.FlagPersist != 0:
+		db.Notify(keyspace.EventGeneric, "expire", key)
+	case o.Flags&op.FlagPersist != 0 && db.Deadline(key) != 0:
 		db.SetDeadline(key, 0)
+		db.Notify(keyspace.EventGeneric, "persist", key)
 	}
 	return val
 }

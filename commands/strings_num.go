@@ -57,6 +57,7 @@ func applyIncrBy(ks *keyspace.Store, o *op.Op) any {
 	} else {
 		db.Replace(key, keyspace.NewInt(cur)) // keeps the TTL
 	}
+	db.Notify(keyspace.EventString, "incrby", key)
 	return cur
 }
 
@@ -101,5 +102,6 @@ func applyIncrByFloat(ks *keyspace.Store, o *op.Op) any {
 	} else {
 		db.Replace(key, keyspace.NewStringObject(text))
 	}
+	db.Notify(keyspace.EventString, "incrbyfloat", key)
 	return text
 }

@@ -270,14 +270,18 @@ type Table struct {
 	scripts    *scripts         // scripts.go
 	waiters    *Waiters         // blocking.go
 	hub        *pubsub.Hub      // pubsub.go
+	events     *keyspaceEvents  // notify.go
+	monitors   *pubsub.Monitors // monitor.go
 	tracking   *pubsub.Tracking // client_tracking.go
 }
 
 // NewTable builds the table from every family, and the access control
 // state over its commands (only the default user).
 func NewTable() *Table {
-	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub(), tracking: pubsub.NewTracking()}
+	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub(), monitors: pubsub.NewMonitors(),
+		tracking: pubsub.NewTracking()}
 	t.blockLocks.seed = maphash.MakeSeed()
+	t.events = &keyspaceEvents{hub: t.hub}
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
 		registerMulti, registerScripting, registerFunctions, registerPubSub,

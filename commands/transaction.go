@@ -47,6 +47,7 @@ func (t *Table) runTransaction(c *Ctx, queue [][][]byte, watched []op.Check) {
 			}
 			c.W.Raw(reply)
 			if len(reply) > 0 && reply[0] == '*' && !bytes.HasPrefix(reply, []byte("*-1")) {
+				t.feedForwardedQueue(c, &tx)
 				t.selectAfter(c, &tx) // the leader's session moved, not this one
 			}
 			return

@@ -159,9 +159,15 @@ func applyZAdd(ks *keyspace.Store, o *op.Op) any {
 			}
 		}
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
+	}
+	if incr {
+		db.Notify(keyspace.EventZSet, "zincr", key)
+	} else {
+		db.Notify(keyspace.EventZSet, "zadd", key)
+	}
+	switch {
 	case incr:
 		return zscoreReply(last)
 	case ch:
@@ -195,6 +201,8 @@ func applyZRem(ks *keyspace.Store, o *op.Op) any {
 			}
 		}
 	})
+	db.Notify(keyspace.EventZSet, "zrem", o.Args[0])
+	db.NotifyGone(o.Args[0], o.Now)
 	return removed
 }
 
@@ -221,6 +229,8 @@ func applyZRemRange(ks *keyspace.Store, o *op.Op) any {
 	db.Update(o.Args[0], o.Now, keyspace.KindZSet, nil, func(obj keyspace.Object) {
 		obj.(*keyspace.ZSet).RemoveRange(from, to)
 	})
+	db.Notify(keyspace.EventZSet, zremRangeEvents[o.Int], o.Args[0])
+	db.NotifyGone(o.Args[0], o.Now)
 	return int64(to - from)
 }
 
@@ -313,6 +323,12 @@ func applyZPop(ks *keyspace.Store, o *op.Op) any {
 			z.RemoveRange(0, n)
 		}
 	})
+	if rev {
+		db.Notify(keyspace.EventZSet, "zpopmax", res.Key)
+	} else {
+		db.Notify(keyspace.EventZSet, "zpopmin", res.Key)
+	}
+	db.NotifyGone(res.Key, o.Now)
 	return res
 }
 
@@ -333,15 +349,15 @@ func applyZRangeStore(ks *keyspace.Store, o *op.Op) any {
 	if src != nil {
 		pairs = zrangeCollect(src.Object().(*keyspace.ZSet), &sp)
 	}
-	return storeZPairs(ks, db, o.Args[0], o.Now, pairs, sp.kind == zrangeRank)
+	return storeZPairs(ks, db, o.Args[0], o.Now, pairs, sp.kind == zrangeRank, "zrangestore")
 }
 
 // storeZPairs stores pairs at dst (deleting dst when there are none) and
 // replies the count. sized: the set is created for its size, as
 // ZRANGESTORE by rank does (by score or lex it starts as a listpack).
-func storeZPairs(ks *keyspace.Store, db *keyspace.DB, dst []byte, now int64, pairs []zpair, sized bool) any {
+func storeZPairs(ks *keyspace.Store, db *keyspace.DB, dst []byte, now int64, pairs []zpair, sized bool, event string) any {
 	if len(pairs) == 0 {
-		db.Delete(dst, now)
+		storeEmpty(db, dst, now)
 		return int64(0)
 	}
 	lim := ks.EncodingLimits()
@@ -354,6 +370,7 @@ func storeZPairs(ks *keyspace.Store, db *keyspace.DB, dst []byte, now int64, pai
 		z.Set(p.m, p.s, lim)
 	}
 	db.Set(dst, keyspace.ObjectValue(z), 0)
+	db.Notify(keyspace.EventZSet, event, dst)
 	return int64(len(pairs))
 }
 
@@ -378,7 +395,7 @@ func applyZStore(ks *keyspace.Store, o *op.Op) any {
 	}
 	pairs, _ := zalgebra(srcs, o.Int, sp.aggregate, 0, false)
 	if len(pairs) == 0 {
-		db.Delete(o.Args[0], o.Now)
+		storeEmpty(db, o.Args[0], o.Now)
 		return int64(0)
 	}
 	lim := ks.EncodingLimits()
@@ -391,5 +408,9 @@ func applyZStore(ks *keyspace.Store, o *op.Op) any {
 		z.Set(p.m, p.s, lim)
 	}
 	db.Set(o.Args[0], keyspace.ObjectValue(z), 0)
+	db.Notify(keyspace.EventZSet, names[o.Int], o.Args[0])
 	return int64(len(pairs))
 }
+
+// zremRangeEvents name ZREMRANGEBY*'s events by the range's kind.
+var zremRangeEvents = map[int64]string{zrangeRank: "zremrangebyrank", zrangeScore: "zremrangebyscore", zrangeLex: "zremrangebylex"}

@@ -144,7 +144,7 @@ func loadZSources(db *keyspace.DB, now int64, keys [][]byte, weights []float64, 
 	srcs := make([]zsource, len(keys))
 	for i, k := range keys {
 		srcs[i].weight = weights[i]
-		e := db.Get(k, now)
+		e := db.GetRead(k, now)
 		if e == nil {
 			continue
 		}

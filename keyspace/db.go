@@ -112,10 +112,20 @@ func (d *DB) Version(key []byte, now int64) uint64 {
 	return 0
 }
 
-// Lookup is Get for a command that works on kind k: a key of another kind
-// is ErrWrongType.
-func (d *DB) Lookup(key []byte, now int64, k Kind) (*Entry, error) {
+// GetRead is Get for a command that reads key, as Redis's lookupKeyRead:
+// a miss is a "keymiss" event.
+func (d *DB) GetRead(key []byte, now int64) *Entry {
 	e := d.Get(key, now)
+	if e == nil {
+		d.Notify(EventKeyMiss, "keymiss", key)
+	}
+	return e
+}
+
+// Lookup is GetRead for a command that works on kind k: a key of another
+// kind is ErrWrongType.
+func (d *DB) Lookup(key []byte, now int64, k Kind) (*Entry, error) {
+	e := d.GetRead(key, now)
 	if e != nil && e.kind != k {
 		return nil, ErrWrongType
 	}
@@ -131,6 +141,7 @@ func (d *DB) GetForWrite(key []byte, now int64) *Entry {
 	}
 	if expired(e, now) {
 		d.remove(h, slot, e)
+		d.Notify(EventExpired, "expired", key)
 		return nil
 	}
 	// A write's lookup is an access, as Redis's lookupKeyWrite is.
@@ -180,6 +191,7 @@ func (d *DB) put(key []byte) (uint32, *entry) {
 	d.idx.insert(h, slot)
 	d.n++
 	e.klen = uint32(len(key))
+	d.Notify(EventNew, "new", key)
 	return slot, e
 }
 
@@ -246,6 +258,9 @@ func (d *DB) Delete(key []byte, now int64) bool {
 	}
 	live := !expired(e, now)
 	d.remove(h, slot, e)
+	if !live {
+		d.Notify(EventExpired, "expired", key)
+	}
 	return live
 }
 

@@ -25,6 +25,8 @@ type Store struct {
 	access accessRef // how accesses are counted (access.go)
 	// ready is told of changes to keys clients may block on (SetReady).
 	ready ReadyFunc
+	// notifier is told of keyspace events (SetNotifier).
+	notifier Notifier
 	// changed is told of every change to a key (SetChanged).
 	changed ChangeFunc
 }
@@ -61,12 +63,7 @@ func (d *DB) signalReady(e *entry) {
 	if f == nil || (e.kind != KindList && e.kind != KindZSet && e.kind != KindStream) {
 		return
 	}
-	for i, db := range d.store.dbs {
-		if db == d {
-			f(i, e.kv[:e.klen], e.kind)
-			return
-		}
-	}
+	f(d.index(), e.kv[:e.klen], e.kind)
 }
 
 // SetOpTime records the time (unix ms) of the op about to be applied:

@@ -5,7 +5,8 @@
 // encoded message to each matching subscriber's queue and returns, never
 // waiting on a socket or on a lock held across I/O. The connection that
 // owns a Sub writes its queue out (the server's writer goroutine); the
-// hub never touches a socket.
+// hub never touches a socket. The node's MONITOR connections (Monitors)
+// use the same queues for the lines fed to them.
 package pubsub
 
 import (

@@ -23,6 +23,8 @@ type Sub struct {
 	// connection under the hub's lock, read by it freely.
 	names [numKinds]ordered
 	proto atomic.Int32
+	// muted: a monitor whose replies are off (Monitors.Feed drops).
+	muted atomic.Bool
 
 	hooks  Hooks
 	active atomic.Bool // Activate ran

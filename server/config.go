@@ -41,10 +41,10 @@ type confValues struct {
 	policy     string // maxmemory-policy; "" is noeviction
 	maxClients int64  // 0 is 10000
 	timeout    int64
-	notify     int         // keyspace event flags
-	queryBuf   int64       // client-query-buffer-limit; 0 is 1gb
-	obuf       *obufLimits // client-output-buffer-limit; nil is Redis's default; never changed once set
-	maxBulk    int64       // proto-max-bulk-len; 0 is the node's Config.MaxBulk
+	notify     keyspace.EventClass // notify-keyspace-events
+	queryBuf   int64               // client-query-buffer-limit; 0 is 1gb
+	obuf       *obufLimits         // client-output-buffer-limit; nil is Redis's default; never changed once set
+	maxBulk    int64               // proto-max-bulk-len; 0 is the node's Config.MaxBulk
 	// unprotected is protected-mode no (Redis's default is yes).
 	unprotected bool
 	// requirePass is a requirepass being set: replicated state, so it is
@@ -340,6 +340,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	}
 	s.conf.v = next
 	s.table.SetBusyThreshold(next.busyMs)
+	s.table.SetNotifyEvents(next.notify)
 	s.table.Tracking().SetMaxKeys(next.trackMaxKeys)
 	s.conf.limits.Store(newConnLimits(s, &next))
 	s.conf.unprotected.Store(next.unprotected)
@@ -484,54 +485,33 @@ func parseSave(val string) (int, error) {
 	return len(f) / 2, nil
 }
 
-// Keyspace notification classes, as Redis numbers them.
-const (
-	notifyKeyspace = 1 << iota
-	notifyKeyevent
-	notifyGeneric
-	notifyString
-	notifyList
-	notifySet
-	notifyHash
-	notifyZset
-	notifyExpired
-	notifyEvicted
-	notifyStream
-	notifyKeyMiss
-	notifyLoaded
-	notifyModule
-	notifyNew
-	notifyAll = notifyGeneric | notifyString | notifyList | notifySet | notifyHash | notifyZset |
-		notifyExpired | notifyEvicted | notifyStream | notifyModule
-)
-
 // notifyChars maps the class characters of notify-keyspace-events to
 // flags, in the order Redis prints them.
 var notifyChars = []struct {
 	c    byte
-	flag int
+	flag keyspace.EventClass
 }{
-	{'g', notifyGeneric}, {'$', notifyString}, {'l', notifyList}, {'s', notifySet},
-	{'h', notifyHash}, {'z', notifyZset}, {'x', notifyExpired}, {'e', notifyEvicted},
-	{'t', notifyStream}, {'d', notifyModule}, {'n', notifyNew},
+	{'g', keyspace.EventGeneric}, {'$', keyspace.EventString}, {'l', keyspace.EventList}, {'s', keyspace.EventSet},
+	{'h', keyspace.EventHash}, {'z', keyspace.EventZSet}, {'x', keyspace.EventExpired}, {'e', keyspace.EventEvicted},
+	{'t', keyspace.EventStream}, {'d', keyspace.EventModule}, {'n', keyspace.EventNew},
 }
 
-func parseNotifyFlags(val string) (int, bool) {
-	flags := 0
+func parseNotifyFlags(val string) (keyspace.EventClass, bool) {
+	var flags keyspace.EventClass
 outer:
 	for i := 0; i < len(val); i++ {
 		switch val[i] {
 		case 'A':
-			flags |= notifyAll
+			flags |= keyspace.EventAll
 			continue
 		case 'K':
-			flags |= notifyKeyspace
+			flags |= keyspace.EventKeyspace
 			continue
 		case 'E':
-			flags |= notifyKeyevent
+			flags |= keyspace.EventKeyevent
 			continue
 		case 'm':
-			flags |= notifyKeyMiss
+			flags |= keyspace.EventKeyMiss
 			continue
 		}
 		for _, nc := range notifyChars {
@@ -545,9 +525,9 @@ outer:
 	return flags, true
 }
 
-func notifyFlagsString(flags int) string {
+func notifyFlagsString(flags keyspace.EventClass) string {
 	var b []byte
-	if flags&notifyAll == notifyAll {
+	if flags&keyspace.EventAll == keyspace.EventAll {
 		b = append(b, 'A')
 	} else {
 		for _, nc := range notifyChars {
@@ -556,13 +536,13 @@ func notifyFlagsString(flags int) string {
 			}
 		}
 	}
-	if flags&notifyKeyspace != 0 {
+	if flags&keyspace.EventKeyspace != 0 {
 		b = append(b, 'K')
 	}
-	if flags&notifyKeyevent != 0 {
+	if flags&keyspace.EventKeyevent != 0 {
 		b = append(b, 'E')
 	}
-	if flags&notifyKeyMiss != 0 {
+	if flags&keyspace.EventKeyMiss != 0 {
 		b = append(b, 'm')
 	}
 	return string(b)

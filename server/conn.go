@@ -70,8 +70,8 @@ func (s *Server) serveConn(c *client) {
 		lim := s.limits()
 		// Redis closes a client idle for `timeout` seconds; the deadline
 		// is only armed when the setting is on, as it costs a timer.
-		// Nor does it close a subscribed one.
-		if t := lim.timeout; t > 0 && !c.sess.Subscribed() {
+		// Nor does it close a subscribed one, or a monitor.
+		if t := lim.timeout; t > 0 && !c.sess.Subscribed() && !c.sess.Monitoring() {
 			c.nc.SetReadDeadline(time.Now().Add(t))
 			armed = true
 		} else if armed {
@@ -103,6 +103,11 @@ func (s *Server) serveConn(c *client) {
 			ctx.Defer = deferWrite
 		}
 		ctx.Args = args
+		monitor := c.sess.Monitoring()
+		if monitor {
+			// Its own commands' lines go between its replies, as in Redis.
+			w.Raw(c.sub.Hold())
+		}
 		// CLIENT REPLY OFF or SKIP: the command runs alone, after the
 		// replies before it went out, and what it wrote is dropped
 		// (unless it turned the replies back on: CLIENT REPLY ON, RESET,
@@ -127,6 +132,11 @@ func (s *Server) serveConn(c *client) {
 			}
 		}
 		c.sess.EndCommandReplies()
+		if monitor {
+			// As Redis drops what it would write under CLIENT REPLY OFF
+			// or SKIP, monitor lines included.
+			c.sub.Mute(c.sess.RepliesSilenced())
+		}
 		// The arguments point into the reader's buffer; don't keep them
 		// (or a huge argument array) alive while the connection idles.
 		ctx.Args = nil
@@ -188,6 +198,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 				ctx.ExecAbort(strings.TrimPrefix(denied, "ERR "))
 				return false
 			}
+		}
+		if denied == "" {
+			denied = commands.MonitorReject(ctx.S, cmd)
 		}
 		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
 			denied = loadingReply

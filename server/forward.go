@@ -46,6 +46,7 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	if ctx.S.Redirect && s.redirect(cn, ctx) {
 		return true
 	}
+	s.table.FeedServed(ctx, cmd) // served here, for MONITOR
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args, Req: ctx.S.RequestID()}
 	if cmd.RunsAsCaller() {
 		// A script's commands (SORT's patterns) are checked where they
@@ -205,6 +206,7 @@ func (s *Server) runForwarded(g int, reqs []op.Op) ([]byte, raftfsm.ForwardResul
 	run := &forwardedRun{}
 	w := &resp.Writer{Proto: proto(&reqs[0])}
 	sess := commands.NewSession(0, "forwarded:"+strings.TrimPrefix(reqs[0].Req.Origin, op.ClientOrigin), "", time.Now())
+	sess.Unmonitored = true // shown where the client is
 	cn := &conn{nodeAdapter: nodeAdapter{node}, srv: s, w: w, sess: sess, forwarded: run, pinned: true}
 	ctx := &commands.Ctx{W: w, S: sess, Node: cn, Server: s, Table: s.table, Defer: cn.deferWrite}
 	for i := range reqs {

@@ -35,6 +35,18 @@ func (l *logBuf) String() string {
 	return l.b.String()
 }
 
+// waitLogged waits up to 10 s for text in the log: a connection logs
+// its end as it ends, which may be just after its peer saw the close.
+func (l *logBuf) waitLogged(t *testing.T, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(l.String(), text); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("%q not logged:\n%s", text, l.String())
+			return
+		}
+	}
+}
+
 // sendAll writes chunks to a new connection and returns what comes back
 // until the server closes it (a reset after a close with unread input
 // counts as closed).

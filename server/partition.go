@@ -98,6 +98,10 @@ func (s *Server) runEverywhere(cn *conn, ctx *commands.Ctx, cmd *commands.Comman
 		return false
 	}
 	cn.drain()
+	// Shown once, not by each partition's run.
+	s.table.FeedServed(ctx, cmd)
+	ctx.S.Unmonitored = true
+	defer func() { ctx.S.Unmonitored = false }()
 	switch cmd.Name {
 	case "scan":
 		s.scanPartitions(cn, ctx, cmd)

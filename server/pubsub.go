@@ -36,7 +36,15 @@ type pubsubConn struct {
 func (s *Server) newSub(c *client) {
 	c.sub = pubsub.NewSub(pubsub.Hooks{
 		Limits: func() pubsub.Limits {
-			l := s.limits().out[classPubsub]
+			lim := s.limits()
+			l := lim.out[classPubsub]
+			// A monitor is a normal client to Redis 7.0. Normal's default
+			// is no limit, which replies can afford (TCP backpressure
+			// stops a client that does not read them) and a monitor's
+			// queue cannot: the pubsub class's limits bound it then.
+			if n := lim.out[classNormal]; c.sess.MonitoringNow() && !c.sess.HasSubscriptions() && (n.hard > 0 || n.soft > 0) {
+				l = n
+			}
 			return pubsub.Limits{Hard: l.hard, Soft: l.soft, SoftFor: l.softFor}
 		},
 		// On the FSM goroutine: nothing here blocks (dropConn does not
@@ -90,6 +98,7 @@ func (s *Server) endSub(c *client) {
 	if c.sub == nil {
 		return
 	}
+	s.table.LeaveMonitor(c.sess)
 	s.table.PubSub().Leave(c.sub)
 	s.table.Tracking().Unregister(c.sess.Track)
 	c.lifeMu.Lock()

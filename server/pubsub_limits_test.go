@@ -50,14 +50,7 @@ func TestPubSubOutputLimitClosesSubscriber(t *testing.T) {
 			}
 		})
 	}
-	// The connection logs it as it ends, which may be just after the
-	// subscriber saw the close.
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "scheduled to be closed ASAP for overcoming of output buffer limits"); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Errorf("no warning logged:\n%s", logs.String())
-			break
-		}
-	}
+	logs.waitLogged(t, "scheduled to be closed ASAP for overcoming of output buffer limits")
 }
 
 // Redis closes the connections subscribed to a channel or pattern their

@@ -257,6 +257,7 @@ func New(cfg Config) (*Server, error) {
 		ks.Lock()
 		ks.SetReady(s.table.Waiters().Ready)      // applied changes wake blocked clients
 		ks.SetChanged(s.table.Tracking().Changed) // and invalidate tracked keys
+		ks.SetNotifier(s.table.KeyspaceEvents())
 		ks.Unlock()
 		s.table.PubSub().AddLive(ks) // its PUBLISH ops deliver
 		n.SetForwardHandler(func(reqs []op.Op) ([]byte, raftfsm.ForwardResult) { return s.runForwarded(g, reqs) })
