@@ -42,7 +42,7 @@ func (t *Table) Tracking() *pubsub.Tracking { return t.tracking }
 // invalidates them, and one applied before was committed before the read
 // was served, so the read returns its result.
 func (t *Table) TrackRead(s *Session, cmd *Command, args [][]byte) {
-	if s.Track == nil || !s.Track.On() || cmd == nil || !cmd.Has(FlagReadonly) || cmd.Has(FlagPubsub) {
+	if s.Track == nil || !s.Track.On() || cmd == nil || !cmd.Has(FlagReadonly) && !runsScript(cmd) || cmd.Has(FlagPubsub) {
 		return
 	}
 	pos := cmd.KeyPositions(args)
@@ -54,6 +54,18 @@ func (t *Table) TrackRead(s *Session, cmd *Command, args [][]byte) {
 		keys[i] = args[p]
 	}
 	t.tracking.Remember(s.Track, keys)
+}
+
+// runsScript reports whether cmd runs a script or function: Redis tracks
+// its declared keys once it calls a read-only command; they are recorded
+// whatever it calls, before it runs (an extra invalidation is safe, a
+// missing one is not).
+func runsScript(cmd *Command) bool {
+	switch cmd.Name {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		return true
+	}
+	return false
 }
 
 // EndTracked forgets CLIENT CACHING once the command after it ran, as

@@ -54,6 +54,10 @@ func TestTrackingAsRedis(t *testing.T) {
 		{tr, []string{"SET", "k", "5"}, 1},
 		{tr, []string{"EXEC"}, 2},
 		{tr, []string{"GET", "k"}, 1},
+		// A script that reads: its declared keys are tracked.
+		{tr, []string{"EVAL", "return redis.call('get', KEYS[1])", "1", "sk"}, 1},
+		{wr, []string{"SET", "sk", "1"}, 1},
+		{tr, nil, 1},
 		{wr, []string{"FLUSHDB"}, 1},
 		{tr, nil, 1},
 		{tr, []string{"FLUSHALL"}, 2},
