@@ -82,8 +82,14 @@ func NewTracking() *Tracking {
 	}
 }
 
-// SetMaxKeys sets tracking-table-max-keys (0: no limit).
-func (t *Tracking) SetMaxKeys(n int64) { t.maxKeys.Store(n) }
+// SetMaxKeys sets tracking-table-max-keys (0: no limit) and invalidates
+// keys over it at once, as Redis does before the next command.
+func (t *Tracking) SetMaxKeys(n int64) {
+	t.maxKeys.Store(n)
+	t.mu.Lock()
+	t.limitLocked()
+	t.mu.Unlock()
+}
 
 // Register records a connection and its queue; Unregister forgets it.
 func (t *Tracking) Register(id int64, s *Sub) *Tracker {

@@ -65,6 +65,10 @@ func TestTrackingTable(t *testing.T) {
 	if st := tk.Stats(); st.Keys != 2 {
 		t.Errorf("%d keys, want 2", st.Keys)
 	}
+	tk.SetMaxKeys(1) // lowering the limit evicts at once
+	if got := take(t, subA); len(got) != len(inv("x")) {
+		t.Errorf("lowering the limit got %q, want one key invalidated", got)
+	}
 
 	// A redirect to a connection that leaves breaks.
 	tk.SetMaxKeys(0)
