@@ -74,7 +74,7 @@ func (t *Table) EndTracked(s *Session, cmd *Command) {
 	if s.Track == nil || !s.Track.On() || s.InMulti() || cmd != nil && strings.HasPrefix(cmd.Name, "client") {
 		return
 	}
-	t.tracking.EndCommand(s.Track)
+	t.tracking.SetCaching(s.Track, false)
 }
 
 // StopTracking turns tracking off (RESET).
@@ -203,7 +203,7 @@ func cmdClientCaching(c *Ctx) {
 		c.W.Error(errSyntax.Error())
 		return
 	}
-	c.Table.tracking.SetCaching(c.S.Track)
+	c.Table.tracking.SetCaching(c.S.Track, true)
 	c.W.OK()
 }
 

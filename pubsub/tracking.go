@@ -200,23 +200,14 @@ func (t *Tracking) Info(tr *Tracker) TrackInfo {
 	return i
 }
 
-// SetCaching records CLIENT CACHING for the next command.
-func (t *Tracking) SetCaching(tr *Tracker) {
+// SetCaching records CLIENT CACHING for the next command (on), or
+// forgets it once that command ran.
+func (t *Tracking) SetCaching(tr *Tracker, on bool) {
 	if tr == nil {
 		return // a session with no queue (a leader's forwarded run)
 	}
 	t.mu.Lock()
-	tr.caching = true
-	t.mu.Unlock()
-}
-
-// EndCommand forgets CLIENT CACHING once the command after it ran.
-func (t *Tracking) EndCommand(tr *Tracker) {
-	if tr == nil {
-		return // a session with no queue (a leader's forwarded run)
-	}
-	t.mu.Lock()
-	tr.caching = false
+	tr.caching = on
 	t.mu.Unlock()
 }
 

@@ -43,9 +43,9 @@ func TestTrackingTable(t *testing.T) {
 	if got := take(t, subC); got != "" {
 		t.Errorf("OPTIN got %q", got)
 	}
-	tk.SetCaching(c)
+	tk.SetCaching(c, true)
 	tk.Remember(c, [][]byte{[]byte("o")})
-	tk.EndCommand(c)
+	tk.SetCaching(c, false)
 	tk.Remember(c, [][]byte{[]byte("o2")})
 	if st := tk.Stats(); st != (TrackStats{Clients: 3, Keys: 1, Items: 1, Prefixes: 1}) {
 		t.Errorf("stats %+v", st)
