@@ -22,6 +22,11 @@ type pubsubProbe struct {
 	subs  sync.WaitGroup
 	pubs  sync.WaitGroup
 
+	trackers []*tracker // one per node (tracking_probe_test.go)
+	tracking sync.WaitGroup
+	trackEnd chan struct{} // ends the trackers' loops
+	endTrack sync.Once
+
 	mu     sync.Mutex
 	status map[string]pubStatus // by message
 	incs   []*incarnation       // every subscriber connection
@@ -68,10 +73,18 @@ func probeArgs() []string { return []string{"--notify-keyspace-events", "K$"} }
 // startPubSubProbe starts the subscribers and the publishers; the
 // publishers stop with ctx, the subscribers with finish.
 func startPubSubProbe(ctx context.Context, c *cluster) *pubsubProbe {
-	p := &pubsubProbe{c: c, nodes: c.launchedNodes(), stop: make(chan struct{}), status: map[string]pubStatus{}, live: map[string]*incarnation{}}
+	p := &pubsubProbe{c: c, nodes: c.launchedNodes(), stop: make(chan struct{}), trackEnd: make(chan struct{}),
+		status: map[string]pubStatus{}, live: map[string]*incarnation{}}
 	for _, n := range p.nodes {
 		p.subs.Add(1)
 		go p.subscribe(n)
+		t := &tracker{node: n}
+		p.trackers = append(p.trackers, t)
+		p.tracking.Add(1)
+		go func() {
+			defer p.tracking.Done()
+			t.track(p.trackEnd)
+		}()
 	}
 	for i := range probePublishers {
 		p.pubs.Add(1)
@@ -79,11 +92,16 @@ func startPubSubProbe(ctx context.Context, c *cluster) *pubsubProbe {
 			defer p.pubs.Done()
 			for seq := 0; ctx.Err() == nil; seq++ {
 				nodes := c.launchedNodes()
+				n := nodes[(i+seq)%len(nodes)]
 				msg := fmt.Sprintf("p%d-%06d", i, seq)
-				if seq%2 == 1 {
-					msg = probeKeys + msg // its "set" event is the message
+				switch seq % 3 {
+				case 0:
+					p.publish(n, msg)
+				case 1:
+					p.publish(n, probeKeys+msg) // its "set" event is the message
+				case 2:
+					incrThrough(n, counterKey(seq%trackCounters)) // the trackers' keys
 				}
-				p.publish(nodes[(i+seq)%len(nodes)], msg)
 				sleep(ctx, 10*time.Millisecond)
 			}
 		}()
@@ -136,7 +154,7 @@ func (p *pubsubProbe) subscribe(n *node) {
 			switch m, _ := r.([]any); {
 			case len(m) == 3 && m[0] == "message":
 				got = m[2].(string)
-			case len(m) == 4 && m[0] == "pmessage" && m[3] == "set":
+			case len(m) == 4 && m[0] == "pmessage" && m[3] == "set" && m[2] != "__keyspace@0__:"+trackMarker:
 				got = probeKeys + m[2].(string)[probeEventsN:]
 			default:
 				continue
@@ -188,6 +206,7 @@ func (p *pubsubProbe) finish() ([]string, string) {
 	defer func() {
 		close(p.stop)
 		p.subs.Wait()
+		p.stopTrackers()
 	}()
 	nodes := p.nodes
 	var problems []string
@@ -222,6 +241,7 @@ func (p *pubsubProbe) finish() ([]string, string) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	problems = append(problems, p.settleTrackers(deadline)...)
 	p.mu.Lock()
 	status := p.status
 	incs := append([]*incarnation(nil), p.incs...)
@@ -248,8 +268,12 @@ func (p *pubsubProbe) finish() ([]string, string) {
 	if events == 0 {
 		problems = append(problems, "no keyspace event was delivered")
 	}
-	return problems, fmt.Sprintf("%d published or set (%d acknowledged, %d unknown), %d subscriber connections, %d deliveries (%d keyspace events)",
-		len(status), acked, unknown, len(incs), delivered, events)
+	conns := 0
+	for _, t := range p.trackers {
+		conns += t.conns
+	}
+	return problems, fmt.Sprintf("%d published or set (%d acknowledged, %d unknown), %d subscriber connections, %d deliveries (%d keyspace events); %d tracking connections, caches checked after the writes",
+		len(status), acked, unknown, len(incs), delivered, events, conns)
 }
 
 func (p *pubsubProbe) liveOnes() []*incarnation {
@@ -335,3 +359,53 @@ func hasAll(got, want []string) bool {
 }
 
 func tail(xs []string, n int) []string { return xs[max(0, len(xs)-n):] }
+
+// settleTrackers waits for every tracker to be connected, stops their
+// loops and checks each one's cache (tracker.settle).
+func (p *pubsubProbe) settleTrackers(deadline time.Time) []string {
+	for {
+		connected := 0
+		for _, t := range p.trackers {
+			t.mu.Lock()
+			if t.cn != nil {
+				connected++
+			}
+			t.mu.Unlock()
+		}
+		if connected == len(p.trackers) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return []string{fmt.Sprintf("only %d of %d trackers connected after the faults", connected, len(p.trackers))}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.stopTrackers()
+	w, err := dial(p.nodes[0].addr, time.Second)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer w.Close()
+	var problems []string
+	for _, t := range p.trackers {
+		problems = append(problems, t.settle(w)...)
+		if t.cn != nil {
+			t.cn.Close()
+		}
+	}
+	return problems
+}
+
+// stopTrackers ends the trackers' loops (their connections stay open).
+func (p *pubsubProbe) stopTrackers() {
+	p.endTrack.Do(func() { close(p.trackEnd) })
+	p.tracking.Wait()
+}
+
+// incrThrough INCRs key through n, whatever comes of it.
+func incrThrough(n *node, key string) {
+	if cn, err := dial(n.addr, time.Second); err == nil {
+		cn.do(5*time.Second, "INCR", key)
+		cn.Close()
+	}
+}

@@ -100,7 +100,19 @@ func readReply(r *bufio.Reader) (reply, error) {
 			return nil, err
 		}
 		return string(buf[:n]), nil
-	case '*':
+	case '_':
+		return nil, nil
+	case '#', ',', '(':
+		return body, nil
+	case '>':
+		v, err := readAggregate(r, body, 1)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		return push(v.([]any)), nil
+	case '%':
+		return readAggregate(r, body, 2)
+	case '*', '~':
 		n, err := strconv.Atoi(body)
 		if err != nil {
 			return nil, err
@@ -117,4 +129,27 @@ func readReply(r *bufio.Reader) (reply, error) {
 		return out, nil
 	}
 	return nil, errors.New("unknown reply type " + strconv.Quote(line))
+}
+
+// push is a RESP3 push frame (an invalidation, a message), apart from
+// the replies it may come between.
+type push []any
+
+// readAggregate reads n×per elements (a push's, a map's) after the header
+// body n.
+func readAggregate(r *bufio.Reader, body string, per int) (reply, error) {
+	n, err := strconv.Atoi(body)
+	if err != nil {
+		return nil, err
+	}
+	if n < 0 {
+		return nil, nil
+	}
+	out := make([]any, n*per)
+	for i := range out {
+		if out[i], err = readReply(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
