@@ -239,6 +239,10 @@ type BlockHost interface {
 	// closed if the client disconnects; stop ends the watch (and returns
 	// once it has ended).
 	WatchGone() (gone <-chan struct{}, stop func())
+	// Serving precedes a woken command's try: what the client is sent
+	// meanwhile (a tracking connection's invalidations) waits for the
+	// reply, as while any command runs. Flush lets it go again.
+	Serving()
 }
 
 // blockingPop is one blocking command: how it tries, and what it answers
@@ -328,17 +332,20 @@ func (b *blockingPop) run(c *Ctx) {
 				pending = pending[1:]
 				continue
 			}
+			host.Serving()
 			res, err := b.try([][]byte{[]byte(k.key)}, true)
 			switch {
 			case errors.Is(err, ErrNoLeader):
 				// Nothing was popped; the element is still there for
 				// the next leader.
+				host.Flush()
 				retry = time.After(retryNoLeader)
 				continue
 			case err != nil || !isNullResult(res):
 				WriteOutcome(c.W, res, err)
 				return
 			}
+			host.Flush()
 			pending = pending[1:]
 		}
 		if len(pending) == 0 && retry == nil {

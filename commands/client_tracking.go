@@ -53,13 +53,29 @@ func (t *Table) TrackRead(s *Session, cmd *Command, args [][]byte) {
 	for i, p := range pos {
 		keys[i] = args[p]
 	}
+	if runsScript(cmd) && !s.InMulti() {
+		s.trackScript = keys // when it reads, or is forwarded
+		return
+	}
 	t.tracking.Remember(s.Track, keys)
 }
 
+// TrackScriptKeys records the keys the running script declares: its
+// first read-only call, on this node, is about to read (Redis tracks a
+// script's declared keys once it calls a read-only command), or its
+// command is forwarded to be run elsewhere, where the reads it makes are
+// not known here: recorded before they are made, whatever it calls.
+func (t *Table) TrackScriptKeys(s *Session) {
+	if s.trackScript != nil {
+		t.tracking.Remember(s.Track, s.trackScript)
+		s.trackScript = nil
+	}
+}
+
 // runsScript reports whether cmd runs a script or function: Redis tracks
-// its declared keys once it calls a read-only command; they are recorded
-// whatever it calls, before it runs (an extra invalidation is safe, a
-// missing one is not).
+// its declared keys once it calls a read-only command (in a transaction
+// they are recorded as it is queued, whatever it calls: an extra
+// invalidation is safe, a missing one is not).
 func runsScript(cmd *Command) bool {
 	switch cmd.Name {
 	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
@@ -71,6 +87,7 @@ func runsScript(cmd *Command) bool {
 // EndTracked forgets CLIENT CACHING once the command after it ran, as
 // Redis does outside MULTI for any command but CLIENT's.
 func (t *Table) EndTracked(s *Session, cmd *Command) {
+	s.trackScript = nil
 	if s.Track == nil || !s.Track.On() || s.InMulti() || cmd != nil && strings.HasPrefix(cmd.Name, "client") {
 		return
 	}

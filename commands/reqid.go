@@ -29,6 +29,9 @@ import (
 type reqIDState struct {
 	next op.ReqID // RAFT.REQID's, for the next command
 	cur  op.ReqID // the running command's
+	// noLoop numbers the writes of a NOLOOP tracking connection
+	// (client_noloop.go).
+	noLoop uint64
 }
 
 // maxClientOrigin bounds a RAFT.REQID origin.

@@ -325,6 +325,9 @@ type scriptHost struct {
 	callerArgs [][]byte
 	// part is the caller's node when it is one partition of several.
 	part PartitionedNode
+	// caller is the session that runs the script, whose declared keys
+	// its first read-only call records (TrackScriptKeys).
+	caller *Session
 }
 
 func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
@@ -333,7 +336,7 @@ func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
 	sess.Authenticated = true
 	sess.SelectDB(caller.S.DB)
 	sess.Unmonitored = caller.S.Unmonitored
-	h := &scriptHost{t: t, b: b, sess: sess, oom: oom, callerArgs: caller.Args}
+	h := &scriptHost{t: t, b: b, sess: sess, oom: oom, callerArgs: caller.Args, caller: caller.S}
 	if pn, ok := caller.Node.(PartitionedNode); ok && pn.Partitions() > 1 {
 		h.part = pn
 	}
@@ -352,6 +355,9 @@ func (h *scriptHost) Call(args [][]byte, proto int) []byte {
 		return append([]byte(nil), h.w.Bytes()...)
 	}
 	cmd, _ := h.t.Resolve(args)
+	if cmd != nil && cmd.Has(FlagReadonly) {
+		h.t.TrackScriptKeys(h.caller)
+	}
 	h.ctx.Args = args
 	h.b.prepare(cmd, args, h.sess.DB)
 	h.t.Run(&h.ctx, cmd)

@@ -43,6 +43,9 @@ type Session struct {
 	Sub *pubsub.Sub
 	// Track is the connection's client-side caching state; nil with Sub.
 	Track *pubsub.Tracker
+	// trackScript are the keys a running script declares, recorded once
+	// it reads (client_tracking.go).
+	trackScript [][]byte
 
 	killed atomic.Bool
 	// monitoring: in MONITOR mode (monitor.go), for the connection's

@@ -272,6 +272,7 @@ type Table struct {
 	hub        *pubsub.Hub      // pubsub.go
 	events     *keyspaceEvents  // notify.go
 	monitors   *pubsub.Monitors // monitor.go
+	noLoop     noLoopOrigins    // client_noloop.go
 	tracking   *pubsub.Tracking // client_tracking.go
 }
 

@@ -62,9 +62,15 @@ type Tracking struct {
 	prefixes map[string]map[*Tracker]struct{}
 	// changed are the keys of each prefix the op being applied changed,
 	// sent together once it is applied (EndOp), as Redis sends those of
-	// one event loop cycle.
-	changed    map[string]map[string]struct{}
+	// one event loop cycle, each with the connection whose write changed
+	// it (0: none here), which NOLOOP leaves out.
+	changed    map[string]map[string]int64
 	hasChanged atomic.Bool
+	// writers are, by store, the connection here whose write the op being
+	// applied is (BeginOp): a NOLOOP connection is not told of its own
+	// writes.
+	writers  map[any]int64
+	nWriters atomic.Int32 // len(writers), for EndOpOn's fast path
 	// conns are every connection here, by id: tracking ones and the
 	// targets of redirections.
 	conns   map[int64]*Tracker
@@ -77,8 +83,8 @@ type Tracking struct {
 func NewTracking() *Tracking {
 	return &Tracking{
 		keys: map[string]map[int64]struct{}{}, prefixes: map[string]map[*Tracker]struct{}{},
-		changed: map[string]map[string]struct{}{},
-		conns:   map[int64]*Tracker{}, now: time.Now,
+		changed: map[string]map[string]int64{}, writers: map[any]int64{},
+		conns: map[int64]*Tracker{}, now: time.Now,
 	}
 }
 
@@ -248,14 +254,22 @@ func (t *Tracking) limitLocked() {
 		if len(t.keys) <= max {
 			return
 		}
-		t.invalidateLocked(k, false)
+		t.invalidateLocked(k, false, 0)
 	}
 }
 
 // Changed is the keyspace's change hook: key was changed or removed, or
 // with all every key may have been (a flush, SWAPDB, a snapshot loaded).
 // It runs on the FSM goroutine: it only appends to queues.
-func (t *Tracking) Changed(key string, all bool) {
+func (t *Tracking) Changed(key string, all bool) { t.changedOn(nil, key, all) }
+
+// ChangedOn is Changed for the keyspace store, whose ops BeginOp names
+// the writers of.
+func (t *Tracking) ChangedOn(store any) func(key string, all bool) {
+	return func(key string, all bool) { t.changedOn(store, key, all) }
+}
+
+func (t *Tracking) changedOn(store any, key string, all bool) {
 	if t.enabled.Load() == 0 && !all {
 		return
 	}
@@ -265,10 +279,34 @@ func (t *Tracking) Changed(key string, all bool) {
 		t.flushLocked()
 		return
 	}
-	t.invalidateLocked(key, true)
+	t.invalidateLocked(key, true, t.writers[store])
 }
 
-func (t *Tracking) invalidateLocked(key string, bcast bool) {
+// BeginOp names the connection here whose write the op about to be
+// applied on store is (0: none): a NOLOOP connection is sent no
+// invalidation of the keys it changes itself. EndOpOn forgets it. Both
+// run on store's FSM goroutine.
+func (t *Tracking) BeginOp(store any, writer int64) {
+	if writer == 0 {
+		return
+	}
+	t.mu.Lock()
+	if _, had := t.writers[store]; !had {
+		t.nWriters.Add(1)
+	}
+	t.writers[store] = writer
+	t.mu.Unlock()
+}
+
+// forgetWriterLocked undoes BeginOp for store.
+func (t *Tracking) forgetWriterLocked(store any) {
+	if _, had := t.writers[store]; had {
+		delete(t.writers, store)
+		t.nWriters.Add(-1)
+	}
+}
+
+func (t *Tracking) invalidateLocked(key string, bcast bool, writer int64) {
 	if bcast {
 		for p := range t.prefixes {
 			if !strings.HasPrefix(key, p) {
@@ -276,10 +314,10 @@ func (t *Tracking) invalidateLocked(key string, bcast bool) {
 			}
 			keys := t.changed[p]
 			if keys == nil {
-				keys = map[string]struct{}{}
+				keys = map[string]int64{}
 				t.changed[p] = keys
 			}
-			keys[key] = struct{}{}
+			keys[key] = writer
 			t.hasChanged.Store(true)
 		}
 	}
@@ -291,7 +329,8 @@ func (t *Tracking) invalidateLocked(key string, bcast bool) {
 	now := t.now()
 	value := appendKeys(nil, []string{key})
 	for id := range ids {
-		if tr := t.conns[id]; tr != nil && tr.on.Load() && !tr.opts.BCast {
+		tr := t.conns[id]
+		if tr != nil && tr.on.Load() && !tr.opts.BCast && !(tr.opts.NoLoop && id == writer) {
 			t.sendLocked(tr, &f, value, now)
 		}
 	}
@@ -302,23 +341,60 @@ func (t *Tracking) invalidateLocked(key string, bcast bool) {
 // EndOp sends the BCAST connections the keys of their prefixes the op
 // just applied changed, in one invalidation per prefix (Redis's
 // trackingBroadcastInvalidationMessages). It runs on the FSM goroutine.
-func (t *Tracking) EndOp() {
+func (t *Tracking) EndOp() { t.EndOpOn(nil) }
+
+// EndOpOn is EndOp after an op applied on store, which BeginOp may have
+// named the writer of.
+func (t *Tracking) EndOpOn(store any) {
 	if !t.hasChanged.Load() {
+		if t.nWriters.Load() > 0 {
+			t.mu.Lock()
+			t.forgetWriterLocked(store)
+			t.mu.Unlock()
+		}
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.forgetWriterLocked(store)
 	now := t.now()
 	for _, p := range slices.Sorted(maps.Keys(t.changed)) {
 		keys := t.changed[p]
-		value := appendKeys(nil, slices.Sorted(maps.Keys(keys))) // Redis's radix tree order
+		all := slices.Sorted(maps.Keys(keys)) // Redis's radix tree order
+		value := appendKeys(nil, all)
 		var f trackFrames
 		for tr := range t.prefixes[p] {
-			t.sendLocked(tr, &f, value, now)
+			if !tr.opts.NoLoop {
+				t.sendLocked(tr, &f, value, now)
+				continue
+			}
+			// Redis's trackingBuildBroadcastReply: not the keys it changed.
+			var own []string
+			for _, k := range all {
+				if keys[k] != tr.id {
+					own = append(own, k)
+				}
+			}
+			if len(own) == len(all) {
+				t.sendLocked(tr, &f, value, now)
+			} else if len(own) > 0 {
+				var g trackFrames
+				t.sendLocked(tr, &g, appendKeys(nil, own), now)
+			}
 		}
 	}
 	clear(t.changed)
 	t.hasChanged.Store(false)
+}
+
+// NoLoop reports whether tr's tracking is on with NOLOOP.
+func (t *Tracking) NoLoop(tr *Tracker) bool {
+	if !tr.On() {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return tr.opts.NoLoop
 }
 
 func appendKeys(b []byte, keys []string) []byte {

@@ -55,6 +55,12 @@ const watchChunk = 4096
 // the end of the stream closes gone. stop interrupts the read with a past
 // deadline and returns once the goroutine has ended, so the connection
 // goroutine owns the socket and the pending bytes again.
+func (h *blockHost) Serving() {
+	if h.c.sess.Track.On() {
+		h.c.sub.Pause()
+	}
+}
+
 func (h *blockHost) WatchGone() (<-chan struct{}, func()) {
 	gone := make(chan struct{})
 	// A blocked client is not idle: the timeout directive spares it, as

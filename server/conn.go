@@ -186,6 +186,7 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	}
 	cmd, denied := s.table.Resolve(ctx.Args)
 	ctx.S.BeginRequest(cmd)
+	s.table.NoLoopRequest(ctx.S, cmd)
 	if ctx.S.Track.On() {
 		defer s.table.EndTracked(ctx.S, cmd)
 	}

@@ -46,7 +46,8 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	if ctx.S.Redirect && s.redirect(cn, ctx) {
 		return true
 	}
-	s.table.FeedServed(ctx, cmd) // served here, for MONITOR
+	s.table.FeedServed(ctx, cmd)   // served here, for MONITOR
+	s.table.TrackScriptKeys(ctx.S) // a script's reads are not known here
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: ctx.Args, Req: ctx.S.RequestID()}
 	if cmd.RunsAsCaller() {
 		// A script's commands (SORT's patterns) are checked where they

@@ -140,6 +140,7 @@ func (s *Server) runOn(cn *conn, ctx *commands.Ctx, cmd *commands.Command, g int
 		sub.drain()
 		return sub.w.Bytes(), false
 	}
+	s.table.TrackScriptKeys(ctx.S) // a script's reads are not known here
 	req := op.Op{Type: op.Forward, DB: ctx.S.DB, Int: int64(ctx.S.Proto()), Args: args, Req: ctx.S.RequestID()}
 	r, err := n.Forward(&req, write)
 	if err == nil {

@@ -165,6 +165,7 @@ func New(cfg Config) (*Server, error) {
 		done:       make(chan struct{}),
 		revoke:     newRevoker(),
 	}
+	s.table.SetNodeID(cfg.ID)
 	s.conf.v = defaultConfValues()
 	if len(cfg.Directives) > 0 {
 		if err := s.configSet(cfg.Directives, true); err != nil {
@@ -236,8 +237,10 @@ func New(cfg Config) (*Server, error) {
 		ClusterSecret:     cfg.ClusterSecret,
 		ClusterTLS:        clusterTLS,
 		Apply: func(ks *keyspace.Store, o *op.Op) any {
+			tr := s.table.Tracking()
+			tr.BeginOp(ks, s.table.NoLoopWriter(o.Req)) // NOLOOP: not to its writer
 			r := s.table.Apply(ks, o)
-			s.table.Tracking().EndOp() // BCAST invalidations: one per op
+			tr.EndOpOn(ks) // BCAST invalidations: one per op
 			s.notePeak(ks)
 			return r
 		},
@@ -255,8 +258,8 @@ func New(cfg Config) (*Server, error) {
 	for g, n := range s.groups {
 		ks := n.Store()
 		ks.Lock()
-		ks.SetReady(s.table.Waiters().Ready)      // applied changes wake blocked clients
-		ks.SetChanged(s.table.Tracking().Changed) // and invalidate tracked keys
+		ks.SetReady(s.table.Waiters().Ready)            // applied changes wake blocked clients
+		ks.SetChanged(s.table.Tracking().ChangedOn(ks)) // and invalidate tracked keys
 		ks.SetNotifier(s.table.KeyspaceEvents())
 		ks.Unlock()
 		s.table.PubSub().AddLive(ks) // its PUBLISH ops deliver
