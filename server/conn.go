@@ -118,6 +118,10 @@ func (s *Server) serveConn(c *client) {
 			if s.writeReplies(c, cn, out) != nil {
 				return
 			}
+			if monitor {
+				// Writing released the queue: its lines wait again.
+				c.sub.Pause()
+			}
 		}
 		if c.sess.Track.On() {
 			// Invalidations wait for this command's reply: one sent
