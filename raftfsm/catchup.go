@@ -56,7 +56,9 @@ func (n *Node) CatchUp() error {
 		case <-n.fsm.watch.next():
 		case <-deadline.C:
 			if err := n.raft.Barrier(applyTimeout).Error(); err != nil {
-				return err
+				// A read has no outcome to lose: it is refused, to be
+				// tried again (the leadership moved, say).
+				return ErrNoLeader
 			}
 			for {
 				if old := n.fsm.watch.barrierAt.Load(); old >= c || n.fsm.watch.barrierAt.CompareAndSwap(old, c) {
