@@ -170,7 +170,19 @@ func (c *Ctx) propose(o *op.Op) {
 		return
 	}
 	res, err := c.Node.Propose(o)
+	if o.Type != op.Exec { // a transaction's stay after EXEC's reply
+		c.takeEarly()
+	}
 	WriteOutcome(c.W, res, err)
+}
+
+// takeEarly puts what the apply of the connection's own write delivered
+// to it (a message, a keyspace event) before the write's reply, as Redis
+// writes them.
+func (c *Ctx) takeEarly() {
+	if sub := c.S.Sub; sub != nil {
+		c.W.Raw(sub.TakeEarly())
+	}
 }
 
 // WriteOutcome writes the reply for a proposal's outcome, as propose does.

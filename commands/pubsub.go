@@ -275,5 +275,6 @@ func publish(c *Ctx, typ op.Type, shard bool) {
 		c.W.Error(nodeError(err))
 		return
 	}
+	c.takeEarly()
 	c.W.Int(int64(c.Table.hub.Receivers(c.Args[1], shard)))
 }

@@ -35,6 +35,10 @@ type Sub struct {
 
 	mu  sync.Mutex
 	buf []byte
+	// late is what the connection's commands are to be told after their
+	// replies (invalidations: enqueueLate), kept apart while it holds
+	// the queue; it follows buf.
+	late []byte
 	// inflight is what the connection took and is writing; it still
 	// counts against the limits, as Redis counts its unsent replies.
 	inflight  int
@@ -107,16 +111,27 @@ func (s *Sub) signal() {
 }
 
 // enqueue appends frame and applies the limits at now.
-func (s *Sub) enqueue(frame []byte, now time.Time) {
+func (s *Sub) enqueue(frame []byte, now time.Time) { s.add(frame, now, false) }
+
+// enqueueLate is enqueue for what must follow the reply of a command
+// the connection runs meanwhile, whatever comes before that reply
+// (TakeEarly): a tracking invalidation.
+func (s *Sub) enqueueLate(frame []byte, now time.Time) { s.add(frame, now, true) }
+
+func (s *Sub) add(frame []byte, now time.Time, late bool) {
 	s.mu.Lock()
 	if s.dead {
 		s.mu.Unlock()
 		return
 	}
-	s.buf = append(s.buf, frame...)
-	over := s.overLimits(len(s.buf)+s.inflight, now)
+	if late && s.held {
+		s.late = append(s.late, frame...)
+	} else {
+		s.buf = append(s.buf, frame...)
+	}
+	over := s.overLimits(len(s.buf)+len(s.late)+s.inflight, now)
 	if over {
-		s.dead, s.overflow, s.buf = true, true, nil
+		s.dead, s.overflow, s.buf, s.late = true, true, nil, nil
 	}
 	s.mu.Unlock()
 	s.signal()
@@ -162,9 +177,24 @@ func (s *Sub) Take() (b []byte, over bool) {
 }
 
 func (s *Sub) takeLocked() []byte {
+	b := append(s.buf, s.late...)
+	s.buf, s.late = nil, nil
+	s.inflight = len(b)
+	return b
+}
+
+// TakeEarly returns, while the connection holds the queue, what came
+// before the reply it is about to write (a message its own PUBLISH
+// delivered, an event of its own write, as Redis writes them before the
+// reply); what must follow the reply stays held.
+func (s *Sub) TakeEarly() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.held {
+		return nil
+	}
 	b := s.buf
 	s.buf = nil
-	s.inflight = len(b)
 	return b
 }
 
@@ -183,8 +213,8 @@ func (s *Sub) Hold() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.held = true
-	b := s.buf
-	s.buf = nil
+	b := append(s.buf, s.late...)
+	s.buf, s.late = nil, nil
 	return b
 }
 

@@ -435,16 +435,16 @@ func (t *Tracking) sendLocked(tr *Tracker, f *trackFrames, value []byte, now tim
 				b = appendBulk(b, []byte("tracking-redir-broken"))
 				b = append(b, ':')
 				b = strconv.AppendInt(b, id, 10)
-				tr.sub.enqueue(append(b, '\r', '\n'), now)
+				tr.sub.enqueueLate(append(b, '\r', '\n'), now)
 			}
 			return
 		}
 	}
 	switch {
 	case target.sub.Proto() == 3:
-		target.sub.enqueue(f.frame(3, value), now)
+		target.sub.enqueueLate(f.frame(3, value), now)
 	case target != tr && target.sub.inPubSub.Load():
-		target.sub.enqueue(f.frame(2, value), now)
+		target.sub.enqueueLate(f.frame(2, value), now)
 	}
 }
 

@@ -123,9 +123,12 @@ func (s *Server) serveConn(c *client) {
 				c.sub.Pause()
 			}
 		}
-		if c.sess.Track.On() {
+		if c.sess.Track.On() || c.sess.Subscribed() && c.sess.Proto() == 3 {
 			// Invalidations wait for this command's reply: one sent
 			// before it could be followed by the value it invalidates.
+			// A RESP3 subscriber's messages wait too: those its own
+			// write delivered go before the reply (Ctx.propose), the
+			// others after it.
 			c.sub.Pause()
 		}
 		gone := s.serveCommand(cn, ctx, more)
