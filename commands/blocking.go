@@ -62,6 +62,8 @@ func newWaiters() *Waiters {
 // waiter is one blocked client.
 type waiter struct {
 	kind keyspace.Kind
+	// all: a reader, woken by every change (see signalFirst).
+	all  bool
 	keys []dbKey
 	// wake has a value when ready has keys to look at.
 	wake chan struct{}
@@ -102,12 +104,15 @@ func (w *Waiters) Ready(db int, key string, kind keyspace.Kind) {
 	w.signalFirst(dbKey{db, key}, kind)
 }
 
-// signalFirst wakes the first waiter of kind on k. The caller holds mu.
+// signalFirst wakes the first waiter of kind on k, and every reader of
+// kind there (a blocked XREAD, which takes nothing from the others). The
+// caller holds mu.
 func (w *Waiters) signalFirst(k dbKey, kind keyspace.Kind) {
+	first := true
 	for _, wt := range w.queues[k] {
-		if wt.kind == kind {
+		if wt.kind == kind && (wt.all || first) {
 			w.signal(wt, k)
-			return
+			first = first && wt.all
 		}
 	}
 }
@@ -173,7 +178,12 @@ func (w *Waiters) Settle(limit time.Duration) {
 
 // add registers a waiter of kind on keys of database db.
 func (w *Waiters) add(db int, keys [][]byte, kind keyspace.Kind) *waiter {
-	wt := &waiter{kind: kind, wake: make(chan struct{}, 1), unblock: make(chan bool, 1)}
+	return w.addWaiter(db, keys, kind, false)
+}
+
+// addWaiter is add; all: a reader (see signalFirst).
+func (w *Waiters) addWaiter(db int, keys [][]byte, kind keyspace.Kind, all bool) *waiter {
+	wt := &waiter{kind: kind, all: all, wake: make(chan struct{}, 1), unblock: make(chan bool, 1)}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, key := range keys {
@@ -250,6 +260,8 @@ type BlockHost interface {
 type blockingPop struct {
 	kind keyspace.Kind
 	keys [][]byte
+	// all: a read (XREAD), woken by every change to its keys.
+	all bool
 	// deadline is the unix ms the wait ends at; 0: never.
 	deadline int64
 	// try proposes the pop on keys and returns the applier's result (the
@@ -277,7 +289,7 @@ func (b *blockingPop) run(c *Ctx) {
 		b.once(c)
 		return
 	}
-	wt := w.add(c.S.DB, b.keys, b.kind)
+	wt := w.addWaiter(c.S.DB, b.keys, b.kind, b.all)
 	// pending: the wake-ups taken and not finished with; the key served
 	// from stays first in it, and whatever is left is handed over.
 	var pending []dbKey

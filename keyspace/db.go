@@ -279,7 +279,7 @@ func (d *DB) remove(h, slot uint32, e *entry) {
 // Update runs fn on key's Object of kind k, to change it in place: a key
 // of another kind is ErrWrongType; an absent key gets create's Object
 // (with create nil, fn is not run and found is false). A collection fn
-// leaves empty is deleted with its key.
+// leaves empty is deleted with its key (but a stream, as in Redis).
 func (d *DB) Update(key []byte, now int64, k Kind, create func() Object, fn func(o Object)) (found bool, err error) {
 	if e := d.GetForWrite(key, now); e != nil && e.kind != k {
 		return false, ErrWrongType
@@ -298,7 +298,7 @@ func (d *DB) Update(key []byte, now int64, k Kind, create func() Object, fn func
 	}
 	e.enc = e.obj.Encoding()
 	d.changeEnd(e)
-	if e.obj.Len() == 0 {
+	if e.obj.Len() == 0 && e.kind != KindStream { // Redis keeps an empty stream
 		d.remove(h, slot, e)
 	}
 	return true, nil

@@ -187,6 +187,8 @@ func decodeObject(kind Kind, enc Encoding, data []byte) (Object, error) {
 		return decodeList(enc, data)
 	case KindZSet:
 		return decodeZSet(enc, data)
+	case KindStream:
+		return decodeStream(enc, data)
 	}
 	return nil, fmt.Errorf("unknown kind %d (encoding %d)", kind, enc)
 }

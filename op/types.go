@@ -412,6 +412,20 @@ var specs = map[Type]spec{
 
 	Publish:  {"PUBLISH", 2, 2, 1},
 	SPublish: {"SPUBLISH", 2, 2, 1},
+
+	XAdd:                 {"XADD", 6, -1, 2},
+	XTrim:                {"XTRIM", 3, 3, 1},
+	XDel:                 {"XDEL", 2, -1, 1},
+	XSetID:               {"XSETID", 4, 4, 1},
+	XGroupCreate:         {"XGROUPCREATE", 3, 3, 1},
+	XGroupSetID:          {"XGROUPSETID", 3, 3, 1},
+	XGroupDestroy:        {"XGROUPDESTROY", 2, 2, 1},
+	XGroupCreateConsumer: {"XGROUPCREATECONSUMER", 3, 3, 1},
+	XGroupDelConsumer:    {"XGROUPDELCONSUMER", 3, 3, 1},
+	XReadGroup:           {"XREADGROUP", 4, -1, 2},
+	XAck:                 {"XACK", 3, -1, 1},
+	XClaim:               {"XCLAIM", 8, -1, 1},
+	XAutoClaim:           {"XAUTOCLAIM", 5, 5, 1},
 }
 
 // Known reports whether t is a defined type.
@@ -442,3 +456,65 @@ func (t Type) ValidArgs(n int) bool {
 	}
 	return (n-sp.minArgs)%sp.argStep == 0
 }
+
+// Streams: 270-309. Every write to a stream is one of these. Ids given as
+// "*" (and "ms-*") are decided by the applier from Now (the leader's
+// clock, carried in the op) and the stream's last id, so every node holds
+// the same ids and a clock that goes back never makes one go back.
+// Deliveries to consumer groups (XREADGROUP, XCLAIM, XAUTOCLAIM) are
+// writes too, timed by Now, so idle times and delivery counts replicate.
+const (
+	// XAdd: Args [key, id as given ("*", "ms-*", "ms-seq"), trim
+	// threshold, trim limit, f1, v1, ...]; Flags XNoMkStream and the
+	// XTrim* flags (threshold and limit are "" without a trim). Replies
+	// the id added.
+	XAdd Type = 270
+	// XTrim: Args [key, threshold, limit]; Flags the XTrim* flags.
+	// Replies the number of entries removed.
+	XTrim Type = 271
+	// XDel: Args [key, id...]; replies the number removed.
+	XDel Type = 272
+	// XSetID: Args [key, last id, entries added ("": unchanged), max
+	// deleted id ("": unchanged)].
+	XSetID Type = 273
+	// XGroupCreate: Args [key, group, id ("$": the last id)]; Int entries
+	// read (-1: not given); Flags XMkStream.
+	XGroupCreate Type = 274
+	// XGroupSetID: Args [key, group, id ("$": the last id)]; Int entries
+	// read (-1: not given).
+	XGroupSetID Type = 275
+	// XGroupDestroy: Args [key, group].
+	XGroupDestroy Type = 276
+	// XGroupCreateConsumer: Args [key, group, consumer].
+	XGroupCreateConsumer Type = 277
+	// XGroupDelConsumer: Args [key, group, consumer].
+	XGroupDelConsumer Type = 278
+	// XReadGroup delivers entries to a consumer: Args [group, consumer,
+	// key1, id1, key2, id2, ...] (">" for new entries); Int the count (0:
+	// all); Flags XNoAck, XNilEmpty (a null when nothing was delivered: a
+	// blocked read's try).
+	XReadGroup Type = 279
+	// XAck: Args [key, group, id...].
+	XAck Type = 280
+	// XClaim: Args [key, group, consumer, min idle, delivery time ("":
+	// Now), retry count ("": one more), last id ("": none), id...]; Flags
+	// XForce, XJustID.
+	XClaim Type = 281
+	// XAutoClaim: Args [key, group, consumer, min idle, start id]; Int the
+	// count; Flags XJustID.
+	XAutoClaim Type = 282
+)
+
+// Flags of the stream ops. High bits: specific to them.
+const (
+	XNoMkStream   uint32 = 1 << 20 // XAdd: do not create the stream
+	XTrimMaxLen   uint32 = 1 << 21 // XAdd, XTrim: trim to a length
+	XTrimMinID    uint32 = 1 << 22 // XAdd, XTrim: trim below an id
+	XTrimApprox   uint32 = 1 << 23 // XAdd, XTrim: "~", whole blocks only
+	XMkStream     uint32 = 1 << 20 // XGroupCreate: create the stream
+	XNoAck        uint32 = 1 << 20 // XReadGroup: no PEL entry
+	XNilEmpty     uint32 = 1 << 21 // XReadGroup: null when nothing is read
+	XForce        uint32 = 1 << 20 // XClaim: create missing PEL entries
+	XJustID       uint32 = 1 << 21 // XClaim, XAutoClaim: ids only
+	XEntriesGiven uint32 = 1 << 22 // XGroupCreate, XGroupSetID: Int is set
+)

@@ -1,0 +1,232 @@
+package keyspace
+
+import (
+	"slices"
+	"sort"
+	"unsafe"
+)
+
+// Consumer groups: a group's last delivered id and entries read, its
+// pending entries list (PEL: delivered, not acknowledged) sorted by id,
+// and its consumers sorted by name, each with the ids of the PEL it owns.
+// Delivery times are the op's clock (the leader's), so idle times agree
+// on every node.
+
+// StreamGroup is a consumer group.
+type StreamGroup struct {
+	Name   string
+	LastID StreamID
+	// EntriesRead is Redis's entries_read; -1 when not known.
+	EntriesRead int64
+	pel         []*PendingEntry // sorted by ID
+	consumers   []*StreamConsumer
+}
+
+// PendingEntry is a delivered entry not yet acknowledged.
+type PendingEntry struct {
+	ID            StreamID
+	Consumer      *StreamConsumer
+	DeliveryTime  int64 // unix ms
+	DeliveryCount uint64
+}
+
+// StreamConsumer is a consumer of a group.
+type StreamConsumer struct {
+	Name     string
+	SeenTime int64      // unix ms
+	pel      []StreamID // sorted
+}
+
+const (
+	groupBytes    = int64(unsafe.Sizeof(StreamGroup{}))
+	pendingBytes  = int64(unsafe.Sizeof(PendingEntry{}))
+	consumerBytes = int64(unsafe.Sizeof(StreamConsumer{}))
+)
+
+func (g *StreamGroup) size() int64 {
+	n := groupBytes + allocSize(len(g.Name)) + int64(len(g.pel))*(pendingBytes+8+16)
+	for _, c := range g.consumers {
+		n += consumerBytes + allocSize(len(c.Name)) + 8
+	}
+	return n
+}
+
+func (g *StreamGroup) clone() *StreamGroup {
+	c := &StreamGroup{Name: g.Name, LastID: g.LastID, EntriesRead: g.EntriesRead}
+	cons := make(map[*StreamConsumer]*StreamConsumer, len(g.consumers))
+	c.consumers = make([]*StreamConsumer, len(g.consumers))
+	for i, x := range g.consumers {
+		nc := &StreamConsumer{Name: x.Name, SeenTime: x.SeenTime, pel: slices.Clone(x.pel)}
+		cons[x] = nc
+		c.consumers[i] = nc
+	}
+	c.pel = make([]*PendingEntry, len(g.pel))
+	for i, p := range g.pel {
+		np := *p
+		np.Consumer = cons[p.Consumer]
+		c.pel[i] = &np
+	}
+	return c
+}
+
+// Groups returns the consumer groups in name order.
+func (s *Stream) Groups() []*StreamGroup { return s.groups }
+
+// Group finds a group by name.
+func (s *Stream) Group(name []byte) *StreamGroup {
+	i, found := s.groupIndex(name)
+	if !found {
+		return nil
+	}
+	return s.groups[i]
+}
+
+func (s *Stream) groupIndex(name []byte) (int, bool) {
+	i := sort.Search(len(s.groups), func(i int) bool { return s.groups[i].Name >= string(name) })
+	return i, i < len(s.groups) && s.groups[i].Name == string(name)
+}
+
+// CreateGroup adds a group; false if one of that name exists.
+func (s *Stream) CreateGroup(name []byte, last StreamID, entriesRead int64) bool {
+	i, found := s.groupIndex(name)
+	if found {
+		return false
+	}
+	s.groups = slices.Insert(s.groups, i, &StreamGroup{Name: string(name), LastID: last, EntriesRead: entriesRead})
+	return true
+}
+
+// DestroyGroup removes a group; false if there is none of that name.
+func (s *Stream) DestroyGroup(name []byte) bool {
+	i, found := s.groupIndex(name)
+	if found {
+		s.groups = slices.Delete(s.groups, i, i+1)
+	}
+	return found
+}
+
+// Consumers returns the group's consumers in name order.
+func (g *StreamGroup) Consumers() []*StreamConsumer { return g.consumers }
+
+// PEL returns the group's pending entries in id order; the slice is the
+// group's own.
+func (g *StreamGroup) PEL() []*PendingEntry { return g.pel }
+
+// Pending is the number of entries pending for the consumer.
+func (c *StreamConsumer) Pending() int { return len(c.pel) }
+
+// PendingIDs returns the ids pending for the consumer, in order.
+func (c *StreamConsumer) PendingIDs() []StreamID { return c.pel }
+
+func (g *StreamGroup) consumerIndex(name []byte) (int, bool) {
+	i := sort.Search(len(g.consumers), func(i int) bool { return g.consumers[i].Name >= string(name) })
+	return i, i < len(g.consumers) && g.consumers[i].Name == string(name)
+}
+
+// Consumer finds a consumer by name.
+func (g *StreamGroup) Consumer(name []byte) *StreamConsumer {
+	if i, found := g.consumerIndex(name); found {
+		return g.consumers[i]
+	}
+	return nil
+}
+
+// CreateConsumer adds a consumer seen at now; the existing one (and
+// false) if there is one of that name.
+func (g *StreamGroup) CreateConsumer(name []byte, now int64) (*StreamConsumer, bool) {
+	i, found := g.consumerIndex(name)
+	if found {
+		return g.consumers[i], false
+	}
+	c := &StreamConsumer{Name: string(name), SeenTime: now}
+	g.consumers = slices.Insert(g.consumers, i, c)
+	return c, true
+}
+
+// DeleteConsumer removes a consumer and its pending entries, and returns
+// how many it had (-1: no such consumer).
+func (g *StreamGroup) DeleteConsumer(name []byte) int {
+	i, found := g.consumerIndex(name)
+	if !found {
+		return -1
+	}
+	c := g.consumers[i]
+	for _, id := range c.pel {
+		if j, ok := g.pelIndex(id); ok {
+			g.pel = slices.Delete(g.pel, j, j+1)
+		}
+	}
+	g.consumers = slices.Delete(g.consumers, i, i+1)
+	return len(c.pel)
+}
+
+func (g *StreamGroup) pelIndex(id StreamID) (int, bool) {
+	i := sort.Search(len(g.pel), func(i int) bool { return !g.pel[i].ID.Less(id) })
+	return i, i < len(g.pel) && g.pel[i].ID == id
+}
+
+// Pending finds the pending entry of id.
+func (g *StreamGroup) Pending(id StreamID) *PendingEntry {
+	if i, ok := g.pelIndex(id); ok {
+		return g.pel[i]
+	}
+	return nil
+}
+
+// PendingFrom returns the index in PEL of the first entry at or after id.
+func (g *StreamGroup) PendingFrom(id StreamID) int {
+	i, _ := g.pelIndex(id)
+	return i
+}
+
+func idIndex(ids []StreamID, id StreamID) (int, bool) {
+	i := sort.Search(len(ids), func(i int) bool { return !ids[i].Less(id) })
+	return i, i < len(ids) && ids[i] == id
+}
+
+// Deliver records id as delivered to c at now: a new pending entry, or
+// one that moves to c (its count raised unless keepCount).
+func (g *StreamGroup) Deliver(id StreamID, c *StreamConsumer, now int64, keepCount bool) *PendingEntry {
+	i, found := g.pelIndex(id)
+	var p *PendingEntry
+	if found {
+		p = g.pel[i]
+		if p.Consumer != c {
+			p.Consumer.dropID(id)
+			c.addID(id)
+			p.Consumer = c
+		}
+	} else {
+		p = &PendingEntry{ID: id, Consumer: c}
+		g.pel = slices.Insert(g.pel, i, p)
+		c.addID(id)
+	}
+	p.DeliveryTime = now
+	if !keepCount {
+		p.DeliveryCount++
+	}
+	return p
+}
+
+// Ack removes id from the PEL; false if it was not pending.
+func (g *StreamGroup) Ack(id StreamID) bool {
+	i, found := g.pelIndex(id)
+	if !found {
+		return false
+	}
+	g.pel[i].Consumer.dropID(id)
+	g.pel = slices.Delete(g.pel, i, i+1)
+	return true
+}
+
+func (c *StreamConsumer) addID(id StreamID) {
+	if i, found := idIndex(c.pel, id); !found {
+		c.pel = slices.Insert(c.pel, i, id)
+	}
+}
+
+func (c *StreamConsumer) dropID(id StreamID) {
+	if i, found := idIndex(c.pel, id); found {
+		c.pel = slices.Delete(c.pel, i, i+1)
+	}
+}
