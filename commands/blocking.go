@@ -272,6 +272,9 @@ type blockingPop struct {
 	// when there is nothing to pop and the command may not block (in a
 	// transaction or a script), where it differs.
 	timedOut, nothing func(c *Ctx)
+	// gone, if set, answers when a key waited on no longer holds the
+	// kind (XREADGROUP's stream deleted), instead of waiting on.
+	gone func(c *Ctx)
 }
 
 // retryNoLeader is how long a waiter woken while no leader answers waits
@@ -341,6 +344,10 @@ func (b *blockingPop) run(c *Ctx) {
 		for len(pending) > 0 && retry == nil {
 			k := pending[0]
 			if !b.holds(c, k) {
+				if b.gone != nil {
+					b.gone(c)
+					return
+				}
 				pending = pending[1:]
 				continue
 			}

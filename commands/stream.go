@@ -1,8 +1,10 @@
 package commands
 
 // The stream family's table entries, as Redis 7.0's src/commands/x*.json
-// describe them. Writes are one op each (op types 270-309, appliers in
-// stream_apply.go); reads are in stream_read.go, XREAD in stream_xread.go.
+// describe them. Writes are one op each (op types 270-309): XADD XTRIM
+// XDEL XSETID in stream_apply.go, the consumer groups' in
+// stream_group.go, stream_readgroup.go and stream_claim.go; reads are in
+// stream_read.go, XREAD in stream_xread.go.
 
 import "github.com/loomcache/loomcache/op"
 
@@ -89,10 +91,123 @@ func registerStreams(t *Table) {
 					Handler:    cmdXInfoStream,
 					History:    [][2]string{{"6.0.0", "Added the `FULL` modifier."}, {"7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields"}},
 					Args:       []Arg{argKey("key", 0), argBlock("full", argInt("count").token("COUNT").optional()).token("FULL").optional()}},
+				&Command{Name: "xinfo|groups", Arity: 3, Flags: FlagReadonly, Categories: CatStream,
+					Keys:  []KeySpec{{Flags: KeyRO | KeyAccess, Index: 2, LastKey: 0, KeyStep: 1}},
+					Group: "stream", Since: "5.0.0",
+					Complexity: "O(1)",
+					Summary:    "List the consumer groups of a stream",
+					Handler:    cmdXInfoGroups,
+					History:    [][2]string{{"7.0.0", "Added the `entries-read` and `lag` fields"}},
+					Args:       []Arg{argKey("key", 0)}},
+				&Command{Name: "xinfo|consumers", Arity: 4, Flags: FlagReadonly, Categories: CatStream,
+					Keys:  []KeySpec{{Flags: KeyRO | KeyAccess, Index: 2, LastKey: 0, KeyStep: 1}},
+					Tips:  []string{"nondeterministic_output"},
+					Group: "stream", Since: "5.0.0",
+					Complexity: "O(1)",
+					Summary:    "List the consumers in a consumer group",
+					Handler:    cmdXInfoConsumers,
+					Args:       []Arg{argKey("key", 0), argString("groupname")}},
 			}},
+		&Command{Name: "xgroup", Arity: -2,
+			Group: "stream", Since: "5.0.0",
+			Complexity: "Depends on subcommand.",
+			Summary:    "A container for consumer groups commands",
+			Subs: []*Command{
+				&Command{Name: "xgroup|help", Arity: 2, Flags: FlagLoading | FlagStale, Categories: CatStream,
+					Group: "stream", Since: "5.0.0",
+					Complexity: "O(1)",
+					Summary:    "Show helpful text about the different subcommands",
+					Handler:    cmdXGroupHelp},
+				&Command{Name: "xgroup|create", Arity: -5, Flags: FlagWrite | FlagDenyOOM, Categories: CatStream,
+					Keys:  []KeySpec{{Flags: KeyRW | KeyInsert, Index: 2, LastKey: 0, KeyStep: 1}},
+					Group: "stream", Since: "5.0.0",
+					Complexity: "O(1)",
+					Summary:    "Create a consumer group.",
+					Handler:    cmdXGroup,
+					History:    [][2]string{{"7.0.0", "Added the `entries_read` named argument."}},
+					Args:       []Arg{argKey("key", 0), argString("groupname"), argOneof("id", argString("id"), argToken("new_id", "$")), argToken("mkstream", "MKSTREAM").optional(), argInt("entries_read").token("ENTRIESREAD").optional()}},
+				&Command{Name: "xgroup|setid", Arity: -5, Flags: FlagWrite, Categories: CatStream,
+					Keys:  []KeySpec{{Flags: KeyRW | KeyUpdate, Index: 2, LastKey: 0, KeyStep: 1}},
+					Group: "stream", Since: "5.0.0",
+					Complexity: "O(1)",
+					Summary:    "Set a consumer group to an arbitrary last delivered ID value.",
+					Handler:    cmdXGroup,
+					History:    [][2]string{{"7.0.0", "Added the optional `entries_read` argument."}},
+					Args:       []Arg{argKey("key", 0), argString("groupname"), argOneof("id", argString("id"), argToken("new_id", "$")), argInt("entries_read").token("ENTRIESREAD").optional()}},
+				&Command{Name: "xgroup|destroy", Arity: 4, Flags: FlagWrite, Categories: CatStream,
+					Keys:  []KeySpec{{Flags: KeyRW | KeyDelete, Index: 2, LastKey: 0, KeyStep: 1}},
+					Group: "stream", Since: "5.0.0",
+					Complexity: "O(N) where N is the number of entries in the group's pending entries list (PEL).",
+					Summary:    "Destroy a consumer group.",
+					Handler:    cmdXGroup,
+					Args:       []Arg{argKey("key", 0), argString("groupname")}},
+				&Command{Name: "xgroup|createconsumer", Arity: 5, Flags: FlagWrite | FlagDenyOOM, Categories: CatStream,
+					Keys:  []KeySpec{{Flags: KeyRW | KeyInsert, Index: 2, LastKey: 0, KeyStep: 1}},
+					Group: "stream", Since: "6.2.0",
+					Complexity: "O(1)",
+					Summary:    "Create a consumer in a consumer group.",
+					Handler:    cmdXGroup,
+					Args:       []Arg{argKey("key", 0), argString("groupname"), argString("consumername")}},
+				&Command{Name: "xgroup|delconsumer", Arity: 5, Flags: FlagWrite, Categories: CatStream,
+					Keys:  []KeySpec{{Flags: KeyRW | KeyDelete, Index: 2, LastKey: 0, KeyStep: 1}},
+					Group: "stream", Since: "5.0.0",
+					Complexity: "O(1)",
+					Summary:    "Delete a consumer from a consumer group.",
+					Handler:    cmdXGroup,
+					Args:       []Arg{argKey("key", 0), argString("groupname"), argString("consumername")}},
+			}},
+		&Command{Name: "xreadgroup", Arity: -7, Flags: FlagBlocking | FlagWrite, Categories: CatStream,
+			Keys:  []KeySpec{{Flags: KeyRO | KeyAccess, Keyword: "STREAMS", StartFrom: 4, LastKey: -1, KeyStep: 1, Limit: 2}},
+			Group: "stream", Since: "5.0.0",
+			Complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
+			Summary:    "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
+			Handler:    cmdXReadGroup,
+			Args:       []Arg{argBlock("group_consumer", argString("group"), argString("consumer")).token("GROUP"), argInt("count").token("COUNT").optional(), argInt("milliseconds").token("BLOCK").optional(), argToken("noack", "NOACK").optional(), argBlock("streams", argKey("key", 0).multiple(), argString("id").multiple()).token("STREAMS")}},
+		&Command{Name: "xack", Arity: -4, Flags: FlagWrite | FlagFast, Categories: CatStream,
+			Keys:  []KeySpec{{Flags: KeyRW | KeyUpdate, Index: 1, LastKey: 0, KeyStep: 1}},
+			Group: "stream", Since: "5.0.0",
+			Complexity: "O(1) for each message ID processed.",
+			Summary:    "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+			Handler:    cmdXAck,
+			Args:       []Arg{argKey("key", 0), argString("group"), argString("id").multiple()}},
+		&Command{Name: "xpending", Arity: -3, Flags: FlagReadonly, Categories: CatStream,
+			Keys:  []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, LastKey: 0, KeyStep: 1}},
+			Tips:  []string{"nondeterministic_output"},
+			Group: "stream", Since: "5.0.0",
+			Complexity: "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
+			Summary:    "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
+			Handler:    cmdXPending,
+			History:    [][2]string{{"6.2.0", "Added the `IDLE` option and exclusive range intervals."}},
+			Args:       []Arg{argKey("key", 0), argString("group"), argBlock("filters", argInt("min-idle-time").token("IDLE").since("6.2.0").optional(), argString("start"), argString("end"), argInt("count"), argString("consumer").optional()).optional()}},
+		&Command{Name: "xclaim", Arity: -6, Flags: FlagWrite | FlagFast, Categories: CatStream,
+			Keys:  []KeySpec{{Flags: KeyRW | KeyUpdate, Index: 1, LastKey: 0, KeyStep: 1}},
+			Tips:  []string{"nondeterministic_output"},
+			Group: "stream", Since: "5.0.0",
+			Complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
+			Summary:    "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
+			Handler:    cmdXClaim,
+			Args:       []Arg{argKey("key", 0), argString("group"), argString("consumer"), argString("min-idle-time"), argString("id").multiple(), argInt("ms").token("IDLE").optional(), argUnixTime("unix-time-milliseconds").token("TIME").optional(), argInt("count").token("RETRYCOUNT").optional(), argToken("force", "FORCE").optional(), argToken("justid", "JUSTID").optional(), argString("id").token("LASTID").optional()}},
+		&Command{Name: "xautoclaim", Arity: -6, Flags: FlagWrite | FlagFast, Categories: CatStream,
+			Keys:  []KeySpec{{Flags: KeyRW | KeyDelete, Index: 1, LastKey: 0, KeyStep: 1}},
+			Tips:  []string{"nondeterministic_output"},
+			Group: "stream", Since: "6.2.0",
+			Complexity: "O(1) if COUNT is small.",
+			Summary:    "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
+			Handler:    cmdXAutoClaim,
+			History:    [][2]string{{"7.0.0", "Added an element to the reply array, containing deleted entries the command cleared from the PEL"}},
+			Args:       []Arg{argKey("key", 0), argString("group"), argString("consumer"), argString("min-idle-time"), argString("start"), argInt("count").token("COUNT").optional(), argToken("justid", "JUSTID").optional()}},
 	)
 	t.applier(op.XAdd, applyXAdd)
 	t.applier(op.XTrim, applyXTrim)
 	t.applier(op.XDel, applyXDel)
 	t.applier(op.XSetID, applyXSetID)
+	t.applier(op.XGroupCreate, applyXGroupCreate)
+	t.applier(op.XGroupSetID, applyXGroupSetID)
+	t.applier(op.XGroupDestroy, applyXGroupDestroy)
+	t.applier(op.XGroupCreateConsumer, applyXGroupCreateConsumer)
+	t.applier(op.XGroupDelConsumer, applyXGroupDelConsumer)
+	t.applier(op.XReadGroup, applyXReadGroup)
+	t.applier(op.XAck, applyXAck)
+	t.applier(op.XClaim, applyXClaim)
+	t.applier(op.XAutoClaim, applyXAutoClaim)
 }

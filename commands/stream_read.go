@@ -25,6 +25,10 @@ func readStream(c *Ctx, key []byte, fn func(s *keyspace.Stream)) {
 func writeEntry(w *resp.Writer, e keyspace.StreamEntry) {
 	w.Array(2)
 	w.Bulk(e.ID.Append(nil))
+	if e.Fields == nil { // a pending entry deleted since
+		w.NullArray()
+		return
+	}
 	w.Array(len(e.Fields))
 	for _, f := range e.Fields {
 		w.Bulk(f)
@@ -46,11 +50,7 @@ func (es streamEntries) writeReply(w *resp.Writer) {
 func collectRange(s *keyspace.Stream, start, end keyspace.StreamID, count int64, rev bool) streamEntries {
 	var out streamEntries
 	s.Range(start, end, rev, func(e keyspace.StreamEntry) bool {
-		f := make([][]byte, len(e.Fields))
-		for i, x := range e.Fields {
-			f[i] = append([]byte(nil), x...)
-		}
-		out = append(out, keyspace.StreamEntry{ID: e.ID, Fields: f})
+		out = append(out, e.Copy())
 		return count == 0 || int64(len(out)) < count
 	})
 	return out
@@ -85,27 +85,10 @@ func cmdXRange(c *Ctx) {
 	if rev {
 		startArg, endArg = endArg, startArg
 	}
-	start, ex, ok := parseInterval(startArg, 0)
-	if !ok {
-		c.W.Error(errStreamID.Error())
+	start, end, err := parseRangeIDs(startArg, endArg)
+	if err != nil {
+		c.W.Error(err.Error())
 		return
-	}
-	if ex {
-		if start, ok = start.Incr(); !ok {
-			c.W.Error(errStartInterval.Error())
-			return
-		}
-	}
-	end, ex, ok := parseInterval(endArg, ^uint64(0))
-	if !ok {
-		c.W.Error(errStreamID.Error())
-		return
-	}
-	if ex {
-		if end, ok = end.Decr(); !ok {
-			c.W.Error(errEndInterval.Error())
-			return
-		}
 	}
 	count := int64(-1)
 	for j := 4; j < len(c.Args); j++ {
@@ -222,6 +205,6 @@ func cmdXInfoStream(c *Ctx) {
 		w.BulkString("entries")
 		collectRange(s, keyspace.StreamID{}, keyspace.MaxStreamID, count, false).writeReply(w)
 		w.BulkString("groups")
-		w.Array(0) // consumer groups come with XGROUP
+		writeGroupsFull(w, s, count)
 	})
 }

@@ -184,6 +184,7 @@ func (d *DB) put(key []byte) (uint32, *entry) {
 	h, slot, e := d.find(key)
 	if e != nil {
 		d.changeBegin(slot, e)
+		d.signalStreamGone(e)
 		return slot, e
 	}
 	slot, e, grown := d.slots.alloc()
@@ -266,6 +267,7 @@ func (d *DB) Delete(key []byte, now int64) bool {
 
 func (d *DB) remove(h, slot uint32, e *entry) {
 	d.changeBegin(slot, e)
+	d.signalStreamGone(e)
 	d.store.signalChanged(e.kv[:e.klen], false)
 	d.setDeadline(slot, e, 0)
 	delete(d.fttl, slot)

@@ -66,6 +66,15 @@ func (d *DB) signalReady(e *entry) {
 	f(d.index(), e.kv[:e.klen], e.kind)
 }
 
+// signalStreamGone tells the ready function that the stream e holds is
+// about to be deleted or replaced: readers blocked on a consumer group of
+// it are answered, as Redis 7.0 unblocks them.
+func (d *DB) signalStreamGone(e *entry) {
+	if f := d.store.ready; f != nil && e.kind == KindStream {
+		f(d.index(), e.kv[:e.klen], KindStream)
+	}
+}
+
 // SetOpTime records the time (unix ms) of the op about to be applied:
 // values stored until the next call count as last accessed then, for
 // OBJECT IDLETIME. The caller holds the write lock.
@@ -105,6 +114,9 @@ func (s *Store) FlushDB(i int) {
 func (s *Store) flushDB(i int) {
 	s.dbs[i] = newDB(s, 0)
 	s.version++
+	if s.ready != nil {
+		s.ready(-1, "", 0) // a stream's blocked group readers are answered
+	}
 }
 
 // FlushAll empties every database.

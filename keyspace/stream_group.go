@@ -230,3 +230,105 @@ func (c *StreamConsumer) dropID(id StreamID) {
 		c.pel = slices.Delete(c.pel, i, i+1)
 	}
 }
+
+// EntriesReadUnknown is Redis's SCG_INVALID_ENTRIES_READ.
+const EntriesReadUnknown = -1
+
+// estimateDistance is Redis's streamEstimateDistanceFromFirstEverEntry:
+// the logical read counter of id, or EntriesReadUnknown.
+func (s *Stream) estimateDistance(id StreamID) int64 {
+	if s.entriesAdded == 0 {
+		return 0
+	}
+	if s.length == 0 && id.Cmp(s.lastID) < 1 {
+		return int64(s.entriesAdded)
+	}
+	switch c := id.Cmp(s.lastID); {
+	case c == 0:
+		return int64(s.entriesAdded)
+	case c > 0:
+		return EntriesReadUnknown
+	}
+	if s.maxDeleted.IsZero() || s.maxDeleted.Less(s.firstID) {
+		switch id.Cmp(s.firstID) {
+		case -1:
+			return int64(s.entriesAdded) - int64(s.length)
+		case 0:
+			return int64(s.entriesAdded) - int64(s.length) + 1
+		}
+	}
+	return EntriesReadUnknown
+}
+
+// hasTombstonesFrom is streamRangeHasTombstones(start, +).
+func (s *Stream) hasTombstonesFrom(start StreamID) bool {
+	if s.length == 0 || s.maxDeleted.IsZero() || s.maxDeleted.Less(s.firstID) {
+		return false
+	}
+	return !s.maxDeleted.Less(start)
+}
+
+// Lag is the group's lag as Redis 7.0 computes it; false when unknown.
+func (s *Stream) Lag(g *StreamGroup) (int64, bool) {
+	if s.entriesAdded == 0 {
+		return 0, true
+	}
+	if g.EntriesRead != EntriesReadUnknown && !s.hasTombstonesFrom(g.LastID) {
+		return int64(s.entriesAdded) - g.EntriesRead, true
+	}
+	if er := s.estimateDistance(g.LastID); er != EntriesReadUnknown {
+		return int64(s.entriesAdded) - er, true
+	}
+	return 0, false
+}
+
+// ReadNew delivers to consumer c of g up to count (0: all) entries from
+// start on, as XREADGROUP's ">" does: it moves the group's last id and
+// read counter and, unless noAck, records each entry in the PEL
+// delivered at now. It returns copies of the entries.
+func (s *Stream) ReadNew(g *StreamGroup, c *StreamConsumer, start StreamID, count int64, noAck bool, now int64) []StreamEntry {
+	var out []StreamEntry
+	s.Range(start, MaxStreamID, false, func(e StreamEntry) bool {
+		if g.LastID.Less(e.ID) {
+			if g.EntriesRead != EntriesReadUnknown && !s.hasTombstonesFrom(e.ID) {
+				g.EntriesRead++
+			} else if s.entriesAdded != 0 {
+				g.EntriesRead = s.estimateDistance(e.ID)
+			}
+			g.LastID = e.ID
+		}
+		out = append(out, e.Copy())
+		if !noAck {
+			if p := g.Pending(e.ID); p != nil {
+				// Taken over after an XGROUP SETID back: a fresh delivery.
+				p.DeliveryCount = 0
+			}
+			g.Deliver(e.ID, c, now, false)
+		}
+		return count == 0 || int64(len(out)) < count
+	})
+	return out
+}
+
+// Copy returns the entry with its own bytes, to keep past a change.
+func (e StreamEntry) Copy() StreamEntry {
+	f := make([][]byte, len(e.Fields))
+	for i, x := range e.Fields {
+		f[i] = slices.Clone(x)
+	}
+	return StreamEntry{ID: e.ID, Fields: f}
+}
+
+// Touch returns the consumer of name, seen at now, creating it if asked
+// (created reports it).
+func (g *StreamGroup) Touch(name []byte, now int64, create bool) (c *StreamConsumer, created bool) {
+	if c = g.Consumer(name); c != nil {
+		c.SeenTime = now
+		return c, false
+	}
+	if !create {
+		return nil, false
+	}
+	c, _ = g.CreateConsumer(name, now)
+	return c, true
+}

@@ -32,7 +32,8 @@ func (a StreamID) Less(b StreamID) bool { return a.Cmp(b) < 0 }
 // IsZero reports whether the id is 0-0.
 func (a StreamID) IsZero() bool { return a.Ms == 0 && a.Seq == 0 }
 
-// Incr returns the next id, false past the largest (Redis's streamIncrID).
+// Incr returns the next id; past the largest, 0-0 and false (Redis's
+// streamIncrID).
 func (a StreamID) Incr() (StreamID, bool) {
 	switch {
 	case a.Seq < math.MaxUint64:
@@ -40,7 +41,7 @@ func (a StreamID) Incr() (StreamID, bool) {
 	case a.Ms < math.MaxUint64:
 		a.Ms, a.Seq = a.Ms+1, 0
 	default:
-		return a, false
+		return StreamID{}, false
 	}
 	return a, true
 }

@@ -417,15 +417,15 @@ var specs = map[Type]spec{
 	XTrim:                {"XTRIM", 3, 3, 1},
 	XDel:                 {"XDEL", 2, -1, 1},
 	XSetID:               {"XSETID", 4, 4, 1},
-	XGroupCreate:         {"XGROUPCREATE", 3, 3, 1},
-	XGroupSetID:          {"XGROUPSETID", 3, 3, 1},
+	XGroupCreate:         {"XGROUPCREATE", 3, -1, 1},
+	XGroupSetID:          {"XGROUPSETID", 3, -1, 1},
 	XGroupDestroy:        {"XGROUPDESTROY", 2, 2, 1},
 	XGroupCreateConsumer: {"XGROUPCREATECONSUMER", 3, 3, 1},
 	XGroupDelConsumer:    {"XGROUPDELCONSUMER", 3, 3, 1},
 	XReadGroup:           {"XREADGROUP", 4, -1, 2},
 	XAck:                 {"XACK", 3, -1, 1},
-	XClaim:               {"XCLAIM", 8, -1, 1},
-	XAutoClaim:           {"XAUTOCLAIM", 5, 5, 1},
+	XClaim:               {"XCLAIM", 5, -1, 1},
+	XAutoClaim:           {"XAUTOCLAIM", 5, -1, 1},
 }
 
 // Known reports whether t is a defined type.
@@ -477,44 +477,40 @@ const (
 	// XSetID: Args [key, last id, entries added ("": unchanged), max
 	// deleted id ("": unchanged)].
 	XSetID Type = 273
-	// XGroupCreate: Args [key, group, id ("$": the last id)]; Int entries
-	// read (-1: not given); Flags XMkStream.
+	// XGroupCreate is XGROUP CREATE: Args its arguments as given (key,
+	// group, id or "$", options); the applier checks them in Redis's
+	// order against the stream as it is then ("$": its last id then).
 	XGroupCreate Type = 274
-	// XGroupSetID: Args [key, group, id ("$": the last id)]; Int entries
-	// read (-1: not given).
+	// XGroupSetID is XGROUP SETID: Args as XGroupCreate's.
 	XGroupSetID Type = 275
 	// XGroupDestroy: Args [key, group].
 	XGroupDestroy Type = 276
-	// XGroupCreateConsumer: Args [key, group, consumer].
+	// XGroupCreateConsumer: Args [key, group, consumer]; seen at Now.
 	XGroupCreateConsumer Type = 277
 	// XGroupDelConsumer: Args [key, group, consumer].
 	XGroupDelConsumer Type = 278
 	// XReadGroup delivers entries to a consumer: Args [group, consumer,
-	// key1, id1, key2, id2, ...] (">" for new entries); Int the count (0:
-	// all); Flags XNoAck, XNilEmpty (a null when nothing was delivered: a
-	// blocked read's try).
+	// key1, id1, key2, id2, ...] (">" for new entries, else the
+	// consumer's history from the id); Int the count (0: all); Flags
+	// XNoAck, XBlocked (a blocked reader's retry). Delivery time Now.
 	XReadGroup Type = 279
 	// XAck: Args [key, group, id...].
 	XAck Type = 280
-	// XClaim: Args [key, group, consumer, min idle, delivery time ("":
-	// Now), retry count ("": one more), last id ("": none), id...]; Flags
-	// XForce, XJustID.
+	// XClaim is XCLAIM: Args its arguments as given; idle times are
+	// judged against Now, and the delivery time is Now unless TIME or
+	// IDLE set it.
 	XClaim Type = 281
-	// XAutoClaim: Args [key, group, consumer, min idle, start id]; Int the
-	// count; Flags XJustID.
+	// XAutoClaim is XAUTOCLAIM: Args its arguments as given; judged
+	// against Now.
 	XAutoClaim Type = 282
 )
 
 // Flags of the stream ops. High bits: specific to them.
 const (
-	XNoMkStream   uint32 = 1 << 20 // XAdd: do not create the stream
-	XTrimMaxLen   uint32 = 1 << 21 // XAdd, XTrim: trim to a length
-	XTrimMinID    uint32 = 1 << 22 // XAdd, XTrim: trim below an id
-	XTrimApprox   uint32 = 1 << 23 // XAdd, XTrim: "~", whole blocks only
-	XMkStream     uint32 = 1 << 20 // XGroupCreate: create the stream
-	XNoAck        uint32 = 1 << 20 // XReadGroup: no PEL entry
-	XNilEmpty     uint32 = 1 << 21 // XReadGroup: null when nothing is read
-	XForce        uint32 = 1 << 20 // XClaim: create missing PEL entries
-	XJustID       uint32 = 1 << 21 // XClaim, XAutoClaim: ids only
-	XEntriesGiven uint32 = 1 << 22 // XGroupCreate, XGroupSetID: Int is set
+	XNoMkStream uint32 = 1 << 20 // XAdd: do not create the stream
+	XTrimMaxLen uint32 = 1 << 21 // XAdd, XTrim: trim to a length
+	XTrimMinID  uint32 = 1 << 22 // XAdd, XTrim: trim below an id
+	XTrimApprox uint32 = 1 << 23 // XAdd, XTrim: "~", whole blocks only
+	XNoAck      uint32 = 1 << 20 // XReadGroup: no PEL entry
+	XBlocked    uint32 = 1 << 21 // XReadGroup: a blocked reader's retry
 )
