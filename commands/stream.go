@@ -210,4 +210,6 @@ func registerStreams(t *Table) {
 	t.applier(op.XAck, applyXAck)
 	t.applier(op.XClaim, applyXClaim)
 	t.applier(op.XAutoClaim, applyXAutoClaim)
+	t.syncs = newSyncMarks()
+	t.registerStreamSync()
 }

@@ -39,7 +39,7 @@ func cmdXReadGroup(c *Ctx) {
 	// Checked here first, under the read barrier: an error or nothing
 	// to deliver needs no write (and the errors come in Redis's order).
 	var err2 error
-	if !c.read(func(db *keyspace.DB) {
+	if !c.streamRead(func(db *keyspace.DB) {
 		_, err2 = checkGroupReads(db, a.group, a.keys, a.ids, false, false, c.Now())
 	}) {
 		return

@@ -139,7 +139,7 @@ func cmdXRead(c *Ctx) {
 	// The ids resolved when the command arrives ("$": the last id then).
 	gts := make([]keyspace.StreamID, len(a.keys))
 	var res *xreadResult
-	if !c.read(func(db *keyspace.DB) {
+	if !c.streamRead(func(db *keyspace.DB) {
 		for i, key := range a.keys {
 			e, lerr := db.Lookup(key, c.Now(), keyspace.KindStream)
 			if lerr != nil {
@@ -190,9 +190,8 @@ func cmdXRead(c *Ctx) {
 	b := &blockingPop{kind: keyspace.KindStream, keys: a.keys, deadline: a.deadline, all: true,
 		timedOut: writeNullArray}
 	b.try = func(keys [][]byte, woken bool) (any, error) {
-		if !woken {
-			return nullArray{}, nil // read above: nothing yet
-		}
+		// The first try reads again: an XADD applied since the read
+		// above, before the wait was registered, would wake nobody.
 		ks := c.Node.Store()
 		ks.RLock()
 		defer ks.RUnlock()

@@ -426,6 +426,7 @@ var specs = map[Type]spec{
 	XAck:                 {"XACK", 3, -1, 1},
 	XClaim:               {"XCLAIM", 5, -1, 1},
 	XAutoClaim:           {"XAUTOCLAIM", 5, -1, 1},
+	StreamSync:           {"STREAMSYNC", 1, 1, 1},
 }
 
 // Known reports whether t is a defined type.
@@ -503,6 +504,10 @@ const (
 	// XAutoClaim is XAUTOCLAIM: Args its arguments as given; judged
 	// against Now.
 	XAutoClaim Type = 282
+	// StreamSync changes nothing: a blocking stream read on a follower
+	// proposes it and waits until its node applied it, then reads there.
+	// Args [token]: the proposing node's own.
+	StreamSync Type = 283
 )
 
 // Flags of the stream ops. High bits: specific to them.
