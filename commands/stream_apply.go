@@ -34,7 +34,19 @@ func newStream() keyspace.Object { return keyspace.NewStream() }
 // writableStream returns key's stream for an applier (nil if absent);
 // WRONGTYPE for another kind.
 func writableStream(db *keyspace.DB, key []byte, now int64) (*keyspace.Stream, error) {
-	e := db.GetForWrite(key, now)
+	return streamAt(db, key, now, true)
+}
+
+// streamAt is key's stream (nil if absent); WRONGTYPE for another kind.
+// write: an applier's lookup, which deletes an expired key; a read's
+// changes nothing.
+func streamAt(db *keyspace.DB, key []byte, now int64, write bool) (*keyspace.Stream, error) {
+	var e *keyspace.Entry
+	if write {
+		e = db.GetForWrite(key, now)
+	} else {
+		e = db.Get(key, now)
+	}
 	if e == nil {
 		return nil, nil
 	}
@@ -294,12 +306,18 @@ func applyXTrim(ks *keyspace.Store, o *op.Op) any {
 }
 
 func cmdXDel(c *Ctx) {
-	for _, a := range c.Args[2:] {
-		if _, ok := parseStrictID(a); !ok {
-			// Redis looks the key up first: no key is 0, another kind
-			// WRONGTYPE, before the id is judged.
-			readObject(c, c.Args[1], keyspace.KindStream, func(s *keyspace.Stream) {
-				if s == nil {
+	proposeWithIDs(c, op.XDel, 2, func(s *keyspace.Stream) bool { return s == nil })
+}
+
+// proposeWithIDs proposes t with the command's arguments once its ids
+// from Args[from] on parse. Redis looks the key up before it judges them:
+// with an invalid id, nothing to touch (absent) is 0, another kind
+// WRONGTYPE, and only then the id's error.
+func proposeWithIDs(c *Ctx, t op.Type, from int, absent func(s *keyspace.Stream) bool) {
+	for _, a := range c.Args[from:] {
+		if _, valid := parseStrictID(a); !valid {
+			readStream(c, c.Args[1], func(s *keyspace.Stream) {
+				if absent(s) {
 					c.W.Int(0)
 					return
 				}
@@ -308,7 +326,7 @@ func cmdXDel(c *Ctx) {
 			return
 		}
 	}
-	c.propose(&op.Op{Type: op.XDel, DB: c.S.DB, Args: c.Args[1:]})
+	c.propose(&op.Op{Type: t, DB: c.S.DB, Args: c.Args[1:]})
 }
 
 func applyXDel(ks *keyspace.Store, o *op.Op) any {

@@ -153,11 +153,7 @@ func applyXGroupSetID(ks *keyspace.Store, o *op.Op) any {
 			return errStreamID
 		}
 	}
-	db.Update(o.Args[0], o.Now, keyspace.KindStream, nil, func(obj keyspace.Object) {
-		g := obj.(*keyspace.Stream).Group(o.Args[1])
-		g.LastID, g.EntriesRead = id, entriesRead
-	})
-	db.Notify(keyspace.EventStream, "xgroup-setid", o.Args[0])
+	updateGroup(db, o, "xgroup-setid", func(g *keyspace.StreamGroup) { g.LastID, g.EntriesRead = id, entriesRead })
 	return ok
 }
 
@@ -179,54 +175,61 @@ func applyXGroupDestroy(ks *keyspace.Store, o *op.Op) any {
 	return int64(1)
 }
 
-func applyXGroupCreateConsumer(ks *keyspace.Store, o *op.Op) any {
-	db := ks.DB(o.DB)
-	_, g, _, _, err := xgroupLookup(db, o, "CREATECONSUMER", true)
-	if err != nil {
-		return err
+// applyXGroupConsumer is CREATECONSUMER's applier (create) or
+// DELCONSUMER's: 1 or 0 created, or the deleted consumer's pending count.
+func applyXGroupConsumer(create bool) ApplyFunc {
+	sub, event := "DELCONSUMER", "xgroup-delconsumer"
+	if create {
+		sub, event = "CREATECONSUMER", "xgroup-createconsumer"
 	}
-	if g.Consumer(o.Args[2]) != nil {
-		return int64(0)
+	return func(ks *keyspace.Store, o *op.Op) any {
+		db := ks.DB(o.DB)
+		_, g, _, _, err := xgroupLookup(db, o, sub, true)
+		if err != nil {
+			return err
+		}
+		if (g.Consumer(o.Args[2]) != nil) == create {
+			return int64(0)
+		}
+		var res int64
+		updateGroup(db, o, event, func(g *keyspace.StreamGroup) {
+			if create {
+				g.CreateConsumer(o.Args[2], o.Now)
+				res = 1
+				return
+			}
+			res = int64(g.DeleteConsumer(o.Args[2]))
+		})
+		return res
 	}
+}
+
+// updateGroup runs fn on group Args[1] of stream Args[0], which exist,
+// and emits event.
+func updateGroup(db *keyspace.DB, o *op.Op, event string, fn func(g *keyspace.StreamGroup)) {
 	db.Update(o.Args[0], o.Now, keyspace.KindStream, nil, func(obj keyspace.Object) {
-		obj.(*keyspace.Stream).Group(o.Args[1]).CreateConsumer(o.Args[2], o.Now)
+		fn(obj.(*keyspace.Stream).Group(o.Args[1]))
 	})
-	db.Notify(keyspace.EventStream, "xgroup-createconsumer", o.Args[0])
-	return int64(1)
+	db.Notify(keyspace.EventStream, event, o.Args[0])
 }
 
-func applyXGroupDelConsumer(ks *keyspace.Store, o *op.Op) any {
-	db := ks.DB(o.DB)
-	_, g, _, _, err := xgroupLookup(db, o, "DELCONSUMER", true)
-	if err != nil {
-		return err
-	}
-	if g.Consumer(o.Args[2]) == nil {
-		return int64(0)
-	}
-	var pending int64
-	db.Update(o.Args[0], o.Now, keyspace.KindStream, nil, func(obj keyspace.Object) {
-		pending = int64(obj.(*keyspace.Stream).Group(o.Args[1]).DeleteConsumer(o.Args[2]))
-	})
-	db.Notify(keyspace.EventStream, "xgroup-delconsumer", o.Args[0])
-	return pending
-}
-
-// writeLag writes a group's lag, or a null when it is not known.
-func writeLag(w *resp.Writer, s *keyspace.Stream, g *keyspace.StreamGroup) {
-	if lag, known := s.Lag(g); known {
-		w.Int(lag)
-		return
-	}
-	w.Null()
-}
-
-func writeEntriesRead(w *resp.Writer, g *keyspace.StreamGroup) {
+// writeGroupProgress writes a group's last-delivered-id, entries-read
+// and lag (null when not known) as XINFO's maps list them.
+func writeGroupProgress(w *resp.Writer, s *keyspace.Stream, g *keyspace.StreamGroup) {
+	w.BulkString("last-delivered-id")
+	w.Bulk(g.LastID.Append(nil))
+	w.BulkString("entries-read")
 	if g.EntriesRead == keyspace.EntriesReadUnknown {
 		w.Null()
-		return
+	} else {
+		w.Int(g.EntriesRead)
 	}
-	w.Int(g.EntriesRead)
+	w.BulkString("lag")
+	if lag, known := s.Lag(g); known {
+		w.Int(lag)
+	} else {
+		w.Null()
+	}
 }
 
 func cmdXInfoGroups(c *Ctx) {
@@ -241,12 +244,7 @@ func cmdXInfoGroups(c *Ctx) {
 			w.Int(int64(len(g.Consumers())))
 			w.BulkString("pending")
 			w.Int(int64(len(g.PEL())))
-			w.BulkString("last-delivered-id")
-			w.Bulk(g.LastID.Append(nil))
-			w.BulkString("entries-read")
-			writeEntriesRead(w, g)
-			w.BulkString("lag")
-			writeLag(w, s, g)
+			writeGroupProgress(w, s, g)
 		}
 	})
 }
@@ -286,12 +284,7 @@ func writeGroupsFull(w *resp.Writer, s *keyspace.Stream, count int64) {
 		w.Map(7)
 		w.BulkString("name")
 		w.BulkString(g.Name)
-		w.BulkString("last-delivered-id")
-		w.Bulk(g.LastID.Append(nil))
-		w.BulkString("entries-read")
-		writeEntriesRead(w, g)
-		w.BulkString("lag")
-		writeLag(w, s, g)
+		writeGroupProgress(w, s, g)
 		w.BulkString("pel-count")
 		w.Int(int64(len(g.PEL())))
 		w.BulkString("pending")

@@ -114,23 +114,6 @@ func checkGroupReads(db *keyspace.DB, group []byte, keys, ids [][]byte, blocked,
 	return reads, nil
 }
 
-// streamAt is key's stream (nil if absent); WRONGTYPE for another kind.
-// write: an applier's lookup (writableStream).
-func streamAt(db *keyspace.DB, key []byte, now int64, write bool) (*keyspace.Stream, error) {
-	if write {
-		return writableStream(db, key, now)
-	}
-	e := db.Get(key, now)
-	if e == nil {
-		return nil, nil
-	}
-	s, ok := e.Object().(*keyspace.Stream)
-	if !ok {
-		return nil, errWrongType
-	}
-	return s, nil
-}
-
 // servesNew reports whether a ">" read of s has entries for the group.
 func servesNew(s *keyspace.Stream, g *keyspace.StreamGroup) bool {
 	return s.Len() > 0 && g.LastID.Less(s.LastLive())
@@ -206,20 +189,7 @@ func readHistory(s *keyspace.Stream, g *keyspace.StreamGroup, c *keyspace.Stream
 }
 
 func cmdXAck(c *Ctx) {
-	for _, a := range c.Args[3:] {
-		if _, valid := parseStrictID(a); !valid {
-			// Redis looks the key and group up first: none is 0.
-			readStream(c, c.Args[1], func(s *keyspace.Stream) {
-				if s == nil || s.Group(c.Args[2]) == nil {
-					c.W.Int(0)
-					return
-				}
-				c.W.Error(errStreamID.Error())
-			})
-			return
-		}
-	}
-	c.propose(&op.Op{Type: op.XAck, DB: c.S.DB, Args: c.Args[1:]})
+	proposeWithIDs(c, op.XAck, 3, func(s *keyspace.Stream) bool { return s == nil || s.Group(c.Args[2]) == nil })
 }
 
 func applyXAck(ks *keyspace.Store, o *op.Op) any {
