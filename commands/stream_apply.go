@@ -181,7 +181,26 @@ func cmdXAdd(c *Ctx) {
 	args := make([][]byte, 0, len(c.Args)-idPos+3)
 	args = append(args, c.Args[1], c.Args[idPos], t.threshold, t.limit)
 	args = append(args, c.Args[idPos+1:]...)
-	c.propose(&op.Op{Type: op.XAdd, DB: c.S.DB, Flags: flags, Args: args})
+	c.propose(&op.Op{Type: op.XAdd, DB: c.S.DB, Flags: flags, Int: nodeLimits(c), Args: args})
+}
+
+// nodeLimits packs this node's stream-node-max-bytes and -entries into an
+// op's Int: where a block ends decides what "~" trims, so every node cuts
+// blocks by the limits of the node that proposed the op, not its own.
+func nodeLimits(c *Ctx) int64 {
+	ks := c.Node.Store()
+	ks.RLock()
+	l := ks.EncodingLimits()
+	ks.RUnlock()
+	return min(max(l.StreamNodeMaxBytes, 0), 1<<31)<<32 | min(max(l.StreamNodeMaxEntries, 0), 1<<31-1)
+}
+
+// opLimits are the applying node's encoding limits with the stream limits
+// the op carries (nodeLimits).
+func opLimits(ks *keyspace.Store, o *op.Op) keyspace.EncodingLimits {
+	l := ks.EncodingLimits()
+	l.StreamNodeMaxBytes, l.StreamNodeMaxEntries = int64(uint64(o.Int)>>32), o.Int&(1<<32-1)
+	return l
 }
 
 // trimArgs turns an op's trimming fields into the keyspace's; limits are
@@ -219,7 +238,7 @@ func applyXAdd(ks *keyspace.Store, o *op.Op) any {
 	if s == nil && o.Flags&op.XNoMkStream != 0 {
 		return nil
 	}
-	lim := ks.EncodingLimits()
+	lim := opLimits(ks, o)
 	trim := o.Flags&(op.XTrimMaxLen|op.XTrimMinID) != 0
 	var ta keyspace.TrimArgs
 	if trim {
@@ -268,7 +287,7 @@ func cmdXTrim(c *Ctx) {
 		c.W.Error(err.Error())
 		return
 	}
-	c.propose(&op.Op{Type: op.XTrim, DB: c.S.DB, Flags: t.flags, Args: [][]byte{c.Args[1], t.threshold, t.limit}})
+	c.propose(&op.Op{Type: op.XTrim, DB: c.S.DB, Flags: t.flags, Int: nodeLimits(c), Args: [][]byte{c.Args[1], t.threshold, t.limit}})
 }
 
 // existingStream is an applier's stream at Args[0], or (nil) the reply
@@ -290,7 +309,7 @@ func applyXTrim(ks *keyspace.Store, o *op.Op) any {
 	if s == nil {
 		return res
 	}
-	ta, ok := trimArgs(o.Flags, o.Args[1], o.Args[2], ks.EncodingLimits())
+	ta, ok := trimArgs(o.Flags, o.Args[1], o.Args[2], opLimits(ks, o))
 	if !ok {
 		return errBadOp
 	}

@@ -39,3 +39,32 @@ func TestXAddIDsFromOpClock(t *testing.T) {
 		}
 	}
 }
+
+// Blocks are cut by the limits the op carries, not the applying node's
+// own: "~" then trims the same on nodes configured differently.
+func TestXAddBlocksByProposerLimits(t *testing.T) {
+	table := NewTable()
+	var blocks [2]int
+	for n, own := range []int64{100, 3} {
+		ks := keyspace.New(1)
+		ks.Lock()
+		l := ks.EncodingLimits()
+		l.StreamNodeMaxEntries = own
+		ks.SetEncodingLimits(l)
+		for i := 1; i <= 25; i++ {
+			o := &op.Op{Type: op.XAdd, Now: int64(i), Int: 4096<<32 | 10,
+				Args: [][]byte{[]byte("s"), []byte("*"), nil, nil, []byte("f"), []byte("v")}}
+			table.Apply(ks, o)
+		}
+		trim := &op.Op{Type: op.XTrim, Int: 4096<<32 | 10, Flags: op.XTrimMaxLen | op.XTrimApprox,
+			Args: [][]byte{[]byte("s"), []byte("12"), nil}}
+		if n, _ := table.Apply(ks, trim).(int64); n != 10 {
+			t.Fatalf("~ trimmed %d, want one block of 10", n)
+		}
+		blocks[n] = ks.DB(0).Get([]byte("s"), 0).Object().(*keyspace.Stream).Blocks()
+		ks.Unlock()
+	}
+	if blocks[0] != 2 || blocks[1] != 2 {
+		t.Fatalf("blocks %v, want 2 on both", blocks)
+	}
+}

@@ -467,11 +467,12 @@ func (t Type) ValidArgs(n int) bool {
 const (
 	// XAdd: Args [key, id as given ("*", "ms-*", "ms-seq"), trim
 	// threshold, trim limit, f1, v1, ...]; Flags XNoMkStream and the
-	// XTrim* flags (threshold and limit are "" without a trim). Replies
-	// the id added.
+	// XTrim* flags (threshold and limit are "" without a trim); Int the
+	// proposer's stream-node-max-bytes << 32 | stream-node-max-entries,
+	// by which every node cuts the stream's blocks. Replies the id added.
 	XAdd Type = 270
-	// XTrim: Args [key, threshold, limit]; Flags the XTrim* flags.
-	// Replies the number of entries removed.
+	// XTrim: Args [key, threshold, limit]; Flags the XTrim* flags; Int
+	// as XAdd's. Replies the number of entries removed.
 	XTrim Type = 271
 	// XDel: Args [key, id...]; replies the number removed.
 	XDel Type = 272
