@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -31,6 +32,11 @@ type Stream struct {
 	groups []*StreamGroup
 	// bytes is the blocks' memory, for Size.
 	bytes int64
+	// shared: blocks[:shared] may be a clone's too (Clone shares blocks,
+	// copy on write), so own copies one before it changes. Atomic: Clone
+	// runs under the read lock (a transaction's copy of the key), perhaps
+	// in two readers at once.
+	shared atomic.Int64
 }
 
 // streamBlock is one block of entries.
@@ -77,20 +83,33 @@ func (s *Stream) Size() int64 {
 	return n
 }
 
-// Clone returns a deep copy.
+// Clone returns a copy that shares the blocks until either side changes
+// one (a snapshot's copy of a large stream costs a slice of pointers, not
+// the entries).
 func (s *Stream) Clone() Object {
-	c := *s
-	c.blocks = make([]*streamBlock, len(s.blocks))
-	for i, b := range s.blocks {
-		nb := *b
-		nb.data = slices.Clone(b.data)
-		c.blocks[i] = &nb // fields never change once set: shared
-	}
+	n := int64(len(s.blocks))
+	s.shared.Store(n)
+	c := &Stream{blocks: slices.Clone(s.blocks), length: s.length, lastID: s.lastID, maxDeleted: s.maxDeleted,
+		firstID: s.firstID, entriesAdded: s.entriesAdded, bytes: s.bytes}
+	c.shared.Store(n)
 	c.groups = make([]*StreamGroup, len(s.groups))
 	for i, g := range s.groups {
 		c.groups[i] = g.clone()
 	}
-	return &c
+	return c
+}
+
+// own returns block i, copied first if a clone may share it.
+func (s *Stream) own(i int) *streamBlock {
+	b := s.blocks[i]
+	if int64(i) >= s.shared.Load() {
+		return b
+	}
+	nb := *b // fields never change once set: they stay shared
+	nb.data = slices.Clone(b.data)
+	s.bytes += allocSize(cap(nb.data)) - allocSize(cap(b.data))
+	s.blocks[i] = &nb
+	return &nb
 }
 
 // LastID is the largest id the stream has held or been set to.
@@ -171,6 +190,8 @@ func (s *Stream) Add(id StreamID, fv [][]byte, lim EncodingLimits) error {
 		if int64(b.lpBytes()+total) >= maxBytes ||
 			lim.StreamNodeMaxEntries > 0 && int64(b.live+b.dead) >= lim.StreamNodeMaxEntries {
 			b = nil
+		} else {
+			b = s.own(n - 1)
 		}
 	}
 	nf := len(fv) / 2

@@ -207,7 +207,7 @@ func (s *Stream) Delete(id StreamID) bool {
 // markDeleted flags the entry at off of block bi deleted, and drops the
 // block when it was its last live entry.
 func (s *Stream) markDeleted(bi, off int) {
-	b := s.blocks[bi]
+	b := s.own(bi)
 	b.data[off] |= entryDeleted
 	b.live--
 	b.dead++
@@ -226,6 +226,9 @@ func (s *Stream) dropBlock(bi int) {
 	copy(s.blocks[bi:], s.blocks[bi+1:])
 	s.blocks[len(s.blocks)-1] = nil
 	s.blocks = s.blocks[:len(s.blocks)-1]
+	if int64(bi) < s.shared.Load() {
+		s.shared.Add(-1)
+	}
 }
 
 // firstLive is the id of the first entry not deleted (0-0 when none).
@@ -312,6 +315,7 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 		if a.Approx {
 			break
 		}
+		b = s.own(0)
 		for off := 0; off < len(b.data); {
 			e, ok := b.decodeAt(off, nil)
 			if !ok {

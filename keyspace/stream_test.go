@@ -169,3 +169,33 @@ func FuzzDecodeStream(f *testing.F) {
 		}
 	})
 }
+
+// A clone shares the blocks until one side changes them: neither sees the
+// other's changes.
+func TestStreamCloneCopyOnWrite(t *testing.T) {
+	lim := DefaultEncodingLimits()
+	s := sampleStream(t, 150, lim)
+	before := s.AppendSnapshot(nil)
+	c := s.Clone().(*Stream)
+	all := ids(s, false)
+	s.Delete(all[3])
+	s.Delete(all[120])
+	id, _ := s.NextID(1000, false, StreamID{}, true)
+	s.Add(id, [][]byte{[]byte("f"), []byte("new")}, lim)
+	s.Trim(TrimArgs{MaxLen: 140})
+	if got := c.AppendSnapshot(nil); !bytes.Equal(got, before) {
+		t.Fatal("the clone changed with its original")
+	}
+	c.Delete(all[10])
+	cid, _ := c.NextID(2000, false, StreamID{}, true)
+	c.Add(cid, [][]byte{[]byte("f"), []byte("clone")}, lim)
+	if _, found := s.Get(cid); found || s.Len() != 140 {
+		t.Fatalf("the original changed with its clone: %d entries", s.Len())
+	}
+	if _, found := s.Get(all[10]); !found {
+		t.Fatal("the clone's delete reached the original")
+	}
+	if e, _ := c.Get(all[120]); string(e.Fields[1]) != "121" {
+		t.Fatalf("the clone lost entry 121: %q", e.Fields)
+	}
+}
