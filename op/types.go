@@ -354,6 +354,9 @@ var specs = map[Type]spec{
 	SetRange:    {"SETRANGE", 2, 2, 1},
 	GetDel:      {"GETDEL", 1, 1, 1},
 	GetEx:       {"GETEX", 1, 1, 1},
+	SetBit:      {"SETBIT", 2, 2, 1},
+	BitOp:       {"BITOP", 2, -1, 1},
+	BitField:    {"BITFIELD", 1, -1, 1},
 	Del:         {"DEL", 1, -1, 1},
 	Rename:      {"RENAME", 2, 2, 1},
 	Expire:      {"EXPIRE", 1, 1, 1},
@@ -442,3 +445,26 @@ func (t Type) ValidArgs(n int) bool {
 	}
 	return (n-sp.minArgs)%sp.argStep == 0
 }
+
+// Bitmaps: 18-20 (the strings range). Each works on the key's string at
+// apply time; BITOP reads its sources and BITFIELD its subcommands there.
+const (
+	// SetBit: Args [key, bit ("0" or "1")]; Int the bit offset. Replies
+	// the bit's old value.
+	SetBit Type = 18
+	// BitOp: Args [dst, src...]; Int the operation (BitAnd, BitOr,
+	// BitXor, BitNot). Replies the result's length.
+	BitOp Type = 19
+	// BitField: Args [key, subcommand...], BITFIELD's arguments after its
+	// name, which the applier parses as the handler did. Replies an
+	// array, an integer or a null per GET, SET and INCRBY.
+	BitField Type = 20
+)
+
+// BitOp's operations.
+const (
+	BitAnd int64 = 0
+	BitOr  int64 = 1
+	BitXor int64 = 2
+	BitNot int64 = 3
+)
