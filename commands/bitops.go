@@ -107,16 +107,25 @@ func cmdGetBit(c *Ctx) {
 		c.W.Error(err.Error())
 		return
 	}
+	readBitmap(c, 0, func(p []byte) (int64, error) { return bitAt(p, off), nil })
+}
+
+// readBitmap serves a read of the string at Args[1] whose reply is an
+// integer: WRONGTYPE for another kind, missing for an absent key (before
+// any other argument is looked at, as Redis's lookupKeyReadOrReply), fn's
+// answer for a string.
+func readBitmap(c *Ctx, missing int64, fn func(p []byte) (int64, error)) {
 	c.read(func(db *keyspace.DB) {
 		v, err := stringValue(c, db, c.Args[1])
-		switch {
-		case err != nil:
-			c.W.Error(err.Error())
-		case v == nil:
-			c.W.Int(0)
-		default:
-			c.W.Int(bitAt(v.Bytes(), off))
+		n := missing
+		if err == nil && v != nil {
+			n, err = fn(v.Bytes())
 		}
+		if err != nil {
+			c.W.Error(err.Error())
+			return
+		}
+		c.W.Int(n)
 	})
 }
 
@@ -159,27 +168,10 @@ func bitAt(p []byte, off int64) int64 {
 	return int64(p[off>>3]>>(7-off&7)) & 1
 }
 
-// cmdBitCount serves BITCOUNT key [start end [BYTE|BIT]]. As in Redis, the
-// key is looked up before the range is parsed: a missing key is 0 whatever
-// the arguments.
+// cmdBitCount serves BITCOUNT key [start end [BYTE|BIT]]; a missing key
+// is 0 whatever the arguments.
 func cmdBitCount(c *Ctx) {
-	c.read(func(db *keyspace.DB) {
-		v, err := stringValue(c, db, c.Args[1])
-		switch {
-		case err != nil:
-			c.W.Error(err.Error())
-			return
-		case v == nil:
-			c.W.Int(0)
-			return
-		}
-		n, err := bitCount(v.Bytes(), c.Args[2:])
-		if err != nil {
-			c.W.Error(err.Error())
-			return
-		}
-		c.W.Int(n)
-	})
+	readBitmap(c, 0, func(p []byte) (int64, error) { return bitCount(p, c.Args[2:]) })
 }
 
 // cmdBitPos serves BITPOS key bit [start [end [BYTE|BIT]]]. A missing
@@ -194,23 +186,7 @@ func cmdBitPos(c *Ctx) {
 		c.W.Error("ERR The bit argument must be 1 or 0.")
 		return
 	}
-	c.read(func(db *keyspace.DB) {
-		v, err := stringValue(c, db, c.Args[1])
-		switch {
-		case err != nil:
-			c.W.Error(err.Error())
-			return
-		case v == nil:
-			c.W.Int(-bit)
-			return
-		}
-		pos, err := bitPos(v.Bytes(), bit, c.Args[3:])
-		if err != nil {
-			c.W.Error(err.Error())
-			return
-		}
-		c.W.Int(pos)
-	})
+	readBitmap(c, -bit, func(p []byte) (int64, error) { return bitPos(p, bit, c.Args[3:]) })
 }
 
 func cmdBitOp(c *Ctx) {
