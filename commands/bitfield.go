@@ -152,7 +152,7 @@ func bitfieldType(arg []byte) (signed bool, width int, err error) {
 func bitfieldKeyFlags(args [][]byte) KeyFlag {
 	for i := 2; i < len(args); i++ {
 		rest := len(args) - i - 1
-		switch a := args[i]; {
+		switch a := cstr(args[i]); {
 		case eq(a, "GET") && rest >= 2:
 			i += 2
 		case eq(a, "OVERFLOW") && rest >= 1:
