@@ -27,7 +27,7 @@ var (
 
 func registerGeo(t *Table) {
 	units := func() Arg {
-		return argOneof("unit", argToken("m", "m"), argToken("km", "km"), argToken("ft", "ft"), argToken("mi", "mi"))
+		return argOneof("unit", argToken("m", "M"), argToken("km", "KM"), argToken("ft", "FT"), argToken("mi", "MI"))
 	}
 	with := func() []Arg {
 		return []Arg{argToken("withcoord", "WITHCOORD").optional(), argToken("withdist", "WITHDIST").optional(), argToken("withhash", "WITHHASH").optional()}
