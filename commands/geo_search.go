@@ -284,11 +284,18 @@ func geoFind(z *keyspace.ZSet, q *geoQuery) []geoPoint {
 		})
 		last = i
 	}
-	switch q.sort {
-	case geoSortAsc:
-		slices.SortStableFunc(pts, func(a, b geoPoint) int { return cmpDist(a.dist, b.dist) })
-	case geoSortDesc:
-		slices.SortStableFunc(pts, func(a, b geoPoint) int { return -cmpDist(a.dist, b.dist) })
+	if q.sort != geoSortNone {
+		cmp := func(a, b *geoPoint) int { return cmpDist(a.dist, b.dist) }
+		if q.sort == geoSortDesc {
+			cmp = func(a, b *geoPoint) int { return -cmpDist(a.dist, b.dist) }
+		}
+		// Redis sorts everything with glibc's qsort (a stable merge sort
+		// here), or only the first COUNT with its pqsort.
+		if q.count == 0 || int64(len(pts)) <= q.count {
+			slices.SortStableFunc(pts, func(a, b geoPoint) int { return cmp(&a, &b) })
+		} else {
+			pqsort(pts, cmp, 0, int(q.count)-1)
+		}
 	}
 	if q.count > 0 && int64(len(pts)) > q.count {
 		pts = pts[:q.count]
