@@ -425,32 +425,21 @@ func applyGeoStore(ks *keyspace.Store, o *op.Op) any {
 	if q.store == nil {
 		return errBadOp
 	}
-	var pts []geoPoint
+	var pairs []zpair
 	if z != nil {
-		pts = geoFind(z, q)
-	}
-	if len(pts) == 0 {
-		storeEmpty(db, q.store, o.Now)
-		return int64(0)
-	}
-	lim := ks.EncodingLimits()
-	maxLen := 0
-	for _, p := range pts {
-		maxLen = max(maxLen, len(p.member))
-	}
-	dst := keyspace.NewZSetFor(len(pts), maxLen, lim)
-	for _, p := range pts {
-		s := p.score
-		if q.storeDist {
-			s = p.dist / q.shape.Conversion
+		for _, p := range geoFind(z, q) {
+			s := p.score
+			if q.storeDist {
+				s = p.dist / q.shape.Conversion
+			}
+			pairs = append(pairs, zpair{m: p.member, s: s})
 		}
-		dst.Set(p.member, s, lim)
 	}
-	db.Set(q.store, keyspace.ObjectValue(dst), 0)
 	event := "georadiusstore"
 	if flags&geoSearch != 0 {
 		event = "geosearchstore"
 	}
-	db.Notify(keyspace.EventZSet, event, q.store)
-	return int64(len(pts))
+	// Redis builds a skiplist and converts it to a listpack if small
+	// enough: the encoding storeZPairs gives one sized for the result.
+	return storeZPairs(ks, db, q.store, o.Now, pairs, true, event)
 }

@@ -15,40 +15,30 @@ const dR = math.Pi / 180.0
 func degRad(a float64) float64 { return a * dR }
 func radDeg(a float64) float64 { return a / dR }
 
-// moveX moves h one box east (d > 0) or west (d < 0).
-func moveX(h *Bits, d int) {
-	if d == 0 {
-		return
-	}
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - uint(h.Step)*2)
-	if d > 0 {
-		x += zz + 1
-	} else {
-		x |= zz
-		x -= zz + 1
-	}
-	x &= 0xaaaaaaaaaaaaaaaa >> (64 - uint(h.Step)*2)
-	h.Bits = x | y
-}
+// The bits of each coordinate in an interleaved hash.
+const (
+	xBits uint64 = 0xaaaaaaaaaaaaaaaa
+	yBits uint64 = 0x5555555555555555
+)
 
-// moveY moves h one box north (d > 0) or south (d < 0).
-func moveY(h *Bits, d int) {
+// move moves h one box along the coordinate of bits m (xBits: east for d
+// > 0, west for d < 0; yBits: north, south), as geohash_move_x and
+// geohash_move_y do: the other coordinate's bits are kept.
+func move(h *Bits, d int, m uint64) {
 	if d == 0 {
 		return
 	}
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.Step)*2)
+	shift := 64 - uint(h.Step)*2
+	v, keep := h.Bits&m, h.Bits&^m
+	zz := ^m >> shift
 	if d > 0 {
-		y += zz + 1
+		v += zz + 1
 	} else {
-		y |= zz
-		y -= zz + 1
+		v |= zz
+		v -= zz + 1
 	}
-	y &= 0x5555555555555555 >> (64 - uint(h.Step)*2)
-	h.Bits = x | y
+	v &= m >> shift
+	h.Bits = v | keep
 }
 
 // Neighbors are the eight boxes around one.
@@ -60,8 +50,8 @@ type Neighbors struct {
 func neighbors(h Bits) Neighbors {
 	at := func(dx, dy int) Bits {
 		n := h
-		moveX(&n, dx)
-		moveY(&n, dy)
+		move(&n, dx, xBits)
+		move(&n, dy, yBits)
 		return n
 	}
 	return Neighbors{
