@@ -70,6 +70,17 @@ func registerGeo(t *Table) {
 		searchComplexity = "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape"
 		radiusComplexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."
 	)
+	// radius is one of the deprecated GEORADIUS* entries: the storing
+	// forms are writes whose STORE/STOREDIST keys come after the options.
+	radius := func(name string, arity int, store bool, since, summary, replacedBy string, args []Arg, history [][2]string) *Command {
+		c := &Command{Name: name, Arity: arity, Flags: FlagReadonly, Categories: CatGeo, Keys: []KeySpec{key0},
+			Group: "geo", Since: since, Complexity: radiusComplexity, Summary: summary, Handler: cmdGeoSearch,
+			History: history, DocFlags: []string{"deprecated"}, DeprecatedSince: "6.2.0", ReplacedBy: replacedBy, Args: args}
+		if store {
+			c.Flags, c.Keys = FlagWrite|FlagDenyOOM, storeSpecs(-arity)
+		}
+		return c
+	}
 	t.add(
 		&Command{Name: "geoadd", Arity: -5, Flags: FlagWrite | FlagDenyOOM, Categories: CatGeo,
 			Keys:  []KeySpec{{Flags: KeyRW | KeyUpdate, Index: 1, LastKey: 0, KeyStep: 1, Limit: 0}},
@@ -95,41 +106,17 @@ func registerGeo(t *Table) {
 			Complexity: "O(N) where N is the number of members requested.",
 			Summary:    "Returns longitude and latitude of members of a geospatial index", Handler: cmdGeoPos,
 			Args: []Arg{argKey("key", 0), argString("member").multiple()}},
-		&Command{Name: "georadius", Arity: -6, Flags: FlagWrite | FlagDenyOOM, Categories: CatGeo,
-			Keys:  storeSpecs(6),
-			Group: "geo", Since: "3.2.0", Complexity: radiusComplexity,
-			Summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", Handler: cmdGeoSearch,
-			History:         [][2]string{{"6.2.0", "Added the `ANY` option for `COUNT`."}, {"7.0.0", "Added support for uppercase unit names."}},
-			DocFlags:        []string{"deprecated"},
-			DeprecatedSince: "6.2.0",
-			ReplacedBy:      "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
-			Args:            radiusArgs("6.2.0", true)},
-		&Command{Name: "georadius_ro", Arity: -6, Flags: FlagReadonly, Categories: CatGeo,
-			Keys:  []KeySpec{key0},
-			Group: "geo", Since: "3.2.10", Complexity: radiusComplexity,
-			Summary: "A read-only variant for GEORADIUS", Handler: cmdGeoSearch,
-			History:         [][2]string{{"6.2.0", "Added the `ANY` option for `COUNT`."}},
-			DocFlags:        []string{"deprecated"},
-			DeprecatedSince: "6.2.0",
-			ReplacedBy:      "`GEOSEARCH` with the `BYRADIUS` argument",
-			Args:            radiusArgs("6.2.0", false)},
-		&Command{Name: "georadiusbymember", Arity: -5, Flags: FlagWrite | FlagDenyOOM, Categories: CatGeo,
-			Keys:  storeSpecs(5),
-			Group: "geo", Since: "3.2.0", Complexity: radiusComplexity,
-			Summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", Handler: cmdGeoSearch,
-			History:         [][2]string{{"7.0.0", "Added support for uppercase unit names."}},
-			DocFlags:        []string{"deprecated"},
-			DeprecatedSince: "6.2.0",
-			ReplacedBy:      "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments",
-			Args:            byMemberArgs(true)},
-		&Command{Name: "georadiusbymember_ro", Arity: -5, Flags: FlagReadonly, Categories: CatGeo,
-			Keys:  []KeySpec{key0},
-			Group: "geo", Since: "3.2.10", Complexity: radiusComplexity,
-			Summary: "A read-only variant for GEORADIUSBYMEMBER", Handler: cmdGeoSearch,
-			DocFlags:        []string{"deprecated"},
-			DeprecatedSince: "6.2.0",
-			ReplacedBy:      "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
-			Args:            byMemberArgs(false)},
+		radius("georadius", -6, true, "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
+			"`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument", radiusArgs("6.2.0", true),
+			[][2]string{{"6.2.0", "Added the `ANY` option for `COUNT`."}, {"7.0.0", "Added support for uppercase unit names."}}),
+		radius("georadius_ro", -6, false, "3.2.10", "A read-only variant for GEORADIUS",
+			"`GEOSEARCH` with the `BYRADIUS` argument", radiusArgs("6.2.0", false),
+			[][2]string{{"6.2.0", "Added the `ANY` option for `COUNT`."}}),
+		radius("georadiusbymember", -5, true, "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
+			"`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments", byMemberArgs(true),
+			[][2]string{{"7.0.0", "Added support for uppercase unit names."}}),
+		radius("georadiusbymember_ro", -5, false, "3.2.10", "A read-only variant for GEORADIUSBYMEMBER",
+			"`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments", byMemberArgs(false), nil),
 		&Command{Name: "geosearch", Arity: -7, Flags: FlagReadonly, Categories: CatGeo,
 			Keys:  []KeySpec{key0},
 			Group: "geo", Since: "6.2.0", Complexity: searchComplexity,
