@@ -138,18 +138,8 @@ func registerGeo(t *Table) {
 func cmdGeoAdd(c *Ctx) {
 	var flags uint32
 	i := 2
-options:
-	for ; i < len(c.Args); i++ {
-		switch a := c.Args[i]; {
-		case eq(a, "NX"):
-			flags |= op.FlagNX
-		case eq(a, "XX"):
-			flags |= op.FlagXX
-		case eq(a, "CH"):
-			flags |= op.FlagZCh
-		default:
-			break options
-		}
+	for ; i < len(c.Args) && geoAddOption(c.Args[i]) != 0; i++ {
+		flags |= geoAddOption(c.Args[i])
 	}
 	rest := c.Args[i:]
 	if len(rest)%3 != 0 || len(rest) == 0 || flags&op.FlagNX != 0 && flags&op.FlagXX != 0 {
@@ -168,6 +158,20 @@ options:
 		args = append(args, appendScore(nil, float64(bits)), rest[j+2])
 	}
 	c.propose(&op.Op{Type: op.ZAdd, DB: c.S.DB, Flags: flags, Args: args})
+}
+
+// geoAddOption is the ZADD flag of one of GEOADD's options, 0 if the
+// argument is none.
+func geoAddOption(a []byte) uint32 {
+	switch {
+	case eq(a, "NX"):
+		return op.FlagNX
+	case eq(a, "XX"):
+		return op.FlagXX
+	case eq(a, "CH"):
+		return op.FlagZCh
+	}
+	return 0
 }
 
 // parseLongLat is Redis's extractLongLatOrReply.
@@ -243,35 +247,32 @@ func writeCoord(w *resp.Writer, f float64) {
 	w.Bulk(s)
 }
 
-func cmdGeoPos(c *Ctx) {
+// readGeoMembers replies an array with, for each member named after the
+// key, found's reply for its score or missing's.
+func readGeoMembers(c *Ctx, missing func(), found func(score float64)) {
 	c.readZSet(c.Args[1], func(z *keyspace.ZSet) {
 		c.W.Array(len(c.Args) - 2)
 		for _, m := range c.Args[2:] {
-			s, ok := zsetScore(z, m)
-			if !ok {
-				c.W.NullArray()
-				continue
+			if s, ok := zsetScore(z, m); ok {
+				found(s)
+			} else {
+				missing()
 			}
-			lon, lat := geohash.DecodeScore(s)
-			c.W.Array(2)
-			writeCoord(c.W, lon)
-			writeCoord(c.W, lat)
 		}
 	})
 }
 
-func cmdGeoHash(c *Ctx) {
-	c.readZSet(c.Args[1], func(z *keyspace.ZSet) {
-		c.W.Array(len(c.Args) - 2)
-		for _, m := range c.Args[2:] {
-			s, ok := zsetScore(z, m)
-			if !ok {
-				c.W.Null()
-				continue
-			}
-			c.W.BulkString(geohash.String(s))
-		}
+func cmdGeoPos(c *Ctx) {
+	readGeoMembers(c, c.W.NullArray, func(s float64) {
+		lon, lat := geohash.DecodeScore(s)
+		c.W.Array(2)
+		writeCoord(c.W, lon)
+		writeCoord(c.W, lat)
 	})
+}
+
+func cmdGeoHash(c *Ctx) {
+	readGeoMembers(c, c.W.Null, func(s float64) { c.W.BulkString(geohash.String(s)) })
 }
 
 // cmdGeoDist checks the unit before the key, as Redis does.
