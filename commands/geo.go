@@ -216,17 +216,22 @@ func parseUnit(b []byte) (float64, error) {
 }
 
 // appendDistance prints a distance as Redis's addReplyDoubleDistance
-// (fixedpoint_d2string with 4 digits: llrint of d*10^4).
+// (fixedpoint_d2string with 4 digits of llrint(d*10^4); llrint of NaN or
+// of what int64 cannot hold is the minimum int64, as on x86-64).
 func appendDistance(b []byte, d float64) []byte {
 	if d == 0 {
 		return append(b, "0.0000"...)
 	}
 	v := math.RoundToEven(float64(d * 10000))
-	if v < 0 {
-		b = append(b, '-')
-		v = -v
+	sv := int64(math.MinInt64)
+	if v >= -(1<<63) && v < 1<<63 {
+		sv = int64(v)
 	}
-	n := uint64(v)
+	n := uint64(sv)
+	if sv < 0 {
+		b = append(b, '-')
+		n = -n
+	}
 	b = strconv.AppendUint(b, n/10000, 10)
 	b = append(b, '.')
 	frac := n % 10000

@@ -192,7 +192,9 @@ func Distance(lon1, lat1, lon2, lat2 float64) float64 {
 func (s *Shape) Within(lon, lat float64) (dist float64, ok bool) {
 	if !s.Box {
 		dist = Distance(s.Long, s.Lat, lon, lat)
-		return dist, dist <= s.Radius*s.Conversion
+		// Not "<=": a NaN distance (rounding past antipodes) is inside,
+		// as Redis's "> radius" test leaves it.
+		return dist, !(dist > s.Radius*s.Conversion)
 	}
 	width, height := s.Width*s.Conversion, s.Height*s.Conversion
 	if LatDistance(lat, s.Lat) > height/2 {
