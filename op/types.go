@@ -389,6 +389,8 @@ var specs = map[Type]spec{
 
 	SortStore: {"SORTSTORE", 1, -1, 1},
 
+	GeoStore: {"GEOSTORE", 5, -1, 1},
+
 	Exec: {"EXEC", 2, -1, 1},
 
 	HSet:          {"HSET", 3, -1, 2},
@@ -467,4 +469,15 @@ const (
 	BitOr  int64 = 1
 	BitXor int64 = 2
 	BitNot int64 = 3
+)
+
+// Geo: 260-269.
+const (
+	// GeoStore is a geo search that stores its result (GEORADIUS and
+	// GEORADIUSBYMEMBER with STORE or STOREDIST, GEOSEARCHSTORE): Args
+	// the command's whole argv, its name as sent first (Redis's errors
+	// quote it); Int the variant (1 GEORADIUS, 2 GEORADIUSBYMEMBER, 24
+	// GEOSEARCHSTORE). The applier parses and searches the source as it
+	// is at apply time, so every node stores the same set.
+	GeoStore Type = 260
 )
