@@ -130,3 +130,11 @@ func FuzzHLL(f *testing.F) {
 		}
 	})
 }
+
+func TestSelfTest(t *testing.T) {
+	x := uint64(1)
+	rnd := func() uint64 { x = x*6364136223846793005 + 1442695040888963407; return x >> 33 }
+	if err := SelfTest(rnd, 3000); err != nil {
+		t.Fatal(err)
+	}
+}
