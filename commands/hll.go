@@ -36,7 +36,7 @@ func registerHLL(t *Table) {
 			Summary:    "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).", Handler: cmdPFCount,
 			Args: []Arg{argKey("key", 0).multiple()}},
 		&Command{Name: "pfmerge", Arity: -2, Flags: FlagWrite | FlagDenyOOM, Categories: CatHyperLogLog,
-			Keys: []KeySpec{one(KeyRW|KeyAccess|KeyInsert, 1), {Flags: KeyRO | KeyAccess, Index: 2, LastKey: -1, KeyStep: 1}},
+			Keys:  []KeySpec{one(KeyRW|KeyAccess|KeyInsert, 1), {Flags: KeyRO | KeyAccess, Index: 2, LastKey: -1, KeyStep: 1}},
 			Group: "hyperloglog", Since: "2.8.9", Complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
 			Summary: "Merge N different HyperLogLogs into a single one.", Handler: cmdPFMerge,
 			Args: []Arg{argKey("destkey", 0), argKey("sourcekey", 1).multiple()}},
