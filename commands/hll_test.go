@@ -126,26 +126,27 @@ func TestHLLMerge(t *testing.T) {
 	x.expect("PFCOUNT a l", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n")
 }
 
-func TestHLLKeepsDeadline(t *testing.T) {
+// TestHLLReplies: the deadline stays through PFADD, PFCOUNT and PFMERGE;
+// corrupt and invalid values get Redis's errors.
+func TestHLLReplies(t *testing.T) {
 	x, _, _ := newHLLTester(t)
-	x.expect("PFADD h a", ":1\r\n")
-	x.expect("PEXPIRE h 100000", ":1\r\n")
-	x.expect("PFADD h b c", ":1\r\n")
-	x.expect("PFCOUNT h", ":3\r\n")
-	x.expect("PFMERGE h", "+OK\r\n")
-	x.expect("PTTL h", ":100000\r\n")
-}
-
-func TestHLLCorrupt(t *testing.T) {
-	x, _, _ := newHLLTester(t)
-	x.expect("PFADD h a b c", ":1\r\n")
-	x.expect("APPEND h hello", ":32\r\n")
-	x.expect("PFCOUNT h", "-INVALIDOBJ Corrupted HLL object detected\r\n")
-	x.expect("PFCOUNT h h", "-INVALIDOBJ Corrupted HLL object detected\r\n")
-	x.expect("PFMERGE m h", "-INVALIDOBJ Corrupted HLL object detected\r\n")
-	x.expect("SET s HYLL", "+OK\r\n")
-	x.expect("PFADD s a", "-WRONGTYPE Key is not a valid HyperLogLog string value.\r\n")
-	x.expect("PFDEBUG GETREG nosuch", "-ERR The specified key does not exist\r\n")
+	for _, step := range [][2]string{
+		{"PFADD h a", ":1\r\n"},
+		{"PEXPIRE h 100000", ":1\r\n"},
+		{"PFADD h b c", ":1\r\n"},
+		{"PFCOUNT h", ":3\r\n"},
+		{"PFMERGE h", "+OK\r\n"},
+		{"PTTL h", ":100000\r\n"},
+		{"APPEND h hello", ":32\r\n"},
+		{"PFCOUNT h", "-INVALIDOBJ Corrupted HLL object detected\r\n"},
+		{"PFCOUNT h h", "-INVALIDOBJ Corrupted HLL object detected\r\n"},
+		{"PFMERGE m h", "-INVALIDOBJ Corrupted HLL object detected\r\n"},
+		{"SET s HYLL", "+OK\r\n"},
+		{"PFADD s a", "-WRONGTYPE Key is not a valid HyperLogLog string value.\r\n"},
+		{"PFDEBUG GETREG nosuch", "-ERR The specified key does not exist\r\n"},
+	} {
+		x.expect(step[0], step[1])
+	}
 }
 
 // TestHLLSparseLimit follows hll-sparse-max-bytes, read at apply time.

@@ -296,22 +296,7 @@ func MergeInto(regs *[Registers]uint8, b []byte) error {
 		}
 		return nil
 	}
-	i := 0
-	ok := walkSparse(b[HeaderSize:], func(run int, val uint8) bool {
-		if val == 0 {
-			i += run
-			return true
-		}
-		if run+i > Registers {
-			return false
-		}
-		for ; run > 0; run-- {
-			regs[i] = max(regs[i], val)
-			i++
-		}
-		return true
-	})
-	if !ok || i != Registers {
+	if !sparseRegisters(b[HeaderSize:], func(i int, v uint8) { regs[i] = max(regs[i], v) }) {
 		return ErrCorrupt
 	}
 	return nil

@@ -233,8 +233,18 @@ func ToDense(b []byte) ([]byte, error) {
 	copy(d, b[:HeaderSize])
 	d[4] = EncDense
 	r := d[HeaderSize:]
+	if !sparseRegisters(b[HeaderSize:], func(i int, v uint8) { denseSet(r, i, v) }) {
+		return b, ErrCorrupt
+	}
+	return d, nil
+}
+
+// sparseRegisters calls fn with each non-zero register of sparse data, as
+// Redis's hllMerge and hllSparseToDense read them: false if they do not
+// number exactly Registers (a VAL past the last one stops the walk).
+func sparseRegisters(data []byte, fn func(i int, v uint8)) bool {
 	idx := 0
-	ok := walkSparse(b[HeaderSize:], func(run int, val uint8) bool {
+	ok := walkSparse(data, func(run int, val uint8) bool {
 		if val == 0 {
 			idx += run
 			return true
@@ -243,15 +253,12 @@ func ToDense(b []byte) ([]byte, error) {
 			return false
 		}
 		for ; run > 0; run-- {
-			denseSet(r, idx, val)
+			fn(idx, val)
 			idx++
 		}
 		return true
 	})
-	if !ok || idx != Registers {
-		return b, ErrCorrupt
-	}
-	return d, nil
+	return ok && idx == Registers
 }
 
 // GetRegisters returns the registers of the dense HLL b.
