@@ -162,10 +162,11 @@ func denseRaise(r []byte, i int, v uint8) int {
 // before it found the corruption kept, as Redis keeps them.
 func Add(b []byte, elems [][]byte, sparseMax int64) ([]byte, int, error) {
 	updated := 0
+	var past byte
 	for _, e := range elems {
 		idx, count := Pattern(e)
 		var r int
-		b, r = set(b, idx, count, sparseMax)
+		b, r = set(b, &past, idx, count, sparseMax)
 		switch r {
 		case 1:
 			updated++
@@ -177,13 +178,14 @@ func Add(b []byte, elems [][]byte, sparseMax int64) ([]byte, int, error) {
 }
 
 // set raises register idx to count in either encoding: 1 if it changed,
-// 0 if not, -1 for a corrupt sparse HLL.
-func set(b []byte, idx int, count uint8, sparseMax int64) ([]byte, int) {
+// 0 if not, -1 for a corrupt sparse HLL. past is the byte Redis would
+// find past the end of a sparse b (see opcode).
+func set(b []byte, past *byte, idx int, count uint8, sparseMax int64) ([]byte, int) {
 	switch b[4] {
 	case EncDense:
 		return b, denseRaise(b[HeaderSize:], idx, count)
 	case EncSparse:
-		return sparseSet(b, idx, count, sparseMax)
+		return sparseSet(b, past, idx, count, sparseMax)
 	}
 	return b, -1
 }
@@ -296,7 +298,7 @@ func MergeInto(regs *[Registers]uint8, b []byte) error {
 		}
 		return nil
 	}
-	if !sparseRegisters(b[HeaderSize:], func(i int, v uint8) { regs[i] = max(regs[i], v) }) {
+	if !sparseRegisters(b[HeaderSize:], 0, func(i int, v uint8) { regs[i] = max(regs[i], v) }) {
 		return ErrCorrupt
 	}
 	return nil
@@ -312,9 +314,10 @@ func Store(b []byte, regs *[Registers]uint8, toDense bool, sparseMax int64) ([]b
 			return b, err
 		}
 	}
+	var past byte
 	for i, v := range regs {
 		if v != 0 {
-			b, _ = set(b, i, v, sparseMax)
+			b, _ = set(b, &past, i, v, sparseMax)
 		}
 	}
 	Invalidate(b)

@@ -34,11 +34,12 @@ func SelfTest(rnd func() uint64, sparseMax int64) error {
 	checkpoint := uint64(1)
 	seed := rnd()
 	var ele [8]byte
+	var past byte
 	for j := uint64(1); j <= 10000000; j++ {
 		binary.LittleEndian.PutUint64(ele[:], j^seed)
 		idx, count := Pattern(ele[:])
 		denseRaise(r, idx, count)
-		sparse, _ = set(sparse, idx, count, sparseMax)
+		sparse, _ = set(sparse, &past, idx, count, sparseMax)
 		if j != checkpoint {
 			continue
 		}

@@ -8,26 +8,32 @@ import "strings"
 //	XZERO 01xxxxxx yyyyyyyy  1..16384 registers at 0
 //	VAL   1vvvvvxx           1..4 registers at 1..32
 //
-// An XZERO cut short by the end of the value reads a zero second byte, as
-// Redis reads the string's terminator there.
+// An XZERO cut short by the end of the value reads past as its second
+// byte, as Redis reads the string's terminator there: 0, unless a change
+// earlier in the same command wrote past the end (past then holds what it
+// wrote, as Redis's buffer does; a later command starts from 0 again).
 
 // opcode decodes the opcode at p of data: its run, value and length.
-func opcode(data []byte, p int) (run int, val uint8, n int) {
+func opcode(data []byte, p int, past byte) (run int, val uint8, n int) {
 	c := data[p]
 	switch {
 	case c&0xc0 == 0:
 		return int(c&0x3f) + 1, 0, 1
 	case c&0xc0 == xzeroBit:
-		return (int(c&0x3f)<<8 | int(at(data, p+1))) + 1, 0, 2
+		second := past
+		if p+1 < len(data) {
+			second = data[p+1]
+		}
+		return (int(c&0x3f)<<8 | int(second)) + 1, 0, 2
 	}
 	return int(c&0x3) + 1, (c>>2)&0x1f + 1, 1
 }
 
 // walkSparse calls fn for each opcode of the sparse registers data, in
 // order, while fn returns true; it reports whether fn never stopped it.
-func walkSparse(data []byte, fn func(run int, val uint8) bool) bool {
+func walkSparse(data []byte, past byte, fn func(run int, val uint8) bool) bool {
 	for p := 0; p < len(data); {
-		run, val, n := opcode(data, p)
+		run, val, n := opcode(data, p, past)
 		if !fn(run, val) {
 			return false
 		}
@@ -40,7 +46,7 @@ func walkSparse(data []byte, fn func(run int, val uint8) bool) bool {
 // do not number exactly Registers.
 func sparseHisto(data []byte, histo *[64]int) bool {
 	idx := 0
-	walkSparse(data, func(run int, val uint8) bool {
+	walkSparse(data, 0, func(run int, val uint8) bool {
 		idx += run
 		histo[val] += run
 		return true
@@ -56,7 +62,7 @@ func sparseFind(b []byte, index int) (val uint8, isVal, ok bool) {
 	first, span, p := 0, 0, 0
 	for p < len(data) {
 		var n int
-		span, val, n = opcode(data, p)
+		span, val, n = opcode(data, p, 0)
 		if index <= first+span-1 {
 			break
 		}
@@ -83,10 +89,10 @@ func appendZeros(seq []byte, run int) []byte {
 // hllSparseSet: the opcode covering it is split in place, neighbouring
 // VALs merged, and b becomes dense when count is too large for a VAL or
 // the value would outgrow sparseMax. It returns the HLL and 1 if it
-// changed, 0 if not, -1 if b is corrupt.
-func sparseSet(b []byte, index int, count uint8, sparseMax int64) ([]byte, int) {
+// changed, 0 if not, -1 if b is corrupt. past is the byte past b's end.
+func sparseSet(b []byte, past *byte, index int, count uint8, sparseMax int64) ([]byte, int) {
 	if count > sparseValMax {
-		return promote(b, index, count)
+		return promote(b, past, index, count)
 	}
 	// Step 1: find the opcode covering index, and the one before it.
 	data := b[HeaderSize:]
@@ -94,7 +100,7 @@ func sparseSet(b []byte, index int, count uint8, sparseMax int64) ([]byte, int) 
 	first, span, p, prev := 0, 0, 0, -1
 	for p < end {
 		var n int
-		span, _, n = opcode(data, p)
+		span, _, n = opcode(data, p, *past)
 		if index <= first+span-1 {
 			break
 		}
@@ -107,7 +113,7 @@ func sparseSet(b []byte, index int, count uint8, sparseMax int64) ([]byte, int) 
 	}
 	isXZero := data[p]&0xc0 == xzeroBit
 	isZero := data[p]&0xc0 == 0
-	runlen, cur, oldlen := opcode(data, p)
+	runlen, cur, oldlen := opcode(data, p, *past)
 	next := p + oldlen
 	hasNext := next < end
 
@@ -116,7 +122,7 @@ func sparseSet(b []byte, index int, count uint8, sparseMax int64) ([]byte, int) 
 		return b, 0
 	case !isXZero && runlen == 1: // a VAL or ZERO of this register alone
 		data[p] = valOp(count, 1)
-		return sparseMerge(b, prev, p), 1
+		return sparseMerge(b, past, prev, p), 1
 	}
 
 	// Step 2: split the opcode into up to three.
@@ -143,7 +149,7 @@ func sparseSet(b []byte, index int, count uint8, sparseMax int64) ([]byte, int) 
 	// Step 3: put the sequence in place of the opcode.
 	delta := len(seq) - oldlen
 	if delta > 0 && int64(len(b)+delta) > sparseMax {
-		return promote(b, index, count)
+		return promote(b, past, index, count)
 	}
 	newEnd := end + delta
 	var tail []byte
@@ -155,10 +161,14 @@ func sparseSet(b []byte, index int, count uint8, sparseMax int64) ([]byte, int) 
 	if tail != nil {
 		copy(data[next+delta:], tail)
 	}
-	// An XZERO cut short at the end may leave the sequence reaching past
-	// the new end; Redis writes those bytes beyond its string's length.
+	// Redis ends the string with a zero, then copies the sequence, which
+	// reaches one byte past the end where it replaces an XZERO cut short.
+	*past = 0
 	copy(data[p:newEnd], seq)
-	return sparseMerge(b, prev, p), 1
+	if p+len(seq) > newEnd {
+		*past = seq[newEnd-p]
+	}
+	return sparseMerge(b, past, prev, p), 1
 }
 
 // resize sets b's length to n, growing it with zeros.
@@ -172,7 +182,7 @@ func resize(b []byte, n int) []byte {
 // sparseMerge is hllSparseSet's step 4: from the opcode before the one
 // changed, up to five opcodes on, adjacent VALs of one value merge while
 // their run fits one VAL. The cache is invalidated.
-func sparseMerge(b []byte, prev, p int) []byte {
+func sparseMerge(b []byte, past *byte, prev, p int) []byte {
 	data := b[HeaderSize:]
 	if prev >= 0 {
 		p = prev
@@ -191,8 +201,8 @@ func sparseMerge(b []byte, prev, p int) []byte {
 			continue
 		}
 		if p+1 < end && data[p+1]&valBit != 0 {
-			_, v1, _ := opcode(data, p)
-			_, v2, _ := opcode(data, p+1)
+			_, v1, _ := opcode(data, p, 0)
+			_, v2, _ := opcode(data, p+1, 0)
 			if v1 == v2 {
 				run := int(c&3) + 1 + int(data[p+1]&3) + 1
 				if run <= sparseValLen {
@@ -200,6 +210,7 @@ func sparseMerge(b []byte, prev, p int) []byte {
 					copy(data[p:], data[p+1:end])
 					end--
 					data = data[:end]
+					*past = 0
 					continue
 				}
 			}
@@ -213,11 +224,12 @@ func sparseMerge(b []byte, prev, p int) []byte {
 
 // promote makes the sparse b dense and raises register index to count,
 // which changes it; -1 if b is corrupt (then b is unchanged).
-func promote(b []byte, index int, count uint8) ([]byte, int) {
-	d, err := ToDense(b)
+func promote(b []byte, past *byte, index int, count uint8) ([]byte, int) {
+	d, err := toDense(b, *past)
 	if err != nil {
 		return b, -1
 	}
+	*past = 0
 	denseSet(d[HeaderSize:], index, count)
 	return d, 1
 }
@@ -225,7 +237,9 @@ func promote(b []byte, index int, count uint8) ([]byte, int) {
 // ToDense returns the valid HLL b in the dense encoding (b itself if it
 // is dense), its header kept, as Redis's hllSparseToDense; ErrCorrupt if
 // its sparse registers do not number exactly Registers.
-func ToDense(b []byte) ([]byte, error) {
+func ToDense(b []byte) ([]byte, error) { return toDense(b, 0) }
+
+func toDense(b []byte, past byte) ([]byte, error) {
 	if b[4] == EncDense {
 		return b, nil
 	}
@@ -233,7 +247,7 @@ func ToDense(b []byte) ([]byte, error) {
 	copy(d, b[:HeaderSize])
 	d[4] = EncDense
 	r := d[HeaderSize:]
-	if !sparseRegisters(b[HeaderSize:], func(i int, v uint8) { denseSet(r, i, v) }) {
+	if !sparseRegisters(b[HeaderSize:], past, func(i int, v uint8) { denseSet(r, i, v) }) {
 		return b, ErrCorrupt
 	}
 	return d, nil
@@ -242,9 +256,9 @@ func ToDense(b []byte) ([]byte, error) {
 // sparseRegisters calls fn with each non-zero register of sparse data, as
 // Redis's hllMerge and hllSparseToDense read them: false if they do not
 // number exactly Registers (a VAL past the last one stops the walk).
-func sparseRegisters(data []byte, fn func(i int, v uint8)) bool {
+func sparseRegisters(data []byte, past byte, fn func(i int, v uint8)) bool {
 	idx := 0
-	ok := walkSparse(data, func(run int, val uint8) bool {
+	ok := walkSparse(data, past, func(run int, val uint8) bool {
 		if val == 0 {
 			idx += run
 			return true
@@ -276,7 +290,7 @@ func Decode(b []byte) string {
 	var s strings.Builder
 	data := b[HeaderSize:]
 	for p := 0; p < len(data); {
-		run, val, n := opcode(data, p)
+		run, val, n := opcode(data, p, 0)
 		switch {
 		case data[p]&0xc0 == 0:
 			s.WriteString("z:" + itoa(run) + " ")
