@@ -215,9 +215,14 @@ func WouldChange(b []byte, elems [][]byte) bool {
 func Count(b []byte) (uint64, error) {
 	var histo [64]int
 	if b[4] == EncDense {
-		r := b[HeaderSize:]
-		for i := range Registers {
-			histo[denseGet(r, i)]++
+		// Four 6-bit registers in every three bytes.
+		r := b[HeaderSize:DenseSize]
+		for i := 0; i+3 <= len(r); i += 3 {
+			b0, b1, b2 := r[i], r[i+1], r[i+2]
+			histo[b0&63]++
+			histo[(b0>>6|b1<<2)&63]++
+			histo[(b1>>4|b2<<4)&63]++
+			histo[b2>>2]++
 		}
 	} else if !sparseHisto(b[HeaderSize:], &histo) {
 		return 0, ErrCorrupt
