@@ -97,8 +97,11 @@ func applyPFAdd(ks *keyspace.Store, o *op.Op) any {
 		}
 		return b
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return err // what changed before the corruption was found stays, as in Redis
+	case updated == 0: // WouldChange rules this out
+		return int64(0)
 	}
 	db.Notify(keyspace.EventString, "pfadd", key)
 	return int64(1)

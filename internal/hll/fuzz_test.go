@@ -109,6 +109,9 @@ func FuzzHLL(f *testing.F) {
 		if !change && (updated != 0 || err != nil || !bytes.Equal(out, orig)) {
 			t.Fatalf("WouldChange said no, Add changed %d registers (%v)", updated, err)
 		}
+		if change && updated == 0 && err == nil {
+			t.Fatalf("WouldChange said yes, Add changed nothing")
+		}
 		if err == nil && Validate(out) != nil {
 			t.Fatalf("Add made an invalid HLL %x from %x", out, orig)
 		}
