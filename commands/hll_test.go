@@ -25,15 +25,15 @@ func (r *eventRecorder) take() string {
 	return s
 }
 
-// countingNode counts proposals by type, and fails them when down (a
+// proposalNode counts proposals by type, and fails them when down (a
 // node that cannot propose: a READONLY follower, a lost leader).
-type countingNode struct {
+type proposalNode struct {
 	*fakeNode
 	proposed map[op.Type]int
 	down     bool
 }
 
-func (n *countingNode) Propose(o *op.Op) (any, error) {
+func (n *proposalNode) Propose(o *op.Op) (any, error) {
 	if n.down {
 		return nil, ErrNoLeader
 	}
@@ -41,9 +41,9 @@ func (n *countingNode) Propose(o *op.Op) (any, error) {
 	return n.fakeNode.Propose(o)
 }
 
-func newHLLTester(t *testing.T) (*tester, *countingNode, *eventRecorder) {
+func newHLLTester(t *testing.T) (*tester, *proposalNode, *eventRecorder) {
 	x := newTester(t)
-	n := &countingNode{fakeNode: x.node, proposed: map[op.Type]int{}}
+	n := &proposalNode{fakeNode: x.node, proposed: map[op.Type]int{}}
 	x.ctx.Node = n
 	rec := &eventRecorder{}
 	x.node.ks.SetNotifier(rec)

@@ -392,8 +392,8 @@ func (h *scriptHost) refuse(args [][]byte) string {
 		}
 	}
 	run := h.t.scripts.engine.Running()
-	// As Redis's scriptVerifyWriteCommandAllow: a may-replicate command
-	// (PFCOUNT, PUBLISH) counts as a write here.
+	// As Redis: a command that may replicate (PUBLISH) is a write here,
+	// which is what lets read-only scripts run under CLIENT PAUSE WRITE.
 	if run != nil && run.ReadOnly && (cmd.Has(FlagWrite) || cmd.Has(FlagMayReplicate)) {
 		return "Write commands are not allowed from read-only scripts."
 	}
