@@ -417,6 +417,11 @@ var specs = map[Type]spec{
 
 	Publish:  {"PUBLISH", 2, 2, 1},
 	SPublish: {"SPUBLISH", 2, 2, 1},
+
+	PFAdd:   {"PFADD", 1, -1, 1},
+	PFMerge: {"PFMERGE", 1, -1, 1},
+	PFCache: {"PFCACHE", 1, 1, 1},
+	PFDebug: {"PFDEBUG", 2, 2, 1},
 }
 
 // Known reports whether t is a defined type.
@@ -480,4 +485,22 @@ const (
 	// GEOSEARCHSTORE). The applier parses and searches the source as it
 	// is at apply time, so every node stores the same set.
 	GeoStore Type = 260
+)
+
+// HyperLogLogs: 30-34 (the strings range: an HLL is a string value).
+// The appliers hash and merge, so the ops carry the command's arguments.
+const (
+	// PFAdd: Args [key, element...]; replies 1 if it created the key or
+	// changed a register, else 0.
+	PFAdd Type = 30
+	// PFMerge: Args [dest, source...]; merges dest and the sources (read
+	// at apply time) into dest, replies OK.
+	PFMerge Type = 31
+	// PFCache: Args [key]; PFCOUNT of one key whose cached cardinality
+	// is stale: the applier counts and stores the cache in the value's
+	// header, as Redis's PFCOUNT changes its bytes; replies the count.
+	PFCache Type = 32
+	// PFDebug: Args [subcommand, key]; PFDEBUG, whose GETREG and TODENSE
+	// make a sparse value dense.
+	PFDebug Type = 33
 )
