@@ -3,8 +3,8 @@
 # cleanup of the processes a script started (only those), free ports,
 # readiness, starting a node or a cluster's, stopping a server, INFO
 # fields, and redis-benchmark runs parsed from its CSV. Sourced by
-# run.sh, cluster.sh, tx.sh, scale.sh, types.sh, partitions.sh and
-# pubsub.sh; the redis-benchmark helpers read SECS, CLIENTS and KEYS.
+# run.sh, cluster.sh, tx.sh, scale.sh, types.sh, partitions.sh, pubsub.sh and
+# datatypes.sh; the redis-benchmark helpers read SECS, CLIENTS and KEYS.
 
 for tool in go redis-server redis-cli redis-benchmark; do
 	command -v "$tool" >/dev/null || {
@@ -172,9 +172,21 @@ info() {
 # ("LRANGE mylist 0 N-1"): -t lrange_N would first LPUSH as many requests
 # into the list, in the same run, and the server's CPU time would count
 # both; the list is filled beforehand instead (prepare).
+#
+# The data-type tests (datatypes.sh), which redis-benchmark has no -t
+# for, are command lines too: xadd appends to one stream (ids from the
+# server's clock), xread reads 10 entries of a stream prepare fills,
+# pfadd and geoadd add a random element (member) of the key range to one
+# key, setbit sets bit 1023 of a random key (redis-benchmark's
+# __rand_int__ has leading zeros, which no bit offset may have).
 bench_args() {
 	case "$1" in
 	lrange_[0-9]*) echo "LRANGE mylist 0 $((${1#lrange_} - 1))" ;;
+	xadd) echo "XADD bench:xadd * sensor 7 value __rand_int__" ;;
+	xread) echo "XREAD COUNT 10 STREAMS bench:xread 0-0" ;;
+	pfadd) echo "PFADD bench:hll __rand_int__" ;;
+	setbit) echo "SETBIT bits:__rand_int__ 1023 1" ;;
+	geoadd) echo "GEOADD bench:geo 13.361389 38.115556 __rand_int__" ;;
 	*) echo "-t $1" ;;
 	esac
 }
@@ -216,12 +228,22 @@ fill_list() {
 	}' | redis-cli -p "$1" --pipe >/dev/null
 }
 
+# fill_stream PORT: bench:xread holds 100 entries of two fields.
+fill_stream() {
+	[ "$(redis-cli -p "$1" XLEN bench:xread 2>/dev/null)" = 100 ] && return 0
+	for i in $(seq 100); do
+		printf 'XADD bench:xread %d-0 sensor %d value v%07d\n' "$i" $((i % 7)) "$i"
+	done | redis-cli -p "$1" >/dev/null
+}
+
 # prepare PORT TEST N: what a test needs before N requests. LPOP and RPOP
 # find the list holding N elements (an empty one would time nil replies);
-# LRANGE_N finds it as long as redis-benchmark's own fill would make it.
+# LRANGE_N finds it as long as redis-benchmark's own fill would make it;
+# XREAD finds its stream.
 prepare() {
 	case "$2" in
 	lpop | rpop | lrange_[0-9]*) fill_list "$1" "$3" ;;
+	xread) fill_stream "$1" ;;
 	esac
 }
 

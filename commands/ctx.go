@@ -228,7 +228,22 @@ func (c *Ctx) read(fn func(db *keyspace.DB)) bool {
 	ks.RLock()
 	fn(ks.DB(c.S.DB))
 	ks.RUnlock()
+	if ks.LazyExpiredPending() {
+		if le, ok := c.Node.(LazyExpirer); ok {
+			le.ExpireLazily(ks.TakeLazyExpired())
+		}
+	}
 	return true
+}
+
+// LazyExpirer is a Node that deletes the keys reads found past their
+// deadline, as Redis's reads do (keyspace.TrackLazyExpiry): on the
+// leader, unless writes are paused, it proposes their ExpireKeys before
+// the read's reply goes out, so the "expired" event and expired_keys
+// follow the read as in Redis. A transaction's or script's node is not
+// one: the keys wait for the next plain read, or active expiry.
+type LazyExpirer interface {
+	ExpireLazily(keys []keyspace.ExpiredKey)
 }
 
 // readObject runs fn, under c.read, with key's value of kind k (nil if

@@ -392,7 +392,9 @@ func (h *scriptHost) refuse(args [][]byte) string {
 		}
 	}
 	run := h.t.scripts.engine.Running()
-	if run != nil && run.ReadOnly && cmd.Has(FlagWrite) {
+	// As Redis: a command that may replicate (PUBLISH) is a write here,
+	// which is what lets read-only scripts run under CLIENT PAUSE WRITE.
+	if run != nil && run.ReadOnly && (cmd.Has(FlagWrite) || cmd.Has(FlagMayReplicate)) {
 		return "Write commands are not allowed from read-only scripts."
 	}
 	allowOOM := run != nil && !run.Flags.NoShebang() && run.Flags.Has(scripting.FlagAllowOOM)

@@ -272,12 +272,13 @@ func own(m []byte) []byte { return append([]byte{}, m...) }
 
 // pqsort is Redis's pqsort (Bentley and McIlroy's quicksort, skipping
 // the partitions that hold nothing of [lo, hi]), ported so that the
-// order of ties under BY with LIMIT is Redis's.
-func pqsort(a []sortItem, cmp func(a, b *sortItem) int, lo, hi int) {
+// order of ties under BY with LIMIT (and of geo searches with COUNT) is
+// Redis's.
+func pqsort[T any](a []T, cmp func(a, b *T) int, lo, hi int) {
 	pqsortRange(a, 0, len(a), cmp, lo, hi)
 }
 
-func pqsortRange(v []sortItem, a, n int, cmp func(a, b *sortItem) int, lo, hi int) {
+func pqsortRange[T any](v []T, a, n int, cmp func(a, b *T) int, lo, hi int) {
 	c := func(i, j int) int { return cmp(&v[i], &v[j]) }
 	swap := func(i, j int) { v[i], v[j] = v[j], v[i] }
 	vecswap := func(i, j, k int) {

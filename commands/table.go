@@ -285,8 +285,8 @@ func NewTable() *Table {
 	t.blockLocks.seed = maphash.MakeSeed()
 	t.events = &keyspaceEvents{hub: t.hub}
 	for _, family := range []func(*Table){
-		registerConnection, registerServer, registerStrings, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
-		registerMulti, registerScripting, registerFunctions, registerPubSub, registerStreams,
+		registerConnection, registerServer, registerStrings, registerBitops, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerGeo, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
+		registerMulti, registerScripting, registerFunctions, registerPubSub, registerHLL, registerStreams,
 	} {
 		family(t)
 	}

@@ -201,6 +201,7 @@ func TestGoRedis(t *testing.T) {
 					t.Fatalf("FLUSHALL: %v", err)
 				}
 				checks := append(append(append(append(goRedisChecks(), goRedisTxChecks()...), goRedisHashChecks()...), goRedisSetChecks()...), goRedisListChecks()...)
+				checks = append(checks, goRedisHLLChecks()...)
 				for _, ch := range append(append(append(checks, goRedisZSetChecks()...), goRedisSortChecks()...), goRedisBlockingChecks()...) {
 					if err := ch.run(ctx, c, proto); err != nil {
 						t.Errorf("%s: %v", ch.name, err)

@@ -114,12 +114,17 @@ func (d *DB) Version(key []byte, now int64) uint64 {
 
 // GetRead is Get for a command that reads key, as Redis's lookupKeyRead:
 // a miss is a "keymiss" event.
+// A key past its deadline is noted for the leader to delete (lazy_expiry.go).
 func (d *DB) GetRead(key []byte, now int64) *Entry {
-	e := d.Get(key, now)
-	if e == nil {
-		d.Notify(EventKeyMiss, "keymiss", key)
+	_, e := d.lookup(key)
+	if e != nil && !expired(e, now) {
+		return (*Entry)(e)
 	}
-	return e
+	if e != nil && d.store.lazy.on && e.deadline != 0 && e.deadline <= now {
+		d.noteExpired(key)
+	}
+	d.Notify(EventKeyMiss, "keymiss", key)
+	return nil
 }
 
 // Lookup is GetRead for a command that works on kind k: a key of another

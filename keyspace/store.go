@@ -29,6 +29,8 @@ type Store struct {
 	notifier Notifier
 	// changed is told of every change to a key (SetChanged).
 	changed ChangeFunc
+	// lazy holds the expired keys reads found (lazy_expiry.go).
+	lazy lazyExpiry
 }
 
 // ChangeFunc is told that key was changed or removed, in any database

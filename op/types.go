@@ -354,6 +354,9 @@ var specs = map[Type]spec{
 	SetRange:    {"SETRANGE", 2, 2, 1},
 	GetDel:      {"GETDEL", 1, 1, 1},
 	GetEx:       {"GETEX", 1, 1, 1},
+	SetBit:      {"SETBIT", 2, 2, 1},
+	BitOp:       {"BITOP", 2, -1, 1},
+	BitField:    {"BITFIELD", 1, -1, 1},
 	Del:         {"DEL", 1, -1, 1},
 	Rename:      {"RENAME", 2, 2, 1},
 	Expire:      {"EXPIRE", 1, 1, 1},
@@ -386,6 +389,8 @@ var specs = map[Type]spec{
 
 	SortStore: {"SORTSTORE", 1, -1, 1},
 
+	GeoStore: {"GEOSTORE", 5, -1, 1},
+
 	Exec: {"EXEC", 2, -1, 1},
 
 	HSet:          {"HSET", 3, -1, 2},
@@ -412,6 +417,11 @@ var specs = map[Type]spec{
 
 	Publish:  {"PUBLISH", 2, 2, 1},
 	SPublish: {"SPUBLISH", 2, 2, 1},
+
+	PFAdd:   {"PFADD", 1, -1, 1},
+	PFMerge: {"PFMERGE", 1, -1, 1},
+	PFCache: {"PFCACHE", 1, 1, 1},
+	PFDebug: {"PFDEBUG", 2, 2, 1},
 
 	XAdd:                 {"XADD", 6, -1, 2},
 	XTrim:                {"XTRIM", 3, 3, 1},
@@ -457,6 +467,58 @@ func (t Type) ValidArgs(n int) bool {
 	}
 	return (n-sp.minArgs)%sp.argStep == 0
 }
+
+// Bitmaps: 18-20 (the strings range). Each works on the key's string at
+// apply time; BITOP reads its sources and BITFIELD its subcommands there.
+const (
+	// SetBit: Args [key, bit ("0" or "1")]; Int the bit offset. Replies
+	// the bit's old value.
+	SetBit Type = 18
+	// BitOp: Args [dst, src...]; Int the operation (BitAnd, BitOr,
+	// BitXor, BitNot). Replies the result's length.
+	BitOp Type = 19
+	// BitField: Args [key, subcommand...], BITFIELD's arguments after its
+	// name, which the applier parses as the handler did. Replies an
+	// array, an integer or a null per GET, SET and INCRBY.
+	BitField Type = 20
+)
+
+// BitOp's operations.
+const (
+	BitAnd int64 = 0
+	BitOr  int64 = 1
+	BitXor int64 = 2
+	BitNot int64 = 3
+)
+
+// Geo: 260-269.
+const (
+	// GeoStore is a geo search that stores its result (GEORADIUS and
+	// GEORADIUSBYMEMBER with STORE or STOREDIST, GEOSEARCHSTORE): Args
+	// the command's whole argv, its name as sent first (Redis's errors
+	// quote it); Int the variant (1 GEORADIUS, 2 GEORADIUSBYMEMBER, 24
+	// GEOSEARCHSTORE). The applier parses and searches the source as it
+	// is at apply time, so every node stores the same set.
+	GeoStore Type = 260
+)
+
+// HyperLogLogs: 30-34 (the strings range: an HLL is a string value).
+// The appliers hash and merge, so the ops carry the command's arguments.
+const (
+	// PFAdd: Args [key, element...]; replies 1 if it created the key or
+	// changed a register, else 0.
+	PFAdd Type = 30
+	// PFMerge: Args [dest, source...]; merges dest and the sources (read
+	// at apply time) into dest, replies OK.
+	PFMerge Type = 31
+	// PFCache: Args [key]; PFCOUNT of one key whose cached cardinality
+	// is stale: the applier counts and stores the cache in the value's
+	// header, as Redis's PFCOUNT changes its bytes; replies the count.
+	PFCache Type = 32
+	// PFDebug: Args [subcommand, key]; PFDEBUG, whose GETREG and TODENSE
+	// make a sparse value dense.
+	PFDebug Type = 33
+)
 
 // Streams: 270-309. Every write to a stream is one of these. Ids given as
 // "*" (and "ms-*") are decided by the applier from Now (the leader's

@@ -480,6 +480,33 @@ func (cn *conn) proposeHere(o *op.Op) (any, error) {
 	return res, translate(err)
 }
 
+// ExpireLazily proposes the deletion of keys reads found expired, on the
+// leader while writes are not paused (commands.LazyExpirer). They go
+// without the client's request id: the deletion is the node's, not the
+// command's. A follower drops them: its leader's reads find them too.
+func (cn *conn) ExpireLazily(keys []keyspace.ExpiredKey) {
+	if cn.n == nil || !cn.n.IsLeader() || cn.srv.writesPaused() {
+		return
+	}
+	now := time.Now().UnixMilli()
+	for len(keys) > 0 {
+		db := keys[0].DB
+		o := &op.Op{Type: op.ExpireKeys, DB: db, Now: now}
+		rest := keys[:0]
+		for _, k := range keys {
+			if k.DB == db {
+				o.Args = append(o.Args, k.Key)
+			} else {
+				rest = append(rest, k)
+			}
+		}
+		keys = rest
+		if _, err := cn.n.Propose(o); err != nil {
+			return // leadership lost: active expiry's, wherever it leads
+		}
+	}
+}
+
 func (cn *conn) Store() *keyspace.Store {
 	if cn.n == nil {
 		return cn.srv.load.empty

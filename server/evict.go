@@ -14,10 +14,10 @@ import (
 // Eviction under maxmemory, as Redis's performEvictions does it, on the
 // leader only: it picks victims from its own view of the keyspace and its
 // own access data, and proposes their deletion (EvictKeys ops), which
-// every node applies. No node deletes a key on its own. It runs before a
-// denyoom command (processCommand's place: after the ACL check), which is
-// refused with -OOM when eviction cannot bring used memory under the
-// limit, and in a background loop that brings memory back under the
+// every node applies. No node deletes a key on its own. It runs before
+// every command (processCommand's place: after the ACL check); a denyoom
+// one is refused with -OOM when eviction cannot bring used memory under
+// the limit. It also runs in a background loop that brings memory back under the
 // limit without client writes (after CONFIG SET maxmemory, or when a
 // command's eviction ran out of time).
 
@@ -56,10 +56,20 @@ func (s *Server) runHere(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
 }
 
 // runCommand is runHere without the marker.
+// Over maxmemory, eviction runs before every command, as Redis's
+// processCommand has it, and only a denyoom command is refused when it
+// cannot make room. The invalidations of the keys evicted then were
+// queued while the command held its connection's pushes: they go before
+// its reply, as in Redis.
 func (s *Server) runCommand(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
-	if cmd.Has(commands.FlagDenyOOM) && s.outOfMemory(cn) {
-		ctx.W.Error(errOOM)
-		return
+	if p := s.conf.mem.Load(); p != nil && p.maxmemory > 0 {
+		if s.outOfMemory(cn) && cmd.Has(commands.FlagDenyOOM) {
+			ctx.W.Error(errOOM)
+			return
+		}
+		if sub := ctx.S.Sub; sub != nil && sub.Held() {
+			ctx.W.Raw(sub.Hold())
+		}
 	}
 	s.table.Run(ctx, cmd)
 }

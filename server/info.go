@@ -181,7 +181,14 @@ func (s *Server) infoMemory(b []byte) []byte {
 	b = infoUint(b, "maxmemory", maxmem)
 	b = infoField(b, "maxmemory_human", bytesToHuman(maxmem))
 	b = infoField(b, "maxmemory_policy", policy)
-	return infoField(b, "mem_allocator", memAllocator())
+	// Nothing of the memory counted is outside eviction's reach (Redis's
+	// replication and AOF buffers), and nothing is freed in the
+	// background: the values UNLINK and FLUSHALL ASYNC drop are the
+	// garbage collector's at once.
+	b = infoUint(b, "mem_not_counted_for_evict", 0)
+	b = infoField(b, "mem_allocator", memAllocator())
+	b = infoUint(b, "lazyfree_pending_objects", 0)
+	return infoUint(b, "lazyfreed_objects", 0)
 }
 
 // residentBytes reads the process's resident set size from /proc; 0 where

@@ -180,12 +180,15 @@ func TestInfoSections(t *testing.T) {
 		"maxclients":        "10000",
 		"maxmemory":         "0",
 		"maxmemory_policy":  "noeviction",
-		"role":              "master",
-		"raft_node_id":      "n1",
-		"aof_enabled":       "1",
-		"cluster_enabled":   "0",
-		"db0":               "keys=1,expires=0,avg_ttl=0",
-		"db5":               "keys=1,expires=0,avg_ttl=0",
+		// what the Tcl suite's wait_lazyfree_done and eviction tests read
+		"mem_not_counted_for_evict": "0",
+		"lazyfree_pending_objects":  "0",
+		"role":                      "master",
+		"raft_node_id":              "n1",
+		"aof_enabled":               "1",
+		"cluster_enabled":           "0",
+		"db0":                       "keys=1,expires=0,avg_ttl=0",
+		"db5":                       "keys=1,expires=0,avg_ttl=0",
 	} {
 		if got := infoField(info, name); got != want {
 			t.Errorf("INFO %s = %q, want %q", name, got, want)

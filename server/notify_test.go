@@ -43,6 +43,7 @@ var notifyScript = [][]string{
 	{"ZADD", "z1", "1", "a", "2", "b"}, {"ZRANGESTORE", "z2", "z1", "0", "-1"}, {"ZRANGESTORE", "z2", "z1", "5", "6"},
 	{"ZUNIONSTORE", "z3", "1", "z1"}, {"ZINTERSTORE", "z4", "2", "z1", "nothere"}, {"ZMPOP", "1", "z1", "MIN"},
 	{"RPUSH", "sl", "3", "1", "2"}, {"SORT", "sl", "STORE", "sl2"}, {"SORT", "nothere", "STORE", "sl2"},
+	{"PFADD", "hl", "a", "b"}, {"PFADD", "hl", "a"}, {"PFCOUNT", "hl"}, {"PFCOUNT", "hl", "nohl"}, {"PFMERGE", "hl2", "hl", "nohl"}, {"PFMERGE", "hl2"},
 	{"MULTI"}, {"SET", "m1", "a"}, {"LPUSH", "m2", "x"}, {"EXEC"},
 	{"EVAL", "redis.call('set', KEYS[1], 'x') redis.call('del', KEYS[1]) return redis.call('lpush', KEYS[2], 'a')", "2", "e1", "e2"},
 	{"GET", "nokey"}, {"HGET", "noh", "f"}, {"MGET", "sl2", "none"}, {"EXISTS", "nokey"}, {"TYPE", "nokey"},

@@ -261,6 +261,7 @@ func New(cfg Config) (*Server, error) {
 		ks.SetReady(s.table.Waiters().Ready)            // applied changes wake blocked clients
 		ks.SetChanged(s.table.Tracking().ChangedOn(ks)) // and invalidate tracked keys
 		ks.SetNotifier(s.table.KeyspaceEvents())
+		ks.TrackLazyExpiry() // reads' expired keys are deleted (conn.ExpireLazily)
 		ks.Unlock()
 		s.table.PubSub().AddLive(ks) // its PUBLISH ops deliver
 		n.SetForwardHandler(func(reqs []op.Op) ([]byte, raftfsm.ForwardResult) { return s.runForwarded(g, reqs) })
