@@ -116,3 +116,84 @@ func TestStreamGroupsAcrossNodes(t *testing.T) {
 		rc.Close()
 	}
 }
+
+// A leader restart while consumers on the followers read a group: no
+// entry is delivered as new to two consumers (a delivery is a replicated
+// write), and every entry ends in the group's PEL.
+func TestStreamGroupAcrossLeaderRestart(t *testing.T) {
+	cl := nodetest.StartCluster(t, 3, nil)
+	ctx := context.Background()
+	leader := cl.Leader()
+	var followers []*redis.Client
+	for _, n := range cl.Followers() {
+		rc := redis.NewClient(&redis.Options{Addr: n.Addr().String(), MaxRetries: -1, ReadTimeout: -1})
+		t.Cleanup(func() { rc.Close() })
+		followers = append(followers, rc)
+	}
+	eventually(t, "the group", func() bool {
+		err := followers[0].XGroupCreateMkStream(ctx, "s", "g", "$").Err()
+		return err == nil || err.Error() == "BUSYGROUP Consumer Group name already exists"
+	})
+	got := make(chan string, 100)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	for i := 0; i < 6; i++ {
+		rc := followers[i%2]
+		name := fmt.Sprintf("c%d", i)
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				res, err := rc.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: name,
+					Streams: []string{"s", ">"}, Count: 1, Block: 200 * time.Millisecond}).Result()
+				if err != nil {
+					time.Sleep(20 * time.Millisecond) // timed out, or no leader yet
+					continue
+				}
+				for _, m := range res[0].Messages {
+					got <- m.ID
+				}
+			}
+		}()
+	}
+	const entries = 40
+	for i := 1; i <= entries; i++ {
+		if i == entries/2 {
+			for j, n := range cl.Nodes {
+				if n == leader {
+					cl.Restart(j)
+				}
+			}
+		}
+		id := fmt.Sprintf("%d-0", i)
+		eventually(t, "XADD "+id, func() bool {
+			err := followers[i%2].XAdd(ctx, &redis.XAddArgs{Stream: "s", ID: id, Values: []string{"n", id}}).Err()
+			// An earlier try whose outcome was unknown may have added it.
+			return err == nil || err.Error() == "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+		})
+	}
+	eventually(t, "every entry pending", func() bool {
+		p, err := followers[0].XPending(ctx, "s", "g").Result()
+		return err == nil && p.Count == entries
+	})
+	seen := map[string]bool{}
+	for {
+		select {
+		case id := <-got:
+			if seen[id] {
+				t.Fatalf("%s delivered as new twice", id)
+			}
+			seen[id] = true
+			continue
+		case <-time.After(500 * time.Millisecond):
+		}
+		break
+	}
+	if len(seen) == 0 {
+		t.Fatal("nothing was delivered")
+	}
+	t.Logf("%d of %d entries' deliveries were answered (the rest were lost with the leader)", len(seen), entries)
+}
