@@ -153,7 +153,7 @@ func (g *StreamGroup) DeleteConsumer(name []byte) int {
 	c := g.consumers[i]
 	for _, id := range c.pel {
 		if j, ok := g.pelIndex(id); ok {
-			g.pel = slices.Delete(g.pel, j, j+1)
+			g.pel = removeAt(g.pel, j)
 		}
 	}
 	g.consumers = slices.Delete(g.consumers, i, i+1)
@@ -215,7 +215,7 @@ func (g *StreamGroup) Ack(id StreamID) bool {
 		return false
 	}
 	g.pel[i].Consumer.dropID(id)
-	g.pel = slices.Delete(g.pel, i, i+1)
+	g.pel = removeAt(g.pel, i)
 	return true
 }
 
@@ -227,7 +227,7 @@ func (c *StreamConsumer) addID(id StreamID) {
 
 func (c *StreamConsumer) dropID(id StreamID) {
 	if i, found := idIndex(c.pel, id); found {
-		c.pel = slices.Delete(c.pel, i, i+1)
+		c.pel = removeAt(c.pel, i)
 	}
 }
 
@@ -331,4 +331,15 @@ func (g *StreamGroup) Touch(name []byte, now int64, create bool) (c *StreamConsu
 	}
 	c, _ = g.CreateConsumer(name, now)
 	return c, true
+}
+
+// removeAt removes s[i]. Acknowledgements come mostly oldest first: the
+// first element goes by reslicing, not by moving the rest.
+func removeAt[T any](s []T, i int) []T {
+	if i == 0 {
+		var zero T
+		s[0] = zero
+		return s[1:]
+	}
+	return slices.Delete(s, i, i+1)
 }
