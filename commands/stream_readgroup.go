@@ -15,7 +15,10 @@ import (
 	"github.com/loomcache/loomcache/op"
 )
 
-var errNoGroupBlocked = errors.New("NOGROUP the consumer group this client was blocked on no longer exists")
+var (
+	errNoGroupBlocked = errors.New("NOGROUP the consumer group this client was blocked on no longer exists")
+	errStreamGone     = errors.New("UNBLOCKED the stream key no longer exists")
+)
 
 // cmdXReadGroup is XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK]
 // STREAMS key... id...
@@ -49,12 +52,16 @@ func cmdXReadGroup(c *Ctx) {
 		return
 	}
 	b := &blockingPop{kind: keyspace.KindStream, keys: a.keys, deadline: a.deadline, all: true,
-		timedOut: writeNullArray, gone: func(c *Ctx) { c.W.Error("UNBLOCKED the stream key no longer exists") }}
+		timedOut: writeNullArray, gone: func(c *Ctx) { c.W.Error(errStreamGone.Error()) }}
 	b.try = func(keys [][]byte, woken bool) (any, error) {
 		m := o
 		m.Now = c.Node.Now()
-		if !woken && !readGroupServes(c, &o) {
-			return nullArray{}, nil // nothing to deliver: no write, wait
+		if !woken {
+			if serves, err := readGroupServes(c, &o); err != nil {
+				return err, nil
+			} else if !serves {
+				return nullArray{}, nil // nothing to deliver: no write, wait
+			}
 		}
 		if woken {
 			// Only the key that changed, and ">" (a history read never
@@ -373,22 +380,30 @@ func pendingFrom(pel []*keyspace.PendingEntry, id keyspace.StreamID) int {
 }
 
 // readGroupServes reports whether the XREADGROUP of o would deliver
-// anything (or read a history) on this node's keyspace now.
-func readGroupServes(c *Ctx, o *op.Op) bool {
+// anything (or read a history) on this node's keyspace now. A stream or
+// group gone since the command's first look is answered as if it had
+// gone while the command waited: the command came first.
+func readGroupServes(c *Ctx, o *op.Op) (bool, error) {
 	ks := c.Node.Store()
 	ks.RLock()
 	defer ks.RUnlock()
 	db := ks.DB(o.DB)
 	n := (len(o.Args) - 2) / 2
-	reads, err := checkGroupReads(db, o.Args[0], o.Args[2:2+n], o.Args[2+n:], false, false, c.Now())
+	keys := o.Args[2 : 2+n]
+	for _, key := range keys {
+		if s, err := streamAt(db, key, c.Now(), false); s == nil || err != nil {
+			return false, errStreamGone
+		}
+	}
+	reads, err := checkGroupReads(db, o.Args[0], keys, o.Args[2+n:], true, false, c.Now())
 	if err != nil {
-		return true // the op answers it
+		return false, err
 	}
 	for _, r := range reads {
 		s, _ := streamAt(db, r.key, c.Now(), false)
 		if r.history || servesNew(s, s.Group(o.Args[0])) {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
