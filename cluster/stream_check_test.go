@@ -76,13 +76,8 @@ func checkStream(sent map[string]xadd, got []delivery, views []streamView) []str
 			add("%s: stream id %s after %s", ref.node, e.id, last.id)
 		}
 		last = e
-		switch x, ok := sent[e.value]; {
-		case !ok:
-			add("%s: %s %q in the stream, never sent", ref.node, e.id, e.value)
-		case x.st == pubFailed:
-			add("%s: %s %q in the stream though its XADD was refused", ref.node, e.id, e.value)
-		case x.st == pubAcked && x.id != e.id:
-			add("%s: %q in the stream as %s, its XADD replied %s", ref.node, e.value, e.id, x.id)
+		if bad := unsent(sent, e); bad != "" {
+			add("%s: in the stream: %s", ref.node, bad)
 		}
 	}
 	for v, x := range sent {
@@ -101,13 +96,8 @@ func checkStream(sent map[string]xadd, got []delivery, views []streamView) []str
 			continue
 		}
 		first[d.id] = d
-		switch x, ok := sent[d.value]; {
-		case !ok:
-			add("%s: %s %q delivered, never sent", d.consumer, d.id, d.value)
-		case x.st == pubFailed:
-			add("%s: %s %q delivered though its XADD was refused", d.consumer, d.id, d.value)
-		case x.st == pubAcked && x.id != d.id:
-			add("%s: %q delivered as %s, its XADD replied %s", d.consumer, d.value, d.id, x.id)
+		if bad := unsent(sent, streamEntry{d.id, d.value}); bad != "" {
+			add("%s: delivered: %s", d.consumer, bad)
 		}
 		if v, ok := inStream[d.id]; !ok || v != d.value {
 			add("%s: %s %q delivered, the stream has %q there", d.consumer, d.id, d.value, v)
@@ -126,6 +116,20 @@ func checkStream(sent map[string]xadd, got []delivery, views []streamView) []str
 		}
 	}
 	return problems
+}
+
+// unsent says what is wrong with e as the producers' XADDs tell it ("" if
+// it was sent, not refused, and acknowledged under its id if at all).
+func unsent(sent map[string]xadd, e streamEntry) string {
+	switch x, ok := sent[e.value]; {
+	case !ok:
+		return fmt.Sprintf("%s %q, never sent", e.id, e.value)
+	case x.st == pubFailed:
+		return fmt.Sprintf("%s %q, though its XADD was refused", e.id, e.value)
+	case x.st == pubAcked && x.id != e.id:
+		return fmt.Sprintf("%s %q, its XADD replied %s", e.id, e.value, x.id)
+	}
+	return ""
 }
 
 // diverging describes how the views differ from the first one.
