@@ -258,6 +258,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	filled := make(chan struct{})
 	go fill(ctx, c, filled)
 	probe := startPubSubProbe(ctx, c)
+	streams := startStreamProbe(ctx, c)
 
 	end := time.Now().Add(rc.duration)
 	if sc.lossy {
@@ -291,6 +292,16 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 		t.Errorf("Pub/Sub and keyspace events through the faults (%s):\n%s", summary, strings.Join(problems[:min(20, len(problems))], "\n"))
 	} else {
 		t.Logf("Pub/Sub and keyspace events through the faults: %s; at most once, in one order, every node delivering again after", summary)
+	}
+	switch problems, summary := streams.finish(); {
+	case sc.lossy && len(problems) == 0:
+		t.Errorf("stream group: every node's data was wiped, yet the stream probe found nothing wrong (%s)", summary)
+	case sc.lossy:
+		t.Logf("stream probe: %d problems, the first: %s", len(problems), problems[0])
+	case len(problems) > 0:
+		t.Errorf("stream group deliveries through the faults (%s):\n%s", summary, strings.Join(problems[:min(20, len(problems))], "\n"))
+	default:
+		t.Logf("stream group deliveries through the faults: %s; none delivered as new twice, every delivery pending until XACKed", summary)
 	}
 	if err := c.waitConverged(); err != nil {
 		t.Error(err)

@@ -78,7 +78,7 @@ func (s *Server) runCommand(cn *conn, ctx *commands.Ctx, cmd *commands.Command) 
 // (commands.Server: a script checks it before it writes).
 func (s *Server) OutOfMemory() bool {
 	p := s.conf.mem.Load()
-	if p == nil || p.maxmemory == 0 {
+	if p == nil || p.maxmemory == 0 || s.openNode() == nil {
 		return false
 	}
 	return s.evict.perform() == evictFail
@@ -88,7 +88,10 @@ func (s *Server) OutOfMemory() bool {
 // maxmemory with nothing left to evict.
 func (s *Server) outOfMemory(cn *conn) bool {
 	p := s.conf.mem.Load()
-	if p == nil || p.maxmemory == 0 {
+	// While the node opens (loading), commands flagged loading run and
+	// there is no evictor yet, nor anything to evict: openNode is set
+	// after the evictor, so once it is there the evictor is too.
+	if p == nil || p.maxmemory == 0 || s.openNode() == nil {
 		return false
 	}
 	// The writes this connection has in flight are not in the keyspace

@@ -421,3 +421,27 @@ func waitApplied(t *testing.T, f, leader *nodetest.InProcess) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestLoadingUnderMaxmemory: with maxmemory set, the commands a loading
+// node serves (ECHO, SELECT) pass the memory check, which has no evictor
+// before the node is open, and eviction works once it is.
+func TestLoadingUnderMaxmemory(t *testing.T) {
+	dir := t.TempDir()
+	node := nodetest.Start(t, server.Config{DataDir: dir})
+	fill(t, node.Addr().String(), 0, 100)
+	node.Stop()
+
+	r := restart(t, dir, [][2]string{{"maxmemory", "1048576"}, {"maxmemory-policy", "allkeys-lru"}})
+	c := dialWhenListening(t, r.cfg.Addr)
+	if got := c.do("ECHO", "hi"); got != "$2\r\nhi\r\n" {
+		t.Errorf("ECHO while restoring: %q", got)
+	}
+	if got := c.do("GET", "key:1"); got != loadingErr {
+		t.Errorf("GET while restoring: %q", got)
+	}
+	r.restored(t)
+	r.loaded(t)
+	if got := c.do("SET", "key:1", "x"); got != "+OK\r\n" {
+		t.Errorf("SET after loading: %q", got)
+	}
+}
