@@ -58,17 +58,12 @@ func (s *Server) runHere(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
 // runCommand is runHere without the marker.
 // Over maxmemory, eviction runs before every command, as Redis's
 // processCommand has it, and only a denyoom command is refused when it
-// cannot make room. The invalidations of the keys evicted then were
-// queued while the command held its connection's pushes: they go before
-// its reply, as in Redis.
+// cannot make room.
 func (s *Server) runCommand(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
 	if p := s.conf.mem.Load(); p != nil && p.maxmemory > 0 {
 		if s.outOfMemory(cn) && cmd.Has(commands.FlagDenyOOM) {
 			ctx.W.Error(errOOM)
 			return
-		}
-		if sub := ctx.S.Sub; sub != nil && sub.Held() {
-			ctx.W.Raw(sub.Hold())
 		}
 	}
 	s.table.Run(ctx, cmd)
