@@ -239,6 +239,13 @@ func (s *Sub) Release() []byte {
 	return s.takeLocked()
 }
 
+// Queued reports whether anything waits in the queue.
+func (s *Sub) Queued() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.buf)+len(s.late) > 0
+}
+
 // Held reports whether the connection holds the queue.
 func (s *Sub) Held() bool {
 	s.mu.Lock()

@@ -224,6 +224,7 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 		return true
 	}
 	if denied == "" {
+		s.evictFirst(cn, ctx)
 		s.table.TrackRead(ctx.S, cmd, ctx.Args) // before it is read here or forwarded
 	}
 	if denied == "" && cn.n != nil && len(s.groups) > 1 && !cn.pinned {

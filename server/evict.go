@@ -69,6 +69,27 @@ func (s *Server) runCommand(cn *conn, ctx *commands.Ctx, cmd *commands.Command) 
 	s.table.Run(ctx, cmd)
 }
 
+// evictFirst is Redis's eviction at the start of processCommand, before
+// the command looks anything up: over maxmemory, the leader evicts, and
+// the invalidations of the keys evicted go before the command's reply,
+// as in Redis. It runs before the command's keys are tracked: an
+// invalidation queued after that (a write applied while the command
+// reads) must follow the reply, or the client would cache a value it is
+// no longer registered for. The replies still owed to the connection
+// (forwarded reads, deferred writes) are appended to w when they come,
+// so they are waited for first: an invalidation never precedes the reply
+// to an earlier read of the value it invalidates.
+func (s *Server) evictFirst(cn *conn, ctx *commands.Ctx) {
+	if p := s.conf.mem.Load(); p == nil || p.maxmemory == 0 {
+		return
+	}
+	s.outOfMemory(cn)
+	if sub := ctx.S.Sub; sub != nil && sub.Held() && sub.Queued() {
+		cn.drain()
+		ctx.W.Raw(sub.Hold())
+	}
+}
+
 // OutOfMemory is outOfMemory for a caller with no writes in flight
 // (commands.Server: a script checks it before it writes).
 func (s *Server) OutOfMemory() bool {
