@@ -51,10 +51,16 @@ func readExpiry(t *testing.T, addr string) []string {
 		out = append(out, fmt.Sprint("after GET ", k, ": ", expiredKeys(t, c)-base))
 	}
 	sub.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for range 2 {
-		r, err := sub.read()
+	return readFrames(t, sub, 2, out)
+}
+
+// readFrames appends the next n frames c reads (replies or pushes) to out.
+func readFrames(t *testing.T, c *rawConn, n int, out []string) []string {
+	t.Helper()
+	for range n {
+		r, err := c.read()
 		if err != nil {
-			t.Fatalf("events after %q: %v", out, err)
+			t.Fatalf("after %q: %v", out, err)
 		}
 		out = append(out, fmt.Sprint(r))
 	}

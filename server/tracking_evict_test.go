@@ -29,15 +29,7 @@ func evictionInvalidation(t *testing.T, addr string) []string {
 	c.do("GET", "volatile-key")
 	c.do("SETBIT", "big-key", "1600000", "0") // about 200 KB
 	c.send("GETBIT", "big-key", "0")
-	var out []string
-	for range 2 {
-		r, err := c.read()
-		if err != nil {
-			t.Fatalf("after %q: %v", out, err)
-		}
-		out = append(out, fmt.Sprint(r))
-	}
-	return out
+	return readFrames(t, c, 2, nil)
 }
 
 // Over maxmemory, eviction runs before every command, a read too, and a
