@@ -253,6 +253,7 @@ type Command struct {
 	aclID  acl.CmdID // in the table's ACL catalog
 	// Legacy first/last/step, derived from Keys as Redis derives them.
 	first, last, step int
+	stats             CommandStats // INFO commandstats (stats.go)
 }
 
 // Table is the whole command table plus the op appliers. It is built once
@@ -275,6 +276,7 @@ type Table struct {
 	monitors   *pubsub.Monitors // monitor.go
 	noLoop     noLoopOrigins    // client_noloop.go
 	tracking   *pubsub.Tracking // client_tracking.go
+	errStats   errorStats       // INFO errorstats (stats.go)
 }
 
 // NewTable builds the table from every family, and the access control

@@ -210,6 +210,7 @@ func (s *Server) runForwarded(g int, reqs []op.Op) ([]byte, raftfsm.ForwardResul
 	sess.Unmonitored = true // shown where the client is
 	cn := &conn{nodeAdapter: nodeAdapter{node}, srv: s, w: w, sess: sess, forwarded: run, pinned: true}
 	ctx := &commands.Ctx{W: w, S: sess, Node: cn, Server: s, Table: s.table, Defer: cn.deferWrite}
+	cn.ctx = ctx
 	for i := range reqs {
 		req := &reqs[i]
 		if len(cn.pending) > 0 && !s.isWrite(req.Args[0]) {
