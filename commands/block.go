@@ -290,7 +290,7 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 	// The last attempt's commands are counted, whatever its outcome.
 	var last *block
 	defer func() {
-		if last != nil {
+		if last != nil && !c.Uncounted {
 			t.commit(&last.tally)
 		}
 	}()

@@ -69,6 +69,9 @@ type Ctx struct {
 	InScript bool
 	// redacted are the arguments monitors see as (redacted) (Redact).
 	redacted []int
+	// Uncounted: the command is counted in commandstats where its client
+	// is (a follower's, forwarded to the leader), not where it runs.
+	Uncounted bool
 	// tally, in a block, takes the commandstats of its commands until
 	// the block is done (stats.go).
 	tally *callTally
@@ -144,6 +147,10 @@ func (t *Table) Run(c *Ctx, cmd *Command) {
 // when it replied with an error (a write whose reply Defer took is
 // counted when its outcome is written: conn's drain).
 func (t *Table) call(c *Ctx, cmd *Command) {
+	if c.Uncounted {
+		cmd.Handler(c)
+		return
+	}
 	start := time.Now()
 	errs := c.W.Errors
 	cmd.Handler(c)

@@ -176,6 +176,14 @@ func (cmd *Command) Rejected() {
 	}
 }
 
+// CountCall counts a call of cmd that took d, which a leader ran for
+// this node's client (forwarded), failed when it replied an error.
+func (cmd *Command) CountCall(d time.Duration, failed bool) {
+	if cmd != nil {
+		cmd.stats.ran(d, failed)
+	}
+}
+
 // Failed counts a call of cmd whose error reply was written after the
 // call was counted (a deferred write's outcome).
 func (cmd *Command) Failed() {

@@ -144,3 +144,37 @@ func TestCommandStatsReset(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandStatsOnFollower: a command a follower forwards is counted
+// on the follower, where its client is (as Redis counts a command on the
+// node that serves the client), not on the leader that ran it.
+func TestCommandStatsOnFollower(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader, follower := c.Leader(), c.Followers()[0]
+	f := dialRaw(t, follower.Addr().String())
+	f.do("SET", "fk", "1")
+	f.do("LPUSH", "fk", "x") // WRONGTYPE, from the leader
+	// A pipeline: the forwards go together, their replies split.
+	f.send("INCR", "fk")
+	f.send("HSET", "fk", "f", "v")
+	for range 2 {
+		if _, err := f.read(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := strings.Join(statsLines(t, follower.Addr().String()), "\n")
+	want := strings.Join([]string{
+		"cmdstat_hset:calls=1,rejected_calls=0,failed_calls=1",
+		"cmdstat_incr:calls=1,rejected_calls=0,failed_calls=0",
+		"cmdstat_lpush:calls=1,rejected_calls=0,failed_calls=1",
+		"cmdstat_set:calls=1,rejected_calls=0,failed_calls=0",
+		"errorstat_WRONGTYPE:count=2",
+		"total_error_replies:2",
+	}, "\n")
+	if got != want {
+		t.Errorf("follower's stats:\n%s\nwant:\n%s", got, want)
+	}
+	if l := statsLines(t, leader.Addr().String()); len(l) != 1 || l[0] != "total_error_replies:0" {
+		t.Errorf("leader counted the forwarded commands: %q", l)
+	}
+}

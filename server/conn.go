@@ -405,7 +405,7 @@ func (cn *conn) deferWrite(o *op.Op) bool {
 	cn.wrote = true
 	cn.pendingBytes += o.Size()
 	var cmd *commands.Command
-	if cn.ctx != nil {
+	if cn.ctx != nil && !cn.ctx.Uncounted {
 		cmd = cn.ctx.Cmd
 	}
 	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o), cmd: cmd})
