@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/loomcache/loomcache/internal/nodetest"
 	"github.com/loomcache/loomcache/server"
@@ -55,24 +54,13 @@ func statsSequence(t *testing.T, addr string) {
 
 	blocked := dialRaw(t, addr)
 	blocked.send("XREADGROUP", "GROUP", "grp", "alice", "BLOCK", "0", "STREAMS", "s", ">")
-	waitFor(t, func() bool {
+	eventually(t, "XREADGROUP to block", func() bool {
 		return strings.Contains(c.do("INFO", "clients").(string), "blocked_clients:1")
 	})
 	c.do("XGROUP", "DESTROY", "s", "grp")
 	if r, err := blocked.read(); err != nil || !strings.HasPrefix(r.(string), "-NOGROUP") {
 		t.Fatalf("blocked XREADGROUP got %v, %v; want a NOGROUP error", r, err)
 	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 500; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("condition not met within 5s")
 }
 
 var usecFields = regexp.MustCompile(`usec=\d+,usec_per_call=\d+\.\d\d,`)
