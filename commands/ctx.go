@@ -72,6 +72,8 @@ type Ctx struct {
 	// Uncounted: the command is counted in commandstats where its client
 	// is (a follower's, forwarded to the leader), not where it runs.
 	Uncounted bool
+	// waited is how long the command waited blocked (blocking.go).
+	waited time.Duration
 	// tally, in a block, takes the commandstats of its commands until
 	// the block is done (stats.go).
 	tally *callTally
@@ -153,12 +155,14 @@ func (t *Table) call(c *Ctx, cmd *Command) {
 	}
 	start := time.Now()
 	errs := c.W.Errors
+	c.waited = 0
 	cmd.Handler(c)
+	d := time.Since(start) - c.waited
 	if c.tally != nil {
-		c.tally.ran(cmd, time.Since(start), c.W.Errors != errs)
+		c.tally.ran(cmd, d, c.W.Errors != errs)
 		return
 	}
-	cmd.stats.ran(time.Since(start), c.W.Errors != errs)
+	cmd.stats.ran(d, c.W.Errors != errs)
 }
 
 // unknownCommand formats Redis's reply byte for byte: arguments are

@@ -3,6 +3,7 @@ package server_test
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -123,6 +124,15 @@ func TestCommandStatsReset(t *testing.T) {
 		if got := c.do("INFO", arg).(string); !strings.Contains(got, "cmdstat_lpush:calls=1,") {
 			t.Errorf("INFO %s has no commandstats:\n%s", arg, got)
 		}
+	}
+	// A blocking command's wait is not its time, as in Redis.
+	c.do("BLPOP", "nolist", "0.5")
+	m := regexp.MustCompile(`cmdstat_blpop:calls=1,usec=(\d+),`).FindStringSubmatch(c.do("INFO", "commandstats").(string))
+	if m == nil {
+		t.Fatal("no cmdstat_blpop")
+	}
+	if usec, _ := strconv.Atoi(m[1]); usec >= 500000 {
+		t.Errorf("BLPOP that waited 0.5s counted usec=%d", usec)
 	}
 	c.do("CONFIG", "RESETSTAT")
 	got := c.do("INFO", "everything").(string)
