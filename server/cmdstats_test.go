@@ -176,3 +176,37 @@ func TestCommandStatsOnFollower(t *testing.T) {
 		t.Errorf("leader counted the forwarded commands: %q", l)
 	}
 }
+
+// TestCommandStatsPartitioned: with several partitions, a command is
+// counted once on the node its client is on, whichever partitions ran it
+// (a whole-keyspace command runs on all of them).
+func TestCommandStatsPartitioned(t *testing.T) {
+	c := startPartitioned(t, 3)
+	var conns []*rawConn
+	for _, n := range c.Nodes {
+		conns = append(conns, dialRaw(t, n.Addr().String()))
+	}
+	first := conns[0]
+	for i := range 6 {
+		first.do("SET", "pk"+strconv.Itoa(i), "v")
+	}
+	first.do("DBSIZE")
+	first.do("KEYS", "*")
+	first.do("LPUSH", "pk0", "x")
+	want := []string{
+		"cmdstat_dbsize:calls=1,rejected_calls=0,failed_calls=0",
+		"cmdstat_keys:calls=1,rejected_calls=0,failed_calls=0",
+		"cmdstat_lpush:calls=1,rejected_calls=0,failed_calls=1",
+		"cmdstat_set:calls=6,rejected_calls=0,failed_calls=0",
+		"errorstat_WRONGTYPE:count=1",
+		"total_error_replies:1",
+	}
+	if got := statsLines(t, c.Nodes[0].Addr().String()); !slices.Equal(got, want) {
+		t.Errorf("stats of the client's node:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, n := range c.Nodes[1:] {
+		if l := statsLines(t, n.Addr().String()); len(l) != 1 || l[0] != "total_error_replies:0" {
+			t.Errorf("node %s counted another node's client's commands: %q", n.Addr(), l)
+		}
+	}
+}

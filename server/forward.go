@@ -190,14 +190,21 @@ func (s *Server) countForwarded(cmds []*commands.Command, reply []byte, d time.D
 		if !ok {
 			return
 		}
-		failed := reply[0] == '-'
-		if failed {
-			line, _, _ := bytes.Cut(reply[1:k], []byte("\r\n"))
-			s.table.CountError(string(line))
-		}
-		cmd.CountCall(each, failed)
+		s.countReply(cmd, reply[:k], each)
 		reply = reply[k:]
 	}
+}
+
+// countReply counts a call of cmd that took d and replied reply, which
+// was not written through this node's writers (a leader's, or
+// partitions' combined).
+func (s *Server) countReply(cmd *commands.Command, reply []byte, d time.Duration) {
+	failed := len(reply) > 0 && reply[0] == '-'
+	if failed {
+		line, _, _ := bytes.Cut(reply[1:], []byte("\r\n"))
+		s.table.CountError(string(line))
+	}
+	cmd.CountCall(d, failed)
 }
 
 // errBadForwardReply is a leader's reply that does not split into one
