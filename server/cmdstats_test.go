@@ -182,11 +182,7 @@ func TestCommandStatsOnFollower(t *testing.T) {
 // (a whole-keyspace command runs on all of them).
 func TestCommandStatsPartitioned(t *testing.T) {
 	c := startPartitioned(t, 3)
-	var conns []*rawConn
-	for _, n := range c.Nodes {
-		conns = append(conns, dialRaw(t, n.Addr().String()))
-	}
-	first := conns[0]
+	first := dialRaw(t, c.Nodes[0].Addr().String())
 	for i := range 6 {
 		first.do("SET", "pk"+strconv.Itoa(i), "v")
 	}
