@@ -86,6 +86,9 @@ type block struct {
 	// monitorLines are the MONITOR lines of the block's commands, fed
 	// when it is done.
 	monitorLines []byte
+	// tally is the commandstats and errorstats of its commands, counted
+	// when the block is done (runBlock).
+	tally callTally
 }
 
 type dbKey struct {
@@ -284,6 +287,13 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 	unlock := t.blockLocks.lock(db, keys)
 	defer unlock()
 	w := &resp.Writer{Proto: c.W.Proto}
+	// The last attempt's commands are counted, whatever its outcome.
+	var last *block
+	defer func() {
+		if last != nil && !c.Uncounted {
+			t.commit(&last.tally)
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		if !c.readable() {
 			return
@@ -298,7 +308,9 @@ func (t *Table) runBlock(c *Ctx, db int, keys [][]byte, watched []op.Check, run 
 			return
 		}
 		w.Reset()
-		bc := &Ctx{W: w, S: c.S, Node: (*blockNode)(b), Server: c.Server, Table: t}
+		last = b
+		w.OnError = b.tally.countError
+		bc := &Ctx{W: w, S: c.S, Node: (*blockNode)(b), Server: c.Server, Table: t, tally: &b.tally}
 		c.S.SelectDB(db)
 		run(bc, b)
 		b.release()

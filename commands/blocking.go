@@ -311,6 +311,9 @@ func (b *blockingPop) run(c *Ctx) {
 		c.S.blockedOn.Store(nil)
 	}()
 	host.Flush()
+	// The wait is not the command's time (commandstats' usec), as in Redis.
+	blockedAt := time.Now()
+	defer func() { c.waited = time.Since(blockedAt) }()
 	gone, stopWatch := host.WatchGone()
 	defer stopWatch()
 	var timeout <-chan time.Time

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
@@ -68,6 +69,14 @@ type Ctx struct {
 	InScript bool
 	// redacted are the arguments monitors see as (redacted) (Redact).
 	redacted []int
+	// Uncounted: the command is counted in commandstats where its client
+	// is (a follower's, forwarded to the leader), not where it runs.
+	Uncounted bool
+	// waited is how long the command waited blocked (blocking.go).
+	waited time.Duration
+	// tally, in a block, takes the commandstats of its commands until
+	// the block is done (stats.go).
+	tally *callTally
 
 	now int64
 }
@@ -120,20 +129,40 @@ func (t *Table) Run(c *Ctx, cmd *Command) {
 	c.S.noteCommand(cmd, c.Now())
 	c.redacted = c.redacted[:0]
 	if !t.monitors.Watching() || c.S.Unmonitored {
-		cmd.Handler(c)
+		t.call(c, cmd)
 		return
 	}
 	if cmd.Has(FlagSkipMonitor) || cmd.Has(FlagBlocking) {
 		// A script runner, shown before what its script calls; a
 		// blocking command, when it blocks, as Redis shows it.
 		t.FeedMonitors(c, c.S.DB)
-		cmd.Handler(c)
+		t.call(c, cmd)
 		return
 	}
-	cmd.Handler(c)
+	t.call(c, cmd)
 	if !cmd.Has(FlagAdmin) {
 		t.FeedMonitors(c, c.S.DB)
 	}
+}
+
+// call runs cmd's handler and counts the call in its commandstats: failed
+// when it replied with an error (a write whose reply Defer took is
+// counted when its outcome is written: conn's drain).
+func (t *Table) call(c *Ctx, cmd *Command) {
+	if c.Uncounted {
+		cmd.Handler(c)
+		return
+	}
+	start := time.Since(t.epoch) // the monotonic clock alone: half time.Now's cost
+	errs := c.W.Errors
+	c.waited = 0
+	cmd.Handler(c)
+	d := time.Since(t.epoch) - start - c.waited
+	if c.tally != nil {
+		c.tally.ran(cmd, d, c.W.Errors != errs)
+		return
+	}
+	cmd.stats.ran(d, c.W.Errors != errs)
 }
 
 // unknownCommand formats Redis's reply byte for byte: arguments are

@@ -74,6 +74,7 @@ func (s *Session) FailQueue() {
 // one flagged no-multi.
 func (t *Table) Queue(c *Ctx, cmd *Command) {
 	if cmd.Has(FlagNoMulti) {
+		cmd.Rejected()
 		c.S.FailQueue()
 		c.W.Error("ERR Command not allowed inside a transaction")
 		return

@@ -60,6 +60,9 @@ func writeResult(w *resp.Writer, v any) {
 		w.Error(v.Error())
 	case RawReply:
 		w.Raw(v)
+		if len(v) > 0 && v[0] == '-' {
+			w.Errors++ // counted in errorstats where it was made (a block's)
+		}
 	case replyWriter:
 		v.writeReply(w)
 	case setReply:

@@ -299,6 +299,14 @@ func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
 		h := newScriptHost(t, c, b, oom)
 		s.current.Store(h)
 		defer s.current.Store(nil)
+		// An error of a call the script passes on was counted once.
+		onError := w.OnError
+		w.OnError = func(msg string) {
+			if onError != nil && !b.tally.passedOn(msg) {
+				onError(msg)
+			}
+		}
+		defer func() { w.OnError = onError }()
 		s.engine.Run(w, scripting.Request{Kind: kind, Script: name, Keys: keys, Args: argv, Host: h, Proto: c.W.Proto, ReadOnly: ro})
 	}
 	if bn, ok := c.Node.(*blockNode); ok {
@@ -340,7 +348,8 @@ func newScriptHost(t *Table, caller *Ctx, b *block, oom bool) *scriptHost {
 	if pn, ok := caller.Node.(PartitionedNode); ok && pn.Partitions() > 1 {
 		h.part = pn
 	}
-	h.ctx = Ctx{W: &h.w, S: sess, Node: (*blockNode)(b), Server: caller.Server, Table: t, InScript: true}
+	h.ctx = Ctx{W: &h.w, S: sess, Node: (*blockNode)(b), Server: caller.Server, Table: t, InScript: true, tally: &b.tally}
+	h.w.OnError = b.tally.callError
 	return h
 }
 
@@ -351,6 +360,7 @@ func (h *scriptHost) Call(args [][]byte, proto int) []byte {
 		if !strings.HasPrefix(msg, "OOM ") {
 			msg = "ERR " + msg
 		}
+		h.b.tally.rejected(h.t.lookupSub(args)) // as Redis's scriptCall
 		h.w.Error(msg)
 		return append([]byte(nil), h.w.Bytes()...)
 	}

@@ -9,6 +9,7 @@ package commands
 import (
 	"hash/maphash"
 	"strings"
+	"time"
 
 	"github.com/loomcache/loomcache/acl"
 	"github.com/loomcache/loomcache/keyspace"
@@ -253,6 +254,7 @@ type Command struct {
 	aclID  acl.CmdID // in the table's ACL catalog
 	// Legacy first/last/step, derived from Keys as Redis derives them.
 	first, last, step int
+	stats             CommandStats // INFO commandstats (stats.go)
 }
 
 // Table is the whole command table plus the op appliers. It is built once
@@ -275,6 +277,9 @@ type Table struct {
 	monitors   *pubsub.Monitors // monitor.go
 	noLoop     noLoopOrigins    // client_noloop.go
 	tracking   *pubsub.Tracking // client_tracking.go
+	errStats   errorStats       // INFO errorstats (stats.go)
+	// epoch is what commands' durations are read from (Table.call).
+	epoch time.Time
 }
 
 // NewTable builds the table from every family, and the access control
@@ -283,6 +288,7 @@ func NewTable() *Table {
 	t := &Table{cmds: make(map[string]*Command), apply: make(map[op.Type]ApplyFunc), hub: pubsub.NewHub(), monitors: pubsub.NewMonitors(),
 		tracking: pubsub.NewTracking()}
 	t.blockLocks.seed = maphash.MakeSeed()
+	t.epoch = time.Now()
 	t.events = &keyspaceEvents{hub: t.hub}
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerBitops, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerGeo, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,

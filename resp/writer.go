@@ -23,6 +23,12 @@ type Writer struct {
 	// Bytes copies them in.
 	refs   []ref
 	refLen int // their bytes
+	// Errors counts the error replies written, so a caller can tell
+	// whether a command it ran replied with an error (INFO commandstats).
+	Errors int
+	// OnError, when set, is told of each error reply written (INFO
+	// errorstats); msg is the reply without its '-'.
+	OnError func(msg string)
 }
 
 type ref struct {
@@ -142,6 +148,10 @@ func (w *Writer) OK() { w.b = append(w.b, "+OK\r\n"...) }
 // Error writes an error line; msg must include its code ("ERR ...").
 // Newlines in msg would break the protocol, so they become spaces as in Redis.
 func (w *Writer) Error(msg string) {
+	w.Errors++
+	if w.OnError != nil {
+		w.OnError(msg)
+	}
 	w.b = append(w.b, '-')
 	for i := 0; i < len(msg); i++ {
 		c := msg[i]

@@ -59,9 +59,10 @@ func (s *Server) serveConn(c *client) {
 	// The writer's buffer grows with the replies instead of starting at
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
 	// many clients) then costs only what its replies needed.
-	cn := &conn{srv: s, w: &resp.Writer{Proto: 2}, sess: c.sess, duringLoad: c.duringLoad}
+	cn := &conn{srv: s, w: &resp.Writer{Proto: 2, OnError: s.table.CountError}, sess: c.sess, duringLoad: c.duringLoad}
 	w := cn.w
 	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
+	cn.ctx = ctx
 	ctx.Block = &blockHost{s: s, c: c, cn: cn, src: src}
 	deferWrite := cn.deferWrite
 	armed := false
@@ -203,6 +204,7 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 			if denied = commands.SubscribedReject(ctx.S, cmd); denied != "" && cmd.Name == "exec" {
 				// Redis's rejectCommand aborts a transaction, MULTI or not.
 				cn.drain()
+				cmd.Rejected()
 				ctx.ExecAbort(strings.TrimPrefix(denied, "ERR "))
 				return false
 			}
@@ -247,11 +249,22 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	}
 	cn.flushForwards() // what runs here comes after them
 	if denied != "" {
+		s.reject(ctx, cmd)
 		ctx.W.Error(denied)
 	} else {
 		s.runHere(cn, ctx, cmd)
 	}
 	return false
+}
+
+// reject counts a command refused before it ran in its rejected_calls
+// (cmd nil: Resolve refused it, for its arity when the command is known).
+func (s *Server) reject(ctx *commands.Ctx, cmd *commands.Command) {
+	if cmd == nil {
+		s.table.RejectedArgs(ctx.Args)
+		return
+	}
+	cmd.Rejected()
 }
 
 // authRequired is Redis's authRequired: the connection has not
@@ -363,6 +376,10 @@ type conn struct {
 	// WATCHed and queued keys), 0: none yet (partition.go).
 	txGroup int
 
+	// ctx is the command being served on the conn, whose writes Defer
+	// takes (nil on the conns that never defer).
+	ctx *commands.Ctx
+
 	// duringLoad: the session came in while loading (loading.go).
 	duringLoad bool
 	// wrote: a write was proposed here since the replies were last
@@ -376,8 +393,9 @@ type conn struct {
 }
 
 type pendingWrite struct {
-	at int // writer offset the reply belongs at
-	f  raftfsm.Future
+	at  int // writer offset the reply belongs at
+	f   raftfsm.Future
+	cmd *commands.Command // whose failed_calls an error reply counts in
 }
 
 func (cn *conn) deferWrite(o *op.Op) bool {
@@ -387,7 +405,11 @@ func (cn *conn) deferWrite(o *op.Op) bool {
 	cn.stamp(o)
 	cn.wrote = true
 	cn.pendingBytes += o.Size()
-	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o)})
+	var cmd *commands.Command
+	if cn.ctx != nil && !cn.ctx.Uncounted {
+		cmd = cn.ctx.Cmd
+	}
+	cn.pending = append(cn.pending, pendingWrite{at: cn.w.Len(), f: cn.n.ProposeAsync(o), cmd: cmd})
 	return true
 }
 
@@ -413,7 +435,11 @@ func (cn *conn) drainWrites() {
 		w.Raw(cn.tail[prev-first : p.at-first])
 		res, err := p.f.Result()
 		cn.forwarded.wrote(err)
+		errs := w.Errors
 		commands.WriteOutcome(w, res, translate(err))
+		if w.Errors != errs {
+			p.cmd.Failed() // its call was counted when the handler returned
+		}
 		prev = p.at
 		cn.pending[i] = pendingWrite{}
 	}

@@ -62,6 +62,9 @@ func (s *Server) runHere(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
 func (s *Server) runCommand(cn *conn, ctx *commands.Ctx, cmd *commands.Command) {
 	if p := s.conf.mem.Load(); p != nil && p.maxmemory > 0 {
 		if s.outOfMemory(cn) && cmd.Has(commands.FlagDenyOOM) {
+			if !ctx.Uncounted {
+				cmd.Rejected()
+			}
 			ctx.W.Error(errOOM)
 			return
 		}

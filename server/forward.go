@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -65,6 +66,7 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	q := cn.queueFor(cn.n)
 	cn.n.AddForward(&q.batch, &req, write)
 	q.writes = append(q.writes, write)
+	q.cmds = append(q.cmds, cmd)
 	n, size := cn.queued()
 	// A batch that borrows the command's arguments (a large value, not
 	// copied) goes before the next request overwrites them.
@@ -79,6 +81,7 @@ type fwdQueue struct {
 	n      *raftfsm.Node
 	batch  raftfsm.ForwardBatch
 	writes []bool // per queued command: whether it writes
+	cmds   []*commands.Command
 	// What its leader answered: each command's reply, or the error
 	// that befell all of them.
 	replies [][]byte
@@ -114,14 +117,17 @@ func (cn *conn) flushForwards() {
 	if len(cn.fwdOrder) == 0 {
 		return
 	}
+	start := time.Now()
 	if len(cn.fwd) == 1 {
 		q := cn.fwd[0]
 		reply, err := q.n.ForwardAll(&q.batch)
 		if err == nil {
 			cn.w.RawRef(reply) // the leader's reply is ours: a 200 MB GET's is not copied again
+			cn.srv.countForwarded(q.cmds, reply, time.Since(start))
 		} else {
-			for _, write := range q.writes {
+			for i, write := range q.writes {
 				writeForwardError(cn.w, err, write)
+				q.cmds[i].CountCall(0, true)
 			}
 		}
 	} else {
@@ -140,8 +146,10 @@ func (cn *conn) flushForwards() {
 			next[i]++
 			if q.err != nil {
 				writeForwardError(cn.w, q.err, q.writes[k])
+				q.cmds[k].CountCall(0, true)
 			} else {
 				cn.w.RawRef(q.replies[k])
+				cn.srv.countForwarded(q.cmds[k:k+1], q.replies[k], time.Since(start)/time.Duration(q.batch.Len()))
 			}
 		}
 	}
@@ -167,6 +175,36 @@ func (q *fwdQueue) send() {
 		q.replies = append(q.replies, reply[:k])
 		reply = reply[k:]
 	}
+}
+
+// countForwarded counts in this node's commandstats and errorstats the
+// commands it forwarded, whose replies came back together in d: a
+// command is counted on the node its client is on, as Redis counts it
+// (the leader that ran it counts nothing). The commands a forwarded
+// transaction or script ran are not counted here, only EXEC or the
+// script's command.
+func (s *Server) countForwarded(cmds []*commands.Command, reply []byte, d time.Duration) {
+	each := d / time.Duration(max(len(cmds), 1))
+	for _, cmd := range cmds {
+		k, ok := replyLen(reply)
+		if !ok {
+			return
+		}
+		s.countReply(cmd, reply[:k], each)
+		reply = reply[k:]
+	}
+}
+
+// countReply counts a call of cmd that took d and replied reply, which
+// was not written through this node's writers (a leader's, or
+// partitions' combined).
+func (s *Server) countReply(cmd *commands.Command, reply []byte, d time.Duration) {
+	failed := len(reply) > 0 && reply[0] == '-'
+	if failed {
+		line, _, _ := bytes.Cut(reply[1:], []byte("\r\n"))
+		s.table.CountError(string(line))
+	}
+	cmd.CountCall(d, failed)
 }
 
 // errBadForwardReply is a leader's reply that does not split into one
@@ -209,7 +247,9 @@ func (s *Server) runForwarded(g int, reqs []op.Op) ([]byte, raftfsm.ForwardResul
 	sess := commands.NewSession(0, "forwarded:"+strings.TrimPrefix(reqs[0].Req.Origin, op.ClientOrigin), "", time.Now())
 	sess.Unmonitored = true // shown where the client is
 	cn := &conn{nodeAdapter: nodeAdapter{node}, srv: s, w: w, sess: sess, forwarded: run, pinned: true}
-	ctx := &commands.Ctx{W: w, S: sess, Node: cn, Server: s, Table: s.table, Defer: cn.deferWrite}
+	// Counted in the follower's commandstats, where the client is.
+	ctx := &commands.Ctx{W: w, S: sess, Node: cn, Server: s, Table: s.table, Defer: cn.deferWrite, Uncounted: true}
+	cn.ctx = ctx
 	for i := range reqs {
 		req := &reqs[i]
 		if len(cn.pending) > 0 && !s.isWrite(req.Args[0]) {

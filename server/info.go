@@ -30,32 +30,40 @@ type infoSection struct {
 	name  string
 	title string
 	write func(s *Server, b []byte) []byte
+	// all: only "all" and "everything" (or its name) print it, not
+	// INFO alone or "default".
+	all bool
 }
 
 func infoSections() []infoSection {
 	return []infoSection{
-		{"server", "Server", (*Server).infoServer},
-		{"clients", "Clients", (*Server).infoClients},
-		{"memory", "Memory", (*Server).infoMemory},
-		{"persistence", "Persistence", (*Server).infoPersistence},
-		{"stats", "Stats", (*Server).infoStats},
-		{"replication", "Replication", (*Server).infoReplication},
-		{"raft", "Raft", (*Server).infoRaft},
-		{"cpu", "CPU", (*Server).infoCPU},
-		{"modules", "Modules", func(_ *Server, b []byte) []byte { return b }},
-		{"cluster", "Cluster", (*Server).infoCluster},
-		{"keyspace", "Keyspace", (*Server).infoKeyspace},
+		{"server", "Server", (*Server).infoServer, false},
+		{"clients", "Clients", (*Server).infoClients, false},
+		{"memory", "Memory", (*Server).infoMemory, false},
+		{"persistence", "Persistence", (*Server).infoPersistence, false},
+		{"stats", "Stats", (*Server).infoStats, false},
+		{"replication", "Replication", (*Server).infoReplication, false},
+		{"raft", "Raft", (*Server).infoRaft, false},
+		{"cpu", "CPU", (*Server).infoCPU, false},
+		{"modules", "Modules", func(_ *Server, b []byte) []byte { return b }, false},
+		{"commandstats", "Commandstats", (*Server).infoCommandStats, true},
+		{"errorstats", "Errorstats", func(s *Server, b []byte) []byte { return s.table.AppendErrorStats(b) }, false},
+		{"cluster", "Cluster", (*Server).infoCluster, false},
+		{"keyspace", "Keyspace", (*Server).infoKeyspace, false},
 	}
 }
 
-// Info appends INFO's text for sections (lower case): none, "default",
-// "all" and "everything" mean every section; unknown names add nothing.
+// Info appends INFO's text for sections (lower case): none or "default"
+// mean every section but commandstats, "all" and "everything" every
+// section; unknown names add nothing.
 func (s *Server) Info(dst []byte, sections []string, caller *commands.Session) []byte {
 	want := make(map[string]bool, len(sections))
-	every := len(sections) == 0
+	every, byDefault := false, len(sections) == 0
 	for _, name := range sections {
 		switch name {
-		case "default", "all", "everything":
+		case "default":
+			byDefault = true
+		case "all", "everything":
 			every = true
 		default:
 			want[name] = true
@@ -63,7 +71,7 @@ func (s *Server) Info(dst []byte, sections []string, caller *commands.Session) [
 	}
 	first := true
 	for _, sec := range infoSections() {
-		if !every && !want[sec.name] {
+		if !every && !want[sec.name] && !(byDefault && !sec.all) {
 			continue
 		}
 		if !first {
@@ -243,7 +251,32 @@ func (s *Server) infoStats(b []byte) []byte {
 	tr := s.table.Tracking().Stats()
 	b = infoInt(b, "tracking_total_keys", int64(tr.Keys))
 	b = infoInt(b, "tracking_total_items", int64(tr.Items))
-	return infoInt(b, "tracking_total_prefixes", int64(tr.Prefixes))
+	b = infoInt(b, "tracking_total_prefixes", int64(tr.Prefixes))
+	return infoInt(b, "total_error_replies", s.table.ErrorReplies())
+}
+
+// infoCommandStats is Redis's genRedisInfoStringCommandStats.
+func (s *Server) infoCommandStats(b []byte) []byte {
+	for _, st := range s.table.CommandStats() {
+		perCall := float32(0)
+		if st.Calls != 0 {
+			perCall = float32(st.Usec) / float32(st.Calls) // Redis's float
+		}
+		b = append(b, "cmdstat_"...)
+		b = append(b, st.Name...)
+		b = append(b, ":calls="...)
+		b = strconv.AppendInt(b, st.Calls, 10)
+		b = append(b, ",usec="...)
+		b = strconv.AppendInt(b, st.Usec, 10)
+		b = append(b, ",usec_per_call="...)
+		b = strconv.AppendFloat(b, float64(perCall), 'f', 2, 64)
+		b = append(b, ",rejected_calls="...)
+		b = strconv.AppendInt(b, st.Rejected, 10)
+		b = append(b, ",failed_calls="...)
+		b = strconv.AppendInt(b, st.Failed, 10)
+		b = append(b, "\r\n"...)
+	}
+	return b
 }
 
 // infoReplication describes the node as Redis clients expect a primary to
@@ -316,6 +349,7 @@ func (s *Server) ResetStats() {
 	s.stats.commands.Store(0)
 	s.stats.rejected.Store(0)
 	s.table.ResetEvictedKeys()
+	s.table.ResetCommandStats()
 }
 
 // LastSave returns the unix time of the newest snapshot on disk, or of the

@@ -139,14 +139,18 @@ var sectionTitle = regexp.MustCompile(`(?m)^# (\w+)\r$`)
 func TestInfoSections(t *testing.T) {
 	n := nodetest.Start(t, server.Config{Fsync: true})
 	c := dialRaw(t, n.Addr().String())
+	// As Redis's default sections: all but commandstats.
+	def := []string{"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Raft", "CPU",
+		"Modules", "Errorstats", "Cluster", "Keyspace"}
 	all := []string{"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Raft", "CPU",
-		"Modules", "Cluster", "Keyspace"}
+		"Modules", "Commandstats", "Errorstats", "Cluster", "Keyspace"}
 	for _, tc := range []struct {
 		args []string
 		want []string
 	}{
-		{nil, all},
-		{[]string{"default"}, all},
+		{nil, def},
+		{[]string{"default"}, def},
+		{[]string{"default", "commandstats"}, all},
 		{[]string{"everything"}, all},
 		{[]string{"ALL", "server"}, all},
 		{[]string{"keyspace", "cluster"}, []string{"Cluster", "Keyspace"}},

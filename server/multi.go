@@ -26,6 +26,7 @@ func (s *Server) inMulti(cn *conn, ctx *commands.Ctx, cmd *commands.Command, den
 		if denied == "" {
 			return false
 		}
+		cmd.Rejected()
 		ctx.ExecAbort(denied)
 		return true
 	}
@@ -33,6 +34,7 @@ func (s *Server) inMulti(cn *conn, ctx *commands.Ctx, cmd *commands.Command, den
 		denied = errOOM
 	}
 	if denied != "" {
+		s.reject(ctx, cmd)
 		ctx.S.FailQueue()
 		ctx.W.Error(denied)
 		return true

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/op"
@@ -90,6 +91,13 @@ func wholeKeyspace(name string) (combine func(replies [][]byte, w *resp.Writer),
 	return nil, false
 }
 
+// countWhole counts a whole-keyspace command run on every partition, its
+// reply written in ctx.W from at on, as one call.
+func (s *Server) countWhole(ctx *commands.Ctx, cmd *commands.Command, at int, start time.Time) {
+	ctx.Uncounted = false
+	s.countReply(cmd, ctx.W.Bytes()[at:], time.Since(start))
+}
+
 // runEverywhere runs a whole-keyspace command on every partition when
 // there are several, and reports whether it did.
 func (s *Server) runEverywhere(cn *conn, ctx *commands.Ctx, cmd *commands.Command) bool {
@@ -102,6 +110,9 @@ func (s *Server) runEverywhere(cn *conn, ctx *commands.Ctx, cmd *commands.Comman
 	s.table.FeedServed(ctx, cmd)
 	ctx.S.Unmonitored = true
 	defer func() { ctx.S.Unmonitored = false }()
+	// Counted once in commandstats, not by each partition's run.
+	ctx.Uncounted = true
+	defer s.countWhole(ctx, cmd, ctx.W.Len(), time.Now())
 	switch cmd.Name {
 	case "scan":
 		s.scanPartitions(cn, ctx, cmd)
