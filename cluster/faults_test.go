@@ -259,6 +259,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	go fill(ctx, c, filled)
 	probe := startPubSubProbe(ctx, c)
 	streams := startStreamProbe(ctx, c)
+	types := startTypesProbe(ctx, c)
 
 	end := time.Now().Add(rc.duration)
 	if sc.lossy {
@@ -302,6 +303,16 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 		t.Errorf("stream group deliveries through the faults (%s):\n%s", summary, strings.Join(problems[:min(20, len(problems))], "\n"))
 	default:
 		t.Logf("stream group deliveries through the faults: %s; none delivered as new twice, every delivery pending until XACKed", summary)
+	}
+	switch problems, summary := types.finish(); {
+	case sc.lossy && len(problems) == 0:
+		t.Errorf("bitmap, HyperLogLog, geo: every node's data was wiped, yet the probe found nothing wrong (%s)", summary)
+	case sc.lossy:
+		t.Logf("bitmap, HyperLogLog and geo probe: %d problems, the first: %s", len(problems), problems[0])
+	case len(problems) > 0:
+		t.Errorf("SETBIT, PFADD and GEOADD through the faults (%s):\n%s", summary, strings.Join(problems, "\n"))
+	default:
+		t.Logf("SETBIT, PFADD and GEOADD through the faults: %s; every acknowledged write there, none refused, every node alike", summary)
 	}
 	if err := c.waitConverged(); err != nil {
 		t.Error(err)
