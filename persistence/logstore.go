@@ -83,6 +83,9 @@ type Store struct {
 	entries atomic.Uint64
 	syncs   atomic.Uint64
 	deletes atomic.Uint64
+	// syncLatency and perSync: each synced commit's duration and its
+	// entries, for the metrics endpoint (histogram.go).
+	syncLatency, perSync *Histogram
 }
 
 var (
@@ -134,7 +137,8 @@ func (d *DB) Group(g int) (*Store, error) {
 	if g < 0 || g >= MaxGroups {
 		return nil, fmt.Errorf("wal group %d out of range", g)
 	}
-	s := &Store{DB: d, logPrefix: []byte{prefixLog}, stablePrefix: []byte{prefixStable}}
+	s := &Store{DB: d, logPrefix: []byte{prefixLog}, stablePrefix: []byte{prefixStable},
+		syncLatency: NewHistogram(SyncLatencyBounds()), perSync: NewHistogram(EntriesPerSyncBounds())}
 	if g > 0 {
 		grp := []byte{prefixGroup, byte(g >> 8), byte(g)}
 		s.logPrefix = append(grp[:3:3], prefixLog)
@@ -196,6 +200,13 @@ func (s *DB) open() bool {
 		return false
 	}
 	return true
+}
+
+// SyncHistograms returns the histograms of synced commits: their
+// latency (nanoseconds, the batch's write and its fsync) and the entries
+// each made durable.
+func (s *Store) SyncHistograms() (latency, entries HistogramSnapshot) {
+	return s.syncLatency.Snapshot(), s.perSync.Snapshot()
 }
 
 // Stats returns the counters so far.
@@ -290,9 +301,11 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	start := time.Now()
 	if err := b.Commit(s.logOpts); err != nil {
 		return fmt.Errorf("commit wal batch: %w", err)
 	}
+	took := time.Since(start)
 	if f := s.first.Load(); f == 0 || lo < f {
 		s.first.Store(lo)
 	}
@@ -303,6 +316,8 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	s.entries.Add(uint64(len(logs)))
 	if s.logOpts == pebble.Sync {
 		s.syncs.Add(1)
+		s.syncLatency.Observe(uint64(took))
+		s.perSync.Observe(uint64(len(logs)))
 	}
 	return nil
 }

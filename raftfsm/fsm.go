@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 	"github.com/loomcache/loomcache/keyspace"
@@ -38,6 +39,9 @@ type fsm struct {
 	// sinceSnap counts ops (not entries: a batch holds many) applied
 	// since the last snapshot taken or restored; see snapshotCheck.
 	sinceSnap atomic.Uint64
+	// snapStats times and sizes the snapshots taken (metrics.go); nil:
+	// not counted.
+	snapStats *snapshotStats
 
 	// replayTo is the last log index on disk when the node opened; set
 	// before raft starts and never changed.
@@ -170,7 +174,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	}
 	f.snapshots.Add(1)
 	f.sinceSnap.Store(0)
-	return &snapshot{head: head, ks: ks}, nil
+	return &snapshot{head: head, ks: ks, start: time.Now(), stats: f.snapStats}, nil
 }
 
 // fsmSnapshotMagic starts a snapshot that has the FSM's header (the
@@ -243,12 +247,15 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 // snapshot is a snapshot being taken: its header, and the keyspace at its
 // point, streamed to the sink.
 type snapshot struct {
-	head []byte
-	ks   *keyspace.Snapshot
+	head  []byte
+	ks    *keyspace.Snapshot
+	start time.Time
+	stats *snapshotStats
 }
 
 func (s *snapshot) Persist(sink raft.SnapshotSink) error {
-	bw := bufio.NewWriterSize(sink, 256*1024)
+	cw := &countingWriter{w: sink}
+	bw := bufio.NewWriterSize(cw, 256*1024)
 	_, err := bw.Write(s.head)
 	if err == nil {
 		_, err = s.ks.WriteTo(bw)
@@ -260,7 +267,11 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 		sink.Cancel()
 		return err
 	}
-	return sink.Close()
+	if err := sink.Close(); err != nil {
+		return err
+	}
+	s.stats.observe(s.start, cw.n)
+	return nil
 }
 
 func (s *snapshot) Release() { s.ks.Release() }

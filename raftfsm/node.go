@@ -151,6 +151,9 @@ type Node struct {
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
 	closeErr   error
+
+	// leaderChanges counts the leaders raft has observed (metrics.go).
+	leaderChanges atomic.Uint64
 }
 
 // DefaultSnapshotThreshold is Config.SnapshotThreshold's default.
@@ -197,7 +200,7 @@ func (h *Host) openGroup(g int) (*Node, error) {
 	if g > 0 {
 		aux = nil // the users and scripts are group 0's
 	}
-	n.fsm = &fsm{ks: ks, apply: cfg.Apply, aux: aux}
+	n.fsm = &fsm{ks: ks, apply: cfg.Apply, aux: aux, snapStats: newSnapshotStats()}
 	ok := false
 	defer func() {
 		if !ok && n.trans != nil {
@@ -297,6 +300,7 @@ func (h *Host) openGroup(g int) (*Node, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.prop.start(n.raft)
+	n.watchLeaders()
 	// NewRaft restored the newest loadable snapshot before returning (it
 	// falls back to older ones), so raft's last snapshot is the one the
 	// FSM holds now.

@@ -350,6 +350,11 @@ func (s *Server) ResetStats() {
 	s.stats.rejected.Store(0)
 	s.table.ResetEvictedKeys()
 	s.table.ResetCommandStats()
+	if s.openNode() != nil {
+		for _, g := range s.groups {
+			g.Store().ResetLookupStats()
+		}
+	}
 }
 
 // LastSave returns the unix time of the newest snapshot on disk, or of the

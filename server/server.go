@@ -72,6 +72,9 @@ type Config struct {
 	// loading ends no sooner than HoldLoading is closed.
 	HoldRestore <-chan struct{}
 	HoldLoading <-chan struct{}
+	// MetricsAddr, when set, serves Prometheus metrics on /metrics there
+	// (metrics.go).
+	MetricsAddr string
 }
 
 // Server is a running LoomCache node.
@@ -125,6 +128,8 @@ type Server struct {
 	// revoke closes the connections of deleted users (revoke.go).
 	revoke revoker
 	pause  pauseState // CLIENT PAUSE (pause.go)
+	// metrics is the metrics endpoint, nil when off (metrics.go).
+	metrics *metricsServer
 }
 
 type client struct {
@@ -220,6 +225,12 @@ func New(cfg Config) (*Server, error) {
 		s.startAccept(s.tlsLn, true)
 	}
 	s.lnMu.Unlock()
+	if cfg.MetricsAddr != "" {
+		if err := s.startMetrics(cfg.MetricsAddr); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	host, err := raftfsm.OpenHost(raftfsm.Config{
 		ID:                cfg.ID,
 		Partitions:        cfg.Partitions,
@@ -475,6 +486,7 @@ func (s *Server) Close() error {
 	close(stopKilling)
 	<-killed
 	<-s.revoke.done // it stops once s.done is closed
+	s.stopMetrics()
 	s.load.wg.Wait()
 	if s.node == nil {
 		return nil // New failed to open it

@@ -151,6 +151,10 @@ func settings() []setting {
 			c.LogLevel = v
 			return nil
 		}},
+		{"metrics-addr", "", "host:port to serve Prometheus metrics on, at /metrics (docs/operations.md); empty: off", func(c *server.Config, v string) error {
+			c.MetricsAddr = v
+			return nil
+		}},
 	}
 }
 
