@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -51,14 +52,25 @@ func (s *Server) MetricsAddr() net.Addr {
 	return s.metrics.ln.Addr()
 }
 
-// stopMetrics closes the endpoint (its listener and open scrapes) and
-// waits for its server to return.
+// stopMetrics closes the endpoint and waits for its server, and for the
+// scrapes under way (a scrape reads the node, which closes next), to
+// return; a scrape still running after metricsStopWait has its
+// connection closed.
 func (s *Server) stopMetrics() {
-	if m := s.metrics; m != nil {
-		m.srv.Close()
-		<-m.done
+	m := s.metrics
+	if m == nil {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), metricsStopWait)
+	defer cancel()
+	if m.srv.Shutdown(ctx) != nil {
+		m.srv.Close()
+	}
+	<-m.done
 }
+
+// metricsStopWait bounds how long Close waits for scrapes under way.
+const metricsStopWait = 5 * time.Second
 
 // metricsSource is the server as the collectors see it.
 type metricsSource struct{ s *Server }
