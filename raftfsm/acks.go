@@ -30,52 +30,33 @@ import (
 // (a successful AppendEntries or InstallSnapshot of the leader's term).
 // Replication goroutines write it; lease rounds read it.
 type ackTimes struct {
-	base  time.Time // the lease clock's origin (leaseState.base)
-	mu    sync.Mutex
-	by    map[raft.ServerID]ackTime
-	match map[raft.ServerID]ackMatch
+	base time.Time // the lease clock's origin (leaseState.base)
+	mu   sync.Mutex
+	by   map[raft.ServerID]ackTime
 }
 
 type ackTime struct {
-	term uint64
-	sent time.Duration // since base
+	term  uint64
+	sent  time.Duration // since base
+	match uint64        // the peer's last log index known to match (INFO replication)
 }
-
-// ackMatch is the last log index a peer acknowledged holding in term
-// (metrics.go).
-type ackMatch struct{ term, index uint64 }
 
 func (a *ackTimes) init(base time.Time) {
 	a.base = base
 	a.by = map[raft.ServerID]ackTime{}
-	a.match = map[raft.ServerID]ackMatch{}
 }
 
-// note records that id accepted, in term, a request sent at sent that
-// left its log matching the leader's up to match.
+// note records that id accepted, in term, a request sent at sent.
 func (a *ackTimes) note(id raft.ServerID, term uint64, sent time.Time, match uint64) {
 	at := sent.Sub(a.base)
 	a.mu.Lock()
 	if cur, ok := a.by[id]; !ok || term > cur.term || term == cur.term && at > cur.sent {
-		a.by[id] = ackTime{term: term, sent: at}
-	}
-	// Answers may come back out of order (a pipeline's and a
-	// heartbeat's): within a term the match only grows.
-	if cur, ok := a.match[id]; !ok || term > cur.term || term == cur.term && match > cur.index {
-		a.match[id] = ackMatch{term: term, index: match}
+		if ok && cur.term == term {
+			match = max(match, cur.match)
+		}
+		a.by[id] = ackTime{term: term, sent: at, match: match}
 	}
 	a.mu.Unlock()
-}
-
-// matchIndex is the last log index id acknowledged holding in term, 0
-// if it acknowledged nothing in term.
-func (a *ackTimes) matchIndex(id raft.ServerID, term uint64) uint64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if x, ok := a.match[id]; ok && x.term == term {
-		return x.index
-	}
-	return 0
 }
 
 // quorumSince returns the time since which a quorum of voters is known
@@ -120,15 +101,9 @@ func (t *ackTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress
 	sent := time.Now()
 	err := t.raftTransport.AppendEntries(id, target, args, resp)
 	if err == nil && resp.Success && resp.Term == args.Term {
-		t.acks.note(id, args.Term, sent, appendedUpTo(args))
+		t.acks.note(id, args.Term, sent, args.PrevLogEntry+uint64(len(args.Entries)))
 	}
 	return err
-}
-
-// appendedUpTo is the last index a follower that accepted args holds as
-// the leader does: the entry before them and the entries themselves.
-func appendedUpTo(args *raft.AppendEntriesRequest) uint64 {
-	return args.PrevLogEntry + uint64(len(args.Entries))
 }
 
 func (t *ackTransport) InstallSnapshot(id raft.ServerID, target raft.ServerAddress, args *raft.InstallSnapshotRequest, resp *raft.InstallSnapshotResponse, data io.Reader) error {
@@ -169,7 +144,7 @@ func (p *ackPipeline) relay() {
 		case f := <-in:
 			if f.Error() == nil {
 				if req, resp := f.Request(), f.Response(); resp.Success && resp.Term == req.Term {
-					p.acks.note(p.id, req.Term, f.Start(), appendedUpTo(req))
+					p.acks.note(p.id, req.Term, f.Start(), req.PrevLogEntry+uint64(len(req.Entries)))
 				}
 			}
 			select {

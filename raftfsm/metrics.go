@@ -105,3 +105,14 @@ func (n *Node) Metrics() Metrics {
 	}
 	return m
 }
+
+// matchIndex is the last log index id acknowledged holding in term, 0
+// if it acknowledged nothing in term.
+func (a *ackTimes) matchIndex(id raft.ServerID, term uint64) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if x, ok := a.by[id]; ok && x.term == term {
+		return x.match
+	}
+	return 0
+}
