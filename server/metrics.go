@@ -104,11 +104,9 @@ func (m metricsSource) Redis() metrics.Redis {
 	for i := range r.DBs {
 		r.DBs[i].DB = i
 	}
+	r.KeyspaceHits, r.KeyspaceMisses = s.keyspaceLookups()
 	for _, g := range s.groups {
 		ks := g.Store()
-		hits, misses := ks.LookupStats()
-		r.KeyspaceHits += hits
-		r.KeyspaceMisses += misses
 		ks.RLock()
 		for i := range r.DBs {
 			r.DBs[i].Keys += int64(ks.DB(i).Len())
@@ -136,4 +134,17 @@ func (s *Server) clientCount() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return int64(len(s.clients))
+}
+
+// keyspaceLookups returns INFO's keyspace_hits and keyspace_misses: every
+// partition's store's, added up; 0 while loading.
+func (s *Server) keyspaceLookups() (hits, misses int64) {
+	if s.openNode() == nil {
+		return 0, 0
+	}
+	for _, g := range s.groups {
+		h, m := g.Store().LookupStats()
+		hits, misses = hits+h, misses+m
+	}
+	return hits, misses
 }
