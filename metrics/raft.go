@@ -17,7 +17,7 @@ type raftCollector struct {
 	walEntries, walSyncs, snapshotsTaken, restores      *prometheus.Desc
 	syncLatency, perSync, snapDuration, snapSize        *prometheus.Desc
 	snapLastDuration, snapLastSize                      *prometheus.Desc
-	followerMatch, followerLag                          *prometheus.Desc
+	followerMatch, followerLag, applyLag                *prometheus.Desc
 }
 
 func newRaftCollector(src Source) *raftCollector {
@@ -51,6 +51,7 @@ func newRaftCollector(src Source) *raftCollector {
 		snapLastSize:     desc("loomcache_snapshot_last_size_bytes", "Size of the newest snapshot taken (0: none).", p),
 		followerMatch:    desc("loomcache_raft_follower_match_index", "On the leader, the last entry each follower acknowledged holding in this term.", p, "follower"),
 		followerLag:      desc("loomcache_raft_follower_lag_entries", "On the leader, its last log index minus each follower's match index.", p, "follower"),
+		applyLag:         desc("loomcache_raft_apply_lag_entries", "Entries committed and not yet applied on this node (commit index - applied index).", p),
 	}
 }
 
@@ -58,7 +59,7 @@ func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
 	describe(ch, c.term, c.commit, c.applied, c.lastLog, c.firstLog, c.snapIndex, c.leader, c.state,
 		c.leaseHeld, c.readsReady, c.voters, c.leaderChanges, c.forwarded, c.forwardedCmds, c.fsmPending,
 		c.walEntries, c.walSyncs, c.snapshotsTaken, c.restores, c.syncLatency, c.perSync, c.snapDuration,
-		c.snapSize, c.snapLastDuration, c.snapLastSize, c.followerMatch, c.followerLag)
+		c.snapSize, c.snapLastDuration, c.snapLastSize, c.followerMatch, c.followerLag, c.applyLag)
 }
 
 // raftStates are the values loomcache_raft_state's state label takes.
@@ -78,6 +79,7 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.term, float64(st.Term))
 		gauge(c.commit, float64(st.CommitIndex))
 		gauge(c.applied, float64(st.AppliedIndex))
+		gauge(c.applyLag, float64(st.CommitIndex-min(st.CommitIndex, st.AppliedIndex)))
 		gauge(c.lastLog, float64(st.LastLogIndex))
 		gauge(c.firstLog, float64(st.FirstLogIndex))
 		gauge(c.snapIndex, float64(st.LastSnapshotIndex))

@@ -109,6 +109,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`loomcache_raft_state{partition="0",state="leader"}`:   1,
 		`loomcache_raft_state{partition="0",state="follower"}`: 0,
 		`loomcache_raft_leader_changes_total{partition="0"}`:   1,
+		`loomcache_raft_apply_lag_entries{partition="0"}`:      0,
 	} {
 		if got := sample(t, after, key); got != want {
 			t.Errorf("%s = %v, want %v", key, got, want)
