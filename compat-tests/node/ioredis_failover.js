@@ -89,6 +89,11 @@ async function main() {
     await rotating.incr("node:fo:count");
   }
   say(`acknowledged ${n}`);
+  // A command in flight when the node dies: a BLPOP waiting on it.
+  const blocked = new Redis({ ...addrs[0], retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  blocked.on("error", () => {});
+  const inflight = blocked.blpop("node:fo:never", 0).catch((e) => `${e.name}: ${e.message}`);
+  while (!(await failFast.client("LIST")).includes("cmd=blpop")) await sleep(10);
   say("ready");
   const rl = readline.createInterface({ input: process.stdin });
   await new Promise((res) => rl.once("line", res));
@@ -100,6 +105,7 @@ async function main() {
   } catch (e) {
     say(`error: ${e.name}: ${e.message}`);
   }
+  say(`in flight: ${await inflight}`);
   const keys = Array.from({ length: n }, (_, i) => `node:fo:${i}`);
   const start = Date.now();
   const values = await withRetry((c) => c.mget(keys));

@@ -8,6 +8,7 @@ the test kills that node and writes a line to stdin; the client's next
 command fails (printed as "error: ..."), then a client made for another
 address of the list reads the N keys back and writes again."""
 import sys
+import threading
 import time
 
 import redis
@@ -69,6 +70,22 @@ for i in range(n):
     assert r.set("py:fo:%d" % i, i) is True
     r.incr("py:fo:count")
 say("acknowledged %d" % n)
+# A command in flight when the node dies: a BLPOP waiting on it.
+inflight = []
+
+
+def blpop():
+    c = redis.Redis(host=addrs[0][0], port=addrs[0][1], decode_responses=True)
+    try:
+        inflight.append(c.blpop(["py:fo:never"], timeout=0))
+    except redis.ConnectionError as e:
+        inflight.append("%s: %s" % (type(e).__name__, e))
+
+
+waiter = threading.Thread(target=blpop)
+waiter.start()
+while not any(c.get("cmd") == "blpop" for c in r.client_list()):
+    time.sleep(0.01)
 say("ready")
 sys.stdin.readline()  # the node is down now
 
@@ -77,6 +94,8 @@ try:
     say("error: none")
 except redis.ConnectionError as e:
     say("error: %s: %s" % (type(e).__name__, e))
+waiter.join()
+say("in flight: %s" % inflight[0])
 
 start = time.time()
 values = with_retry(lambda c: c.mget(["py:fo:%d" % i for i in range(n)]))
