@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/loomcache/loomcache/internal/nodetest"
 )
 
 // The clients operators' apps use, redis-py and ioredis, each driven by a
@@ -77,12 +79,16 @@ func needIoredis(t *testing.T) string {
 }
 
 // diffClientScript runs the command made by run against a fresh
-// redis-server and a fresh LoomCache node and fails with the lines whose
-// output differs. The command must succeed and end with a "done" line, so
-// a script that stopped early fails too.
+// redis-server, a fresh LoomCache node and a follower of a fresh 3-node
+// cluster, and fails with the lines whose output differs. The command
+// must succeed and end with a "done" line, so a script that stopped early
+// fails too.
 func diffClientScript(t *testing.T, run func(host, port string) *exec.Cmd) {
 	t.Helper()
-	targets := startTargets(t)
+	// A follower too: it forwards to the leader and serves the rest
+	// itself, and the client must not see the difference.
+	c := nodetest.StartCluster(t, 3, nil)
+	targets := append(startTargets(t), target{"loomcache-follower", c.Followers()[0].Addr().String()})
 	// Both run at once: the scripts mostly wait (blocking commands).
 	type result struct {
 		out, stderr string
@@ -108,8 +114,10 @@ func diffClientScript(t *testing.T, run func(host, port string) *exec.Cmd) {
 			t.Fatalf("against %s: %v\nstdout:\n%s\nstderr:\n%s", targets[i].name, res.err, res.out, res.stderr)
 		}
 	}
-	if d := diffLines(results[0].out, results[1].out); d != "" {
-		t.Errorf("the client saw different results (- %s, + %s):\n%s", targets[0].name, targets[1].name, d)
+	for i := 1; i < len(targets); i++ {
+		if d := diffLines(results[0].out, results[i].out); d != "" {
+			t.Errorf("the client saw different results (- %s, + %s):\n%s", targets[0].name, targets[i].name, d)
+		}
 	}
 }
 

@@ -492,9 +492,23 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 		}
 		cn.drain()
 		cn.stamp(o) // a client's id goes with it
-		return cn.srv.proposeViaLeader(cn.n, o, cn.sess.Proto())
+		res, err := cn.srv.proposeViaLeader(cn.n, o, cn.sess.Proto())
+		if err == nil && registryOp(o.Type) {
+			// The client's next command may read that state here (AUTH as
+			// the user it made, FUNCTION LIST): wait until this node holds
+			// it. Not catching up in time leaves the write done.
+			cn.CatchUpScripts()
+		}
+		return res, err
 	}
 	return cn.proposeHere(o)
+}
+
+// registryOp reports whether ops of type t change state that commands
+// read on the node they were sent to, not on the leader: the scripts and
+// functions (70-89) and the ACL users (100-119), partition 0's.
+func registryOp(t op.Type) bool {
+	return t >= 70 && t < 90 || t >= 100 && t < 120
 }
 
 // proposeHere proposes o on cn's group, with the running command's
