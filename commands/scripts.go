@@ -482,8 +482,8 @@ func cmdScriptExists(c *Ctx) {
 
 // catchUpRegistry brings a follower's copy of the scripts and libraries
 // (partition 0's) up to its leader's before a command reads it here (SCRIPT
-// EXISTS, FUNCTION LIST): a script a client just ran through this node
-// (cached on the leader) or a library it deleted is then as it left it.
+// EXISTS, FUNCTION LIST): a script a client just loaded through another
+// node, or a library it deleted, is then as it left it.
 // Not catching up in time answers from this node's copy.
 func catchUpRegistry(c *Ctx) {
 	if pn, ok := c.Node.(PartitionedNode); ok {
