@@ -504,13 +504,6 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 	return cn.proposeHere(o)
 }
 
-// registryOp reports whether ops of type t change state that commands
-// read on the node they were sent to, not on the leader: the scripts and
-// functions (70-89) and the ACL users (100-119), partition 0's.
-func registryOp(t op.Type) bool {
-	return t >= 70 && t < 90 || t >= 100 && t < 120
-}
-
 // proposeHere proposes o on cn's group, with the running command's
 // request id, and notes the outcome for a follower's batch.
 func (cn *conn) proposeHere(o *op.Op) (any, error) {
