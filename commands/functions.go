@@ -207,6 +207,7 @@ func cmdFunctionDump(c *Ctx) {
 }
 
 func cmdFunctionList(c *Ctx) {
+	catchUpRegistry(c)
 	withCode, pattern, havePattern := false, "", false
 	for i := 2; i < len(c.Args); i++ {
 		switch {

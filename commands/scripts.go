@@ -467,6 +467,7 @@ var scriptHelp = []string{
 }
 
 func cmdScriptExists(c *Ctx) {
+	catchUpRegistry(c)
 	s := c.Table.scripts
 	s.sync()
 	c.W.Array(len(c.Args) - 2)
@@ -476,6 +477,17 @@ func cmdScriptExists(c *Ctx) {
 		} else {
 			c.W.Int(0)
 		}
+	}
+}
+
+// catchUpRegistry brings a follower's copy of the scripts and libraries
+// (partition 0's) up to its leader's before a command reads it here (SCRIPT
+// EXISTS, FUNCTION LIST): a script a client just loaded through another
+// node, or a library it deleted, is then as it left it.
+// Not catching up in time answers from this node's copy.
+func catchUpRegistry(c *Ctx) {
+	if pn, ok := c.Node.(PartitionedNode); ok {
+		pn.CatchUpScripts()
 	}
 }
 

@@ -108,9 +108,7 @@ func TestRedisPy(t *testing.T) { runRedisPy(t, "redis_py.py") }
 // runRedisPy runs a redis-py script of testdata against redis-server and
 // LoomCache; the script prints "all passed" when its assertions hold.
 func runRedisPy(t *testing.T, name string) {
-	if err := exec.Command(python3, "-c", "import redis").Run(); err != nil {
-		t.Fatalf("python3 with redis-py is needed (apt-get install python3-redis): %v", err)
-	}
+	needRedisPy(t)
 	script, err := filepath.Abs(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)

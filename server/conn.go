@@ -492,7 +492,14 @@ func (cn *conn) Propose(o *op.Op) (any, error) {
 		}
 		cn.drain()
 		cn.stamp(o) // a client's id goes with it
-		return cn.srv.proposeViaLeader(cn.n, o, cn.sess.Proto())
+		res, err := cn.srv.proposeViaLeader(cn.n, o, cn.sess.Proto())
+		if err == nil && registryOp(o.Type) {
+			// The client's next command may read that state here (AUTH as
+			// the user it made, FUNCTION LIST): wait until this node holds
+			// it. Not catching up in time leaves the write done.
+			cn.CatchUpScripts()
+		}
+		return res, err
 	}
 	return cn.proposeHere(o)
 }

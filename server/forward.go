@@ -153,9 +153,29 @@ func (cn *conn) flushForwards() {
 			}
 		}
 	}
+	if cn.forwardedLibraries() {
+		// FUNCTION LIST runs here: the client's next one must see the
+		// change it was just told of (not catching up in time leaves it
+		// done, and shown late).
+		cn.CatchUpScripts()
+	}
 	clear(cn.fwd)
 	cn.fwd = cn.fwd[:0]
 	cn.fwdOrder = cn.fwdOrder[:0]
+}
+
+// forwardedLibraries reports whether a queued command changes the
+// function libraries (FUNCTION LOAD, DELETE, FLUSH, RESTORE: the FUNCTION
+// subcommands that run on the leader).
+func (cn *conn) forwardedLibraries() bool {
+	for _, q := range cn.fwd {
+		for _, c := range q.cmds {
+			if strings.HasPrefix(c.Name, "function|") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // send forwards the queue's batch and splits the reply into each

@@ -66,6 +66,13 @@ func (cn *conn) CatchUpScripts() bool {
 	return true
 }
 
+// registryOp reports whether ops of type t change state that commands
+// read on the node they were sent to, not on the leader: the scripts and
+// functions (70-89) and the ACL users (100-119), partition 0's.
+func registryOp(t op.Type) bool {
+	return t >= 70 && t < 90 || t >= 100 && t < 120
+}
+
 // join waits for a round that begins after the call and returns it.
 func (ss *scriptSync) join(ask func() (uint64, bool)) *syncRound {
 	ss.mu.Lock()
