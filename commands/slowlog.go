@@ -50,12 +50,10 @@ func cmdSlowlogGet(c *Ctx) {
 	}
 	count := int64(10)
 	if len(c.Args) == 3 {
+		// Redis's getRangeLongFromObjectOrReply gives its one message
+		// for a number out of range and for no number at all.
 		n, ok := parseInt(c.Args[2])
-		if !ok {
-			c.W.Error(errNotInt.Error())
-			return
-		}
-		if n < -1 {
+		if !ok || n < -1 {
 			c.W.Error("ERR count should be greater than or equal to -1")
 			return
 		}
