@@ -71,7 +71,9 @@ func (t *Table) Observed(cmd *Command, d time.Duration) {
 	if cmd.Has(FlagFast) {
 		event = "fast-command"
 	}
-	t.lat.monitor.AddIfNeeded(event, int64(d/time.Millisecond), time.Now().Unix())
+	if ms := int64(d / time.Millisecond); t.lat.monitor.Over(ms) {
+		t.lat.monitor.Add(event, ms, time.Now().Unix()) // the clock read only then
+	}
 	if !t.lat.tracking.Load() {
 		return
 	}

@@ -51,11 +51,16 @@ func (m *Monitor) Threshold() int64 { return m.threshold.Load() }
 // for event, at unix second now, if the monitor is on and ms reaches
 // the threshold.
 func (m *Monitor) AddIfNeeded(event string, ms, now int64) {
-	t := m.threshold.Load()
-	if t == 0 || ms < t {
-		return
+	if m.Over(ms) {
+		m.Add(event, ms, now)
 	}
-	m.Add(event, ms, now)
+}
+
+// Over reports whether a latency of ms is recorded: the monitor is on
+// and ms reaches its threshold.
+func (m *Monitor) Over(ms int64) bool {
+	t := m.threshold.Load()
+	return t != 0 && ms >= t
 }
 
 // Add is latencyAddSample.

@@ -172,3 +172,18 @@ func TestMonitorEvents(t *testing.T) {
 		t.Errorf("reset all dropped %d", n)
 	}
 }
+
+// BenchmarkRecord is what every command pays: a histogram record and the
+// slow log's and monitor's threshold checks.
+func BenchmarkRecord(b *testing.B) {
+	var h Histogram
+	l, m := NewSlowLog(), NewMonitor()
+	b.ReportAllocs()
+	for i := int64(0); b.Loop(); i++ {
+		ns := 500 + i&0xffff
+		h.Record(ns)
+		if l.Logs(ns/1000) || m.Over(ns/1e6) {
+			b.Fatal("recorded a fast command")
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package server_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/loomcache/loomcache/internal/nodetest"
+	"github.com/loomcache/loomcache/server"
+)
+
+// TestSlowLogRecordsCommands: with slowlog-log-slower-than 0 every
+// command is logged as the client sent it, a write with its Raft round
+// trip, newest first, with the client's address and name; AUTH's
+// password redacted, as Redis shows it.
+func TestSlowLogRecordsCommands(t *testing.T) {
+	n := nodetest.Start(t, server.Config{Fsync: true})
+	c := dialRaw(t, n.Addr().String())
+	c.do("CONFIG", "SET", "slowlog-log-slower-than", "0")
+	c.do("CLIENT", "SETNAME", "lognamed")
+	c.do("SLOWLOG", "RESET")
+	long := strings.Repeat("v", 130)
+	c.do("SET", "k", long)
+	c.do("AUTH", "nosuchpass")
+	c.do("GET", "k")
+	entries, ok := c.do("SLOWLOG", "GET").([]any)
+	if !ok || len(entries) != 4 {
+		t.Fatalf("SLOWLOG GET: %v", entries)
+	}
+	var cmds []string
+	for _, e := range entries {
+		f := e.([]any)
+		if len(f) != 6 {
+			t.Fatalf("entry %v", f)
+		}
+		args := fmt.Sprint(f[3])
+		cmds = append(cmds, args)
+		if f[5] != "lognamed" || !strings.HasPrefix(f[4].(string), "127.0.0.1:") {
+			t.Errorf("entry %v: client %v %v", args, f[4], f[5])
+		}
+	}
+	want := []string{"[GET k]", "[AUTH (redacted)]", "[SET k " + long[:128] + "... (2 more bytes)]", "[SLOWLOG RESET]"}
+	if fmt.Sprint(cmds) != fmt.Sprint(want) {
+		t.Errorf("logged %q, want %q", cmds, want)
+	}
+	if got := c.do("SLOWLOG", "LEN"); got != "5" { // and SLOWLOG GET itself
+		t.Errorf("SLOWLOG LEN = %v", got)
+	}
+}
+
+// TestLatencyHistogramAndStats: LATENCY HISTOGRAM and INFO latencystats
+// count each command's calls from CONFIG RESETSTAT on.
+func TestLatencyHistogramAndStats(t *testing.T) {
+	n := nodetest.Start(t, server.Config{Fsync: true})
+	c := dialRaw(t, n.Addr().String())
+	c.do("CONFIG", "RESETSTAT")
+	c.do("SET", "a", "1")
+	c.do("SET", "b", "2")
+	c.do("CLIENT", "ID")
+	h, ok := c.do("LATENCY", "HISTOGRAM", "set", "client", "nosuch").([]any)
+	if !ok || len(h) != 4 || h[0] != "set" || h[2] != "client|id" {
+		t.Fatalf("LATENCY HISTOGRAM: %v", h)
+	}
+	set := h[1].([]any)
+	if set[0] != "calls" || set[1] != "2" || set[2] != "histogram_usec" {
+		t.Errorf("set: %v", set)
+	}
+	buckets := set[3].([]any)
+	if len(buckets) == 0 || len(buckets)%2 != 0 || buckets[len(buckets)-1] != "2" {
+		t.Errorf("set's buckets %v: the last is cumulative, 2", buckets)
+	}
+	info := c.str("INFO", "latencystats")
+	if !strings.Contains(info, "\r\nlatency_percentiles_usec_set:p50=") || !strings.Contains(info, ",p99.9=") {
+		t.Errorf("INFO latencystats: %q", info)
+	}
+	c.do("CONFIG", "SET", "latency-tracking", "no")
+	c.do("CONFIG", "RESETSTAT")
+	c.do("SET", "a", "1")
+	if h := c.do("LATENCY", "HISTOGRAM"); fmt.Sprint(h) != "[]" {
+		t.Errorf("tracking off: %v", h)
+	}
+}
