@@ -321,6 +321,7 @@ func (s *Server) ResetStats() {
 	s.stats.rejected.Store(0)
 	s.table.ResetEvictedKeys()
 	s.table.ResetCommandStats()
+	s.resetNetStats()
 }
 
 // LastSave returns the unix time of the newest snapshot on disk, or of the

@@ -135,8 +135,9 @@ func (s *Server) infoStats(b []byte) []byte {
 	b = zero(b, "expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds")
 	b = infoInt(b, "evicted_keys", s.table.EvictedKeys())
 	b = zero(b, "evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time")
-	// Not counted yet: reads do not report their lookups.
-	b = zero(b, "keyspace_hits", "keyspace_misses")
+	hits, misses := s.keyspaceReads()
+	b = infoInt(b, "keyspace_hits", hits)
+	b = infoInt(b, "keyspace_misses", misses)
 	// This node's subscriptions, as PUBSUB answers for them.
 	hub := s.table.PubSub()
 	b = infoInt(b, "pubsub_channels", int64(hub.Len(pubsub.Channel)))
@@ -176,4 +177,35 @@ func (s *Server) infoCPU(b []byte) []byte {
 	b = infoField(b, "used_cpu_user_children", tv(children.Utime))
 	b = infoField(b, "used_cpu_sys_main_thread", tv(self.Stime))
 	return infoField(b, "used_cpu_user_main_thread", tv(self.Utime))
+}
+
+// keyspaceReads adds up the partitions' keyspace hits and misses: the
+// lookups this node made (a follower forwards its clients' reads, so
+// the leader that serves them counts them).
+func (s *Server) keyspaceReads() (hits, misses int64) {
+	if s.openNode() == nil {
+		return 0, 0
+	}
+	for _, g := range s.groups {
+		h, m := g.Store().ReadStats()
+		hits += h
+		misses += m
+	}
+	return hits, misses
+}
+
+// resetNetStats zeroes the socket counters and the keyspace hits and
+// misses (CONFIG RESETSTAT, as Redis's resetServerStats).
+func (s *Server) resetNetStats() {
+	n := &s.stats.net
+	n.in.Store(0)
+	n.out.Store(0)
+	n.reads.Store(0)
+	n.writes.Store(0)
+	if s.openNode() == nil {
+		return
+	}
+	for _, g := range s.groups {
+		g.Store().ResetReadStats()
+	}
 }
