@@ -80,3 +80,32 @@ func TestLatencyHistogramAndStats(t *testing.T) {
 		t.Errorf("tracking off: %v", h)
 	}
 }
+
+// TestSlowLogOnFollower: a command a follower forwards is recorded where
+// its client is, with the leader's round trip, and not on the leader.
+func TestSlowLogOnFollower(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader, follower := c.Leader(), c.Followers()[0]
+	l, f := dialRaw(t, leader.Addr().String()), dialRaw(t, follower.Addr().String())
+	for _, n := range []*rawConn{l, f} {
+		n.do("CONFIG", "SET", "slowlog-log-slower-than", "0")
+		n.do("SLOWLOG", "RESET")
+		n.do("CONFIG", "RESETSTAT")
+	}
+	f.do("SET", "fk", "1")
+	entries := f.do("SLOWLOG", "GET", "1").([]any)
+	if len(entries) != 1 || fmt.Sprint(entries[0].([]any)[3]) != "[SET fk 1]" {
+		t.Errorf("follower's slow log: %v", entries)
+	}
+	if h := fmt.Sprint(f.do("LATENCY", "HISTOGRAM", "set")); !strings.HasPrefix(h, "[set [calls 1 histogram_usec") {
+		t.Errorf("follower's histogram: %s", h)
+	}
+	for _, e := range l.do("SLOWLOG", "GET", "-1").([]any) {
+		if args := fmt.Sprint(e.([]any)[3]); strings.Contains(args, "fk") {
+			t.Errorf("leader logged the forwarded command: %s", args)
+		}
+	}
+	if h := fmt.Sprint(l.do("LATENCY", "HISTOGRAM", "set")); h != "[]" {
+		t.Errorf("leader's histogram of set: %s", h)
+	}
+}
