@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/latency"
@@ -111,3 +112,13 @@ func anonHugePages() bool {
 
 // infoLatencyStats is INFO latencystats.
 func (s *Server) infoLatencyStats(b []byte) []byte { return s.table.AppendLatencyStats(b) }
+
+// latencySample records event, begun at start, in the latency monitor if
+// it took latency-monitor-threshold or longer. Events of our own, named
+// as Redis names its equivalents: expire-cycle (the leader's active
+// expiry, its proposals included), eviction-cycle and eviction-del (the
+// leader's eviction, and its victims' deletion through Raft).
+func (s *Server) latencySample(event string, start time.Time) {
+	now := time.Now()
+	s.table.LatencyMonitor().AddIfNeeded(event, int64(now.Sub(start)/time.Millisecond), now.Unix())
+}

@@ -251,12 +251,12 @@ func New(cfg Config) (*Server, error) {
 		},
 		Aux:          s.table.Aux(),
 		ExpiryPaused: s.writesPaused,
+		LogOutput:    cfg.LogOutput,
+		LogLevel:     cfg.LogLevel,
+		Loading:      s.load.progress,
 		ExpireCycle: func(d time.Duration) {
-			s.table.LatencyMonitor().AddIfNeeded("expire-cycle", int64(d/time.Millisecond), time.Now().Unix())
+			s.latencySample("expire-cycle", time.Now().Add(-d))
 		},
-		LogOutput: cfg.LogOutput,
-		LogLevel:  cfg.LogLevel,
-		Loading:   s.load.progress,
 	})
 	if err != nil {
 		s.Close()
