@@ -30,7 +30,8 @@ type Store struct {
 	// changed is told of every change to a key (SetChanged).
 	changed ChangeFunc
 	// lazy holds the expired keys reads found (lazy_expiry.go).
-	lazy  lazyExpiry
+	lazy lazyExpiry
+
 	reads readStats // keyspace_hits and _misses (readstats.go)
 }
 
