@@ -103,7 +103,11 @@ func (t *Table) slowLog(c *Ctx, cmd *Command, d time.Duration, redacted []int) {
 	if cmd == nil || cmd.Has(FlagSkipSlowlog) || !t.lat.slow.Logs(usec) {
 		return
 	}
-	t.lat.slow.Add(time.Now().Unix(), usec, c.Args, redacted, c.S.Addr, c.S.Name())
+	peer, name := c.S.Addr, c.S.Name()
+	if c.InScript {
+		peer, name = "?:0", "" // Redis's script client: no connection, no name
+	}
+	t.lat.slow.Add(time.Now().Unix(), usec, c.Args, redacted, peer, name)
 }
 
 // resetHistograms drops every command's histogram (CONFIG RESETSTAT).

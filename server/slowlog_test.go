@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +46,28 @@ func TestSlowLogRecordsCommands(t *testing.T) {
 	}
 	if got := c.do("SLOWLOG", "LEN"); got != "5" { // and SLOWLOG GET itself
 		t.Errorf("SLOWLOG LEN = %v", got)
+	}
+
+	// A transaction's commands each, EXEC not (skip_slowlog); a script
+	// and its calls, these as Redis's script client ("?:0", no name).
+	c.do("SLOWLOG", "RESET")
+	c.do("MULTI")
+	c.do("SET", "m", "1")
+	c.do("INCR", "m")
+	c.do("EXEC")
+	c.do("EVAL", "redis.call('set','x','1') return 1", "0")
+	var got []string
+	for _, e := range c.do("SLOWLOG", "GET").([]any) {
+		f := e.([]any)
+		got = append(got, fmt.Sprintf("%v %v %v", f[3], strings.SplitN(f[4].(string), ":", 2)[0], f[5]))
+	}
+	want = []string{
+		"[EVAL redis.call('set','x','1') return 1 0] 127.0.0.1 lognamed", "[set x 1] ? ",
+		"[INCR m] 127.0.0.1 lognamed", "[SET m 1] 127.0.0.1 lognamed", "[MULTI] 127.0.0.1 lognamed",
+		"[SLOWLOG RESET] 127.0.0.1 lognamed",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("logged %q, want %q", got, want)
 	}
 }
 
