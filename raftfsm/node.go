@@ -86,6 +86,9 @@ type Config struct {
 	// ExpireCycle, when set, is told how long each active expiry cycle
 	// took, its proposals' round trips included (LATENCY's expire-cycle).
 	ExpireCycle func(d time.Duration)
+	// WALSync, when set, is told how long each fsync'd commit of log
+	// entries took (LATENCY's aof-fsync-always).
+	WALSync func(d time.Duration)
 	// Loading, when set, follows the snapshot restore Open does
 	// (loading.go), for a caller that serves clients meanwhile.
 	Loading *Loading

@@ -117,7 +117,8 @@ func (s *Server) infoLatencyStats(b []byte) []byte { return s.table.AppendLatenc
 // it took latency-monitor-threshold or longer. Events of our own, named
 // as Redis names its equivalents: expire-cycle (the leader's active
 // expiry, its proposals included), eviction-cycle and eviction-del (the
-// leader's eviction, and its victims' deletion through Raft).
+// leader's eviction, and its victims' deletion through Raft),
+// aof-fsync-always (an fsync of the Raft log under --fsync always).
 func (s *Server) latencySample(event string, start time.Time) {
 	now := time.Now()
 	s.table.LatencyMonitor().AddIfNeeded(event, int64(now.Sub(start)/time.Millisecond), now.Unix())

@@ -257,6 +257,9 @@ func New(cfg Config) (*Server, error) {
 		ExpireCycle: func(d time.Duration) {
 			s.latencySample("expire-cycle", time.Now().Add(-d))
 		},
+		WALSync: func(d time.Duration) {
+			s.latencySample("aof-fsync-always", time.Now().Add(-d))
+		},
 	})
 	if err != nil {
 		s.Close()
