@@ -1,7 +1,6 @@
 package latency
 
 import (
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,11 +209,4 @@ func (m *Monitor) snapshot() ([]string, []series) {
 		out[i] = *m.events[ev]
 	}
 	return names, out
-}
-
-// Events returns the names of the events recorded, sorted.
-func (m *Monitor) Events() []string {
-	names, _ := m.snapshot()
-	sort.Strings(names)
-	return names
 }
