@@ -158,6 +158,8 @@ func (t *Table) call(c *Ctx, cmd *Command) {
 	c.waited = 0
 	cmd.Handler(c)
 	d := time.Since(t.epoch) - start - c.waited
+	t.Observed(cmd, d)
+	t.SlowLogged(c, cmd, d)
 	if c.tally != nil {
 		c.tally.ran(cmd, d, c.W.Errors != errs)
 		return

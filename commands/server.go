@@ -31,6 +31,8 @@ func registerServer(t *Table) {
 	)
 	registerConfig(t)
 	registerMonitor(t)
+	registerLatency(t)
+	registerSlowlog(t)
 	registerIntrospect(t)
 	registerMemory(t)
 }

@@ -123,19 +123,29 @@ func (t *Table) AppendErrorStats(b []byte) []byte {
 // with each container's subcommands after it (Redis walks its hash
 // table, an order of no meaning: this one is stable).
 func (t *Table) CommandStats() []CommandStat {
-	names := make([]string, 0, len(t.cmds))
-	for name := range t.cmds {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	var out []CommandStat
-	var add func(c *Command)
-	add = func(c *Command) {
+	for _, c := range t.sortedCommands() {
 		st := CommandStat{Name: c.Name, Calls: c.stats.calls.Load(), Usec: c.stats.usec.Load(),
 			Rejected: c.stats.rejected.Load(), Failed: c.stats.failed.Load()}
 		if st.Calls != 0 || st.Rejected != 0 || st.Failed != 0 {
 			out = append(out, st)
 		}
+	}
+	return out
+}
+
+// sortedCommands lists every command in name order, each container's
+// subcommands after it.
+func (t *Table) sortedCommands() []*Command {
+	names := make([]string, 0, len(t.cmds))
+	for name := range t.cmds {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var out []*Command
+	var add func(c *Command)
+	add = func(c *Command) {
+		out = append(out, c)
 		subs := append([]*Command(nil), c.Subs...)
 		sort.Slice(subs, func(i, j int) bool { return subs[i].Name < subs[j].Name })
 		for _, s := range subs {
@@ -154,6 +164,7 @@ func (t *Table) ResetCommandStats() {
 	var reset func(c *Command)
 	reset = func(c *Command) {
 		c.stats.reset()
+		c.resetHistogram()
 		for _, s := range c.Subs {
 			reset(s)
 		}

@@ -9,10 +9,12 @@ package commands
 import (
 	"hash/maphash"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/loomcache/loomcache/acl"
 	"github.com/loomcache/loomcache/keyspace"
+	"github.com/loomcache/loomcache/latency"
 	"github.com/loomcache/loomcache/op"
 	"github.com/loomcache/loomcache/pubsub"
 )
@@ -255,6 +257,8 @@ type Command struct {
 	// Legacy first/last/step, derived from Keys as Redis derives them.
 	first, last, step int
 	stats             CommandStats // INFO commandstats (stats.go)
+	// hist is LATENCY HISTOGRAM's, made at the first call (latency.go).
+	hist atomic.Pointer[latency.Histogram]
 }
 
 // Table is the whole command table plus the op appliers. It is built once
@@ -278,6 +282,7 @@ type Table struct {
 	noLoop     noLoopOrigins    // client_noloop.go
 	tracking   *pubsub.Tracking // client_tracking.go
 	errStats   errorStats       // INFO errorstats (stats.go)
+	lat        latencyState     // SLOWLOG, LATENCY (latency.go)
 	// epoch is what commands' durations are read from (Table.call).
 	epoch time.Time
 }
@@ -289,6 +294,7 @@ func NewTable() *Table {
 		tracking: pubsub.NewTracking()}
 	t.blockLocks.seed = maphash.MakeSeed()
 	t.epoch = time.Now()
+	t.lat.init()
 	t.events = &keyspaceEvents{hub: t.hub}
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerBitops, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerGeo, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,

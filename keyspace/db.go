@@ -118,10 +118,10 @@ func (d *DB) Version(key []byte, now int64) uint64 {
 func (d *DB) GetRead(key []byte, now int64) *Entry {
 	_, e := d.lookup(key)
 	if e != nil && !expired(e, now) {
-		d.store.lookups.hits.Add(1)
+		d.store.reads.hits.Add(1)
 		return (*Entry)(e)
 	}
-	d.store.lookups.misses.Add(1)
+	d.store.reads.misses.Add(1)
 	if e != nil && d.store.lazy.on && e.deadline != 0 && e.deadline <= now {
 		d.noteExpired(key)
 	}

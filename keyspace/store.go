@@ -31,8 +31,8 @@ type Store struct {
 	changed ChangeFunc
 	// lazy holds the expired keys reads found (lazy_expiry.go).
 	lazy lazyExpiry
-	// lookups counts reads' hits and misses (hits.go).
-	lookups lookupStats
+
+	reads readStats // keyspace_hits and _misses (readstats.go)
 }
 
 // ChangeFunc is told that key was changed or removed, in any database

@@ -59,7 +59,15 @@ type DB struct {
 	// Store holds it for reading, Close for writing.
 	life   sync.RWMutex
 	closed bool
+
+	// synced, when set, is told how long each synced log commit took
+	// (LATENCY's aof-fsync-always). Set before the groups run.
+	synced func(d time.Duration)
 }
+
+// OnSync has f told how long each synced log commit takes; call it
+// before any group stores logs.
+func (d *DB) OnSync(f func(d time.Duration)) { d.synced = f }
 
 // Store is one Raft group's raft.LogStore and raft.StableStore in a DB.
 type Store struct {
@@ -306,6 +314,9 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 		return fmt.Errorf("commit wal batch: %w", err)
 	}
 	took := time.Since(start)
+	if s.synced != nil && s.logOpts == pebble.Sync {
+		s.synced(took)
+	}
 	if f := s.first.Load(); f == 0 || lo < f {
 		s.first.Store(lo)
 	}

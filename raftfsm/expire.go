@@ -24,7 +24,11 @@ func (n *Node) expireRound() {
 		return
 	}
 	if n.ready() {
+		start := time.Now()
 		n.expireOnce()
+		if f := n.cfg.ExpireCycle; f != nil {
+			f(time.Since(start))
+		}
 	}
 }
 

@@ -90,6 +90,9 @@ func OpenHost(cfg Config) (*Host, error) {
 	if h.db, err = persistence.OpenDB(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync); err != nil {
 		return nil, err
 	}
+	if cfg.WALSync != nil {
+		h.db.OnSync(cfg.WALSync)
+	}
 	if err := h.checkPartitions(); err != nil {
 		return nil, err
 	}

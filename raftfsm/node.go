@@ -83,6 +83,12 @@ type Config struct {
 	// ExpiryPaused, when set and true, has the leader propose no expiry
 	// deletions for now (CLIENT PAUSE on this node).
 	ExpiryPaused func() bool
+	// ExpireCycle, when set, is told how long each active expiry cycle
+	// took, its proposals' round trips included (LATENCY's expire-cycle).
+	ExpireCycle func(d time.Duration)
+	// WALSync, when set, is told how long each fsync'd commit of log
+	// entries took (LATENCY's aof-fsync-always).
+	WALSync func(d time.Duration)
 	// Loading, when set, follows the snapshot restore Open does
 	// (loading.go), for a caller that serves clients meanwhile.
 	Loading *Loading

@@ -16,6 +16,7 @@ import (
 type watchReader struct {
 	nc      net.Conn
 	pending []byte
+	net     *netStats // nil: not counted
 }
 
 func (r *watchReader) Read(p []byte) (int, error) {
@@ -24,7 +25,9 @@ func (r *watchReader) Read(p []byte) (int, error) {
 		r.pending = r.pending[n:]
 		return n, nil
 	}
-	return r.nc.Read(p)
+	n, err := r.nc.Read(p)
+	r.net.read(n)
+	return n, err
 }
 
 // blockHost is a client connection's commands.BlockHost.

@@ -60,13 +60,14 @@ type confValues struct {
 	busyMs int64
 	// trackMaxKeys is tracking-table-max-keys (0: no limit).
 	trackMaxKeys int64
+	lat          latencyValues // slow log and latency monitor (latency.go)
 }
 
 // defaultConfValues are Redis's defaults: the zero value but for the TLS,
 // eviction and encoding settings, some of whose defaults are not zero.
 func defaultConfValues() confValues {
 	return confValues{tls: defaultTLSValues(), evict: defaultEvictValues(), enc: keyspace.DefaultEncodingLimits(),
-		busyMs: 5000, trackMaxKeys: 1000000}
+		busyMs: 5000, trackMaxKeys: 1000000, lat: defaultLatencyValues()}
 }
 
 // setting is one CONFIG parameter.
@@ -196,6 +197,7 @@ func settings() []setting {
 			}},
 	}
 	all = append(all, memorySettings()...)
+	all = append(all, latencySettings()...)
 	all = append(append(append(all, limitSettings()...), tlsSettings()...), encodingSettings()...)
 	return withAliases(all)
 }
@@ -347,6 +349,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 	s.publishEncodings(next.enc)
 	s.publishMemory(&next)
 	s.tls.publish(&next.tls)
+	s.publishLatency(&next.lat)
 	tx.commit()
 	return nil
 }

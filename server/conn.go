@@ -54,7 +54,7 @@ func (s *Server) serveConn(c *client) {
 		return
 	}
 
-	src := &watchReader{nc: c.nc}
+	src := &watchReader{nc: c.nc, net: c.net}
 	r := resp.NewReader(src)
 	// The writer's buffer grows with the replies instead of starting at
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
@@ -292,7 +292,9 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 	c.wmu.Lock() // the Pub/Sub writer's messages go between batches
 	defer c.wmu.Unlock()
 	if out.soft == 0 || w.Len() < out.soft {
-		if _, err := w.WriteTo(c.nc); err != nil { // large values from where they are
+		n, err := w.WriteTo(c.nc) // large values from where they are
+		c.net.wrote(int(n))
+		if err != nil {
 			return err
 		}
 		return c.writeHeld()
@@ -300,7 +302,8 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 	b := w.Bytes()
 	head := len(b) - out.soft + 1 // once these are taken, less than soft is pending
 	c.nc.SetWriteDeadline(time.Now().Add(out.softFor))
-	_, err := c.nc.Write(b[:head])
+	n, err := c.nc.Write(b[:head])
+	c.net.wrote(n)
 	c.nc.SetWriteDeadline(time.Time{})
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -308,7 +311,9 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 		}
 		return err
 	}
-	if _, err := c.nc.Write(b[head:]); err != nil {
+	n, err = c.nc.Write(b[head:])
+	c.net.wrote(n)
+	if err != nil {
 		return err
 	}
 	return c.writeHeld()

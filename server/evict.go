@@ -218,6 +218,7 @@ func (e *evictor) perform() evictResult {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	start := time.Now()
+	defer s.latencySample("eviction-cycle", start)
 	stalls := 0
 	for round := 0; ; round++ {
 		used := s.UsedMemory()
@@ -255,7 +256,9 @@ func (e *evictor) perform() evictResult {
 		if len(batch) == 0 {
 			return e.fail(p)
 		}
+		del := time.Now()
 		n, err := e.propose(p, batch)
+		s.latencySample("eviction-del", del)
 		if err != nil {
 			return evictOK
 		}

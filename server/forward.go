@@ -71,7 +71,12 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 	// A batch that borrows the command's arguments (a large value, not
 	// copied) goes before the next request overwrites them.
 	if !more || alone || n >= maxForwardQueue || size >= maxForwardBytes || q.batch.Borrows() {
+		start := time.Now()
 		cn.flushForwards()
+		if n == 1 {
+			// It went alone: its time is its own (commands/latency.go).
+			s.table.SlowLoggedForwarded(ctx, cmd, time.Since(start))
+		}
 	}
 	return true
 }
@@ -225,6 +230,7 @@ func (s *Server) countReply(cmd *commands.Command, reply []byte, d time.Duration
 		s.table.CountError(string(line))
 	}
 	cmd.CountCall(d, failed)
+	s.table.Observed(cmd, d)
 }
 
 // errBadForwardReply is a leader's reply that does not split into one

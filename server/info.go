@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/loomcache/loomcache/commands"
-	"github.com/loomcache/loomcache/pubsub"
 )
 
 // This file is the server's side of the server-level commands: INFO's
@@ -48,6 +47,7 @@ func infoSections() []infoSection {
 		{"modules", "Modules", func(_ *Server, b []byte) []byte { return b }, false},
 		{"commandstats", "Commandstats", (*Server).infoCommandStats, true},
 		{"errorstats", "Errorstats", func(s *Server, b []byte) []byte { return s.table.AppendErrorStats(b) }, false},
+		{"latencystats", "Latencystats", (*Server).infoLatencyStats, true},
 		{"cluster", "Cluster", (*Server).infoCluster, false},
 		{"keyspace", "Keyspace", (*Server).infoKeyspace, false},
 	}
@@ -65,6 +65,8 @@ func (s *Server) Info(dst []byte, sections []string, caller *commands.Session) [
 			byDefault = true
 		case "all", "everything":
 			every = true
+		case "module_list":
+			want["modules"] = true // Redis's other name for it
 		default:
 			want[name] = true
 		}
@@ -237,24 +239,6 @@ func bytesToHuman(n uint64) string {
 	return strconv.FormatUint(n, 10) + "B"
 }
 
-func (s *Server) infoStats(b []byte) []byte {
-	b = infoInt(b, "total_connections_received", s.stats.connections.Load())
-	b = infoInt(b, "total_commands_processed", s.stats.commands.Load())
-	b = infoInt(b, "rejected_connections", s.stats.rejected.Load())
-	b = infoInt(b, "expired_keys", s.table.ExpiredKeys())
-	b = infoInt(b, "evicted_keys", s.table.EvictedKeys())
-	// This node's subscriptions, as PUBSUB answers for them.
-	hub := s.table.PubSub()
-	b = infoInt(b, "pubsub_channels", int64(hub.Len(pubsub.Channel)))
-	b = infoInt(b, "pubsub_patterns", int64(hub.Len(pubsub.Pattern)))
-	b = infoInt(b, "pubsubshard_channels", int64(hub.Len(pubsub.Shard)))
-	tr := s.table.Tracking().Stats()
-	b = infoInt(b, "tracking_total_keys", int64(tr.Keys))
-	b = infoInt(b, "tracking_total_items", int64(tr.Items))
-	b = infoInt(b, "tracking_total_prefixes", int64(tr.Prefixes))
-	return infoInt(b, "total_error_replies", s.table.ErrorReplies())
-}
-
 // infoCommandStats is Redis's genRedisInfoStringCommandStats.
 func (s *Server) infoCommandStats(b []byte) []byte {
 	for _, st := range s.table.CommandStats() {
@@ -293,19 +277,6 @@ func (s *Server) infoReplication(b []byte) []byte {
 	b = infoUint(b, "master_repl_offset", st.AppliedIndex)
 	b = infoInt(b, "second_repl_offset", -1)
 	return s.infoReplicationRaft(b)
-}
-
-func (s *Server) infoCPU(b []byte) []byte {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return b
-	}
-	tv := func(t syscall.Timeval) string { return fmt.Sprintf("%d.%06d", t.Sec, t.Usec) }
-	b = infoField(b, "used_cpu_sys", tv(ru.Stime))
-	b = infoField(b, "used_cpu_user", tv(ru.Utime))
-	// LoomCache never forks.
-	b = infoField(b, "used_cpu_sys_children", "0.000000")
-	return infoField(b, "used_cpu_user_children", "0.000000")
 }
 
 func (s *Server) infoCluster(b []byte) []byte {
@@ -350,11 +321,7 @@ func (s *Server) ResetStats() {
 	s.stats.rejected.Store(0)
 	s.table.ResetEvictedKeys()
 	s.table.ResetCommandStats()
-	if s.openNode() != nil {
-		for _, g := range s.groups {
-			g.Store().ResetLookupStats()
-		}
-	}
+	s.resetNetStats()
 }
 
 // LastSave returns the unix time of the newest snapshot on disk, or of the

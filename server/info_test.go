@@ -142,15 +142,20 @@ func TestInfoSections(t *testing.T) {
 	// As Redis's default sections: all but commandstats.
 	def := []string{"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Raft", "CPU",
 		"Modules", "Errorstats", "Cluster", "Keyspace"}
-	all := []string{"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Raft", "CPU",
+	withCmdStats := []string{"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Raft", "CPU",
 		"Modules", "Commandstats", "Errorstats", "Cluster", "Keyspace"}
+	all := []string{"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Raft", "CPU",
+		"Modules", "Commandstats", "Errorstats", "Latencystats", "Cluster", "Keyspace"}
 	for _, tc := range []struct {
 		args []string
 		want []string
 	}{
 		{nil, def},
 		{[]string{"default"}, def},
-		{[]string{"default", "commandstats"}, all},
+		{[]string{"default", "commandstats"}, withCmdStats},
+		{[]string{"all", "default"}, all},
+		{[]string{"LatencyStats", "cpu"}, []string{"CPU", "Latencystats"}},
+		{[]string{"module_list"}, []string{"Modules"}},
 		{[]string{"everything"}, all},
 		{[]string{"ALL", "server"}, all},
 		{[]string{"keyspace", "cluster"}, []string{"Cluster", "Keyspace"}},

@@ -29,19 +29,20 @@ func defaultEvictValues() evictValues {
 var maxmemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}
 
+// intSetting is one of Redis's INTEGER_CONFIG settings, within lo..hi.
+func intSetting(name string, lo int64, hi int64, field func(v *confValues) *int64) setting {
+	return setting{name: name,
+		get: func(_ *Server, v *confValues) string { return strconv.FormatInt(*field(v), 10) },
+		set: func(_ *Server, v *confValues, val string) error {
+			n, err := parseBounded(val, lo, hi, false)
+			if err == nil {
+				*field(v) = n
+			}
+			return err
+		}}
+}
+
 func memorySettings() []setting {
-	// intSetting is one of Redis's INTEGER_CONFIG settings of type int.
-	intSetting := func(name string, lo int64, hi int64, field func(v *confValues) *int64) setting {
-		return setting{name: name,
-			get: func(_ *Server, v *confValues) string { return strconv.FormatInt(*field(v), 10) },
-			set: func(_ *Server, v *confValues, val string) error {
-				n, err := parseBounded(val, lo, hi, false)
-				if err == nil {
-					*field(v) = n
-				}
-				return err
-			}}
-	}
 	return []setting{
 		{name: "maxmemory", get: func(_ *Server, v *confValues) string { return strconv.FormatUint(v.maxMemory, 10) },
 			set: func(_ *Server, v *confValues, val string) error {

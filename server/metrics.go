@@ -104,7 +104,7 @@ func (m metricsSource) Redis() metrics.Redis {
 	for i := range r.DBs {
 		r.DBs[i].DB = i
 	}
-	r.KeyspaceHits, r.KeyspaceMisses = s.keyspaceLookups()
+	r.KeyspaceHits, r.KeyspaceMisses = s.keyspaceReads()
 	for _, g := range s.groups {
 		ks := g.Store()
 		ks.RLock()
@@ -134,17 +134,4 @@ func (s *Server) clientCount() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return int64(len(s.clients))
-}
-
-// keyspaceLookups returns INFO's keyspace_hits and keyspace_misses: every
-// partition's store's, added up; 0 while loading.
-func (s *Server) keyspaceLookups() (hits, misses int64) {
-	if s.openNode() == nil {
-		return 0, 0
-	}
-	for _, g := range s.groups {
-		h, m := g.Store().LookupStats()
-		hits, misses = hits+h, misses+m
-	}
-	return hits, misses
 }

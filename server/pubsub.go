@@ -80,7 +80,9 @@ func (s *Server) startSubWriter(c *client) {
 			b, over := c.sub.Take()
 			var err error
 			if len(b) > 0 {
-				_, err = c.nc.Write(b)
+				var n int
+				n, err = c.nc.Write(b)
+				c.net.wrote(n)
 				c.sub.Written()
 			}
 			c.wmu.Unlock()
@@ -118,7 +120,9 @@ func (s *Server) endSub(c *client) {
 func (c *client) writeOut(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if _, err := c.nc.Write(b); err != nil {
+	n, err := c.nc.Write(b)
+	c.net.wrote(n)
+	if err != nil {
 		return err
 	}
 	return c.writeHeld()
@@ -135,7 +139,8 @@ func (c *client) writeHeld() error {
 	if len(q) == 0 {
 		return nil
 	}
-	_, err := c.nc.Write(q)
+	n, err := c.nc.Write(q)
+	c.net.wrote(n)
 	c.sub.Written()
 	return err
 }

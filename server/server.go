@@ -125,6 +125,8 @@ type Server struct {
 	// there are none, or Run stops trying).
 	aclSynced  chan struct{}
 	syncedOnce sync.Once
+	// inst samples INFO's instantaneous rates (info_stats.go).
+	inst instRates
 	// revoke closes the connections of deleted users (revoke.go).
 	revoke revoker
 	pause  pauseState // CLIENT PAUSE (pause.go)
@@ -135,6 +137,7 @@ type Server struct {
 type client struct {
 	sess *commands.Session
 	nc   net.Conn
+	net  *netStats // the server's, counting what nc carries
 	// duringLoad: admitted while loading, before the users were known
 	// (loading.go).
 	duringLoad bool
@@ -171,6 +174,7 @@ func New(cfg Config) (*Server, error) {
 		revoke:     newRevoker(),
 	}
 	s.table.SetNodeID(cfg.ID)
+	s.table.SetDoctorFacts(s.doctorFacts)
 	s.conf.v = defaultConfValues()
 	if len(cfg.Directives) > 0 {
 		if err := s.configSet(cfg.Directives, true); err != nil {
@@ -215,6 +219,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// From here on a failure is cleaned up by Close, which waits for it.
 	s.startRevoker()
+	s.startSampler()
 	s.startLoading()
 	s.lnMu.Lock()
 	s.serving = true
@@ -260,6 +265,12 @@ func New(cfg Config) (*Server, error) {
 		LogOutput:    cfg.LogOutput,
 		LogLevel:     cfg.LogLevel,
 		Loading:      s.load.progress,
+		ExpireCycle: func(d time.Duration) {
+			s.latencySample("expire-cycle", time.Now().Add(-d))
+		},
+		WALSync: func(d time.Duration) {
+			s.latencySample("aof-fsync-always", time.Now().Add(-d))
+		},
 	})
 	if err != nil {
 		s.Close()
@@ -425,7 +436,7 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 		}
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
-		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
+		c := &client{nc: nc, net: &s.stats.net, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
 		s.newSub(c) // before others (the revoker) can see c
 		s.admit(c)
 		s.clients[id] = c
@@ -487,6 +498,7 @@ func (s *Server) Close() error {
 	<-killed
 	<-s.revoke.done // it stops once s.done is closed
 	s.stopMetrics()
+	s.waitSampler()
 	s.load.wg.Wait()
 	if s.node == nil {
 		return nil // New failed to open it
@@ -531,4 +543,5 @@ type stats struct {
 	rejected    atomic.Int64 // connections refused by maxclients
 	connections atomic.Int64
 	commands    atomic.Int64
+	net         netStats // info_stats.go
 }
