@@ -87,7 +87,8 @@ func OpenHost(cfg Config) (*Host, error) {
 		}
 	}()
 	var err error
-	if h.db, err = persistence.OpenDB(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync); err != nil {
+	space := persistence.NewSpace(cfg.DataDir)
+	if h.db, err = persistence.OpenDBWithSpace(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync, space); err != nil {
 		return nil, err
 	}
 	if err := h.checkPartitions(); err != nil {
@@ -120,6 +121,10 @@ func OpenHost(cfg Config) (*Host, error) {
 	ok = true
 	h.wg.Add(1)
 	go h.balanceLoop()
+	if h.db.Space() != nil {
+		h.wg.Add(1)
+		go h.spaceLoop()
+	}
 	return h, nil
 }
 
