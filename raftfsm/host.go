@@ -3,6 +3,7 @@ package raftfsm
 import (
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"os"
 	"path/filepath"
@@ -122,6 +123,9 @@ func OpenHost(cfg Config) (*Host, error) {
 	h.wg.Add(1)
 	go h.balanceLoop()
 	if h.db.Space() != nil {
+		if err := h.db.Space().KeepBallast(); err != nil {
+			log.Printf("disk: %v", err)
+		}
 		h.wg.Add(1)
 		go h.spaceLoop()
 	}
