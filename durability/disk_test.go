@@ -134,6 +134,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	readBack(t, c, "k", acked)
 	t.Logf("[%s] %d writes of %dKB acknowledged, then: %v", time.Since(start).Round(time.Millisecond), acked, diskValue>>10, err)
+	misconfLikeRedis(t, c)
 	pers := info(t, p.Addr, "persistence")
 	if pers["aof_last_write_status"] != "err" || !strings.HasPrefix(pers["disk_write_error"], "No space left on device") {
 		t.Errorf("INFO persistence on a full disk: aof_last_write_status:%s disk_write_error:%s",
@@ -186,6 +187,32 @@ func TestFullDisk(t *testing.T) {
 		_, err := c.do("SET", "x", "y")
 		return err == nil
 	})
+}
+
+// misconfLikeRedis checks what Redis 7.0 does with an AOF it cannot
+// write (processCommand): PING and every write command are refused
+// before they run (a syntax error too), a write queued in MULTI fails
+// the transaction, a script's write is refused, reads are served.
+func misconfLikeRedis(t *testing.T, c *conn) {
+	t.Helper()
+	for _, cmd := range [][]string{{"PING"}, {"SET", "k", "v", "BAD"}, {"DEL", "nokey"}, {"EVAL", "return redis.call('set','a','b')", "0"}} {
+		if _, err := c.do(cmd...); !isMisconf(err) {
+			t.Errorf("%v on a full disk: %v, want %s...", cmd, err, diskPrefix)
+		}
+	}
+	c.do("MULTI")
+	if _, err := c.do("SET", "x", "y"); !isMisconf(err) {
+		t.Errorf("SET queued on a full disk: %v", err)
+	}
+	if _, err := c.do("EXEC"); err == nil || err.Error() != "EXECABORT Transaction discarded because of previous errors." {
+		t.Errorf("EXEC of a transaction with a refused write: %v", err)
+	}
+	if v, err := c.do("EVAL", "return 1", "0"); err != nil || v != int64(1) {
+		t.Errorf("EVAL of a script that does not write: %v %v", v, err)
+	}
+	if v, err := c.do("GET", "nokey"); err != nil || v != nil {
+		t.Errorf("GET on a full disk: %v %v", v, err)
+	}
 }
 
 func asBytes(v any) []byte {

@@ -47,3 +47,7 @@ func (h *Host) spaceLoop() {
 		}
 	}
 }
+
+// DiskErr returns why this node refuses writes for its disk, nil when it
+// does not (persistence.Space).
+func (n *Node) DiskErr() error { return n.wal.Space().Admit(0) }
