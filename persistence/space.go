@@ -34,6 +34,8 @@ type Space struct {
 	dir     string
 	size    uint64 // the filesystem's size
 	reserve uint64
+	// stat is statfs (tests give their own).
+	stat func(dir string) (size, free uint64, ok bool)
 
 	// free is the space free at the last statfs, less what was written
 	// since; at is when that statfs ran (unix ns). mu serializes statfs.
@@ -56,12 +58,14 @@ const spaceStale = 100 * time.Millisecond
 
 // NewSpace watches the filesystem holding dir. It returns nil (no guard)
 // where the filesystem's size cannot be read.
-func NewSpace(dir string) *Space {
-	size, free, ok := statfs(dir)
+func NewSpace(dir string) *Space { return newSpace(dir, statfs) }
+
+func newSpace(dir string, stat func(string) (size, free uint64, ok bool)) *Space {
+	size, free, ok := stat(dir)
 	if !ok {
 		return nil
 	}
-	s := &Space{dir: dir, size: size, reserve: reserveFor(size)}
+	s := &Space{dir: dir, size: size, reserve: reserveFor(size), stat: stat}
 	s.free.Store(int64(free))
 	s.at.Store(time.Now().UnixNano())
 	return s
@@ -99,7 +103,7 @@ func (s *Space) Free() uint64 {
 func (s *Space) refresh() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, free, ok := statfs(s.dir)
+	_, free, ok := s.stat(s.dir)
 	if !ok {
 		return s.free.Load()
 	}
