@@ -225,9 +225,12 @@ func statfs(dir string) (size, free uint64, ok bool) {
 // serves reads and refuses writes until space returns.
 const ballastName = "space-ballast"
 
-// ballastSize is half the reserve: above the WAL's floor (reserve/4) by
-// what Raft's own entries need.
-func (s *Space) ballastSize() int64 { return int64(s.reserve / 2) }
+// ballastSize is what opening needs at most (a flush of the WAL's
+// memtables and a margin for Raft's own first entries), and no more
+// than half the reserve, which leaves it above the WAL's floor.
+func (s *Space) ballastSize() int64 {
+	return int64(min(s.reserve/2, 2*memTableFor(s.size)+1<<20))
+}
 
 func (s *Space) ballastPath() string { return filepath.Join(s.dir, ballastName) }
 
@@ -272,16 +275,19 @@ func (s *Space) KeepBallast() error {
 	return nil
 }
 
-// writeZeros writes a file of size zero bytes, synced: written, not
-// sparse, so the filesystem allocates them.
+// writeZeros writes a file of size zero bytes, synced, and allocated
+// (fallocate where there is one, or written: not sparse).
 func writeZeros(path string, size int64) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, 64<<10)
-	for left := size; left > 0 && err == nil; left -= int64(len(buf)) {
-		_, err = f.Write(buf[:min(left, int64(len(buf)))])
+	if err = allocate(f, size); err != nil && !errors.Is(err, syscall.ENOSPC) {
+		err = nil
+		buf := make([]byte, 64<<10)
+		for left := size; left > 0 && err == nil; left -= int64(len(buf)) {
+			_, err = f.Write(buf[:min(left, int64(len(buf)))])
+		}
 	}
 	if err == nil {
 		err = f.Sync()
