@@ -259,3 +259,27 @@ func TestFullDiskFollower(t *testing.T) {
 	c3.do("READONLY")
 	readBack(t, c3, "f", writes)
 }
+
+// A leader whose disk fills hands its leadership to a voter with room,
+// so the cluster takes writes again.
+func TestFullDiskLeader(t *testing.T) {
+	disk := smallDisk(t)
+	cl := nodetest.StartCluster(t, 3, func(i int, cfg *server.Config) {
+		if i == 2 {
+			cfg.DataDir = filepath.Join(disk, "n3")
+		}
+	})
+	full := cl.Nodes[2]
+	if l := cl.Leader(); l != full {
+		if err := l.Node().TransferLeadership("n3"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "n3 to lead", func() bool { return cl.Leader() == full })
+	fill(t, filepath.Join(disk, "filler"), 1<<20) // under the reserve
+	waitFor(t, "another node to lead", func() bool { return cl.Leader() != full })
+	c := mustDial(t, cl.Nodes[0].Cfg.Addr)
+	if _, err := c.do("SET", "k", "v"); err != nil {
+		t.Fatalf("SET with the full node's leadership handed over: %v", err)
+	}
+}
