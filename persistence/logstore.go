@@ -1,7 +1,8 @@
 // Package persistence owns LoomCache's durable state: the Raft log and
 // stable store (the write-ahead log) in a Pebble database, synced per batch
-// under --fsync always, and the snapshot store. It knows nothing of
-// commands or data.
+// under --fsync always, the snapshot store, and the guard that keeps
+// them from filling the disk (space.go). It knows nothing of commands or
+// data.
 package persistence
 
 import (

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -32,6 +33,11 @@ type SnapshotStore struct {
 	// space, when set, fails a snapshot before it takes the WAL's room
 	// (space.go).
 	space *Space
+	// short is how much a snapshot that failed for lack of space had
+	// written: the next one starts only with room for that much more
+	// than the floor, instead of failing the same way every second.
+	// A snapshot that completes clears it.
+	short atomic.Int64
 }
 
 // ErrSnapshotStopped fails the snapshot being written when the store is
@@ -85,9 +91,9 @@ func (s *SnapshotStore) Create(version raft.SnapshotVersion, index, term uint64,
 	if s.space != nil {
 		// Not started when the last snapshot's size would not fit: on a
 		// full disk, Raft asks again every second.
-		var last int64
+		last := s.short.Load()
 		if metas, _ := s.List(); len(metas) > 0 {
-			last = metas[0].Size
+			last = max(last, metas[0].Size)
 		}
 		if err := s.space.admitSnapshot(int(last)); err != nil {
 			return nil, fmt.Errorf("create snapshot: %w", err)
@@ -107,7 +113,7 @@ func (s *SnapshotStore) Create(version raft.SnapshotVersion, index, term uint64,
 	if err != nil {
 		return sink, nil // write-behind is an optimization; the sink works without it
 	}
-	return &writeBehindSink{SnapshotSink: sink, f: f, start: time.Now(), stopping: s.stopping, space: s.space}, nil
+	return &writeBehindSink{SnapshotSink: sink, f: f, start: time.Now(), stopping: s.stopping, space: s.space, short: &s.short}, nil
 }
 
 func (s *SnapshotStore) statePath(id string) string {
@@ -122,6 +128,7 @@ type writeBehindSink struct {
 	f        *os.File
 	stopping <-chan struct{}
 	space    *Space
+	short    *atomic.Int64 // the store's
 	start    time.Time
 	written  int64
 	kicked   int64 // bytes whose writeback has been started
@@ -135,6 +142,7 @@ func (w *writeBehindSink) Write(p []byte) (int, error) {
 	default:
 	}
 	if err := w.space.admitSnapshot(len(p)); err != nil {
+		w.short.Store(w.written + int64(len(p)))
 		return 0, fmt.Errorf("write snapshot: %w", err)
 	}
 	n, err := w.SnapshotSink.Write(p)
@@ -164,7 +172,11 @@ func (w *writeBehindSink) Write(p []byte) (int, error) {
 
 func (w *writeBehindSink) Close() error {
 	w.f.Close()
-	return w.SnapshotSink.Close()
+	err := w.SnapshotSink.Close()
+	if err == nil {
+		w.short.Store(0)
+	}
+	return err
 }
 
 func (w *writeBehindSink) Cancel() error {

@@ -168,3 +168,49 @@ func TestSnapshotStoreRemovesPartial(t *testing.T) {
 		t.Error("an unfinished snapshot's directory is still there")
 	}
 }
+
+// A snapshot that runs out of room fails, leaves no files, and the next
+// one does not start until there is room for more than it had written.
+func TestSnapshotShortOfSpace(t *testing.T) {
+	dir := t.TempDir()
+	d := &fakeDisk{size: 30 << 20}
+	d.free.Store(20 << 20)
+	sp := newSpace(dir, d.stat)
+	st, err := NewSnapshotStore(dir, 2, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetSpace(sp)
+	create := func() (raft.SnapshotSink, error) {
+		return st.Create(raft.SnapshotVersionMax, 10, 1, raft.Configuration{}, 1, nil)
+	}
+	sink, err := create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := sp.Reserve() / 2
+	d.set(sp, floor+100)
+	if _, err := sink.Write(make([]byte, 1000)); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("snapshot write under the floor: %v", err)
+	}
+	sink.Cancel()
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*")); len(tmps) != 0 {
+		t.Errorf("left behind: %v", tmps)
+	}
+	d.set(sp, floor+500)
+	if _, err := create(); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("a new snapshot with no more room than the last had: %v", err)
+	}
+	d.set(sp, 20<<20)
+	sink, err = create()
+	if err != nil {
+		t.Fatalf("with room: %v", err)
+	}
+	sink.Write([]byte("state"))
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st.short.Load() != 0 {
+		t.Error("a completed snapshot left the shortfall")
+	}
+}
