@@ -347,6 +347,7 @@ func (s *Store) DeleteRange(min, max uint64) error {
 	defer s.life.RUnlock()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer exitOnPanic(s.dir)
 	end := s.logKey(max + 1)
 	if max == ^uint64(0) { // max+1 would wrap to 0: end at the prefix's end
 		end = s.logEnd()
@@ -420,6 +421,7 @@ func (s *Store) Set(k, v []byte) error {
 		return ErrClosed
 	}
 	defer s.life.RUnlock()
+	defer exitOnPanic(s.dir)
 	return s.db.Set(s.stableKey(k), v, pebble.Sync)
 }
 
