@@ -22,6 +22,7 @@ type fakeServer struct {
 func (f *fakeServer) ACLFile() string                  { return f.aclFile }
 func (f *fakeServer) MemoryStats() MemoryStats         { return f.mem }
 func (f *fakeServer) OutOfMemory() bool                { return false }
+func (f *fakeServer) Misconf() string                  { return "" }
 func (f *fakeServer) PauseClients(kind int, end int64) { f.pause = [2]int64{int64(kind), end} }
 func (f *fakeServer) UnpauseClients()                  { f.pause = [2]int64{} }
 

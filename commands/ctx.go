@@ -235,6 +235,10 @@ func nodeError(err error) string {
 	case errors.Is(err, ErrLoading):
 		return "LOADING Redis is loading the dataset in memory"
 	}
+	var disk interface{ NoSpace() }
+	if errors.As(err, &disk) {
+		return Misconf(err)
+	}
 	return "ERR " + err.Error()
 }
 
@@ -302,3 +306,11 @@ func readObject[T keyspace.Object](c *Ctx, key []byte, k keyspace.Kind, fn func(
 
 // db returns the connection's current database; callers hold the lock.
 func (c *Ctx) db() *keyspace.DB { return c.Node.Store().DB(c.S.DB) }
+
+// Misconf is the reply to a write refused because the node cannot write
+// to its disk, in the words of Redis's AOF error ("MISCONF Errors writing
+// to the AOF file: %s", with strerror's text): the cause and what
+// happens next.
+func Misconf(cause error) string {
+	return "MISCONF Errors writing to the WAL: " + cause.Error() + "; writes are refused until there is room"
+}

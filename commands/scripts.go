@@ -295,8 +295,19 @@ func (t *Table) runScript(c *Ctx, kind scripting.Kind, ro bool) {
 		c.W.Error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'")
 		return
 	}
+	// As Redis's scriptPrepareForRun: a script that may write does not
+	// start on a node that cannot persist.
+	misconf := ""
+	if c.Server != nil {
+		misconf = c.Server.Misconf()
+	}
+	if known && !flags.NoShebang() && misconf != "" && !flags.Has(scripting.FlagNoWrites) {
+		c.W.Error(misconf)
+		return
+	}
 	run := func(w *resp.Writer, b *block) {
 		h := newScriptHost(t, c, b, oom)
+		h.misconf = strings.TrimPrefix(misconf, "MISCONF ")
 		s.current.Store(h)
 		defer s.current.Store(nil)
 		// An error of a call the script passes on was counted once.
@@ -327,6 +338,9 @@ type scriptHost struct {
 	w    resp.Writer
 	// oom: memory was over maxmemory when the script started.
 	oom bool
+	// misconf: the node could not persist writes when the script
+	// started (the -MISCONF text without its code).
+	misconf string
 	// dirty: the script ran a write command (SCRIPT KILL refuses then).
 	dirty atomic.Bool
 	// callerArgs is the EVAL or FCALL being run (FUNCTION STATS).
@@ -357,7 +371,7 @@ func (h *scriptHost) Call(args [][]byte, proto int) []byte {
 	h.w.Reset()
 	h.w.Proto = proto
 	if msg := h.refuse(args); msg != "" {
-		if !strings.HasPrefix(msg, "OOM ") {
+		if !strings.HasPrefix(msg, "OOM ") && !strings.HasPrefix(msg, "MISCONF ") {
 			msg = "ERR " + msg
 		}
 		h.b.tally.rejected(h.t.lookupSub(args)) // as Redis's scriptCall
@@ -406,6 +420,9 @@ func (h *scriptHost) refuse(args [][]byte) string {
 	// which is what lets read-only scripts run under CLIENT PAUSE WRITE.
 	if run != nil && run.ReadOnly && (cmd.Has(FlagWrite) || cmd.Has(FlagMayReplicate)) {
 		return "Write commands are not allowed from read-only scripts."
+	}
+	if cmd.Has(FlagWrite) && h.misconf != "" {
+		return "MISCONF " + h.misconf
 	}
 	allowOOM := run != nil && !run.Flags.NoShebang() && run.Flags.Has(scripting.FlagAllowOOM)
 	if cmd.Has(FlagDenyOOM) && h.oom && !allowOOM && !h.dirty.Load() {

@@ -253,6 +253,9 @@ type Server interface {
 	// OutOfMemory evicts what it may and reports whether used memory is
 	// still over maxmemory (scripts check it before they write).
 	OutOfMemory() bool
+	// Misconf is the -MISCONF reply while this node leads and cannot
+	// persist writes (its disk is full), "" otherwise.
+	Misconf() string
 	// PauseClients holds this node's clients' commands (PauseWrite: those
 	// that may write; PauseAll: all) until end, unix ms, or CLIENT
 	// UNPAUSE; a pause already on keeps the stronger kind and the later

@@ -1,7 +1,8 @@
 // Package persistence owns LoomCache's durable state: the Raft log and
 // stable store (the write-ahead log) in a Pebble database, synced per batch
-// under --fsync always, and the snapshot store. It knows nothing of
-// commands or data.
+// under --fsync always, the snapshot store, and the guard that keeps
+// them from filling the disk (space.go). It knows nothing of commands or
+// data.
 package persistence
 
 import (
@@ -52,8 +53,12 @@ type Stats struct {
 // group's log and stable state are a Store in it, under the group's key
 // prefix, and concurrent commits of several groups share Pebble's fsyncs.
 type DB struct {
+	dir     string
 	db      *pebble.DB
 	logOpts *pebble.WriteOptions
+	// space, when set, refuses log entries before the disk is full
+	// (space.go).
+	space *Space
 
 	// life guards db against use after Close: every method of every
 	// Store holds it for reading, Close for writing.
@@ -118,11 +123,28 @@ func Open(dir string, sync bool) (*Store, error) {
 	return s, nil
 }
 
+// openSlack is what opening the database writes besides the flush of its
+// WAL: a MANIFEST, an OPTIONS file, a new WAL's first blocks.
+const openSlack = 256 << 10
+
 // OpenDB opens (creating if needed) the database in dir; see Open.
-func OpenDB(dir string, sync bool) (*DB, error) {
+func OpenDB(dir string, sync bool) (*DB, error) { return OpenDBWithSpace(dir, sync, nil) }
+
+// OpenDBWithSpace is OpenDB with a guard on the filesystem's free space
+// (nil: none): log entries are refused with ErrNoSpace below its floor.
+func OpenDBWithSpace(dir string, sync bool, space *Space) (*DB, error) {
 	opts := &pebble.Options{
-		Logger:       quietLogger{},
+		Logger:       quietLogger{dir: dir},
 		MemTableSize: 8 << 20,
+	}
+	if space != nil {
+		opts.MemTableSize = memTableFor(space.size)
+		// A Pebble opened without room to flush the WAL it replays waits
+		// for that flush for ever, retrying it with a new file each time.
+		if need := walBytes(dir) + openSlack; !space.MakeRoom(need) {
+			return nil, fmt.Errorf("open wal %s: %s free, %s needed to open the WAL: %w; make room on the disk and restart",
+				dir, mb(space.Free()), mb(need), ErrNoSpace)
+		}
 	}
 	// The log's entries live until the next snapshot: compressing the
 	// tables they are flushed to, and again at each compaction, cost a
@@ -132,7 +154,7 @@ func OpenDB(dir string, sync bool) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open wal %s: %w", dir, err)
 	}
-	d := &DB{db: db, logOpts: pebble.NoSync}
+	d := &DB{dir: dir, db: db, logOpts: pebble.NoSync, space: space}
 	if sync {
 		d.logOpts = pebble.Sync
 	}
@@ -293,6 +315,9 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	for _, l := range logs {
 		size += batchRecord + len(s.logPrefix) + 8 + logSize(l)
 	}
+	if err := s.space.admitLog(size); err != nil {
+		return fmt.Errorf("commit wal batch: %w", err)
+	}
 	b := s.db.NewBatchWithSize(size)
 	defer b.Close()
 	lo, hi := logs[0].Index, logs[0].Index
@@ -310,13 +335,16 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	start := time.Now()
+	defer exitOnPanic(s.dir)
 	if err := b.Commit(s.logOpts); err != nil {
+		s.space.Fail(err)
 		return fmt.Errorf("commit wal batch: %w", err)
 	}
 	took := time.Since(start)
 	if s.synced != nil && s.logOpts == pebble.Sync {
 		s.synced(took)
 	}
+	s.space.spend(size)
 	if f := s.first.Load(); f == 0 || lo < f {
 		s.first.Store(lo)
 	}
@@ -345,6 +373,7 @@ func (s *Store) DeleteRange(min, max uint64) error {
 	defer s.life.RUnlock()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer exitOnPanic(s.dir)
 	end := s.logKey(max + 1)
 	if max == ^uint64(0) { // max+1 would wrap to 0: end at the prefix's end
 		end = s.logEnd()
@@ -418,6 +447,7 @@ func (s *Store) Set(k, v []byte) error {
 		return ErrClosed
 	}
 	defer s.life.RUnlock()
+	defer exitOnPanic(s.dir)
 	return s.db.Set(s.stableKey(k), v, pebble.Sync)
 }
 
@@ -549,9 +579,31 @@ func readChunk(b []byte) (chunk, rest []byte, ok bool) {
 }
 
 // quietLogger keeps Pebble's routine chatter out of the server's output but
-// passes on errors.
-type quietLogger struct{}
+// passes on errors. Pebble calls Fatalf when it cannot go on (a WAL sync
+// or MANIFEST write failed: its files no longer match its memory), and
+// Fatalf must not return; the process exits with the cause and what to
+// do. Nothing acknowledged is lost: an entry is acknowledged only after
+// its batch committed.
+type quietLogger struct{ dir string }
 
 func (quietLogger) Infof(string, ...interface{})      {}
 func (quietLogger) Errorf(f string, a ...interface{}) { log.Printf("pebble: "+f, a...) }
-func (quietLogger) Fatalf(f string, a ...interface{}) { log.Fatalf("pebble: "+f, a...) }
+func (l quietLogger) Fatalf(f string, a ...interface{}) {
+	log.Fatalf("pebble: %s; %s", fmt.Sprintf(f, a...), fatalHint(l.dir))
+}
+
+// exitOnPanic turns Pebble's panic on a failed WAL write (it panics
+// rather than leave its log and memtable apart) into Fatalf's exit.
+func exitOnPanic(dir string) {
+	if r := recover(); r != nil {
+		quietLogger{dir: dir}.Fatalf("WAL write failed: %v", r)
+	}
+}
+
+func fatalHint(dir string) string {
+	return "the node stops: nothing acknowledged is lost; make room on the disk of " + dir +
+		" (or repair it) and restart the node"
+}
+
+// Space returns the guard on the database's free space (nil: none).
+func (d *DB) Space() *Space { return d.space }

@@ -2,10 +2,12 @@ package persistence
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -28,6 +30,14 @@ type SnapshotStore struct {
 	dir      string
 	stopping chan struct{}
 	stopOnce sync.Once
+	// space, when set, fails a snapshot before it takes the WAL's room
+	// (space.go).
+	space *Space
+	// short is how much a snapshot that failed for lack of space had
+	// written: the next one starts only with room for that much more
+	// than the floor, instead of failing the same way every second.
+	// A snapshot that completes clears it.
+	short atomic.Int64
 }
 
 // ErrSnapshotStopped fails the snapshot being written when the store is
@@ -55,14 +65,46 @@ func NewSnapshotStore(dir string, retain int, logOutput io.Writer) (*SnapshotSto
 	if err != nil {
 		return nil, err
 	}
-	return &SnapshotStore{FileSnapshotStore: fs, dir: dir, stopping: make(chan struct{})}, nil
+	s := &SnapshotStore{FileSnapshotStore: fs, dir: dir, stopping: make(chan struct{})}
+	// No snapshot is being written yet: a directory still being written
+	// is what a crash (or a full disk) left.
+	s.removePartial()
+	return s, nil
+}
+
+// SetSpace makes snapshots stop short of the space the WAL needs.
+func (s *SnapshotStore) SetSpace(sp *Space) { s.space = sp }
+
+// removePartial deletes the directories of unfinished snapshots
+// (hashicorp/raft's <id>.tmp). Raft writes one snapshot of a group at a
+// time, so when Create is called, none is being written.
+func (s *SnapshotStore) removePartial() {
+	tmps, _ := filepath.Glob(filepath.Join(s.dir, "snapshots", "*.tmp"))
+	for _, t := range tmps {
+		os.RemoveAll(t)
+	}
 }
 
 // Create starts a snapshot, as the file store does, writing behind.
 func (s *SnapshotStore) Create(version raft.SnapshotVersion, index, term uint64, configuration raft.Configuration,
 	configurationIndex uint64, trans raft.Transport) (raft.SnapshotSink, error) {
+	if s.space != nil {
+		// Not started when the last snapshot's size would not fit: on a
+		// full disk, Raft asks again every second.
+		last := s.short.Load()
+		if metas, _ := s.List(); len(metas) > 0 {
+			last = max(last, metas[0].Size)
+		}
+		if err := s.space.admitSnapshot(int(last)); err != nil {
+			return nil, fmt.Errorf("create snapshot: %w", err)
+		}
+	}
 	sink, err := s.FileSnapshotStore.Create(version, index, term, configuration, configurationIndex, trans)
 	if err != nil {
+		// The file store leaves the directory of a snapshot whose
+		// metadata it failed to write.
+		s.removePartial()
+		s.space.Fail(err)
 		return nil, err
 	}
 	// The file the store's sink writes (hashicorp/raft's layout:
@@ -71,7 +113,7 @@ func (s *SnapshotStore) Create(version raft.SnapshotVersion, index, term uint64,
 	if err != nil {
 		return sink, nil // write-behind is an optimization; the sink works without it
 	}
-	return &writeBehindSink{SnapshotSink: sink, f: f, start: time.Now(), stopping: s.stopping}, nil
+	return &writeBehindSink{SnapshotSink: sink, f: f, start: time.Now(), stopping: s.stopping, space: s.space, short: &s.short}, nil
 }
 
 func (s *SnapshotStore) statePath(id string) string {
@@ -85,6 +127,8 @@ type writeBehindSink struct {
 	raft.SnapshotSink
 	f        *os.File
 	stopping <-chan struct{}
+	space    *Space
+	short    *atomic.Int64 // the store's
 	start    time.Time
 	written  int64
 	kicked   int64 // bytes whose writeback has been started
@@ -97,7 +141,12 @@ func (w *writeBehindSink) Write(p []byte) (int, error) {
 		return 0, ErrSnapshotStopped
 	default:
 	}
+	if err := w.space.admitSnapshot(len(p)); err != nil {
+		w.short.Store(w.written + int64(len(p)))
+		return 0, fmt.Errorf("write snapshot: %w", err)
+	}
 	n, err := w.SnapshotSink.Write(p)
+	w.space.spend(n)
 	w.written += int64(n)
 	// The sink buffers a little: kick only what has surely reached the
 	// file.
@@ -123,7 +172,11 @@ func (w *writeBehindSink) Write(p []byte) (int, error) {
 
 func (w *writeBehindSink) Close() error {
 	w.f.Close()
-	return w.SnapshotSink.Close()
+	err := w.SnapshotSink.Close()
+	if err == nil {
+		w.short.Store(0)
+	}
+	return err
 }
 
 func (w *writeBehindSink) Cancel() error {

@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"errors"
 	"io"
 	"slices"
 	"sync"
@@ -120,21 +121,46 @@ func (t *ackTransport) AppendEntriesPipeline(id raft.ServerID, target raft.Serve
 	if err != nil {
 		return nil, err
 	}
-	ap := &ackPipeline{AppendPipeline: p, id: id, acks: t.acks, out: make(chan raft.AppendFuture), done: make(chan struct{})}
+	ap := newAckPipeline(p, id, t.acks)
 	go ap.relay()
 	return ap, nil
+}
+
+func newAckPipeline(p raft.AppendPipeline, id raft.ServerID, acks *ackTimes) *ackPipeline {
+	return &ackPipeline{AppendPipeline: p, id: id, acks: acks, out: make(chan raft.AppendFuture), done: make(chan struct{}), broken: make(chan struct{})}
 }
 
 // ackPipeline relays a pipeline's answered requests to its consumer,
 // noting those accepted. Its relay goroutine ends with Close (which
 // hashicorp/raft's replication defers).
+//
+// hashicorp/raft's decoder stops reading at the first refused request
+// (a follower whose disk is full refuses every append), and its sender
+// notices only between sends: with more than the pipeline's buffers in
+// flight (a follower stalled while the others commit hundreds of
+// writes), the sender blocked for ever on a full pipeline and the
+// follower was never caught up. So once a refusal is relayed, the rest
+// is drained unread and new sends fail, which ends the pipeline.
 type ackPipeline struct {
 	raft.AppendPipeline
 	id        raft.ServerID
 	acks      *ackTimes
 	out       chan raft.AppendFuture
 	done      chan struct{}
+	broken    chan struct{} // closed by relay after it relayed a refusal
 	closeOnce sync.Once
+}
+
+// errPipelineBroken fails a send after the consumer stopped reading.
+var errPipelineBroken = errors.New("append pipeline: a request was refused")
+
+func (p *ackPipeline) AppendEntries(args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) (raft.AppendFuture, error) {
+	select {
+	case <-p.broken:
+		return nil, errPipelineBroken
+	default:
+	}
+	return p.AppendPipeline.AppendEntries(args, resp)
 }
 
 func (p *ackPipeline) relay() {
@@ -142,15 +168,21 @@ func (p *ackPipeline) relay() {
 	for {
 		select {
 		case f := <-in:
-			if f.Error() == nil {
-				if req, resp := f.Request(), f.Response(); resp.Success && resp.Term == req.Term {
-					p.acks.note(p.id, req.Term, f.Start(), req.PrevLogEntry+uint64(len(req.Entries)))
-				}
+			req, resp := f.Request(), f.Response()
+			if f.Error() == nil && resp.Success && resp.Term == req.Term {
+				p.acks.note(p.id, req.Term, f.Start(), req.PrevLogEntry+uint64(len(req.Entries)))
+			}
+			if isBroken(p.broken) {
+				continue // the consumer has stopped reading
 			}
 			select {
 			case p.out <- f:
 			case <-p.done:
 				return
+			}
+			// hashicorp/raft's pipelineDecode returns after these.
+			if !resp.Success || resp.Term > req.Term {
+				close(p.broken)
 			}
 		case <-p.done:
 			return
@@ -159,6 +191,15 @@ func (p *ackPipeline) relay() {
 }
 
 func (p *ackPipeline) Consumer() <-chan raft.AppendFuture { return p.out }
+
+func isBroken(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
 
 func (p *ackPipeline) Close() error {
 	p.closeOnce.Do(func() { close(p.done) })

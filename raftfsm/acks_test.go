@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -129,7 +130,7 @@ func TestAckPipelineRelays(t *testing.T) {
 	var a ackTimes
 	a.init(base)
 	inner := &fakePipeline{answers: make(chan raft.AppendFuture, 2)}
-	p := &ackPipeline{AppendPipeline: inner, id: "c", acks: &a, out: make(chan raft.AppendFuture), done: make(chan struct{})}
+	p := newAckPipeline(inner, "c", &a)
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
@@ -151,6 +152,41 @@ func TestAckPipelineRelays(t *testing.T) {
 		t.Fatalf("Close: %v, inner closed %v", err, inner.closed)
 	}
 	<-relayed // the relay ends with Close
+}
+
+// After a refused answer (hashicorp/raft's decoder stops reading there),
+// the answers still coming are drained unread and new sends fail, so a
+// sender with more requests in flight than the pipeline buffers is not
+// blocked for ever.
+func TestAckPipelineBreaksAfterRefusal(t *testing.T) {
+	var a ackTimes
+	a.init(time.Now())
+	inner := &fakePipeline{answers: make(chan raft.AppendFuture)}
+	p := newAckPipeline(inner, "c", &a)
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		p.relay()
+	}()
+	ok := doneFuture{time.Now(), &raft.AppendEntriesRequest{Term: 3}, &raft.AppendEntriesResponse{Term: 3, Success: true}}
+	refused := doneFuture{time.Now(), &raft.AppendEntriesRequest{Term: 3}, &raft.AppendEntriesResponse{Term: 3}}
+	inner.answers <- ok
+	<-p.Consumer()
+	if _, err := p.AppendEntries(&raft.AppendEntriesRequest{}, &raft.AppendEntriesResponse{}); err != nil {
+		t.Fatalf("send before a refusal: %v", err)
+	}
+	inner.answers <- refused
+	if got := <-p.Consumer(); got != raft.AppendFuture(refused) {
+		t.Fatalf("got %v, want the refusal", got)
+	}
+	for range 300 { // more than hashicorp/raft's pipeline buffers; nobody reads Consumer
+		inner.answers <- ok
+	}
+	if _, err := p.AppendEntries(&raft.AppendEntriesRequest{}, &raft.AppendEntriesResponse{}); !errors.Is(err, errPipelineBroken) {
+		t.Fatalf("send after a refusal: %v, want errPipelineBroken", err)
+	}
+	p.Close()
+	<-relayed
 }
 
 // A round proves leadership with answers to requests sent after it

@@ -154,6 +154,11 @@ func (n *Node) ProposeAsync(o *op.Op) Future {
 	if n.raft.State() != raft.Leader {
 		return Future{err: ErrNoLeader}
 	}
+	// Short of disk space, nothing new is written (the client sees
+	// -MISCONF; nothing was applied).
+	if err := n.wal.Space().Admit(o.Size()); err != nil {
+		return Future{err: err}
+	}
 	if o.Size() <= pieceThreshold {
 		return n.prop.add(o.Encode(make([]byte, 0, o.Size())))
 	}

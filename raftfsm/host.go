@@ -3,6 +3,7 @@ package raftfsm
 import (
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"os"
 	"path/filepath"
@@ -87,7 +88,8 @@ func OpenHost(cfg Config) (*Host, error) {
 		}
 	}()
 	var err error
-	if h.db, err = persistence.OpenDB(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync); err != nil {
+	space := persistence.NewSpace(cfg.DataDir)
+	if h.db, err = persistence.OpenDBWithSpace(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync, space); err != nil {
 		return nil, err
 	}
 	if cfg.WALSync != nil {
@@ -123,6 +125,13 @@ func OpenHost(cfg Config) (*Host, error) {
 	ok = true
 	h.wg.Add(1)
 	go h.balanceLoop()
+	if h.db.Space() != nil {
+		if err := h.db.Space().KeepBallast(); err != nil {
+			log.Printf("disk: %v", err)
+		}
+		h.wg.Add(1)
+		go h.spaceLoop()
+	}
 	return h, nil
 }
 

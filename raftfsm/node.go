@@ -221,6 +221,7 @@ func (h *Host) openGroup(g int) (*Node, error) {
 	if n.snaps, err = persistence.NewSnapshotStore(h.groupDir(g), 2, cfg.LogOutput); err != nil {
 		return nil, fmt.Errorf("open snapshots: %w", err)
 	}
+	n.snaps.SetSpace(h.db.Space())
 	load := cfg.Loading
 	if g > 0 {
 		load = nil

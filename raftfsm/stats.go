@@ -35,6 +35,11 @@ type Stats struct {
 	WAL               persistence.Stats
 	FsyncAlways       bool
 	SnapshotThreshold uint64
+	// The disk (persistence.Space): why writes are refused (nil: they
+	// are not), the bytes free and those kept in reserve (0: unknown).
+	DiskErr     error
+	DiskFree    uint64
+	DiskReserve uint64
 }
 
 // Stats returns the node's current figures.
@@ -62,6 +67,9 @@ func (n *Node) Stats() Stats {
 		WAL:               n.wal.Stats(),
 		FsyncAlways:       n.cfg.Fsync,
 		SnapshotThreshold: n.cfg.SnapshotThreshold,
+	}
+	if sp := n.wal.Space(); sp != nil {
+		s.DiskErr, s.DiskFree, s.DiskReserve = sp.Err(), sp.Free(), sp.Reserve()
 	}
 	s.Term, _ = parseUint(rs["term"])
 	s.CommitIndex, _ = parseUint(rs["commit_index"])

@@ -69,6 +69,13 @@ func (s *Server) runCommand(cn *conn, ctx *commands.Ctx, cmd *commands.Command) 
 			return
 		}
 	}
+	if msg := s.misconf(cmd); msg != "" {
+		if !ctx.Uncounted {
+			cmd.Rejected()
+		}
+		ctx.W.Error(msg)
+		return
+	}
 	s.table.Run(ctx, cmd)
 }
 

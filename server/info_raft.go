@@ -23,7 +23,7 @@ import (
 //	rdb_saves                       snapshots taken by this process
 //	aof_enabled                     1: every write is in the WAL before it is acknowledged
 //	aof_rewrite_in_progress         0
-//	aof_last_write_status           ok
+//	aof_last_write_status           ok, or err while writes are refused for the disk (persistence.Space)
 //	wal_fsync                       always | no (--fsync)
 //	wal_batches                     WAL commits (Raft hands over entries in batches)
 //	wal_entries                     log entries written
@@ -31,6 +31,9 @@ import (
 //	wal_entries_per_sync            wal_entries / wal_syncs: the group-commit factor
 //	wal_compactions                 log deletions (compaction after a snapshot, truncation)
 //	snapshot_threshold              entries between snapshots (--snapshot-threshold)
+//	disk_free_bytes                 free on the data directory's filesystem (docs/disk.md)
+//	disk_reserve_bytes              kept free: client writes are refused (-MISCONF) below it
+//	disk_write_error                why writes are refused, or the last disk write error; empty: none
 //
 // raft — the node's view of its Raft group and of its log:
 //
@@ -66,7 +69,7 @@ func (s *Server) infoPersistence(b []byte) []byte {
 	b = infoUint(b, "rdb_saves", st.SnapshotsTaken)
 	b = infoInt(b, "aof_enabled", 1)
 	b = infoInt(b, "aof_rewrite_in_progress", 0)
-	b = infoField(b, "aof_last_write_status", "ok")
+	b = infoField(b, "aof_last_write_status", writeStatus(st.DiskErr))
 	if loading {
 		b = s.infoLoading(b)
 	}
@@ -80,7 +83,24 @@ func (s *Server) infoPersistence(b []byte) []byte {
 	}
 	b = infoField(b, "wal_entries_per_sync", strconv.FormatFloat(per, 'f', 2, 64))
 	b = infoUint(b, "wal_compactions", st.WAL.Deletes)
-	return infoUint(b, "snapshot_threshold", st.SnapshotThreshold)
+	b = infoUint(b, "snapshot_threshold", st.SnapshotThreshold)
+	b = infoUint(b, "disk_free_bytes", st.DiskFree)
+	b = infoUint(b, "disk_reserve_bytes", st.DiskReserve)
+	return infoField(b, "disk_write_error", errText(st.DiskErr))
+}
+
+func writeStatus(err error) string {
+	if err != nil {
+		return "err"
+	}
+	return "ok"
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func (s *Server) infoRaft(b []byte) []byte {

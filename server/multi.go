@@ -24,6 +24,9 @@ func (s *Server) inMulti(cn *conn, ctx *commands.Ctx, cmd *commands.Command, den
 			denied = errOOM
 		}
 		if denied == "" {
+			denied = s.queueMisconf(ctx.S)
+		}
+		if denied == "" {
 			return false
 		}
 		cmd.Rejected()
@@ -32,6 +35,9 @@ func (s *Server) inMulti(cn *conn, ctx *commands.Ctx, cmd *commands.Command, den
 	}
 	if denied == "" && cmd.Has(commands.FlagDenyOOM) && s.outOfMemory(cn) {
 		denied = errOOM
+	}
+	if denied == "" {
+		denied = s.misconf(cmd)
 	}
 	if denied != "" {
 		s.reject(ctx, cmd)
