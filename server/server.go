@@ -125,6 +125,7 @@ type Server struct {
 	// revoke closes the connections of deleted users (revoke.go).
 	revoke revoker
 	pause  pauseState // CLIENT PAUSE (pause.go)
+	admin  adminState // SHUTDOWN, BGSAVE, DEBUG (admin.go)
 }
 
 type client struct {
@@ -166,6 +167,7 @@ func New(cfg Config) (*Server, error) {
 		revoke:     newRevoker(),
 	}
 	s.table.SetNodeID(cfg.ID)
+	s.admin.init()
 	s.conf.v = defaultConfValues()
 	if len(cfg.Directives) > 0 {
 		if err := s.configSet(cfg.Directives, true); err != nil {
@@ -245,7 +247,7 @@ func New(cfg Config) (*Server, error) {
 			return r
 		},
 		Aux:          s.table.Aux(),
-		ExpiryPaused: s.writesPaused,
+		ExpiryPaused: s.expiryPaused,
 		LogOutput:    cfg.LogOutput,
 		LogLevel:     cfg.LogLevel,
 		Loading:      s.load.progress,
@@ -319,6 +321,10 @@ func (s *Server) Run(ctx context.Context) error {
 	stopACL := s.startACLSync(ctx)
 	select {
 	case <-ctx.Done():
+		stopJoin()
+		stopACL()
+		return s.Close()
+	case <-s.admin.stop: // SHUTDOWN
 		stopJoin()
 		stopACL()
 		return s.Close()
@@ -476,6 +482,7 @@ func (s *Server) Close() error {
 	<-killed
 	<-s.revoke.done // it stops once s.done is closed
 	s.load.wg.Wait()
+	s.admin.close()
 	if s.node == nil {
 		return nil // New failed to open it
 	}

@@ -14,6 +14,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "backup" || os.Args[1] == "restore-backup") {
+		if err := backupMain(os.Args[1], os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "loomcache:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseArgs(os.Args[1:], os.Stdout)
 	if err == errHelp {
 		return
