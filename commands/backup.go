@@ -13,7 +13,6 @@ import (
 // taken from.
 type BackupPoint struct{ Index, Term uint64 }
 
-
 func backupCommands() []*Command {
 	admin := FlagAdmin | FlagNoScript | FlagNoMulti
 	return []*Command{
