@@ -79,6 +79,24 @@ func TestShutdownStopsTheNode(t *testing.T) {
 	}
 }
 
+// TestShutdownExitsTheProcess: after SHUTDOWN the loomcache process
+// exits by itself with code 0, having logged what it did.
+func TestShutdownExitsTheProcess(t *testing.T) {
+	p := nodetest.StartProcess(t, "")
+	shutdown(t, dialRaw(t, p.Addr), "NOSAVE")
+	select {
+	case <-p.Exited():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the process did not exit after SHUTDOWN")
+	}
+	if code := p.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d after SHUTDOWN; output:\n%s", code, p.Output())
+	}
+	if !strings.Contains(p.Output(), "SHUTDOWN: ") {
+		t.Fatalf("no SHUTDOWN line in the log:\n%s", p.Output())
+	}
+}
+
 // TestShutdownLeaderHandsOver: a leader's SHUTDOWN hands its leadership
 // to a follower before the node goes. Order of events, not time: when
 // the old leader's Run returns, the new term has already begun on the

@@ -280,6 +280,9 @@ func (p *Process) launch() {
 	go func() { p.cmd.Wait(); pw.Close(); close(p.waited) }()
 }
 
+// Exited is closed once the process has exited (by itself too: SHUTDOWN).
+func (p *Process) Exited() <-chan struct{} { return p.waited }
+
 // Output returns what the process printed so far.
 func (p *Process) Output() string {
 	p.logMu.Lock()
