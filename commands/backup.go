@@ -20,7 +20,7 @@ func backupCommands() []*Command {
 			Group: "cluster", Since: "0.1.0", Complexity: "O(N) where N is the size of the data",
 			Summary: "Take a snapshot on a partition's leader and return it with its index and term",
 			Args:    []Arg{argInt("partition").token("PARTITION").optional()}, Handler: cmdRaftBackup},
-		{Name: "raft.restore", Arity: -4, Flags: admin | FlagWrite, Categories: CatAdmin | CatDangerous,
+		{Name: "raft.restore", Arity: -4, Flags: admin, Categories: CatAdmin | CatDangerous,
 			Group: "cluster", Since: "0.1.0", Complexity: "O(N) where N is the size of the data",
 			Summary: "Replace a partition's whole state, on every node, with a backup's",
 			Args: []Arg{argInt("index"), argInt("term"), argString("snapshot"),
