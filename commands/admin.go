@@ -46,6 +46,9 @@ type Admin interface {
 // ShutdownOptions are SHUTDOWN's modifiers.
 type ShutdownOptions struct {
 	NoSave, Save, Now, Force bool
+	// Signal names the signal that asked for the shutdown (SIGTERM, as
+	// Redis shuts down on it as on SHUTDOWN); empty: the command.
+	Signal string
 }
 
 func registerAdmin(t *Table) {
@@ -117,7 +120,7 @@ func cmdShutdown(c *Ctx) {
 			return
 		}
 	}
-	if abort && (opts != ShutdownOptions{}) || opts.NoSave && opts.Save {
+	if abort && (opts.NoSave || opts.Save || opts.Now || opts.Force) || opts.NoSave && opts.Save {
 		c.W.Error(errSyntax.Error())
 		return
 	}

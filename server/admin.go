@@ -79,7 +79,11 @@ func (s *Server) Shutdown(o commands.ShutdownOptions) error {
 	} else {
 		did = append(did, s.handOver()...)
 	}
-	s.log.Printf("SHUTDOWN: %s; exiting", strings.Join(did, "; "))
+	by := "SHUTDOWN"
+	if o.Signal != "" {
+		by = o.Signal
+	}
+	s.log.Printf("%s: %s; exiting", by, strings.Join(did, "; "))
 	s.admin.stopOnce.Do(func() { close(s.admin.stop) })
 	return nil
 }

@@ -79,8 +79,9 @@ func TestShutdownStopsTheNode(t *testing.T) {
 	}
 }
 
-// TestShutdownExitsTheProcess: after SHUTDOWN the loomcache process
-// exits by itself with code 0, having logged what it did.
+// TestShutdownExitsTheProcess: after SHUTDOWN (or SIGTERM) the
+// loomcache process exits by itself with code 0, having logged what it
+// did.
 func TestShutdownExitsTheProcess(t *testing.T) {
 	p := nodetest.StartProcess(t, "")
 	shutdown(t, dialRaw(t, p.Addr), "NOSAVE")
@@ -94,6 +95,12 @@ func TestShutdownExitsTheProcess(t *testing.T) {
 	}
 	if !strings.Contains(p.Output(), "SHUTDOWN: ") {
 		t.Fatalf("no SHUTDOWN line in the log:\n%s", p.Output())
+	}
+	// SIGTERM goes the same way, as in Redis.
+	p2 := nodetest.StartProcess(t, "")
+	p2.Stop()
+	if code := p2.ExitCode(); code != 0 || !strings.Contains(p2.Output(), "SIGTERM: ") {
+		t.Fatalf("after SIGTERM: exit code %d, output:\n%s", code, p2.Output())
 	}
 }
 
