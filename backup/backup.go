@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
@@ -22,6 +23,9 @@ import (
 
 // magic opens every backup file (version 1).
 const magic = "LOOMCACHE-BACKUP 1\n"
+
+// castagnoli is the CRC-32C table each part's checksum uses.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // maxSnapshot bounds a partition's snapshot in a file: RAFT.RESTORE
 // carries it as one argument, under proto-max-bulk-len's ceiling.
@@ -39,7 +43,8 @@ func Write(w io.Writer, parts []Part) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(magic)
 	for _, p := range parts {
-		fmt.Fprintf(bw, "partition %d index %d term %d size %d\n", p.Partition, p.Index, p.Term, len(p.Data))
+		fmt.Fprintf(bw, "partition %d index %d term %d size %d crc32c %08x\n", p.Partition, p.Index, p.Term, len(p.Data),
+			crc32.Checksum(p.Data, castagnoli))
 		bw.Write(p.Data)
 	}
 	return bw.Flush()
@@ -63,8 +68,9 @@ func Read(r io.Reader) ([]Part, error) {
 		}
 		var p Part
 		var size int64
+		var sum uint64
 		f := strings.Fields(line)
-		if len(f) != 8 || f[0] != "partition" || f[2] != "index" || f[4] != "term" || f[6] != "size" {
+		if len(f) != 10 || f[0] != "partition" || f[2] != "index" || f[4] != "term" || f[6] != "size" || f[8] != "crc32c" {
 			return nil, fmt.Errorf("backup part %d: bad header %q", len(parts), strings.TrimSpace(line))
 		}
 		p.Partition, err = strconv.Atoi(f[1])
@@ -77,6 +83,9 @@ func Read(r io.Reader) ([]Part, error) {
 		if err == nil {
 			size, err = strconv.ParseInt(f[7], 10, 64)
 		}
+		if err == nil {
+			sum, err = strconv.ParseUint(f[9], 16, 32)
+		}
 		if err != nil || p.Partition != len(parts) || size < 0 || size > maxSnapshot {
 			return nil, fmt.Errorf("backup part %d: bad header %q", len(parts), strings.TrimSpace(line))
 		}
@@ -87,6 +96,9 @@ func Read(r io.Reader) ([]Part, error) {
 			return nil, fmt.Errorf("backup part %d: %d of %d bytes: %w", len(parts), n, size, io.ErrUnexpectedEOF)
 		}
 		p.Data = buf.Bytes()
+		if crc32.Checksum(p.Data, castagnoli) != uint32(sum) {
+			return nil, fmt.Errorf("backup part %d: checksum mismatch: the file is damaged", len(parts))
+		}
 		parts = append(parts, p)
 	}
 }

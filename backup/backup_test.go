@@ -131,8 +131,9 @@ func FuzzRead(f *testing.F) {
 	var good bytes.Buffer
 	backup.Write(&good, []backup.Part{{Index: 7, Term: 2, Data: []byte("snap")}, {Partition: 1, Index: 9, Term: 3}})
 	f.Add(good.Bytes())
-	f.Add([]byte("LOOMCACHE-BACKUP 1\npartition 0 index 1 term 1 size 99999999999\n"))
-	f.Add([]byte("LOOMCACHE-BACKUP 1\npartition 0 index -1 term x size 1\nx"))
+	f.Add([]byte("LOOMCACHE-BACKUP 1\npartition 0 index 1 term 1 size 99999999999 crc32c 00000000\n"))
+	f.Add([]byte("LOOMCACHE-BACKUP 1\npartition 0 index -1 term x size 1 crc32c zz\nx"))
+	f.Add([]byte("LOOMCACHE-BACKUP 1\npartition 0 index 1 term 1 size 1 crc32c 00000000\nx"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		parts, err := backup.Read(bytes.NewReader(b))
 		if err != nil {

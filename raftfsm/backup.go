@@ -1,11 +1,14 @@
 package raftfsm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/loomcache/loomcache/keyspace"
 )
 
 // Backups are the group's snapshots taken out of the node and put back
@@ -49,10 +52,24 @@ func (n *Node) Backup() (SnapshotInfo, io.ReadCloser, error) {
 	return n.OpenSnapshot()
 }
 
+// CheckSnapshot decodes a snapshot into scratch state, whole, and
+// reports whether it would restore: hashicorp/raft's Restore panics when
+// the FSM cannot restore what it installed, so nothing reaches it
+// unchecked. aux, when set, stands in for the AuxState and checks the
+// aux section. It holds the decoded state in memory until it returns.
+func (n *Node) CheckSnapshot(data []byte, aux AuxState) error {
+	scratch := &fsm{ks: keyspace.New(n.fsm.ks.NumDBs()), aux: aux}
+	if err := scratch.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
+		return fmt.Errorf("not a valid snapshot: %w", err)
+	}
+	return nil
+}
+
 // RestoreSnapshot replaces the group's whole state, on every member,
 // with a snapshot's (hashicorp/raft's Restore: the leader installs it
 // at a new index past its log and sends it to the followers). This node
-// must lead. It returns once a quorum holds the restored state.
+// must lead, and r must hold a snapshot CheckSnapshot accepted. It
+// returns once a quorum holds the restored state.
 func (n *Node) RestoreSnapshot(info SnapshotInfo, r io.Reader) error {
 	if !n.gate.enter() {
 		return raft.ErrRaftShutdown

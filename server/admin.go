@@ -291,6 +291,11 @@ func (s *Server) RestoreBackup(p int, at commands.BackupPoint, data []byte) erro
 	if err != nil {
 		return err
 	}
+	// The users and scripts are checked by a scratch table's, the live
+	// ones untouched.
+	if err := n.CheckSnapshot(data, commands.NewTable().Aux()); err != nil {
+		return fmt.Errorf("ERR %v", err)
+	}
 	info := raftfsm.SnapshotInfo{Index: at.Index, Term: at.Term, Size: int64(len(data))}
 	if err := n.RestoreSnapshot(info, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("ERR %v", err)
