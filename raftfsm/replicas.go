@@ -56,8 +56,9 @@ func (n *Node) Replicas(index uint64) int {
 const replicasPoll = 2 * time.Millisecond
 
 // WaitReplicas waits until Replicas(index) reaches want, deadline fires
-// (nil: no deadline) or cancel is closed, and returns the count then.
-func (n *Node) WaitReplicas(index uint64, want int, deadline <-chan time.Time, cancel <-chan struct{}) int {
+// (nil: no deadline), cancel is closed or gone (checked as often as the
+// count) reports true, and returns the count then.
+func (n *Node) WaitReplicas(index uint64, want int, deadline <-chan time.Time, cancel <-chan struct{}, gone func() bool) int {
 	got := n.Replicas(index)
 	if got >= want {
 		return got
@@ -73,7 +74,7 @@ func (n *Node) WaitReplicas(index uint64, want int, deadline <-chan time.Time, c
 		case <-n.stop:
 			return n.Replicas(index)
 		case <-t.C:
-			if got = n.Replicas(index); got >= want {
+			if got = n.Replicas(index); got >= want || gone() {
 				return got
 			}
 		}

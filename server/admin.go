@@ -181,7 +181,8 @@ func (s *Server) WaitReplicas(sess *commands.Session, want int64, timeout time.D
 		defer t.Stop()
 		deadline = t.C
 	}
-	return int64(s.node.WaitReplicas(index, int(min(want, 1<<20)), deadline, s.done))
+	// A killed client (CLIENT KILL) stops waiting too.
+	return int64(s.node.WaitReplicas(index, int(min(want, 1<<20)), deadline, s.done, sess.Killed))
 }
 
 // SetActiveExpire is DEBUG SET-ACTIVE-EXPIRE.

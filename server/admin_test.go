@@ -217,7 +217,8 @@ func TestSaveAndBGSave(t *testing.T) {
 // TestWait: WAIT counts the other members holding the connection's
 // writes: both followers on a healthy three-node cluster, one when the
 // other is down (WAIT then times out short of two), none on a single
-// node; on a follower, the majority a committed write is sure to be on.
+// node; on a follower, the majority a committed write is sure to be on;
+// CLIENT KILL ends a WAIT.
 func TestWait(t *testing.T) {
 	single := nodetest.Start(t, server.Config{})
 	sc := dialRaw(t, single.Addr().String())
@@ -252,5 +253,15 @@ func TestWait(t *testing.T) {
 	}
 	if r := lc.do("WAIT", "1", "0"); r != "1" {
 		t.Fatalf("WAIT 1 0 with a follower down = %q", r)
+	}
+	// A WAIT that can never be met (no timeout) ends when its client is
+	// killed.
+	id := lc.do("CLIENT", "ID").(string)
+	lc.send("WAIT", "2", "0")
+	if r := dialRaw(t, leader.Addr().String()).do("CLIENT", "KILL", "ID", id); r != "1" {
+		t.Fatalf("CLIENT KILL ID %s: %q", id, r)
+	}
+	if r, err := lc.read(); err == nil {
+		t.Fatalf("the killed WAIT replied %q", r)
 	}
 }
