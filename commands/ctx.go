@@ -197,6 +197,7 @@ func (c *Ctx) propose(o *op.Op) {
 	if o.Now == 0 {
 		o.Now = c.Now()
 	}
+	c.S.wrote.Store(true) // WAIT waits for it
 	if c.Defer != nil && c.Defer(o) {
 		return
 	}

@@ -23,8 +23,10 @@ type Session struct {
 	db       atomic.Int64
 	lastCmd  atomic.Pointer[Command] // nil until the first command
 	lastSeen atomic.Int64            // unix ms of the last command
-	proto    atomic.Int32
-	user     atomic.Pointer[acl.Ref] // nil: the default user
+	// wrote: the connection proposed a write (WAIT waits for its writes).
+	wrote atomic.Bool
+	proto atomic.Int32
+	user  atomic.Pointer[acl.Ref] // nil: the default user
 
 	// Owned by the connection goroutine only.
 	DB int
@@ -264,3 +266,6 @@ type Server interface {
 	// UnpauseClients ends CLIENT PAUSE's pause.
 	UnpauseClients()
 }
+
+// Wrote reports whether the connection proposed a write here.
+func (s *Session) Wrote() bool { return s.wrote.Load() }

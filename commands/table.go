@@ -299,6 +299,7 @@ func NewTable() *Table {
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerBitops, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerGeo, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
 		registerMulti, registerScripting, registerFunctions, registerPubSub, registerHLL, registerStreams,
+		registerAdmin,
 	} {
 		family(t)
 	}

@@ -13,6 +13,9 @@ import "sync"
 type Store struct {
 	sync.RWMutex
 	dbs []*DB
+	// numDBs is len(dbs), fixed at New: read without the lock (the
+	// expiry loop does) while a snapshot restore replaces dbs.
+	numDBs int
 	// opNow is the time of the op being applied (see SetOpTime).
 	opNow int64
 	// version counts changes to keys; an entry records the count at its
@@ -86,7 +89,7 @@ func (s *Store) SetOpTime(now int64) { s.opNow = now }
 
 // New returns a store of n empty databases.
 func New(n int) *Store {
-	s := &Store{dbs: make([]*DB, n), limits: DefaultEncodingLimits()}
+	s := &Store{dbs: make([]*DB, n), numDBs: n, limits: DefaultEncodingLimits()}
 	for i := range s.dbs {
 		s.dbs[i] = newDB(s, 0)
 	}
@@ -94,7 +97,7 @@ func New(n int) *Store {
 }
 
 // NumDBs returns the number of databases.
-func (s *Store) NumDBs() int { return len(s.dbs) }
+func (s *Store) NumDBs() int { return s.numDBs }
 
 // DB returns database i; i must be in range.
 func (s *Store) DB(i int) *DB { return s.dbs[i] }

@@ -37,9 +37,11 @@ type ackTimes struct {
 }
 
 type ackTime struct {
-	term  uint64
-	sent  time.Duration // since base
-	match uint64        // the peer's last log index known to match (INFO replication)
+	term uint64
+	sent time.Duration // since base
+	// match is the highest log index the peer was found to hold in term
+	// (what WAIT counts: replicas.go).
+	match uint64
 }
 
 func (a *ackTimes) init(base time.Time) {
@@ -47,15 +49,21 @@ func (a *ackTimes) init(base time.Time) {
 	a.by = map[raft.ServerID]ackTime{}
 }
 
-// note records that id accepted, in term, a request sent at sent.
+// note records that id accepted, in term, a request sent at sent whose
+// acceptance shows that its log holds every entry up to match.
 func (a *ackTimes) note(id raft.ServerID, term uint64, sent time.Time, match uint64) {
 	at := sent.Sub(a.base)
 	a.mu.Lock()
-	if cur, ok := a.by[id]; !ok || term > cur.term || term == cur.term && at > cur.sent {
-		if ok && cur.term == term {
-			match = max(match, cur.match)
-		}
+	cur, ok := a.by[id]
+	switch {
+	case !ok || term > cur.term:
 		a.by[id] = ackTime{term: term, sent: at, match: match}
+	case term == cur.term:
+		if at > cur.sent {
+			cur.sent = at
+		}
+		cur.match = max(cur.match, match)
+		a.by[id] = cur
 	}
 	a.mu.Unlock()
 }
@@ -102,9 +110,15 @@ func (t *ackTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress
 	sent := time.Now()
 	err := t.raftTransport.AppendEntries(id, target, args, resp)
 	if err == nil && resp.Success && resp.Term == args.Term {
-		t.acks.note(id, args.Term, sent, args.PrevLogEntry+uint64(len(args.Entries)))
+		t.acks.note(id, args.Term, sent, appendMatch(args))
 	}
 	return err
+}
+
+// appendMatch is the last index an accepted AppendEntries shows the
+// follower holds: a heartbeat (no PrevLogEntry) shows nothing.
+func appendMatch(req *raft.AppendEntriesRequest) uint64 {
+	return req.PrevLogEntry + uint64(len(req.Entries))
 }
 
 func (t *ackTransport) InstallSnapshot(id raft.ServerID, target raft.ServerAddress, args *raft.InstallSnapshotRequest, resp *raft.InstallSnapshotResponse, data io.Reader) error {
@@ -170,7 +184,7 @@ func (p *ackPipeline) relay() {
 		case f := <-in:
 			req, resp := f.Request(), f.Response()
 			if f.Error() == nil && resp.Success && resp.Term == req.Term {
-				p.acks.note(p.id, req.Term, f.Start(), req.PrevLogEntry+uint64(len(req.Entries)))
+				p.acks.note(p.id, req.Term, f.Start(), appendMatch(req))
 			}
 			if isBroken(p.broken) {
 				continue // the consumer has stopped reading

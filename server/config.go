@@ -33,6 +33,8 @@ type runtimeConfig struct {
 	encodings atomic.Pointer[keyspace.EncodingLimits]
 	// mem is what eviction reads of v (maxmemory.go).
 	mem atomic.Pointer[memPolicy]
+	// debugCmd is enable-debug-command (admin.go), set at startup only.
+	debugCmd atomic.Int32
 }
 
 // confValues are the settable values; zero means the default.
@@ -85,6 +87,9 @@ type setting struct {
 	// has (can't set immutable config otherwise), for the settings Redis
 	// lets CONFIG SET change but LoomCache fixes when it starts.
 	startupOnly bool
+	// immutable: settable at startup only, as Redis's IMMUTABLE_CONFIG
+	// (CONFIG SET refuses it whatever the value).
+	immutable bool
 	// apply makes a change take effect once every value of the CONFIG
 	// SET is in place, as Redis's apply functions do: settings that share
 	// one run it once, and only if one of them changed (or is volatile).
@@ -199,6 +204,7 @@ func settings() []setting {
 	all = append(all, memorySettings()...)
 	all = append(all, latencySettings()...)
 	all = append(append(append(all, limitSettings()...), tlsSettings()...), encodingSettings()...)
+	all = append(all, debugSetting())
 	return withAliases(all)
 }
 
@@ -285,7 +291,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 		switch {
 		case st.protected:
 			firstErr = setFailed(p[0], errProtected)
-		case st.set == nil:
+		case st.set == nil, st.immutable && !startup:
 			firstErr = setFailed(p[0], errImmutable)
 		}
 		for _, prev := range found[:i] {

@@ -212,6 +212,9 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 		if denied == "" {
 			denied = commands.MonitorReject(ctx.S, cmd)
 		}
+		if denied == "" {
+			denied = s.protectedReject(cmd, ctx.S)
+		}
 		if denied == "" && s.refuseLoading(cmd, ctx.Args) {
 			denied = loadingReply
 		}

@@ -337,7 +337,7 @@ func (s *Server) LastSave() int64 {
 			last = fi.ModTime()
 		}
 	}
-	return last.Unix()
+	return max(last.Unix(), s.admin.savedAt.Load())
 }
 
 // KillClient closes the connection of the session with that id.

@@ -18,8 +18,11 @@ import (
 //	loading_*                       while loading, Redis's fields (after aof_last_write_status,
 //	                                where Redis has them): the snapshot's size and bytes read
 //	rdb_changes_since_last_save     entries applied since the newest snapshot
-//	rdb_bgsave_in_progress          0 (snapshots are taken by Raft in the background)
+//	rdb_bgsave_in_progress          1 while a BGSAVE's snapshot is being taken
 //	rdb_last_save_time              unix time of the newest snapshot (start time if none)
+//	rdb_last_bgsave_status          ok | err: the last BGSAVE's
+//	rdb_last_bgsave_time_sec        seconds it took, -1: none yet
+//	rdb_current_bgsave_time_sec     seconds the running one has taken, -1: none runs
 //	rdb_saves                       snapshots taken by this process
 //	aof_enabled                     1: every write is in the WAL before it is acknowledged
 //	aof_rewrite_in_progress         0
@@ -64,8 +67,11 @@ func (s *Server) infoPersistence(b []byte) []byte {
 	b = infoInt(b, "loading", boolInt(loading))
 	b = infoInt(b, "async_loading", 0)
 	b = infoUint(b, "rdb_changes_since_last_save", st.AppliedIndex-min(st.AppliedIndex, st.LastSnapshotIndex))
-	b = infoInt(b, "rdb_bgsave_in_progress", 0)
+	b = infoInt(b, "rdb_bgsave_in_progress", boolInt(s.admin.bgsave.Load()))
 	b = infoInt(b, "rdb_last_save_time", s.LastSave())
+	b = infoField(b, "rdb_last_bgsave_status", okErr(!s.admin.bgsaveFailed.Load()))
+	b = infoInt(b, "rdb_last_bgsave_time_sec", s.admin.bgsaveSecs.Load())
+	b = infoInt(b, "rdb_current_bgsave_time_sec", s.bgsaveRunning())
 	b = infoUint(b, "rdb_saves", st.SnapshotsTaken)
 	b = infoInt(b, "aof_enabled", 1)
 	b = infoInt(b, "aof_rewrite_in_progress", 0)

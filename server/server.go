@@ -132,6 +132,7 @@ type Server struct {
 	pause  pauseState // CLIENT PAUSE (pause.go)
 	// metrics is the metrics endpoint, nil when off (metrics.go).
 	metrics *metricsServer
+	admin  adminState // SHUTDOWN, BGSAVE, DEBUG (admin.go)
 }
 
 type client struct {
@@ -175,6 +176,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.table.SetNodeID(cfg.ID)
 	s.table.SetDoctorFacts(s.doctorFacts)
+	s.admin.init()
 	s.conf.v = defaultConfValues()
 	if len(cfg.Directives) > 0 {
 		if err := s.configSet(cfg.Directives, true); err != nil {
@@ -261,7 +263,7 @@ func New(cfg Config) (*Server, error) {
 			return r
 		},
 		Aux:          s.table.Aux(),
-		ExpiryPaused: s.writesPaused,
+		ExpiryPaused: s.expiryPaused,
 		LogOutput:    cfg.LogOutput,
 		LogLevel:     cfg.LogLevel,
 		Loading:      s.load.progress,
@@ -341,6 +343,10 @@ func (s *Server) Run(ctx context.Context) error {
 	stopACL := s.startACLSync(ctx)
 	select {
 	case <-ctx.Done():
+		stopJoin()
+		stopACL()
+		return s.Close()
+	case <-s.admin.stop: // SHUTDOWN
 		stopJoin()
 		stopACL()
 		return s.Close()
@@ -500,6 +506,7 @@ func (s *Server) Close() error {
 	s.stopMetrics()
 	s.waitSampler()
 	s.load.wg.Wait()
+	s.admin.close()
 	if s.node == nil {
 		return nil // New failed to open it
 	}

@@ -180,7 +180,7 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  --%-20s %s (default %s)\n", s.name, s.help, def)
 	}
 	fmt.Fprint(w, "  --help                 print this help\n")
-	fmt.Fprintf(w, "\nRedis configuration directives, with Redis's names, values and checks\n(also settable at run time with CONFIG SET, but for tls-cluster):\n%s\n",
+	fmt.Fprintf(w, "\nRedis configuration directives, with Redis's names, values and checks\n(also settable at run time with CONFIG SET, but for tls-cluster and\nenable-debug-command, fixed at startup as in Redis):\n%s\n",
 		wrap(strings.Join(server.DirectiveNames(), ", "), "  ", 76))
 	fmt.Fprint(w, tlsHelp)
 }

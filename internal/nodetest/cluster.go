@@ -1,7 +1,6 @@
 package nodetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -75,9 +74,7 @@ func startNode(t testing.TB, cfg server.Config) (*InProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &InProcess{Server: s, Cfg: cfg, cancel: cancel, done: make(chan error, 1)}
-	go func() { n.done <- s.Run(ctx) }()
+	n := runInProcess(s, cfg)
 	t.Cleanup(func() { n.Stop() })
 	return n, nil
 }
@@ -89,7 +86,7 @@ func (c *Cluster) Leader() *InProcess {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		for _, n := range c.Nodes {
-			if n.cancel == nil {
+			if !n.Running() {
 				continue // stopped
 			}
 			if n.Node().Stats().ReadsReady && !n.Loading() {
@@ -109,7 +106,7 @@ func (c *Cluster) Followers() []*InProcess {
 	leader := c.Leader()
 	var out []*InProcess
 	for _, n := range c.Nodes {
-		if n != leader && n.cancel != nil {
+		if n != leader && n.Running() {
 			out = append(out, n)
 		}
 	}

@@ -69,7 +69,10 @@ type InProcess struct {
 	*server.Server
 	Cfg    server.Config
 	cancel context.CancelFunc
-	done   chan error
+	// exited is closed when Run has returned (Stop, or the node's own
+	// SHUTDOWN), with its error in runErr.
+	exited chan struct{}
+	runErr error
 }
 
 // Start runs a single node in-process with its data in a temp dir (or
@@ -100,9 +103,7 @@ func Start(t testing.TB, cfg server.Config) *InProcess {
 	if err != nil {
 		t.Fatalf("start node: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &InProcess{Server: s, Cfg: cfg, cancel: cancel, done: make(chan error, 1)}
-	go func() { n.done <- s.Run(ctx) }()
+	n := runInProcess(s, cfg)
 	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer wcancel()
 	if err := s.Node().WaitLeader(wctx); err != nil {
@@ -117,17 +118,41 @@ func Start(t testing.TB, cfg server.Config) *InProcess {
 	return n
 }
 
-// Running reports whether the node has not been stopped.
-func (n *InProcess) Running() bool { return n.cancel != nil }
+// runInProcess runs s until Stop (or its own SHUTDOWN).
+func runInProcess(s *server.Server, cfg server.Config) *InProcess {
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &InProcess{Server: s, Cfg: cfg, cancel: cancel, exited: make(chan struct{})}
+	go func() {
+		n.runErr = s.Run(ctx)
+		close(n.exited)
+	}()
+	return n
+}
 
-// Stop shuts the node down and waits for it; it is safe to call twice.
+// Running reports whether the node has been neither stopped nor shut
+// itself down (SHUTDOWN).
+func (n *InProcess) Running() bool {
+	select {
+	case <-n.exited:
+		return false
+	default:
+		return n.cancel != nil
+	}
+}
+
+// Exited is closed once the node's Run has returned.
+func (n *InProcess) Exited() <-chan struct{} { return n.exited }
+
+// Stop shuts the node down and waits for it; it is safe to call twice,
+// and after the node shut itself down.
 func (n *InProcess) Stop() error {
 	if n.cancel == nil {
 		return nil
 	}
 	n.cancel()
 	n.cancel = nil
-	return <-n.done
+	<-n.exited
+	return n.runErr
 }
 
 var (
@@ -254,6 +279,9 @@ func (p *Process) launch() {
 	p.waited = make(chan struct{})
 	go func() { p.cmd.Wait(); pw.Close(); close(p.waited) }()
 }
+
+// Exited is closed once the process has exited (by itself too: SHUTDOWN).
+func (p *Process) Exited() <-chan struct{} { return p.waited }
 
 // Output returns what the process printed so far.
 func (p *Process) Output() string {
