@@ -132,7 +132,7 @@ type Server struct {
 	pause  pauseState // CLIENT PAUSE (pause.go)
 	// metrics is the metrics endpoint, nil when off (metrics.go).
 	metrics *metricsServer
-	admin  adminState // SHUTDOWN, BGSAVE, DEBUG (admin.go)
+	admin   adminState // SHUTDOWN, BGSAVE, DEBUG (admin.go)
 }
 
 type client struct {
