@@ -377,7 +377,9 @@ func DecodePayload(p []byte) (Value, error) {
 	if len(body) == 0 {
 		return Value{}, ErrBadData
 	}
-	return DecodeObject(body[0], body[1:])
+	// Redis reads the object from the whole payload, footer included: an
+	// object that runs into the footer loads from its bytes.
+	return DecodeObject(p[0], p[1:])
 }
 
 // ReadString reads one RDB string from the start of b (plain,
