@@ -159,10 +159,15 @@ func restoreStream(rs *rdb.Stream, lim keyspace.EncodingLimits) (*keyspace.Strea
 	for _, x := range deleted {
 		s.Delete(x)
 	}
+	s.NoteDeleted(keyspace.StreamID{}, true) // the first id: the first live one
 	added, maxDel := rs.EntriesAdded, id(rs.MaxDeleted)
 	s.SetID(id(rs.LastID), &added, &maxDel)
 	for _, g := range rs.Groups {
-		if !s.CreateGroup(g.Name, id(g.LastID), g.EntriesRead) {
+		read := g.EntriesRead
+		if rs.Legacy {
+			read = s.EstimateEntriesRead(id(g.LastID))
+		}
+		if !s.CreateGroup(g.Name, id(g.LastID), read) {
 			return nil, errRestoreStream
 		}
 		kg := s.Group(g.Name)

@@ -76,3 +76,8 @@ func (l *List) AppendNode(elems [][]byte) {
 	l.insertNode(int(l.nn), nd)
 	l.count += len(elems)
 }
+
+// EstimateEntriesRead is Redis's streamEstimateDistanceFromFirstEverEntry
+// for a group whose last id is id: what a payload of Redis 6.2 or before,
+// which has no entries-read, loads as.
+func (s *Stream) EstimateEntriesRead(id StreamID) int64 { return s.estimateDistance(id) }

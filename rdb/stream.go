@@ -41,6 +41,9 @@ type Stream struct {
 	MaxDeleted   StreamID
 	EntriesAdded uint64
 	Groups       []StreamGroup
+	// Legacy: the payload was STREAM_LISTPACKS (v1), whose groups carry
+	// no entries-read: Redis estimates it from the group's last id.
+	Legacy bool
 }
 
 // StreamGroup is a consumer group.
@@ -114,6 +117,7 @@ func (r *reader) stream(typ byte) Value {
 		s.EntriesAdded = r.length()
 	} else {
 		s.EntriesAdded = s.Length
+		s.Legacy = true
 		if len(s.Nodes) > 0 {
 			s.FirstID = firstLive(s)
 		}
