@@ -31,9 +31,12 @@ func (t *crcTable) update(crc uint64, p []byte) uint64 {
 	return crc
 }
 
+// crcTab is computed once and never changes.
+var crcTab = newCRCTable()
+
 // CRC64 is Redis's crc64(0, p): the checksum of DUMP payloads and RDB
 // files.
-func CRC64(p []byte) uint64 { return newCRCTable().update(0, p) }
+func CRC64(p []byte) uint64 { return crcTab.update(0, p) }
 
 // CRC64Writer accumulates Redis's crc64 over what is written to it.
 type CRC64Writer struct {
@@ -42,7 +45,7 @@ type CRC64Writer struct {
 }
 
 // NewCRC64Writer returns a writer whose Sum starts at 0.
-func NewCRC64Writer() *CRC64Writer { return &CRC64Writer{t: newCRCTable()} }
+func NewCRC64Writer() *CRC64Writer { return &CRC64Writer{t: crcTab} }
 
 // Write implements io.Writer.
 func (w *CRC64Writer) Write(p []byte) (int, error) {

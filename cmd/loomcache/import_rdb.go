@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/loomcache/loomcache/rdb"
+)
+
+// `loomcache import-rdb FILE --addr host:port`: loads an RDB file written
+// by Redis (7.0 or before) into a running LoomCache through ordinary
+// commands. Each key goes as RESTORE key <deadline> <payload> ABSTTL
+// REPLACE (its object's own bytes wrapped as a DUMP payload, so the
+// server decodes it, and every write goes through Raft), each function
+// library as FUNCTION RESTORE ... REPLACE, pipelined on one connection.
+// Keys already expired are skipped.
+
+const importUsage = `usage: loomcache import-rdb FILE --addr host:port [--user NAME] [--password PASS]
+                           [--pipeline N] [--progress auto|bar|lines|off]
+
+Loads an RDB file written by Redis 7.0 or earlier (redis-cli --rdb, or a
+dump.rdb) into a running LoomCache node. Every key of every database is
+written with RESTORE ... ABSTTL REPLACE (keys already expired are
+skipped), every function library with FUNCTION RESTORE ... REPLACE.
+`
+
+type importOptions struct {
+	file, addr, user, password string
+	pipeline                   int
+	progress                   string
+}
+
+func parseImportArgs(args []string) (importOptions, error) {
+	o := importOptions{addr: "127.0.0.1:6379", pipeline: 256, progress: "auto"}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--help" || a == "-h" {
+			return o, errHelp
+		}
+		if !strings.HasPrefix(a, "--") {
+			if o.file != "" {
+				return o, fmt.Errorf("unexpected argument %q", a)
+			}
+			o.file = a
+			continue
+		}
+		name, val, has := strings.Cut(a[2:], "=")
+		if !has {
+			if i+1 >= len(args) {
+				return o, fmt.Errorf("--%s needs a value", name)
+			}
+			i++
+			val = args[i]
+		}
+		switch name {
+		case "addr":
+			o.addr = val
+		case "user":
+			o.user = val
+		case "password":
+			o.password = val
+		case "pipeline":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > 100000 {
+				return o, fmt.Errorf("--pipeline wants 1 to 100000, not %q", val)
+			}
+			o.pipeline = n
+		case "progress":
+			switch val {
+			case "auto", "bar", "lines", "off":
+				o.progress = val
+			default:
+				return o, fmt.Errorf("--progress wants auto, bar, lines or off, not %q", val)
+			}
+		default:
+			return o, fmt.Errorf("unknown option --%s", name)
+		}
+	}
+	if o.file == "" {
+		return o, errors.New("no RDB file given")
+	}
+	return o, nil
+}
+
+// runImportRDB is the import-rdb subcommand; it returns the exit code.
+func runImportRDB(args []string, stderr io.Writer) int {
+	o, err := parseImportArgs(args)
+	if err == errHelp {
+		fmt.Fprint(stderr, importUsage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "loomcache import-rdb: %v\n%s", err, importUsage)
+		return 2
+	}
+	sum, err := importRDB(o, stderr, time.Now)
+	fmt.Fprintln(stderr, sum.String())
+	if err != nil {
+		fmt.Fprintln(stderr, "loomcache import-rdb:", err)
+		return 1
+	}
+	if sum.errors > 0 {
+		return 1
+	}
+	return 0
+}
+
+// importSummary is what an import did.
+type importSummary struct {
+	keys, functions, expired, errors int64
+	dbs                              map[int]bool
+	bytes                            int64
+	elapsed                          time.Duration
+	firstErrors                      []string
+}
+
+func (s *importSummary) String() string {
+	mbps := 0.0
+	if s.elapsed > 0 {
+		mbps = float64(s.bytes) / 1e6 / s.elapsed.Seconds()
+	}
+	out := fmt.Sprintf("import-rdb: %d keys in %d databases, %d function libraries, %d expired keys skipped; %.1f MB in %.2fs, %.1f MB/s; %d errors",
+		s.keys, len(s.dbs), s.functions, s.expired, float64(s.bytes)/1e6, s.elapsed.Seconds(), mbps, s.errors)
+	for _, e := range s.firstErrors {
+		out += "\n  " + e
+	}
+	return out
+}
+
+// importRDB reads the file and writes its records to the server at
+// o.addr.
+func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*importSummary, error) {
+	start := now()
+	sum := &importSummary{dbs: map[int]bool{}}
+	defer func() { sum.elapsed = now().Sub(start) }()
+	data, err := os.ReadFile(o.file)
+	if err != nil {
+		return sum, err
+	}
+	f, err := rdb.NewFileReader(data)
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", o.file, err)
+	}
+	conn, err := net.DialTimeout("tcp", o.addr, 10*time.Second)
+	if err != nil {
+		return sum, err
+	}
+	defer conn.Close()
+	p := newPipeline(conn, o.pipeline)
+	if o.password != "" {
+		args := []string{"AUTH", o.password}
+		if o.user != "" {
+			args = []string{"AUTH", o.user, o.password}
+		}
+		if reply, err := p.call(args...); err != nil || strings.HasPrefix(reply, "-") {
+			return sum, fmt.Errorf("AUTH: %s%v", reply, err)
+		}
+	}
+	p.start(sum)
+	prog := newProgress(stderr, o.progress, int64(len(data)))
+	db := 0
+	for {
+		rec, err := f.Next()
+		prog.update(int64(f.Offset()), sum)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			p.finish()
+			prog.stop()
+			return sum, err
+		}
+		switch rec.Kind {
+		case rdb.RecordFunction:
+			sum.functions++
+			p.send("", []byte("FUNCTION"), []byte("RESTORE"), rec.Payload, []byte("REPLACE"))
+		case rdb.RecordKey:
+			if rec.ExpireMs != 0 && rec.ExpireMs <= now().UnixMilli() {
+				sum.expired++
+				continue
+			}
+			if rec.DB != db {
+				db = rec.DB
+				p.send("", []byte("SELECT"), []byte(strconv.Itoa(db)))
+			}
+			sum.keys++
+			sum.dbs[db] = true
+			args := [][]byte{[]byte("RESTORE"), rec.Key, []byte(strconv.FormatInt(rec.ExpireMs, 10)), rec.Payload, []byte("ABSTTL"), []byte("REPLACE")}
+			p.send(string(rec.Key), args...)
+		}
+	}
+	sum.bytes = int64(len(data))
+	p.finish()
+	prog.stop()
+	return sum, p.err
+}
+
+// pipeline writes commands on one connection while its reader takes
+// their replies; at most window are in flight.
+type pipeline struct {
+	conn    net.Conn
+	w       *bufio.Writer
+	r       *bufio.Reader
+	pending chan string // what each reply in flight answers
+	wg      sync.WaitGroup
+	err     error // the reader's, set before it returns
+}
+
+func newPipeline(conn net.Conn, window int) *pipeline {
+	return &pipeline{conn: conn, w: bufio.NewWriterSize(conn, 256<<10), r: bufio.NewReaderSize(conn, 64<<10),
+		pending: make(chan string, window)}
+}
+
+// call sends one command and waits for its reply (before start).
+func (p *pipeline) call(args ...string) (string, error) {
+	b := make([][]byte, len(args))
+	for i, a := range args {
+		b[i] = []byte(a)
+	}
+	writeCommand(p.w, b)
+	if err := p.w.Flush(); err != nil {
+		return "", err
+	}
+	return readReply(p.r)
+}
+
+// start runs the reader, which counts error replies into sum.
+func (p *pipeline) start(sum *importSummary) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for what := range p.pending {
+			reply, err := readReply(p.r)
+			if err != nil {
+				p.err = fmt.Errorf("reading replies: %w", err)
+				p.conn.Close()        // the writer's next write fails
+				for range p.pending { // let the writer finish
+				}
+				return
+			}
+			if strings.HasPrefix(reply, "-") {
+				sum.errors++
+				if len(sum.firstErrors) < 5 {
+					sum.firstErrors = append(sum.firstErrors, fmt.Sprintf("%q: %s", what, reply[1:]))
+				}
+			}
+		}
+	}()
+}
+
+// send queues a command; the buffer is flushed when the window is full.
+func (p *pipeline) send(what string, args ...[]byte) {
+	writeCommand(p.w, args)
+	select {
+	case p.pending <- what:
+	default:
+		p.w.Flush()
+		p.pending <- what
+	}
+}
+
+// finish flushes, and waits for every reply.
+func (p *pipeline) finish() {
+	p.w.Flush()
+	close(p.pending)
+	p.wg.Wait()
+}
+
+func writeCommand(w *bufio.Writer, args [][]byte) {
+	w.WriteString("*")
+	w.WriteString(strconv.Itoa(len(args)))
+	w.WriteString("\r\n")
+	for _, a := range args {
+		w.WriteString("$")
+		w.WriteString(strconv.Itoa(len(a)))
+		w.WriteString("\r\n")
+		w.Write(a)
+		w.WriteString("\r\n")
+	}
+}
+
+// readReply reads one reply: its first line for a status, an error or an
+// integer, the type and size for the rest (whose contents are skipped).
+func readReply(r *bufio.Reader) (string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	if line == "" {
+		return "", errors.New("empty reply line")
+	}
+	switch line[0] {
+	case '+', '-', ':':
+		return line, nil
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return "", fmt.Errorf("bad reply %q", line)
+		}
+		if n >= 0 {
+			if _, err := r.Discard(n + 2); err != nil {
+				return "", err
+			}
+		}
+		return line, nil
+	case '*':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return "", fmt.Errorf("bad reply %q", line)
+		}
+		for range n {
+			if _, err := readReply(r); err != nil {
+				return "", err
+			}
+		}
+		return line, nil
+	}
+	return "", fmt.Errorf("unexpected reply %q", line)
+}
