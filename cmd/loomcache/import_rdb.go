@@ -24,22 +24,24 @@ import (
 // Keys already expired are skipped.
 
 const importUsage = `usage: loomcache import-rdb FILE --addr host:port [--user NAME] [--password PASS]
-                           [--pipeline N] [--progress auto|bar|lines|off]
+                           [--batch N] [--pipeline N] [--progress auto|bar|lines|off]
 
 Loads an RDB file written by Redis 7.0 or earlier (redis-cli --rdb, or a
 dump.rdb) into a running LoomCache node. Every key of every database is
 written with RESTORE ... ABSTTL REPLACE (keys already expired are
 skipped), every function library with FUNCTION RESTORE ... REPLACE.
+--batch keys go in one MULTI/EXEC (one Raft entry: 100 by default, 1 for
+none); --pipeline commands are in flight at once (64).
 `
 
 type importOptions struct {
 	file, addr, user, password string
-	pipeline                   int
+	pipeline, batch            int
 	progress                   string
 }
 
 func parseImportArgs(args []string) (importOptions, error) {
-	o := importOptions{addr: "127.0.0.1:6379", pipeline: 256, progress: "auto"}
+	o := importOptions{addr: "127.0.0.1:6379", pipeline: 64, batch: 100, progress: "auto"}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--help" || a == "-h" {
@@ -73,6 +75,12 @@ func parseImportArgs(args []string) (importOptions, error) {
 				return o, fmt.Errorf("--pipeline wants 1 to 100000, not %q", val)
 			}
 			o.pipeline = n
+		case "batch":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > 10000 {
+				return o, fmt.Errorf("--batch wants 1 to 10000, not %q", val)
+			}
+			o.batch = n
 		case "progress":
 			switch val {
 			case "auto", "bar", "lines", "off":
@@ -154,7 +162,7 @@ func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*import
 		return sum, err
 	}
 	defer conn.Close()
-	p := newPipeline(conn, o.pipeline)
+	p := newPipeline(conn, o.pipeline, o.batch)
 	if o.password != "" {
 		args := []string{"AUTH", o.password}
 		if o.user != "" {
@@ -181,7 +189,8 @@ func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*import
 		switch rec.Kind {
 		case rdb.RecordFunction:
 			sum.functions++
-			p.send("", []byte("FUNCTION"), []byte("RESTORE"), rec.Payload, []byte("REPLACE"))
+			p.endBatch()
+			p.send(reply{what: "function library"}, []byte("FUNCTION"), []byte("RESTORE"), rec.Payload, []byte("REPLACE"))
 		case rdb.RecordKey:
 			if rec.ExpireMs != 0 && rec.ExpireMs <= now().UnixMilli() {
 				sum.expired++
@@ -189,34 +198,78 @@ func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*import
 			}
 			if rec.DB != db {
 				db = rec.DB
-				p.send("", []byte("SELECT"), []byte(strconv.Itoa(db)))
+				p.endBatch()
+				p.send(reply{}, []byte("SELECT"), []byte(strconv.Itoa(db)))
 			}
 			sum.keys++
 			sum.dbs[db] = true
 			args := [][]byte{[]byte("RESTORE"), rec.Key, []byte(strconv.FormatInt(rec.ExpireMs, 10)), rec.Payload, []byte("ABSTTL"), []byte("REPLACE")}
-			p.send(string(rec.Key), args...)
+			// A file saved under an LRU or LFU policy carries access data.
+			if rec.Freq >= 0 {
+				args = append(args, []byte("FREQ"), []byte(strconv.Itoa(rec.Freq)))
+			} else if rec.Idle >= 0 {
+				args = append(args, []byte("IDLETIME"), []byte(strconv.FormatInt(rec.Idle, 10)))
+			}
+			p.restore(string(rec.Key), args)
 		}
 	}
 	sum.bytes = int64(len(data))
+	p.endBatch()
 	p.finish()
 	prog.stop()
 	return sum, p.err
 }
 
 // pipeline writes commands on one connection while its reader takes
-// their replies; at most window are in flight.
+// their replies; at most window are in flight. RESTOREs are grouped by
+// batch into MULTI/EXEC, one Raft entry each.
 type pipeline struct {
 	conn    net.Conn
 	w       *bufio.Writer
 	r       *bufio.Reader
-	pending chan string // what each reply in flight answers
+	pending chan reply // what each reply in flight answers
+	batch   int
+	inBatch []string // keys of the open MULTI
 	wg      sync.WaitGroup
 	err     error // the reader's, set before it returns
 }
 
-func newPipeline(conn net.Conn, window int) *pipeline {
+// reply is what a reply in flight answers: a command about what, or an
+// EXEC of keys (whose QUEUED replies are skipped).
+type reply struct {
+	what   string
+	keys   []string
+	queued bool
+}
+
+func newPipeline(conn net.Conn, window, batch int) *pipeline {
 	return &pipeline{conn: conn, w: bufio.NewWriterSize(conn, 256<<10), r: bufio.NewReaderSize(conn, 64<<10),
-		pending: make(chan string, window)}
+		pending: make(chan reply, window), batch: batch}
+}
+
+// restore queues a key's RESTORE, in the open batch.
+func (p *pipeline) restore(key string, args [][]byte) {
+	if p.batch <= 1 {
+		p.send(reply{what: key}, args...)
+		return
+	}
+	if len(p.inBatch) == 0 {
+		p.send(reply{queued: true}, []byte("MULTI"))
+	}
+	p.inBatch = append(p.inBatch, key)
+	p.send(reply{what: key, queued: true}, args...)
+	if len(p.inBatch) >= p.batch {
+		p.endBatch()
+	}
+}
+
+// endBatch sends the open batch's EXEC.
+func (p *pipeline) endBatch() {
+	if len(p.inBatch) == 0 {
+		return
+	}
+	p.send(reply{keys: p.inBatch}, []byte("EXEC"))
+	p.inBatch = nil
 }
 
 // call sends one command and waits for its reply (before start).
@@ -237,8 +290,14 @@ func (p *pipeline) start(sum *importSummary) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		for what := range p.pending {
-			reply, err := readReply(p.r)
+		fail := func(what, msg string) {
+			sum.errors++
+			if len(sum.firstErrors) < 5 {
+				sum.firstErrors = append(sum.firstErrors, fmt.Sprintf("%q: %s", what, msg))
+			}
+		}
+		for rp := range p.pending {
+			top, errs, err := readReplyErrors(p.r)
 			if err != nil {
 				p.err = fmt.Errorf("reading replies: %w", err)
 				p.conn.Close()        // the writer's next write fails
@@ -246,24 +305,34 @@ func (p *pipeline) start(sum *importSummary) {
 				}
 				return
 			}
-			if strings.HasPrefix(reply, "-") {
-				sum.errors++
-				if len(sum.firstErrors) < 5 {
-					sum.firstErrors = append(sum.firstErrors, fmt.Sprintf("%q: %s", what, reply[1:]))
+			switch {
+			case rp.keys != nil && strings.HasPrefix(top, "-"): // EXECABORT: the batch is lost
+				for _, k := range rp.keys {
+					fail(k, top[1:])
 				}
+			case rp.keys != nil:
+				for i, e := range errs {
+					if e.index < len(rp.keys) {
+						fail(rp.keys[e.index], e.msg)
+					} else {
+						fail(fmt.Sprint(i), e.msg)
+					}
+				}
+			case strings.HasPrefix(top, "-") && !rp.queued:
+				fail(rp.what, top[1:])
 			}
 		}
 	}()
 }
 
 // send queues a command; the buffer is flushed when the window is full.
-func (p *pipeline) send(what string, args ...[]byte) {
+func (p *pipeline) send(rp reply, args ...[]byte) {
 	writeCommand(p.w, args)
 	select {
-	case p.pending <- what:
+	case p.pending <- rp:
 	default:
 		p.w.Flush()
-		p.pending <- what
+		p.pending <- rp
 	}
 }
 
@@ -290,39 +359,57 @@ func writeCommand(w *bufio.Writer, args [][]byte) {
 // readReply reads one reply: its first line for a status, an error or an
 // integer, the type and size for the rest (whose contents are skipped).
 func readReply(r *bufio.Reader) (string, error) {
+	top, _, err := readReplyErrors(r)
+	return top, err
+}
+
+// elemError is an error reply inside an array (an EXEC's), by position.
+type elemError struct {
+	index int
+	msg   string
+}
+
+// readReplyErrors is readReply that also collects the error replies
+// directly inside an array.
+func readReplyErrors(r *bufio.Reader) (string, []elemError, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	line = strings.TrimSuffix(line, "\r\n")
 	if line == "" {
-		return "", errors.New("empty reply line")
+		return "", nil, errors.New("empty reply line")
 	}
 	switch line[0] {
 	case '+', '-', ':':
-		return line, nil
+		return line, nil, nil
 	case '$':
 		n, err := strconv.Atoi(line[1:])
 		if err != nil {
-			return "", fmt.Errorf("bad reply %q", line)
+			return "", nil, fmt.Errorf("bad reply %q", line)
 		}
 		if n >= 0 {
 			if _, err := r.Discard(n + 2); err != nil {
-				return "", err
+				return "", nil, err
 			}
 		}
-		return line, nil
+		return line, nil, nil
 	case '*':
 		n, err := strconv.Atoi(line[1:])
 		if err != nil {
-			return "", fmt.Errorf("bad reply %q", line)
+			return "", nil, fmt.Errorf("bad reply %q", line)
 		}
-		for range n {
-			if _, err := readReply(r); err != nil {
-				return "", err
+		var errs []elemError
+		for i := range n {
+			e, _, err := readReplyErrors(r)
+			if err != nil {
+				return "", nil, err
+			}
+			if strings.HasPrefix(e, "-") {
+				errs = append(errs, elemError{i, e[1:]})
 			}
 		}
-		return line, nil
+		return line, errs, nil
 	}
-	return "", fmt.Errorf("unexpected reply %q", line)
+	return "", nil, fmt.Errorf("unexpected reply %q", line)
 }

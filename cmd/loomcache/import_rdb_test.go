@@ -40,7 +40,7 @@ func TestImportRDB(t *testing.T) {
 	// The import runs a minute later, as it were: "gone" is then past its
 	// deadline and skipped, and Redis's copy is deleted for the comparison.
 	later := func() time.Time { return time.Now().Add(time.Minute) }
-	sum, err := importRDB(importOptions{file: file, addr: node.Addr().String(), pipeline: 64, progress: "lines"}, &log, later)
+	sum, err := importRDB(importOptions{file: file, addr: node.Addr().String(), pipeline: 64, batch: 7, progress: "lines"}, &log, later)
 	if err != nil || sum.errors != 0 {
 		t.Fatalf("import: %v\n%s\n%s", err, sum, log.String())
 	}
