@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/loomcache/loomcache/keyspace"
+	"github.com/loomcache/loomcache/op"
 )
 
 // doArgs runs one command given as arguments and returns the raw reply.
@@ -20,7 +23,7 @@ func (x *tester) doArgs(args ...string) string {
 }
 
 // bulkOf strips a bulk reply's framing.
-func bulkOf(t *testing.T, r string) string {
+func bulkOf(t testing.TB, r string) string {
 	t.Helper()
 	head, rest, ok := strings.Cut(r, "\r\n")
 	if !ok || head[0] != '$' {
@@ -109,4 +112,29 @@ func TestRestoreErrors(t *testing.T) {
 	if got := x.do("EXISTS k"); got != ":0\r\n" {
 		t.Errorf("an expired ABSTTL with REPLACE leaves the key: %q", got)
 	}
+}
+
+// FuzzApplyRestore: a RESTORE op whatever its payload, access and limits
+// applies or replies an error, never a panic, and twice as well.
+func FuzzApplyRestore(f *testing.F) {
+	x := newTester(f)
+	for _, c := range []string{"SET s hello", "RPUSH l a 1", "SADD si 1 2", "SADD ss a", "HSET h f v",
+		"ZADD z 1 a", "XADD x 1-1 f v", "XGROUP CREATE x g 0", "XREADGROUP GROUP g c STREAMS x >"} {
+		x.do(c)
+	}
+	for _, k := range []string{"s", "l", "si", "ss", "h", "z", "x"} {
+		p := []byte(bulkOf(f, x.doArgs("DUMP", k)))
+		f.Add(p, []byte("idle:5"), int64(0), uint32(0))
+		f.Add(p, []byte("freq:300"), int64(1), uint32(op.FlagReplace))
+	}
+	table := NewTable()
+	f.Fuzz(func(t *testing.T, payload, access []byte, deadline int64, flags uint32) {
+		ks := keyspace.New(1)
+		ks.Lock()
+		defer ks.Unlock()
+		o := &op.Op{Type: op.Restore, Now: 1000, Int: deadline, Flags: flags,
+			Args: [][]byte{[]byte("k"), payload, access, []byte("4294967396")}}
+		table.Apply(ks, o)
+		table.Apply(ks, o)
+	})
 }
