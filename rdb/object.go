@@ -114,7 +114,7 @@ func (r *reader) quicklist(typ byte) Value {
 	if n == 0 {
 		r.fail()
 	}
-	v := Value{Kind: KindList, Compact: true}
+	v := Value{Kind: KindList}
 	for range n {
 		if r.err != nil {
 			break
@@ -166,7 +166,7 @@ func (r *reader) compact(typ byte) Value {
 	}
 	var es [][]byte
 	var ok bool
-	v := Value{Compact: true}
+	var v Value
 	switch typ {
 	case TypeHashZipmap:
 		v.Kind = KindHash
@@ -174,7 +174,6 @@ func (r *reader) compact(typ byte) Value {
 	case TypeListZiplist:
 		v.Kind = KindList
 		es, ok = zlEntries(blob)
-		v.Compact = false
 	case TypeSetIntset:
 		v.Kind = KindSet
 		es, ok = intsetMembers(blob)

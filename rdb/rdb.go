@@ -64,11 +64,9 @@ type Value struct {
 	Elems  [][]byte
 	ZSet   []ZMember
 	Stream *Stream
-	// Compact reports that the payload held the kind's compact encoding
-	// (listpack, intset, ziplist, zipmap): Redis keeps it compact when
-	// loading unless it is over the limits.
-	Compact bool
-	// Nodes is a quicklist's element count per node, as the payload had.
+	// Nodes is a quicklist's element count per node, as the payload had
+	// them (Redis keeps a loaded quicklist's nodes); nil for a list
+	// loaded element by element (LIST, LIST_ZIPLIST).
 	Nodes []int
 }
 
