@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -58,10 +59,16 @@ type Record struct {
 	AuxKey, AuxVal []byte
 }
 
-// FileReader reads the records of an RDB file held in memory.
+// FileReader reads the records of an RDB file from an io.Reader, holding
+// a window of it: a record is parsed from the bytes read so far, and when
+// they run out before it ends, more are read and the parse starts again.
 type FileReader struct {
-	data    []byte
+	src     io.Reader
+	eof     bool   // src is exhausted
+	buf     []byte // the window: bytes read and not yet consumed start at pos
 	pos     int
+	offset  int64 // bytes consumed before buf
+	crc     *CRC64Writer
 	db      int
 	Version int
 	done    bool
@@ -70,8 +77,19 @@ type FileReader struct {
 // ErrFile is wrapped by every error of a malformed file.
 var ErrFile = errors.New("bad RDB file")
 
-// NewFileReader checks the header ("REDIS" and a version up to 10).
-func NewFileReader(data []byte) (*FileReader, error) {
+// readChunk is how much the window grows by at least.
+const readChunk = 1 << 20
+
+// NewFileReader reads and checks the header ("REDIS" and a version up
+// to 10).
+func NewFileReader(src io.Reader) (*FileReader, error) {
+	f := &FileReader{src: src, crc: NewCRC64Writer()}
+	for len(f.buf) < 9 && !f.eof {
+		if err := f.fill(); err != nil {
+			return nil, err
+		}
+	}
+	data := f.buf
 	if len(data) < 9 || string(data[:5]) != "REDIS" {
 		return nil, fmt.Errorf("%w: no REDIS header", ErrFile)
 	}
@@ -82,48 +100,104 @@ func NewFileReader(data []byte) (*FileReader, error) {
 	if v > Version {
 		return nil, fmt.Errorf("%w: RDB version %d is newer than Redis 7.0's %d", ErrFile, v, Version)
 	}
-	return &FileReader{data: data, pos: 9, Version: v}, nil
+	f.Version = v
+	f.consume(9)
+	return f, nil
+}
+
+// fill reads more of the source into the window, dropping what was
+// consumed first.
+func (f *FileReader) fill() error {
+	if f.pos > 0 {
+		f.buf = append(f.buf[:0], f.buf[f.pos:]...)
+		f.pos = 0
+	}
+	want := max(readChunk, len(f.buf)) // doubling for a large record
+	at := len(f.buf)
+	f.buf = append(f.buf, make([]byte, want)...)
+	n, err := io.ReadFull(f.src, f.buf[at:])
+	f.buf = f.buf[:at+n]
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		f.eof = true
+	default:
+		return err
+	}
+	return nil
+}
+
+// consume marks n bytes of the window read, into the file's checksum.
+func (f *FileReader) consume(n int) {
+	f.crc.Write(f.buf[f.pos : f.pos+n])
+	f.pos += n
+	f.offset += int64(n)
 }
 
 // Offset is how many bytes have been read.
-func (f *FileReader) Offset() int { return f.pos }
+func (f *FileReader) Offset() int64 { return f.offset }
 
 // Next returns the next record, or io.EOF after the EOF opcode (whose
-// checksum, when not zero, is checked).
+// checksum, when not zero, is checked). A record cut short by the end of
+// what has been read is parsed again with more.
 func (f *FileReader) Next() (Record, error) {
+	for {
+		rec, n, err := f.parse()
+		if err == nil || err == io.EOF || f.eof {
+			if err == nil {
+				f.consume(n)
+			}
+			return rec, err
+		}
+		if ferr := f.fill(); ferr != nil {
+			return rec, ferr
+		}
+	}
+}
+
+// parse reads the next record from the window without consuming it: the
+// record and its size. Opcodes before a record (expiry, access data,
+// SELECTDB) are part of it.
+func (f *FileReader) parse() (Record, int, error) {
 	rec := Record{Idle: -1, Freq: -1}
+	data := f.buf[f.pos:]
+	r := &reader{b: data}
+	db := f.db
+	used := func() int { return len(data) - len(r.b) }
 	for {
 		if f.done {
-			return rec, io.EOF
+			return rec, 0, io.EOF
 		}
-		r := &reader{b: f.data[f.pos:]}
-		at := f.pos
-		advance := func() { f.pos = len(f.data) - len(r.b) }
+		at := f.offset + int64(used())
 		typ := r.byte()
 		if r.err != nil {
-			return rec, fmt.Errorf("%w: truncated at byte %d (no EOF opcode)", ErrFile, at)
+			return rec, 0, fmt.Errorf("%w: truncated at byte %d (no EOF opcode)", ErrFile, at)
 		}
 		switch typ {
 		case opEOF:
-			advance()
-			f.done = true
+			n := used()
 			if f.Version >= 5 {
 				sum := r.raw(8)
 				if sum == nil {
-					return rec, fmt.Errorf("%w: no checksum", ErrFile)
+					return rec, 0, fmt.Errorf("%w: no checksum", ErrFile)
 				}
-				if want := binary.LittleEndian.Uint64(sum); want != 0 && want != CRC64(f.data[:f.pos]) {
-					return rec, fmt.Errorf("%w: checksum mismatch", ErrFile)
+				f.crc.Write(data[:n])
+				if want := binary.LittleEndian.Uint64(sum); want != 0 && want != f.crc.Sum {
+					return rec, 0, fmt.Errorf("%w: checksum mismatch", ErrFile)
 				}
-				advance()
+				f.pos += used()
+				f.offset += int64(used())
+			} else {
+				f.consume(n)
 			}
-			return rec, io.EOF
+			f.done = true
+			return rec, 0, io.EOF
 		case opSelectDB:
-			db := r.length()
-			if r.err != nil || db > 1<<20 {
-				return rec, fmt.Errorf("%w: SELECTDB at byte %d", ErrFile, at)
+			n := r.length()
+			if r.err != nil || n > 1<<20 {
+				return rec, 0, fmt.Errorf("%w: SELECTDB at byte %d", ErrFile, at)
 			}
-			f.db = int(db)
+			db = int(n)
 		case opResizeDB:
 			r.length()
 			r.length()
@@ -140,37 +214,37 @@ func (f *FileReader) Next() (Record, error) {
 		case opAux:
 			k, v := r.str(), r.str()
 			if r.err != nil {
-				return rec, fmt.Errorf("%w: aux field at byte %d", ErrFile, at)
+				return rec, 0, fmt.Errorf("%w: aux field at byte %d", ErrFile, at)
 			}
-			advance()
-			return Record{Kind: RecordAux, AuxKey: k, AuxVal: v}, nil
+			f.db = db
+			return Record{Kind: RecordAux, AuxKey: slices.Clone(k), AuxVal: slices.Clone(v)}, used(), nil
 		case opFunction2:
 			code := r.str()
 			if r.err != nil {
-				return rec, fmt.Errorf("%w: function at byte %d", ErrFile, at)
+				return rec, 0, fmt.Errorf("%w: function at byte %d", ErrFile, at)
 			}
-			advance()
-			return Record{Kind: RecordFunction, Payload: Payload(AppendString([]byte{opFunction2}, code))}, nil
+			f.db = db
+			return Record{Kind: RecordFunction, Payload: Payload(AppendString([]byte{opFunction2}, code))}, used(), nil
 		case opFunction:
-			return rec, fmt.Errorf("%w: a pre-release Redis 7.0 function format (FUNCTION opcode) at byte %d", ErrFile, at)
+			return rec, 0, fmt.Errorf("%w: a pre-release Redis 7.0 function format (FUNCTION opcode) at byte %d", ErrFile, at)
 		case opModuleAux:
-			return rec, fmt.Errorf("%w: module data at byte %d: LoomCache has no modules", ErrFile, at)
+			return rec, 0, fmt.Errorf("%w: module data at byte %d: LoomCache has no modules", ErrFile, at)
 		default:
 			key := r.str()
-			start := len(f.data) - len(r.b)
+			start := used()
 			r.object(typ)
 			if r.err != nil {
-				return rec, fmt.Errorf("%w: key %q (type %d) at byte %d", ErrFile, key, typ, at)
+				return rec, 0, fmt.Errorf("%w: key %q (type %d) at byte %d", ErrFile, key, typ, at)
 			}
-			advance()
-			body := make([]byte, 0, 1+f.pos-start+10)
-			body = append(append(body, typ), f.data[start:f.pos]...)
-			rec.Kind, rec.DB, rec.Key, rec.Type, rec.Payload = RecordKey, f.db, key, typ, Payload(body)
-			return rec, nil
+			end := used()
+			body := make([]byte, 0, 1+end-start+10)
+			body = append(append(body, typ), data[start:end]...)
+			f.db = db
+			rec.Kind, rec.DB, rec.Key, rec.Type, rec.Payload = RecordKey, db, slices.Clone(key), typ, Payload(body)
+			return rec, end, nil
 		}
 		if r.err != nil {
-			return rec, fmt.Errorf("%w: opcode %d at byte %d", ErrFile, typ, at)
+			return rec, 0, fmt.Errorf("%w: opcode %d at byte %d", ErrFile, typ, at)
 		}
-		advance()
 	}
 }

@@ -3,6 +3,7 @@ package rdb
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"testing"
 )
@@ -128,7 +129,7 @@ func FuzzFileReader(f *testing.F) {
 	file = binary.LittleEndian.AppendUint64(file, CRC64(file))
 	f.Add(file)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewFileReader(data)
+		r, err := NewFileReader(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
@@ -155,7 +156,7 @@ func TestFileReader(t *testing.T) {
 	file = AppendString(file, bytes.Repeat([]byte("abc"), 20))
 	file = append(file, opEOF)
 	file = binary.LittleEndian.AppendUint64(file, CRC64(file))
-	r, err := NewFileReader(file)
+	r, err := NewFileReader(bytes.NewReader(file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,9 +172,57 @@ func TestFileReader(t *testing.T) {
 		t.Fatalf("end: %v", err)
 	}
 	file[len(file)-1] ^= 1
-	r, _ = NewFileReader(file)
+	r, _ = NewFileReader(bytes.NewReader(file))
 	r.Next()
 	if _, err := r.Next(); err == nil || err == io.EOF {
 		t.Fatalf("a bad checksum: %v", err)
+	}
+}
+
+// A file larger than the reader's window: records that cross its end are
+// read again with more, and the checksum covers every byte.
+func TestFileReaderWindow(t *testing.T) {
+	file := []byte("REDIS0010")
+	rnd := uint64(1)
+	val := func(n int) []byte { // incompressible bytes
+		b := make([]byte, n)
+		for i := range b {
+			rnd = rnd*6364136223846793005 + 1442695040888963407
+			b[i] = byte(rnd >> 56)
+		}
+		return b
+	}
+	var want [][]byte
+	for i := range 3000 {
+		v := val(700 + i%900)
+		if i%1000 == 7 {
+			v = val(3 << 20) // larger than the window
+		}
+		want = append(want, v)
+		file = append(file, TypeString)
+		file = AppendString(file, []byte(fmt.Sprint(i)))
+		file = AppendString(file, v)
+	}
+	file = append(file, opEOF)
+	file = binary.LittleEndian.AppendUint64(file, CRC64(file))
+	r, err := NewFileReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		rec, err := r.Next()
+		if err == io.EOF {
+			if i != len(want) || r.Offset() != int64(len(file)) {
+				t.Fatalf("%d records, offset %d of %d", i, r.Offset(), len(file))
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		v, err := DecodePayload(rec.Payload)
+		if err != nil || string(rec.Key) != fmt.Sprint(i) || !bytes.Equal(v.Str, want[i]) {
+			t.Fatalf("record %d: key %q, %v", i, rec.Key, err)
+		}
 	}
 }

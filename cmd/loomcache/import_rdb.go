@@ -149,11 +149,16 @@ func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*import
 	start := now()
 	sum := &importSummary{dbs: map[int]bool{}}
 	defer func() { sum.elapsed = now().Sub(start) }()
-	data, err := os.ReadFile(o.file)
+	file, err := os.Open(o.file)
 	if err != nil {
 		return sum, err
 	}
-	f, err := rdb.NewFileReader(data)
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return sum, err
+	}
+	f, err := rdb.NewFileReader(file)
 	if err != nil {
 		return sum, fmt.Errorf("%s: %w", o.file, err)
 	}
@@ -173,11 +178,11 @@ func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*import
 		}
 	}
 	p.start(sum)
-	prog := newProgress(stderr, o.progress, int64(len(data)))
+	prog := newProgress(stderr, o.progress, st.Size())
 	db := 0
 	for {
 		rec, err := f.Next()
-		prog.update(int64(f.Offset()), sum)
+		prog.update(f.Offset(), sum)
 		if err == io.EOF {
 			break
 		}
@@ -213,7 +218,7 @@ func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*import
 			p.restore(string(rec.Key), args)
 		}
 	}
-	sum.bytes = int64(len(data))
+	sum.bytes = f.Offset()
 	p.endBatch()
 	p.finish()
 	prog.stop()
