@@ -14,6 +14,7 @@ import (
 
 	"github.com/loomcache/loomcache/internal/nodetest"
 	"github.com/loomcache/loomcache/rdb"
+	"github.com/loomcache/loomcache/server"
 )
 
 // An import through a follower of a 3-node cluster: every key goes to the
@@ -74,5 +75,40 @@ func TestImportRDBThroughFollower(t *testing.T) {
 				t.Errorf("node %s %s: DUMP %q, want %q", n.Cfg.ID, k, d.Val(), payloads[k])
 			}
 		}
+	}
+}
+
+// With requirepass the import authenticates with --password; without it
+// the server's NOAUTH stops it before any key is sent.
+func TestImportRDBAuth(t *testing.T) {
+	file := []byte("REDIS0010")
+	body := rdb.EncodeString([]byte("v"))
+	file = append(file, body[0])
+	file = rdb.AppendString(file, []byte("k"))
+	file = append(append(file, body[1:]...), 0xff)
+	file = binary.LittleEndian.AppendUint64(file, rdb.CRC64(file))
+	path := filepath.Join(t.TempDir(), "dump.rdb")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := nodetest.Start(t, server.Config{})
+	ctx := context.Background()
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr().String()})
+	defer cl.Close()
+	if err := cl.ConfigSet(ctx, "requirepass", "s3cret").Err(); err != nil {
+		t.Fatal(err)
+	}
+	o := importOptions{file: path, addr: n.Addr().String(), pipeline: 4, batch: 1, progress: "off"}
+	var log bytes.Buffer
+	if sum, _ := importRDB(o, &log, time.Now); sum.errors != 1 || sum.keys != 1 {
+		t.Fatalf("without a password: %s", sum)
+	}
+	o.password = "s3cret"
+	if sum, err := importRDB(o, &log, time.Now); err != nil || sum.errors != 0 || sum.keys != 1 {
+		t.Fatalf("with the password: %v %s", err, sum)
+	}
+	o.password = "wrong"
+	if _, err := importRDB(o, &log, time.Now); err == nil {
+		t.Fatal("a wrong password imported")
 	}
 }
