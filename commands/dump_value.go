@@ -1,8 +1,6 @@
 package commands
 
 import (
-	"errors"
-
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/rdb"
 )
@@ -91,8 +89,6 @@ func streamToRDB(s *keyspace.Stream) *rdb.Stream {
 	return out
 }
 
-var errRestoreStream = errors.New("ERR Bad data format")
-
 // restoreValue builds the keyspace value of a decoded payload.
 func restoreValue(v rdb.Value, lim keyspace.EncodingLimits, now int64) (keyspace.Value, error) {
 	switch v.Kind {
@@ -149,7 +145,7 @@ func restoreStream(rs *rdb.Stream, lim keyspace.EncodingLimits) (*keyspace.Strea
 	for _, nd := range rs.Nodes {
 		for _, e := range nd.Entries {
 			if err := s.Add(id(e.ID), e.Fields, lim); err != nil {
-				return nil, errRestoreStream
+				return nil, rdb.ErrBadData
 			}
 			if e.Deleted {
 				deleted = append(deleted, id(e.ID))
@@ -168,7 +164,7 @@ func restoreStream(rs *rdb.Stream, lim keyspace.EncodingLimits) (*keyspace.Strea
 			read = s.EstimateEntriesRead(id(g.LastID))
 		}
 		if !s.CreateGroup(g.Name, id(g.LastID), read) {
-			return nil, errRestoreStream
+			return nil, rdb.ErrBadData
 		}
 		kg := s.Group(g.Name)
 		cons := make([]*keyspace.StreamConsumer, len(g.Consumers))
@@ -178,7 +174,7 @@ func restoreStream(rs *rdb.Stream, lim keyspace.EncodingLimits) (*keyspace.Strea
 		}
 		for _, p := range g.PEL {
 			if p.Consumer < 0 || p.Consumer >= len(cons) {
-				return nil, errRestoreStream
+				return nil, rdb.ErrBadData
 			}
 			pe := kg.Deliver(id(p.ID), cons[p.Consumer], p.DeliveryTime, true)
 			pe.DeliveryCount = p.DeliveryCount
