@@ -112,3 +112,33 @@ func TestImportRDBAuth(t *testing.T) {
 		t.Fatal("a wrong password imported")
 	}
 }
+
+// Over TLS, as redis-cli's --tls --cacert --cert --key.
+func TestImportRDBTLS(t *testing.T) {
+	file := []byte("REDIS0010")
+	body := rdb.EncodeString([]byte("v"))
+	file = append(file, body[0])
+	file = rdb.AppendString(file, []byte("k"))
+	file = append(append(file, body[1:]...), 0xff)
+	file = binary.LittleEndian.AppendUint64(file, rdb.CRC64(file))
+	path := filepath.Join(t.TempDir(), "dump.rdb")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pki := nodetest.NewPKI(t, "import CA")
+	cert, client := pki.Issue("server"), pki.Issue("client")
+	n := nodetest.Start(t, server.Config{Directives: pki.Directives(cert, nodetest.FreePort(t))})
+	o, err := parseImportArgs([]string{path, "--addr", n.TLSAddr().String(), "--tls", "--cacert", pki.CAFile,
+		"--cert", client.CertFile, "--key", client.KeyFile, "--progress", "off"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if sum, err := importRDB(o, &log, time.Now); err != nil || sum.errors != 0 || sum.keys != 1 {
+		t.Fatalf("over TLS: %v %s", err, sum)
+	}
+	o.cacert = "" // the system's roots do not know the test CA
+	if _, err := importRDB(o, &log, time.Now); err == nil {
+		t.Fatal("an unverified server was trusted")
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,7 @@ import (
 // Keys already expired are skipped.
 
 const importUsage = `usage: loomcache import-rdb FILE --addr host:port [--user NAME] [--password PASS]
+                           [--tls [--cacert FILE] [--cert FILE --key FILE]]
                            [--batch N] [--pipeline N] [--progress auto|bar|lines|off]
 
 Loads an RDB file written by Redis 7.0 or earlier (redis-cli --rdb, or a
@@ -38,6 +41,9 @@ type importOptions struct {
 	file, addr, user, password string
 	pipeline, batch            int
 	progress                   string
+	// TLS, with redis-cli's option names.
+	tls                  bool
+	cacert, cert, keyPEM string
 }
 
 func parseImportArgs(args []string) (importOptions, error) {
@@ -55,6 +61,9 @@ func parseImportArgs(args []string) (importOptions, error) {
 			continue
 		}
 		name, val, has := strings.Cut(a[2:], "=")
+		if !has && name == "tls" { // a flag, as redis-cli's
+			val, has = "yes", true
+		}
 		if !has {
 			if i+1 >= len(args) {
 				return o, fmt.Errorf("--%s needs a value", name)
@@ -69,6 +78,14 @@ func parseImportArgs(args []string) (importOptions, error) {
 			o.user = val
 		case "password":
 			o.password = val
+		case "tls":
+			o.tls = val == "yes" || val == "true" || val == "1"
+		case "cacert":
+			o.cacert, o.tls = val, true
+		case "cert":
+			o.cert, o.tls = val, true
+		case "key":
+			o.keyPEM, o.tls = val, true
 		case "pipeline":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 1 || n > 100000 {
@@ -162,7 +179,7 @@ func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*import
 	if err != nil {
 		return sum, fmt.Errorf("%s: %w", o.file, err)
 	}
-	conn, err := net.DialTimeout("tcp", o.addr, 10*time.Second)
+	conn, err := o.dial()
 	if err != nil {
 		return sum, err
 	}
@@ -223,6 +240,39 @@ func importRDB(o importOptions, stderr io.Writer, now func() time.Time) (*import
 	p.finish()
 	prog.stop()
 	return sum, p.err
+}
+
+// dial connects to o.addr, over TLS if asked: the server verified
+// against --cacert (or the system's roots), --cert and --key shown when
+// the server asks for a client certificate (Redis's tls-auth-clients).
+func (o importOptions) dial() (net.Conn, error) {
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	if !o.tls {
+		return d.Dial("tcp", o.addr)
+	}
+	host, _, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{ServerName: host}
+	if o.cacert != "" {
+		pem, err := os.ReadFile(o.cacert)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: no certificate", o.cacert)
+		}
+	}
+	if o.cert != "" || o.keyPEM != "" {
+		c, err := tls.LoadX509KeyPair(o.cert, o.keyPEM)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []tls.Certificate{c}
+	}
+	return tls.DialWithDialer(d, "tcp", o.addr, cfg)
 }
 
 // pipeline writes commands on one connection while its reader takes
