@@ -7,13 +7,6 @@ import (
 	"testing"
 )
 
-// Redis's crc64 check value.
-func TestCRC64Jones(t *testing.T) {
-	if got := newCRC64Jones().sum([]byte("123456789")); got != 0xe9c6d914c4b8d9ca {
-		t.Fatalf("crc64 of 123456789: %#x", got)
-	}
-}
-
 func TestFunctionDumpRoundTrip(t *testing.T) {
 	codes := []string{"#!lua name=a\nredis.register_function('f', function() return 1 end)", "", string(bytes.Repeat([]byte("x"), 70000))}
 	got, err := restoreFunctions(dumpFunctions(codes))
@@ -52,11 +45,6 @@ func TestFunctionRestoreRedisPayload(t *testing.T) {
 	if _, err := restoreFunctions(p); err != errDumpPayload {
 		t.Fatalf("bad CRC: %v", err)
 	}
-	// liblzf: a literal run, then a back reference that overlaps.
-	out, err := lzfDecompress([]byte{2, 'a', 'b', 'c', 0x40, 2}, 7)
-	if err != nil || string(out) != "abcabca" {
-		t.Fatalf("lzf: %q, %v", out, err)
-	}
 }
 
 // FuzzRestoreFunctions: any payload is refused with one of Redis's errors
@@ -77,18 +65,6 @@ func FuzzRestoreFunctions(f *testing.F) {
 		again, err := restoreFunctions(dumpFunctions(codes))
 		if err != nil || len(again) != len(codes) {
 			t.Fatalf("re-dump: %v", err)
-		}
-	})
-}
-
-// FuzzLZF: decompression of any input fails or gives exactly the length
-// asked for, never a panic.
-func FuzzLZF(f *testing.F) {
-	f.Add([]byte{2, 'a', 'b', 'c', 0x40, 2}, uint16(7))
-	f.Fuzz(func(t *testing.T, in []byte, n uint16) {
-		out, err := lzfDecompress(in, int(n))
-		if err == nil && len(out) != int(n) {
-			t.Fatalf("%d bytes, want %d", len(out), n)
 		}
 	})
 }

@@ -298,7 +298,7 @@ func NewTable() *Table {
 	t.events = &keyspaceEvents{hub: t.hub}
 	for _, family := range []func(*Table){
 		registerConnection, registerServer, registerStrings, registerBitops, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerGeo, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
-		registerMulti, registerScripting, registerFunctions, registerPubSub, registerHLL, registerStreams,
+		registerMulti, registerScripting, registerFunctions, registerPubSub, registerHLL, registerStreams, registerDump,
 		registerAdmin,
 	} {
 		family(t)

@@ -90,6 +90,16 @@ const (
 	FlushAll Type = 48
 )
 
+// RESTORE: 60-69.
+const (
+	// Restore: Args [key, DUMP payload, access, stream limits]: access
+	// "" or "idle:N" / "freq:N", the limits the proposer's
+	// stream-node-max-bytes<<32 | -entries in decimal; Int absolute
+	// deadline (unix ms, 0: none); Flags REPLACE. Every node decodes the
+	// payload alike.
+	Restore Type = 60
+)
+
 // Lists: 170-189. Every write to a list is one of these; the blocking
 // commands propose the same ops once there is something to pop.
 const (
@@ -366,6 +376,7 @@ var specs = map[Type]spec{
 	SwapDB:      {"SWAPDB", 0, 0, 1},
 	FlushDB:     {"FLUSHDB", 0, 0, 1},
 	FlushAll:    {"FLUSHALL", 0, 0, 1},
+	Restore:     {"RESTORE", 4, 4, 1},
 
 	SAdd:   {"SADD", 2, -1, 1},
 	SRem:   {"SREM", 2, -1, 1},

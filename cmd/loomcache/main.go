@@ -22,6 +22,9 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "import-rdb" {
+		os.Exit(runImportRDB(os.Args[2:], os.Stderr))
+	}
 	cfg, err := parseArgs(os.Args[1:], os.Stdout)
 	if err == errHelp {
 		return
