@@ -306,13 +306,13 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) figures {
 	}
 	switch problems, summary := types.finish(); {
 	case sc.lossy && len(problems) == 0:
-		t.Errorf("bitmap, HyperLogLog, geo: every node's data was wiped, yet the probe found nothing wrong (%s)", summary)
+		t.Errorf("bitmap, HyperLogLog, geo, RESTORE: every node's data was wiped, yet the probe found nothing wrong (%s)", summary)
 	case sc.lossy:
-		t.Logf("bitmap, HyperLogLog and geo probe: %d problems, the first: %s", len(problems), problems[0])
+		t.Logf("bitmap, HyperLogLog, geo and RESTORE probe: %d problems, the first: %s", len(problems), problems[0])
 	case len(problems) > 0:
-		t.Errorf("SETBIT, PFADD and GEOADD through the faults (%s):\n%s", summary, strings.Join(problems, "\n"))
+		t.Errorf("SETBIT, PFADD, GEOADD and RESTORE through the faults (%s):\n%s", summary, strings.Join(problems, "\n"))
 	default:
-		t.Logf("SETBIT, PFADD and GEOADD through the faults: %s; every acknowledged write there, none refused, every node alike", summary)
+		t.Logf("SETBIT, PFADD, GEOADD and RESTORE through the faults: %s; every acknowledged write there, none refused, every node alike", summary)
 	}
 	if err := c.waitConverged(); err != nil {
 		t.Error(err)

@@ -3,13 +3,17 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/loomcache/loomcache/rdb"
 )
 
 // typesProbe puts issue 14's other writes through a scenario's faults:
-// SETBIT, PFADD and GEOADD of new elements, through every node in turn.
+// SETBIT, PFADD and GEOADD of new elements, and RESTORE of a Redis DUMP
+// payload into a new key, through every node in turn.
 // At the end (checkTypes) every acknowledged write must be there, nothing
 // refused may be, PFCOUNT must count what was added within HyperLogLog's
 // error, and every node, read locally (READONLY) once the writes stopped,
@@ -25,7 +29,7 @@ type typesProbe struct {
 }
 
 // typedWrite is one probe write: SETBIT of bit n, PFADD of element n,
-// GEOADD of member n.
+// GEOADD of member n, RESTORE of key n.
 type typedWrite struct {
 	cmd string
 	n   int
@@ -37,7 +41,11 @@ const (
 	probeGeo  = probeKeys + "geo"
 )
 
-var typedCmds = [...]string{"SETBIT", "PFADD", "GEOADD"}
+var typedCmds = [...]string{"SETBIT", "PFADD", "GEOADD", "RESTORE"}
+
+// restoreKey is RESTORE n's key; its value is the string restoreValue(n).
+func restoreKey(n int) string   { return probeKeys + "restored" + strconv.Itoa(n) }
+func restoreValue(n int) string { return "r" + strconv.Itoa(n) }
 
 // args are the write's command line; member n's coordinates differ with n.
 func (w typedWrite) args() []string {
@@ -47,6 +55,9 @@ func (w typedWrite) args() []string {
 		return []string{"SETBIT", probeBits, n, "1"}
 	case "PFADD":
 		return []string{"PFADD", probeHLL, "e" + n}
+	case "RESTORE":
+		payload := rdb.Payload(rdb.EncodeString([]byte(restoreValue(w.n))))
+		return []string{"RESTORE", restoreKey(w.n), "0", string(payload)}
 	}
 	lon := strconv.FormatFloat(-170+float64(w.n%3400)/10, 'f', 1, 64)
 	lat := strconv.FormatFloat(-80+float64(w.n%1600)/10, 'f', 1, 64)
@@ -72,7 +83,7 @@ func startTypesProbe(ctx context.Context, c *cluster) *typesProbe {
 }
 
 // write sends w through n and records what came of it: an integer reply
-// is acknowledged; an error that is not UNKNOWN was refused; a reply
+// (RESTORE: OK) is acknowledged; an error that is not UNKNOWN was refused; a reply
 // lost is unknown.
 func (p *typesProbe) write(n *node, w typedWrite) {
 	st := pubFailed
@@ -83,6 +94,10 @@ func (p *typesProbe) write(n *node, w typedWrite) {
 		switch r := r.(type) {
 		case int64:
 			if err == nil {
+				st = pubAcked
+			}
+		case string:
+			if err == nil && r == "OK" {
 				st = pubAcked
 			}
 		case errorReply:
@@ -102,12 +117,14 @@ type typesView struct {
 	bits, hll         string
 	geo               []any // ZRANGE WITHSCORES
 	count             int64 // PFCOUNT
+	restored          []any // MGET of the keys RESTORE was sent for
 	bitsErr, countErr error
 }
 
 // readTypes reads n's own copy (READONLY: served from its keyspace, with
-// no proposal: PFCOUNT leaves a stale cache as it is).
-func readTypes(n *node) (typesView, error) {
+// no proposal: PFCOUNT leaves a stale cache as it is), with the keys of
+// the RESTOREs sent, in restores' order.
+func readTypes(n *node, restores []int) (typesView, error) {
 	v := typesView{node: n.id}
 	cn, err := dial(n.addr, time.Second)
 	if err != nil {
@@ -115,18 +132,29 @@ func readTypes(n *node) (typesView, error) {
 	}
 	defer cn.Close()
 	var rs []reply
-	err = cn.pipeline(5*time.Second, [][]string{{"READONLY"}, {"GET", probeBits}, {"GET", probeHLL},
-		{"ZRANGE", probeGeo, "0", "-1", "WITHSCORES"}, {"PFCOUNT", probeHLL}}, func(_ int, r reply) { rs = append(rs, r) })
+	mget := []string{"MGET"}
+	for _, r := range restores {
+		mget = append(mget, restoreKey(r))
+	}
+	cmds := [][]string{{"READONLY"}, {"GET", probeBits}, {"GET", probeHLL},
+		{"ZRANGE", probeGeo, "0", "-1", "WITHSCORES"}, {"PFCOUNT", probeHLL}}
+	if len(restores) > 0 {
+		cmds = append(cmds, mget)
+	}
+	err = cn.pipeline(5*time.Second, cmds, func(_ int, r reply) { rs = append(rs, r) })
 	if err != nil {
 		return v, err
 	}
-	if len(rs) != 5 || rs[0] != "OK" {
+	if len(rs) != len(cmds) || rs[0] != "OK" {
 		return v, fmt.Errorf("%s: READONLY and its reads answered %v", n.id, rs)
 	}
 	v.bits, _ = rs[1].(string)
 	v.hll, _ = rs[2].(string)
 	v.geo, _ = rs[3].([]any)
 	v.count, _ = rs[4].(int64)
+	if len(restores) > 0 {
+		v.restored, _ = rs[5].([]any)
+	}
 	return v, nil
 }
 
@@ -135,6 +163,13 @@ func readTypes(n *node) (typesView, error) {
 // and a summary.
 func (p *typesProbe) finish() ([]string, string) {
 	p.done.Wait()
+	p.mu.Lock()
+	sent := make(map[typedWrite]pubStatus, len(p.sent))
+	for w, st := range p.sent {
+		sent[w] = st
+	}
+	p.mu.Unlock()
+	restores := restoresOf(sent)
 	nodes := p.c.launchedNodes()
 	var views []typesView
 	for try := 0; ; try++ {
@@ -142,7 +177,7 @@ func (p *typesProbe) finish() ([]string, string) {
 		var err error
 		for _, n := range nodes {
 			var v typesView
-			if v, err = readTypes(n); err != nil {
+			if v, err = readTypes(n, restores); err != nil {
 				break
 			}
 			views = append(views, v)
@@ -155,25 +190,42 @@ func (p *typesProbe) finish() ([]string, string) {
 		}
 		time.Sleep(200 * time.Millisecond) // a node still applying
 	}
-	p.mu.Lock()
-	sent := make(map[typedWrite]pubStatus, len(p.sent))
-	for w, st := range p.sent {
-		sent[w] = st
-	}
-	p.mu.Unlock()
 	acked := 0
 	for _, st := range sent {
 		if st == pubAcked {
 			acked++
 		}
 	}
-	return checkTypes(sent, views), fmt.Sprintf("%d writes (%d acknowledged), %d bytes of bits, %d geo members, PFCOUNT %d, on %d nodes",
-		len(sent), acked, len(views[0].bits), len(views[0].geo)/2, views[0].count, len(views))
+	return checkTypes(sent, views), fmt.Sprintf("%d writes (%d acknowledged), %d bytes of bits, %d geo members, PFCOUNT %d, %d keys restored, on %d nodes",
+		len(sent), acked, len(views[0].bits), len(views[0].geo)/2, views[0].count, restoredCount(views[0]), len(views))
+}
+
+// restoresOf lists the RESTOREs sent, by n: the keys readTypes reads.
+func restoresOf(sent map[typedWrite]pubStatus) []int {
+	var ns []int
+	for w := range sent {
+		if w.cmd == "RESTORE" {
+			ns = append(ns, w.n)
+		}
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+func restoredCount(v typesView) int {
+	n := 0
+	for _, r := range v.restored {
+		if r != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func sameTypes(vs []typesView) bool {
 	for _, v := range vs[1:] {
-		if v.bits != vs[0].bits || v.hll != vs[0].hll || fmt.Sprint(v.geo) != fmt.Sprint(vs[0].geo) {
+		if v.bits != vs[0].bits || v.hll != vs[0].hll || fmt.Sprint(v.geo) != fmt.Sprint(vs[0].geo) ||
+			fmt.Sprint(v.restored) != fmt.Sprint(vs[0].restored) {
 			return false
 		}
 	}
@@ -190,7 +242,7 @@ func checkTypes(sent map[typedWrite]pubStatus, views []typesView) []string {
 	}
 	if !sameTypes(views) {
 		for _, v := range views[1:] {
-			add("%s and %s hold different bits, HyperLogLog bytes or geo scores", views[0].node, v.node)
+			add("%s and %s hold different bits, HyperLogLog bytes, geo scores or restored keys", views[0].node, v.node)
 		}
 	}
 	v := views[0]
@@ -198,6 +250,15 @@ func checkTypes(sent map[typedWrite]pubStatus, views []typesView) []string {
 	members := map[string]bool{}
 	for i := 0; i+1 < len(v.geo); i += 2 {
 		members[fmt.Sprint(v.geo[i])] = true
+	}
+	restored := map[int]bool{}
+	for i, n := range restoresOf(sent) {
+		if i < len(v.restored) && v.restored[i] != nil {
+			if got := fmt.Sprint(v.restored[i]); got != restoreValue(n) {
+				add("RESTORE %d's key holds %q, not %q", n, got, restoreValue(n))
+			}
+			restored[n] = true
+		}
 	}
 	var pfMin, pfMax int
 	for w, st := range sent {
@@ -207,6 +268,8 @@ func checkTypes(sent map[typedWrite]pubStatus, views []typesView) []string {
 			there = bit(w.n)
 		case "GEOADD":
 			there = members["m"+strconv.Itoa(w.n)]
+		case "RESTORE":
+			there = restored[w.n]
 		case "PFADD":
 			if st == pubAcked {
 				pfMin++
