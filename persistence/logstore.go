@@ -52,8 +52,8 @@ type Stats struct {
 // group's log and stable state are a Store in it, under the group's key
 // prefix, and concurrent commits of several groups share Pebble's fsyncs.
 type DB struct {
-	db      *pebble.DB
-	logOpts *pebble.WriteOptions
+	db   *pebble.DB
+	sync syncer // fsync policy (syncmode.go)
 
 	// life guards db against use after Close: every method of every
 	// Store holds it for reading, Close for writing.
@@ -121,10 +121,12 @@ func OpenDB(dir string, sync bool) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open wal %s: %w", dir, err)
 	}
-	d := &DB{db: db, logOpts: pebble.NoSync}
+	d := &DB{db: db}
+	mode := SyncNo
 	if sync {
-		d.logOpts = pebble.Sync
+		mode = SyncAlways
 	}
+	d.startSyncer(mode)
 	return d, nil
 }
 
@@ -152,6 +154,7 @@ func (d *DB) Group(g int) (*Store, error) {
 
 // Close closes the database; every Store in it then returns ErrClosed.
 func (d *DB) Close() error {
+	d.stopSyncer()
 	d.life.Lock()
 	defer d.life.Unlock()
 	if d.closed {
@@ -290,7 +293,8 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := b.Commit(s.logOpts); err != nil {
+	opts := s.writeOpts()
+	if err := b.Commit(opts); err != nil {
 		return fmt.Errorf("commit wal batch: %w", err)
 	}
 	if f := s.first.Load(); f == 0 || lo < f {
@@ -301,7 +305,7 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	}
 	s.batches.Add(1)
 	s.entries.Add(uint64(len(logs)))
-	if s.logOpts == pebble.Sync {
+	if opts == pebble.Sync {
 		s.syncs.Add(1)
 	}
 	return nil
@@ -323,7 +327,7 @@ func (s *Store) DeleteRange(min, max uint64) error {
 	if max == ^uint64(0) { // max+1 would wrap to 0: end at the prefix's end
 		end = s.logEnd()
 	}
-	if err := s.db.DeleteRange(s.logKey(min), end, s.logOpts); err != nil {
+	if err := s.db.DeleteRange(s.logKey(min), end, s.writeOpts()); err != nil {
 		return fmt.Errorf("compact wal %d-%d: %w", min, max, err)
 	}
 	s.deletes.Add(1)

@@ -25,6 +25,7 @@ type Host struct {
 	cfg    Config
 	mux    *mux
 	db     *persistence.DB
+	lock   *os.File // the data directory's (dirlock.go)
 	groups []*Node
 	// waitedLease: the restart's lease wait (lease.go) is done; one
 	// covers every group.
@@ -87,8 +88,14 @@ func OpenHost(cfg Config) (*Host, error) {
 		}
 	}()
 	var err error
+	if h.lock, err = lockDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if h.db, err = persistence.OpenDB(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync); err != nil {
 		return nil, err
+	}
+	if !cfg.Fsync && cfg.FsyncEverySec {
+		h.db.SetSyncMode(persistence.SyncEverySec)
 	}
 	if err := h.checkPartitions(); err != nil {
 		return nil, err
@@ -233,6 +240,9 @@ func (h *Host) closeParts() error {
 		if cerr := h.db.Close(); err == nil {
 			err = cerr
 		}
+	}
+	if h.lock != nil {
+		h.lock.Close() // releases the flock
 	}
 	return err
 }

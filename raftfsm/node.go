@@ -41,6 +41,9 @@ type Config struct {
 	RaftAdvertise string
 	DataDir       string
 	Fsync         bool
+	// FsyncEverySec, with Fsync false, has the log fsync'd once a second
+	// (persistence.SyncEverySec): Redis's appendfsync everysec.
+	FsyncEverySec bool
 	Members       []Member // initial members; empty: a single node of ID
 	// Partitions is the number of partitions, each a Raft group (OpenHost;
 	// 0: 1). It is fixed when the cluster is created.

@@ -60,13 +60,15 @@ type confValues struct {
 	busyMs int64
 	// trackMaxKeys is tracking-table-max-keys (0: no limit).
 	trackMaxKeys int64
+	inert        *inertValues // redisdirectives.go
+	redis        redisValues  // redisconf.go
 }
 
 // defaultConfValues are Redis's defaults: the zero value but for the TLS,
 // eviction and encoding settings, some of whose defaults are not zero.
 func defaultConfValues() confValues {
 	return confValues{tls: defaultTLSValues(), evict: defaultEvictValues(), enc: keyspace.DefaultEncodingLimits(),
-		busyMs: 5000, trackMaxKeys: 1000000}
+		busyMs: 5000, trackMaxKeys: 1000000, redis: defaultRedisValues()}
 }
 
 // setting is one CONFIG parameter.
@@ -91,6 +93,12 @@ type setting struct {
 	// volatile: apply even when set to the value it has, as Redis's
 	// VOLATILE_CONFIG, so that naming a certificate file again re-reads it.
 	volatile bool
+	// immutable: set at startup only (Redis's IMMUTABLE_CONFIG).
+	immutable bool
+	// hidden: left out of CONFIG GET's patterns (HIDDEN_CONFIG).
+	hidden bool
+	// inert: a Redis directive with no meaning here (redisdirectives.go).
+	inert bool
 }
 
 // Errors whose text Redis reports after "CONFIG SET failed (...) - ".
@@ -104,6 +112,9 @@ var (
 func settings() []setting {
 	all := []setting{
 		{name: "bind", get: func(s *Server, _ *confValues) string {
+			if b := s.cfg.Redis.Bind; len(b) > 0 {
+				return strings.Join(b, " ")
+			}
 			host, _, err := net.SplitHostPort(s.cfg.Addr)
 			if err != nil || host == "" {
 				return "*"
@@ -120,33 +131,6 @@ func settings() []setting {
 			}
 			return s.cfg.DataDir
 		}},
-		// Every write goes to the WAL, the equivalent of an always-on AOF;
-		// its fsync policy is --fsync, fixed at startup.
-		{name: "appendonly", get: func(*Server, *confValues) string { return "yes" },
-			set: func(_ *Server, _ *confValues, val string) error {
-				on, err := parseYesNo(val)
-				if err == nil && !on {
-					err = errImmutable
-				}
-				return err
-			}},
-		{name: "appendfsync", get: func(s *Server, _ *confValues) string { return appendfsync(s.cfg.Fsync) },
-			set: func(s *Server, _ *confValues, val string) error {
-				v, err := parseEnum(val, []string{"everysec", "always", "no"})
-				if err == nil && v != appendfsync(s.cfg.Fsync) {
-					err = errImmutable
-				}
-				return err
-			}},
-		// Snapshots follow the number of applied ops, not save points.
-		{name: "save", get: func(*Server, *confValues) string { return "" },
-			set: func(_ *Server, _ *confValues, val string) error {
-				n, err := parseSave(val)
-				if err == nil && n > 0 {
-					err = errImmutable
-				}
-				return err
-			}},
 		{name: "maxclients", get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.maxclients(), 10) },
 			set: func(_ *Server, v *confValues, val string) error {
 				n, err := parseBounded(val, 1, math.MaxUint32, true)
@@ -196,7 +180,9 @@ func settings() []setting {
 			}},
 	}
 	all = append(all, memorySettings()...)
+	all = append(all, redisConfSettings()...)
 	all = append(append(append(all, limitSettings()...), tlsSettings()...), encodingSettings()...)
+	all = append(all, inertSettings(all)...)
 	return withAliases(all)
 }
 
@@ -205,13 +191,6 @@ func (v *confValues) maxclients() int64 {
 		return 10000
 	}
 	return v.maxClients
-}
-
-func appendfsync(always bool) string {
-	if always {
-		return "always"
-	}
-	return "no"
 }
 
 // maxClients is the maxclients setting now.
@@ -246,7 +225,7 @@ func (s *Server) ConfigGet(pattern string) [][2]string {
 	}
 	var out [][2]string
 	for i := range all {
-		if glob.MatchString(pattern, all[i].name, true) {
+		if !all[i].hidden && glob.MatchString(pattern, all[i].name, true) {
 			out = append(out, [2]string{all[i].name, all[i].get(s, &v)})
 		}
 	}
@@ -281,9 +260,9 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 			continue
 		}
 		switch {
-		case st.protected:
+		case st.protected && !startup:
 			firstErr = setFailed(p[0], errProtected)
-		case st.set == nil:
+		case st.set == nil || (st.immutable && !startup):
 			firstErr = setFailed(p[0], errImmutable)
 		}
 		for _, prev := range found[:i] {
@@ -310,6 +289,9 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 		before := next
 		if err := st.set(s, &next, pairs[i][1]); err != nil {
 			return setFailed(st.name, err)
+		}
+		if startup && st.inert {
+			s.log.Printf("directive %s accepted: it has no meaning in LoomCache (CONFIG GET shows it, nothing uses it)", pairs[i][0])
 		}
 		changed := next != before
 		if changed && st.startupOnly && !startup {
@@ -553,7 +535,7 @@ func notifyFlagsString(flags keyspace.EventClass) string {
 func DirectiveNames() []string {
 	var names []string
 	for _, st := range settings() {
-		if st.set != nil && !st.protected {
+		if st.set != nil && !st.protected && !st.inert && !st.immutable {
 			names = append(names, st.name)
 		}
 	}

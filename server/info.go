@@ -114,6 +114,7 @@ func (s *Server) infoServer(b []byte) []byte {
 	uptime := int64(now.Sub(s.started) / time.Second)
 	b = infoField(b, "redis_version", commands.RedisVersion)
 	b = infoField(b, "loomcache_version", Version)
+	b = infoField(b, "loomcache_git_sha", GitSHA())
 	b = infoField(b, "redis_mode", "standalone")
 	b = infoField(b, "os", osName())
 	b = infoInt(b, "arch_bits", strconv.IntSize)

@@ -72,6 +72,11 @@ type Config struct {
 	// loading ends no sooner than HoldLoading is closed.
 	HoldRestore <-chan struct{}
 	HoldLoading <-chan struct{}
+	// FsyncEverySec, with Fsync false, fsyncs the log once a second
+	// (appendfsync everysec).
+	FsyncEverySec bool
+	// Redis holds the process directives of a Redis config (redisconf.go).
+	Redis RedisStartup
 }
 
 // Server is a running LoomCache node.
@@ -228,6 +233,7 @@ func New(cfg Config) (*Server, error) {
 		RaftAdvertise:     cfg.RaftAdvertise,
 		DataDir:           cfg.DataDir,
 		Fsync:             cfg.Fsync,
+		FsyncEverySec:     cfg.FsyncEverySec,
 		Members:           cfg.Members,
 		NoBootstrap:       cfg.Join != "",
 		SnapshotThreshold: cfg.SnapshotThreshold,
@@ -268,6 +274,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	node := s.node
 	s.startEviction()
+	s.startSaver()
 	s.load.node.Store(node) // after s.node: see openNode
 	return s, nil
 }
@@ -276,7 +283,7 @@ func New(cfg Config) (*Server, error) {
 // tls-port, the TLS one.
 func (s *Server) listen(tlsPort int64) error {
 	if !s.cfg.NoPlainPort {
-		ln, err := net.Listen("tcp", s.cfg.Addr)
+		ln, err := s.listenBind()
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
 		}
@@ -414,6 +421,7 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 		}
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
+		s.keepAlive(nc)
 		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
 		s.newSub(c) // before others (the revoker) can see c
 		s.admit(c)

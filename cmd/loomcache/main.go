@@ -3,17 +3,24 @@
 package main
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
+	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/server"
 )
 
 func main() {
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-v") {
+		fmt.Printf("LoomCache v=%s sha=%s go=%s (speaks Redis %s)\n", server.Version, server.GitSHA(), runtime.Version(), commands.RedisVersion)
+		return
+	}
 	cfg, err := parseArgs(os.Args[1:], os.Stdout)
 	if err == errHelp {
 		return
@@ -22,19 +29,40 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loomcache:", err)
 		os.Exit(2)
 	}
+	if cfg.Redis.Daemonize && os.Getenv(daemonEnv) == "" {
+		os.Exit(daemonize())
+	}
 	if err := run(cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "loomcache:", err)
+		fmt.Fprintln(cfg.LogOutput, "loomcache:", err)
+		reportReady(err)
 		os.Exit(1)
 	}
 }
 
 func run(cfg server.Config) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := prepare(&cfg); err != nil {
+		return err
+	}
+	for _, n := range cfg.Redis.Notes {
+		fmt.Fprintln(cfg.LogOutput, "loomcache:", n)
+	}
 	defer server.StartGCTuner()()
 	s, err := server.New(cfg)
 	if err != nil {
 		return err
+	}
+	pid := cfg.Redis.PidFile
+	if pid == "" && cfg.Redis.Daemonize {
+		pid = defaultPidFile
+	}
+	if pid != "" {
+		if err := writePidFile(pid); err != nil {
+			fmt.Fprintf(cfg.LogOutput, "loomcache: failed to write PID file: %v\n", err)
+			pid = ""
+		}
 	}
 	var on []string
 	if a := s.Addr(); a != nil {
@@ -45,5 +73,82 @@ func run(cfg server.Config) error {
 	}
 	fmt.Fprintf(cfg.LogOutput, "loomcache: node %s serving RESP on %s, raft on %s, data in %s\n",
 		cfg.ID, strings.Join(on, " and "), cfg.RaftAddr, cfg.DataDir)
-	return s.Run(ctx)
+	reportReady(nil)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve() }()
+	var sig os.Signal
+	select {
+	case sig = <-sigs:
+	case err = <-errc:
+	}
+	cerr := s.Close()
+	if pid != "" {
+		os.Remove(pid)
+	}
+	if sig != nil {
+		what := "closed every client connection and stopped the node"
+		if cerr != nil {
+			what += fmt.Sprintf(" (close: %v)", cerr)
+		}
+		if pid != "" {
+			what += ", removed " + pid
+		}
+		fmt.Fprintf(cfg.LogOutput, "loomcache: %s received: %s; its writes are in %s (fsync %s); bye\n",
+			sigName(sig), what, cfg.DataDir, fsyncWord(cfg))
+		return nil
+	}
+	if err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// prepare does what Redis does at startup for the process directives:
+// works in dir, opens the log file.
+func prepare(cfg *server.Config) error {
+	if cfg.Redis.Chdir {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("dir: %w", err)
+		}
+		abs, err := filepath.Abs(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		if err := os.Chdir(abs); err != nil {
+			return fmt.Errorf("can't chdir to '%s': %w", abs, err)
+		}
+		cfg.DataDir = abs
+	}
+	if cfg.Redis.LogFileSet {
+		if cfg.Redis.LogFile == "" {
+			cfg.LogOutput = os.Stdout
+		} else {
+			f, err := os.OpenFile(cfg.Redis.LogFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return fmt.Errorf("can't open the log file: %w", err)
+			}
+			cfg.LogOutput = f // the process's until it exits
+		}
+	}
+	if cfg.Redis.Daemonize && cfg.LogOutput == os.Stdout {
+		cfg.LogOutput = io.Discard // as Redis's daemon, whose stdout is /dev/null
+	}
+	return nil
+}
+
+func sigName(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
+func fsyncWord(cfg server.Config) string {
+	switch {
+	case cfg.Fsync:
+		return "always"
+	case cfg.FsyncEverySec:
+		return "everysec"
+	}
+	return "no"
 }
