@@ -36,8 +36,9 @@ type ackTimes struct {
 }
 
 type ackTime struct {
-	term uint64
-	sent time.Duration // since base
+	term  uint64
+	sent  time.Duration // since base
+	match uint64        // the peer's last log index known to match (INFO replication)
 }
 
 func (a *ackTimes) init(base time.Time) {
@@ -46,11 +47,14 @@ func (a *ackTimes) init(base time.Time) {
 }
 
 // note records that id accepted, in term, a request sent at sent.
-func (a *ackTimes) note(id raft.ServerID, term uint64, sent time.Time) {
+func (a *ackTimes) note(id raft.ServerID, term uint64, sent time.Time, match uint64) {
 	at := sent.Sub(a.base)
 	a.mu.Lock()
 	if cur, ok := a.by[id]; !ok || term > cur.term || term == cur.term && at > cur.sent {
-		a.by[id] = ackTime{term: term, sent: at}
+		if ok && cur.term == term {
+			match = max(match, cur.match)
+		}
+		a.by[id] = ackTime{term: term, sent: at, match: match}
 	}
 	a.mu.Unlock()
 }
@@ -97,7 +101,7 @@ func (t *ackTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress
 	sent := time.Now()
 	err := t.raftTransport.AppendEntries(id, target, args, resp)
 	if err == nil && resp.Success && resp.Term == args.Term {
-		t.acks.note(id, args.Term, sent)
+		t.acks.note(id, args.Term, sent, args.PrevLogEntry+uint64(len(args.Entries)))
 	}
 	return err
 }
@@ -106,7 +110,7 @@ func (t *ackTransport) InstallSnapshot(id raft.ServerID, target raft.ServerAddre
 	sent := time.Now()
 	err := t.raftTransport.InstallSnapshot(id, target, args, resp, data)
 	if err == nil && resp.Success && resp.Term == args.Term {
-		t.acks.note(id, args.Term, sent)
+		t.acks.note(id, args.Term, sent, args.LastLogIndex)
 	}
 	return err
 }
@@ -140,7 +144,7 @@ func (p *ackPipeline) relay() {
 		case f := <-in:
 			if f.Error() == nil {
 				if req, resp := f.Request(), f.Response(); resp.Success && resp.Term == req.Term {
-					p.acks.note(p.id, req.Term, f.Start())
+					p.acks.note(p.id, req.Term, f.Start(), req.PrevLogEntry+uint64(len(req.Entries)))
 				}
 			}
 			select {

@@ -120,6 +120,7 @@ type Node struct {
 	// ownsHost: the node is Open's, and its Close closes the host.
 	ownsHost bool
 	raft     *raft.Raft
+	peers    peerLog // raft's log lines about peers (peerlog.go)
 	fsm      *fsm
 	wal      *persistence.Store
 	snaps    *persistence.SnapshotStore
@@ -258,8 +259,10 @@ func (h *Host) openGroup(g int) (*Node, error) {
 	rc.LeaderLeaseTimeout = DefaultHeartbeatTimeout
 	n.lease.init(rc.HeartbeatTimeout)
 	n.acks.init(n.lease.base)
+	n.peers.single.Store(!n.wasMultiVoter())
 	rc.Logger = hclog.New(&hclog.LoggerOptions{
 		Name: name, Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
+		Exclude: n.peers.exclude,
 	})
 
 	has, err := raft.HasExistingState(n.wal, n.wal, n.snaps)
@@ -308,7 +311,8 @@ func (h *Host) openGroup(g int) (*Node, error) {
 		n.fsm.lastIndex.CompareAndSwap(0, n.restoredSnap)
 	}
 	ok = true
-	n.wg.Add(4)
+	n.wg.Add(5)
+	go n.watchPeers(rc.Logger)
 	go n.every(snapshotEvery, n.snapshotCheck)
 	go n.leaseLoop()
 	// LeaderCh, unlike Config.NotifyCh, never blocks raft's main loop: it
@@ -338,6 +342,7 @@ func (n *Node) watchLeadership(ch <-chan bool) {
 				n.readyTerm.Store(0)
 				continue
 			}
+			n.peers.single.Store(false)
 			// Read the term before the barrier: if leadership changed
 			// in between, the barrier belongs to a later term and the
 			// check below (or ready's) refuses the stale one.
