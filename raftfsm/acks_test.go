@@ -21,19 +21,19 @@ func TestQuorumSince(t *testing.T) {
 	}{
 		{"no acks", three, nil, 0, false},
 		{"one follower of two is a quorum with self", three,
-			map[raft.ServerID]ackTime{"b": {2, ms(100)}}, ms(100), true},
+			map[raft.ServerID]ackTime{"b": {term: 2, sent: ms(100)}}, ms(100), true},
 		{"the newer follower counts", three,
-			map[raft.ServerID]ackTime{"b": {2, ms(100)}, "c": {2, ms(300)}}, ms(300), true},
+			map[raft.ServerID]ackTime{"b": {term: 2, sent: ms(100)}, "c": {term: 2, sent: ms(300)}}, ms(300), true},
 		{"acks of another term do not count", three,
-			map[raft.ServerID]ackTime{"b": {1, ms(900)}, "c": {2, ms(50)}}, ms(50), true},
+			map[raft.ServerID]ackTime{"b": {term: 1, sent: ms(900)}, "c": {term: 2, sent: ms(50)}}, ms(50), true},
 		{"only acks of other terms", three,
-			map[raft.ServerID]ackTime{"b": {1, ms(900)}, "c": {3, ms(50)}}, 0, false},
+			map[raft.ServerID]ackTime{"b": {term: 1, sent: ms(900)}, "c": {term: 3, sent: ms(50)}}, 0, false},
 		{"a non-voter's ack does not count", three,
-			map[raft.ServerID]ackTime{"x": {2, ms(900)}}, 0, false},
+			map[raft.ServerID]ackTime{"x": {term: 2, sent: ms(900)}}, 0, false},
 		{"five voters: the second newest follower", five,
-			map[raft.ServerID]ackTime{"b": {2, ms(10)}, "c": {2, ms(40)}, "d": {2, ms(30)}, "e": {2, ms(20)}}, ms(30), true},
+			map[raft.ServerID]ackTime{"b": {term: 2, sent: ms(10)}, "c": {term: 2, sent: ms(40)}, "d": {term: 2, sent: ms(30)}, "e": {term: 2, sent: ms(20)}}, ms(30), true},
 		{"five voters, one ack short", five,
-			map[raft.ServerID]ackTime{"b": {2, ms(10)}}, 0, false},
+			map[raft.ServerID]ackTime{"b": {term: 2, sent: ms(10)}}, 0, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
