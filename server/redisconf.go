@@ -46,6 +46,9 @@ type RedisStartup struct {
 	LogFileSet bool
 	// Chdir: dir was given, and the process works in it, as Redis's.
 	Chdir bool
+	// OwnSettings are the command's setting names (id, raft-addr, ...):
+	// CONFIG REWRITE keeps their lines.
+	OwnSettings []string
 	// Notes are startup log lines about directives of the file that
 	// have no meaning here (rename-command, loadmodule, ...).
 	Notes []string

@@ -40,6 +40,7 @@ type redisDirective struct {
 	immutable   bool
 	protected   bool
 	hidden      bool // HIDDEN_CONFIG: left out of CONFIG GET's patterns
+	null        bool // a string whose "" is NULL: CONFIG REWRITE leaves it out
 	def         string
 	enum        []string
 	lo, hi      int64

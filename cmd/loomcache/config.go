@@ -230,6 +230,11 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 	for _, s := range redisSettings() {
 		byName[s.name] = s // their defaults are Config's zero values
 	}
+	for _, s := range settings() {
+		if !directivesKnown(s.name) {
+			cfg.Redis.OwnSettings = append(cfg.Redis.OwnSettings, s.name)
+		}
+	}
 	if len(args) > 0 && args[0] == "server" {
 		args = args[1:]
 	}

@@ -123,3 +123,14 @@ func joinPort(host, addr string) string {
 	}
 	return net.JoinHostPort(host, port)
 }
+
+// directivesKnown reports whether name is a Redis directive (the server's
+// CONFIG parameter, rewritten by CONFIG REWRITE).
+func directivesKnown(name string) bool {
+	for _, n := range server.RedisDirectiveNames() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
