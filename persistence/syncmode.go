@@ -53,6 +53,7 @@ func (m SyncMode) String() string {
 type syncer struct {
 	mode  atomic.Int32
 	dirty atomic.Bool // a write since the last fsync
+	done  atomic.Uint64 // background fsyncs done
 	stop  chan struct{}
 	once  sync.Once
 	wg    sync.WaitGroup
@@ -61,6 +62,9 @@ type syncer struct {
 // SetSyncMode changes the policy (CONFIG SET appendfsync); the next
 // commit follows it.
 func (d *DB) SetSyncMode(m SyncMode) { d.sync.mode.Store(int32(m)) }
+
+// BackgroundSyncs counts everysec's fsyncs.
+func (d *DB) BackgroundSyncs() uint64 { return d.sync.done.Load() }
 
 // SyncMode is the policy now.
 func (d *DB) SyncMode() SyncMode { return SyncMode(d.sync.mode.Load()) }
@@ -102,6 +106,8 @@ func (d *DB) syncLoop() {
 		}
 		if err := d.db.LogData(nil, pebble.Sync); err != nil {
 			d.sync.dirty.Store(true) // try again next second
+		} else {
+			d.sync.done.Add(1)
 		}
 		d.life.RUnlock()
 	}
