@@ -52,7 +52,7 @@ func (m SyncMode) String() string {
 // DB owns its goroutine and Close stops it.
 type syncer struct {
 	mode  atomic.Int32
-	dirty atomic.Bool // a write since the last fsync
+	dirty atomic.Bool   // a write since the last fsync
 	done  atomic.Uint64 // background fsyncs done
 	stop  chan struct{}
 	once  sync.Once

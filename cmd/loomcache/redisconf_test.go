@@ -239,7 +239,7 @@ func TestConfigRewriteWithoutFile(t *testing.T) {
 
 // FuzzReadRedisConf: any config file is read or refused, never a panic.
 func FuzzReadRedisConf(f *testing.F) {
-	for _, seed := range []string{"port 6379\nsave 900 1\nsave 300 10\n", "bind 127.0.0.1 -::1\n", 		"save \"\"\n", "nosuch 1\n", "dir \"a b\n", "user default on\nrename-command X Y\n"} {
+	for _, seed := range []string{"port 6379\nsave 900 1\nsave 300 10\n", "bind 127.0.0.1 -::1\n", "save \"\"\n", "nosuch 1\n", "dir \"a b\n", "user default on\nrename-command X Y\n"} {
 		f.Add(seed)
 	}
 	dir := f.TempDir()
