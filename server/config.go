@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -111,19 +110,11 @@ var (
 // settings lists the parameters in the order CONFIG GET * reports them.
 func settings() []setting {
 	all := []setting{
-		{name: "bind", get: func(s *Server, _ *confValues) string {
-			if b := s.cfg.Redis.Bind; len(b) > 0 {
-				return strings.Join(b, " ")
-			}
-			host, _, err := net.SplitHostPort(s.cfg.Addr)
-			if err != nil || host == "" {
-				return "*"
-			}
-			return host
-		}},
+		{name: "bind", set: setBind, get: func(s *Server, _ *confValues) string { return s.bindValue() }},
 		// 0 when there is no plain listener (Config.NoPlainPort), as Redis
 		// shows port 0.
-		{name: "port", get: func(s *Server, _ *confValues) string { return listenerPort(s.ln) }},
+		{name: "port", get: func(s *Server, _ *confValues) string { return listenerPort(s.plainListener()) },
+			set: setPort, apply: applyPort, volatile: true},
 		{name: "databases", get: func(s *Server, _ *confValues) string { return strconv.Itoa(s.cfg.Databases) }},
 		{name: "dir", protected: true, get: func(s *Server, _ *confValues) string {
 			if abs, err := filepath.Abs(s.cfg.DataDir); err == nil {

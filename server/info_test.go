@@ -233,6 +233,7 @@ func TestConfigGetSet(t *testing.T) {
 	n := nodetest.Start(t, server.Config{DataDir: dir, Fsync: false, Databases: 4})
 	c := dialRaw(t, n.Addr().String())
 	_, port, _ := net.SplitHostPort(n.Addr().String())
+	_, raftPort, _ := net.SplitHostPort(n.Cfg.RaftAddr)
 	get := func(name string) any { return c.do("CONFIG", "GET", name) }
 	for _, tc := range []struct {
 		name string
@@ -264,7 +265,10 @@ func TestConfigGetSet(t *testing.T) {
 		{[]string{"appendfsync", "everysec"}, "OK"},
 		{[]string{"appendonly", "yes"}, "OK"},
 		{[]string{"appendonly", "no"}, "OK"},
-		{[]string{"port", "1"}, "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"},
+		// A port in use (the cluster port) fails the apply, as in Redis.
+		{[]string{"port", raftPort}, "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs."},
+		{[]string{"port", port, "bind", "127.0.0.1"}, "OK"},
+		{[]string{"bind", "0.0.0.0"}, "-ERR CONFIG SET failed (possibly related to argument 'bind') - can't set immutable config"},
 		{[]string{"dir", "/"}, "-ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"},
 		{[]string{"save", "60 1"}, "OK"},
 		{[]string{"save", "60 x"}, "-ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"},

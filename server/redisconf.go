@@ -29,6 +29,7 @@ type redisValues struct {
 	keepalive  int64  // tcp-keepalive, seconds (0: off)
 	appendonly bool   // kept for CONFIG GET: the Raft log is always on
 	loglevel   string // Redis's word, as given
+	port       int64  // a CONFIG SET port's (applyPort)
 }
 
 func defaultRedisValues() redisValues {
@@ -232,12 +233,18 @@ func (s *Server) keepAlive(nc net.Conn) {
 // every IPv6 one, and an address with a leading "-" is skipped when this
 // machine does not have it.
 func (s *Server) listenBind() (net.Listener, error) {
-	if len(s.cfg.Redis.Bind) == 0 {
-		return net.Listen("tcp", s.cfg.Addr)
-	}
 	_, port, err := net.SplitHostPort(s.cfg.Addr)
 	if err != nil {
 		return nil, err
+	}
+	return s.listenBindPort(port)
+}
+
+// listenBindPort is listenBind at another port.
+func (s *Server) listenBindPort(port string) (net.Listener, error) {
+	if len(s.cfg.Redis.Bind) == 0 {
+		host, _, _ := net.SplitHostPort(s.cfg.Addr)
+		return net.Listen("tcp", net.JoinHostPort(host, port))
 	}
 	var lns []net.Listener
 	for _, b := range s.cfg.Redis.Bind {
@@ -352,4 +359,81 @@ func GitSHA() string {
 		sha += "-dirty"
 	}
 	return sha
+}
+
+// setPort checks a port for CONFIG SET port; applyPort moves to it.
+func setPort(_ *Server, v *confValues, val string) error {
+	n, err := parseBounded(val, 0, 65535, false)
+	v.redis.port = n
+	return err
+}
+
+// applyPort listens on the new port before anything changes, so a port
+// in use fails the CONFIG SET (and undoes the rest of it) as in Redis;
+// connections accepted on the old port stay open.
+func (s *Server) applyPort(tx *applyTx) error {
+	want := strconv.FormatInt(tx.next.redis.port, 10)
+	if tx.startup || want == listenerPort(s.plainListener()) {
+		return nil
+	}
+	if want == "0" {
+		tx.onCommit(func() { s.setPlainListener(nil) })
+		return nil
+	}
+	ln, err := s.listenBindPort(want)
+	if err != nil {
+		return &applyError{reply: "Unable to listen on this port. Check server logs.", err: fmt.Errorf("port %s: %w", want, err)}
+	}
+	tx.onAbort(func() { ln.Close() })
+	tx.onCommit(func() { s.setPlainListener(ln) })
+	return nil
+}
+
+// setBind takes bind's value as it is: the addresses are fixed when the
+// node starts (a change is refused as immutable).
+func setBind(s *Server, _ *confValues, val string) error {
+	if strings.Join(strings.Fields(val), " ") != s.bindValue() {
+		return errImmutable
+	}
+	return nil
+}
+
+func (s *Server) plainListener() net.Listener {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	return s.ln
+}
+
+// setPlainListener makes ln the plain listener (nil: none), accepting on
+// it, and closes the one it replaces.
+func (s *Server) setPlainListener(ln net.Listener) {
+	s.lnMu.Lock()
+	if s.closed {
+		s.lnMu.Unlock()
+		if ln != nil {
+			ln.Close()
+		}
+		return
+	}
+	old := s.ln
+	s.ln = ln
+	if ln != nil && s.serving {
+		s.startAccept(ln, false)
+	}
+	s.lnMu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// bindValue is CONFIG GET bind: bind's addresses, or --addr's host.
+func (s *Server) bindValue() string {
+	if b := s.cfg.Redis.Bind; len(b) > 0 {
+		return strings.Join(b, " ")
+	}
+	host, _, err := net.SplitHostPort(s.cfg.Addr)
+	if err != nil || host == "" {
+		return "*"
+	}
+	return host
 }

@@ -305,10 +305,11 @@ func (s *Server) listen(tlsPort int64) error {
 
 // Addr returns the plain RESP listen address, nil with NoPlainPort.
 func (s *Server) Addr() net.Addr {
-	if s.ln == nil {
+	ln := s.plainListener()
+	if ln == nil {
 		return nil
 	}
-	return s.ln.Addr()
+	return ln.Addr()
 }
 
 // Node returns the Raft node.
@@ -446,8 +447,8 @@ func (s *Server) Close() error {
 	s.lnMu.Unlock()
 	s.closeOnce.Do(func() { close(s.done) })
 	s.table.Waiters().Close()
-	if s.ln != nil {
-		s.ln.Close()
+	if ln := s.plainListener(); ln != nil {
+		ln.Close()
 	}
 	if tln != nil {
 		tln.Close()
