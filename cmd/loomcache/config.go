@@ -172,6 +172,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprint(w, "  --help                 print this help\n")
 	fmt.Fprintf(w, "\nRedis configuration directives, with Redis's names, values and checks\n(also settable at run time with CONFIG SET, but for tls-cluster):\n%s\n",
 		wrap(strings.Join(server.DirectiveNames(), ", "), "  ", 76))
+	fmt.Fprint(w, redisConfHelp)
 	fmt.Fprint(w, tlsHelp)
 }
 

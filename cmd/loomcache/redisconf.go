@@ -134,3 +134,11 @@ func directivesKnown(name string) bool {
 	}
 	return false
 }
+
+const redisConfHelp = `
+A Redis 7.0 config file (redis.conf, Debian's stock one included) starts a
+node: dir, bind, daemonize, pidfile, logfile, loglevel and appendfsync are
+applied as above, save points take snapshots, every other Redis directive
+(rdbcompression, hz, ...) is accepted with a log line saying it has no
+meaning here and kept for CONFIG GET/SET/REWRITE (docs/redis-conf.md).
+`

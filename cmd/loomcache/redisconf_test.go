@@ -98,6 +98,11 @@ func TestStockRedisConf(t *testing.T) {
 	}
 	ctx := context.Background()
 	c := client(t, port)
+	// It listens at once and answers LOADING until the log is replayed,
+	// as Redis does while it loads.
+	if err := nodetest.WaitReady(fmt.Sprintf("127.0.0.1:%d", port), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
