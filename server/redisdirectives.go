@@ -78,7 +78,14 @@ func inertSpecial(name string) (def string, check func(string) (string, error), 
 	case "latency-tracking-info-percentiles":
 		return "50 99 99.9", checkPercentiles, true
 	case "replicaof":
-		return "", func(string) (string, error) { return "", errImmutable }, true
+		// Raft decides who leads: a replicaof line is accepted (and noted)
+		// at startup; CONFIG SET refuses it as immutable, as Redis does.
+		return "", func(val string) (string, error) {
+			if f := strings.Fields(val); len(f) != 2 {
+				return "", errors.New("wrong number of arguments")
+			}
+			return val, nil
+		}, true
 	}
 	return "", nil, false
 }

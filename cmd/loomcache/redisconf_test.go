@@ -292,3 +292,74 @@ func TestRedisConfSyntax(t *testing.T) {
 		t.Errorf("two ports: %v", err)
 	}
 }
+
+// TestEveryRedisDirective: a file holding every parameter redis-server
+// reports (CONFIG GET *), with its value, starts a node, which then
+// reports the same value for each.
+func TestEveryRedisDirective(t *testing.T) {
+	r := nodetest.StartRedis(t)
+	ctx := context.Background()
+	rc := redis.NewClient(&redis.Options{Addr: r.Addr})
+	defer rc.Close()
+	all, err := rc.ConfigGet(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Where the node is, and what only a replica or a file of users has.
+	skip := map[string]bool{"port": true, "dir": true, "daemonize": true, "pidfile": true, "logfile": true, "bind": true,
+		"unixsocket": true, "aclfile": true, "replicaof": true, "slaveof": true, "requirepass": true, "masterauth": true}
+	var lines []string
+	for k, v := range all {
+		switch {
+		case skip[k]:
+		case k == "client-output-buffer-limit":
+			f := strings.Fields(v)
+			for i := 0; i+3 < len(f); i += 4 {
+				lines = append(lines, k+" "+strings.Join(f[i:i+4], " "))
+			}
+		case k == "save" || k == "oom-score-adj-values" || k == "latency-tracking-info-percentiles":
+			if v == "" {
+				v = `""`
+			}
+			lines = append(lines, k+" "+v)
+		default:
+			lines = append(lines, k+" "+strconv.Quote(v))
+		}
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "all.conf")
+	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := nodetest.FreePort(t)
+	pidFile := filepath.Join(dir, "node.pid")
+	cmd := exec.Command(nodetest.Binary(t), conf, "--port", strconv.Itoa(port), "--raft-addr", nodetest.FreeAddr(t),
+		"--dir", filepath.Join(dir, "data"), "--logfile", filepath.Join(dir, "node.log"),
+		"--daemonize", "yes", "--pidfile", pidFile)
+	if out, err := cmd.CombinedOutput(); err != nil { // says why if a directive is refused
+		t.Fatalf("start with every directive: %v\n%s", err, out)
+	}
+	pidText, _ := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(pidText)))
+	if pid <= 0 {
+		t.Fatalf("pidfile %q", pidText)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	if err := nodetest.WaitReady(fmt.Sprintf("127.0.0.1:%d", port), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got, err := client(t, port).ConfigGet(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range all {
+		if skip[k] || k == "daemonize" {
+			continue
+		}
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("CONFIG GET %s = %q (%v), redis-server %q", k, g, ok, v)
+		}
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	waitGone(t, pid)
+}
