@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -74,21 +75,34 @@ func run(cfg server.Config) error {
 	fmt.Fprintf(cfg.LogOutput, "loomcache: node %s serving RESP on %s, raft on %s, data in %s\n",
 		cfg.ID, strings.Join(on, " and "), cfg.RaftAddr, cfg.DataDir)
 	reportReady(nil)
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve() }()
-	var sig os.Signal
-	select {
-	case sig = <-sigs:
-	case err = <-errc:
-	}
-	cerr := s.Close()
+	// Run serves (and runs the join and the startup users' sync) until
+	// its context ends: here, at the first signal, which is remembered
+	// for the line that says what was done.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan os.Signal, 1)
+	go func() {
+		select {
+		case sig := <-sigs:
+			got <- sig
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err = s.Run(ctx)
+	cancel()
 	if pid != "" {
 		os.Remove(pid)
 	}
+	var sig os.Signal
+	select {
+	case sig = <-got:
+	default:
+	}
 	if sig != nil {
 		what := "closed every client connection and stopped the node"
-		if cerr != nil {
-			what += fmt.Sprintf(" (close: %v)", cerr)
+		if err != nil {
+			what += fmt.Sprintf(" (close: %v)", err)
 		}
 		if pid != "" {
 			what += ", removed " + pid
@@ -96,9 +110,6 @@ func run(cfg server.Config) error {
 		fmt.Fprintf(cfg.LogOutput, "loomcache: %s received: %s; its writes are in %s (fsync %s); bye\n",
 			sigName(sig), what, cfg.DataDir, fsyncWord(cfg))
 		return nil
-	}
-	if err == nil {
-		err = cerr
 	}
 	return err
 }
