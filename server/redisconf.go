@@ -74,11 +74,16 @@ func redisConfSettings() []setting {
 		{name: "appendfsync", get: func(s *Server, _ *confValues) string { return s.syncMode().String() },
 			set: func(s *Server, _ *confValues, val string) error {
 				w, err := parseEnum(val, []string{"everysec", "always", "no"})
-				if err == nil && s.host != nil {
-					m, _ := persistence.ParseSyncMode(w)
-					s.host.SetSyncMode(m)
+				if err != nil {
+					return err
 				}
-				return err
+				m, _ := persistence.ParseSyncMode(w)
+				if s.openNode() != nil {
+					s.host.SetSyncMode(m)
+				} else { // a startup directive: New opens the log with it
+					s.cfg.Fsync, s.cfg.FsyncEverySec = m == persistence.SyncAlways, m == persistence.SyncEverySec
+				}
+				return nil
 			}},
 		{name: "tcp-keepalive", get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.redis.keepalive, 10) },
 			set: func(_ *Server, v *confValues, val string) error {
@@ -103,7 +108,7 @@ func redisConfSettings() []setting {
 
 // syncMode is the log's fsync policy: the database's once it is open.
 func (s *Server) syncMode() persistence.SyncMode {
-	if s.host != nil {
+	if s.openNode() != nil { // published after s.host (see openNode)
 		return s.host.SyncMode()
 	}
 	switch {

@@ -71,7 +71,7 @@ func TestSavePointsSnapshot(t *testing.T) {
 // TestAppendfsyncEverySec: appendfsync maps onto the log's policy, at
 // startup and by CONFIG SET, and INFO persistence says which.
 func TestAppendfsyncEverySec(t *testing.T) {
-	n := nodetest.Start(t, server.Config{FsyncEverySec: true})
+	n := nodetest.Start(t, server.Config{Fsync: true, Directives: [][2]string{{"appendfsync", "everysec"}}})
 	c := dialRaw(t, n.Addr().String())
 	for i, want := range []string{"everysec", "always", "no", "everysec"} {
 		if i > 0 { // the first is the startup's

@@ -232,8 +232,8 @@ func New(cfg Config) (*Server, error) {
 		RaftAddr:          cfg.RaftAddr,
 		RaftAdvertise:     cfg.RaftAdvertise,
 		DataDir:           cfg.DataDir,
-		Fsync:             cfg.Fsync,
-		FsyncEverySec:     cfg.FsyncEverySec,
+		Fsync:             s.cfg.Fsync, // appendfsync among the directives may have set it
+		FsyncEverySec:     s.cfg.FsyncEverySec,
 		Members:           cfg.Members,
 		NoBootstrap:       cfg.Join != "",
 		SnapshotThreshold: cfg.SnapshotThreshold,
