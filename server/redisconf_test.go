@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/loomcache/loomcache/internal/nodetest"
@@ -89,4 +91,65 @@ func TestAppendfsyncEverySec(t *testing.T) {
 			t.Errorf("the log's policy is %s, want %s", got, want)
 		}
 	}
+}
+
+// TestTCPKeepalive: tcp-keepalive is on client sockets: the server's end
+// of a connection has SO_KEEPALIVE set, and tcp-keepalive 0 leaves it off.
+func TestTCPKeepalive(t *testing.T) {
+	rec := &recordListener{}
+	n := nodetest.Start(t, server.Config{Directives: [][2]string{{"tcp-keepalive", "60"}},
+		WrapListener: func(ln net.Listener) net.Listener { rec.Listener = ln; return rec }})
+	c := dialRaw(t, n.Addr().String())
+	if got := c.str("PING"); got != "PONG" {
+		t.Fatal(got)
+	}
+	if !keepAliveOn(t, rec.conn(0)) {
+		t.Error("tcp-keepalive 60: SO_KEEPALIVE off")
+	}
+	if got := c.str("CONFIG", "SET", "tcp-keepalive", "0"); got != "OK" {
+		t.Fatal(got)
+	}
+	c2 := dialRaw(t, n.Addr().String())
+	if got := c2.str("PING"); got != "PONG" {
+		t.Fatal(got)
+	}
+	if keepAliveOn(t, rec.conn(1)) {
+		t.Error("tcp-keepalive 0: SO_KEEPALIVE on")
+	}
+}
+
+// recordListener keeps the connections it accepts.
+type recordListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (l *recordListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.conns = append(l.conns, c)
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+func (l *recordListener) conn(i int) net.Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conns[i]
+}
+
+func keepAliveOn(t *testing.T, c net.Conn) bool {
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var on int
+	raw.Control(func(fd uintptr) { on, err = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return on != 0
 }

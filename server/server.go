@@ -417,12 +417,12 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 			s.mu.Unlock()
 			continue
 		}
+		s.keepAlive(nc) // on the TCP socket, under TLS too
 		if secure {
 			nc = tls.Server(nc, s.tls.serverConfig())
 		}
 		s.stats.connections.Add(1)
 		id := s.nextID.Add(1)
-		s.keepAlive(nc)
 		c := &client{nc: nc, sess: commands.NewSession(id, nc.RemoteAddr().String(), nc.LocalAddr().String(), time.Now())}
 		s.newSub(c) // before others (the revoker) can see c
 		s.admit(c)
