@@ -1,5 +1,5 @@
 // Code generated from Redis 7.0.15's src/config.c (standardConfig table) by
-// a script; DO NOT EDIT by hand, regenerate.
+// redisdirectives_gen.py; DO NOT EDIT by hand, regenerate.
 
 package server
 
