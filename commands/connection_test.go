@@ -33,6 +33,7 @@ func (f *fakeServer) Info(dst []byte, _ []string, _ *Session) []byte {
 func (f *fakeServer) ConfigGet(string) [][2]string { return nil }
 func (f *fakeServer) ConfigSet([][2]string) error  { return nil }
 func (f *fakeServer) ResetStats()                  { f.resets++ }
+func (f *fakeServer) ConfigRewrite() error         { return nil }
 func (f *fakeServer) LastSave() int64              { return 1_700_000_000 }
 func (f *fakeServer) KillClient(id int64) bool {
 	for _, s := range f.sessions {

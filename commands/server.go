@@ -82,6 +82,8 @@ func registerConfig(t *Table) {
 				}},
 			{Name: "config|resetstat", Arity: 2, Flags: admin, Group: "server", Since: "2.0.0", Complexity: "O(1)",
 				Summary: "Reset the stats returned by INFO", Handler: cmdConfigResetStat},
+			{Name: "config|rewrite", Arity: 2, Flags: admin, Group: "server", Since: "2.8.0", Complexity: "O(1)",
+				Summary: "Rewrite the configuration file with the in memory configuration", Handler: cmdConfigRewrite},
 			{Name: "config|help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "server", Since: "5.0.0",
 				Complexity: "O(1)", Summary: "Show helpful text about the different subcommands", Handler: cmdConfigHelp},
 		}})
@@ -118,6 +120,14 @@ func cmdConfigSet(c *Ctx) {
 		pairs = append(pairs, [2]string{string(c.Args[i]), string(c.Args[i+1])})
 	}
 	if err := c.Server.ConfigSet(pairs); err != nil {
+		c.W.Error(err.Error())
+		return
+	}
+	c.W.OK()
+}
+
+func cmdConfigRewrite(c *Ctx) {
+	if err := c.Server.ConfigRewrite(); err != nil {
 		c.W.Error(err.Error())
 		return
 	}

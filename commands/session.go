@@ -242,6 +242,8 @@ type Server interface {
 	ConfigSet(pairs [][2]string) error
 	// ResetStats zeroes INFO's counters.
 	ResetStats()
+	// ConfigRewrite rewrites the config file; the error text is the reply.
+	ConfigRewrite() error
 	// LastSave is the unix time of the newest snapshot on disk.
 	LastSave() int64
 	// KillClient closes the connection of the session with that id and

@@ -73,7 +73,8 @@ func TestScripts(t *testing.T) {
 	}
 
 	redis := nodetest.StartRedis(t)
-	loom := nodetest.Start(t, server.Config{Fsync: true})
+	// Started as redis-server is (--save ''), so CONFIG GET save agrees.
+	loom := nodetest.Start(t, server.Config{Fsync: true, Directives: [][2]string{{"save", ""}}})
 	loomAddr := loom.Addr().String()
 
 	for _, f := range files {

@@ -53,9 +53,9 @@ type Stats struct {
 // group's log and stable state are a Store in it, under the group's key
 // prefix, and concurrent commits of several groups share Pebble's fsyncs.
 type DB struct {
-	dir     string
-	db      *pebble.DB
-	logOpts *pebble.WriteOptions
+	dir  string
+	db   *pebble.DB
+	sync syncer // fsync policy (syncmode.go)
 	// space, when set, refuses log entries before the disk is full
 	// (space.go).
 	space *Space
@@ -154,10 +154,12 @@ func OpenDBWithSpace(dir string, sync bool, space *Space) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open wal %s: %w", dir, err)
 	}
-	d := &DB{dir: dir, db: db, logOpts: pebble.NoSync, space: space}
+	d := &DB{dir: dir, db: db, space: space}
+	mode := SyncNo
 	if sync {
-		d.logOpts = pebble.Sync
+		mode = SyncAlways
 	}
+	d.startSyncer(mode)
 	return d, nil
 }
 
@@ -186,6 +188,7 @@ func (d *DB) Group(g int) (*Store, error) {
 
 // Close closes the database; every Store in it then returns ErrClosed.
 func (d *DB) Close() error {
+	d.stopSyncer()
 	d.life.Lock()
 	defer d.life.Unlock()
 	if d.closed {
@@ -336,12 +339,13 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	defer s.writeMu.Unlock()
 	start := time.Now()
 	defer exitOnPanic(s.dir)
-	if err := b.Commit(s.logOpts); err != nil {
+	opts := s.writeOpts()
+	if err := b.Commit(opts); err != nil {
 		s.space.Fail(err)
 		return fmt.Errorf("commit wal batch: %w", err)
 	}
 	took := time.Since(start)
-	if s.synced != nil && s.logOpts == pebble.Sync {
+	if s.synced != nil && opts == pebble.Sync {
 		s.synced(took)
 	}
 	s.space.spend(size)
@@ -353,7 +357,7 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	}
 	s.batches.Add(1)
 	s.entries.Add(uint64(len(logs)))
-	if s.logOpts == pebble.Sync {
+	if opts == pebble.Sync {
 		s.syncs.Add(1)
 		s.syncLatency.Observe(uint64(took))
 		s.perSync.Observe(uint64(len(logs)))
@@ -378,7 +382,7 @@ func (s *Store) DeleteRange(min, max uint64) error {
 	if max == ^uint64(0) { // max+1 would wrap to 0: end at the prefix's end
 		end = s.logEnd()
 	}
-	if err := s.db.DeleteRange(s.logKey(min), end, s.logOpts); err != nil {
+	if err := s.db.DeleteRange(s.logKey(min), end, s.writeOpts()); err != nil {
 		return fmt.Errorf("compact wal %d-%d: %w", min, max, err)
 	}
 	s.deletes.Add(1)

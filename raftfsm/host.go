@@ -26,6 +26,7 @@ type Host struct {
 	cfg    Config
 	mux    *mux
 	db     *persistence.DB
+	lock   *os.File // the data directory's (dirlock.go)
 	groups []*Node
 	// waitedLease: the restart's lease wait (lease.go) is done; one
 	// covers every group.
@@ -88,12 +89,18 @@ func OpenHost(cfg Config) (*Host, error) {
 		}
 	}()
 	var err error
+	if h.lock, err = lockDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	space := persistence.NewSpace(cfg.DataDir)
 	if h.db, err = persistence.OpenDBWithSpace(filepath.Join(cfg.DataDir, "wal"), cfg.Fsync, space); err != nil {
 		return nil, err
 	}
 	if cfg.WALSync != nil {
 		h.db.OnSync(cfg.WALSync)
+	}
+	if !cfg.Fsync && cfg.FsyncEverySec {
+		h.db.SetSyncMode(persistence.SyncEverySec)
 	}
 	if err := h.checkPartitions(); err != nil {
 		return nil, err
@@ -245,6 +252,9 @@ func (h *Host) closeParts() error {
 		if cerr := h.db.Close(); err == nil {
 			err = cerr
 		}
+	}
+	if h.lock != nil {
+		h.lock.Close() // releases the flock
 	}
 	return err
 }

@@ -41,6 +41,9 @@ type Config struct {
 	RaftAdvertise string
 	DataDir       string
 	Fsync         bool
+	// FsyncEverySec, with Fsync false, has the log fsync'd once a second
+	// (persistence.SyncEverySec): Redis's appendfsync everysec.
+	FsyncEverySec bool
 	Members       []Member // initial members; empty: a single node of ID
 	// Partitions is the number of partitions, each a Raft group (OpenHost;
 	// 0: 1). It is fixed when the cluster is created.
@@ -123,6 +126,7 @@ type Node struct {
 	// ownsHost: the node is Open's, and its Close closes the host.
 	ownsHost bool
 	raft     *raft.Raft
+	peers    peerLog // raft's log lines about peers (peerlog.go)
 	fsm      *fsm
 	wal      *persistence.Store
 	snaps    *persistence.SnapshotStore
@@ -265,8 +269,10 @@ func (h *Host) openGroup(g int) (*Node, error) {
 	rc.LeaderLeaseTimeout = DefaultHeartbeatTimeout
 	n.lease.init(rc.HeartbeatTimeout)
 	n.acks.init(n.lease.base)
+	n.peers.single.Store(!n.wasMultiVoter())
 	rc.Logger = hclog.New(&hclog.LoggerOptions{
 		Name: name, Output: cfg.LogOutput, Level: hclog.LevelFromString(cfg.LogLevel),
+		Exclude: n.peers.exclude,
 	})
 
 	has, err := raft.HasExistingState(n.wal, n.wal, n.snaps)
@@ -316,7 +322,8 @@ func (h *Host) openGroup(g int) (*Node, error) {
 		n.fsm.lastIndex.CompareAndSwap(0, n.restoredSnap)
 	}
 	ok = true
-	n.wg.Add(4)
+	n.wg.Add(5)
+	go n.watchPeers(rc.Logger)
 	go n.every(snapshotEvery, n.snapshotCheck)
 	go n.leaseLoop()
 	// LeaderCh, unlike Config.NotifyCh, never blocks raft's main loop: it
@@ -346,6 +353,7 @@ func (n *Node) watchLeadership(ch <-chan bool) {
 				n.readyTerm.Store(0)
 				continue
 			}
+			n.peers.single.Store(false)
 			// Read the term before the barrier: if leadership changed
 			// in between, the barrier belongs to a later term and the
 			// check below (or ready's) refuses the stale one.

@@ -34,6 +34,7 @@ type Stats struct {
 	RefusedConns      uint64 // cluster-port connections refused: bad hello, TLS or authentication
 	WAL               persistence.Stats
 	FsyncAlways       bool
+	FsyncMode         persistence.SyncMode // the log's policy now (appendfsync)
 	SnapshotThreshold uint64
 	// The disk (persistence.Space): why writes are refused (nil: they
 	// are not), the bytes free and those kept in reserve (0: unknown).
@@ -65,7 +66,8 @@ func (n *Node) Stats() Stats {
 		ForwardCommands:   n.fwd.commands.Load(),
 		RefusedConns:      n.mux.refused.count.Load(),
 		WAL:               n.wal.Stats(),
-		FsyncAlways:       n.cfg.Fsync,
+		FsyncAlways:       n.wal.SyncMode() == persistence.SyncAlways,
+		FsyncMode:         n.wal.SyncMode(),
 		SnapshotThreshold: n.cfg.SnapshotThreshold,
 	}
 	if sp := n.wal.Space(); sp != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -63,13 +62,15 @@ type confValues struct {
 	// trackMaxKeys is tracking-table-max-keys (0: no limit).
 	trackMaxKeys int64
 	lat          latencyValues // slow log and latency monitor (latency.go)
+	inert        *inertValues  // redisdirectives.go
+	redis        redisValues   // redisconf.go
 }
 
 // defaultConfValues are Redis's defaults: the zero value but for the TLS,
 // eviction and encoding settings, some of whose defaults are not zero.
 func defaultConfValues() confValues {
 	return confValues{tls: defaultTLSValues(), evict: defaultEvictValues(), enc: keyspace.DefaultEncodingLimits(),
-		busyMs: 5000, trackMaxKeys: 1000000, lat: defaultLatencyValues()}
+		busyMs: 5000, trackMaxKeys: 1000000, lat: defaultLatencyValues(), redis: defaultRedisValues()}
 }
 
 // setting is one CONFIG parameter.
@@ -97,6 +98,10 @@ type setting struct {
 	// volatile: apply even when set to the value it has, as Redis's
 	// VOLATILE_CONFIG, so that naming a certificate file again re-reads it.
 	volatile bool
+	// hidden: left out of CONFIG GET's patterns (HIDDEN_CONFIG).
+	hidden bool
+	// inert: a Redis directive with no meaning here (redisdirectives.go).
+	inert bool
 }
 
 // Errors whose text Redis reports after "CONFIG SET failed (...) - ".
@@ -109,16 +114,11 @@ var (
 // settings lists the parameters in the order CONFIG GET * reports them.
 func settings() []setting {
 	all := []setting{
-		{name: "bind", get: func(s *Server, _ *confValues) string {
-			host, _, err := net.SplitHostPort(s.cfg.Addr)
-			if err != nil || host == "" {
-				return "*"
-			}
-			return host
-		}},
+		{name: "bind", set: setBind, get: func(s *Server, _ *confValues) string { return s.bindValue() }},
 		// 0 when there is no plain listener (Config.NoPlainPort), as Redis
 		// shows port 0.
-		{name: "port", get: func(s *Server, _ *confValues) string { return listenerPort(s.ln) }},
+		{name: "port", get: func(s *Server, _ *confValues) string { return listenerPort(s.plainListener()) },
+			set: setPort, apply: applyPort, volatile: true},
 		{name: "databases", get: func(s *Server, _ *confValues) string { return strconv.Itoa(s.cfg.Databases) }},
 		{name: "dir", protected: true, get: func(s *Server, _ *confValues) string {
 			if abs, err := filepath.Abs(s.cfg.DataDir); err == nil {
@@ -126,33 +126,6 @@ func settings() []setting {
 			}
 			return s.cfg.DataDir
 		}},
-		// Every write goes to the WAL, the equivalent of an always-on AOF;
-		// its fsync policy is --fsync, fixed at startup.
-		{name: "appendonly", get: func(*Server, *confValues) string { return "yes" },
-			set: func(_ *Server, _ *confValues, val string) error {
-				on, err := parseYesNo(val)
-				if err == nil && !on {
-					err = errImmutable
-				}
-				return err
-			}},
-		{name: "appendfsync", get: func(s *Server, _ *confValues) string { return appendfsync(s.cfg.Fsync) },
-			set: func(s *Server, _ *confValues, val string) error {
-				v, err := parseEnum(val, []string{"everysec", "always", "no"})
-				if err == nil && v != appendfsync(s.cfg.Fsync) {
-					err = errImmutable
-				}
-				return err
-			}},
-		// Snapshots follow the number of applied ops, not save points.
-		{name: "save", get: func(*Server, *confValues) string { return "" },
-			set: func(_ *Server, _ *confValues, val string) error {
-				n, err := parseSave(val)
-				if err == nil && n > 0 {
-					err = errImmutable
-				}
-				return err
-			}},
 		{name: "maxclients", get: func(_ *Server, v *confValues) string { return strconv.FormatInt(v.maxclients(), 10) },
 			set: func(_ *Server, v *confValues, val string) error {
 				n, err := parseBounded(val, 1, math.MaxUint32, true)
@@ -203,8 +176,10 @@ func settings() []setting {
 	}
 	all = append(all, memorySettings()...)
 	all = append(all, latencySettings()...)
+	all = append(all, redisConfSettings()...)
 	all = append(append(append(all, limitSettings()...), tlsSettings()...), encodingSettings()...)
 	all = append(all, debugSetting())
+	all = append(all, inertSettings(all)...)
 	return withAliases(all)
 }
 
@@ -213,13 +188,6 @@ func (v *confValues) maxclients() int64 {
 		return 10000
 	}
 	return v.maxClients
-}
-
-func appendfsync(always bool) string {
-	if always {
-		return "always"
-	}
-	return "no"
 }
 
 // maxClients is the maxclients setting now.
@@ -254,7 +222,7 @@ func (s *Server) ConfigGet(pattern string) [][2]string {
 	}
 	var out [][2]string
 	for i := range all {
-		if glob.MatchString(pattern, all[i].name, true) {
+		if !all[i].hidden && glob.MatchString(pattern, all[i].name, true) {
 			out = append(out, [2]string{all[i].name, all[i].get(s, &v)})
 		}
 	}
@@ -289,7 +257,7 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 			continue
 		}
 		switch {
-		case st.protected:
+		case st.protected && !startup:
 			firstErr = setFailed(p[0], errProtected)
 		case st.set == nil, st.immutable && !startup:
 			firstErr = setFailed(p[0], errImmutable)
@@ -318,6 +286,9 @@ func (s *Server) configSet(pairs [][2]string, startup bool) error {
 		before := next
 		if err := st.set(s, &next, pairs[i][1]); err != nil {
 			return setFailed(st.name, err)
+		}
+		if startup && st.inert {
+			s.log.Printf("directive %s accepted: it has no meaning in LoomCache (CONFIG GET shows it, nothing uses it)", pairs[i][0])
 		}
 		changed := next != before
 		if changed && st.startupOnly && !startup {
@@ -562,7 +533,7 @@ func notifyFlagsString(flags keyspace.EventClass) string {
 func DirectiveNames() []string {
 	var names []string
 	for _, st := range settings() {
-		if st.set != nil && !st.protected {
+		if st.set != nil && !st.protected && !st.inert && !st.immutable {
 			names = append(names, st.name)
 		}
 	}

@@ -14,6 +14,7 @@ const (
 	applyTLS                 // rebuild the TLS configuration (tls.go)
 	applyTLSPort             // move the TLS listener (tls.go)
 	applyMaxmemory           // warn, and evict down to the new limit (maxmemory.go)
+	applyPort                // move the plain listener (redisconf.go)
 )
 
 // applyTx collects what the apply steps of one CONFIG SET prepared: they
@@ -50,6 +51,8 @@ func (s *Server) configApply(k applyKind, tx *applyTx) error {
 		return s.applyTLSPort(tx)
 	case applyMaxmemory:
 		return s.applyMaxmemory(tx)
+	case applyPort:
+		return s.applyPort(tx)
 	}
 	return nil
 }

@@ -116,6 +116,7 @@ func (s *Server) infoServer(b []byte) []byte {
 	uptime := int64(now.Sub(s.started) / time.Second)
 	b = infoField(b, "redis_version", commands.RedisVersion)
 	b = infoField(b, "loomcache_version", Version)
+	b = infoField(b, "loomcache_git_sha", GitSHA())
 	b = infoField(b, "redis_mode", "standalone")
 	b = infoField(b, "os", osName())
 	b = infoInt(b, "arch_bits", strconv.IntSize)
@@ -261,22 +262,6 @@ func (s *Server) infoCommandStats(b []byte) []byte {
 		b = append(b, "\r\n"...)
 	}
 	return b
-}
-
-// infoReplication describes the node as Redis clients expect a primary to
-// look: every LoomCache node serves reads and writes (followers forward
-// to the leader), so every node is a master with no replicas of its own;
-// Raft's view is in the raft section.
-func (s *Server) infoReplication(b []byte) []byte {
-	st := s.nodeStats()
-	b = infoField(b, "role", "master")
-	b = infoInt(b, "connected_slaves", 0)
-	b = infoField(b, "master_failover_state", "no-failover")
-	b = infoField(b, "master_replid", s.runID("replid"))
-	b = infoField(b, "master_replid2", strings.Repeat("0", 40))
-	b = infoUint(b, "master_repl_offset", st.AppliedIndex)
-	b = infoInt(b, "second_repl_offset", -1)
-	return s.infoReplicationRaft(b)
 }
 
 func (s *Server) infoCluster(b []byte) []byte {

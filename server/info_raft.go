@@ -79,7 +79,7 @@ func (s *Server) infoPersistence(b []byte) []byte {
 	if loading {
 		b = s.infoLoading(b)
 	}
-	b = infoField(b, "wal_fsync", appendfsync(st.FsyncAlways))
+	b = infoField(b, "wal_fsync", st.FsyncMode.String())
 	b = infoUint(b, "wal_batches", st.WAL.Batches)
 	b = infoUint(b, "wal_entries", st.WAL.Entries)
 	b = infoUint(b, "wal_syncs", st.WAL.Syncs)

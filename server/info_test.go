@@ -238,6 +238,7 @@ func TestConfigGetSet(t *testing.T) {
 	n := nodetest.Start(t, server.Config{DataDir: dir, Fsync: false, Databases: 4})
 	c := dialRaw(t, n.Addr().String())
 	_, port, _ := net.SplitHostPort(n.Addr().String())
+	_, raftPort, _ := net.SplitHostPort(n.Cfg.RaftAddr)
 	get := func(name string) any { return c.do("CONFIG", "GET", name) }
 	for _, tc := range []struct {
 		name string
@@ -248,9 +249,9 @@ func TestConfigGetSet(t *testing.T) {
 		{"bind", []any{"bind", "127.0.0.1"}},
 		{"databases", []any{"databases", "4"}},
 		{"dir", []any{"dir", dir}},
-		{"appendonly", []any{"appendonly", "yes"}},
+		{"appendonly", []any{"appendonly", "no"}},
 		{"appendfsync", []any{"appendfsync", "no"}},
-		{"save", []any{"save", ""}},
+		{"save", []any{"save", "3600 1 300 100 60 10000"}},
 		{"proto-max-bulk-len", []any{"proto-max-bulk-len", "536870912"}},
 		{"nosuch", []any{}},
 	} {
@@ -265,12 +266,20 @@ func TestConfigGetSet(t *testing.T) {
 		{[]string{"maxmemory", "2mb"}, "OK"},
 		{[]string{"maxmemory-policy", "allkeys-LRU", "timeout", "30"}, "OK"},
 		{[]string{"appendfsync", "no"}, "OK"},
-		{[]string{"appendfsync", "always"}, "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - can't set immutable config"},
+		{[]string{"appendfsync", "sometimes"}, "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: everysec, always, no"},
+		{[]string{"appendfsync", "everysec"}, "OK"},
 		{[]string{"appendonly", "yes"}, "OK"},
-		{[]string{"appendonly", "no"}, "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - can't set immutable config"},
-		{[]string{"port", "1"}, "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"},
+		{[]string{"appendonly", "no"}, "OK"},
+		// A port in use (the cluster port) fails the apply, as in Redis.
+		{[]string{"port", raftPort}, "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs."},
+		{[]string{"port", port, "bind", "127.0.0.1"}, "OK"},
+		{[]string{"bind", "0.0.0.0"}, "-ERR CONFIG SET failed (possibly related to argument 'bind') - can't set immutable config"},
 		{[]string{"dir", "/"}, "-ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"},
-		{[]string{"save", "60 1"}, "-ERR CONFIG SET failed (possibly related to argument 'save') - can't set immutable config"},
+		{[]string{"save", "60 1"}, "OK"},
+		{[]string{"save", "60 x"}, "-ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"},
+		{[]string{"daemonize", "no"}, "-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"},
+		{[]string{"rdbcompression", "maybe"}, "-ERR CONFIG SET failed (possibly related to argument 'rdbcompression') - argument must be 'yes' or 'no'"},
+		{[]string{"rdbcompression", "no"}, "OK"},
 		// All or nothing: the bad second value leaves timeout as it was.
 		{[]string{"timeout", "99", "maxclients", "0"}, "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 4294967295 inclusive"},
 	} {
@@ -278,7 +287,8 @@ func TestConfigGetSet(t *testing.T) {
 			t.Errorf("CONFIG SET %v = %q, want %q", tc.args, got, tc.want)
 		}
 	}
-	for name, want := range map[string]string{"maxmemory": "2097152", "maxmemory-policy": "allkeys-lru", "timeout": "30"} {
+	for name, want := range map[string]string{"maxmemory": "2097152", "maxmemory-policy": "allkeys-lru", "timeout": "30",
+		"save": "60 1", "appendfsync": "everysec", "rdbcompression": "no"} {
 		if got := get(name); fmt.Sprint(got) != fmt.Sprint([]any{name, want}) {
 			t.Errorf("CONFIG GET %s = %v, want %s", name, got, want)
 		}
@@ -291,7 +301,7 @@ func TestConfigGetSet(t *testing.T) {
 	// Patterns: each setting once, whatever matches it.
 	got := c.do("CONFIG", "GET", "maxmemory*", "MAXMEMORY", "timeout")
 	if fmt.Sprint(got) != fmt.Sprint([]any{"maxmemory", "2097152", "maxmemory-policy", "allkeys-lru",
-		"maxmemory-samples", "5", "maxmemory-eviction-tenacity", "10", "timeout", "30"}) {
+		"maxmemory-samples", "5", "maxmemory-eviction-tenacity", "10", "maxmemory-clients", "0", "timeout", "30"}) {
 		t.Errorf("CONFIG GET maxmemory* MAXMEMORY timeout = %v", got)
 	}
 }

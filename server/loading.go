@@ -359,5 +359,5 @@ func (s *Server) nodeStats() raftfsm.Stats {
 	if threshold == 0 {
 		threshold = raftfsm.DefaultSnapshotThreshold
 	}
-	return raftfsm.Stats{ID: s.cfg.ID, State: "Loading", FsyncAlways: s.cfg.Fsync, SnapshotThreshold: threshold}
+	return raftfsm.Stats{ID: s.cfg.ID, State: "Loading", FsyncAlways: s.cfg.Fsync, FsyncMode: s.syncMode(), SnapshotThreshold: threshold}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,14 +97,29 @@ func TestRaftInfo(t *testing.T) {
 		}
 
 		repl := text(t, n.Addr().String(), "INFO", "replication")
+		redisRole := "slave"
+		if n == leader {
+			redisRole = "master"
+		}
 		wantRepl := map[string]string{
-			"role": "master", "raft_role": role, "raft_leader_id": leader.Cfg.ID,
+			"role": redisRole, "raft_role": role, "raft_leader_id": leader.Cfg.ID,
 			"raft_leader_addr": leader.Cfg.RaftAddr, "raft_peers": "2",
+		}
+		// As Redis's replica: the leader's RESP address and a live link;
+		// the leader lists both followers.
+		if n == leader {
+			wantRepl["connected_slaves"] = "2"
+		} else {
+			host, port, _ := net.SplitHostPort(leader.Addr().String())
+			wantRepl["master_host"], wantRepl["master_port"], wantRepl["master_link_status"] = host, port, "up"
 		}
 		for k, v := range wantRepl {
 			if got := infoField(repl, k); got != v {
 				t.Errorf("%s INFO replication %s = %q, want %q", n.Cfg.ID, k, got, v)
 			}
+		}
+		if n == leader && !strings.HasPrefix(infoField(repl, "slave0"), "ip=127.0.0.1,port=") {
+			t.Errorf("leader's slave0 = %q", infoField(repl, "slave0"))
 		}
 		if p := infoField(repl, "raft_peer1"); !strings.HasPrefix(p, "id=n") || strings.Contains(p, "self=yes") {
 			t.Errorf("raft_peer1 = %q", p)

@@ -75,6 +75,11 @@ type Config struct {
 	// MetricsAddr, when set, serves Prometheus metrics on /metrics there
 	// (metrics.go).
 	MetricsAddr string
+	// FsyncEverySec, with Fsync false, fsyncs the log once a second
+	// (appendfsync everysec).
+	FsyncEverySec bool
+	// Redis holds the process directives of a Redis config (redisconf.go).
+	Redis RedisStartup
 }
 
 // Server is a running LoomCache node.
@@ -245,7 +250,8 @@ func New(cfg Config) (*Server, error) {
 		RaftAddr:          cfg.RaftAddr,
 		RaftAdvertise:     cfg.RaftAdvertise,
 		DataDir:           cfg.DataDir,
-		Fsync:             cfg.Fsync,
+		Fsync:             s.cfg.Fsync, // appendfsync among the directives may have set it
+		FsyncEverySec:     s.cfg.FsyncEverySec,
 		Members:           cfg.Members,
 		NoBootstrap:       cfg.Join != "",
 		SnapshotThreshold: cfg.SnapshotThreshold,
@@ -292,6 +298,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	node := s.node
 	s.startEviction()
+	s.startSaver()
 	s.load.node.Store(node) // after s.node: see openNode
 	return s, nil
 }
@@ -300,7 +307,7 @@ func New(cfg Config) (*Server, error) {
 // tls-port, the TLS one.
 func (s *Server) listen(tlsPort int64) error {
 	if !s.cfg.NoPlainPort {
-		ln, err := net.Listen("tcp", s.cfg.Addr)
+		ln, err := s.listenBind()
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
 		}
@@ -322,10 +329,11 @@ func (s *Server) listen(tlsPort int64) error {
 
 // Addr returns the plain RESP listen address, nil with NoPlainPort.
 func (s *Server) Addr() net.Addr {
-	if s.ln == nil {
+	ln := s.plainListener()
+	if ln == nil {
 		return nil
 	}
-	return s.ln.Addr()
+	return ln.Addr()
 }
 
 // Node returns the Raft node.
@@ -437,6 +445,7 @@ func (s *Server) accept(ln net.Listener, secure bool) error {
 			s.mu.Unlock()
 			continue
 		}
+		s.keepAlive(nc) // on the TCP socket, under TLS too
 		if secure {
 			nc = tls.Server(nc, s.tls.serverConfig())
 		}
@@ -466,8 +475,8 @@ func (s *Server) Close() error {
 	s.lnMu.Unlock()
 	s.closeOnce.Do(func() { close(s.done) })
 	s.table.Waiters().Close()
-	if s.ln != nil {
-		s.ln.Close()
+	if ln := s.plainListener(); ln != nil {
+		ln.Close()
 	}
 	if tln != nil {
 		tln.Close()

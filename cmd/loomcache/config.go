@@ -1,17 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/loomcache/loomcache/raftfsm"
-	"github.com/loomcache/loomcache/resp"
 	"github.com/loomcache/loomcache/server"
 )
 
@@ -72,16 +71,8 @@ func settings() []setting {
 			c.DataDir = v
 			return nil
 		}},
-		{"fsync", "always", "always: a write is acknowledged once fsync'd in the WAL; no: the OS flushes when it likes", func(c *server.Config, v string) error {
-			switch v {
-			case "always":
-				c.Fsync = true
-			case "no":
-				c.Fsync = false
-			default:
-				return fmt.Errorf("fsync must be always or no, not %q", v)
-			}
-			return nil
+		{"fsync", "always", "always: a write is acknowledged once fsync'd in the WAL; everysec: a background fsync each second (a crash loses at most about the last second); no: the OS flushes when it likes", func(c *server.Config, v string) error {
+			return setFsync(c, v)
 		}},
 		{"cluster", "", "initial members by Raft address, id=host:port,... identical on every initial node; empty: a single node", func(c *server.Config, v string) error {
 			c.Members = nil
@@ -147,7 +138,10 @@ func settings() []setting {
 			c.Databases = n
 			return nil
 		}},
-		{"loglevel", "warn", "log level: trace, debug, info, warn, error", func(c *server.Config, v string) error {
+		{"loglevel", "warn", "log level: trace, debug, info, warn, error, or Redis's debug, verbose, notice (as warn), warning (as error)", func(c *server.Config, v string) error {
+			if l, ok := redisLogLevels[strings.ToLower(v)]; ok {
+				v = l
+			}
 			c.LogLevel = v
 			return nil
 		}},
@@ -182,6 +176,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprint(w, "  --help                 print this help\n")
 	fmt.Fprintf(w, "\nRedis configuration directives, with Redis's names, values and checks\n(also settable at run time with CONFIG SET, but for tls-cluster and\nenable-debug-command, fixed at startup as in Redis):\n%s\n",
 		wrap(strings.Join(server.DirectiveNames(), ", "), "  ", 76))
+	fmt.Fprint(w, redisConfHelp)
 	fmt.Fprint(w, tlsHelp)
 }
 
@@ -237,6 +232,14 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 			return cfg, fmt.Errorf("default %s: %w", s.name, err)
 		}
 	}
+	for _, s := range redisSettings() {
+		byName[s.name] = s // their defaults are Config's zero values
+	}
+	for _, s := range settings() {
+		if !directivesKnown(s.name) {
+			cfg.Redis.OwnSettings = append(cfg.Redis.OwnSettings, s.name)
+		}
+	}
 	if len(args) > 0 && args[0] == "server" {
 		args = args[1:]
 	}
@@ -268,19 +271,26 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 		pairs = append([][2]string{{"cluster-secret", v}}, pairs...)
 	}
 	directives := map[string]bool{}
-	for _, name := range append(server.DirectiveNames(), server.IgnoredDirectives()...) {
+	for _, name := range append(append(server.DirectiveNames(), server.IgnoredDirectives()...), server.RedisDirectiveNames()...) {
 		directives[name] = true
 	}
 	if file != "" {
-		fp, err := readConfigFile(file, directives)
+		fp, notes, err := readRedisConf(file, directives)
 		if err != nil {
 			return cfg, err
 		}
+		if abs, err := filepath.Abs(file); err == nil {
+			file = abs // CONFIG REWRITE's, after dir's chdir
+		}
 		cfg.ConfigFile = file
+		cfg.Redis.Notes = notes
 		pairs = append(fp, pairs...)
 	}
 	for _, p := range pairs {
 		s, ok := byName[p[0]]
+		if ok && passThrough(p[0], p[1]) {
+			cfg.Directives = append(cfg.Directives, p)
+		}
 		if !ok && directives[strings.ToLower(p[0])] {
 			cfg.Directives = append(cfg.Directives, p)
 			continue
@@ -296,40 +306,4 @@ func parseArgs(args []string, out io.Writer) (server.Config, error) {
 		return cfg, errors.New("--join and --cluster exclude each other: initial members bootstrap with --cluster, later ones --join")
 	}
 	return cfg, nil
-}
-
-// readConfigFile reads "name value" lines (a Redis directive may have
-// several values); # starts a comment. Values may be double-quoted, as in
-// redis.conf.
-func readConfigFile(path string, directives map[string]bool) ([][2]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
-	}
-	defer f.Close()
-	var pairs [][2]string
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		args, ok := resp.SplitArgs([]byte(line), nil)
-		if !ok || len(args) < 2 {
-			return nil, fmt.Errorf("%s:%d: want \"name value\"", path, n)
-		}
-		name := strings.ToLower(string(args[0]))
-		if len(args) > 2 && !directives[name] {
-			return nil, fmt.Errorf("%s:%d: want \"name value\"", path, n)
-		}
-		// A Redis directive may take several values
-		// (client-output-buffer-limit normal 0 0 0): CONFIG SET's form
-		// of them is the values joined by spaces.
-		vals := make([]string, len(args)-1)
-		for i, a := range args[1:] {
-			vals[i] = string(a)
-		}
-		pairs = append(pairs, [2]string{name, strings.Join(vals, " ")})
-	}
-	return pairs, sc.Err()
 }
