@@ -466,6 +466,7 @@ func (s *Server) Close() error {
 	s.lnMu.Unlock()
 	s.closeOnce.Do(func() { close(s.done) })
 	s.table.Waiters().Close()
+	s.table.CloseMigrateSockets()
 	if s.ln != nil {
 		s.ln.Close()
 	}
