@@ -19,7 +19,7 @@ import (
 )
 
 func registerMigrate(t *Table) {
-	keyFlags := KeyRW | KeyAccess | KeyDelete
+	const keyFlags = KeyRW | KeyAccess | KeyDelete
 	t.add(&Command{Name: "migrate", Arity: -6, Flags: FlagWrite, Categories: CatKeyspace | CatDangerous,
 		Keys: []KeySpec{
 			{Flags: keyFlags, Index: 3, LastKey: 0, KeyStep: 1},
@@ -53,31 +53,49 @@ func registerMigrate(t *Table) {
 		}})
 }
 
-// migrateGetKeys is Redis's migrateGetKeys: the key argument, or with
-// KEYS (and an empty key argument) every argument after it.
+// migrateGetKeys finds the keys as Redis's getKeysFromCommandWithSpecs
+// does for MIGRATE: by the specs while their KEYS keyword (searched from
+// the second last argument back) is absent, else by migrateGetKeys: the
+// key argument, or with KEYS (and an empty key argument) every argument
+// after it.
 func migrateGetKeys(args [][]byte, fn func(pos int, flags KeyFlag)) {
+	const flags = KeyRW | KeyAccess | KeyDelete
+	found := false
+	for i := len(args) - 2; i > 1; i-- {
+		if eq(args[i], "KEYS") {
+			found = true
+			break
+		}
+	}
+	if !found {
+		if len(args) > 3 {
+			fn(3, flags)
+		}
+		return
+	}
 	first, num := 3, 1
-	if len(args) > 6 {
-		skip := map[string]int{"copy": 0, "replace": 0, "auth": 1, "auth2": 2}
-		for i := 6; i < len(args); i++ {
-			if eq(args[i], "KEYS") {
-				if len(args[3]) > 0 {
-					num = 0 // a syntax error MIGRATE reports
-				} else {
-					first, num = i+1, len(args)-i-1
-				}
-				break
+	skip := [...]struct {
+		name string
+		n    int
+	}{{"COPY", 0}, {"REPLACE", 0}, {"AUTH", 1}, {"AUTH2", 2}}
+	for i := 6; i < len(args); i++ {
+		if eq(args[i], "KEYS") {
+			if len(args[3]) > 0 {
+				num = 0 // a syntax error MIGRATE reports
+			} else {
+				first, num = i+1, len(args)-i-1
 			}
-			for name, n := range skip {
-				if eq(args[i], name) {
-					i += n
-					break
-				}
+			break
+		}
+		for _, s := range skip {
+			if eq(args[i], s.name) {
+				i += s.n
+				break
 			}
 		}
 	}
 	for i := first; i < first+num && i < len(args); i++ {
-		fn(i, KeyRW|KeyAccess|KeyDelete)
+		fn(i, flags)
 	}
 }
 
