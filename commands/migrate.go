@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/loomcache/loomcache/keyspace"
@@ -226,6 +227,9 @@ func appendCommand(b []byte, args ...[]byte) []byte {
 	return append(b, w.Bytes()...)
 }
 
+// migrateLineMax bounds a reply line from the target, as Redis's buffers.
+const migrateLineMax = 1024
+
 // migrateConn is one cached connection to a target.
 type migrateConn struct {
 	conn    net.Conn
@@ -234,15 +238,19 @@ type migrateConn struct {
 	lastUse time.Time
 }
 
+// readLine reads one reply line, of at most migrateLineMax bytes as
+// Redis's connSyncReadLine (the rest of a longer line is skipped).
 func (m *migrateConn) readLine(timeout time.Duration) (string, error) {
 	_ = m.conn.SetReadDeadline(time.Now().Add(timeout))
-	line, err := m.r.ReadString('\n')
+	b, err := m.r.ReadSlice('\n')
+	line := string(b)
+	for err == bufio.ErrBufferFull {
+		_, err = m.r.ReadSlice('\n')
+	}
 	if err != nil {
 		return "", err
 	}
-	if len(line) >= 2 && line[len(line)-2] == '\r' {
-		line = line[:len(line)-2]
-	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	return line, nil
 }
 
@@ -272,7 +280,7 @@ func (mc *migrateCache) send(r *migrateReq, keys []migrateKey) (acked [][]byte, 
 				}
 				return nil, "IOERR error or timeout writing to target instance"
 			}
-			m = &migrateConn{conn: conn, r: bufio.NewReader(conn), lastDB: -1}
+			m = &migrateConn{conn: conn, r: bufio.NewReaderSize(conn, migrateLineMax), lastDB: -1}
 		}
 		acked, reply, sockErr, timedOut, first := m.exchange(r, keys)
 		if sockErr == "" {
