@@ -268,7 +268,9 @@ func writeArgs(w *resp.Writer, args []Arg) {
 	for i := range args {
 		a := &args[i]
 		n := 2
-		for _, present := range []bool{a.KeySpec > 0, a.Token != "", a.Summary != "", a.Since != "",
+		// A pure token always has its token, even MIGRATE's empty one.
+		hasToken := a.Token != "" || a.Type == ArgPureToken
+		for _, present := range []bool{a.KeySpec > 0, hasToken, a.Summary != "", a.Since != "",
 			a.DeprecatedSince != "", a.Flags != 0, a.Type == ArgOneof || a.Type == ArgBlock} {
 			if present {
 				n++
@@ -285,7 +287,7 @@ func writeArgs(w *resp.Writer, args []Arg) {
 		}
 		for _, f := range [...][2]string{{"token", a.Token}, {"summary", a.Summary}, {"since", a.Since},
 			{"deprecated_since", a.DeprecatedSince}} {
-			if f[1] != "" {
+			if f[1] != "" || (f[0] == "token" && hasToken) {
 				w.BulkString(f[0])
 				w.BulkString(f[1])
 			}

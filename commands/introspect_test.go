@@ -217,7 +217,8 @@ func checkArgs(t *testing.T, c *Command, args []Arg) {
 		if a.KeySpec > len(c.Keys) {
 			t.Errorf("%s: argument %s: key spec %d of %d", c.Name, a.Name, a.KeySpec-1, len(c.Keys))
 		}
-		if a.Type == ArgPureToken && a.Token == "" {
+		// MIGRATE's empty_string is Redis's one pure token whose token is "".
+		if a.Type == ArgPureToken && a.Token == "" && (c.Name != "migrate" || a.Name != "empty_string") {
 			t.Errorf("%s: pure-token %s has no token", c.Name, a.Name)
 		}
 		if nests := a.Type == ArgOneof || a.Type == ArgBlock; nests != (len(a.Args) > 0) {

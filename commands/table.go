@@ -283,6 +283,7 @@ type Table struct {
 	tracking   *pubsub.Tracking // client_tracking.go
 	errStats   errorStats       // INFO errorstats (stats.go)
 	lat        latencyState     // SLOWLOG, LATENCY (latency.go)
+	migrate    migrateCache     // MIGRATE's connections (migrate_cache.go)
 	// epoch is what commands' durations are read from (Table.call).
 	epoch time.Time
 }
@@ -300,6 +301,7 @@ func NewTable() *Table {
 		registerConnection, registerServer, registerStrings, registerBitops, registerHash, registerHashTTL, registerSets, registerLists, registerZSets, registerGeo, registerBlocking, registerSort, registerKeys, registerCluster, registerACL,
 		registerMulti, registerScripting, registerFunctions, registerPubSub, registerHLL, registerStreams, registerDump,
 		registerAdmin,
+		registerMigrate,
 	} {
 		family(t)
 	}

@@ -143,7 +143,9 @@ func (s *Server) infoStats(b []byte) []byte {
 	b = infoInt(b, "pubsub_channels", int64(hub.Len(pubsub.Channel)))
 	b = infoInt(b, "pubsub_patterns", int64(hub.Len(pubsub.Pattern)))
 	b = infoInt(b, "pubsubshard_channels", int64(hub.Len(pubsub.Shard)))
-	b = zero(b, "latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
+	b = zero(b, "latest_fork_usec", "total_forks")
+	b = infoInt(b, "migrate_cached_sockets", int64(s.table.MigrateCachedSockets()))
+	b = zero(b, "slave_expires_tracked_keys",
 		"active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
 		"total_active_defrag_time", "current_active_defrag_time")
 	tr := s.table.Tracking().Stats()

@@ -475,6 +475,7 @@ func (s *Server) Close() error {
 	s.lnMu.Unlock()
 	s.closeOnce.Do(func() { close(s.done) })
 	s.table.Waiters().Close()
+	s.table.CloseMigrateSockets()
 	if ln := s.plainListener(); ln != nil {
 		ln.Close()
 	}
