@@ -302,6 +302,7 @@ func NewTable() *Table {
 		registerMulti, registerScripting, registerFunctions, registerPubSub, registerHLL, registerStreams, registerDump,
 		registerAdmin,
 		registerMigrate,
+		registerRedisCluster,
 	} {
 		family(t)
 	}
