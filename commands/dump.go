@@ -110,20 +110,17 @@ func cmdRestore(c *Ctx) {
 			return
 		}
 	}
-	if flags&op.FlagReplace == 0 && c.keyExists(c.Args[1]) {
-		c.W.Error(errBusyKey.Error())
-		return
-	}
-	ttl, ok := parseInt(c.Args[2])
-	if !ok {
-		c.W.Error(errNotInt.Error())
-		return
-	}
-	if ttl < 0 {
-		c.W.Error(errRestoreTTL.Error())
-		return
-	}
-	if _, err := rdb.DecodePayload(c.Args[3]); err != nil {
+	// Redis answers BUSYKEY before looking at the TTL and the payload.
+	// The apply decides BUSYKEY for a RESTORE that is proposed, so that a
+	// retry of one already applied is answered by the request id's
+	// memory (raftfsm's dedup), not refused by a look at the keyspace;
+	// the keyspace is looked at here only to order the errors of a
+	// RESTORE that proposes nothing.
+	ttl, err := restoreTTL(c.Args[2], c.Args[3])
+	if err != nil {
+		if flags&op.FlagReplace == 0 && c.keyExists(c.Args[1]) {
+			err = errBusyKey
+		}
 		c.W.Error(err.Error())
 		return
 	}
@@ -135,6 +132,21 @@ func cmdRestore(c *Ctx) {
 	limits := strconv.FormatInt(nodeLimits(c), 10)
 	c.propose(&op.Op{Type: op.Restore, DB: c.S.DB, Now: now, Flags: flags, Int: deadline,
 		Args: [][]byte{c.Args[1], c.Args[3], []byte(access), []byte(limits)}})
+}
+
+// restoreTTL checks RESTORE's TTL and payload, in Redis's order.
+func restoreTTL(arg, payload []byte) (int64, error) {
+	ttl, ok := parseInt(arg)
+	if !ok {
+		return 0, errNotInt
+	}
+	if ttl < 0 {
+		return 0, errRestoreTTL
+	}
+	if _, err := rdb.DecodePayload(payload); err != nil {
+		return 0, err
+	}
+	return ttl, nil
 }
 
 // keyExists reports whether the key is present now, for the order of
