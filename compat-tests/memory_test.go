@@ -15,7 +15,8 @@ import (
 // RESP2 and RESP3: the same fields in the same order with replies of the
 // same types, a db.N map for each database holding keys. Its values
 // differ by nature; LoomCache's must add up as Redis's definitions say.
-// INFO memory's fields must come in Redis's order.
+// INFO memory's fields must come in Redis's order. MEMORY DOCTOR's
+// report of a near-empty instance is Redis's.
 func TestMemoryStats(t *testing.T) {
 	redis := nodetest.StartRedis(t)
 	loom := nodetest.Start(t, server.Config{})
@@ -41,6 +42,28 @@ func TestMemoryStats(t *testing.T) {
 		}
 		if !slices.Contains(statsShape(got), "db.3") || slices.Contains(statsShape(got), "db.1") {
 			t.Errorf("RESP%d MEMORY STATS lists %v: want db.0 and db.3 only", proto, statsShape(got))
+		}
+	}
+
+	// MEMORY DOCTOR on an instance holding almost nothing says so, as
+	// Redis's does; compared here, on a redis-server that ran nothing
+	// else, because its answer follows the allocator's history.
+	for _, proto := range []int{2, 3} {
+		var replies []string
+		for _, addr := range []string{redis.Addr, loom.Addr().String()} {
+			c, err := dial(addr, proto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := c.do(words("MEMORY DOCTOR"))
+			c.close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			replies = append(replies, string(r.Raw))
+		}
+		if replies[0] != replies[1] {
+			t.Errorf("RESP%d MEMORY DOCTOR\nredis:     %q\nloomcache: %q", proto, replies[0], replies[1])
 		}
 	}
 
