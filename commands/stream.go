@@ -210,6 +210,5 @@ func registerStreams(t *Table) {
 	t.applier(op.XAck, applyXAck)
 	t.applier(op.XClaim, applyXClaim)
 	t.applier(op.XAutoClaim, applyXAutoClaim)
-	t.syncs = newSyncMarks()
 	t.registerStreamSync()
 }

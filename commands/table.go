@@ -275,7 +275,6 @@ type Table struct {
 	blockLocks blockLocks
 	scripts    *scripts         // scripts.go
 	waiters    *Waiters         // blocking.go
-	syncs      *syncMarks       // stream_sync.go
 	hub        *pubsub.Hub      // pubsub.go
 	events     *keyspaceEvents  // notify.go
 	monitors   *pubsub.Monitors // monitor.go

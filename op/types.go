@@ -41,6 +41,12 @@ const (
 	// large to carry, Args [""] and Int its length (the proposer writes
 	// it).
 	ReqMark Type = 5
+	// ReadIndex is a follower's request for a read index, sent to the
+	// leader over the cluster port's forwarding channel; it is never
+	// proposed. No fields. The leader confirms it still leads, waits
+	// until it has applied everything it had committed, and answers the
+	// index of the last entry it applied (raftfsm/readindex.go).
+	ReadIndex Type = 6
 )
 
 // Strings: 10-39.
@@ -356,6 +362,7 @@ var specs = map[Type]spec{
 	Forward:     {"FORWARD", 1, -1, 1},
 	EvictKeys:   {"EVICTKEYS", 1, -1, 1},
 	ReqMark:     {"REQMARK", 1, 1, 1},
+	ReadIndex:   {"READINDEX", 0, 0, 1},
 	Set:         {"SET", 2, 2, 1},
 	MSet:        {"MSET", 2, -1, 2},
 	Append:      {"APPEND", 2, 2, 1},
@@ -578,8 +585,10 @@ const (
 	// XAutoClaim is XAUTOCLAIM: Args its arguments as given; judged
 	// against Now.
 	XAutoClaim Type = 282
-	// StreamSync changes nothing: a blocking stream read on a follower
-	// proposes it and waits until its node applied it, then reads there.
+	// StreamSync changes nothing. A blocking stream read on a follower
+	// proposed it and waited until its node applied it, before read
+	// indexes; none is proposed now, and one in the log applies as
+	// nothing.
 	// Args [token]: the proposing node's own.
 	StreamSync Type = 283
 )

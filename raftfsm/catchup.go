@@ -30,6 +30,16 @@ func (w *appliedWatch) applied() {
 	w.mu.Unlock()
 }
 
+// passed notes that every entry up to index is applied (a barrier at
+// index returned).
+func (w *appliedWatch) passed(index uint64) {
+	for {
+		if old := w.barrierAt.Load(); old >= index || w.barrierAt.CompareAndSwap(old, index) {
+			return
+		}
+	}
+}
+
 // next returns a channel closed at the next apply.
 func (w *appliedWatch) next() <-chan struct{} {
 	w.mu.Lock()
@@ -41,30 +51,31 @@ func (w *appliedWatch) next() <-chan struct{} {
 }
 
 // CatchUp waits until the FSM has applied every entry Raft had committed
-// when it was called: the read index. A leader's FSM may lag its commit
-// index, and a follower may apply an entry before the leader's FSM does;
-// a leader serving a follower's forwarded read catches up first, so the
-// read reflects every entry the follower had applied before it forwarded
-// it (client-side caching relies on that: docs/consistency.md).
+// when it was called. A leader's FSM may lag its commit index, and a
+// follower may apply an entry, and serve a read of it, before the
+// leader's FSM does; a leader catches up before it serves a read, or
+// answers a read index, so the read reflects every entry any follower
+// had applied before (readindex.go; client-side caching relies on it
+// too: docs/consistency.md).
 func (n *Node) CatchUp() error {
 	c := n.raft.CommitIndex()
 	done := func() bool { return max(n.fsm.lastIndex.Load(), n.fsm.watch.barrierAt.Load()) >= c }
+	if done() {
+		return nil // a read's usual case: no timer
+	}
 	deadline := time.NewTimer(catchUpWait)
 	defer deadline.Stop()
 	for !done() {
 		select {
 		case <-n.fsm.watch.next():
 		case <-deadline.C:
-			if err := n.raft.Barrier(applyTimeout).Error(); err != nil {
+			if err := n.barrier(); err != nil {
 				// A read has no outcome to lose: it is refused, to be
 				// tried again (the leadership moved, say).
 				return ErrNoLeader
 			}
-			for {
-				if old := n.fsm.watch.barrierAt.Load(); old >= c || n.fsm.watch.barrierAt.CompareAndSwap(old, c) {
-					return nil
-				}
-			}
+			n.fsm.watch.passed(c)
+			return nil
 		}
 	}
 	return nil

@@ -69,7 +69,13 @@ var errFrame = errors.New("forward: bad frame")
 // node for this group. Until it is set, the group's forwarding
 // connections are closed at once.
 func (n *Node) SetForwardHandler(h ForwardHandler) {
-	n.fwdHandler.Store(&h)
+	var run ForwardHandler = func(reqs []op.Op) ([]byte, ForwardResult) {
+		if reqs[0].Type == op.ReadIndex { // alone in its request (decodeForwards)
+			return n.serveReadIndex()
+		}
+		return h(reqs)
+	}
+	n.fwdHandler.Store(&run)
 	n.mux.setForward(n.host.serveForward)
 }
 
@@ -128,7 +134,7 @@ func decodeForwards(data []byte) ([]op.Op, error) {
 		if err := op.Decode(enc, &reqs[i]); err != nil {
 			return nil, err
 		}
-		if reqs[i].Type != op.Forward {
+		if reqs[i].Type != op.Forward && (reqs[i].Type != op.ReadIndex || len(encs) > 1) {
 			return nil, fmt.Errorf("%w: op type %d", errFrame, reqs[i].Type)
 		}
 	}

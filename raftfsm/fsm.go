@@ -241,6 +241,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.uploads.reset()
 	f.restores.Add(1)
 	f.sinceSnap.Store(0)
+	f.watch.applied() // readers waiting for an index it covers (AwaitApplied)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package raftfsm
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,14 +48,7 @@ type leaseState struct {
 
 	// Reads that find no lease wait for the next leadership round that
 	// starts after they arrived; one round serves all who wait for it.
-	mu      sync.Mutex
-	next    *verifyRound
-	running bool
-}
-
-type verifyRound struct {
-	done chan struct{}
-	err  error
+	verify rounds
 }
 
 func (l *leaseState) init(heartbeat time.Duration) {
@@ -77,45 +69,8 @@ func (n *Node) leaseHeld() bool {
 // confirmLeadership waits for a leadership round that starts after the
 // call, sharing it with every other read that waits meanwhile.
 func (n *Node) confirmLeadership() error {
-	l := &n.lease
-	l.mu.Lock()
-	r := l.next
-	if r == nil {
-		r = &verifyRound{done: make(chan struct{})}
-		l.next = r
-	}
-	if !l.running {
-		if !n.gate.enter() { // closing: the round would never be answered
-			l.next = nil
-			l.mu.Unlock()
-			return ErrNoLeader
-		}
-		l.running = true
-		go n.runRounds()
-	}
-	l.mu.Unlock()
-	<-r.done
-	return r.err
-}
-
-// runRounds runs rounds while reads wait for them; it holds a gate slot,
-// so Close waits for it.
-func (n *Node) runRounds() {
-	defer n.gate.leave()
-	l := &n.lease
-	for {
-		l.mu.Lock()
-		r := l.next
-		l.next = nil
-		if r == nil {
-			l.running = false
-			l.mu.Unlock()
-			return
-		}
-		l.mu.Unlock()
-		r.err = n.verifyRound()
-		close(r.done)
-	}
+	_, err := n.lease.verify.join(n.gate, func() (uint64, error) { return 0, n.verifyRound() })
+	return err
 }
 
 // verifyRound checks with a quorum that this node still leads. The

@@ -158,6 +158,7 @@ type Node struct {
 	// change it makes (set before a voter is added, recomputed after).
 	multiVoter atomic.Bool
 	lease      leaseState // lease.go
+	reads      rounds     // readindex.go: a follower's read index requests
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
 	closeErr   error
@@ -361,7 +362,7 @@ func (n *Node) watchLeadership(ch <-chan bool) {
 			if !n.gate.enter() {
 				return // closing
 			}
-			err := n.raft.Barrier(applyTimeout).Error()
+			err := n.barrier()
 			n.gate.leave()
 			n.multiVoter.Store(n.voters() > 1)
 			if err == nil && n.raft.CurrentTerm() == term {
@@ -448,10 +449,17 @@ func (n *Node) ReadBarrier() error {
 	if !n.ready() {
 		return ErrNoLeader
 	}
-	if n.multiVoter.Load() && !n.leaseHeld() {
-		return n.confirmLeadership()
+	if !n.multiVoter.Load() {
+		return nil
 	}
-	return nil
+	if !n.leaseHeld() {
+		if err := n.confirmLeadership(); err != nil {
+			return err
+		}
+	}
+	// A follower may have applied, and served a read of, an entry this
+	// FSM has not applied yet (readindex.go).
+	return n.CatchUp()
 }
 
 func (n *Node) voters() int {

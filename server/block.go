@@ -17,15 +17,20 @@ type watchReader struct {
 	nc      net.Conn
 	pending []byte
 	net     *netStats // nil: not counted
+	fills   uint64    // reads from nc that returned bytes (followerread.go)
 }
 
 func (r *watchReader) Read(p []byte) (int, error) {
 	if len(r.pending) > 0 {
 		n := copy(p, r.pending)
 		r.pending = r.pending[n:]
+		r.fills++ // bytes that arrived while a command was blocked
 		return n, nil
 	}
 	n, err := r.nc.Read(p)
+	if n > 0 {
+		r.fills++
+	}
 	r.net.read(n)
 	return n, err
 }

@@ -60,6 +60,7 @@ func (s *Server) serveConn(c *client) {
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
 	// many clients) then costs only what its replies needed.
 	cn := &conn{srv: s, w: &resp.Writer{Proto: 2, OnError: s.table.CountError}, sess: c.sess, duringLoad: c.duringLoad}
+	cn.fread.src = src
 	w := cn.w
 	ctx := &commands.Ctx{W: w, S: c.sess, Node: cn, Server: s, Table: s.table}
 	cn.ctx = ctx
@@ -231,6 +232,7 @@ func (s *Server) serveCommand(cn *conn, ctx *commands.Ctx, more bool) (gone bool
 	if denied == "" {
 		s.evictFirst(cn, ctx)
 		s.table.TrackRead(ctx.S, cmd, ctx.Args) // before it is read here or forwarded
+		cn.fread.note(cmd)
 	}
 	if denied == "" && cn.n != nil && len(s.groups) > 1 && !cn.pinned {
 		if s.runEverywhere(cn, ctx, cmd) {
@@ -398,6 +400,9 @@ type conn struct {
 	// shifted counts the bytes drainWrites inserted into w before the
 	// replies written after the writes it waited for.
 	shifted int
+	// fread is the read index a follower's reads of one pipeline share
+	// (followerread.go).
+	fread followerRead
 }
 
 type pendingWrite struct {
@@ -458,25 +463,6 @@ func (cn *conn) drainWrites() {
 	if cap(cn.tail) > flushAt {
 		cn.tail = nil
 	}
-}
-
-// A handler that reads the keyspace, or waits for a read barrier, sees
-// the connection's own earlier writes: they are drained first.
-
-func (cn *conn) ReadBarrier() error {
-	if cn.n == nil {
-		return commands.ErrLoading
-	}
-	cn.drain()
-	if cn.sess.ReadOnly && !cn.n.IsLeader() {
-		return nil // READONLY: the follower's own state, possibly stale
-	}
-	err := cn.n.ReadBarrier()
-	if err == nil && cn.forwarded != nil {
-		err = cn.n.CatchUp() // what the follower applied before it forwarded
-	}
-	cn.forwarded.note(err)
-	return translate(err)
 }
 
 // Propose proposes o, or on a follower has the leader propose it (a

@@ -15,12 +15,13 @@ import (
 	"github.com/loomcache/loomcache/resp"
 )
 
-// Any node serves any client: a follower forwards each command that reads
-// or writes the keyspace to the leader (raftfsm's forwarding channel),
-// and writes the leader's reply bytes to its client unchanged. Commands
-// about the connection or the node itself (PING, SELECT, HELLO, CLIENT,
-// INFO, CONFIG, COMMAND, ...) run where they were sent, and so do reads on
-// a READONLY connection: they see this node's state, possibly stale.
+// Any node serves any client: a follower forwards each command that
+// writes the keyspace to the leader (raftfsm's forwarding channel), and
+// writes the leader's reply bytes to its client unchanged. Commands that
+// only read it run on the follower at a read index (followerread.go), as
+// do commands about the connection or the node itself (PING, SELECT,
+// HELLO, CLIENT, INFO, CONFIG, COMMAND, ...), and reads on a READONLY
+// connection, which see this node's state as it is, possibly stale.
 //
 // A client's pipeline goes to the leader as one batch: the commands bound
 // for the leader queue on the connection while more requests are
@@ -41,6 +42,12 @@ const (
 // otherwise the queue goes now and the replies are written.
 func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, more bool) bool {
 	if cn.n == nil || cn.n.IsLeader() || !forwardable(cmd) || ctx.S.ReadOnly && cmd.Has(commands.FlagReadonly) {
+		return false
+	}
+	// A read is served here, at a read index (followerread.go), unless
+	// commands of its pipeline are queued for the leader: it goes with
+	// them, in their batch.
+	if readsHere(cmd) && len(cn.fwdOrder) == 0 && !ctx.S.Redirect && !(cn.keyless && len(s.groups) > 1) {
 		return false
 	}
 	cn.drainWrites() // proposed here while this node led: they come first

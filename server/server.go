@@ -86,9 +86,6 @@ type Config struct {
 type Server struct {
 	cfg   Config
 	table *commands.Table
-	// scriptSync shares the read index requests of scripts called by
-	// name on partitions other than 0 (scriptsync.go).
-	scriptSync scriptSync
 	// node is set once by New when raftfsm.OpenHost returns: partition
 	// 0's group, which also holds the users and scripts. Connections,
 	// served from the start, reach it through openNode (loading.go).

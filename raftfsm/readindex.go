@@ -1,0 +1,125 @@
+package raftfsm
+
+import (
+	"encoding/binary"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/loomcache/loomcache/op"
+)
+
+// Linearizable reads on followers: ReadIndex, as the Raft thesis (§6.4)
+// and etcd describe it (docs/consistency.md states the argument).
+//
+// A follower that must serve a read asks the leader for a read index: the
+// leader confirms that it still leads (its lease, or a quorum round that
+// began after the request arrived), waits until its FSM has applied every
+// entry it had committed, and answers the index of the last entry its FSM
+// applied. The follower serves the read once its own FSM has applied that
+// far: its state then holds every write acknowledged before the read
+// arrived. The reads waiting on one follower at once share one request,
+// which begins after they all arrived, so a round trip serves them all.
+//
+// The leader catches up before it answers, and before it serves a read
+// of its own (ReadBarrier), because a follower may apply an entry before
+// the leader's FSM does: without it a read on the leader could miss a
+// write a follower's read had already returned.
+
+// ReadIndex returns a read index obtained after the call: an index of
+// this group's log such that once this node has applied it, its state
+// holds every write acknowledged before the call. On the leader it is
+// its own applied index, after the read barrier.
+func (n *Node) ReadIndex() (uint64, error) {
+	if n.IsLeader() {
+		if err := n.ReadBarrier(); err == nil {
+			return n.fsm.lastIndex.Load(), nil
+		}
+	}
+	return n.reads.join(n.gate, n.askReadIndex)
+}
+
+// askReadIndex sends a ReadIndex request to the leader (ForwardAll finds
+// it and bounds the wait for one).
+func (n *Node) askReadIndex() (uint64, error) {
+	reply, err := n.Forward(&op.Op{Type: op.ReadIndex}, false)
+	if err != nil {
+		return 0, err
+	}
+	index, k := binary.Uvarint(reply)
+	if k <= 0 || k != len(reply) {
+		return 0, errFrame
+	}
+	return index, nil
+}
+
+// serveReadIndex answers a follower's ReadIndex request on the leader.
+func (n *Node) serveReadIndex() ([]byte, ForwardResult) {
+	// ReadBarrier catches up only with several voters: a non-voter's
+	// read needs it too.
+	if !n.IsLeader() || n.ReadBarrier() != nil || n.CatchUp() != nil {
+		return nil, ForwardNotLeader
+	}
+	return binary.AppendUvarint(nil, n.fsm.lastIndex.Load()), ForwardReplied
+}
+
+// AwaitApplied waits until this node's FSM has applied index (or
+// restored a snapshot that covers it), at most leaderWait.
+func (n *Node) AwaitApplied(index uint64) error {
+	if n.fsm.lastIndex.Load() >= index {
+		return nil
+	}
+	deadline := time.NewTimer(leaderWait)
+	defer deadline.Stop()
+	// A restored snapshot wakes the waiters before raft records its
+	// index: the tick looks again.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for n.fsm.lastIndex.Load() < index {
+		if n.fsm.restores.Load() > 0 && n.lastSnapshotIndex() >= index {
+			return nil
+		}
+		select {
+		case <-n.fsm.watch.next():
+		case <-tick.C:
+		case <-deadline.C:
+			return ErrNoLeader
+		case <-n.stop:
+			return ErrNoLeader
+		}
+	}
+	return nil
+}
+
+// lastSnapshotIndex is the index of the newest snapshot this node took or
+// restored: its FSM's state covers every entry up to it. (The FSM's own
+// applied index moves only with the entries it applies.)
+func (n *Node) lastSnapshotIndex() uint64 {
+	i, _ := strconv.ParseUint(n.raft.Stats()["last_snapshot_index"], 10, 64)
+	return i
+}
+
+// FollowerRead waits until this node may serve a linearizable read: it
+// got a read index after the call and has applied it. On the leader it is
+// ReadBarrier.
+func (n *Node) FollowerRead() error {
+	index, err := n.ReadIndex()
+	if err != nil {
+		return err
+	}
+	return n.AwaitApplied(index)
+}
+
+// barrier runs a Raft barrier and notes its index: every entry up to it
+// is applied (those the FSM never sees included), which CatchUp counts.
+func (n *Node) barrier() error {
+	f := n.raft.Barrier(applyTimeout)
+	if err := f.Error(); err != nil {
+		return err
+	}
+	if f, ok := f.(raft.IndexFuture); ok {
+		n.fsm.watch.passed(f.Index())
+	}
+	return nil
+}
