@@ -31,6 +31,7 @@ type fsm struct {
 	uploads uploads
 
 	applied   atomic.Uint64 // entries applied since this process started (replay included)
+	ops       atomic.Uint64 // ops those entries held (a batch entry holds many)
 	replayed  atomic.Uint64 // of those, entries that were already in the WAL at start
 	lastIndex atomic.Uint64 // index of the last applied entry (or restored snapshot)
 	watch     appliedWatch  // wakes CatchUp's waiters (catchup.go)
@@ -88,6 +89,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	f.ks.Unlock()
 	f.sinceSnap.Add(uint64(ops))
+	f.ops.Add(uint64(ops))
 	if n := len(logs); n > 0 {
 		f.applied.Add(uint64(n))
 		f.lastIndex.Store(logs[n-1].Index)

@@ -21,6 +21,7 @@ type Stats struct {
 	RestoredSnapshot  uint64 // snapshot index loaded at start, 0: none
 	StartLogIndex     uint64 // last log index on disk at start
 	AppliedSinceStart uint64 // entries applied by this process (replay included)
+	AppliedOps        uint64 // ops those entries held: group commit packs many into one
 	ReplayedEntries   uint64 // entries applied from the WAL that were there at start
 	Restores          uint64 // snapshots restored by this process (at start or installed by a leader)
 	SnapshotsTaken    uint64 // snapshots this process took
@@ -57,6 +58,7 @@ func (n *Node) Stats() Stats {
 		RestoredSnapshot:  n.restoredSnap,
 		StartLogIndex:     n.startIndex,
 		AppliedSinceStart: n.fsm.applied.Load(),
+		AppliedOps:        n.fsm.ops.Load(),
 		ReplayedEntries:   n.fsm.replayed.Load(),
 		Restores:          n.fsm.restores.Load(),
 		SnapshotsTaken:    n.fsm.snapshots.Load(),

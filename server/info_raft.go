@@ -56,6 +56,9 @@ import (
 //	raft_replayed_entries           entries re-applied from the WAL at start (those after the
 //	                                restored snapshot, up to raft_start_log_index)
 //	raft_applied_since_start        entries applied by this process, replay included
+//	raft_applied_ops_since_start    ops those entries held (group commit packs a batch of
+//	                                concurrent writes into one entry)
+//	raft_ops_per_entry              raft_applied_ops_since_start / raft_applied_since_start
 //	raft_snapshot_restores          snapshots restored by this process (at start or sent by a leader)
 //	raft_fsm_pending                committed batches waiting to be applied
 //	raft_refused_connections        cluster-port connections refused (bad hello, TLS or
@@ -83,11 +86,7 @@ func (s *Server) infoPersistence(b []byte) []byte {
 	b = infoUint(b, "wal_batches", st.WAL.Batches)
 	b = infoUint(b, "wal_entries", st.WAL.Entries)
 	b = infoUint(b, "wal_syncs", st.WAL.Syncs)
-	per := 0.0
-	if st.WAL.Syncs > 0 {
-		per = float64(st.WAL.Entries) / float64(st.WAL.Syncs)
-	}
-	b = infoField(b, "wal_entries_per_sync", strconv.FormatFloat(per, 'f', 2, 64))
+	b = infoField(b, "wal_entries_per_sync", perString(st.WAL.Entries, st.WAL.Syncs))
 	b = infoUint(b, "wal_compactions", st.WAL.Deletes)
 	b = infoUint(b, "snapshot_threshold", st.SnapshotThreshold)
 	b = infoUint(b, "disk_free_bytes", st.DiskFree)
@@ -129,6 +128,8 @@ func (s *Server) infoRaft(b []byte) []byte {
 	b = infoUint(b, "raft_start_log_index", st.StartLogIndex)
 	b = infoUint(b, "raft_replayed_entries", st.ReplayedEntries)
 	b = infoUint(b, "raft_applied_since_start", st.AppliedSinceStart)
+	b = infoUint(b, "raft_applied_ops_since_start", st.AppliedOps)
+	b = infoField(b, "raft_ops_per_entry", perString(st.AppliedOps, st.AppliedSinceStart))
 	b = infoUint(b, "raft_snapshot_restores", st.Restores)
 	b = infoUint(b, "raft_forwarded_requests", st.ForwardRequests)
 	b = infoUint(b, "raft_forwarded_commands", st.ForwardCommands)
@@ -141,4 +142,13 @@ func boolInt(v bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// perString is a/b with two decimals, 0.00 when b is 0.
+func perString(a, b uint64) string {
+	per := 0.0
+	if b > 0 {
+		per = float64(a) / float64(b)
+	}
+	return strconv.FormatFloat(per, 'f', 2, 64)
 }
