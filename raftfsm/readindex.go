@@ -2,6 +2,7 @@ package raftfsm
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -64,13 +65,18 @@ func (n *Node) serveReadIndex() ([]byte, ForwardResult) {
 	return binary.AppendUvarint(nil, n.fsm.lastIndex.Load()), ForwardReplied
 }
 
+// ErrBehind is a read index this node did not apply within the time a
+// read may wait for it (a follower catching up); a kind of ErrNoLeader:
+// no leader's read index is usable here now.
+var ErrBehind = fmt.Errorf("%w: the read index was not applied in time", ErrNoLeader)
+
 // AwaitApplied waits until this node's FSM has applied index (or
-// restored a snapshot that covers it), at most leaderWait.
-func (n *Node) AwaitApplied(index uint64) error {
+// restored a snapshot that covers it), at most wait; then ErrBehind.
+func (n *Node) AwaitApplied(index uint64, wait time.Duration) error {
 	if n.fsm.lastIndex.Load() >= index {
 		return nil
 	}
-	deadline := time.NewTimer(leaderWait)
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	// A restored snapshot wakes the waiters before raft records its
 	// index: the tick looks again.
@@ -84,7 +90,7 @@ func (n *Node) AwaitApplied(index uint64) error {
 		case <-n.fsm.watch.next():
 		case <-tick.C:
 		case <-deadline.C:
-			return ErrNoLeader
+			return ErrBehind
 		case <-n.stop:
 			return ErrNoLeader
 		}
@@ -101,14 +107,14 @@ func (n *Node) lastSnapshotIndex() uint64 {
 }
 
 // FollowerRead waits until this node may serve a linearizable read: it
-// got a read index after the call and has applied it. On the leader it is
-// ReadBarrier.
-func (n *Node) FollowerRead() error {
+// got a read index after the call and has applied it, within lag of
+// getting it (ErrBehind otherwise). On the leader it is ReadBarrier.
+func (n *Node) FollowerRead(lag time.Duration) error {
 	index, err := n.ReadIndex()
 	if err != nil {
 		return err
 	}
-	return n.AwaitApplied(index)
+	return n.AwaitApplied(index, lag)
 }
 
 // barrier runs a Raft barrier and notes its index: every entry up to it

@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,7 @@ func TestFollowerReadWaitsForApply(t *testing.T) {
 		}
 	}
 	set(t, leader, "k", "v1", 0)
-	if err := f.FollowerRead(); err != nil {
+	if err := f.FollowerRead(leaderWait); err != nil {
 		t.Fatalf("FollowerRead: %v", err)
 	}
 	if v, _ := lookup(f, 0, "k"); v != "v1" {
@@ -48,10 +49,13 @@ func TestFollowerReadWaitsForApply(t *testing.T) {
 	release := make(chan struct{})
 	hold.Store(f.cfg.ID, release)
 	set(t, leader, "k", "v2", 0) // a majority: the leader and the other follower
+	if err := f.FollowerRead(50 * time.Millisecond); !errors.Is(err, ErrBehind) {
+		t.Fatalf("FollowerRead on a follower held back, waiting 50ms: %v, want ErrBehind", err)
+	}
 	var done atomic.Bool
 	read := make(chan error, 1)
 	go func() {
-		err := f.FollowerRead()
+		err := f.FollowerRead(leaderWait)
 		done.Store(true)
 		read <- err
 	}()
@@ -75,7 +79,7 @@ func TestFollowerReadWaitsForApply(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := f.FollowerRead(); err != nil {
+			if err := f.FollowerRead(leaderWait); err != nil {
 				errs <- fmt.Errorf("read %d: %w", i, err)
 			}
 		}()
@@ -109,7 +113,7 @@ func TestReadIndexWithoutLeader(t *testing.T) {
 			n.Close()
 		}
 	}
-	if err := f.FollowerRead(); err != ErrNoLeader {
+	if err := f.FollowerRead(leaderWait); err != ErrNoLeader {
 		t.Fatalf("FollowerRead with every other node closed: %v, want ErrNoLeader", err)
 	}
 }

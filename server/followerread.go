@@ -1,6 +1,9 @@
 package server
 
 import (
+	"errors"
+	"time"
+
 	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/raftfsm"
 )
@@ -11,6 +14,10 @@ import (
 // it has applied that index, and reads its own keyspace. Commands that
 // read and write, scripts, and whatever a client asked to have
 // redirected (RAFT.REDIRECT) still go to the leader.
+//
+// A follower that is behind (catching up after a restart, say) would
+// keep its clients waiting: a read whose index it has not applied within
+// followerLag goes to the leader instead, as before read indexes.
 //
 // The commands of one pipeline share a read index: a read whose request
 // was read from the socket before the index was asked for is covered by
@@ -23,7 +30,18 @@ type followerRead struct {
 	src   *watchReader  // the connection's socket (nil: never shared)
 	n     *raftfsm.Node // the group it is an index of; nil: none held
 	fills uint64        // src.fills when it was asked for
+	// err is why the running command got no read index, for its
+	// ReadBarrier to answer (it is not asked for twice).
+	err error
 }
+
+// Bounds of a follower's wait for a read index to be applied: a read
+// the follower may forward instead waits followerLag; one it must serve
+// (a blocking stream read) readWait.
+const (
+	followerLag = 500 * time.Millisecond
+	readWait    = 3 * time.Second
+)
 
 // readsHere reports whether a follower serves cmd itself, at a read
 // index, rather than forwarding it: a command that only reads the
@@ -39,9 +57,23 @@ func readsHere(cmd *commands.Command) bool {
 // note forgets the shared index unless cmd (nil: not a command) is one
 // a follower serves at a read index.
 func (f *followerRead) note(cmd *commands.Command) {
+	f.err = nil
 	if cmd == nil || !readsHere(cmd) {
 		f.n = nil
 	}
+}
+
+// readHere gets the read index for the read about to run (or shares its
+// pipeline's) and reports whether the read runs here: false when this
+// follower is behind, and the leader should serve it. A failure to get
+// one is the read's ReadBarrier's to report.
+func (cn *conn) readHere() bool {
+	err := cn.followerRead(followerLag)
+	if errors.Is(err, raftfsm.ErrBehind) {
+		return false
+	}
+	cn.fread.err = err
+	return true
 }
 
 // ReadBarrier returns nil once a linearizable read may be served on the
@@ -59,7 +91,11 @@ func (cn *conn) ReadBarrier() error {
 		return nil // READONLY: the follower's own state, possibly stale
 	}
 	if !leads && cn.forwarded == nil {
-		return translate(cn.followerRead())
+		if err := cn.fread.err; err != nil {
+			cn.fread.err = nil
+			return translate(err)
+		}
+		return translate(cn.followerRead(readWait))
 	}
 	err := cn.n.ReadBarrier()
 	if err == nil && cn.forwarded != nil {
@@ -70,8 +106,8 @@ func (cn *conn) ReadBarrier() error {
 }
 
 // followerRead waits for a read index that covers the command being
-// served, sharing the pipeline's.
-func (cn *conn) followerRead() error {
+// served, sharing the pipeline's, applied within lag.
+func (cn *conn) followerRead(lag time.Duration) error {
 	f := &cn.fread
 	if f.src != nil && f.n == cn.n && f.fills == f.src.fills {
 		return nil
@@ -81,7 +117,7 @@ func (cn *conn) followerRead() error {
 	if f.src != nil {
 		fills = f.src.fills
 	}
-	if err := cn.n.FollowerRead(); err != nil {
+	if err := cn.n.FollowerRead(lag); err != nil {
 		return err
 	}
 	f.n, f.fills = cn.n, fills

@@ -45,9 +45,9 @@ func (s *Server) forward(cn *conn, ctx *commands.Ctx, cmd *commands.Command, mor
 		return false
 	}
 	// A read is served here, at a read index (followerread.go), unless
-	// commands of its pipeline are queued for the leader: it goes with
-	// them, in their batch.
-	if readsHere(cmd) && len(cn.fwdOrder) == 0 && !ctx.S.Redirect && !(cn.keyless && len(s.groups) > 1) {
+	// commands of its pipeline are queued for the leader (it goes with
+	// them, in their batch) or this follower is behind.
+	if readsHere(cmd) && len(cn.fwdOrder) == 0 && !ctx.S.Redirect && !(cn.keyless && len(s.groups) > 1) && cn.readHere() {
 		return false
 	}
 	cn.drainWrites() // proposed here while this node led: they come first

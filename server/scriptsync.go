@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/op"
 )
@@ -23,7 +25,7 @@ func (cn *conn) CatchUpScripts() bool {
 	if g.IsLeader() {
 		return true // its copy is partition 0's leader's
 	}
-	return g.FollowerRead() == nil
+	return g.FollowerRead(time.Second) == nil
 }
 
 // registryOp reports whether ops of type t change state that commands
