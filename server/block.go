@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -14,7 +15,8 @@ import (
 // watchReader is what a connection's RESP reader reads from: the socket,
 // after any bytes a watch read while the command was blocked.
 type watchReader struct {
-	nc      net.Conn
+	nc      net.Conn  // read by a blocked command's watch
+	in      io.Reader // nc, for the connection's own reads (sockio_linux.go)
 	pending []byte
 	net     *netStats // nil: not counted
 	fills   uint64    // reads from nc that returned bytes (followerread.go)
@@ -27,7 +29,7 @@ func (r *watchReader) Read(p []byte) (int, error) {
 		r.fills++ // bytes that arrived while a command was blocked
 		return n, nil
 	}
-	n, err := r.nc.Read(p)
+	n, err := r.in.Read(p)
 	if n > 0 {
 		r.fills++
 	}

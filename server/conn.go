@@ -54,7 +54,8 @@ func (s *Server) serveConn(c *client) {
 		return
 	}
 
-	src := &watchReader{nc: c.nc, net: c.net}
+	c.sock = newSockIO(c.nc)
+	src := &watchReader{nc: c.nc, in: c.sock, net: c.net}
 	r := resp.NewReader(src)
 	// The writer's buffer grows with the replies instead of starting at
 	// NewWriter's 4KB: an idle connection (most of them, on a node with
@@ -297,7 +298,7 @@ func (s *Server) flush(c *client, w *resp.Writer, out *outLimit) error {
 	c.wmu.Lock() // the Pub/Sub writer's messages go between batches
 	defer c.wmu.Unlock()
 	if out.soft == 0 || w.Len() < out.soft {
-		n, err := w.WriteTo(c.nc) // large values from where they are
+		n, err := w.WriteTo(c.sock) // large values from where they are
 		c.net.wrote(int(n))
 		if err != nil {
 			return err
