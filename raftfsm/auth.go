@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/loomcache/loomcache/internal/sockio"
 )
 
 // Authentication on the cluster port. Every node of a cluster holds the
@@ -132,7 +134,7 @@ func (d *Dialer) Dial(address string, ch byte, peerID string) (net.Conn, error) 
 		return nil, fmt.Errorf("cluster port %s: %w", address, err)
 	}
 	nc.SetDeadline(time.Time{})
-	return nc, nil
+	return sockio.Wrap(nc), nil
 }
 
 // authenticate runs the dialer's side of the handshake on nc.

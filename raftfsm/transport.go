@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/loomcache/loomcache/internal/sockio"
 	"github.com/loomcache/loomcache/persistence"
 )
 
@@ -325,7 +326,7 @@ func (m *mux) accept(raw net.Conn) (net.Conn, Hello, error) {
 		}
 	}
 	raw.SetDeadline(time.Time{})
-	return nc, h, nil
+	return sockio.Wrap(nc), h, nil
 }
 
 // groupStream is one Raft group's raft.StreamLayer on the cluster port.

@@ -16,7 +16,7 @@ import (
 // after any bytes a watch read while the command was blocked.
 type watchReader struct {
 	nc      net.Conn  // read by a blocked command's watch
-	in      io.Reader // nc, for the connection's own reads (sockio_linux.go)
+	in      io.Reader // nc, for the connection's own reads (internal/sockio)
 	pending []byte
 	net     *netStats // nil: not counted
 	fills   uint64    // reads from nc that returned bytes (followerread.go)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/loomcache/loomcache/commands"
 	"github.com/loomcache/loomcache/internal/memcopy"
+	"github.com/loomcache/loomcache/internal/sockio"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
 	"github.com/loomcache/loomcache/partition"
@@ -54,7 +55,7 @@ func (s *Server) serveConn(c *client) {
 		return
 	}
 
-	c.sock = newSockIO(c.nc)
+	c.sock = sockio.Wrap(c.nc)
 	src := &watchReader{nc: c.nc, in: c.sock, net: c.net}
 	r := resp.NewReader(src)
 	// The writer's buffer grows with the replies instead of starting at

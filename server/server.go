@@ -141,7 +141,7 @@ type client struct {
 	sess *commands.Session
 	nc   net.Conn
 	// sock is nc for the connection goroutine's reads and writes
-	// (sockio_linux.go); nil until it serves the connection.
+	// (internal/sockio); nil until it serves the connection.
 	sock net.Conn
 	net  *netStats // the server's, counting what nc carries
 	// duringLoad: admitted while loading, before the users were known

@@ -1,4 +1,7 @@
-package server
+// Package sockio reads and writes TCP sockets with raw system calls
+// through their syscall.RawConn, for the connections that carry every
+// request: a client's and the cluster port's.
+package sockio
 
 import (
 	"io"
@@ -7,7 +10,7 @@ import (
 	"unsafe"
 )
 
-// sockIO reads and writes a client's TCP socket with raw system calls,
+// conn reads and writes a TCP socket with raw system calls,
 // through the descriptor's syscall.RawConn: the runtime's poller still
 // parks the goroutine until the socket is ready and honours deadlines,
 // but the read and write themselves skip entersyscall/exitsyscall. A
@@ -18,19 +21,28 @@ import (
 // its wake-ups were ~15% of a GET's CPU time (issue 16's note).
 //
 // Any other connection (TLS, a pipe in a test) is used as it is.
-type sockIO struct {
+type conn struct {
 	net.Conn
-	rc  syscall.RawConn
-	p   []byte // the read's buffer or the write's bytes
-	n   int
-	err syscall.Errno
+	rc syscall.RawConn
+	// A read and a write may run at once (from two goroutines): each
+	// has its own buffer and result.
+	r, w call
 	// Method values made once: a closure per call would be allocated.
 	readFn, writeFn func(fd uintptr) bool
 }
 
-// newSockIO returns what a client's requests are read from and replies
-// written to: nc itself unless it is a TCP connection.
-func newSockIO(nc net.Conn) net.Conn {
+// call is one direction's call in progress: its buffer (or the bytes
+// left), the bytes done and the error.
+type call struct {
+	p   []byte
+	n   int
+	err syscall.Errno
+}
+
+// Wrap returns nc reading and writing with raw system calls when it is a
+// TCP connection, nc itself otherwise. Only one goroutine may read, and
+// one write, at a time; a read and a write may run at once.
+func Wrap(nc net.Conn) net.Conn {
 	tc, ok := nc.(*net.TCPConn)
 	if !ok {
 		return nc
@@ -39,77 +51,78 @@ func newSockIO(nc net.Conn) net.Conn {
 	if err != nil {
 		return nc
 	}
-	s := &sockIO{Conn: nc, rc: rc}
+	s := &conn{Conn: nc, rc: rc}
 	s.readFn, s.writeFn = s.read, s.write
 	return s
 }
 
-func (s *sockIO) read(fd uintptr) bool {
+func (s *conn) read(fd uintptr) bool {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&s.p[0])), uintptr(len(s.p)))
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&s.r.p[0])), uintptr(len(s.r.p)))
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false // the poller waits for the socket
 		}
-		s.n, s.err = int(n), e
+		s.r.n, s.r.err = int(n), e
 		return true
 	}
 }
 
 // Read reads as net.Conn's Read does: io.EOF at the end of the stream.
-func (s *sockIO) Read(p []byte) (int, error) {
+func (s *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	s.p, s.n, s.err = p, 0, 0
+	s.r = call{p: p}
 	err := s.rc.Read(s.readFn)
-	s.p = nil
+	r := s.r
+	s.r = call{}
 	switch {
 	case err != nil: // closed, or a deadline passed
 		return 0, err
-	case s.err != 0:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Err: s.err}
-	case s.n == 0:
+	case r.err != 0:
+		return 0, &net.OpError{Op: "read", Net: "tcp", Err: r.err}
+	case r.n == 0:
 		return 0, io.EOF
 	}
-	return s.n, nil
+	return r.n, nil
 }
 
-func (s *sockIO) write(fd uintptr) bool {
-	for len(s.p) > 0 {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&s.p[0])), uintptr(len(s.p)))
+func (s *conn) write(fd uintptr) bool {
+	for len(s.w.p) > 0 {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&s.w.p[0])), uintptr(len(s.w.p)))
 		switch e {
 		case 0:
-			s.n += int(n)
-			s.p = s.p[n:]
+			s.w.n += int(n)
+			s.w.p = s.w.p[n:]
 			continue
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false // the poller waits until it can take more
 		}
-		s.err = e
+		s.w.err = e
 		return true
 	}
 	return true
 }
 
 // Write writes all of p, or fails, as net.Conn's Write does.
-func (s *sockIO) Write(p []byte) (int, error) {
+func (s *conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	s.p, s.n, s.err = p, 0, 0
+	s.w = call{p: p}
 	err := s.rc.Write(s.writeFn)
-	n := s.n
-	s.p = nil
+	w := s.w
+	s.w = call{}
 	switch {
 	case err != nil:
-		return n, err
-	case s.err != 0:
-		return n, &net.OpError{Op: "write", Net: "tcp", Err: s.err}
+		return w.n, err
+	case w.err != 0:
+		return w.n, &net.OpError{Op: "write", Net: "tcp", Err: w.err}
 	}
-	return n, nil
+	return w.n, nil
 }
