@@ -311,9 +311,10 @@ gone() {
 }
 
 # measure_start NAME and measure_end NAME N: hooks around the measured run
-# (not the probe) of N requests; what measure_end prints is appended to the
-# row. A script redefines them (cost.sh counts fsyncs); here they do
-# nothing.
+# (not the probe) of N requests, run in measure's shell (so that what the
+# first starts the second can wait for); what measure_end puts in
+# MEASURE_EXTRA is appended to the row. A script redefines them (cost.sh
+# counts fsyncs); here they do nothing.
 measure_start() { :; }
 measure_end() { :; }
 
@@ -323,7 +324,7 @@ measure_end() { :; }
 # measure_end adds), or "unsupported,REPLY" if the server does not know the
 # test's command.
 measure() {
-	local port=${PORT[$1]} probe rps n c0 row err extra
+	local port=${PORT[$1]} probe rps n c0 row err
 	err=$(unsupported "$port" "$2")
 	if [ -n "$err" ]; then
 		echo "unsupported,$err"
@@ -338,10 +339,11 @@ measure() {
 	c0=$(cpu_ticks "${PID[$1]}") || gone "$1"
 	row=$(bench "$port" "$2" "$3" "$n")
 	row="$row,$(awk -v t=$(($(cpu_ticks "${PID[$1]}") - c0)) -v k="$TCK" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / k / n }')"
-	extra=$(measure_end "$1" "$n")
+	MEASURE_EXTRA=
+	measure_end "$1" "$n"
 	kill -0 "${PID[$1]}" 2>/dev/null || gone "$1"
 	[ "${row%%,*}" != "" ] || return 0
-	echo "$row${extra:+,$extra}"
+	echo "$row${MEASURE_EXTRA:+,$MEASURE_EXTRA}"
 }
 
 # field ROW I: the I-th (1-based) comma-separated figure.
