@@ -104,7 +104,7 @@ run_mode() {
 
 	printf '\n== %s\n' "$PIN_LABEL"
 	printf '\nredis-benchmark -c %s -d %s -r %s, about %ss per figure; ops/s and p50/p99 latency in ms\n\n' "$CLIENTS" "$DATA" "$KEYS" "$SECS"
-	fmt='%-5s %3s | %9s %6s %6s | %9s %6s %6s | %9s %6s %6s | %9s %6s %6s | %5s %5s %5s | %s\n'
+	fmt='%-5s %3s | %9s %6s %7s | %9s %6s %7s | %9s %6s %7s | %9s %6s %7s | %5s %5s %5s | %s\n'
 	printf "$fmt" test P "lc-always" p50 p99 "lc-no" p50 p99 "redis" p50 p99 "redis-aof" p50 p99 "A/red" "A/aof" "N/red" "issue-16 targets"
 	for t in "${TLIST[@]}"; do
 		for p in 1 "$PIPE"; do
