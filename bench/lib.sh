@@ -241,13 +241,13 @@ bench_args() {
 
 # bench PORT TEST PIPELINE N: one redis-benchmark run; prints the CSV row
 # "rps,avg,min,p50,p95,p99,max" of the test. A run is cut off after
-# 60 + 20 x SECS seconds: redis-benchmark waits forever for a server that
+# 300 + 20 x SECS seconds: redis-benchmark waits forever for a server that
 # died under it.
 bench() {
 	local args limit
 	read -ra args <<<"$(bench_args "$2")"
 	[ -z "${DATA:-}" ] || args=(-d "$DATA" "${args[@]}")
-	limit=$(awk -v s="${SECS:-3}" 'BEGIN { print int(60 + 20 * s) }')
+	limit=$(awk -v s="${SECS:-3}" 'BEGIN { print int(300 + 20 * s) }')
 	"${CLI[@]}" timeout "$limit" redis-benchmark -p "$1" -P "$3" -n "$4" -c "$CLIENTS" -r "$KEYS" --csv "${args[@]}" 2>/dev/null |
 		awk -F'","' 'NR > 1 { gsub(/"/, "", $NF); print $2","$3","$4","$5","$6","$7","$8; exit }'
 }
