@@ -3,8 +3,9 @@
 # cleanup of the processes a script started (only those), free ports,
 # readiness, starting a node or a cluster's, stopping a server, INFO
 # fields, and redis-benchmark runs parsed from its CSV. Sourced by
-# run.sh, cluster.sh, tx.sh, scale.sh, types.sh, partitions.sh, pubsub.sh and
-# datatypes.sh; the redis-benchmark helpers read SECS, CLIENTS and KEYS.
+# run.sh, cluster.sh, cost.sh, tx.sh, scale.sh, types.sh, partitions.sh,
+# pubsub.sh and datatypes.sh; the redis-benchmark helpers read SECS,
+# CLIENTS, KEYS and DATA (-d, unset: redis-benchmark's 3 bytes).
 
 for tool in go redis-server redis-cli redis-benchmark; do
 	command -v "$tool" >/dev/null || {
@@ -28,6 +29,56 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# forget PID: drop a process that has ended from the ones cleanup stops,
+# so that it never signals a number the system may reuse.
+forget() {
+	local keep=() p
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+# Pinned mode (BENCH_PIN=1): every server this library starts runs on
+# core 1 and redis-benchmark on core 0, so a comparison is per core and the
+# client never takes a server's core. SRV and CLI are the commands' prefixes
+# (empty: free, the scheduler places everything).
+SRV=()
+CLI=()
+
+# pin_modes: the modes BENCH_PIN asks for, free (0) and/or pinned (1):
+# unset both, one after the other; 0 or 1 that one. A machine with one
+# core has nothing to pin to: pinned is dropped, and said so.
+pin_modes() {
+	local want
+	case "${BENCH_PIN:-}" in
+	"") want="0 1" ;;
+	0 | 1) want=$BENCH_PIN ;;
+	*)
+		echo "bench: BENCH_PIN must be 0 or 1 (unset: both)" >&2
+		exit 1
+		;;
+	esac
+	if [[ $want == *1* ]] && { [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null; }; then
+		echo "bench: one core (or no taskset): the pinned mode runs unpinned" >&2
+		want=0
+	fi
+	echo "$want"
+}
+
+# pin MODE: sets SRV and CLI for a mode of pin_modes; PIN_LABEL names it.
+pin() {
+	if [ "$1" = 1 ]; then
+		SRV=(taskset -c 1)
+		CLI=(taskset -c 0)
+		PIN_LABEL="pinned: servers on core 1, redis-benchmark on core 0"
+	else
+		SRV=()
+		CLI=()
+		PIN_LABEL="free: unpinned, the scheduler places every process"
+	fi
+}
 
 # free_port prints a loopback port nothing listens on and that this run
 # has not handed out yet, below the kernel's ephemeral range (a port there
@@ -93,7 +144,7 @@ start_cluster_node() {
 	local n=$1
 	shift
 	mkdir -p "$WORK/$n"
-	"$LC" --id "$n" --addr "127.0.0.1:${PORT[$n]}" --raft-addr "127.0.0.1:${RAFT[$n]}" \
+	"${SRV[@]}" "$LC" --id "$n" --addr "127.0.0.1:${PORT[$n]}" --raft-addr "127.0.0.1:${RAFT[$n]}" \
 		--data-dir "$WORK/$n" --cluster "$CLUSTER" "$@" >>"$WORK/$n.log" 2>&1 &
 	PIDS+=($!)
 	PID[$n]=$!
@@ -121,7 +172,7 @@ start_loomcache() { # name fsync: a single node
 	port=$(free_port)
 	raft=$(free_port)
 	mkdir -p "$WORK/$name"
-	"$LC" --id n1 --addr "127.0.0.1:$port" --raft-addr "127.0.0.1:$raft" \
+	"${SRV[@]}" "$LC" --id n1 --addr "127.0.0.1:$port" --raft-addr "127.0.0.1:$raft" \
 		--data-dir "$WORK/$name" --fsync "$2" >"$WORK/$name.log" 2>&1 &
 	PIDS+=($!)
 	PID[$name]=$!
@@ -133,7 +184,7 @@ start_redis() { # name extra-args...
 	shift
 	port=$(free_port)
 	mkdir -p "$WORK/$name"
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$WORK/$name" --daemonize no \
+	"${SRV[@]}" redis-server --port "$port" --bind 127.0.0.1 --dir "$WORK/$name" --daemonize no \
 		--logfile "$WORK/$name.log" --save '' "$@" &
 	PIDS+=($!)
 	PID[$name]=$!
@@ -143,7 +194,7 @@ start_redis() { # name extra-args...
 # stop NAME: SIGTERM, wait (at most 120 s, then SIGKILL), and forget the
 # pid so that cleanup never signals a number the system may reuse.
 stop() {
-	local pid=${PID[$1]} keep=() p
+	local pid=${PID[$1]}
 	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 1200); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -154,10 +205,7 @@ stop() {
 		kill -9 "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || true
-	for p in "${PIDS[@]}"; do
-		[ "$p" = "$pid" ] || keep+=("$p")
-	done
-	PIDS=("${keep[@]}")
+	forget "$pid"
 	unset "PID[$1]"
 }
 
@@ -192,11 +240,15 @@ bench_args() {
 }
 
 # bench PORT TEST PIPELINE N: one redis-benchmark run; prints the CSV row
-# "rps,avg,min,p50,p95,p99,max" of the test.
+# "rps,avg,min,p50,p95,p99,max" of the test. A run is cut off after
+# 300 + 20 x SECS seconds: redis-benchmark waits forever for a server that
+# died under it.
 bench() {
-	local args
+	local args limit
 	read -ra args <<<"$(bench_args "$2")"
-	redis-benchmark -p "$1" -P "$3" -n "$4" -c "$CLIENTS" -r "$KEYS" --csv "${args[@]}" 2>/dev/null |
+	[ -z "${DATA:-}" ] || args=(-d "$DATA" "${args[@]}")
+	limit=$(awk -v s="${SECS:-3}" 'BEGIN { print int(300 + 20 * s) }')
+	"${CLI[@]}" timeout "$limit" redis-benchmark -p "$1" -P "$3" -n "$4" -c "$CLIENTS" -r "$KEYS" --csv "${args[@]}" 2>/dev/null |
 		awk -F'","' 'NR > 1 { gsub(/"/, "", $NF); print $2","$3","$4","$5","$6","$7","$8; exit }'
 }
 
@@ -251,10 +303,26 @@ prepare() {
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 TCK=$(getconf CLK_TCK)
 
+# gone NAME: a server died during a measurement; its log's tail.
+gone() {
+	echo "bench: $1 (pid ${PID[$1]}) is gone; the end of its log:" >&2
+	tail -5 "$WORK/$1.log" >&2 || true
+	exit 1
+}
+
+# measure_start NAME and measure_end NAME N: hooks around the measured run
+# (not the probe) of N requests, run in measure's shell (so that what the
+# first starts the second can wait for); what measure_end puts in
+# MEASURE_EXTRA is appended to the row. A script redefines them (cost.sh
+# counts fsyncs); here they do nothing.
+measure_start() { :; }
+measure_end() { :; }
+
 # measure NAME TEST PIPELINE: a short probe sizes the run to about SECS
 # seconds (at least 5000 requests, at most 5 million). Prints the CSV row
-# plus the server's CPU time per request in microseconds, or
-# "unsupported,REPLY" if the server does not know the test's command.
+# plus the server's CPU time per request in microseconds (and what
+# measure_end adds), or "unsupported,REPLY" if the server does not know the
+# test's command.
 measure() {
 	local port=${PORT[$1]} probe rps n c0 row err
 	err=$(unsupported "$port" "$2")
@@ -267,8 +335,31 @@ measure() {
 	rps=${probe%%,*}
 	n=$(awk -v r="${rps:-0}" -v s="$SECS" 'BEGIN { n = int(r * s); if (n < 5000) n = 5000; if (n > 5000000) n = 5000000; print n }')
 	prepare "$port" "$2" "$n"
-	c0=$(cpu_ticks "${PID[$1]}")
+	measure_start "$1"
+	c0=$(cpu_ticks "${PID[$1]}") || gone "$1"
 	row=$(bench "$port" "$2" "$3" "$n")
-	[ -n "$row" ] || return 0
-	echo "$row,$(awk -v t=$(($(cpu_ticks "${PID[$1]}") - c0)) -v k="$TCK" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / k / n }')"
+	row="$row,$(awk -v t=$(($(cpu_ticks "${PID[$1]}") - c0)) -v k="$TCK" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / k / n }')"
+	MEASURE_EXTRA=
+	measure_end "$1" "$n"
+	kill -0 "${PID[$1]}" 2>/dev/null || gone "$1"
+	[ "${row%%,*}" != "" ] || return 0
+	echo "$row${MEASURE_EXTRA:+,$MEASURE_EXTRA}"
+}
+
+# field ROW I: the I-th (1-based) comma-separated figure.
+field() { cut -d, -f"$2" <<<"$1"; }
+
+# ratio A B: A/B, or "-" when either is missing (n/a, unsupported, 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# judge VALUE OP LIMIT: "met" or "not met" for VALUE OP LIMIT (OP ">=",
+# "<" or "<="), "-" when VALUE is no figure.
+judge() {
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+		if (v !~ /^[0-9.]+$/) { print "-"; exit }
+		if (op == ">=") ok = v + 0 >= l + 0
+		else if (op == "<=") ok = v + 0 <= l + 0
+		else ok = v + 0 < l + 0
+		print ok ? "met" : "not met"
+	}'
 }
