@@ -51,7 +51,7 @@ func (f Future) Result() (any, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	<-f.b.done
+	f.b.done.Wait()
 	res, err, i := f.b.res, f.b.err, f.i
 	start := 0
 	for _, e := range f.b.split {
@@ -75,11 +75,13 @@ func (f Future) Result() (any, error) {
 	return res, nil
 }
 
-// batch is ops proposed together and their outcome.
+// batch is ops proposed together and their outcome. It is one
+// allocation while it holds one op (a quiet node's every proposal).
 type batch struct {
 	ops   [][]byte // encoded ops
+	first [1][]byte
 	bytes int
-	done  chan struct{} // closed once the outcome is set
+	done  sync.WaitGroup // done once the outcome is set
 	// The outcome of the batch's entry (res: batchReply, or one op's
 	// reply), or of each of its entries when it went to raft as several
 	// (split; see hand).
@@ -198,7 +200,9 @@ func (p *proposer) add(enc []byte) Future {
 		b = p.waiting[k-1]
 	}
 	if b == nil || len(b.ops) >= maxBatchOps || b.bytes+len(enc) > maxBatchBytes {
-		b = &batch{done: make(chan struct{})}
+		b = &batch{}
+		b.ops = b.first[:0]
+		b.done.Add(1)
 		p.waiting = append(p.waiting, b)
 	}
 	b.ops = append(b.ops, enc)
@@ -227,8 +231,10 @@ func (p *proposer) next() *batch {
 		return nil
 	}
 	b := p.waiting[0]
-	p.waiting[0] = nil
-	p.waiting = p.waiting[1:]
+	// Shifted down rather than resliced, so the array is reused.
+	k := copy(p.waiting, p.waiting[1:])
+	p.waiting[k] = nil
+	p.waiting = p.waiting[:k]
 	p.bytes -= b.bytes
 	for len(p.blocked) > 0 && p.fits(p.blocked[0].size) {
 		a := p.blocked[0]
@@ -313,7 +319,7 @@ func (p *proposer) resolve() {
 				b.split[k].res, b.split[k].err = outcomeOf(e.f)
 			}
 		}
-		close(b.done)
+		b.done.Done()
 		<-p.slots
 	}
 }
