@@ -79,6 +79,10 @@ func (f Future) Result() (any, error) {
 // holds the proposer's lock, so a large op is encoded before.
 const maxArenaOp = 64 << 10
 
+// opsRoom is how many ops a batch that has more than one gets room for
+// at once.
+const opsRoom = 16
+
 // batch is ops proposed together and their outcome. It is one
 // allocation while it holds one op (a quiet node's every proposal).
 type batch struct {
@@ -103,7 +107,15 @@ type batch struct {
 // returns it.
 func (b *batch) encode(o *op.Op, size int) []byte {
 	if cap(b.arena)-len(b.arena) < size {
-		b.arena = make([]byte, 0, max(size, min(2*cap(b.arena), maxBatchBytes)))
+		// The first op's arena is its size: an op alone goes to raft as
+		// it is, arena and all. Past it, arenas are copied into the
+		// entry (encodeEntry) and dropped: the second has room for
+		// opsRoom ops like this one.
+		grow := 0
+		if b.arena != nil {
+			grow = max(opsRoom*size, 2*cap(b.arena))
+		}
+		b.arena = make([]byte, 0, max(size, min(grow, maxBatchBytes)))
 	}
 	start := len(b.arena)
 	b.arena = o.Encode(b.arena)
@@ -238,6 +250,11 @@ func (p *proposer) queue(enc []byte, o *op.Op, size int) Future {
 	if o != nil {
 		enc = b.encode(o, size)
 		p.bytes += len(enc) - size // the room reserved was a bound
+	}
+	if len(b.ops) == cap(b.ops) {
+		// A batch that has more than one op gets many under load:
+		// room for 16 at once rather than 2, 4, 8 and 16 in turn.
+		b.ops = slices.Grow(b.ops, max(opsRoom, len(b.ops)))
 	}
 	b.ops = append(b.ops, enc)
 	b.bytes += len(enc)
