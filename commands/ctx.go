@@ -79,6 +79,10 @@ type Ctx struct {
 	tally *callTally
 
 	now int64
+	// op is the op propose hands to the node: a handler's op, copied
+	// here, stays on the handler's stack (whatever goes to an interface
+	// escapes), so a write costs no allocation for it.
+	op op.Op
 }
 
 // Now returns the time of this command (read once per command).
@@ -194,15 +198,20 @@ func cstrMax(b []byte, max int) string {
 // propose replicates o and writes its result, or the error that stands for
 // a failure to replicate.
 func (c *Ctx) propose(o *op.Op) {
-	if o.Now == 0 {
-		o.Now = c.Now()
+	c.op = *o
+	p := &c.op
+	// Nothing keeps p once it is proposed (Defer and Propose encode it);
+	// its arguments are not kept alive meanwhile.
+	defer func() { c.op = op.Op{} }()
+	if p.Now == 0 {
+		p.Now = c.Now()
 	}
 	c.S.wrote.Store(true) // WAIT waits for it
-	if c.Defer != nil && c.Defer(o) {
+	if c.Defer != nil && c.Defer(p) {
 		return
 	}
-	res, err := c.Node.Propose(o)
-	if o.Type != op.Exec { // a transaction's stay after EXEC's reply
+	res, err := c.Node.Propose(p)
+	if p.Type != op.Exec { // a transaction's stay after EXEC's reply
 		c.takeEarly()
 	}
 	WriteOutcome(c.W, res, err)

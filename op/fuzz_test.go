@@ -21,9 +21,20 @@ func FuzzDecode(f *testing.F) {
 	f.Add((&Op{Type: SPublish, Args: [][]byte{[]byte("{u1}ch"), {}}, Req: ReqID{Origin: "n1", Seq: 7}}).Encode(nil))
 	f.Add((&Op{Type: Publish, Args: [][]byte{[]byte("only-channel")}}).Encode(nil)) // one argument short
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// DecodeInto agrees with Decode, with room for the arguments or
+		// not, and leaves what it did not use of spare.
+		spare := make([][]byte, 0, 2)
+		var into Op
+		rest, intoErr := DecodeInto(b, &into, spare)
 		var o Op
 		if err := Decode(b, &o); err != nil {
+			if intoErr == nil || cap(rest) != cap(spare) {
+				t.Fatalf("%x: Decode failed (%v), DecodeInto did not (%v) or used spare", b, err, intoErr)
+			}
 			return
+		}
+		if intoErr != nil || !sameOp(o, into) || cap(rest)+cap(into.Args) != cap(spare) && len(o.Args) <= cap(spare) {
+			t.Fatalf("%x: DecodeInto gives %+v (%v), Decode %+v", b, into, intoErr, o)
 		}
 		// Varints have more than one spelling, so b itself may not come
 		// back; its canonical encoding must, and decodes to the same op.

@@ -131,10 +131,27 @@ func (o *Op) Size() int {
 // Decode parses b into o. Args alias b: the caller must not modify b while
 // o is in use.
 func Decode(b []byte, o *Op) error {
+	_, err := DecodeInto(b, o, nil)
+	return err
+}
+
+// DecodeInto is Decode with o.Args taken from spare's capacity when it
+// has room for them (capped, so appending to o.Args never writes over
+// the rest), which saves an allocation; it returns the rest of spare's
+// capacity, as an empty slice.
+func DecodeInto(b []byte, o *Op, spare [][]byte) ([][]byte, error) {
+	rest, err := decodeInto(b, o, spare)
+	if err != nil {
+		return spare, err
+	}
+	return rest, nil
+}
+
+func decodeInto(b []byte, o *Op, spare [][]byte) ([][]byte, error) {
 	d := decoder{b: b}
 	v := d.byte()
 	if d.err == nil && v != 1 && v != 2 {
-		return fmt.Errorf("%w %d", ErrVersion, v)
+		return nil, fmt.Errorf("%w %d", ErrVersion, v)
 	}
 	t := d.uvarint()
 	db := d.uvarint()
@@ -143,16 +160,22 @@ func Decode(b []byte, o *Op) error {
 	i := d.varint()
 	n := d.uvarint()
 	if d.err != nil {
-		return d.err
+		return nil, d.err
 	}
 	if t > 0xffff || !Type(t).Known() {
-		return fmt.Errorf("%w %d", ErrUnknown, t)
+		return nil, fmt.Errorf("%w %d", ErrUnknown, t)
 	}
 	if db > 1<<20 || flags > 0xffffffff || n > maxArgs || n > uint64(len(d.b)) {
-		return ErrMalformed
+		return nil, ErrMalformed
 	}
 
-	args := make([][]byte, n)
+	var args [][]byte
+	if n > 0 && uint64(cap(spare)) >= n {
+		room := spare[:cap(spare)]
+		args, spare = room[:n:n], room[n:n]
+	} else {
+		args = make([][]byte, n)
+	}
 	for k := range args {
 		args[k] = d.bytes()
 	}
@@ -161,21 +184,21 @@ func Decode(b []byte, o *Op) error {
 		origin := d.bytes()
 		req.Seq = d.uvarint()
 		if d.err == nil && len(origin) > MaxOrigin {
-			return fmt.Errorf("%w: request origin of %d bytes", ErrMalformed, len(origin))
+			return nil, fmt.Errorf("%w: request origin of %d bytes", ErrMalformed, len(origin))
 		}
 		req.Origin = string(origin)
 	}
 	if d.err != nil {
-		return d.err
+		return nil, d.err
 	}
 	if len(d.b) != 0 {
-		return fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(d.b))
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(d.b))
 	}
 	if !Type(t).ValidArgs(int(n)) {
-		return fmt.Errorf("%w: %d arguments for %s", ErrMalformed, n, Type(t))
+		return nil, fmt.Errorf("%w: %d arguments for %s", ErrMalformed, n, Type(t))
 	}
 	*o = Op{Type: Type(t), DB: int(db), Now: now, Flags: uint32(flags), Int: i, Args: args, Req: req}
-	return nil
+	return spare, nil
 }
 
 type decoder struct {

@@ -51,7 +51,7 @@ func (f Future) Result() (any, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	<-f.b.done
+	f.b.done.Wait()
 	res, err, i := f.b.res, f.b.err, f.i
 	start := 0
 	for _, e := range f.b.split {
@@ -75,17 +75,51 @@ func (f Future) Result() (any, error) {
 	return res, nil
 }
 
-// batch is ops proposed together and their outcome.
+// maxArenaOp bounds the ops encoded into their batch's arena: encoding
+// holds the proposer's lock, so a large op is encoded before.
+const maxArenaOp = 64 << 10
+
+// opsRoom is how many ops a batch that has more than one gets room for
+// at once.
+const opsRoom = 16
+
+// batch is ops proposed together and their outcome. It is one
+// allocation while it holds one op (a quiet node's every proposal).
 type batch struct {
 	ops   [][]byte // encoded ops
+	first [1][]byte
+	// arena holds the encodings of the ops added by addOp: a new array,
+	// twice the last's size, when one does not fit, so the ops encoded
+	// before keep theirs and a batch of n ops costs O(log n)
+	// allocations, not n.
+	arena []byte
 	bytes int
-	done  chan struct{} // closed once the outcome is set
+	done  sync.WaitGroup // done once the outcome is set
 	// The outcome of the batch's entry (res: batchReply, or one op's
 	// reply), or of each of its entries when it went to raft as several
 	// (split; see hand).
 	res   any
 	err   error
 	split []entryOutcome
+}
+
+// encode appends o's encoding (at most size bytes) to b's arena and
+// returns it.
+func (b *batch) encode(o *op.Op, size int) []byte {
+	if cap(b.arena)-len(b.arena) < size {
+		// The first op's arena is its size: an op alone goes to raft as
+		// it is, arena and all. Past it, arenas are copied into the
+		// entry (encodeEntry) and dropped: the second has room for
+		// opsRoom ops like this one.
+		grow := 0
+		if b.arena != nil {
+			grow = max(opsRoom*size, 2*cap(b.arena))
+		}
+		b.arena = make([]byte, 0, max(size, min(grow, maxBatchBytes)))
+	}
+	start := len(b.arena)
+	b.arena = o.Encode(b.arena)
+	return b.arena[start:len(b.arena):len(b.arena)]
 }
 
 // entryOutcome is one entry's outcome; end is the end of its ops in the
@@ -159,8 +193,10 @@ func (n *Node) ProposeAsync(o *op.Op) Future {
 	if err := n.wal.Space().Admit(o.Size()); err != nil {
 		return Future{err: err}
 	}
-	if o.Size() <= pieceThreshold {
-		return n.prop.add(o.Encode(make([]byte, 0, o.Size())))
+	if size := o.Size(); size <= maxArenaOp {
+		return n.prop.addOp(o, size)
+	} else if size <= pieceThreshold {
+		return n.prop.add(o.Encode(make([]byte, 0, size)))
 	}
 	// Size is a bound: the exact size decides, as for a small op.
 	parts, total := o.EncodeParts(pieceBytes)
@@ -182,12 +218,20 @@ type admission struct {
 	ready chan struct{} // closed once its room is reserved
 }
 
-func (p *proposer) add(enc []byte) Future {
+// add queues an encoded op (or piece of one).
+func (p *proposer) add(enc []byte) Future { return p.queue(enc, nil, len(enc)) }
+
+// addOp queues o, of at most size bytes encoded, encoding it into its
+// batch's arena.
+func (p *proposer) addOp(o *op.Op, size int) Future { return p.queue(nil, o, size) }
+
+// queue queues enc, or o encoded (size is its bound).
+func (p *proposer) queue(enc []byte, o *op.Op, size int) Future {
 	p.mu.Lock()
-	if len(p.blocked) == 0 && p.fits(len(enc)) {
-		p.bytes += len(enc)
+	if len(p.blocked) == 0 && p.fits(size) {
+		p.bytes += size
 	} else {
-		a := &admission{size: len(enc), ready: make(chan struct{})}
+		a := &admission{size: size, ready: make(chan struct{})}
 		p.blocked = append(p.blocked, a)
 		p.mu.Unlock()
 		<-a.ready
@@ -197,9 +241,20 @@ func (p *proposer) add(enc []byte) Future {
 	if k := len(p.waiting); k > 0 {
 		b = p.waiting[k-1]
 	}
-	if b == nil || len(b.ops) >= maxBatchOps || b.bytes+len(enc) > maxBatchBytes {
-		b = &batch{done: make(chan struct{})}
+	if b == nil || len(b.ops) >= maxBatchOps || b.bytes+size > maxBatchBytes {
+		b = &batch{}
+		b.ops = b.first[:0]
+		b.done.Add(1)
 		p.waiting = append(p.waiting, b)
+	}
+	if o != nil {
+		enc = b.encode(o, size)
+		p.bytes += len(enc) - size // the room reserved was a bound
+	}
+	if len(b.ops) == cap(b.ops) {
+		// A batch that has more than one op gets many under load:
+		// room for 16 at once rather than 2, 4, 8 and 16 in turn.
+		b.ops = slices.Grow(b.ops, max(opsRoom, len(b.ops)))
 	}
 	b.ops = append(b.ops, enc)
 	b.bytes += len(enc)
@@ -227,8 +282,10 @@ func (p *proposer) next() *batch {
 		return nil
 	}
 	b := p.waiting[0]
-	p.waiting[0] = nil
-	p.waiting = p.waiting[1:]
+	// Shifted down rather than resliced, so the array is reused.
+	k := copy(p.waiting, p.waiting[1:])
+	p.waiting[k] = nil
+	p.waiting = p.waiting[:k]
 	p.bytes -= b.bytes
 	for len(p.blocked) > 0 && p.fits(p.blocked[0].size) {
 		a := p.blocked[0]
@@ -313,7 +370,7 @@ func (p *proposer) resolve() {
 				b.split[k].res, b.split[k].err = outcomeOf(e.f)
 			}
 		}
-		close(b.done)
+		b.done.Done()
 		<-p.slots
 	}
 }

@@ -1,8 +1,12 @@
 package raftfsm
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/loomcache/loomcache/op"
 )
 
 // blockedCount is how many proposals wait for room.
@@ -97,5 +101,37 @@ func TestProposerBoundsWaitingBytes(t *testing.T) {
 	case <-after:
 	case <-time.After(30 * time.Second):
 		t.Fatal("a proposal was not admitted once the big op was taken")
+	}
+}
+
+// TestProposerArena: ops encoded into their batch's arena are the same
+// bytes Encode gives, across the arena's growth, each op's own (the
+// arena's next op cannot overwrite it), and the waiting bytes counted
+// are the exact encodings', not the bounds reserved.
+func TestProposerArena(t *testing.T) {
+	p := newProposer() // not started: the test takes the batches
+	var want [][]byte
+	total := 0
+	for i := 0; i < 100; i++ {
+		o := op.Op{Type: op.Set, Now: int64(i), Args: [][]byte{[]byte(fmt.Sprint("key:", i)), bytes.Repeat([]byte{'v'}, i*37)}}
+		p.addOp(&o, o.Size())
+		enc := o.Encode(nil)
+		want = append(want, enc)
+		total += len(enc)
+	}
+	if p.bytes != total {
+		t.Fatalf("%d bytes waiting, the encodings are %d", p.bytes, total)
+	}
+	b := p.next()
+	if b == nil || len(b.ops) != len(want) || b.bytes != total || p.next() != nil {
+		t.Fatalf("batch %+v", b)
+	}
+	for i, enc := range b.ops {
+		if !bytes.Equal(enc, want[i]) || cap(enc) != len(enc) {
+			t.Fatalf("op %d: %x (cap %d), want %x", i, enc, cap(enc), want[i])
+		}
+	}
+	if p.bytes != 0 {
+		t.Fatalf("%d bytes waiting in an empty queue", p.bytes)
 	}
 }

@@ -47,6 +47,22 @@ type fsm struct {
 	// replayTo is the last log index on disk when the node opened; set
 	// before raft starts and never changed.
 	replayTo uint64
+
+	// out is ApplyBatch's reply slice, reused: raft reads it before the
+	// next call and keeps nothing of it. Only the FSM goroutine uses it.
+	out []interface{}
+}
+
+// slotArgs is how many arguments an opSlot holds (SET's key and value,
+// and one more).
+const slotArgs = 3
+
+// opSlot is room for one decoded op and its arguments, allocated with
+// the entry's other ops: a SET costs no allocation of its own to decode.
+// Slots are never reused, as an applier may keep what it was given.
+type opSlot struct {
+	o    op.Op
+	args [slotArgs][]byte
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -62,7 +78,12 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 }
 
 func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
-	out := make([]interface{}, len(logs))
+	out := f.out[:0]
+	if cap(out) < len(logs) {
+		out = make([]interface{}, 0, len(logs))
+	}
+	out = out[:len(logs)]
+	clear(out) // nothing of the last batch's replies stays referenced here
 	ops := 0
 	f.ks.Lock()
 	for i, l := range logs {
@@ -72,7 +93,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 		}
 		ops++
 		if !op.IsBatch(l.Data) {
-			out[i] = f.applyOp(l.Data)
+			out[i] = f.applyOp(l.Data, new(opSlot))
 			continue
 		}
 		encs, err := op.SplitBatch(l.Data)
@@ -81,13 +102,15 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 			continue
 		}
 		replies := make(batchReply, len(encs))
+		slots := make([]opSlot, len(encs))
 		for j, enc := range encs {
-			replies[j] = f.applyOp(enc)
+			replies[j] = f.applyOp(enc, &slots[j])
 		}
 		out[i] = replies
 		ops += len(encs) - 1
 	}
 	f.ks.Unlock()
+	f.out = out
 	f.sinceSnap.Add(uint64(ops))
 	f.ops.Add(uint64(ops))
 	if n := len(logs); n > 0 {
@@ -112,30 +135,31 @@ type batchReply []any
 // log was tampered with).
 var errBatchReply = errors.New("batch reply without this op")
 
-// applyOp decodes and applies one encoded op (or piece of one); the
-// caller holds the store's write lock.
-func (f *fsm) applyOp(enc []byte) any {
+// applyOp decodes into slot and applies one encoded op (or piece of
+// one); the caller holds the store's write lock.
+func (f *fsm) applyOp(enc []byte, slot *opSlot) any {
 	if op.IsPiece(enc) {
 		return f.applyPiece(enc)
 	}
-	return f.decodeApply(enc, false)
+	return f.decodeApply(enc, false, slot)
 }
 
-// decodeApply decodes and applies one encoded op, once per request id;
-// owned: enc is the op's alone, and its applier may keep its bytes.
-func (f *fsm) decodeApply(enc []byte, owned bool) any {
-	var o op.Op
-	if err := op.Decode(enc, &o); err != nil {
+// decodeApply decodes into slot and applies one encoded op, once per
+// request id; owned: enc is the op's alone, and its applier may keep its
+// bytes.
+func (f *fsm) decodeApply(enc []byte, owned bool, slot *opSlot) any {
+	o := &slot.o
+	if _, err := op.DecodeInto(enc, o, slot.args[:0]); err != nil {
 		return decodeError{err}
 	}
 	o.Owned = owned
 	if o.Req.Origin == "" {
-		return f.apply(f.ks, &o)
+		return f.apply(f.ks, o)
 	}
 	if r, dup := f.dedup.lookup(o.Req); dup {
 		return r
 	}
-	r := f.apply(f.ks, &o)
+	r := f.apply(f.ks, o)
 	if u, ok := r.(Unapplied); ok && u.Unapplied() {
 		return r // proposed again with the same id; not to be answered from memory
 	}

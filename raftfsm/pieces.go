@@ -139,7 +139,7 @@ func (f *fsm) applyPiece(enc []byte) any {
 	if whole == nil {
 		return reply
 	}
-	return f.decodeApply(whole, true)
+	return f.decodeApply(whole, true, new(opSlot))
 }
 
 // proposePieces proposes the op whose encoding is parts (op.EncodeParts;
