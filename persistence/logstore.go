@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/hashicorp/raft"
 )
 
@@ -136,6 +137,7 @@ func OpenDBWithSpace(dir string, sync bool, space *Space) (*DB, error) {
 	opts := &pebble.Options{
 		Logger:       quietLogger{dir: dir},
 		MemTableSize: 8 << 20,
+		FS:           newWALFS(vfs.Default), // WAL files written ahead (walfs.go)
 	}
 	if space != nil {
 		opts.MemTableSize = memTableFor(space.size)
