@@ -137,7 +137,7 @@ func OpenDBWithSpace(dir string, sync bool, space *Space) (*DB, error) {
 	opts := &pebble.Options{
 		Logger:       quietLogger{dir: dir},
 		MemTableSize: 8 << 20,
-		FS:           newWALFS(vfs.Default), // WAL files written ahead (walfs.go)
+		FS:           newWALFS(vfs.Default, space), // WAL files written ahead (walfs.go)
 	}
 	if space != nil {
 		opts.MemTableSize = memTableFor(space.size)

@@ -26,11 +26,13 @@ import (
 //
 // A zeroed tail is what Pebble expects of a preallocated or recycled WAL:
 // replay stops at the first zeroed chunk of the newest WAL (older ones end
-// with an EOF trailer). The zeros are advice: if writing them fails (a
-// full disk), the log is appended to as before.
+// with an EOF trailer). The zeros are advice: they are written only
+// while they leave the space guard's reserve free (space.go), and if
+// writing them fails the log is appended to as before.
 type walFS struct {
 	vfs.FS
 	zeros []byte // walAhead bytes, never written to
+	space *Space // nil: no guard
 }
 
 // walAhead is how far past the log writer's end a WAL file is written.
@@ -41,7 +43,9 @@ const walAhead = 1 << 20
 // walCategory is the DiskWriteCategory Pebble creates WAL files with.
 const walCategory vfs.DiskWriteCategory = "pebble-wal"
 
-func newWALFS(fs vfs.FS) *walFS { return &walFS{FS: fs, zeros: make([]byte, walAhead)} }
+func newWALFS(fs vfs.FS, space *Space) *walFS {
+	return &walFS{FS: fs, zeros: make([]byte, walAhead), space: space}
+}
 
 // Create creates name; a WAL file is written ahead of its writer.
 func (fs *walFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
@@ -49,7 +53,7 @@ func (fs *walFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) 
 	if err != nil || c != walCategory {
 		return f, err
 	}
-	return &walFile{File: f, zeros: fs.zeros}, nil
+	return &walFile{File: f, fs: fs}, nil
 }
 
 // ReuseForWrite reuses an old WAL file, whose bytes are already written
@@ -59,7 +63,7 @@ func (fs *walFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory)
 	if err != nil || c != walCategory {
 		return f, err
 	}
-	w := &walFile{File: f, zeros: fs.zeros}
+	w := &walFile{File: f, fs: fs}
 	if fi, err := f.Stat(); err == nil {
 		w.held = fi.Size()
 	}
@@ -69,10 +73,10 @@ func (fs *walFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory)
 // walFile is a WAL file being written from its start (see walFS).
 type walFile struct {
 	vfs.File
-	zeros []byte
-	mu    sync.Mutex // Pebble writes from one goroutine at a time; cheap insurance
-	off   int64      // where the next Write goes
-	held  int64      // the file's bytes from 0 are written (log or zeros) up to here
+	fs   *walFS
+	mu   sync.Mutex // Pebble writes from one goroutine at a time; cheap insurance
+	off  int64      // where the next Write goes
+	held int64      // the file's bytes from 0 are written (log or zeros) up to here
 }
 
 // Write writes p at the end of the log, after zeros past it when p would
@@ -89,12 +93,18 @@ func (f *walFile) Write(p []byte) (int, error) {
 }
 
 // zeroTo writes zeros from the end of what the file holds (never before
-// the log's end) to end, stopping at the first error.
+// the log's end) to end, unless they would take the space guard's
+// reserve; it stops at the first error.
 func (f *walFile) zeroTo(end int64) {
 	at := max(f.held, f.off)
+	if sp := f.fs.space; sp != nil && sp.Free() < sp.reserve+uint64(end-at) {
+		return
+	}
+	zeros := f.fs.zeros
 	for at < end {
-		n, err := f.File.WriteAt(f.zeros[:min(end-at, int64(len(f.zeros)))], at)
+		n, err := f.File.WriteAt(zeros[:min(end-at, int64(len(zeros)))], at)
 		at += int64(n)
+		f.fs.space.spend(n)
 		if err != nil {
 			break
 		}

@@ -19,7 +19,7 @@ import (
 // own.
 func TestWALFileWrittenAhead(t *testing.T) {
 	mem := vfs.NewMem()
-	fs := newWALFS(mem)
+	fs := newWALFS(mem, nil)
 	f, err := fs.Create("000001.log", walCategory)
 	if err != nil {
 		t.Fatal(err)
@@ -171,5 +171,34 @@ func copyDir(t *testing.T, src, dst string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWALNoZerosInReserve: zeros are written ahead only while they leave
+// the space guard's reserve free; short of that the log is appended to.
+func TestWALNoZerosInReserve(t *testing.T) {
+	d := &fakeDisk{size: 10 << 20} // a 2 MB reserve: Free below stays on its count
+	space := newSpace(t.TempDir(), d.stat)
+	d.set(space, space.Reserve()+walAhead/2)
+	fs := newWALFS(vfs.NewMem(), space)
+	f, err := fs.Create("000001.log", walCategory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if got := size(t, f); got != 1000 {
+		t.Fatalf("size %d with %d bytes free, want 1000 (no zeros)", got, space.Free())
+	}
+	d.set(space, space.Reserve()+4*walAhead)
+	if _, err := f.Write(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := size(t, f), int64(2000+walAhead); got != want {
+		t.Fatalf("size %d with room, want %d", got, want)
+	}
+	if free := space.Free(); free > space.Reserve()+3*walAhead {
+		t.Fatalf("%d bytes free after the zeros: they were not counted", free)
 	}
 }
