@@ -137,7 +137,6 @@ func OpenDBWithSpace(dir string, sync bool, space *Space) (*DB, error) {
 	opts := &pebble.Options{
 		Logger:       quietLogger{dir: dir},
 		MemTableSize: 8 << 20,
-		FS:           newWALFS(vfs.Default, space), // WAL files written ahead (walfs.go)
 	}
 	if space != nil {
 		opts.MemTableSize = memTableFor(space.size)
@@ -148,6 +147,7 @@ func OpenDBWithSpace(dir string, sync bool, space *Space) (*DB, error) {
 				dir, mb(space.Free()), mb(need), ErrNoSpace)
 		}
 	}
+	opts.FS = newWALFS(vfs.Default, space, opts.MemTableSize) // WAL files written ahead (walfs.go)
 	// The log's entries live until the next snapshot: compressing the
 	// tables they are flushed to, and again at each compaction, cost a
 	// fifth to a quarter of a node's CPU while a large value replicated.

@@ -1,6 +1,8 @@
 package persistence
 
 import (
+	"io"
+	"os"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -35,7 +37,8 @@ type walFS struct {
 	space *Space // nil: no guard
 }
 
-// walAhead is how far past the log writer's end a WAL file is written.
+// walAhead is how far past the log writer's end a WAL file is written
+// (less on a small filesystem: a quarter of its memtable; see walFS).
 // At ~100 bytes per write and ~25 writes per fsync, one fdatasync in
 // about 400 pays for the metadata; the rest write one block.
 const walAhead = 1 << 20
@@ -43,8 +46,11 @@ const walAhead = 1 << 20
 // walCategory is the DiskWriteCategory Pebble creates WAL files with.
 const walCategory vfs.DiskWriteCategory = "pebble-wal"
 
-func newWALFS(fs vfs.FS, space *Space) *walFS {
-	return &walFS{FS: fs, zeros: make([]byte, walAhead), space: space}
+// newWALFS writes WAL files ahead on fs; memTable is Pebble's memtable
+// size, which a WAL file holds about once.
+func newWALFS(fs vfs.FS, space *Space, memTable uint64) *walFS {
+	ahead := min(walAhead, max(memTable/4, 64<<10))
+	return &walFS{FS: fs, zeros: make([]byte, ahead), space: space}
 }
 
 // Create creates name; a WAL file is written ahead of its writer.
@@ -85,7 +91,7 @@ func (f *walFile) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if end := f.off + int64(len(p)); end > f.held {
-		f.zeroTo(end + walAhead)
+		f.zeroTo(end + int64(len(f.fs.zeros)))
 	}
 	n, err := f.File.Write(p)
 	f.off += int64(n)
@@ -110,4 +116,33 @@ func (f *walFile) zeroTo(end int64) {
 		}
 	}
 	f.held = max(f.held, at)
+}
+
+// logBytes is the size of the WAL file at path less the zeros at its end:
+// the log it holds, or a recycled log's old one.
+func logBytes(path string) uint64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	end := fi.Size()
+	buf := make([]byte, 64<<10)
+	for end > 0 {
+		n := min(end, int64(len(buf)))
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil && err != io.EOF {
+			return uint64(fi.Size())
+		}
+		for i := n - 1; i >= 0; i-- {
+			if buf[i] != 0 {
+				return uint64(end - n + i + 1)
+			}
+		}
+		end -= n
+	}
+	return 0
 }

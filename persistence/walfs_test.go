@@ -19,7 +19,7 @@ import (
 // own.
 func TestWALFileWrittenAhead(t *testing.T) {
 	mem := vfs.NewMem()
-	fs := newWALFS(mem, nil)
+	fs := newWALFS(mem, nil, 8<<20)
 	f, err := fs.Create("000001.log", walCategory)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestWALNoZerosInReserve(t *testing.T) {
 	d := &fakeDisk{size: 10 << 20} // a 2 MB reserve: Free below stays on its count
 	space := newSpace(t.TempDir(), d.stat)
 	d.set(space, space.Reserve()+walAhead/2)
-	fs := newWALFS(vfs.NewMem(), space)
+	fs := newWALFS(vfs.NewMem(), space, 8<<20)
 	f, err := fs.Create("000001.log", walCategory)
 	if err != nil {
 		t.Fatal(err)
@@ -200,5 +200,26 @@ func TestWALNoZerosInReserve(t *testing.T) {
 	}
 	if free := space.Free(); free > space.Reserve()+3*walAhead {
 		t.Fatalf("%d bytes free after the zeros: they were not counted", free)
+	}
+}
+
+// TestLogBytes: the zeros at a WAL file's end are not log (walBytes, what
+// opening flushes, leaves them out).
+func TestLogBytes(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		log, zeros int
+	}{{0, 0}, {3, 0}, {0, 100}, {3, 100}, {70000, 200000}, {1, 64 << 10}} {
+		path := filepath.Join(dir, "000001.log")
+		data := append(bytes.Repeat([]byte{'x'}, tc.log), make([]byte, tc.zeros)...)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := logBytes(path); got != uint64(tc.log) {
+			t.Errorf("%d bytes of log and %d of zeros: logBytes %d", tc.log, tc.zeros, got)
+		}
+		if got := walBytes(dir); got != uint64(tc.log) {
+			t.Errorf("%d bytes of log and %d of zeros: walBytes %d", tc.log, tc.zeros, got)
+		}
 	}
 }
