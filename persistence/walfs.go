@@ -33,7 +33,9 @@ import (
 // writing them fails the log is appended to as before.
 type walFS struct {
 	vfs.FS
-	zeros []byte // walAhead bytes, never written to
+	// zeros is written ahead of every file, never changed: WriteAt
+	// leaves its input alone (vfs.File.Write may not).
+	zeros []byte
 	space *Space // nil: no guard
 }
 
