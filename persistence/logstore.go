@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/hashicorp/raft"
 )
 
@@ -146,6 +147,7 @@ func OpenDBWithSpace(dir string, sync bool, space *Space) (*DB, error) {
 				dir, mb(space.Free()), mb(need), ErrNoSpace)
 		}
 	}
+	opts.FS = newWALFS(vfs.Default, space, opts.MemTableSize) // WAL files written ahead (walfs.go)
 	// The log's entries live until the next snapshot: compressing the
 	// tables they are flushed to, and again at each compaction, cost a
 	// fifth to a quarter of a node's CPU while a large value replicated.
