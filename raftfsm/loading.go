@@ -123,6 +123,13 @@ func (n *Node) Replayed() bool {
 	if done >= target {
 		return true
 	}
+	if n.fsm.restores.Load() > 0 {
+		// A snapshot a leader installed since start holds every entry
+		// up to it; the WAL's entries it covers are never applied.
+		if done = max(done, n.lastSnapshotIndex()); done >= target {
+			return true
+		}
+	}
 	// Raft counts an entry applied once it has handed it to the FSM.
 	applied := n.raft.AppliedIndex()
 	if applied < target {

@@ -104,3 +104,42 @@ func TestReplayedFreshNode(t *testing.T) {
 		t.Fatal("a fresh node is not replayed")
 	}
 }
+
+// TestReplayedAfterInstalledSnapshot: a follower restarts with entries in
+// its WAL that its leader has compacted away since; the leader installs
+// a snapshot covering them, and they stay in the follower's WAL (its
+// trailing logs), never to be applied. The follower has replayed all it
+// must (its state is the snapshot's, newer than its WAL), and Replayed
+// says so: otherwise it would stay loading for good.
+func TestReplayedAfterInstalledSnapshot(t *testing.T) {
+	cfgs := make([]Config, 3)
+	nodes := openCluster(t, 3, func(i int, cfg *Config) {
+		cfg.SnapshotThreshold = 20
+		cfg.TrailingLogs = 10
+		cfgs[i] = *cfg
+	})
+	leader := leaderOf(t, nodes)
+	fi := 0
+	if nodes[fi] == leader {
+		fi = 1
+	}
+	f := nodes[fi]
+	for i := range 30 {
+		set(t, leader, fmt.Sprintf("a%d", i), "v", 0)
+	}
+	waitFor(t, "the follower to apply", func() bool { _, ok := lookup(f, 0, "a29"); return ok })
+	f.Close()
+	for i := range 200 {
+		set(t, leader, fmt.Sprintf("b%d", i), "v", 0)
+	}
+	if err := leader.Snapshot(); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	f, err := Open(cfgs[fi])
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer f.Close()
+	waitFor(t, "the installed snapshot", func() bool { _, ok := lookup(f, 0, "b199"); return ok })
+	waitFor(t, "Replayed after the install", f.Replayed)
+}
