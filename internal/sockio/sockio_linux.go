@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"syscall"
-	"unsafe"
 )
 
 // conn reads and writes a TCP socket with raw system calls,
@@ -58,14 +57,14 @@ func Wrap(nc net.Conn) net.Conn {
 
 func (s *conn) read(fd uintptr) bool {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&s.r.p[0])), uintptr(len(s.r.p)))
+		n, e := sysRead(fd, s.r.p)
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false // the poller waits for the socket
 		}
-		s.r.n, s.r.err = int(n), e
+		s.r.n, s.r.err = n, e
 		return true
 	}
 }
@@ -92,10 +91,10 @@ func (s *conn) Read(p []byte) (int, error) {
 
 func (s *conn) write(fd uintptr) bool {
 	for len(s.w.p) > 0 {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&s.w.p[0])), uintptr(len(s.w.p)))
+		n, e := sysWrite(fd, s.w.p)
 		switch e {
 		case 0:
-			s.w.n += int(n)
+			s.w.n += n
 			s.w.p = s.w.p[n:]
 			continue
 		case syscall.EINTR:
