@@ -79,6 +79,11 @@ const (
 // a wrong or missing secret, a wrong proof, or an unexpected node.
 var ErrAuth = errors.New("cluster authentication failed")
 
+// errWrongProof is a dialer's proof that does not match the secret: a
+// peer without it, or bytes changed on the way (not a connection cut
+// mid-handshake, which fails reading).
+var errWrongProof = errors.New("wrong proof")
+
 // Dialer connects to other nodes' cluster ports as one node, with the
 // credentials of its cluster.
 type Dialer struct {
@@ -203,7 +208,7 @@ func acceptAuth(nc net.Conn, h Hello, secret []byte, self string) error {
 		return fmt.Errorf("%w: read proof: %v", ErrAuth, err)
 	}
 	if !hmac.Equal(pd, t.proof(secret, labelDialer)) {
-		return fmt.Errorf("%w: wrong proof from %q", ErrAuth, h.ID)
+		return fmt.Errorf("%w: %w from %q", ErrAuth, errWrongProof, h.ID)
 	}
 	if _, err := nc.Write(t.proof(secret, labelListener)); err != nil {
 		return fmt.Errorf("%w: send proof: %v", ErrAuth, err)
@@ -346,6 +351,8 @@ const refusalLogEvery = 10 * time.Second
 type refusals struct {
 	log   hclog.Logger
 	count atomic.Uint64
+	// wrongProof counts the refusals for a proof that did not match.
+	wrongProof atomic.Uint64
 
 	mu       sync.Mutex
 	last     time.Time
@@ -354,6 +361,9 @@ type refusals struct {
 
 func (r *refusals) add(remote net.Addr, why error) {
 	r.count.Add(1)
+	if errors.Is(why, errWrongProof) {
+		r.wrongProof.Add(1)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()

@@ -140,6 +140,14 @@ func TestHandshake(t *testing.T) {
 			if n := m.served.Load(); n != 0 {
 				t.Errorf("the channel served %d refused connections", n)
 			}
+			// Both sides hold a secret, and they differ: the proof is wrong.
+			wrong := uint64(0)
+			if c.listener != nil && c.dialer != nil {
+				wrong = 1
+			}
+			if n := m.refused.wrongProof.Load(); n != wrong {
+				t.Errorf("%d refusals for a wrong proof, want %d", n, wrong)
+			}
 		})
 	}
 }
