@@ -159,6 +159,9 @@ type proposer struct {
 	done    chan struct{} // closed when both goroutines have exited
 	// uploadSeq names the uploads of large ops (pieces.go).
 	uploadSeq atomic.Uint64
+	// others counts the ops queued that are not pieces of an upload:
+	// an upload that sees it move shares the log with other writes.
+	others atomic.Uint64
 }
 
 func newProposer() *proposer {
@@ -227,6 +230,9 @@ func (p *proposer) addOp(o *op.Op, size int) Future { return p.queue(nil, o, siz
 
 // queue queues enc, or o encoded (size is its bound).
 func (p *proposer) queue(enc []byte, o *op.Op, size int) Future {
+	if o != nil || !op.IsPiece(enc) {
+		p.others.Add(1)
+	}
 	p.mu.Lock()
 	if len(p.blocked) == 0 && p.fits(size) {
 		p.bytes += size

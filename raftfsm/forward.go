@@ -103,6 +103,19 @@ func (n *Node) serveForward(nc net.Conn) {
 		if err != nil {
 			return
 		}
+		if reqs[0].Type == op.ReadIndex && wmu.TryLock() {
+			// Answered here when it needs no wait, unless a reply is
+			// being written.
+			reply, ok := n.readIndexAtOnce()
+			if ok && (writeResponse(bw, id, ForwardReplied, reply) != nil || bw.Flush() != nil) {
+				wmu.Unlock()
+				return
+			}
+			wmu.Unlock()
+			if ok {
+				continue
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

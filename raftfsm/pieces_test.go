@@ -259,3 +259,26 @@ func TestProposeLargeOps(t *testing.T) {
 		t.Errorf("snapshot after the uploads: %v", err)
 	}
 }
+
+// TestUploadWindow: an upload alone may have a batch's worth of pieces
+// unanswered; once another write is queued, pieceWindow. Pieces of other
+// uploads do not count as other writes.
+func TestUploadWindow(t *testing.T) {
+	if pieceWindowAlone <= pieceWindow {
+		t.Fatalf("pieceWindowAlone %d is not above pieceWindow %d", pieceWindowAlone, pieceWindow)
+	}
+	p := newProposer()
+	since := p.others.Load()
+	if w := p.uploadWindow(since); w != pieceWindowAlone {
+		t.Fatalf("alone: window %d, want %d", w, pieceWindowAlone)
+	}
+	piece := op.AppendPiece(nil, op.Piece{Upload: 9, Total: 10, Data: []byte("x")})
+	p.add(piece)
+	if w := p.uploadWindow(since); w != pieceWindowAlone {
+		t.Fatalf("after another upload's piece: window %d, want %d", w, pieceWindowAlone)
+	}
+	p.addOp(&op.Op{Type: op.Set, Args: [][]byte{[]byte("k"), []byte("v")}}, 64)
+	if w := p.uploadWindow(since); w != pieceWindow {
+		t.Fatalf("after a small write: window %d, want %d", w, pieceWindow)
+	}
+}
