@@ -410,8 +410,13 @@ func (s *Server) plainListener() net.Listener {
 }
 
 // setPlainListener makes ln the plain listener (nil: none), accepting on
-// it, and closes the one it replaces.
-func (s *Server) setPlainListener(ln net.Listener) {
+// it if the server is serving, and closes the one it replaces.
+func (s *Server) setPlainListener(ln net.Listener) { s.setListener(&s.ln, ln, false) }
+
+// setListener makes ln the listener held in *slot (s.ln or s.tlsLn; nil:
+// none), accepting on it if the server is serving, and closes the one it
+// replaces, whose accept loop then ends.
+func (s *Server) setListener(slot *net.Listener, ln net.Listener, tls bool) {
 	s.lnMu.Lock()
 	if s.closed {
 		s.lnMu.Unlock()
@@ -420,10 +425,10 @@ func (s *Server) setPlainListener(ln net.Listener) {
 		}
 		return
 	}
-	old := s.ln
-	s.ln = ln
+	old := *slot
+	*slot = ln
 	if ln != nil && s.serving {
-		s.startAccept(ln, false)
+		s.startAccept(ln, tls)
 	}
 	s.lnMu.Unlock()
 	if old != nil {

@@ -206,27 +206,9 @@ func (s *Server) tlsListenAddr(port int64) string {
 	return net.JoinHostPort(host, strconv.FormatInt(port, 10))
 }
 
-// setTLSListener makes ln the TLS listener (nil: none), accepting on it if
-// the server is serving, and closes the one it replaces.
-func (s *Server) setTLSListener(ln net.Listener) {
-	s.lnMu.Lock()
-	if s.closed {
-		s.lnMu.Unlock()
-		if ln != nil {
-			ln.Close()
-		}
-		return
-	}
-	old := s.tlsLn
-	s.tlsLn = ln
-	if ln != nil && s.serving {
-		s.startAccept(ln, true)
-	}
-	s.lnMu.Unlock()
-	if old != nil {
-		old.Close() // its accept loop ends
-	}
-}
+// setTLSListener makes ln the TLS listener (nil: none), as
+// setPlainListener does the plain one.
+func (s *Server) setTLSListener(ln net.Listener) { s.setListener(&s.tlsLn, ln, true) }
 
 // TLSAddr returns the TLS listen address, nil when tls-port is 0.
 func (s *Server) TLSAddr() net.Addr {
