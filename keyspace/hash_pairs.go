@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"maps"
 	"sort"
 	"unsafe"
 )
@@ -64,12 +65,7 @@ func (h *hashPairs) size() int64 {
 func (h *hashPairs) clone() *hashPairs {
 	c := *h
 	c.pairs = append([]hashPair(nil), h.pairs...)
-	if h.idx != nil {
-		c.idx = make(map[string]int, len(h.idx))
-		for k, v := range h.idx {
-			c.idx[k] = v
-		}
-	}
+	c.idx = maps.Clone(h.idx) // copies the table whole, not key by key
 	return &c
 }
 

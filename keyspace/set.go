@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -110,10 +111,7 @@ func (s *Set) Clone() Object {
 		return c
 	}
 	c.ht = &setTable{slots: slices.Clone(t.slots), free: slices.Clone(t.free), strBytes: t.strBytes,
-		pos: make(map[string]uint32, len(t.pos))}
-	for m, i := range t.pos {
-		c.ht.pos[m] = i
-	}
+		pos: maps.Clone(t.pos)} // the table whole, not key by key
 	return c
 }
 
