@@ -55,7 +55,7 @@ func (d *DB) changeBegin(slot uint32, e *entry) {
 	if sn := d.cow.snap; sn != nil && e.version <= sn.version && slot >= d.cow.pos.Load() {
 		pre := *e
 		if pre.obj != nil {
-			pre.obj = pre.obj.Clone()
+			pre.obj = snapshotCopy(pre.obj)
 		}
 		if d.cow.saved == nil {
 			d.cow.saved = make(map[uint32]entry)
@@ -64,6 +64,36 @@ func (d *DB) changeBegin(slot uint32, e *entry) {
 	}
 	d.mem -= footprint(e)
 }
+
+// snapshotCopy is what a snapshot being written keeps of a value about
+// to change: a clone, or, for a value that says its encoding costs far
+// less than a clone (encodedForSnapshot), the encoding itself, which the
+// writer would make anyway. A skiplist sorted set of 100k members is
+// encoded in 5 ms and cloned in 50-130 ms (a node, its levels and a map
+// entry per member), on the applier's goroutine, once per snapshot while
+// it is written to.
+func snapshotCopy(o Object) Object {
+	if c, ok := o.(interface{ encodedForSnapshot() bool }); ok && c.encodedForSnapshot() {
+		return &encodedValue{kind: o.Kind(), enc: o.Encoding(), n: o.Len(), b: o.AppendSnapshot(nil)}
+	}
+	return o.Clone()
+}
+
+// encodedValue is a value as its snapshot encoding (snapshotCopy): only
+// a snapshot's writer reads it, through AppendSnapshot.
+type encodedValue struct {
+	kind Kind
+	enc  Encoding
+	n    int
+	b    []byte
+}
+
+func (v *encodedValue) Kind() Kind                     { return v.kind }
+func (v *encodedValue) Encoding() Encoding             { return v.enc }
+func (v *encodedValue) Len() int                       { return v.n }
+func (v *encodedValue) Size() int64                    { return int64(cap(v.b)) }
+func (v *encodedValue) Clone() Object                  { return v } // never changes
+func (v *encodedValue) AppendSnapshot(b []byte) []byte { return append(b, v.b...) }
 
 // changeEnd follows a change: a new version, the memory counted again.
 func (d *DB) changeEnd(e *entry) {

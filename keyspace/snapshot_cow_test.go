@@ -263,3 +263,79 @@ func TestSnapshotLargeValuesUnlocked(t *testing.T) {
 		}
 	}
 }
+
+// zsetWriter changes every sorted set of db 0 each time the snapshot
+// writer hands it a chunk, and counts the values kept for the snapshot as
+// their encoding.
+type zsetWriter struct {
+	bytes.Buffer
+	s       *Store
+	zsets   [][]byte
+	round   int
+	encoded int
+}
+
+func (w *zsetWriter) Write(p []byte) (int, error) {
+	w.s.Lock()
+	d := w.s.DB(0)
+	for _, pre := range d.cow.saved {
+		if _, ok := pre.obj.(*encodedValue); ok {
+			w.encoded++
+		}
+	}
+	lim := DefaultEncodingLimits()
+	w.round++
+	for i, k := range w.zsets {
+		d.Update(k, t0, KindZSet, nil, func(o Object) {
+			z := o.(*ZSet)
+			z.Remove([]byte(fmt.Sprint("m", w.round%300)))
+			z.Set([]byte(fmt.Sprint("new", w.round)), float64(i), lim)
+		})
+	}
+	w.s.Unlock()
+	return w.Buffer.Write(p)
+}
+
+// TestSnapshotKeepsSortedSetsEncoded: big sorted sets changed while a
+// snapshot is written, before the writer reaches them, are kept for it as
+// their encoding (not cloned), and the snapshot restores them as they
+// were at its point.
+func TestSnapshotKeepsSortedSetsEncoded(t *testing.T) {
+	s := New(1)
+	d := s.DB(0)
+	for i := range 3 * snapshotChunk { // the sorted sets come after these slots
+		d.Set(key(i), NewString(bytes.Repeat([]byte("v"), 40)), 0)
+	}
+	lim := DefaultEncodingLimits()
+	w := &zsetWriter{s: s}
+	for i := range 4 {
+		k := []byte(fmt.Sprint("zset:", i))
+		w.zsets = append(w.zsets, k)
+		d.Update(k, t0, KindZSet, func() Object { return &ZSet{} }, func(o Object) {
+			for m := range 300 {
+				o.(*ZSet).Set([]byte(fmt.Sprint("m", m)), float64(m%7), lim)
+			}
+		})
+		if e := d.Get(k, t0); e.Encoding() != EncSkiplist {
+			t.Fatalf("%s is a %s", k, e.Encoding())
+		}
+	}
+	want, sn := markPoint(t, s)
+	if _, err := sn.WriteTo(w); err != nil {
+		t.Fatal(err)
+	}
+	sn.Release()
+	if w.encoded == 0 {
+		t.Fatal("no sorted set was kept as its encoding: the test did not change one ahead of the writer")
+	}
+	got := New(1)
+	if err := got.ReadSnapshot(bytes.NewReader(w.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if g := dump(got); !slices.Equal(g, want) {
+		t.Fatal("the restored sorted sets are not as they were at the snapshot's point")
+	}
+	if slices.Equal(dump(s), want) {
+		t.Fatal("nothing changed during the snapshot")
+	}
+}

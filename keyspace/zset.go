@@ -148,6 +148,10 @@ func (z *ZSet) Clone() Object {
 	return c
 }
 
+// encodedForSnapshot: a skiplist is kept for a snapshot as its encoding,
+// not cloned (snapshotCopy).
+func (z *ZSet) encodedForSnapshot() bool { return z.skip() != nil }
+
 // zzInt reports whether f is stored as an integer: integral and exactly
 // held. -0 is stored as 0, as Redis's listpack stores it.
 func zzInt(f float64) (int64, bool) {
