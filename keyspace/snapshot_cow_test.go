@@ -3,6 +3,7 @@ package keyspace
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -243,16 +244,9 @@ func TestSnapshotLargeValuesUnlocked(t *testing.T) {
 		d.Delete([]byte("before"), t0)
 		d.Set([]byte("added"), NewString([]byte("x")), 0)
 	}}
-	if _, err := sn.WriteTo(w); err != nil {
-		t.Fatal(err)
-	}
-	sn.Release()
+	got := writeRestored(t, sn, w, 1)
 	if w.unheld == 0 {
 		t.Fatal("no large value was written without the lock")
-	}
-	got := New(1)
-	if err := got.ReadSnapshot(bytes.NewReader(w.Bytes())); err != nil {
-		t.Fatal(err)
 	}
 	if g := dump(got); !slices.Equal(g, want) {
 		t.Fatalf("restored %q\nwant %q", g, want)
@@ -321,16 +315,9 @@ func TestSnapshotKeepsSortedSetsEncoded(t *testing.T) {
 		}
 	}
 	want, sn := markPoint(t, s)
-	if _, err := sn.WriteTo(w); err != nil {
-		t.Fatal(err)
-	}
-	sn.Release()
+	got := writeRestored(t, sn, w, 1)
 	if w.encoded == 0 {
 		t.Fatal("no sorted set was kept as its encoding: the test did not change one ahead of the writer")
-	}
-	got := New(1)
-	if err := got.ReadSnapshot(bytes.NewReader(w.Bytes())); err != nil {
-		t.Fatal(err)
 	}
 	if g := dump(got); !slices.Equal(g, want) {
 		t.Fatal("the restored sorted sets are not as they were at the snapshot's point")
@@ -338,4 +325,22 @@ func TestSnapshotKeepsSortedSetsEncoded(t *testing.T) {
 	if slices.Equal(dump(s), want) {
 		t.Fatal("nothing changed during the snapshot")
 	}
+}
+
+// writeRestored writes sn to w, releases it, and returns a store of dbs
+// databases restored from what w holds.
+func writeRestored(t *testing.T, sn *Snapshot, w interface {
+	io.Writer
+	Bytes() []byte
+}, dbs int) *Store {
+	t.Helper()
+	if _, err := sn.WriteTo(w); err != nil {
+		t.Fatal(err)
+	}
+	sn.Release()
+	got := New(dbs)
+	if err := got.ReadSnapshot(bytes.NewReader(w.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

@@ -253,7 +253,7 @@ func (sl *zskiplist) scan(cursor uint64, count int, fn func(m []byte, score floa
 	return i
 }
 
-// clone rebuilds the skiplist with the same members in the same slots.
+// clone copies the skiplist: the same members in the same slots.
 func (sl *zskiplist) clone() *zskiplist {
 	// A copy of the structure in one walk of the bottom level, O(n):
 	// inserting each member again walked the list from the top each

@@ -50,6 +50,12 @@ func (w *appliedWatch) next() <-chan struct{} {
 	return w.wake
 }
 
+// appliedTo reports whether every entry up to index is applied here
+// (those the FSM never sees counted through the barriers).
+func (n *Node) appliedTo(index uint64) bool {
+	return max(n.fsm.lastIndex.Load(), n.fsm.watch.barrierAt.Load()) >= index
+}
+
 // CatchUp waits until the FSM has applied every entry Raft had committed
 // when it was called. A leader's FSM may lag its commit index, and a
 // follower may apply an entry, and serve a read of it, before the
@@ -59,7 +65,7 @@ func (w *appliedWatch) next() <-chan struct{} {
 // too: docs/consistency.md).
 func (n *Node) CatchUp() error {
 	c := n.raft.CommitIndex()
-	done := func() bool { return max(n.fsm.lastIndex.Load(), n.fsm.watch.barrierAt.Load()) >= c }
+	done := func() bool { return n.appliedTo(c) }
 	if done() {
 		return nil // a read's usual case: no timer
 	}

@@ -18,8 +18,9 @@ import (
 // arrive.
 //
 // The leader proposes the pieces of an op in order, at most pieceWindow
-// of them unanswered (pieceWindowAlone while no other write waits); each node's FSM appends them to the upload they
-// name, and applies the op (replying to it) when its last piece applies.
+// of them unanswered (pieceWindowAlone until another write is proposed
+// meanwhile); each node's FSM appends them to the upload they name, and
+// applies the op (replying to it) when its last piece applies.
 // The pieces of an upload are all proposed in one term: a leader that
 // loses leadership fails them, and an entry of a later term drops the
 // uploads of earlier ones on every node, since no piece of those can

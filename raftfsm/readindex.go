@@ -78,7 +78,7 @@ func (n *Node) readIndexAtOnce() ([]byte, bool) {
 	if !n.ready() || n.multiVoter.Load() && !n.leaseHeld() {
 		return nil, false
 	}
-	if max(n.fsm.lastIndex.Load(), n.fsm.watch.barrierAt.Load()) < n.raft.CommitIndex() {
+	if !n.appliedTo(n.raft.CommitIndex()) {
 		return nil, false
 	}
 	return binary.AppendUvarint(nil, n.fsm.lastIndex.Load()), true

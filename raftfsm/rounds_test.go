@@ -41,7 +41,7 @@ func TestRoundsBeginAfterJoin(t *testing.T) {
 			got[k], _ = rs.join(g, do)
 		}()
 	}
-	time.Sleep(20 * time.Millisecond) // let them join the waiting round
+	time.Sleep(100 * time.Millisecond) // let them join the waiting round
 	close(release)
 	wg.Wait()
 	if i := <-first; i != 1 {
