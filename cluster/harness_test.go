@@ -443,22 +443,39 @@ func (c *cluster) waitConverged() error {
 	deadline := time.Now().Add(leaderBound)
 	nodes := c.launchedNodes()
 	for {
-		var idx []string
+		var idx, views []string
 		for _, n := range nodes {
 			f, err := raftInfo(n)
 			if err != nil {
 				idx = nil
+				views = append(views, n.id+": "+err.Error())
 				break
 			}
 			idx = append(idx, appliedIndexes(f))
+			views = append(views, raftView(n.id, f))
 		}
 		if same(idx) && len(idx) == len(nodes) && idx[0] != "" {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return errors.New("applied indexes never converged: " + strings.Join(idx, ","))
+			return errors.New("applied indexes never converged: " + strings.Join(idx, ",") +
+				"\n" + strings.Join(views, "\n"))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// raftView is what a node's RAFT.INFO says of its log and its groups,
+// for a failure's message.
+func raftView(id string, f map[string]string) string {
+	v := id + ": role=" + f["role"] + ",commit_index=" + f["commit_index"] +
+		",last_applied_index=" + f["last_applied_index"] + ",last_log_index=" + f["last_log_index"]
+	for i := 0; ; i++ {
+		line, ok := f["partition"+strconv.Itoa(i)]
+		if !ok {
+			return v
+		}
+		v += "; partition" + strconv.Itoa(i) + ": " + line
 	}
 }
 

@@ -1,9 +1,12 @@
 package raftfsm
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // catchUpWait is how long CatchUp waits for the FSM to apply what Raft
@@ -54,6 +57,38 @@ func (w *appliedWatch) next() <-chan struct{} {
 // (those the FSM never sees counted through the barriers).
 func (n *Node) appliedTo(index uint64) bool {
 	return max(n.fsm.lastIndex.Load(), n.fsm.watch.barrierAt.Load()) >= index
+}
+
+// appliedThrough returns the index every entry up to which is applied,
+// from done, one every entry up to which is, reading the entries after
+// it up to limit: the FSM sees commands and configuration changes only,
+// so its own last index stays below a new term's no-op or a barrier
+// that raft has handed on; those change nothing, and are passed. It
+// stops at the first entry the FSM has yet to apply, or past raft's
+// applied index (an entry handed to the FSM may not be applied yet,
+// one not handed on is not). An entry compacted away behind a snapshot
+// a leader installed is passed up to that snapshot.
+func (n *Node) appliedThrough(done, limit uint64) uint64 {
+	applied := n.raft.AppliedIndex()
+	limit = min(limit, applied)
+	var l raft.Log
+	for i := done + 1; i <= limit; i++ {
+		err := n.wal.GetLog(i, &l)
+		if errors.Is(err, raft.ErrLogNotFound) {
+			// Raft counts an installed snapshot applied only once the
+			// FSM restored it.
+			metas, lerr := n.snaps.List()
+			if lerr != nil || len(metas) == 0 || metas[0].Index < i || metas[0].Index > applied {
+				return i - 1
+			}
+			i = metas[0].Index
+			continue
+		}
+		if err != nil || l.Type == raft.LogCommand || l.Type == raft.LogConfiguration {
+			return i - 1
+		}
+	}
+	return max(done, limit)
 }
 
 // CatchUp waits until the FSM has applied every entry Raft had committed

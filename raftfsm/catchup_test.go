@@ -55,3 +55,29 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 		t.Errorf("key written before the follower went down: %q %v", v, ok)
 	}
 }
+
+// TestAppliedIndexAgreesAtRest: the applied index Stats reports passes
+// the barriers and no-ops after the FSM's last entry, so at rest every
+// member reports the commit index, whether or not its last snapshot
+// ended at a barrier (the leader's here, the followers have none).
+func TestAppliedIndexAgreesAtRest(t *testing.T) {
+	nodes := openCluster(t, 3, nil)
+	leader := leaderOf(t, nodes)
+	set(t, leader, "k", "v", 0)
+	if err := leader.barrier(); err != nil {
+		t.Fatalf("barrier: %v", err)
+	}
+	if err := leader.Snapshot(); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	commit := leader.Stats().CommitIndex
+	if last := leader.AppliedIndex(); last >= commit {
+		t.Fatalf("the FSM's last entry %d is not below the commit index %d: no barrier after it", last, commit)
+	}
+	for _, n := range nodes {
+		waitFor(t, n.cfg.ID+" to report the commit index applied", func() bool {
+			st := n.Stats()
+			return st.CommitIndex == commit && st.AppliedIndex == commit
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package raftfsm
 
 import (
-	"errors"
 	"io"
 	"sync/atomic"
 
@@ -113,8 +112,8 @@ func (f loadingFSM) Restore(rc io.ReadCloser) error {
 //
 // The FSM sees commands and configuration changes only (no-ops and
 // barriers are raft's), so its last index may stay below the WAL's last
-// when that entry is, say, a new term's no-op: the entries between are
-// read to see that none is for the FSM. A follower's uncommitted tail
+// when that entry is, say, a new term's no-op (appliedThrough reads
+// past those). A follower's uncommitted tail
 // may have been replaced by its leader's shorter log: then the last
 // index now is the target.
 func (n *Node) Replayed() bool {
@@ -130,30 +129,5 @@ func (n *Node) Replayed() bool {
 			return true
 		}
 	}
-	// Raft counts an entry applied once it has handed it to the FSM.
-	applied := n.raft.AppliedIndex()
-	if applied < target {
-		return false
-	}
-	var l raft.Log
-	for i := done + 1; i <= target; i++ {
-		err := n.wal.GetLog(i, &l)
-		if errors.Is(err, raft.ErrLogNotFound) {
-			// Compacted behind a snapshot: one a leader installed, which
-			// raft counts applied only once the FSM restored it.
-			metas, lerr := n.snaps.List()
-			if lerr != nil || len(metas) == 0 || metas[0].Index < i || metas[0].Index > applied {
-				return false
-			}
-			i = metas[0].Index
-			continue
-		}
-		if err != nil {
-			return false
-		}
-		if l.Type == raft.LogCommand || l.Type == raft.LogConfiguration {
-			return false // handed to the FSM, not applied yet
-		}
-	}
-	return true
+	return n.appliedThrough(done, target) >= target
 }

@@ -44,6 +44,11 @@ type Stats struct {
 	DiskReserve uint64
 }
 
+// statsScan bounds how far past the FSM's last entry Stats reads the
+// log for entries the FSM never sees: a few after an election or a
+// barrier; the first command stops it.
+const statsScan = 256
+
 // Stats returns the node's current figures.
 func (n *Node) Stats() Stats {
 	rs := n.raft.Stats()
@@ -84,7 +89,11 @@ func (n *Node) Stats() Stats {
 	s.FirstLogIndex, _ = n.wal.FirstIndex()
 	// The FSM sees only commands, and an installed snapshot does not tell
 	// it its index: everything up to the last snapshot is applied too.
-	s.AppliedIndex = max(s.AppliedIndex, s.LastSnapshotIndex)
+	// Past the FSM's last entry, the no-ops and barriers raft has handed
+	// on count: at rest every member reports its commit index, whichever
+	// entry its snapshots end at.
+	done := max(s.AppliedIndex, s.LastSnapshotIndex)
+	s.AppliedIndex = n.appliedThrough(done, done+statsScan)
 	return s
 }
 

@@ -96,7 +96,14 @@ func TestRaftInfo(t *testing.T) {
 			t.Errorf("%d members marked self", self)
 		}
 
-		repl := text(t, n.Addr().String(), "INFO", "replication")
+		// The leader lists a follower once it has answered a request of
+		// this term, and while it answers: under load the second may
+		// not have yet.
+		var repl string
+		eventually(t, "the leader to list both followers", func() bool {
+			repl = text(t, n.Addr().String(), "INFO", "replication")
+			return n != leader || infoField(repl, "connected_slaves") == "2"
+		})
 		redisRole := "slave"
 		if n == leader {
 			redisRole = "master"
