@@ -149,10 +149,13 @@ func (t *tracker) settle(writer *conn) []string {
 	if cn == nil {
 		return []string{t.node.id + "'s tracker has no connection at the end"}
 	}
-	if _, err := t.call(cn, "GET", trackMarker); err != nil {
+	if _, err := served(func() (reply, error) { return t.call(cn, "GET", trackMarker) }); err != nil {
 		return []string{fmt.Sprintf("%s's tracker: GET %s: %v", t.node.id, trackMarker, err)}
 	}
-	if r, err := writer.do(10*time.Second, "SET", trackMarker, strconv.FormatInt(time.Now().UnixNano(), 10)); err != nil || r != "OK" {
+	r, err := served(func() (reply, error) {
+		return writer.do(10*time.Second, "SET", trackMarker, strconv.FormatInt(time.Now().UnixNano(), 10))
+	})
+	if err != nil || r != "OK" {
 		return []string{fmt.Sprintf("SET %s: %v %v", trackMarker, r, err)}
 	}
 	cn.nc.SetDeadline(time.Now().Add(20 * time.Second))
@@ -176,7 +179,7 @@ func (t *tracker) settle(writer *conn) []string {
 	}
 	t.mu.Unlock()
 	for k, v := range cache {
-		now, err := t.call(cn, "GET", k)
+		now, err := served(func() (reply, error) { return t.call(cn, "GET", k) })
 		if err != nil {
 			return append(problems, fmt.Sprintf("%s's tracker: GET %s: %v", t.node.id, k, err))
 		}
@@ -185,4 +188,17 @@ func (t *tracker) settle(writer *conn) []string {
 		}
 	}
 	return problems
+}
+
+// served calls do until its reply is not a refusal (a leadership change
+// as the faults end: CLUSTERDOWN, not applied), for at most leaderBound.
+func served(do func() (reply, error)) (reply, error) {
+	deadline := time.Now().Add(leaderBound)
+	for {
+		r, err := do()
+		if e, ok := r.(errorReply); err != nil || !ok || !refusal(string(e)) || time.Now().After(deadline) {
+			return r, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
