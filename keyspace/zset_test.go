@@ -131,6 +131,34 @@ func TestZSetOperations(t *testing.T) {
 	}
 }
 
+// TestZSetSmallIncrements: score changes small enough that a member
+// often keeps its place (updated in place) and sometimes passes a
+// neighbour, or ties it, on a skiplist: order, ranks and scores stay
+// the model's.
+func TestZSetSmallIncrements(t *testing.T) {
+	lim := DefaultEncodingLimits()
+	lim.ZsetMaxListpackEntries = 0
+	r := rand.New(rand.NewPCG(3, 4))
+	z, m := NewZSetFor(1, 0, lim), zmodel{}
+	for i := range 200 {
+		k := fmt.Sprintf("m%03d", i)
+		z.Set([]byte(k), float64(i), lim)
+		m[k] = float64(i)
+	}
+	for i := range 4000 {
+		k := fmt.Sprintf("m%03d", r.IntN(200))
+		s := m[k] + float64(r.IntN(9)-4)/4
+		if z.Set([]byte(k), s, lim) {
+			t.Fatalf("Set(%q) reported a new member", k)
+		}
+		m[k] = s
+		if i%50 == 0 {
+			checkZSet(t, z, m)
+		}
+	}
+	checkZSet(t, z, m)
+}
+
 // TestZSetConversion follows Redis's rules: listpack to skiplist past the
 // entry count or on a long member, never back on removal; a fresh result
 // converts back when it fits.
@@ -322,5 +350,23 @@ func TestZSetMemory(t *testing.T) {
 	}
 	if z.Size() > empty+64 { // a small buffer may stay
 		t.Fatalf("emptied listpack counts %d, was %d", z.Size(), empty)
+	}
+}
+
+// BenchmarkZSetSetBig: ZADD of redis-benchmark's kind (a random member of
+// 100k, a random score) on a skiplist sorted set, mostly score updates.
+func BenchmarkZSetSetBig(b *testing.B) {
+	const members = 100000
+	lim := DefaultEncodingLimits()
+	z := NewZSet()
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := make([][]byte, members)
+	for i := range names {
+		names[i] = fmt.Appendf(nil, "element:%012d", i)
+		z.Set(names[i], float64(rng.IntN(members)), lim)
+	}
+	b.ResetTimer()
+	for range b.N {
+		z.Set(names[rng.IntN(members)], float64(rng.IntN(members)), lim)
 	}
 }
