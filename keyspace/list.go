@@ -149,14 +149,33 @@ func newNode(e []byte) listNode {
 // AppendSnapshot implements Object: the node count, then each node's
 // entry count and packed bytes, so a restore is a copy per node.
 func (l *List) AppendSnapshot(b []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(l.nn))
+	l.encodeSnapshot(func(p []byte) { b = append(b, p...) })
+	return b
+}
+
+// encodeSnapshot hands AppendSnapshot's bytes to put, in order, a node's
+// buffer as it is.
+func (l *List) encodeSnapshot(put func([]byte)) {
+	var tmp [2 * binary.MaxVarintLen64]byte
+	put(binary.AppendUvarint(tmp[:0], uint64(l.nn)))
 	for i := range int(l.nn) {
 		nd := l.node(i)
-		b = binary.AppendUvarint(b, uint64(nd.n))
-		b = binary.AppendUvarint(b, uint64(len(nd.buf)))
-		b = append(b, nd.buf...)
+		put(binary.AppendUvarint(binary.AppendUvarint(tmp[:0], uint64(nd.n)), uint64(len(nd.buf))))
+		put(nd.buf)
 	}
-	return b
+}
+
+// streamForSnapshot returns, for a list big enough that a snapshot's
+// writer should not encode it under the read lock, a copy that stays as
+// it is (a clone: O(nodes), the buffers shared until changed) and its
+// encoding's length; ok is false for a smaller list.
+func (l *List) streamForSnapshot() (frozen *List, n int, ok bool) {
+	if l.mem < snapshotDirect {
+		return nil, 0, false
+	}
+	frozen = l.Clone().(*List)
+	frozen.encodeSnapshot(func(p []byte) { n += len(p) })
+	return frozen, n, true
 }
 
 var errBadList = errors.New("bad list")

@@ -223,7 +223,8 @@ func (w *lockProbe) Write(p []byte) (int, error) {
 }
 
 // TestSnapshotLargeValuesUnlocked: a large string whose bytes never
-// change (inline, or kept) is written out with no lock held, and the
+// change (inline, or kept), or a large list, is written out with no lock
+// held, and the
 // snapshot is still the point, though it and the keys after it change
 // meanwhile; a restored large string keeps the buffer it was read into.
 func TestSnapshotLargeValuesUnlocked(t *testing.T) {
@@ -234,12 +235,24 @@ func TestSnapshotLargeValuesUnlocked(t *testing.T) {
 	d.Set([]byte("inline"), NewString(big('i')), 0)
 	d.Set([]byte("kept"), AdoptString(big('k')), t0+9)
 	d.Set([]byte("raw"), NewRawString(big('r')), 0)
+	list := func(o Object) {
+		for i := range 3 * snapshotDirect / 64 {
+			o.(*List).Push(fmt.Appendf(nil, "%063d", i), true, -2)
+		}
+	}
+	d.Update([]byte("list"), t0, KindList, func() Object { return NewList() }, list)
 	d.Set([]byte("after"), NewString([]byte("a")), 0)
 	want, sn := markPoint(t, s)
 	w := &lockProbe{s: s, change: func() {
 		for _, k := range []string{"inline", "kept", "raw"} {
 			d.SetRange([]byte(k), 1, []byte("changed"))
 		}
+		d.Update([]byte("list"), t0, KindList, nil, func(o Object) {
+			l := o.(*List)
+			l.Push([]byte("head"), false, -2)
+			l.Set(l.Len()/2, []byte("middle"), -2)
+			l.Pop(true)
+		})
 		d.Set([]byte("after"), NewString([]byte("new")), 0)
 		d.Delete([]byte("before"), t0)
 		d.Set([]byte("added"), NewString([]byte("x")), 0)
@@ -255,6 +268,38 @@ func TestSnapshotLargeValuesUnlocked(t *testing.T) {
 		if e := got.DB(0).Get([]byte(k), t0); e.Object() == nil || e.Encoding() != EncRaw {
 			t.Errorf("%s restored inline, or encoded %s", k, e.Encoding())
 		}
+	}
+}
+
+// TestSnapshotLargeListUnlocked: a large list alone is written out in
+// pieces with no lock held, from a copy, while it changes: the snapshot
+// has it as it was at the point.
+func TestSnapshotLargeListUnlocked(t *testing.T) {
+	s := New(1)
+	d := s.DB(0)
+	d.Update([]byte("list"), t0, KindList, func() Object { return NewList() }, func(o Object) {
+		for i := range 3 * snapshotDirect / 64 {
+			o.(*List).Push(fmt.Appendf(nil, "%063d", i), true, -2)
+		}
+	})
+	want, sn := markPoint(t, s)
+	w := &lockProbe{s: s, change: func() {
+		d.Update([]byte("list"), t0, KindList, nil, func(o Object) {
+			l := o.(*List)
+			l.Set(0, []byte("first"), -2)
+			l.Set(l.Len()-1, []byte("last"), -2)
+			l.Push([]byte("more"), true, -2)
+		})
+	}}
+	got := writeRestored(t, sn, w, 1)
+	if w.unheld < 2 {
+		t.Fatalf("%d pieces of the list written without the lock", w.unheld)
+	}
+	if g := dump(got); !slices.Equal(g, want) {
+		t.Fatal("the restored list is not as it was at the snapshot's point")
+	}
+	if slices.Equal(dump(s), want) {
+		t.Fatal("the list did not change during the snapshot")
 	}
 }
 
