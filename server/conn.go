@@ -153,6 +153,14 @@ func (s *Server) serveConn(c *client) {
 		ctx.Args = nil
 		if gone || c.sess.CloseAfter || c.sess.Killed() {
 			cn.drain()
+			// Out of the client list and the tracking table before the
+			// last reply goes, as Redis frees a client before it reads
+			// the next event: a command sent once QUIT's +OK arrived finds
+			// the connection gone (a redirect to it broken).
+			if c.sub != nil {
+				s.table.Tracking().Unregister(c.sess.Track)
+			}
+			s.dropClient(c)
 			c.writeOut(w.Bytes())
 			return
 		}
