@@ -272,23 +272,34 @@ type pieceWriter struct {
 
 func (p *pieceWriter) write(v []byte) {
 	for len(v) > 0 && p.err == nil {
-		if len(p.b) >= snapshotPiece {
+		switch {
+		case len(p.b) >= snapshotPiece:
 			p.flush()
-			continue
+		case len(p.b) == 0 && len(v) >= snapshotPiece:
+			// A whole piece of v, written from where it is.
+			p.put(v[:snapshotPiece])
+			v = v[snapshotPiece:]
+		default:
+			k := min(len(v), snapshotPiece-len(p.b))
+			p.b = append(p.b, v[:k]...)
+			v = v[k:]
 		}
-		k := min(len(v), snapshotPiece-len(p.b))
-		p.b = append(p.b, v[:k]...)
-		v = v[k:]
 	}
 }
 
 func (p *pieceWriter) flush() {
-	if p.err == nil && len(p.b) > 0 {
-		var n int
-		n, p.err = p.w.Write(p.b)
-		p.n += int64(n)
+	if len(p.b) > 0 {
+		p.put(p.b)
 	}
 	p.b = p.b[:0]
+}
+
+func (p *pieceWriter) put(b []byte) {
+	if p.err == nil {
+		var n int
+		n, p.err = p.w.Write(b)
+		p.n += int64(n)
+	}
 }
 
 // close writes what is left and returns the bytes written.

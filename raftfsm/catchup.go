@@ -59,15 +59,14 @@ func (n *Node) appliedTo(index uint64) bool {
 	return max(n.fsm.lastIndex.Load(), n.fsm.watch.barrierAt.Load()) >= index
 }
 
-// appliedThrough returns the index every entry up to which is applied,
-// from done, one every entry up to which is, reading the entries after
-// it up to limit: the FSM sees commands and configuration changes only,
-// so its own last index stays below a new term's no-op or a barrier
-// that raft has handed on; those change nothing, and are passed. It
-// stops at the first entry the FSM has yet to apply, or past raft's
-// applied index (an entry handed to the FSM may not be applied yet,
-// one not handed on is not). An entry compacted away behind a snapshot
-// a leader installed is passed up to that snapshot.
+// appliedThrough returns how far every entry is applied, given done, an
+// index every entry up to which is. It reads the entries after done, up
+// to limit, and passes those the FSM never sees (a new term's no-op, a
+// barrier), which change nothing, once raft has handed them on. It stops
+// before the first command or configuration entry (handed to the FSM, it
+// may not be applied yet) and at raft's applied index. An entry
+// compacted away behind a snapshot a leader installed is passed up to
+// that snapshot.
 func (n *Node) appliedThrough(done, limit uint64) uint64 {
 	applied := n.raft.AppliedIndex()
 	limit = min(limit, applied)

@@ -112,10 +112,9 @@ func (f loadingFSM) Restore(rc io.ReadCloser) error {
 //
 // The FSM sees commands and configuration changes only (no-ops and
 // barriers are raft's), so its last index may stay below the WAL's last
-// when that entry is, say, a new term's no-op (appliedThrough reads
-// past those). A follower's uncommitted tail
-// may have been replaced by its leader's shorter log: then the last
-// index now is the target.
+// when that entry is, say, a new term's no-op: appliedThrough reads past
+// those. A follower's uncommitted tail may have been replaced by its
+// leader's shorter log: then the last index now is the target.
 func (n *Node) Replayed() bool {
 	target := min(n.fsm.replayTo, n.raft.LastIndex())
 	done := max(n.fsm.lastIndex.Load(), n.restoredSnap)
