@@ -72,6 +72,38 @@ func NewSnapshotStore(dir string, retain int, logOutput io.Writer) (*SnapshotSto
 	return s, nil
 }
 
+// Open opens snapshot id as raft.FileSnapshotStore does; the reader
+// also says the index the snapshot stands at (SnapshotIndex), so the FSM
+// that restores from it knows how far its state then reaches: raft does
+// not tell an FSM's Restore.
+func (s *SnapshotStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
+	meta, rc, err := s.FileSnapshotStore.Open(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return meta, &indexedReader{ReadCloser: rc, index: meta.Index}, nil
+}
+
+type indexedReader struct {
+	io.ReadCloser
+	index uint64
+}
+
+// SnapshotIndex returns the index of the snapshot rc reads, when rc is
+// (or wraps, through raft.ReadCloserWrapper) a reader Open returned.
+func SnapshotIndex(rc io.ReadCloser) (uint64, bool) {
+	for {
+		switch r := rc.(type) {
+		case *indexedReader:
+			return r.index, true
+		case raft.ReadCloserWrapper:
+			rc = r.WrappedReadCloser()
+		default:
+			return 0, false
+		}
+	}
+}
+
 // SetSpace makes snapshots stop short of the space the WAL needs.
 func (s *SnapshotStore) SetSpace(sp *Space) { s.space = sp }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/loomcache/loomcache/keyspace"
 	"github.com/loomcache/loomcache/op"
+	"github.com/loomcache/loomcache/persistence"
 )
 
 // ApplyFunc applies one op to the store, which the caller has locked for
@@ -220,6 +221,11 @@ const maxDedupSection = 1 << 30
 
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	// The snapshot's index is where the state stands once it is
+	// restored: a read index answered after a restore (a backup's, at a
+	// new index past the log) must cover it, or a follower that has not
+	// installed it yet would serve the state from before.
+	index, indexed := persistence.SnapshotIndex(rc)
 	br := bufio.NewReaderSize(rc, 64*1024)
 	var d dedup
 	var aux []byte
@@ -265,6 +271,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.dedup = d
 	f.uploads.reset()
+	if indexed {
+		f.lastIndex.Store(index)
+	}
 	f.restores.Add(1)
 	f.sinceSnap.Store(0)
 	f.watch.applied() // readers waiting for an index it covers (AwaitApplied)

@@ -90,6 +90,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func (c *countingReader) Close() error { return c.rc.Close() }
 
+// WrappedReadCloser lets persistence.SnapshotIndex see the snapshot read.
+func (c *countingReader) WrappedReadCloser() io.ReadCloser { return c.rc }
+
 // loadingFSM is the FSM raft is given when Config.Loading is set: the
 // node's fsm, whose restores during Open count the bytes they read.
 // Restores after Open (a snapshot installed by a leader) are the fsm's
@@ -117,16 +120,12 @@ func (f loadingFSM) Restore(rc io.ReadCloser) error {
 // leader's shorter log: then the last index now is the target.
 func (n *Node) Replayed() bool {
 	target := min(n.fsm.replayTo, n.raft.LastIndex())
-	done := max(n.fsm.lastIndex.Load(), n.restoredSnap)
+	// A restored snapshot (at start, or installed by a leader since)
+	// counts as applied through its index: the WAL's entries it covers
+	// are never applied.
+	done := n.fsm.lastIndex.Load()
 	if done >= target {
 		return true
-	}
-	if n.fsm.restores.Load() > 0 {
-		// A snapshot a leader installed since start holds every entry
-		// up to it; the WAL's entries it covers are never applied.
-		if done = max(done, n.lastSnapshotIndex()); done >= target {
-			return true
-		}
 	}
 	return n.appliedThrough(done, target) >= target
 }

@@ -320,7 +320,6 @@ func (h *Host) openGroup(g int) (*Node, error) {
 	// FSM holds now.
 	if n.fsm.restores.Load() > 0 {
 		n.restoredSnap, _ = parseUint(n.raft.Stats()["last_snapshot_index"])
-		n.fsm.lastIndex.CompareAndSwap(0, n.restoredSnap)
 	}
 	ok = true
 	n.wg.Add(5)

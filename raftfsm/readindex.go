@@ -3,7 +3,6 @@ package raftfsm
 import (
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -97,20 +96,9 @@ func (n *Node) AwaitApplied(index uint64, wait time.Duration) error {
 	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	// An installed snapshot moves the FSM's state past index without an
-	// entry: the tick looks at raft's last snapshot (which it records
-	// after Restore returns). Only the tick: reading raft's stats on
-	// every apply would cost the waiting reads of a busy follower more
-	// than their wait.
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
 	for n.fsm.lastIndex.Load() < index {
 		select {
 		case <-n.fsm.watch.next():
-		case <-tick.C:
-			if n.fsm.restores.Load() > 0 && n.lastSnapshotIndex() >= index {
-				return nil
-			}
 		case <-deadline.C:
 			return ErrBehind
 		case <-n.stop:
@@ -118,14 +106,6 @@ func (n *Node) AwaitApplied(index uint64, wait time.Duration) error {
 		}
 	}
 	return nil
-}
-
-// lastSnapshotIndex is the index of the newest snapshot this node took or
-// restored: its FSM's state covers every entry up to it. (The FSM's own
-// applied index moves only with the entries it applies.)
-func (n *Node) lastSnapshotIndex() uint64 {
-	i, _ := strconv.ParseUint(n.raft.Stats()["last_snapshot_index"], 10, 64)
-	return i
 }
 
 // FollowerRead waits until this node may serve a linearizable read: it

@@ -87,9 +87,8 @@ func (n *Node) Stats() Stats {
 	s.LastSnapshotTerm, _ = parseUint(rs["last_snapshot_term"])
 	s.FSMPending, _ = parseUint(rs["fsm_pending"])
 	s.FirstLogIndex, _ = n.wal.FirstIndex()
-	// The FSM sees only commands, and an installed snapshot does not tell
-	// it its index: everything up to the last snapshot is applied too.
-	// Past the FSM's last entry, the no-ops and barriers raft has handed
+	// The FSM sees only commands (and restored snapshots): everything up
+	// to the last snapshot taken, barriers included, is applied too. Past the FSM's last entry, the no-ops and barriers raft has handed
 	// on count: at rest every member reports its commit index, whichever
 	// entry its snapshots end at.
 	done := max(s.AppliedIndex, s.LastSnapshotIndex)
@@ -97,9 +96,9 @@ func (n *Node) Stats() Stats {
 	return s
 }
 
-// AppliedIndex is the index of the last entry the FSM applied (or the
-// snapshot it restored at start), without Stats' cost: a snapshot
-// installed since may be newer (Stats' AppliedIndex counts it).
+// AppliedIndex is the index of the last entry the FSM applied or the
+// last snapshot it restored, whichever came later, without Stats' cost
+// (which also counts the no-ops and barriers past it).
 func (n *Node) AppliedIndex() uint64 { return n.fsm.lastIndex.Load() }
 
 func parseUint(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) }
