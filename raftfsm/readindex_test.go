@@ -193,22 +193,27 @@ func TestFollowerReadPastBarriers(t *testing.T) {
 			x = again
 		}
 	}
-	if leader := leaderOf(t, nodes); leader != x {
-		if err := leader.TransferLeadership(x.cfg.ID); err != nil {
-			t.Fatalf("transfer to %s: %v", x.cfg.ID, err)
+	// x leads (handed the leadership back if another node won) and
+	// answers its restored snapshot's index, past every follower's FSM.
+	waitFor(t, x.cfg.ID+" to lead and answer a read index past the followers' applied indexes", func() bool {
+		if leader := leaderOf(t, nodes); leader != x {
+			leader.TransferLeadership(x.cfg.ID)
+			return false
 		}
-		waitFor(t, x.cfg.ID+" to lead with reads ready", x.ready)
-	}
-	index, err := x.ReadIndex()
-	if err != nil {
-		t.Fatalf("read index: %v", err)
-	}
+		i, err := x.ReadIndex()
+		if err != nil || !x.IsLeader() {
+			return false
+		}
+		for _, f := range nodes {
+			if f != x && f.AppliedIndex() >= i {
+				return false
+			}
+		}
+		return true
+	})
 	for _, f := range nodes {
 		if f == x {
 			continue
-		}
-		if f.AppliedIndex() >= index {
-			t.Fatalf("%s applied %d, not below the read index %d: the case is not set up", f.cfg.ID, f.AppliedIndex(), index)
 		}
 		if err := f.FollowerRead(time.Second); err != nil {
 			t.Fatalf("%s: FollowerRead: %v", f.cfg.ID, err)

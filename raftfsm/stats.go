@@ -88,7 +88,8 @@ func (n *Node) Stats() Stats {
 	s.FSMPending, _ = parseUint(rs["fsm_pending"])
 	s.FirstLogIndex, _ = n.wal.FirstIndex()
 	// The FSM sees only commands (and restored snapshots): everything up
-	// to the last snapshot taken, barriers included, is applied too. Past the FSM's last entry, the no-ops and barriers raft has handed
+	// to the last snapshot taken, barriers included, is applied too.
+	// Past the FSM's last entry, the no-ops and barriers raft has handed
 	// on count: at rest every member reports its commit index, whichever
 	// entry its snapshots end at.
 	done := max(s.AppliedIndex, s.LastSnapshotIndex)
