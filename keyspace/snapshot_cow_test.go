@@ -224,9 +224,9 @@ func (w *lockProbe) Write(p []byte) (int, error) {
 
 // TestSnapshotLargeValuesUnlocked: a large string whose bytes never
 // change (inline, or kept), or a large list, is written out with no lock
-// held, and the
-// snapshot is still the point, though it and the keys after it change
-// meanwhile; a restored large string keeps the buffer it was read into.
+// held, and the snapshot is still the point, though it and the keys after
+// it change meanwhile; a restored large string keeps the buffer it was
+// read into.
 func TestSnapshotLargeValuesUnlocked(t *testing.T) {
 	s := New(1)
 	d := s.DB(0)

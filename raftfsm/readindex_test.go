@@ -20,7 +20,7 @@ import (
 // many concurrent reads share few read index requests.
 func TestFollowerReadWaitsForApply(t *testing.T) {
 	var hold sync.Map // node id -> chan struct{}: its FSM waits on it
-	nodes := openCluster(t, 3, func(i int, cfg *Config) {
+	nodes := openReadCluster(t, func(i int, cfg *Config) {
 		id := cfg.ID
 		cfg.Apply = func(ks *keyspace.Store, o *op.Op) any {
 			if ch, ok := hold.Load(id); ok {
@@ -29,9 +29,6 @@ func TestFollowerReadWaitsForApply(t *testing.T) {
 			return testApply(ks, o)
 		}
 	})
-	for _, n := range nodes {
-		n.SetForwardHandler(incrHandler(n))
-	}
 	leader := leaderOf(t, nodes)
 	var f *Node
 	for _, n := range nodes {
@@ -100,10 +97,7 @@ func TestFollowerReadWaitsForApply(t *testing.T) {
 // gets no read index: FollowerRead fails with ErrNoLeader rather than
 // letting it read what it holds.
 func TestReadIndexWithoutLeader(t *testing.T) {
-	nodes := openCluster(t, 3, nil)
-	for _, n := range nodes {
-		n.SetForwardHandler(incrHandler(n))
-	}
+	nodes := openReadCluster(t, nil)
 	leader := leaderOf(t, nodes)
 	set(t, leader, "k", "v1", 0)
 	f := nodes[0]
@@ -126,10 +120,7 @@ func TestReadIndexWithoutLeader(t *testing.T) {
 // last entry applied before, a follower that had applied that entry but
 // not yet installed the restore would serve the state from before.
 func TestReadIndexCoversRestore(t *testing.T) {
-	nodes := openCluster(t, 3, nil)
-	for _, n := range nodes {
-		n.SetForwardHandler(incrHandler(n))
-	}
+	nodes := openReadCluster(t, nil)
 	leader := leaderOf(t, nodes)
 	set(t, leader, "k", "v1", 0)
 	info, rc, err := leader.Backup()
@@ -222,4 +213,14 @@ func TestFollowerReadPastBarriers(t *testing.T) {
 			t.Errorf("%s holds k=%q, want v1", f.cfg.ID, v)
 		}
 	}
+}
+
+// openReadCluster opens three nodes that serve forwarded requests, read
+// index requests among them.
+func openReadCluster(t *testing.T, tweak func(i int, cfg *Config)) []*Node {
+	nodes := openCluster(t, 3, tweak)
+	for _, n := range nodes {
+		n.SetForwardHandler(incrHandler(n))
+	}
+	return nodes
 }
